@@ -1,0 +1,140 @@
+//! The grant builder: what a subject agreed to, assembled step by step.
+
+use std::marker::PhantomData;
+
+use chrono::{DateTime, Utc};
+
+use crate::category::{Category, CategoryId};
+use crate::vocab::{ConsentForm, Evidence, GivenBy, Purpose, SubjectId};
+
+/// Typestate of a [`Grant`]: no purpose named yet.
+#[derive(Debug)]
+pub enum NoPurpose {}
+/// Typestate of a [`Grant`]: at least one purpose named.
+#[derive(Debug)]
+pub enum WithPurpose {}
+/// Typestate of a [`Grant`]: no category named yet.
+#[derive(Debug)]
+pub enum NoCategory {}
+/// Typestate of a [`Grant`]: at least one category named.
+#[derive(Debug)]
+pub enum WithCategory {}
+
+/// A consent being assembled, to be recorded with
+/// [`ConsentLedger::grant`](crate::ConsentLedger::grant).
+///
+/// A consent is always for specific purposes (Tajik law Art. 8.2) and specific categories of
+/// data (Art. 8.3), so the ledger only accepts a grant that names at least one of each: the
+/// type parameters track that, and forgetting either is a compile error.
+///
+/// ```
+/// use amanat::{category::{Passport, Phone}, ConsentForm, ConsentLedger, Evidence, Grant,
+///              PolicyVersion, Purpose, SubjectId};
+/// use amanat::vocab::ElectronicMethod;
+/// use chrono::Utc;
+///
+/// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+/// let grant = Grant::new(
+///         SubjectId::new("cust-1")?,
+///         ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword },
+///     )
+///     .purpose(Purpose::IDENTITY_VERIFICATION)
+///     .category::<Phone>()
+///     .category::<Passport>()
+///     .evidence(Evidence::OneTimePassword {
+///         challenge_id: "sms-7731".into(),
+///         confirmed_at: Utc::now(),
+///     });
+/// let consent = ledger.grant(grant)?;
+/// # let _ = consent;
+/// # Ok::<(), amanat::Error>(())
+/// ```
+///
+/// A grant with no category does not compile:
+///
+/// ```compile_fail
+/// # use amanat::{ConsentForm, ConsentLedger, Grant, PolicyVersion, Purpose, SubjectId};
+/// # let ledger = ConsentLedger::new(PolicyVersion::new("1").unwrap());
+/// let grant = Grant::new(SubjectId::new("cust-1").unwrap(), ConsentForm::Implied)
+///     .purpose(Purpose::MARKETING_ANALYTICS);
+/// ledger.grant(grant);
+/// ```
+#[derive(Debug)]
+#[must_use = "a grant does nothing until it is recorded with ConsentLedger::grant"]
+pub struct Grant<P = NoPurpose, K = NoCategory> {
+    pub(crate) subject: SubjectId,
+    pub(crate) form: ConsentForm,
+    pub(crate) purposes: Vec<Purpose>,
+    pub(crate) categories: Vec<CategoryId>,
+    pub(crate) given_by: GivenBy,
+    pub(crate) evidence: Option<Evidence>,
+    pub(crate) valid_until: Option<DateTime<Utc>>,
+    state: PhantomData<fn() -> (P, K)>,
+}
+
+impl Grant {
+    /// Starts a grant by `subject` in `form`. By default the subject gave it themselves,
+    /// there is no separate evidence, and it holds until withdrawn.
+    pub fn new(subject: SubjectId, form: ConsentForm) -> Self {
+        Grant {
+            subject,
+            form,
+            purposes: Vec::new(),
+            categories: Vec::new(),
+            given_by: GivenBy::Subject,
+            evidence: None,
+            valid_until: None,
+            state: PhantomData,
+        }
+    }
+}
+
+impl<P, K> Grant<P, K> {
+    fn into_state<P2, K2>(self) -> Grant<P2, K2> {
+        Grant {
+            subject: self.subject,
+            form: self.form,
+            purposes: self.purposes,
+            categories: self.categories,
+            given_by: self.given_by,
+            evidence: self.evidence,
+            valid_until: self.valid_until,
+            state: PhantomData,
+        }
+    }
+
+    /// Adds a purpose the subject agreed to.
+    pub fn purpose(mut self, purpose: Purpose) -> Grant<WithPurpose, K> {
+        if !self.purposes.contains(&purpose) {
+            self.purposes.push(purpose);
+        }
+        self.into_state()
+    }
+
+    /// Adds a category of data the subject agreed to have processed for those purposes.
+    pub fn category<C: Category>(mut self) -> Grant<P, WithCategory> {
+        if !self.categories.contains(&C::ID) {
+            self.categories.push(C::ID);
+        }
+        self.into_state()
+    }
+
+    /// Records who gave the consent, when it was not the subject themselves (Art. 11.1).
+    pub fn given_by(mut self, given_by: GivenBy) -> Self {
+        self.given_by = given_by;
+        self
+    }
+
+    /// Attaches what proves the consent was obtained (Art. 25.1).
+    pub fn evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+
+    /// Sets when the consent ends by itself. It must lie in the future when the grant is
+    /// recorded.
+    pub fn valid_until(mut self, until: DateTime<Utc>) -> Self {
+        self.valid_until = Some(until);
+        self
+    }
+}

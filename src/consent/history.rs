@@ -1,0 +1,179 @@
+//! The consent history of a subject: the evidence that processing stood on something.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{BasisUse, ConsentId, ConsentRecord, NEVER};
+use crate::category::CategoryId;
+use crate::clock::millis_to_time;
+use crate::vocab::{ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose};
+
+/// What the ledger keeps per subject. Given events share the record itself rather than a
+/// copy of it; the public [`ConsentEvent`]s are built from them on demand.
+pub(super) enum Event {
+    Given(Arc<ConsentRecord>),
+    Renewed {
+        record: Arc<ConsentRecord>,
+        valid_until: i64,
+        at: i64,
+    },
+    Withdrawn {
+        record: Arc<ConsentRecord>,
+        purposes: Vec<Purpose>,
+        at: i64,
+    },
+    BasisUsed(Arc<BasisUse>),
+}
+
+/// One entry of a subject's consent history (the W3C DPV consent states: given, renewed,
+/// withdrawn, expired), or a use of another legal basis.
+///
+/// It holds ids, purposes, categories, forms and references — never a personal value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ConsentEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The consent it concerns; `None` for a use of another legal basis.
+    pub consent: Option<ConsentId>,
+    /// What happened.
+    pub kind: ConsentEventKind,
+}
+
+/// What a [`ConsentEvent`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+#[non_exhaustive]
+pub enum ConsentEventKind {
+    /// The consent was given.
+    Given {
+        /// The purposes agreed to.
+        purposes: Vec<Purpose>,
+        /// The categories of data agreed to.
+        categories: Vec<CategoryId>,
+        /// Written, electronic or implied.
+        form: ConsentForm,
+        /// The subject or a legal representative.
+        given_by: GivenBy,
+        /// The policy version it was given under.
+        policy_version: PolicyVersion,
+        /// What proves it.
+        evidence: Option<Evidence>,
+        /// Its end of validity as given; `None` for "until withdrawn".
+        valid_until: Option<DateTime<Utc>>,
+    },
+    /// Its end of validity moved.
+    Renewed {
+        /// The new end; `None` for "until withdrawn".
+        valid_until: Option<DateTime<Utc>>,
+    },
+    /// It was withdrawn for these purposes.
+    Withdrawn {
+        /// The purposes withdrawn.
+        purposes: Vec<Purpose>,
+    },
+    /// It reached its end of validity while at least one purpose still held.
+    Expired,
+    /// Processing was authorized without consent, on another legal basis.
+    LegalBasisUsed {
+        /// For what.
+        purpose: Purpose,
+        /// On which category.
+        category: CategoryId,
+        /// The basis, with its reference.
+        basis: LegalBasis,
+    },
+}
+
+fn end(ms: i64) -> Option<DateTime<Utc>> {
+    (ms != NEVER).then(|| millis_to_time(ms))
+}
+
+/// Builds the public history from the stored events as of `now`. Expiry is not stored
+/// (nothing happens at that instant): it is derived from each consent's current end of
+/// validity, which can only have been reached once since an expired consent can't be
+/// renewed.
+pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut expiries = Vec::new();
+    for event in events {
+        let (at, consent, kind) = match event {
+            Event::Given(record) => {
+                let valid_until = record.valid_until.load(std::sync::atomic::Ordering::Acquire);
+                let withdrawn_before = events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Withdrawn {
+                            record: r,
+                            purposes,
+                            at,
+                        } if r.id == record.id && *at < valid_until => Some(purposes.len()),
+                        _ => None,
+                    })
+                    .sum::<usize>();
+                if valid_until <= now && withdrawn_before < record.purposes.len() {
+                    expiries.push(ConsentEvent {
+                        at: millis_to_time(valid_until),
+                        consent: Some(record.id),
+                        kind: ConsentEventKind::Expired,
+                    });
+                }
+                (
+                    record.given_at,
+                    Some(record.id),
+                    ConsentEventKind::Given {
+                        purposes: record.purposes.to_vec(),
+                        categories: record.categories.to_vec(),
+                        form: record.form.clone(),
+                        given_by: record.given_by.clone(),
+                        policy_version: record.policy_version.clone(),
+                        evidence: record.evidence.clone(),
+                        valid_until: end(record.given_until),
+                    },
+                )
+            }
+            Event::Renewed {
+                record,
+                valid_until,
+                at,
+            } => (
+                *at,
+                Some(record.id),
+                ConsentEventKind::Renewed {
+                    valid_until: end(*valid_until),
+                },
+            ),
+            Event::Withdrawn {
+                record,
+                purposes,
+                at,
+            } => (
+                *at,
+                Some(record.id),
+                ConsentEventKind::Withdrawn {
+                    purposes: purposes.clone(),
+                },
+            ),
+            Event::BasisUsed(used) => (
+                used.at,
+                None,
+                ConsentEventKind::LegalBasisUsed {
+                    purpose: used.purpose.clone(),
+                    category: used.category,
+                    basis: used.basis.clone(),
+                },
+            ),
+        };
+        out.push(ConsentEvent {
+            at: millis_to_time(at),
+            consent,
+            kind,
+        });
+    }
+    out.extend(expiries);
+    // Stable: events at the same instant keep the order they happened in.
+    out.sort_by_key(|e| e.at);
+    out
+}

@@ -1,0 +1,599 @@
+//! Consent: who agreed to what, the history that proves it, and the tokens it grants.
+//!
+//! The [`ConsentLedger`] is an append-only record of consent events per subject. It answers
+//! one question, fast — *may this purpose use this category of this subject's data right
+//! now?* — with a [`ConsentToken`] or a typed [`Error`].
+
+mod grant;
+mod history;
+mod token;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use foldhash::fast::RandomState;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
+pub use history::{ConsentEvent, ConsentEventKind};
+pub use token::ConsentToken;
+
+use crate::Error;
+use crate::category::{Category, CategoryId};
+use crate::clock::{Clock, SystemClock, millis_to_time};
+use crate::vocab::{ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId};
+use history::Event;
+use token::Grounds;
+
+/// "No end": a consent without `valid_until`.
+const NEVER: i64 = i64::MAX;
+
+/// The id of one consent in the ledger.
+///
+/// ```
+/// use amanat::ConsentId;
+/// let id: ConsentId = "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f".parse()?;
+/// assert_eq!(id.to_string(), "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f");
+/// # Ok::<(), amanat::consent::ParseConsentIdError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConsentId(Uuid);
+
+impl ConsentId {
+    fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for ConsentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for ConsentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ConsentId({self})")
+    }
+}
+
+/// The text was not a consent id (a hyphenated UUID).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a consent id: expected a hyphenated UUID")]
+pub struct ParseConsentIdError;
+
+impl FromStr for ConsentId {
+    type Err = ParseConsentIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::try_parse(s).map(Self).map_err(|_| ParseConsentIdError)
+    }
+}
+
+/// One consent as recorded. The immutable part is what the subject agreed to; the atomics
+/// are what tokens watch, so that a withdrawal reaches every token issued on it at once.
+pub(crate) struct ConsentRecord {
+    pub(crate) id: ConsentId,
+    pub(crate) subject: SubjectId,
+    pub(crate) purposes: Box<[Purpose]>,
+    /// Parallel to `purposes`: a consent can be withdrawn for one purpose and stay for the
+    /// others.
+    pub(crate) withdrawn: Box<[AtomicBool]>,
+    pub(crate) categories: Box<[CategoryId]>,
+    pub(crate) form: ConsentForm,
+    pub(crate) given_by: GivenBy,
+    pub(crate) policy_version: PolicyVersion,
+    pub(crate) evidence: Option<Evidence>,
+    pub(crate) given_at: i64,
+    /// The end of validity as given; `valid_until` moves with renewals.
+    pub(crate) given_until: i64,
+    pub(crate) valid_until: AtomicI64,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// A use of a legal basis other than consent, kept so the reference can be shown later.
+pub(crate) struct BasisUse {
+    pub(crate) subject: SubjectId,
+    pub(crate) purpose: Purpose,
+    pub(crate) category: CategoryId,
+    pub(crate) basis: LegalBasis,
+    pub(crate) policy_version: PolicyVersion,
+    pub(crate) at: i64,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+#[derive(Default)]
+struct SubjectEntry {
+    consents: Vec<Arc<ConsentRecord>>,
+    events: Vec<Event>,
+}
+
+/// What a withdrawal did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Withdrawal {
+    /// Whose consent.
+    pub subject: SubjectId,
+    /// When it took effect.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Each consent touched, with the purposes withdrawn from it.
+    pub withdrawn: Vec<(ConsentId, Vec<Purpose>)>,
+}
+
+/// Configures a [`ConsentLedger`].
+#[derive(Debug)]
+#[must_use = "call build() to get the ledger"]
+pub struct LedgerBuilder {
+    policy_version: PolicyVersion,
+    clock: Arc<dyn Clock>,
+    token_ttl: Duration,
+}
+
+impl LedgerBuilder {
+    /// The clock the ledger, its tokens and the data they open check time against.
+    /// Default: [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long a token lives after it is issued. Default: 5 minutes. A token never
+    /// outlives the consent it stands on.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Builds the ledger.
+    pub fn build(self) -> ConsentLedger {
+        ConsentLedger {
+            policy_version: self.policy_version,
+            clock: self.clock,
+            token_ttl_ms: i64::try_from(self.token_ttl.as_millis()).unwrap_or(i64::MAX),
+            subjects: DashMap::default(),
+            consents: DashMap::default(),
+        }
+    }
+}
+
+/// The append-only record of who consented to what, and the only issuer of
+/// [`ConsentToken`]s.
+///
+/// In memory, `Send + Sync`: share one behind an `Arc` between all the threads that
+/// process personal data. Lookups take a read lock on one shard of the subject map, so
+/// authorizations for different subjects don't wait for each other.
+///
+/// ```
+/// use amanat::{category::Phone, ConsentForm, ConsentLedger, Error, Grant, PersonalData,
+///              PolicyVersion, Purpose, SubjectId, ElectronicMethod};
+///
+/// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+/// let subject = SubjectId::new("cust-1")?;
+/// let consent = ledger.grant(
+///     Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
+///         .purpose(Purpose::SERVICE_PROVISION)
+///         .category::<Phone>(),
+/// )?;
+///
+/// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+/// let phone = PersonalData::collect(&subject, String::from("+998901234567"), &token)?;
+/// assert_eq!(phone.read(&token)?.len(), 13);
+///
+/// ledger.withdraw(&consent)?;
+/// assert!(matches!(phone.read(&token), Err(Error::ConsentWithdrawn { .. })));
+/// # Ok::<(), amanat::Error>(())
+/// ```
+pub struct ConsentLedger {
+    policy_version: PolicyVersion,
+    clock: Arc<dyn Clock>,
+    token_ttl_ms: i64,
+    subjects: DashMap<SubjectId, SubjectEntry, RandomState>,
+    consents: DashMap<ConsentId, Arc<ConsentRecord>, RandomState>,
+}
+
+/// The refusals `authorize` can give when no consent holds, most specific last, so the
+/// caller hears the reason closest to success.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Miss {
+    NoConsent,
+    CategoryNotCovered,
+    Expired(usize, i64),
+    Withdrawn(usize),
+    NotWritten(usize),
+}
+
+impl ConsentLedger {
+    /// A ledger on the system clock with 5-minute tokens, recording consents under
+    /// `policy_version`.
+    pub fn new(policy_version: PolicyVersion) -> Self {
+        Self::builder(policy_version).build()
+    }
+
+    /// Starts configuring a ledger that records consents under `policy_version`.
+    pub fn builder(policy_version: PolicyVersion) -> LedgerBuilder {
+        LedgerBuilder {
+            policy_version,
+            clock: Arc::new(SystemClock),
+            token_ttl: Duration::from_secs(5 * 60),
+        }
+    }
+
+    /// The policy version new consents are bound to.
+    pub fn policy_version(&self) -> &PolicyVersion {
+        &self.policy_version
+    }
+
+    /// The ledger's clock.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Records a consent and returns its id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidGrant`] if its `valid_until` is not in the future.
+    pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
+        let now = self.clock.now_millis();
+        let valid_until = grant.valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        if valid_until <= now {
+            return Err(Error::InvalidGrant {
+                subject: grant.subject,
+                reason: "its end of validity is not in the future",
+            });
+        }
+        let id = ConsentId::random();
+        let mut entry = self.subjects.entry(grant.subject).or_default();
+        let record = Arc::new(ConsentRecord {
+            id,
+            // Share the ledger's copy of the id, so reads compare pointers, not bytes.
+            subject: entry.key().clone(),
+            withdrawn: grant.purposes.iter().map(|_| AtomicBool::new(false)).collect(),
+            purposes: grant.purposes.into(),
+            categories: grant.categories.into(),
+            form: grant.form,
+            given_by: grant.given_by,
+            policy_version: self.policy_version.clone(),
+            evidence: grant.evidence,
+            given_at: now,
+            given_until: valid_until,
+            valid_until: AtomicI64::new(valid_until),
+            clock: Arc::clone(&self.clock),
+        });
+        entry.consents.push(Arc::clone(&record));
+        entry.events.push(Event::Given(Arc::clone(&record)));
+        // Registered by id only after the subject's entry is released: the two maps are
+        // never locked together, so no lock order can deadlock.
+        drop(entry);
+        self.consents.insert(id, record);
+        Ok(id)
+    }
+
+    /// Withdraws a consent for every purpose it still holds for (Art. 11.2). Every token
+    /// issued on it fails from its next use on; tokens issued on another legal basis are
+    /// untouched.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownConsent`] if the ledger has no such consent;
+    /// [`Error::AlreadyWithdrawn`] if it was withdrawn for every purpose before.
+    pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
+        let record = self
+            .consents
+            .get(consent)
+            .map(|r| Arc::clone(r.value()))
+            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let mut entry = self
+            .subjects
+            .get_mut(&record.subject)
+            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let now = self.clock.now_millis();
+        let purposes = withdraw_purposes(&record, |_| true);
+        if purposes.is_empty() {
+            return Err(Error::AlreadyWithdrawn { consent: *consent });
+        }
+        entry.events.push(Event::Withdrawn {
+            record: Arc::clone(&record),
+            purposes: purposes.clone(),
+            at: now,
+        });
+        Ok(Withdrawal {
+            subject: record.subject.clone(),
+            at: millis_to_time(now),
+            withdrawn: vec![(record.id, purposes)],
+        })
+    }
+
+    /// Withdraws `purpose` from every consent of `subject` that holds it now; the consents'
+    /// other purposes stay.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NothingToWithdraw`] if no consent of the subject is in force for the purpose.
+    pub fn withdraw_purpose(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+    ) -> Result<Withdrawal, Error> {
+        let nothing = || Error::NothingToWithdraw {
+            subject: subject.clone(),
+            purpose: purpose.clone(),
+        };
+        let mut entry = self.subjects.get_mut(subject).ok_or_else(nothing)?;
+        let now = self.clock.now_millis();
+        let mut withdrawn = Vec::new();
+        let mut events = Vec::new();
+        for record in &entry.consents {
+            let purposes = withdraw_purposes(record, |p| {
+                p == purpose && now < record.valid_until.load(Ordering::Acquire)
+            });
+            if !purposes.is_empty() {
+                events.push(Event::Withdrawn {
+                    record: Arc::clone(record),
+                    purposes: purposes.clone(),
+                    at: now,
+                });
+                withdrawn.push((record.id, purposes));
+            }
+        }
+        if withdrawn.is_empty() {
+            return Err(nothing());
+        }
+        entry.events.extend(events);
+        Ok(Withdrawal {
+            subject: subject.clone(),
+            at: millis_to_time(now),
+            withdrawn,
+        })
+    }
+
+    /// Moves the end of a consent's validity, or removes it with `None`. The subject renews
+    /// a consent that is still in force; one that has expired needs a new grant.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownConsent`] if there is no such consent; [`Error::AlreadyWithdrawn`] if
+    /// it was withdrawn for every purpose; [`Error::InvalidGrant`] if it has expired or the
+    /// new end is not in the future.
+    pub fn renew(
+        &self,
+        consent: &ConsentId,
+        valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), Error> {
+        let record = self
+            .consents
+            .get(consent)
+            .map(|r| Arc::clone(r.value()))
+            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let mut entry = self
+            .subjects
+            .get_mut(&record.subject)
+            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let now = self.clock.now_millis();
+        if record.withdrawn.iter().all(|w| w.load(Ordering::Acquire)) {
+            return Err(Error::AlreadyWithdrawn { consent: *consent });
+        }
+        let invalid = |reason| Error::InvalidGrant {
+            subject: record.subject.clone(),
+            reason,
+        };
+        if now >= record.valid_until.load(Ordering::Acquire) {
+            return Err(invalid("it has expired; a new grant is needed"));
+        }
+        let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        if until <= now {
+            return Err(invalid("its end of validity is not in the future"));
+        }
+        record.valid_until.store(until, Ordering::Release);
+        entry.events.push(Event::Renewed {
+            record: Arc::clone(&record),
+            valid_until: until,
+            at: now,
+        });
+        Ok(())
+    }
+
+    /// Every consent event of `subject`, oldest first: each consent given with all it
+    /// covered, its form, evidence and policy version; each renewal, withdrawal and expiry;
+    /// each use of another legal basis with its reference. Enough to prove later what the
+    /// processing stood on (Art. 25.1). Empty for an unknown subject.
+    pub fn history(&self, subject: &SubjectId) -> Vec<ConsentEvent> {
+        let now = self.clock.now_millis();
+        self.subjects
+            .get(subject)
+            .map(|entry| history::materialize(&entry.events, now))
+            .unwrap_or_default()
+    }
+
+    /// The ids of the consents `subject` has given, oldest first, whatever their state.
+    pub fn consents_of(&self, subject: &SubjectId) -> Vec<ConsentId> {
+        self.subjects
+            .get(subject)
+            .map(|entry| entry.consents.iter().map(|r| r.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks that `subject` has a consent in force that covers `purpose` for category `C`,
+    /// and issues a token for it.
+    ///
+    /// Among several consents that cover it, the one valid longest is used; the token lives
+    /// for the ledger's token TTL, never past that consent's end.
+    ///
+    /// # Errors
+    ///
+    /// When no consent holds, the reason closest to success:
+    /// [`Error::WrittenConsentRequired`] if `C` is a special category and the consent that
+    /// covers it is not written (Art. 17.1); [`Error::ConsentWithdrawn`];
+    /// [`Error::ConsentExpired`]; [`Error::CategoryNotCovered`] if consents for the purpose
+    /// exist but none names `C` (Art. 8.3); [`Error::NoConsent`] otherwise.
+    pub fn authorize<C: Category>(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+    ) -> Result<ConsentToken<C>, Error> {
+        let now = self.clock.now_millis();
+        let Some(entry) = self.subjects.get(subject) else {
+            return Err(Error::NoConsent {
+                subject: subject.clone(),
+                purpose: purpose.clone(),
+                category: C::ID,
+            });
+        };
+        let mut best: Option<(&Arc<ConsentRecord>, usize, i64)> = None;
+        let mut miss = Miss::NoConsent;
+        for (n, record) in entry.consents.iter().enumerate() {
+            let Some(p) = record.purposes.iter().position(|p| p == purpose) else {
+                continue;
+            };
+            let found = if !record.categories.contains(&C::ID) {
+                Miss::CategoryNotCovered
+            } else if record.withdrawn[p].load(Ordering::Acquire) {
+                Miss::Withdrawn(n)
+            } else {
+                let valid_until = record.valid_until.load(Ordering::Acquire);
+                if now >= valid_until {
+                    Miss::Expired(n, valid_until)
+                } else if C::SPECIAL && !record.form.is_written() {
+                    Miss::NotWritten(n)
+                } else {
+                    if best.is_none_or(|(_, _, until)| valid_until >= until) {
+                        best = Some((record, p, valid_until));
+                    }
+                    continue;
+                }
+            };
+            miss = miss.max(found);
+        }
+        if let Some((record, purpose, valid_until)) = best {
+            let expires_at = now.saturating_add(self.token_ttl_ms).min(valid_until);
+            return Ok(ConsentToken::new(
+                Grounds::Consent {
+                    record: Arc::clone(record),
+                    purpose,
+                },
+                expires_at,
+            ));
+        }
+        let subject = subject.clone();
+        let purpose = purpose.clone();
+        let category = C::ID;
+        let id = |n: usize| entry.consents[n].id;
+        Err(match miss {
+            Miss::NoConsent => Error::NoConsent {
+                subject,
+                purpose,
+                category,
+            },
+            Miss::CategoryNotCovered => Error::CategoryNotCovered {
+                subject,
+                purpose,
+                category,
+            },
+            Miss::Expired(n, at) => Error::ConsentExpired {
+                subject,
+                purpose,
+                category,
+                consent: id(n),
+                expired_at: millis_to_time(at),
+            },
+            Miss::Withdrawn(n) => Error::ConsentWithdrawn {
+                subject,
+                purpose,
+                category,
+                consent: id(n),
+            },
+            Miss::NotWritten(n) => Error::WrittenConsentRequired {
+                subject,
+                purpose,
+                category,
+                consent: id(n),
+            },
+        })
+    }
+
+    /// Issues a token for processing without consent, on another legal basis (Art. 12):
+    /// a contract, a legal obligation, a state body's function, protection of rights, a
+    /// court order, or for biometric data one of the grounds of Art. 17.2. The use and its
+    /// reference are recorded in the subject's [`history`](Self::history); a withdrawal of
+    /// consent never touches such a token (Art. 11.2).
+    ///
+    /// With [`LegalBasis::Consent`] this is [`authorize`](Self::authorize).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingReference`] if the basis's reference (or a state body's name) is
+    /// blank; [`Error::BasisNotAllowed`] if `C` is a special category and the basis is not
+    /// a ground of Art. 17.2 or a court order; with consent, as [`authorize`](Self::authorize).
+    pub fn authorize_with_basis<C: Category>(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+        basis: LegalBasis,
+    ) -> Result<ConsentToken<C>, Error> {
+        if basis == LegalBasis::Consent {
+            return self.authorize(subject, purpose);
+        }
+        let blank = |s: &str| s.trim().is_empty();
+        let authority_blank =
+            matches!(&basis, LegalBasis::StateFunction { authority, .. } if blank(authority));
+        if basis.reference().is_none_or(blank) || authority_blank {
+            return Err(Error::MissingReference {
+                basis: basis.name(),
+            });
+        }
+        if C::SPECIAL && !basis.allows_special_categories() {
+            return Err(Error::BasisNotAllowed {
+                basis: basis.name(),
+                category: C::ID,
+                purpose: purpose.clone(),
+            });
+        }
+        let now = self.clock.now_millis();
+        let mut entry = self.subjects.entry(subject.clone()).or_default();
+        // Share the ledger's copy of the id, so reads compare pointers, not bytes.
+        let subject = entry.key().clone();
+        let used = Arc::new(BasisUse {
+            subject,
+            purpose: purpose.clone(),
+            category: C::ID,
+            basis,
+            policy_version: self.policy_version.clone(),
+            at: now,
+            clock: Arc::clone(&self.clock),
+        });
+        entry.events.push(Event::BasisUsed(Arc::clone(&used)));
+        Ok(ConsentToken::new(
+            Grounds::Basis(used),
+            now.saturating_add(self.token_ttl_ms),
+        ))
+    }
+}
+
+/// Marks as withdrawn the purposes of `record` that `pick` selects and that were not yet
+/// withdrawn; returns them.
+fn withdraw_purposes(record: &ConsentRecord, pick: impl Fn(&Purpose) -> bool) -> Vec<Purpose> {
+    record
+        .purposes
+        .iter()
+        .enumerate()
+        .filter(|&(i, p)| pick(p) && !record.withdrawn[i].swap(true, Ordering::AcqRel))
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+impl fmt::Debug for ConsentLedger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsentLedger")
+            .field("policy_version", &self.policy_version)
+            .field("clock", &self.clock)
+            .field("token_ttl_ms", &self.token_ttl_ms)
+            .field("subjects", &self.subjects.len())
+            .field("consents", &self.consents.len())
+            .finish()
+    }
+}

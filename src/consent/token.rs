@@ -1,0 +1,185 @@
+//! The proof that a processing is allowed right now.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use super::{BasisUse, ConsentId, ConsentRecord};
+use crate::Error;
+use crate::category::Category;
+use crate::clock::{Clock, millis_to_time};
+use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
+
+/// Proof, checked when it was issued, that subject S allowed purpose P on category `C`
+/// under policy version V — or that a legal basis other than consent covers it — until a
+/// short expiry.
+///
+/// Only [`ConsentLedger::authorize`](crate::ConsentLedger::authorize) and
+/// [`ConsentLedger::authorize_with_basis`](crate::ConsentLedger::authorize_with_basis) make
+/// one. It can't be cloned, serialized or built by hand, so it can't outlive the process
+/// that checked it or be forged; and it stays tied to the consent it came from, so a
+/// withdrawal makes it fail at its next use, at once.
+///
+/// Its `Debug` shows who, what and until when — never any personal value, since a token
+/// holds none.
+#[must_use = "a token is only useful to read or collect data with"]
+pub struct ConsentToken<C: Category> {
+    grounds: Grounds,
+    expires_at: i64,
+    // `fn() -> C` keeps the token Send + Sync whatever the marker type is.
+    category: PhantomData<fn() -> C>,
+}
+
+pub(crate) enum Grounds {
+    Consent {
+        record: Arc<ConsentRecord>,
+        purpose: usize,
+    },
+    Basis(Arc<BasisUse>),
+}
+
+impl<C: Category> ConsentToken<C> {
+    pub(crate) fn new(grounds: Grounds, expires_at: i64) -> Self {
+        Self {
+            grounds,
+            expires_at,
+            category: PhantomData,
+        }
+    }
+
+    /// Whose data this token opens.
+    pub fn subject(&self) -> &SubjectId {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => &record.subject,
+            Grounds::Basis(basis) => &basis.subject,
+        }
+    }
+
+    /// For which purpose.
+    pub fn purpose(&self) -> &Purpose {
+        match &self.grounds {
+            Grounds::Consent { record, purpose } => &record.purposes[*purpose],
+            Grounds::Basis(basis) => &basis.purpose,
+        }
+    }
+
+    /// The policy version the consent (or the basis) was checked under.
+    pub fn policy_version(&self) -> &PolicyVersion {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => &record.policy_version,
+            Grounds::Basis(basis) => &basis.policy_version,
+        }
+    }
+
+    /// The consent this token stands on, or `None` when it stands on another legal basis.
+    pub fn consent(&self) -> Option<ConsentId> {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => Some(record.id),
+            Grounds::Basis(_) => None,
+        }
+    }
+
+    /// The legal basis this token stands on: [`LegalBasis::Consent`] or the basis (with its
+    /// reference) it was issued under.
+    pub fn legal_basis(&self) -> &LegalBasis {
+        match &self.grounds {
+            Grounds::Consent { .. } => &LegalBasis::Consent,
+            Grounds::Basis(basis) => &basis.basis,
+        }
+    }
+
+    /// When the token stops being valid.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        millis_to_time(self.expires_at)
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => &*record.clock,
+            Grounds::Basis(basis) => &*basis.clock,
+        }
+    }
+
+    /// The ledger's clock, for records collected with this token to date their own
+    /// events by.
+    pub(crate) fn clock_handle(&self) -> Arc<dyn Clock> {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => Arc::clone(&record.clock),
+            Grounds::Basis(basis) => Arc::clone(&basis.clock),
+        }
+    }
+
+    /// Checks the token is still good: not past its expiry and, for a consent, neither
+    /// withdrawn nor expired. Returns the time it checked at, in milliseconds.
+    #[inline]
+    pub(crate) fn check(&self) -> Result<i64, Error> {
+        let now = self.clock().now_millis();
+        if now >= self.expires_at {
+            return Err(self.refusal(Refusal::TokenExpired));
+        }
+        if let Grounds::Consent { record, purpose } = &self.grounds {
+            // Acquire pairs with the Release store in `withdraw`: once withdraw has
+            // returned, this load sees it.
+            if record.withdrawn[*purpose].load(Ordering::Acquire) {
+                return Err(self.refusal(Refusal::Withdrawn));
+            }
+            let valid_until = record.valid_until.load(Ordering::Acquire);
+            if now >= valid_until {
+                return Err(self.refusal(Refusal::ConsentExpired(valid_until)));
+            }
+        }
+        Ok(now)
+    }
+
+    #[cold]
+    fn refusal(&self, why: Refusal) -> Error {
+        let subject = self.subject().clone();
+        let purpose = self.purpose().clone();
+        let category = C::ID;
+        let consent = self.consent();
+        match (why, consent) {
+            (Refusal::Withdrawn, Some(consent)) => Error::ConsentWithdrawn {
+                subject,
+                purpose,
+                category,
+                consent,
+            },
+            (Refusal::ConsentExpired(at), Some(consent)) => Error::ConsentExpired {
+                subject,
+                purpose,
+                category,
+                consent,
+                expired_at: millis_to_time(at),
+            },
+            _ => Error::TokenExpired {
+                subject,
+                purpose,
+                category,
+                expired_at: millis_to_time(self.expires_at),
+            },
+        }
+    }
+}
+
+enum Refusal {
+    TokenExpired,
+    Withdrawn,
+    ConsentExpired(i64),
+}
+
+impl<C: Category> fmt::Debug for ConsentToken<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsentToken")
+            .field("category", &C::ID)
+            .field("subject", self.subject())
+            .field("purpose", self.purpose())
+            .field("basis", &self.legal_basis().name())
+            .field("consent", &self.consent())
+            .field("policy_version", self.policy_version())
+            .field("expires_at", &self.expires_at())
+            .finish()
+    }
+}

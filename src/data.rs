@@ -1,0 +1,398 @@
+//! Personal data itself: a value that opens only to a consent token.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretBox};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::Zeroize;
+
+use crate::category::{Category, CategoryId};
+use crate::clock::{Clock, millis_to_time};
+use crate::consent::ConsentToken;
+use crate::vocab::{Purpose, SubjectId};
+use crate::Error;
+
+/// The id of one [`PersonalData`] record: what receipts, audit records and stores name
+/// instead of the value.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordId(Uuid);
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordId({self})")
+    }
+}
+
+/// Where the data came from: the subject, or a third party (which owes the subject a
+/// notice, Tajik law Art. 21).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+pub enum Source {
+    /// The subject gave it.
+    Subject,
+    /// Someone else gave it: a credit bureau, a partner bank.
+    ThirdParty {
+        /// Who gave it.
+        name: Arc<str>,
+    },
+}
+
+/// A value of personal data of category `C`, with who it belongs to, when and why it was
+/// collected, and where it came from.
+///
+/// The value sits in [`secrecy`]'s heap storage and is zeroized when the record is dropped,
+/// rectified or destroyed. The only ways to it are [`read`](Self::read) and
+/// [`with`](Self::with), and both want a [`ConsentToken<C>`] — a token of the same
+/// category, for the same subject, whose consent still holds.
+///
+/// There is no `Clone`, `Copy`, `Display` or `Serialize`; `Debug` prints the category and
+/// `[REDACTED]`.
+///
+/// ```
+/// use amanat::{category::Passport, ConsentForm, ConsentLedger, DocumentHash, Grant,
+///              PersonalData, PolicyVersion, Purpose, SubjectId};
+///
+/// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+/// let subject = SubjectId::new("cust-7")?;
+/// ledger.grant(
+///     Grant::new(subject.clone(), ConsentForm::Written {
+///         document_sha256: DocumentHash::of(b"signed consent form"),
+///     })
+///     .purpose(Purpose::IDENTITY_VERIFICATION)
+///     .category::<Passport>(),
+/// )?;
+///
+/// let token = ledger.authorize::<Passport>(&subject, &Purpose::IDENTITY_VERIFICATION)?;
+/// let passport = PersonalData::collect(&subject, String::from("AA1234567"), &token)?;
+/// assert_eq!(format!("{passport:?}"), "PersonalData<identity_document>([REDACTED])");
+/// let series = passport.with(&token, |number| number[..2].to_owned())?;
+/// assert_eq!(series, "AA");
+/// # Ok::<(), amanat::Error>(())
+/// ```
+///
+/// Reading with a token of another category does not compile:
+///
+/// ```compile_fail
+/// # use amanat::{category::{Passport, Phone}, ConsentToken, PersonalData};
+/// fn peek(passport: &PersonalData<String, Passport>, token: &ConsentToken<Phone>) {
+///     let _ = passport.read(token);
+/// }
+/// ```
+pub struct PersonalData<T: Zeroize, C: Category> {
+    value: SecretBox<T>,
+    id: RecordId,
+    subject: SubjectId,
+    purpose: Purpose,
+    collected_at: i64,
+    source: Source,
+    clock: Arc<dyn Clock>,
+    blocked: bool,
+    category: PhantomData<fn() -> C>,
+}
+
+impl<T: Zeroize, C: Category> PersonalData<T, C> {
+    /// Collects `value` from `subject` — collecting is processing too, so it needs a token
+    /// for this subject and category; its purpose becomes the purpose of collection.
+    ///
+    /// The value is moved into protected storage first, so that it is zeroized even when
+    /// the collection is refused. (A copy that the caller or the compiler made before the
+    /// call is out of reach: see the crate docs on what is and isn't guaranteed.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SubjectMismatch`] if the token is for someone else; the token's own refusals
+    /// ([`Error::TokenExpired`], [`Error::ConsentWithdrawn`], [`Error::ConsentExpired`]).
+    pub fn collect(subject: &SubjectId, value: T, token: &ConsentToken<C>) -> Result<Self, Error> {
+        Self::collect_from(subject, value, Source::Subject, token)
+    }
+
+    /// Collects `value` about `subject` that came from `source`, such as a third party.
+    ///
+    /// # Errors
+    ///
+    /// As [`collect`](Self::collect).
+    pub fn collect_from(
+        subject: &SubjectId,
+        value: T,
+        source: Source,
+        token: &ConsentToken<C>,
+    ) -> Result<Self, Error> {
+        let value = SecretBox::new(Box::new(value));
+        let now = token.check()?;
+        if token.subject() != subject {
+            return Err(Error::SubjectMismatch {
+                token_subject: token.subject().clone(),
+                data_subject: subject.clone(),
+                category: C::ID,
+            });
+        }
+        Ok(Self {
+            value,
+            id: RecordId(Uuid::new_v4()),
+            subject: token.subject().clone(),
+            purpose: token.purpose().clone(),
+            collected_at: now,
+            source,
+            clock: token.clock_handle(),
+            blocked: false,
+            category: PhantomData,
+        })
+    }
+
+    /// Opens the value for as long as both the record and the token are borrowed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TokenExpired`]; [`Error::ConsentWithdrawn`] or [`Error::ConsentExpired`] if
+    /// the consent the token stands on no longer holds; [`Error::SubjectMismatch`] if the
+    /// token is for another subject; [`Error::Blocked`] if the record is blocked.
+    #[inline]
+    pub fn read<'a>(&'a self, token: &'a ConsentToken<C>) -> Result<Exposed<'a, T>, Error> {
+        self.check(token)?;
+        Ok(Exposed {
+            value: self.value.expose_secret(),
+        })
+    }
+
+    /// Runs `f` on the value and returns what it returns. Prefer it to
+    /// [`read`](Self::read): the value can't escape the closure by reference.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read); `f` is not called then.
+    #[inline]
+    pub fn with<R>(&self, token: &ConsentToken<C>, f: impl FnOnce(&T) -> R) -> Result<R, Error> {
+        self.check(token)?;
+        Ok(f(self.value.expose_secret()))
+    }
+
+    #[inline]
+    fn check(&self, token: &ConsentToken<C>) -> Result<(), Error> {
+        token.check()?;
+        if token.subject() != &self.subject {
+            return Err(self.mismatch(token));
+        }
+        if self.blocked {
+            return Err(self.blocked_error());
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn mismatch(&self, token: &ConsentToken<C>) -> Error {
+        Error::SubjectMismatch {
+            token_subject: token.subject().clone(),
+            data_subject: self.subject.clone(),
+            category: C::ID,
+        }
+    }
+
+    #[cold]
+    fn blocked_error(&self) -> Error {
+        Error::Blocked {
+            subject: self.subject.clone(),
+            category: C::ID,
+            record: self.id,
+        }
+    }
+
+    /// Replaces the value with a corrected one (Art. 8.4, 22.1; IMANUM §5.1); the old value
+    /// is zeroized.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read). The new value is zeroized when the change is refused.
+    pub fn rectify(&mut self, value: T, token: &ConsentToken<C>) -> Result<(), Error> {
+        let value = SecretBox::new(Box::new(value));
+        self.check(token)?;
+        self.value = value;
+        Ok(())
+    }
+
+    /// Suspends processing while keeping the data (Art. 1, 22.1): every read is refused
+    /// until [`unblock`](Self::unblock).
+    pub fn block(&mut self) {
+        self.blocked = true;
+    }
+
+    /// Lifts a [`block`](Self::block).
+    pub fn unblock(&mut self) {
+        self.blocked = false;
+    }
+
+    /// Whether the record is blocked.
+    pub fn is_blocked(&self) -> bool {
+        self.blocked
+    }
+
+    /// Destroys the record: the value is zeroized and the record consumed, so no code can
+    /// use it afterwards. Needs no token — destruction is what the subject is owed when
+    /// consent ends.
+    pub fn destroy(self, reason: DestructionReason) -> DestructionReceipt {
+        let destroyed_at = self.clock.now();
+        DestructionReceipt {
+            record: self.id,
+            subject: self.subject.clone(),
+            category: C::ID,
+            purpose: self.purpose.clone(),
+            collected_at: millis_to_time(self.collected_at),
+            destroyed_at,
+            reason,
+        }
+        // `self` drops here: SecretBox zeroizes the value before freeing it.
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> RecordId {
+        self.id
+    }
+
+    /// Whose data this is.
+    pub fn subject(&self) -> &SubjectId {
+        &self.subject
+    }
+
+    /// The purpose it was collected for.
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
+    }
+
+    /// The category's id.
+    pub fn category(&self) -> CategoryId {
+        C::ID
+    }
+
+    /// When it was collected.
+    pub fn collected_at(&self) -> DateTime<Utc> {
+        millis_to_time(self.collected_at)
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+}
+
+impl<T: Zeroize, C: Category> fmt::Debug for PersonalData<T, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PersonalData<{}>([REDACTED])", C::ID)
+    }
+}
+
+/// The value of a [`PersonalData`], opened by [`PersonalData::read`]; borrows both the
+/// record and the token, so it can't outlive either.
+///
+/// Dereferences to the value. Its `Debug` stays redacted, so logging it by mistake leaks
+/// nothing; print `*exposed` on purpose if you must.
+///
+/// Keeping it past its token does not compile:
+///
+/// ```compile_fail
+/// # use amanat::{category::Phone, ConsentLedger, PersonalData, Purpose, SubjectId};
+/// fn keep<'a>(data: &'a PersonalData<String, Phone>, ledger: &ConsentLedger, s: &SubjectId)
+///     -> amanat::Exposed<'a, String>
+/// {
+///     let token = ledger.authorize::<Phone>(s, &Purpose::SERVICE_PROVISION).unwrap();
+///     data.read(&token).unwrap()
+/// }
+/// ```
+pub struct Exposed<'a, T> {
+    value: &'a T,
+}
+
+impl<T> Deref for Exposed<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value
+    }
+}
+
+impl<T> fmt::Debug for Exposed<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Exposed([REDACTED])")
+    }
+}
+
+/// Why a record was destroyed (Tajik law Art. 20, 22.1, 25.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+#[non_exhaustive]
+pub enum DestructionReason {
+    /// The subject withdrew consent and no other legal basis holds.
+    ConsentWithdrawn,
+    /// The subject asked for it (Art. 22.1).
+    SubjectRequest,
+    /// The purpose of processing was achieved (Art. 14.3).
+    PurposeAchieved,
+    /// The retention period ran out.
+    RetentionExpired,
+    /// The legal relationship with the subject ended: the account was closed (not a logout).
+    RelationshipEnded,
+    /// A court decision entered into force.
+    CourtDecision {
+        /// The court and case number.
+        reference: String,
+    },
+    /// The data was found incomplete, outdated, wrong, unlawfully obtained or unnecessary
+    /// (Art. 22.1).
+    Unlawful,
+}
+
+/// What a destruction did: which record, of whom, of which category, why and when —
+/// never the value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DestructionReceipt {
+    /// The record destroyed.
+    pub record: RecordId,
+    /// Whose it was.
+    pub subject: SubjectId,
+    /// Its category.
+    pub category: CategoryId,
+    /// The purpose it had been collected for.
+    pub purpose: Purpose,
+    /// When it had been collected.
+    pub collected_at: DateTime<Utc>,
+    /// When it was destroyed.
+    pub destroyed_at: DateTime<Utc>,
+    /// Why.
+    pub reason: DestructionReason,
+}
+
+impl fmt::Display for DestructionReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "record {} ({} of subject {}, collected {} for {}) destroyed {}: ",
+            self.record,
+            self.category,
+            self.subject,
+            self.collected_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.purpose,
+            self.destroyed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        )?;
+        match &self.reason {
+            DestructionReason::ConsentWithdrawn => f.write_str("consent withdrawn"),
+            DestructionReason::SubjectRequest => f.write_str("at the subject's request"),
+            DestructionReason::PurposeAchieved => f.write_str("purpose achieved"),
+            DestructionReason::RetentionExpired => f.write_str("retention period over"),
+            DestructionReason::RelationshipEnded => f.write_str("relationship ended"),
+            DestructionReason::CourtDecision { reference } => {
+                write!(f, "court decision {reference}")
+            }
+            DestructionReason::Unlawful => f.write_str("data found unlawful or unnecessary"),
+        }
+    }
+}

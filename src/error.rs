@@ -1,0 +1,209 @@
+//! The one error type of the crate.
+
+use chrono::{DateTime, Utc};
+
+use crate::category::CategoryId;
+use crate::consent::ConsentId;
+use crate::data::RecordId;
+use crate::vocab::{Purpose, SubjectId};
+
+/// Why the library refused.
+///
+/// One variant per rule that can refuse, each naming the subject, purpose and category it
+/// was about — and **never the value**: an `Error` can be logged, returned to a caller or
+/// shown to an operator without leaking the personal data it protects. Match on the
+/// variant, not the message; new variants are added as new rules arrive, so the enum is
+/// `#[non_exhaustive]`.
+///
+/// ```
+/// use amanat::{category::Phone, ConsentLedger, Error, PolicyVersion, Purpose, SubjectId};
+///
+/// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+/// let subject = SubjectId::new("customer-42")?;
+/// match ledger.authorize::<Phone>(&subject, &Purpose::MARKETING_ANALYTICS) {
+///     Err(Error::NoConsent { category, .. }) => assert_eq!(category.as_str(), "phone"),
+///     other => panic!("expected a refusal, got {other:?}"),
+/// }
+/// # Ok::<(), amanat::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An id (subject, purpose, policy version) was empty, too long or had characters an id
+    /// may not have. The text itself is not repeated: it may be personal data passed by
+    /// mistake.
+    #[error("invalid {kind} id: {reason}")]
+    InvalidId {
+        /// Which kind of id: `subject`, `purpose`, `policy version`.
+        kind: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The subject never gave a consent that covers this purpose (Tajik law Art. 8.1, 11.1).
+    #[error("no consent from subject {subject} for purpose {purpose} on category {category}")]
+    NoConsent {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+    },
+
+    /// The consent that covered this processing was withdrawn (Art. 11.2).
+    #[error(
+        "consent {consent} withdrawn by subject {subject} for purpose {purpose} on category {category}"
+    )]
+    ConsentWithdrawn {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The consent that no longer holds.
+        consent: ConsentId,
+    },
+
+    /// The consent that covered this processing reached the end of its validity.
+    #[error(
+        "consent {consent} of subject {subject} expired at {expired_at} for purpose {purpose} on category {category}"
+    )]
+    ConsentExpired {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The consent that no longer holds.
+        consent: ConsentId,
+        /// When it stopped holding.
+        expired_at: DateTime<Utc>,
+    },
+
+    /// The subject consented to this purpose, but not for this category of data: content
+    /// and volume must fit the declared purpose (Art. 8.3, minimisation).
+    #[error(
+        "consent of subject {subject} for purpose {purpose} does not cover category {category}"
+    )]
+    CategoryNotCovered {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// The category the consent does not name.
+        category: CategoryId,
+    },
+
+    /// A special category (biometric data) may be processed only with **written** consent
+    /// (Art. 17.1); the consent found was electronic or implied.
+    #[error(
+        "category {category} needs written consent (Art. 17.1); consent {consent} of subject {subject} for purpose {purpose} is not written"
+    )]
+    WrittenConsentRequired {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// The special category.
+        category: CategoryId,
+        /// The consent whose form is too weak.
+        consent: ConsentId,
+    },
+
+    /// The token's short life is over; ask the ledger for a new one.
+    #[error(
+        "token for subject {subject}, purpose {purpose}, category {category} expired at {expired_at}"
+    )]
+    TokenExpired {
+        /// Whose data the token was for.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+        /// When it stopped being valid.
+        expired_at: DateTime<Utc>,
+    },
+
+    /// The token was issued for one subject and used on another subject's data.
+    #[error(
+        "token for subject {token_subject} used on data of subject {data_subject} (category {category})"
+    )]
+    SubjectMismatch {
+        /// The subject the token speaks for.
+        token_subject: SubjectId,
+        /// The subject the data belongs to.
+        data_subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
+    },
+
+    /// The record is blocked: processing is suspended while the data is kept (Art. 1, 22.1).
+    #[error("record {record} of subject {subject} (category {category}) is blocked")]
+    Blocked {
+        /// Whose data.
+        subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The blocked record.
+        record: RecordId,
+    },
+
+    /// No consent with this id is in the ledger.
+    #[error("unknown consent {consent}")]
+    UnknownConsent {
+        /// The id asked for.
+        consent: ConsentId,
+    },
+
+    /// The consent was already withdrawn; a withdrawal is recorded once.
+    #[error("consent {consent} is already withdrawn")]
+    AlreadyWithdrawn {
+        /// The consent.
+        consent: ConsentId,
+    },
+
+    /// The subject has no consent in force for this purpose, so there is nothing to
+    /// withdraw.
+    #[error("subject {subject} has no consent in force for purpose {purpose} to withdraw")]
+    NothingToWithdraw {
+        /// Whose consent.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+    },
+
+    /// A grant or renewal can't be recorded as given.
+    #[error("consent of subject {subject} can't be recorded: {reason}")]
+    InvalidGrant {
+        /// Whose consent.
+        subject: SubjectId,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A legal basis other than consent must say which law, order or request it stands on
+    /// (Art. 12), so that the audit log can name it.
+    #[error("legal basis {basis} needs a non-empty reference")]
+    MissingReference {
+        /// The basis, by name.
+        basis: &'static str,
+    },
+
+    /// This legal basis does not allow processing this category without consent: biometric
+    /// data needs written consent or one of the grounds of Art. 17.2.
+    #[error(
+        "legal basis {basis} does not allow processing category {category} for purpose {purpose} without written consent (Art. 17)"
+    )]
+    BasisNotAllowed {
+        /// The basis, by name.
+        basis: &'static str,
+        /// The category refused.
+        category: CategoryId,
+        /// For what.
+        purpose: Purpose,
+    },
+}

@@ -1,0 +1,87 @@
+//! Consent-aware handling of personal data: selfies, passports, card and phone numbers
+//! that open only to a consent token.
+//!
+//! ```
+//! use amanat::{category::Biometric, ConsentForm, ConsentLedger, DocumentHash, Error, Grant,
+//!              PersonalData, PolicyVersion, Purpose, SubjectId};
+//!
+//! let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+//! let customer = SubjectId::new("cust-000123")?;
+//!
+//! // Biometric data needs written consent (Tajik law Art. 17.1).
+//! let consent = ledger.grant(
+//!     Grant::new(customer.clone(), ConsentForm::Written {
+//!         document_sha256: DocumentHash::of(b"scanned, signed consent form"),
+//!     })
+//!     .purpose(Purpose::IDENTITY_VERIFICATION)
+//!     .category::<Biometric>(),
+//! )?;
+//!
+//! let token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+//! let selfie = PersonalData::collect(&customer, vec![0xFF_u8, 0xD8, 0xFF], &token)?;
+//! let size = selfie.with(&token, |jpeg| jpeg.len())?;
+//! assert_eq!(size, 3);
+//!
+//! // Marketing was never agreed to: refused, with the rule, never the value.
+//! let refused = ledger.authorize::<Biometric>(&customer, &Purpose::MARKETING_ANALYTICS);
+//! assert!(matches!(refused, Err(Error::NoConsent { .. })));
+//!
+//! // Withdrawal reaches the token already issued, at once.
+//! ledger.withdraw(&consent)?;
+//! assert!(matches!(selfie.read(&token), Err(Error::ConsentWithdrawn { .. })));
+//! # Ok::<(), amanat::Error>(())
+//! ```
+//!
+//! # Goals
+//!
+//! amanat makes the privacy policy and the personal-data law (Tajik law No. 1537 of 2018,
+//! Uzbekistan's ZRU-547 and the privacy policies written under them) part of the types of
+//! the program that processes the data.
+//!
+//! - **At compile time**: personal data can't be cloned, printed with `{}`, serialized in
+//!   plain form, read with a token of another category, used after it was destroyed, or
+//!   kept open past its token. Tokens can't be built, cloned or serialized outside the
+//!   ledger. A consent can't be recorded without a purpose and a category.
+//! - **At run time**: every read checks that the token is for this subject, unexpired, and
+//!   that its consent has not been withdrawn or expired — a withdrawal reaches tokens
+//!   already issued, at once — and that the record is not blocked. Every refusal is a
+//!   typed [`Error`] naming subject, purpose and category, never the value.
+//!   Biometric data needs written consent.
+//! - **What it can't do**: once a closure given to [`PersonalData::with`] or the
+//!   [`Exposed`] from [`PersonalData::read`] hands the value to your code, what your code
+//!   does with it — copying it into a log, sending it elsewhere — is beyond the library's
+//!   reach. Grep for `.read(` and `.with(`: they are the only doors.
+//!
+//! # What zeroizing does and doesn't reach
+//!
+//! Values live in [`secrecy`]'s boxed storage and are overwritten through [`zeroize`] when a
+//! record is dropped, rectified or destroyed, and when a collection is refused. Copies made
+//! before the value reached the library (the `String` your parser built and dropped, a
+//! stack copy the compiler made while moving it) are out of its reach, as they are for
+//! `zeroize` itself. Memory is not locked: it can be swapped to disk.
+//!
+//! # Where things are
+//!
+//! The everyday names are at the root. Categories live in [`category`]; the consent ledger,
+//! its tokens and history in [`consent`]; the vocabulary of the law in [`vocab`]; records
+//! and receipts in [`data`]; time in [`clock`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod category;
+pub mod clock;
+pub mod consent;
+pub mod data;
+mod error;
+pub mod vocab;
+
+pub use category::Category;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use consent::{ConsentId, ConsentLedger, ConsentToken, Grant};
+pub use data::{DestructionReason, DestructionReceipt, Exposed, PersonalData};
+pub use error::Error;
+pub use vocab::{
+    ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
+    PolicyVersion, Purpose, SubjectId,
+};
