@@ -1,1 +1,105 @@
-fn main() {}
+//! `authorize` with a million subjects in the ledger.
+//!
+//! DESIGN.md goal: median at most 200 ns. Each subject has three consents — an OTP consent
+//! for phone and passport, a written one for the selfie, and a marketing consent, a tenth
+//! of them withdrawn — so the lookup walks a realistic list, not a single entry.
+
+use std::hint::black_box;
+
+use amanat::category::{Biometric, Passport, Phone};
+use amanat::{
+    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Grant, PolicyVersion, Purpose,
+    SubjectId,
+};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const SUBJECTS: usize = 1_000_000;
+
+fn ledger_with(subjects: usize) -> (ConsentLedger, Vec<SubjectId>) {
+    let ledger = ConsentLedger::new(PolicyVersion::new("bench").unwrap());
+    let otp = ConsentForm::Electronic {
+        method: ElectronicMethod::OneTimePassword,
+    };
+    let written = ConsentForm::Written {
+        document_sha256: DocumentHash::of(b"form"),
+    };
+    let ids: Vec<_> = (0..subjects)
+        .map(|n| SubjectId::new(format!("cust-{n:08}")).unwrap())
+        .collect();
+    for (n, subject) in ids.iter().enumerate() {
+        ledger
+            .grant(
+                Grant::new(subject.clone(), otp.clone())
+                    .purpose(Purpose::IDENTITY_VERIFICATION)
+                    .purpose(Purpose::SERVICE_PROVISION)
+                    .category::<Phone>()
+                    .category::<Passport>(),
+            )
+            .unwrap();
+        ledger
+            .grant(
+                Grant::new(subject.clone(), written.clone())
+                    .purpose(Purpose::IDENTITY_VERIFICATION)
+                    .category::<Biometric>(),
+            )
+            .unwrap();
+        let marketing = ledger
+            .grant(
+                Grant::new(subject.clone(), otp.clone())
+                    .purpose(Purpose::MARKETING_ANALYTICS)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        if n % 10 == 0 {
+            ledger.withdraw(&marketing).unwrap();
+        }
+    }
+    (ledger, ids)
+}
+
+fn authorize(c: &mut Criterion) {
+    let subjects = std::env::var("AMANAT_BENCH_SUBJECTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SUBJECTS);
+    let (ledger, ids) = ledger_with(subjects);
+    // A fixed stride through the ids so each lookup lands on a cold, different subject,
+    // as requests from many customers do.
+    let mut next = 0_usize;
+    let mut pick = move || {
+        next = (next + 7919) % subjects;
+        next
+    };
+
+    let mut group = c.benchmark_group(format!("authorize_{subjects}_subjects"));
+    group.bench_function("granted_selfie", |b| {
+        b.iter_batched_ref(
+            || ids[pick()].clone(),
+            |subject| {
+                black_box(
+                    ledger
+                        .authorize::<Biometric>(subject, &Purpose::IDENTITY_VERIFICATION)
+                        .is_ok(),
+                )
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.bench_function("refused_selfie_for_marketing", |b| {
+        b.iter_batched_ref(
+            || ids[pick()].clone(),
+            |subject| {
+                black_box(
+                    ledger
+                        .authorize::<Biometric>(subject, &Purpose::MARKETING_ANALYTICS)
+                        .is_err(),
+                )
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, authorize);
+criterion_main!(benches);

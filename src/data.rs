@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroize;
 
+use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::ConsentToken;
 use crate::vocab::{Purpose, SubjectId};
-use crate::Error;
 
 /// The id of one [`PersonalData`] record: what receipts, audit records and stores name
 /// instead of the value.

@@ -101,7 +101,9 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
     for event in events {
         let (at, consent, kind) = match event {
             Event::Given(record) => {
-                let valid_until = record.valid_until.load(std::sync::atomic::Ordering::Acquire);
+                let valid_until = record
+                    .valid_until
+                    .load(std::sync::atomic::Ordering::Acquire);
                 let withdrawn_before = events
                     .iter()
                     .filter_map(|e| match e {

@@ -71,7 +71,9 @@ pub struct ParseConsentIdError;
 impl FromStr for ConsentId {
     type Err = ParseConsentIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(s).map(Self).map_err(|_| ParseConsentIdError)
+        Uuid::try_parse(s)
+            .map(Self)
+            .map_err(|_| ParseConsentIdError)
     }
 }
 
@@ -253,7 +255,11 @@ impl ConsentLedger {
             id,
             // Share the ledger's copy of the id, so reads compare pointers, not bytes.
             subject: entry.key().clone(),
-            withdrawn: grant.purposes.iter().map(|_| AtomicBool::new(false)).collect(),
+            withdrawn: grant
+                .purposes
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect(),
             purposes: grant.purposes.into(),
             categories: grant.categories.into(),
             form: grant.form,

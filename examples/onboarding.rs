@@ -1,0 +1,228 @@
+//! A narrated KYC onboarding of one customer of a fintech app, as the IMANUM privacy policy
+//! describes it: registration confirmed by a one-time password, a passport and a selfie
+//! collected and checked, a refusal, a withdrawal, and a destruction with its receipt.
+//!
+//! Run it with `cargo run --example onboarding`.
+
+use std::error::Error as StdError;
+
+use amanat::category::{Biometric, Passport, Phone};
+use amanat::consent::ConsentEventKind;
+use amanat::{
+    ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Evidence, Grant,
+    ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+};
+use chrono::{TimeDelta, TimeZone, Utc};
+
+fn step(n: u32, title: &str) {
+    println!("\n── Step {n}. {title}");
+}
+
+fn say(line: impl AsRef<str>) {
+    println!("   {}", line.as_ref());
+}
+
+fn main() -> Result<(), Box<dyn StdError>> {
+    println!("amanat — onboarding one customer (IMANUM privacy policy No. 2, Uzbekistan)");
+
+    // A manual clock so that the story can move time forward; a service uses SystemClock.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
+    let ledger = ConsentLedger::builder(PolicyVersion::new("imanum-privacy-policy-2/2025-07-01")?)
+        .clock(clock.clone())
+        .build();
+    let customer = SubjectId::new("cust-000123")?;
+    say(format!(
+        "Customer {customer} opens the app on {}. Policy in force: {}.",
+        clock_now(&clock),
+        ledger.policy_version()
+    ));
+
+    step(
+        1,
+        "Registration: the public offer and privacy policy, confirmed by a one-time password",
+    );
+    say("The app sends a 6-digit code by SMS; the customer types it back (IMANUM §2.1.3).");
+    let otp_consent = ledger.grant(
+        Grant::new(
+            customer.clone(),
+            ConsentForm::Electronic {
+                method: ElectronicMethod::OneTimePassword,
+            },
+        )
+        .purpose(Purpose::SERVICE_PROVISION)
+        .purpose(Purpose::IDENTITY_VERIFICATION)
+        .category::<Phone>()
+        .category::<Passport>()
+        .category::<Biometric>()
+        .evidence(Evidence::OneTimePassword {
+            challenge_id: "sms-gw-5521907".into(),
+            confirmed_at: clock_now(&clock),
+        }),
+    )?;
+    say(format!(
+        "Consent {otp_consent} recorded: service provision and identity verification, \
+         on phone, passport and biometric data, by OTP."
+    ));
+
+    let token = ledger.authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)?;
+    let phone = PersonalData::collect(&customer, String::from("+998901234567"), &token)?;
+    say(format!(
+        "Phone number collected as {phone:?}: its Debug never shows the value."
+    ));
+
+    step(
+        2,
+        "The passport is collected and read for identity verification",
+    );
+    let passport_token =
+        ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    let passport = PersonalData::collect(&customer, String::from("AB1234567"), &passport_token)?;
+    let masked = passport.with(&passport_token, |number| {
+        format!("{}*****{}", &number[..2], &number[number.len() - 2..])
+    })?;
+    say(format!(
+        "Token for {} on {} until {}.",
+        passport_token.purpose(),
+        passport_token.subject(),
+        passport_token.expires_at()
+    ));
+    say(format!(
+        "Passport read through the token; the operator's screen shows {masked}."
+    ));
+
+    step(
+        3,
+        "The selfie: an OTP consent is not enough for biometric data",
+    );
+    match ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION) {
+        Ok(_) => say("unexpected: a biometric token under an OTP consent"),
+        Err(refusal) => say(format!("Refused: {refusal}")),
+    }
+    clock.advance(TimeDelta::minutes(2));
+    say("The customer signs the written consent form for the selfie (Art. 17.1).");
+    let signed_form = b"I, the undersigned, consent to the processing of my facial image ...";
+    let written_consent = ledger.grant(
+        Grant::new(
+            customer.clone(),
+            ConsentForm::Written {
+                document_sha256: DocumentHash::of(signed_form),
+            },
+        )
+        .purpose(Purpose::IDENTITY_VERIFICATION)
+        .category::<Biometric>()
+        .evidence(Evidence::SignedDocument {
+            document_sha256: DocumentHash::of(signed_form),
+        }),
+    )?;
+    say(format!("Written consent {written_consent} recorded."));
+    let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    // A stand-in for the camera's JPEG: the start-of-image marker and some bytes.
+    let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x5A; 2048]].concat();
+    let selfie = PersonalData::collect(&customer, jpeg, &selfie_token)?;
+    let matched = selfie.with(&selfie_token, |image| image.starts_with(&[0xFF, 0xD8]))?;
+    say(format!(
+        "Selfie collected ({selfie:?}) and read to compare with the state database: \
+         a JPEG, {}.",
+        if matched { "face matched" } else { "no match" }
+    ));
+
+    step(4, "Marketing asks for the selfie");
+    match ledger.authorize::<Biometric>(&customer, &Purpose::MARKETING_ANALYTICS) {
+        Ok(_) => say("unexpected: marketing got a biometric token"),
+        Err(refusal) => say(format!("Refused: {refusal}")),
+    }
+
+    step(5, "Tokens are short-lived");
+    clock.advance(TimeDelta::minutes(6));
+    match passport.read(&passport_token) {
+        Ok(_) => say("unexpected: an old token still opens the passport"),
+        Err(refusal) => say(format!(
+            "Six minutes later the old token is refused: {refusal}"
+        )),
+    }
+    let passport_token =
+        ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    say(format!(
+        "A fresh token opens it again: {} characters.",
+        passport.read(&passport_token)?.len()
+    ));
+
+    step(6, "The customer withdraws the selfie consent");
+    let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    let withdrawal = ledger.withdraw(&written_consent)?;
+    for (consent, purposes) in &withdrawal.withdrawn {
+        let purposes: Vec<_> = purposes.iter().map(ToString::to_string).collect();
+        say(format!(
+            "Consent {consent} withdrawn at {} for {}.",
+            withdrawal.at,
+            purposes.join(", ")
+        ));
+    }
+    match selfie.read(&selfie_token) {
+        Ok(_) => say("unexpected: the selfie opened after the withdrawal"),
+        Err(refusal) => say(format!(
+            "The token issued a moment before is refused: {refusal}"
+        )),
+    }
+
+    step(
+        7,
+        "The consent history: what the operator can prove (Art. 25.1)",
+    );
+    for event in ledger.history(&customer) {
+        let what = match &event.kind {
+            ConsentEventKind::Given {
+                form,
+                policy_version,
+                ..
+            } => {
+                format!("given ({}) under {policy_version}", form_name(form))
+            }
+            ConsentEventKind::Renewed { .. } => "renewed".into(),
+            ConsentEventKind::Withdrawn { purposes } => format!(
+                "withdrawn for {}",
+                purposes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ConsentEventKind::Expired => "expired".into(),
+            ConsentEventKind::LegalBasisUsed { basis, .. } => format!("basis {}", basis.name()),
+            _ => "other".into(),
+        };
+        let id = event.consent.map(|id| id.to_string()).unwrap_or_default();
+        say(format!(
+            "{}  {id}  {what}",
+            event.at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+
+    step(
+        8,
+        "The selfie is destroyed; the receipt names the record, never the value",
+    );
+    let receipt = selfie.destroy(DestructionReason::ConsentWithdrawn);
+    say(format!("{receipt}"));
+    say(format!(
+        "Phone ({phone:?}) and passport ({passport:?}) stay: the service consent still holds."
+    ));
+
+    println!("\nDone.");
+    Ok(())
+}
+
+fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
+    amanat::Clock::now(clock)
+}
+
+fn form_name(form: &ConsentForm) -> &'static str {
+    match form {
+        ConsentForm::Written { .. } => "written",
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        } => "one-time password",
+        ConsentForm::Electronic { .. } => "electronic",
+        ConsentForm::Implied => "implied",
+    }
+}

@@ -1,0 +1,178 @@
+//! A canary value stored as a selfie, a passport and a phone number never shows up in any
+//! `Debug` output, error message, consent history entry, receipt or token — the only way
+//! to it is a token's `read` or `with`.
+
+use std::time::Duration;
+
+use amanat::category::{Biometric, Passport, Phone};
+use amanat::{
+    ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Error, Grant,
+    LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+};
+use chrono::{DateTime, TimeDelta};
+
+const CANARY: &str = "CANARY-7f3a9c1e-do-not-print";
+
+struct Seen(Vec<String>);
+
+impl Seen {
+    fn debug(&mut self, value: &impl std::fmt::Debug) {
+        self.0.push(format!("{value:?}"));
+        self.0.push(format!("{value:#?}"));
+    }
+
+    fn error<T>(&mut self, result: Result<T, Error>) {
+        let err = result.err().expect("the step was meant to be refused");
+        self.0.push(err.to_string());
+        self.debug(&err);
+    }
+
+    fn assert_clean(&self) {
+        assert!(
+            self.0.len() > 40,
+            "too little was checked: {}",
+            self.0.len()
+        );
+        for text in &self.0 {
+            assert!(!text.contains(CANARY), "leaked in: {text}");
+            assert!(!text.contains("7f3a9c1e"), "partly leaked in: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_canary_never_appears_outside_read_and_with() {
+    let clock = ManualClock::new(DateTime::UNIX_EPOCH);
+    let ledger = ConsentLedger::builder(PolicyVersion::new("v1").unwrap())
+        .clock(clock.clone())
+        .token_ttl(Duration::from_secs(60))
+        .build();
+    let alice = SubjectId::new("cust-alice").unwrap();
+    let bob = SubjectId::new("cust-bob").unwrap();
+    let mut seen = Seen(Vec::new());
+
+    let written = ledger
+        .grant(
+            Grant::new(
+                alice.clone(),
+                ConsentForm::Written {
+                    document_sha256: DocumentHash::of(b"form"),
+                },
+            )
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .category::<Biometric>(),
+        )
+        .unwrap();
+    let otp = ledger
+        .grant(
+            Grant::new(
+                alice.clone(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>()
+            .category::<Passport>()
+            .category::<Biometric>(),
+        )
+        .unwrap();
+    ledger
+        .grant(
+            Grant::new(
+                bob.clone(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>(),
+        )
+        .unwrap();
+
+    let selfie_token = ledger
+        .authorize::<Biometric>(&alice, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let passport_token = ledger
+        .authorize::<Passport>(&alice, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone_token = ledger
+        .authorize::<Phone>(&alice, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let bobs_token = ledger
+        .authorize::<Phone>(&bob, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+
+    let mut selfie =
+        PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
+    let mut passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    let mut phone = PersonalData::collect(&alice, CANARY.to_owned(), &phone_token).unwrap();
+
+    // The doors do open, so the canary really is inside.
+    assert_eq!(*selfie.read(&selfie_token).unwrap(), CANARY.as_bytes());
+    assert_eq!(
+        passport.with(&passport_token, Clone::clone).unwrap(),
+        CANARY
+    );
+
+    for value in [
+        format!("{selfie:?}"),
+        format!("{passport:?}"),
+        format!("{phone:?}"),
+    ] {
+        seen.0.push(value);
+    }
+    seen.debug(&selfie.read(&selfie_token).unwrap());
+    seen.debug(&phone.read(&phone_token).unwrap());
+    seen.debug(&selfie_token);
+    seen.debug(&passport_token);
+    seen.debug(&ledger);
+
+    // Every refusal a holder of the canary can meet.
+    seen.error(phone.read(&bobs_token));
+    seen.error(PersonalData::collect(&bob, CANARY.to_owned(), &phone_token));
+    seen.error(PersonalData::collect(
+        &alice,
+        CANARY.to_owned(),
+        &bobs_token,
+    ));
+    phone.block();
+    seen.error(phone.read(&phone_token));
+    seen.error(phone.rectify(CANARY.to_owned(), &phone_token));
+    phone.unblock();
+    seen.error(ledger.authorize::<Biometric>(&alice, &Purpose::SERVICE_PROVISION));
+    seen.error(ledger.authorize::<Passport>(&alice, &Purpose::MARKETING_ANALYTICS));
+    seen.error(ledger.authorize_with_basis::<Biometric>(
+        &alice,
+        &Purpose::LEGAL_OBLIGATION,
+        LegalBasis::Contract {
+            reference: "contract 1".into(),
+        },
+    ));
+    ledger.withdraw(&written).unwrap();
+    seen.error(selfie.read(&selfie_token));
+    seen.error(selfie.rectify(CANARY.as_bytes().to_vec(), &selfie_token));
+    seen.error(ledger.withdraw(&written));
+    clock.advance(TimeDelta::minutes(2));
+    seen.error(passport.read(&passport_token));
+    seen.error(passport.rectify(CANARY.to_owned(), &passport_token));
+    ledger.withdraw(&otp).unwrap();
+
+    seen.debug(&selfie);
+    seen.debug(&passport);
+    for subject in [&alice, &bob] {
+        let history = ledger.history(subject);
+        seen.debug(&history);
+        seen.0.push(serde_json::to_string(&history).unwrap());
+    }
+    for receipt in [
+        selfie.destroy(DestructionReason::ConsentWithdrawn),
+        passport.destroy(DestructionReason::SubjectRequest),
+        phone.destroy(DestructionReason::RelationshipEnded),
+    ] {
+        seen.debug(&receipt);
+        seen.0.push(receipt.to_string());
+        seen.0.push(serde_json::to_string(&receipt).unwrap());
+    }
+    seen.assert_clean();
+}
