@@ -85,6 +85,18 @@ fn authorize(c: &mut Criterion) {
             BatchSize::SmallInput,
         );
     });
+    // The same customer over and over: several checks within one request, or a hot
+    // customer. Shows what the lookup costs once memory latency is out of the way.
+    let regular = ids[subjects / 2].clone();
+    group.bench_function("granted_selfie_same_subject", |b| {
+        b.iter(|| {
+            black_box(
+                ledger
+                    .authorize::<Biometric>(black_box(&regular), &Purpose::IDENTITY_VERIFICATION)
+                    .is_ok(),
+            )
+        });
+    });
     group.bench_function("refused_selfie_for_marketing", |b| {
         b.iter_batched_ref(
             || ids[pick()].clone(),

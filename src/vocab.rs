@@ -207,11 +207,18 @@ impl Purpose {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(self.0, Text::Static(_))
+    }
 }
 
 impl PartialEq for Purpose {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        let (a, b) = (self.as_str(), other.as_str());
+        // Constants and the ledger's shared copies are the same bytes at the same address;
+        // the pointer test spares `authorize` a string compare on its hot path.
+        std::ptr::eq(a, b) || a == b
     }
 }
 

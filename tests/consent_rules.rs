@@ -670,3 +670,22 @@ fn the_ledger_is_shared_between_threads() {
         assert!(handle.join().unwrap());
     }
 }
+
+#[test]
+fn a_consent_keeps_the_policy_version_it_was_given_under_imanum_6() {
+    let (ledger, _, subject) = setup();
+    let earlier = PolicyVersion::new("imanum-1").unwrap();
+    ledger
+        .grant(
+            Grant::new(subject.clone(), written())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+                .policy_version(earlier.clone()),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert_eq!(token.policy_version(), &earlier);
+    assert_ne!(ledger.policy_version(), &earlier);
+}

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use chrono::{DateTime, Utc};
 
 use crate::category::{Category, CategoryId};
-use crate::vocab::{ConsentForm, Evidence, GivenBy, Purpose, SubjectId};
+use crate::vocab::{ConsentForm, Evidence, GivenBy, PolicyVersion, Purpose, SubjectId};
 
 /// Typestate of a [`Grant`]: no purpose named yet.
 #[derive(Debug)]
@@ -69,12 +69,14 @@ pub struct Grant<P = NoPurpose, K = NoCategory> {
     pub(crate) given_by: GivenBy,
     pub(crate) evidence: Option<Evidence>,
     pub(crate) valid_until: Option<DateTime<Utc>>,
+    pub(crate) policy_version: Option<PolicyVersion>,
     state: PhantomData<fn() -> (P, K)>,
 }
 
 impl Grant {
     /// Starts a grant by `subject` in `form`. By default the subject gave it themselves,
-    /// there is no separate evidence, and it holds until withdrawn.
+    /// under the ledger's current policy version, with no separate evidence, and it holds
+    /// until withdrawn.
     pub fn new(subject: SubjectId, form: ConsentForm) -> Self {
         Grant {
             subject,
@@ -84,6 +86,7 @@ impl Grant {
             given_by: GivenBy::Subject,
             evidence: None,
             valid_until: None,
+            policy_version: None,
             state: PhantomData,
         }
     }
@@ -99,6 +102,7 @@ impl<P, K> Grant<P, K> {
             given_by: self.given_by,
             evidence: self.evidence,
             valid_until: self.valid_until,
+            policy_version: self.policy_version,
             state: PhantomData,
         }
     }
@@ -128,6 +132,14 @@ impl<P, K> Grant<P, K> {
     /// Attaches what proves the consent was obtained (Art. 25.1).
     pub fn evidence(mut self, evidence: Evidence) -> Self {
         self.evidence = Some(evidence);
+        self
+    }
+
+    /// Records the policy version the subject accepted, when it is not the ledger's current
+    /// one — a consent given on paper last month, entered today. Default: the ledger's
+    /// [`policy_version`](crate::ConsentLedger::policy_version).
+    pub fn policy_version(mut self, version: PolicyVersion) -> Self {
+        self.policy_version = Some(version);
         self
     }
 

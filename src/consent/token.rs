@@ -123,7 +123,7 @@ impl<C: Category> ConsentToken<C> {
         if let Grounds::Consent { record, purpose } = &self.grounds {
             // Acquire pairs with the Release store in `withdraw`: once withdraw has
             // returned, this load sees it.
-            if record.withdrawn[*purpose].load(Ordering::Acquire) {
+            if record.is_withdrawn(*purpose) {
                 return Err(self.refusal(Refusal::Withdrawn));
             }
             let valid_until = record.valid_until.load(Ordering::Acquire);
