@@ -647,6 +647,7 @@ impl Vocabulary {
     }
 }
 
+/// Counts, not contents: a ledger's `Debug` goes into logs.
 impl fmt::Debug for ConsentLedger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConsentLedger")
@@ -655,6 +656,82 @@ impl fmt::Debug for ConsentLedger {
             .field("token_ttl_ms", &self.token_ttl_ms)
             .field("subjects", &self.subjects.len())
             .field("consents", &self.consents.len())
+            .field("purposes", &self.vocabulary.purposes.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Phone;
+    use crate::vocab::ElectronicMethod;
+
+    fn ledger() -> ConsentLedger {
+        ConsentLedger::new(PolicyVersion::new("t").unwrap())
+    }
+
+    fn otp() -> ConsentForm {
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        }
+    }
+
+    #[test]
+    fn a_grant_of_more_purposes_than_withdrawal_bits_is_refused() {
+        let subject = SubjectId::new("s").unwrap();
+        let mut grant = Grant::new(subject.clone(), otp())
+            .purpose(Purpose::new("p0").unwrap())
+            .category::<Phone>();
+        for n in 1..=MAX_PURPOSES {
+            grant = grant.purpose(Purpose::new(format!("p{n}")).unwrap());
+        }
+        assert!(matches!(
+            ledger().grant(grant),
+            Err(Error::InvalidGrant { .. })
+        ));
+        let mut grant = Grant::new(subject, otp())
+            .purpose(Purpose::new("p0").unwrap())
+            .category::<Phone>();
+        for n in 1..MAX_PURPOSES {
+            grant = grant.purpose(Purpose::new(format!("p{n}")).unwrap());
+        }
+        let ledger = ledger();
+        let id = ledger.grant(grant).unwrap();
+        // The last bit works like the first.
+        let last = Purpose::new(format!("p{}", MAX_PURPOSES - 1)).unwrap();
+        let subject = SubjectId::new("s").unwrap();
+        let withdrawal = ledger.withdraw_purpose(&subject, &last).unwrap();
+        assert_eq!(withdrawal.withdrawn, [(id, vec![last.clone()])]);
+        assert!(ledger.authorize::<Phone>(&subject, &last).is_err());
+        let first = Purpose::new("p0").unwrap();
+        assert!(ledger.authorize::<Phone>(&subject, &first).is_ok());
+    }
+
+    #[test]
+    fn consents_share_one_copy_of_each_purpose() {
+        let ledger = ledger();
+        for n in 0..3 {
+            ledger
+                .grant(
+                    Grant::new(SubjectId::new(format!("s{n}")).unwrap(), otp())
+                        .purpose(Purpose::new("loyalty_programme").unwrap())
+                        .purpose(Purpose::CREDIT_SCORING)
+                        .category::<Phone>(),
+                )
+                .unwrap();
+        }
+        let records: Vec<_> = ledger
+            .consents
+            .iter()
+            .map(|r| Arc::clone(r.value()))
+            .collect();
+        let first = records[0].purposes[0].as_str();
+        assert!(
+            records
+                .iter()
+                .all(|r| std::ptr::eq(r.purposes[0].as_str(), first))
+        );
+        assert_eq!(ledger.vocabulary.purposes.len(), 1);
     }
 }
