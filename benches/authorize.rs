@@ -4,6 +4,7 @@
 //! for phone and passport, a written one for the selfie, and a marketing consent, a tenth
 //! of them withdrawn — so the lookup walks a realistic list, not a single entry.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
 use amanat::category::{Biometric, Passport, Phone};
@@ -71,7 +72,22 @@ fn authorize(c: &mut Criterion) {
         next
     };
 
+    // The floor for any design keyed by subject: one hash lookup among as many keys, with
+    // the same hasher and the same stride. What `authorize` costs above it is its own.
+    let bare: HashMap<SubjectId, usize, foldhash::fast::RandomState> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| (id.clone(), n))
+        .collect();
+
     let mut group = c.benchmark_group(format!("authorize_{subjects}_subjects"));
+    group.bench_function("baseline_hashmap_lookup", |b| {
+        b.iter_batched_ref(
+            || ids[pick()].clone(),
+            |subject| black_box(bare.get(subject).copied()),
+            BatchSize::SmallInput,
+        );
+    });
     group.bench_function("granted_selfie", |b| {
         b.iter_batched_ref(
             || ids[pick()].clone(),
