@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use amanat::category::{Biometric, Passport, PaymentCard, Phone};
+use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::vocab::BiometricGround;
 use amanat::{
-    ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Error, Evidence,
-    GivenBy, Grant, LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+    ConsentForm, ConsentId, ConsentLedger, ConsentToken, DestructionReason, DocumentHash,
+    ElectronicMethod, Error, Evidence, GivenBy, Grant, LegalBasis, ManualClock, PersonalData,
+    PolicyVersion, Purpose, SubjectId,
 };
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
@@ -36,6 +37,24 @@ fn written() -> ConsentForm {
     ConsentForm::Written {
         document_sha256: DocumentHash::of(b"signed form"),
     }
+}
+
+/// Records a consent of `subject` in `form` for `purpose` on `C` alone, and returns its id
+/// with a token for it.
+fn consent_for<C: Category>(
+    ledger: &ConsentLedger,
+    subject: &SubjectId,
+    form: ConsentForm,
+    purpose: Purpose,
+) -> (ConsentId, ConsentToken<C>) {
+    let id = ledger
+        .grant(
+            Grant::new(subject.clone(), form)
+                .purpose(purpose.clone())
+                .category::<C>(),
+        )
+        .unwrap();
+    (id, ledger.authorize::<C>(subject, &purpose).unwrap())
 }
 
 #[test]
@@ -121,32 +140,16 @@ fn biometric_needs_written_consent_art_17() {
         ledger.authorize::<Biometric>(&subject, &Purpose::FRAUD_PREVENTION),
         Err(Error::WrittenConsentRequired { consent, .. }) if consent == implied
     ));
-    ledger
-        .grant(
-            Grant::new(subject.clone(), written())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Biometric>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
+    let (_, token) =
+        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
     assert_eq!(token.subject(), &subject);
 }
 
 #[test]
 fn withdrawal_fails_tokens_already_issued_art_11_2() {
     let (ledger, _, subject) = setup();
-    let consent = ledger
-        .grant(
-            Grant::new(subject.clone(), written())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Biometric>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
+    let (consent, token) =
+        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
     let selfie = PersonalData::collect(&subject, vec![1_u8, 2, 3], &token).unwrap();
     assert_eq!(*selfie.read(&token).unwrap(), [1, 2, 3]);
 
@@ -210,16 +213,8 @@ fn withdrawing_one_purpose_keeps_the_others_art_11_2() {
 #[test]
 fn withdrawal_never_touches_another_legal_basis_art_11_2_and_12() {
     let (ledger, _, subject) = setup();
-    let consent = ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::LEGAL_OBLIGATION)
-                .category::<Passport>(),
-        )
-        .unwrap();
-    let by_consent = ledger
-        .authorize::<Passport>(&subject, &Purpose::LEGAL_OBLIGATION)
-        .unwrap();
+    let (consent, by_consent) =
+        consent_for::<Passport>(&ledger, &subject, otp(), Purpose::LEGAL_OBLIGATION);
     let passport = PersonalData::collect(&subject, String::from("AB1234567"), &by_consent).unwrap();
     let by_law = ledger
         .authorize_with_basis::<Passport>(
@@ -408,16 +403,7 @@ fn a_grant_that_has_already_ended_is_refused() {
 #[test]
 fn tokens_are_short_lived() {
     let (ledger, clock, subject) = setup();
-    ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<Phone>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
-        .unwrap();
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
     assert_eq!(token.expires_at(), start() + TimeDelta::minutes(5));
     let phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     clock.advance(TimeDelta::minutes(5));
@@ -466,16 +452,7 @@ fn a_token_opens_only_its_own_subjects_data() {
 #[test]
 fn blocked_data_is_kept_but_not_processed_art_22_1() {
     let (ledger, _, subject) = setup();
-    ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<Phone>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
-        .unwrap();
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
     let mut phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     phone.block();
     assert!(phone.is_blocked());
@@ -494,16 +471,7 @@ fn blocked_data_is_kept_but_not_processed_art_22_1() {
 #[test]
 fn the_subject_may_correct_their_data_art_22_1() {
     let (ledger, _, subject) = setup();
-    ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<Phone>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
-        .unwrap();
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
     let mut phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     phone
         .rectify(String::from("+998907654321"), &token)
@@ -514,16 +482,8 @@ fn the_subject_may_correct_their_data_art_22_1() {
 #[test]
 fn destruction_leaves_a_receipt_and_no_value_art_20() {
     let (ledger, clock, subject) = setup();
-    ledger
-        .grant(
-            Grant::new(subject.clone(), written())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Biometric>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
+    let (_, token) =
+        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
     let selfie = PersonalData::collect(&subject, vec![0xFF_u8, 0xD8], &token).unwrap();
     let id = selfie.id();
     clock.advance(TimeDelta::hours(1));
@@ -611,16 +571,7 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
 #[test]
 fn tokens_carry_the_policy_version_of_the_consent() {
     let (ledger, _, subject) = setup();
-    ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<Phone>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
-        .unwrap();
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
     assert_eq!(token.policy_version().as_str(), "imanum-2");
     assert_eq!(token.purpose(), &Purpose::SERVICE_PROVISION);
 }

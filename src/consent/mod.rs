@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
+use dashmap::mapref::one::RefMut;
 use foldhash::fast::RandomState;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -310,6 +311,23 @@ impl ConsentLedger {
         Ok(id)
     }
 
+    /// The consent's record, and its subject's entry locked for writing. The id map's guard
+    /// is released before the subject map is locked: the two are never held together, so
+    /// no lock order can deadlock.
+    fn lock_consent(
+        &self,
+        consent: &ConsentId,
+    ) -> Result<(Arc<ConsentRecord>, RefMut<'_, SubjectId, SubjectEntry>), Error> {
+        let unknown = || Error::UnknownConsent { consent: *consent };
+        let record = self
+            .consents
+            .get(consent)
+            .map(|r| Arc::clone(r.value()))
+            .ok_or_else(unknown)?;
+        let entry = self.subjects.get_mut(&record.subject).ok_or_else(unknown)?;
+        Ok((record, entry))
+    }
+
     /// Withdraws a consent for every purpose it still holds for (Art. 11.2). Every token
     /// issued on it fails from its next use on; tokens issued on another legal basis are
     /// untouched.
@@ -319,15 +337,7 @@ impl ConsentLedger {
     /// [`Error::UnknownConsent`] if the ledger has no such consent;
     /// [`Error::AlreadyWithdrawn`] if it was withdrawn for every purpose before.
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
-        let record = self
-            .consents
-            .get(consent)
-            .map(|r| Arc::clone(r.value()))
-            .ok_or(Error::UnknownConsent { consent: *consent })?;
-        let mut entry = self
-            .subjects
-            .get_mut(&record.subject)
-            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
         let purposes = withdraw_purposes(&record, |_| true);
         if purposes.is_empty() {
@@ -401,15 +411,7 @@ impl ConsentLedger {
         consent: &ConsentId,
         valid_until: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<(), Error> {
-        let record = self
-            .consents
-            .get(consent)
-            .map(|r| Arc::clone(r.value()))
-            .ok_or(Error::UnknownConsent { consent: *consent })?;
-        let mut entry = self
-            .subjects
-            .get_mut(&record.subject)
-            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
         if (0..record.purposes.len()).all(|p| record.is_withdrawn(p)) {
             return Err(Error::AlreadyWithdrawn { consent: *consent });
