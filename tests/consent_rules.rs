@@ -45,7 +45,7 @@ fn consent_for<C: Category>(
     ledger: &ConsentLedger,
     subject: &SubjectId,
     form: ConsentForm,
-    purpose: Purpose,
+    purpose: &Purpose,
 ) -> (ConsentId, ConsentToken<C>) {
     let id = ledger
         .grant(
@@ -54,7 +54,7 @@ fn consent_for<C: Category>(
                 .category::<C>(),
         )
         .unwrap();
-    (id, ledger.authorize::<C>(subject, &purpose).unwrap())
+    (id, ledger.authorize::<C>(subject, purpose).unwrap())
 }
 
 #[test]
@@ -140,16 +140,24 @@ fn biometric_needs_written_consent_art_17() {
         ledger.authorize::<Biometric>(&subject, &Purpose::FRAUD_PREVENTION),
         Err(Error::WrittenConsentRequired { consent, .. }) if consent == implied
     ));
-    let (_, token) =
-        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
+    let (_, token) = consent_for::<Biometric>(
+        &ledger,
+        &subject,
+        written(),
+        &Purpose::IDENTITY_VERIFICATION,
+    );
     assert_eq!(token.subject(), &subject);
 }
 
 #[test]
 fn withdrawal_fails_tokens_already_issued_art_11_2() {
     let (ledger, _, subject) = setup();
-    let (consent, token) =
-        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
+    let (consent, token) = consent_for::<Biometric>(
+        &ledger,
+        &subject,
+        written(),
+        &Purpose::IDENTITY_VERIFICATION,
+    );
     let selfie = PersonalData::collect(&subject, vec![1_u8, 2, 3], &token).unwrap();
     assert_eq!(*selfie.read(&token).unwrap(), [1, 2, 3]);
 
@@ -214,7 +222,7 @@ fn withdrawing_one_purpose_keeps_the_others_art_11_2() {
 fn withdrawal_never_touches_another_legal_basis_art_11_2_and_12() {
     let (ledger, _, subject) = setup();
     let (consent, by_consent) =
-        consent_for::<Passport>(&ledger, &subject, otp(), Purpose::LEGAL_OBLIGATION);
+        consent_for::<Passport>(&ledger, &subject, otp(), &Purpose::LEGAL_OBLIGATION);
     let passport = PersonalData::collect(&subject, String::from("AB1234567"), &by_consent).unwrap();
     let by_law = ledger
         .authorize_with_basis::<Passport>(
@@ -403,7 +411,7 @@ fn a_grant_that_has_already_ended_is_refused() {
 #[test]
 fn tokens_are_short_lived() {
     let (ledger, clock, subject) = setup();
-    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), &Purpose::SERVICE_PROVISION);
     assert_eq!(token.expires_at(), start() + TimeDelta::minutes(5));
     let phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     clock.advance(TimeDelta::minutes(5));
@@ -452,7 +460,7 @@ fn a_token_opens_only_its_own_subjects_data() {
 #[test]
 fn blocked_data_is_kept_but_not_processed_art_22_1() {
     let (ledger, _, subject) = setup();
-    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), &Purpose::SERVICE_PROVISION);
     let mut phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     phone.block();
     assert!(phone.is_blocked());
@@ -471,7 +479,7 @@ fn blocked_data_is_kept_but_not_processed_art_22_1() {
 #[test]
 fn the_subject_may_correct_their_data_art_22_1() {
     let (ledger, _, subject) = setup();
-    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), &Purpose::SERVICE_PROVISION);
     let mut phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     phone
         .rectify(String::from("+998907654321"), &token)
@@ -482,8 +490,12 @@ fn the_subject_may_correct_their_data_art_22_1() {
 #[test]
 fn destruction_leaves_a_receipt_and_no_value_art_20() {
     let (ledger, clock, subject) = setup();
-    let (_, token) =
-        consent_for::<Biometric>(&ledger, &subject, written(), Purpose::IDENTITY_VERIFICATION);
+    let (_, token) = consent_for::<Biometric>(
+        &ledger,
+        &subject,
+        written(),
+        &Purpose::IDENTITY_VERIFICATION,
+    );
     let selfie = PersonalData::collect(&subject, vec![0xFF_u8, 0xD8], &token).unwrap();
     let id = selfie.id();
     clock.advance(TimeDelta::hours(1));
@@ -571,7 +583,7 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
 #[test]
 fn tokens_carry_the_policy_version_of_the_consent() {
     let (ledger, _, subject) = setup();
-    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), Purpose::SERVICE_PROVISION);
+    let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), &Purpose::SERVICE_PROVISION);
     assert_eq!(token.policy_version().as_str(), "imanum-2");
     assert_eq!(token.purpose(), &Purpose::SERVICE_PROVISION);
 }
