@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
         3,
         "The selfie: an OTP consent is not enough for biometric data",
     );
+    say("To read a selfie the app needs a biometric token; under the OTP consent alone:");
     match ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION) {
         Ok(_) => say("unexpected: a biometric token under an OTP consent"),
         Err(refusal) => say(format!("Refused: {refusal}")),
@@ -119,14 +120,17 @@ fn main() -> Result<(), Box<dyn StdError>> {
     // A stand-in for the camera's JPEG: the start-of-image marker and some bytes.
     let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x5A; 2048]].concat();
     let selfie = PersonalData::collect(&customer, jpeg, &selfie_token)?;
-    let matched = selfie.with(&selfie_token, |image| image.starts_with(&[0xFF, 0xD8]))?;
+    let (is_jpeg, size) = selfie.with(&selfie_token, |image| {
+        (image.starts_with(&[0xFF, 0xD8, 0xFF]), image.len())
+    })?;
     say(format!(
-        "Selfie collected ({selfie:?}) and read to compare with the state database: \
-         a JPEG, {}.",
-        if matched { "face matched" } else { "no match" }
+        "Selfie collected ({selfie:?}) and read through the token to send to the state \
+         database for comparison (simulated here): {}, {size} bytes.",
+        if is_jpeg { "a JPEG" } else { "not a JPEG" }
     ));
 
     step(4, "Marketing asks for the selfie");
+    say("Marketing tries to read the selfie; it needs a token, and asks the ledger for one:");
     match ledger.authorize::<Biometric>(&customer, &Purpose::MARKETING_ANALYTICS) {
         Ok(_) => say("unexpected: marketing got a biometric token"),
         Err(refusal) => say(format!("Refused: {refusal}")),

@@ -26,6 +26,17 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// A shared clock is a clock, so a ledger and your own code can hold one `Arc<dyn Clock>`.
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> DateTime<Utc> {
+        (**self).now()
+    }
+
+    fn now_millis(&self) -> i64 {
+        (**self).now_millis()
+    }
+}
+
 /// The operating system's real-time clock.
 ///
 /// On Linux it reads the kernel's *coarse* real-time clock, which is updated every tick
@@ -80,9 +91,16 @@ impl ManualClock {
         Self(Arc::new(AtomicI64::new(start.timestamp_millis())))
     }
 
-    /// Moves the clock by `by` (backwards if negative), to millisecond precision.
+    /// Moves the clock by `by` (backwards if negative), to millisecond precision,
+    /// stopping at the ends of time rather than wrapping around.
     pub fn advance(&self, by: TimeDelta) {
-        self.0.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+        let by = by.num_milliseconds();
+        // The closure always returns Some, so the update can't fail.
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ms| {
+                Some(ms.saturating_add(by))
+            });
     }
 
     /// Sets the clock to `to`.
@@ -150,6 +168,11 @@ mod tests {
         clock.advance(TimeDelta::hours(2));
         clock.advance(TimeDelta::hours(-1));
         assert_eq!(clock.now_millis(), 3_600_000);
+        clock.advance(TimeDelta::MAX);
+        clock.advance(TimeDelta::MAX);
+        assert_eq!(clock.now_millis(), i64::MAX);
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        assert_eq!(shared.now_millis(), i64::MAX);
         assert_eq!(millis_to_time(i64::MAX), DateTime::<Utc>::MAX_UTC);
     }
 }

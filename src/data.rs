@@ -4,6 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretBox};
@@ -14,8 +15,9 @@ use zeroize::Zeroize;
 use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::consent::ConsentToken;
+use crate::consent::{ConsentToken, ParseIdError};
 use crate::vocab::{Purpose, SubjectId};
+use std::str::FromStr;
 
 /// The id of one [`PersonalData`] record: what receipts, audit records and stores name
 /// instead of the value.
@@ -29,6 +31,13 @@ impl fmt::Display for RecordId {
     }
 }
 
+impl FromStr for RecordId {
+    type Err = ParseIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::try_parse(s).map(Self).map_err(|_| ParseIdError)
+    }
+}
+
 impl fmt::Debug for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RecordId({self})")
@@ -39,6 +48,7 @@ impl fmt::Debug for RecordId {
 /// notice, Tajik law Art. 21).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "from")]
+#[non_exhaustive]
 pub enum Source {
     /// The subject gave it.
     Subject,
@@ -56,6 +66,11 @@ pub enum Source {
 /// rectified or destroyed. The only ways to it are [`read`](Self::read) and
 /// [`with`](Self::with), and both want a [`ConsentToken<C>`] — a token of the same
 /// category, for the same subject, whose consent still holds.
+///
+/// Purpose limitation (Art. 8.2) is enforced when the token is issued: a token for any
+/// purpose the subject consented to on this category opens the record, whatever purpose
+/// it was collected for — a passport collected for identity verification may be read for
+/// credit scoring exactly when the subject agreed to that.
 ///
 /// There is no `Clone`, `Copy`, `Display` or `Serialize`; `Debug` prints the category and
 /// `[REDACTED]`.
@@ -98,7 +113,7 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     collected_at: i64,
     source: Source,
     clock: Arc<dyn Clock>,
-    blocked: bool,
+    blocked: AtomicBool,
     category: PhantomData<fn() -> C>,
 }
 
@@ -146,7 +161,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             collected_at: now,
             source,
             clock: token.clock_handle(),
-            blocked: false,
+            blocked: AtomicBool::new(false),
             category: PhantomData,
         })
     }
@@ -184,7 +199,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         if token.subject() != &self.subject {
             return Err(self.mismatch(token));
         }
-        if self.blocked {
+        if self.blocked.load(Ordering::Acquire) {
             return Err(self.blocked_error());
         }
         Ok(())
@@ -221,20 +236,21 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         Ok(())
     }
 
-    /// Suspends processing while keeping the data (Art. 1, 22.1): every read is refused
-    /// until [`unblock`](Self::unblock).
-    pub fn block(&mut self) {
-        self.blocked = true;
+    /// Suspends processing while keeping the data (Art. 1, 22.1): every read, `with` and
+    /// `rectify` is refused until [`unblock`](Self::unblock). Takes `&self`, so a record
+    /// shared between threads can be blocked where it is.
+    pub fn block(&self) {
+        self.blocked.store(true, Ordering::Release);
     }
 
     /// Lifts a [`block`](Self::block).
-    pub fn unblock(&mut self) {
-        self.blocked = false;
+    pub fn unblock(&self) {
+        self.blocked.store(false, Ordering::Release);
     }
 
     /// Whether the record is blocked.
     pub fn is_blocked(&self) -> bool {
-        self.blocked
+        self.blocked.load(Ordering::Acquire)
     }
 
     /// Destroys the record: the value is zeroized and the record consumed, so no code can

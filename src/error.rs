@@ -176,13 +176,32 @@ pub enum Error {
         purpose: Purpose,
     },
 
-    /// A grant or renewal can't be recorded as given.
-    #[error("consent of subject {subject} can't be recorded: {reason}")]
-    InvalidGrant {
+    /// A grant or renewal gave an end of validity that is not in the future.
+    #[error("consent of subject {subject} can't end at {valid_until}: that is not in the future")]
+    ValidityNotInFuture {
         /// Whose consent.
         subject: SubjectId,
-        /// What is wrong with it.
-        reason: &'static str,
+        /// The end given.
+        valid_until: DateTime<Utc>,
+    },
+
+    /// A grant named more purposes than one consent can hold (64); split it.
+    #[error("consent of subject {subject} names {count} purposes; one consent holds at most 64")]
+    TooManyPurposes {
+        /// Whose consent.
+        subject: SubjectId,
+        /// How many it named.
+        count: usize,
+    },
+
+    /// The consent has reached its end of validity, so it can be neither renewed nor
+    /// withdrawn; the subject grants anew.
+    #[error("consent {consent} is no longer in force: it expired at {expired_at}")]
+    ConsentNotInForce {
+        /// The consent.
+        consent: ConsentId,
+        /// When it expired.
+        expired_at: DateTime<Utc>,
     },
 
     /// A legal basis other than consent must say which law, order or request it stands on

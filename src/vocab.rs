@@ -31,8 +31,10 @@ fn check_id(kind: &'static str, id: &str, allowed: fn(char) -> bool) -> Result<(
 /// The opaque id of a data subject: the natural person the data belongs to.
 ///
 /// It must be an id the operator assigned (a customer number, a UUID) — **never** the phone
-/// number, passport number or any other personal value, because ids appear in errors and
-/// audit records in the clear. Letters, digits and `-_.:@` are allowed, up to 128 bytes.
+/// number, e-mail, passport number or any other personal value, because ids appear in
+/// errors and audit records in the clear. ASCII letters, digits and `-_.:` are allowed, up
+/// to 128 bytes; `@` and `+` are not, and an id of nine or more digits alone is refused as
+/// well, since it looks like a phone, card or PINFL number (prefix it: `cust-123456789`).
 ///
 /// Cloning is cheap (a reference count), so records and tokens share one allocation.
 ///
@@ -54,14 +56,20 @@ impl SubjectId {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`] if the id is empty, longer than 128 bytes, or has a character
-    /// other than an ASCII letter, digit or one of `-_.:@`. The error does not repeat the
-    /// text.
+    /// [`Error::InvalidId`] if the id is empty, longer than 128 bytes, has a character
+    /// other than an ASCII letter, digit or one of `-_.:`, or is nine or more digits alone.
+    /// The error does not repeat the text.
     pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
         let id = id.as_ref();
         check_id("subject", id, |c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@')
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
         })?;
+        if id.len() >= 9 && id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::InvalidId {
+                kind: "subject",
+                reason: "it is only digits, like a phone, card or PINFL number",
+            });
+        }
         Ok(Self(Arc::from(id)))
     }
 
@@ -614,6 +622,10 @@ mod tests {
         assert!(SubjectId::new("a".repeat(129)).is_err());
         assert!(SubjectId::new("a".repeat(128)).is_ok());
         assert!(SubjectId::new("line\nbreak").is_err());
+        assert!(SubjectId::new("998901234567").is_err());
+        assert!(SubjectId::new("alisher@example.uz").is_err());
+        assert!(SubjectId::new("12345678").is_ok());
+        assert!(SubjectId::new("cust-998901234567").is_ok());
     }
 
     #[test]

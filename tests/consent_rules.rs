@@ -354,11 +354,13 @@ fn a_consent_ends_at_its_validity() {
     let history = ledger.history(&subject);
     assert_eq!(history.last().unwrap().kind, ConsentEventKind::Expired);
     assert_eq!(history.last().unwrap().at, start() + TimeDelta::days(30));
-    // An expired consent is not renewed; the subject grants again.
-    assert!(matches!(
-        ledger.renew(&consent, None),
-        Err(Error::InvalidGrant { .. })
-    ));
+    // An expired consent is neither renewed nor withdrawn; the subject grants again.
+    let ended = Error::ConsentNotInForce {
+        consent,
+        expired_at: start() + TimeDelta::days(30),
+    };
+    assert_eq!(ledger.renew(&consent, None).unwrap_err(), ended);
+    assert_eq!(ledger.withdraw(&consent).unwrap_err(), ended);
 }
 
 #[test]
@@ -404,7 +406,13 @@ fn a_grant_that_has_already_ended_is_refused() {
                 .valid_until(start()),
         )
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidGrant { .. }));
+    assert_eq!(
+        err,
+        Error::ValidityNotInFuture {
+            subject: subject.clone(),
+            valid_until: start()
+        }
+    );
     assert!(ledger.history(&subject).is_empty());
 }
 

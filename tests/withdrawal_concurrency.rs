@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use amanat::category::Biometric;
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, Error, Grant, PersonalData, PolicyVersion, Purpose,
-    SubjectId,
+    ConsentForm, ConsentId, ConsentLedger, DocumentHash, Error, Grant, PersonalData, PolicyVersion,
+    Purpose, SubjectId,
 };
 
 const READERS: usize = 4;
@@ -16,6 +16,23 @@ const ROUNDS: usize = 25;
 
 #[test]
 fn no_read_succeeds_once_withdraw_has_returned() {
+    race(|ledger, consent, _| {
+        ledger.withdraw(consent).unwrap();
+    });
+}
+
+#[test]
+fn no_read_succeeds_once_withdraw_purpose_has_returned() {
+    race(|ledger, _, subject| {
+        ledger
+            .withdraw_purpose(subject, &Purpose::IDENTITY_VERIFICATION)
+            .unwrap();
+    });
+}
+
+/// Readers open the selfie through `read` and `with` in turns while `withdraw` runs on the
+/// main thread.
+fn race(withdraw: impl Fn(&ConsentLedger, &ConsentId, &SubjectId)) {
     for round in 0..ROUNDS {
         let ledger = ConsentLedger::new(PolicyVersion::new("v1").unwrap());
         let subject = SubjectId::new(format!("cust-{round}")).unwrap();
@@ -54,11 +71,17 @@ fn no_read_succeeds_once_withdraw_has_returned() {
                 let (selfie, returned, reads_before) = (&selfie, &returned, &reads_before);
                 scope.spawn(move || {
                     let mut refusals_after = 0;
+                    let mut turn = 0_usize;
                     while refusals_after < 100 {
+                        turn += 1;
                         // Load the flag *before* the read: if withdraw had returned by
                         // then, the read must fail.
                         let after = returned.load(Ordering::Acquire);
-                        let result = selfie.read(&token).map(|v| v.len());
+                        let result = if turn.is_multiple_of(2) {
+                            selfie.read(&token).map(|v| v.len())
+                        } else {
+                            selfie.with(&token, Vec::len)
+                        };
                         if after {
                             assert!(
                                 matches!(result, Err(Error::ConsentWithdrawn { .. })),
@@ -76,7 +99,7 @@ fn no_read_succeeds_once_withdraw_has_returned() {
             while reads_before.load(Ordering::Relaxed) < READERS * 50 {
                 std::hint::spin_loop();
             }
-            ledger.withdraw(&consent).unwrap();
+            withdraw(&ledger, &consent, &subject);
             returned.store(true, Ordering::Release);
         });
         assert!(reads_before.load(Ordering::Relaxed) >= READERS * 50);

@@ -65,7 +65,7 @@ pub struct Grant<P = NoPurpose, K = NoCategory> {
     pub(crate) subject: SubjectId,
     pub(crate) form: ConsentForm,
     pub(crate) purposes: Vec<Purpose>,
-    pub(crate) categories: Vec<CategoryId>,
+    pub(crate) categories: Vec<(CategoryId, bool)>,
     pub(crate) given_by: GivenBy,
     pub(crate) evidence: Option<Evidence>,
     pub(crate) valid_until: Option<DateTime<Utc>>,
@@ -117,8 +117,8 @@ impl<P, K> Grant<P, K> {
 
     /// Adds a category of data the subject agreed to have processed for those purposes.
     pub fn category<C: Category>(mut self) -> Grant<P, WithCategory> {
-        if !self.categories.contains(&C::ID) {
-            self.categories.push(C::ID);
+        if !self.categories.iter().any(|(id, _)| *id == C::ID) {
+            self.categories.push((C::ID, C::SPECIAL));
         }
         self.into_state()
     }

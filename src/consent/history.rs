@@ -1,6 +1,8 @@
 //! The consent history of a subject: the evidence that processing stood on something.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -96,26 +98,28 @@ fn end(ms: i64) -> Option<DateTime<Utc>> {
 /// validity, which can only have been reached once since an expired consent can't be
 /// renewed.
 pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
+    // How many of each consent's purposes were withdrawn before it expired: a consent
+    // withdrawn for all of them never expires in the history.
+    let mut withdrawn_before: HashMap<ConsentId, usize> = HashMap::new();
+    for event in events {
+        if let Event::Withdrawn {
+            record,
+            purposes,
+            at,
+        } = event
+            && *at < record.valid_until.load(Ordering::Acquire)
+        {
+            *withdrawn_before.entry(record.id).or_default() += purposes.len();
+        }
+    }
     let mut out = Vec::with_capacity(events.len());
     let mut expiries = Vec::new();
     for event in events {
         let (at, consent, kind) = match event {
             Event::Given(record) => {
-                let valid_until = record
-                    .valid_until
-                    .load(std::sync::atomic::Ordering::Acquire);
-                let withdrawn_before = events
-                    .iter()
-                    .filter_map(|e| match e {
-                        Event::Withdrawn {
-                            record: r,
-                            purposes,
-                            at,
-                        } if r.id == record.id && *at < valid_until => Some(purposes.len()),
-                        _ => None,
-                    })
-                    .sum::<usize>();
-                if valid_until <= now && withdrawn_before < record.purposes.len() {
+                let valid_until = record.valid_until.load(Ordering::Acquire);
+                let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
+                if valid_until <= now && withdrawn < record.purposes.len() {
                     expiries.push(ConsentEvent {
                         at: millis_to_time(valid_until),
                         consent: Some(record.id),
@@ -127,7 +131,7 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
                     Some(record.id),
                     ConsentEventKind::Given {
                         purposes: record.purposes.to_vec(),
-                        categories: record.categories.to_vec(),
+                        categories: record.categories.iter().map(|&(id, _)| id).collect(),
                         form: record.form.clone(),
                         given_by: record.given_by.clone(),
                         policy_version: record.policy_version.clone(),

@@ -41,7 +41,7 @@ const NEVER: i64 = i64::MAX;
 /// use amanat::ConsentId;
 /// let id: ConsentId = "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f".parse()?;
 /// assert_eq!(id.to_string(), "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f");
-/// # Ok::<(), amanat::consent::ParseConsentIdError>(())
+/// # Ok::<(), amanat::consent::ParseIdError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -65,17 +65,16 @@ impl fmt::Debug for ConsentId {
     }
 }
 
-/// The text was not a consent id (a hyphenated UUID).
+/// The text was not a [`ConsentId`] or [`RecordId`](crate::data::RecordId): they are
+/// UUIDs, written hyphenated, simple, braced or as a URN.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a consent id: expected a hyphenated UUID")]
-pub struct ParseConsentIdError;
+#[error("not an id: expected a UUID")]
+pub struct ParseIdError;
 
 impl FromStr for ConsentId {
-    type Err = ParseConsentIdError;
+    type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(s)
-            .map(Self)
-            .map_err(|_| ParseConsentIdError)
+        Uuid::try_parse(s).map(Self).map_err(|_| ParseIdError)
     }
 }
 
@@ -93,7 +92,8 @@ pub(crate) struct ConsentRecord {
     pub(crate) withdrawn: AtomicU64,
     pub(crate) written: bool,
     pub(crate) purposes: SmallVec<[Purpose; 3]>,
-    pub(crate) categories: SmallVec<[CategoryId; 3]>,
+    /// Each category with whether it was special when granted.
+    pub(crate) categories: SmallVec<[(CategoryId, bool); 3]>,
     pub(crate) id: ConsentId,
     pub(crate) subject: SubjectId,
     pub(crate) form: ConsentForm,
@@ -109,6 +109,27 @@ pub(crate) struct ConsentRecord {
 impl ConsentRecord {
     pub(crate) fn is_withdrawn(&self, purpose: usize) -> bool {
         self.withdrawn.load(Ordering::Acquire) & (1 << purpose) != 0
+    }
+
+    fn ensure_in_force(&self, now: i64) -> Result<(), Error> {
+        let valid_until = self.valid_until.load(Ordering::Acquire);
+        if now >= valid_until {
+            return Err(Error::ConsentNotInForce {
+                consent: self.id,
+                expired_at: millis_to_time(valid_until),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the consent names category `C`, and whether it needs written consent: when
+    /// either the type asking or the type the consent was granted for says so, so that a
+    /// user category reusing a special category's id can't weaken the rule.
+    fn covers<C: Category>(&self) -> Option<bool> {
+        self.categories
+            .iter()
+            .find(|(id, _)| *id == C::ID)
+            .map(|&(_, special)| special || C::SPECIAL)
     }
 }
 
@@ -164,7 +185,8 @@ impl LedgerBuilder {
     }
 
     /// How long a token lives after it is issued. Default: 5 minutes. A token never
-    /// outlives the consent it stands on.
+    /// outlives the consent it stands on; with zero, every token is born expired, which is
+    /// only useful to test what expiry does.
     pub fn token_ttl(mut self, ttl: Duration) -> Self {
         self.token_ttl = ttl;
         self
@@ -260,20 +282,21 @@ impl ConsentLedger {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidGrant`] if its `valid_until` is not in the future.
+    /// [`Error::ValidityNotInFuture`] if its `valid_until` is not in the future;
+    /// [`Error::TooManyPurposes`] if it names more than 64 purposes.
     pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
         let now = self.clock.now_millis();
         let valid_until = grant.valid_until.map_or(NEVER, |t| t.timestamp_millis());
         if valid_until <= now {
-            return Err(Error::InvalidGrant {
+            return Err(Error::ValidityNotInFuture {
                 subject: grant.subject,
-                reason: "its end of validity is not in the future",
+                valid_until: millis_to_time(valid_until),
             });
         }
         if grant.purposes.len() > MAX_PURPOSES {
-            return Err(Error::InvalidGrant {
+            return Err(Error::TooManyPurposes {
                 subject: grant.subject,
-                reason: "it names more than 64 purposes",
+                count: grant.purposes.len(),
             });
         }
         let purposes = grant
@@ -304,16 +327,16 @@ impl ConsentLedger {
         });
         entry.consents.push(Arc::clone(&record));
         entry.events.push(Event::Given(Arc::clone(&record)));
-        // Registered by id only after the subject's entry is released: the two maps are
-        // never locked together, so no lock order can deadlock.
-        drop(entry);
+        // Registered by id before the subject's entry is released, so that no token can be
+        // issued on a consent that `withdraw` can't find yet. This is the only place the
+        // two maps are locked together, always subject first: no lock order can deadlock.
         self.consents.insert(id, record);
+        drop(entry);
         Ok(id)
     }
 
     /// The consent's record, and its subject's entry locked for writing. The id map's guard
-    /// is released before the subject map is locked: the two are never held together, so
-    /// no lock order can deadlock.
+    /// is released before the subject map is locked (see `grant` for the one lock order).
     fn lock_consent(
         &self,
         consent: &ConsentId,
@@ -329,16 +352,22 @@ impl ConsentLedger {
     }
 
     /// Withdraws a consent for every purpose it still holds for (Art. 11.2). Every token
-    /// issued on it fails from its next use on; tokens issued on another legal basis are
-    /// untouched.
+    /// issued on it fails from its next use on, on every thread; tokens issued on another
+    /// legal basis are untouched. A value already opened by [`read`](crate::PersonalData::read)
+    /// stays open for the rest of that borrow: withdrawal stops new opens.
     ///
     /// # Errors
     ///
     /// [`Error::UnknownConsent`] if the ledger has no such consent;
-    /// [`Error::AlreadyWithdrawn`] if it was withdrawn for every purpose before.
+    /// [`Error::AlreadyWithdrawn`] if it was withdrawn for every purpose before;
+    /// [`Error::ConsentNotInForce`] if it has expired.
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
         let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
+        if (0..record.purposes.len()).all(|p| record.is_withdrawn(p)) {
+            return Err(Error::AlreadyWithdrawn { consent: *consent });
+        }
+        record.ensure_in_force(now)?;
         let purposes = withdraw_purposes(&record, |_| true);
         if purposes.is_empty() {
             return Err(Error::AlreadyWithdrawn { consent: *consent });
@@ -404,8 +433,8 @@ impl ConsentLedger {
     /// # Errors
     ///
     /// [`Error::UnknownConsent`] if there is no such consent; [`Error::AlreadyWithdrawn`] if
-    /// it was withdrawn for every purpose; [`Error::InvalidGrant`] if it has expired or the
-    /// new end is not in the future.
+    /// it was withdrawn for every purpose; [`Error::ConsentNotInForce`] if it has expired;
+    /// [`Error::ValidityNotInFuture`] if the new end is not in the future.
     pub fn renew(
         &self,
         consent: &ConsentId,
@@ -416,16 +445,13 @@ impl ConsentLedger {
         if (0..record.purposes.len()).all(|p| record.is_withdrawn(p)) {
             return Err(Error::AlreadyWithdrawn { consent: *consent });
         }
-        let invalid = |reason| Error::InvalidGrant {
-            subject: record.subject.clone(),
-            reason,
-        };
-        if now >= record.valid_until.load(Ordering::Acquire) {
-            return Err(invalid("it has expired; a new grant is needed"));
-        }
+        record.ensure_in_force(now)?;
         let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
         if until <= now {
-            return Err(invalid("its end of validity is not in the future"));
+            return Err(Error::ValidityNotInFuture {
+                subject: record.subject.clone(),
+                valid_until: millis_to_time(until),
+            });
         }
         record.valid_until.store(until, Ordering::Release);
         entry.events.push(Event::Renewed {
@@ -488,15 +514,17 @@ impl ConsentLedger {
             let Some(p) = record.purposes.iter().position(|p| p == purpose) else {
                 continue;
             };
-            let found = if !record.categories.contains(&C::ID) {
-                Miss::CategoryNotCovered
-            } else if record.is_withdrawn(p) {
+            let Some(special) = record.covers::<C>() else {
+                miss = miss.max(Miss::CategoryNotCovered);
+                continue;
+            };
+            let found = if record.is_withdrawn(p) {
                 Miss::Withdrawn(n)
             } else {
                 let valid_until = record.valid_until.load(Ordering::Acquire);
                 if now >= valid_until {
                     Miss::Expired(n, valid_until)
-                } else if C::SPECIAL && !record.written {
+                } else if special && !record.written {
                     Miss::NotWritten(n)
                 } else {
                     if best.is_none_or(|(_, _, until)| valid_until >= until) {
@@ -560,6 +588,11 @@ impl ConsentLedger {
     /// reference are recorded in the subject's [`history`](Self::history); a withdrawal of
     /// consent never touches such a token (Art. 11.2).
     ///
+    /// The ledger checks the reference is there and that the basis may reach the category;
+    /// it does not yet know which purposes each basis may serve — a policy will say that.
+    /// Until then, choosing a basis that truly applies is the caller's duty, and every use
+    /// is on the record.
+    ///
     /// With [`LegalBasis::Consent`] this is [`authorize`](Self::authorize).
     ///
     /// # Errors
@@ -621,8 +654,9 @@ fn withdraw_purposes(record: &ConsentRecord, pick: impl Fn(&Purpose) -> bool) ->
         .enumerate()
         .filter(|(_, p)| pick(p))
         .fold(0_u64, |mask, (i, _)| mask | 1 << i);
-    // Release pairs with the Acquire loads in token checks: once this returns, every read
-    // on any thread sees the withdrawal.
+    // Every later read of the flags sees this store (coherence); AcqRel orders it with the
+    // event pushed after it, for a caller that then tells other threads the withdrawal is
+    // done.
     let newly = mask & !record.withdrawn.fetch_or(mask, Ordering::AcqRel);
     record
         .purposes
@@ -690,7 +724,7 @@ mod tests {
         }
         assert!(matches!(
             ledger().grant(grant),
-            Err(Error::InvalidGrant { .. })
+            Err(Error::TooManyPurposes { count: 65, .. })
         ));
         let mut grant = Grant::new(subject, otp())
             .purpose(Purpose::new("p0").unwrap())

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{BasisUse, ConsentId, ConsentRecord};
 use crate::Error;
-use crate::category::Category;
+use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
 
@@ -56,6 +56,11 @@ impl<C: Category> ConsentToken<C> {
             Grounds::Consent { record, .. } => &record.subject,
             Grounds::Basis(basis) => &basis.subject,
         }
+    }
+
+    /// The category it opens.
+    pub fn category(&self) -> CategoryId {
+        C::ID
     }
 
     /// For which purpose.
