@@ -3,6 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,7 +18,6 @@ use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError};
 use crate::vocab::{Purpose, SubjectId};
-use std::str::FromStr;
 
 /// The id of one [`PersonalData`] record: what receipts, audit records and stores name
 /// instead of the value.

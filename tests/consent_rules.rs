@@ -660,3 +660,22 @@ fn a_consent_keeps_the_policy_version_it_was_given_under_imanum_6() {
     assert_eq!(token.policy_version(), &earlier);
     assert_ne!(ledger.policy_version(), &earlier);
 }
+
+#[test]
+fn data_from_a_third_party_keeps_its_source_art_21() {
+    let (ledger, _, subject) = setup();
+    let (_, token) = consent_for::<Passport>(&ledger, &subject, otp(), &Purpose::CREDIT_SCORING);
+    let bureau = amanat::data::Source::ThirdParty {
+        name: "KATM credit bureau".into(),
+    };
+    let passport =
+        PersonalData::collect_from(&subject, String::from("AB1234567"), bureau.clone(), &token)
+            .unwrap();
+    assert_eq!(passport.source(), &bureau);
+    assert_eq!(passport.purpose(), &Purpose::CREDIT_SCORING);
+    assert_eq!(passport.subject(), &subject);
+    assert_eq!(passport.category().as_str(), "identity_document");
+    let own = PersonalData::collect(&subject, String::from("AB1234567"), &token).unwrap();
+    assert_eq!(own.source(), &amanat::data::Source::Subject);
+    assert_ne!(own.id(), passport.id());
+}
