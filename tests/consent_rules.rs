@@ -437,21 +437,8 @@ fn tokens_are_short_lived() {
 fn a_token_opens_only_its_own_subjects_data() {
     let (ledger, _, alice) = setup();
     let bob = SubjectId::new("cust-2").unwrap();
-    for subject in [&alice, &bob] {
-        ledger
-            .grant(
-                Grant::new(subject.clone(), otp())
-                    .purpose(Purpose::SERVICE_PROVISION)
-                    .category::<Phone>(),
-            )
-            .unwrap();
-    }
-    let alices = ledger
-        .authorize::<Phone>(&alice, &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let bobs = ledger
-        .authorize::<Phone>(&bob, &Purpose::SERVICE_PROVISION)
-        .unwrap();
+    let (_, alices) = consent_for::<Phone>(&ledger, &alice, otp(), &Purpose::SERVICE_PROVISION);
+    let (_, bobs) = consent_for::<Phone>(&ledger, &bob, otp(), &Purpose::SERVICE_PROVISION);
     let phone = PersonalData::collect(&alice, String::from("+998901234567"), &alices).unwrap();
     assert!(matches!(
         phone.read(&bobs),
