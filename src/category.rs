@@ -33,7 +33,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A kind of personal data, as a marker type.
 ///
@@ -98,7 +98,7 @@ impl Serialize for CategoryId {
 
 /// Whether personal data of a category is public-access or restricted-access (Tajik law
 /// Art. 9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
     /// Made public by the subject or by law (a name in a public register).

@@ -64,7 +64,8 @@
 //!
 //! The everyday names are at the root. Categories live in [`category`]; the consent ledger,
 //! its tokens and history in [`consent`]; the vocabulary of the law in [`vocab`]; records
-//! and receipts in [`data`]; time in [`clock`].
+//! and receipts in [`data`]; time in [`clock`]; the privacy policy as a file, the
+//! jurisdiction packs and the working-day calendar in [`policy`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -74,6 +75,7 @@ pub mod clock;
 pub mod consent;
 pub mod data;
 mod error;
+pub mod policy;
 pub mod vocab;
 
 pub use category::Category;
@@ -81,6 +83,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{ConsentId, ConsentLedger, ConsentToken, Grant};
 pub use data::{DestructionReason, DestructionReceipt, Exposed, PersonalData};
 pub use error::Error;
+pub use policy::Policy;
 pub use vocab::{
     ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
     PolicyVersion, Purpose, SubjectId,

@@ -404,6 +404,42 @@ impl ConsentForm {
     pub const fn is_written(&self) -> bool {
         matches!(self, ConsentForm::Written { .. })
     }
+
+    /// The form's kind, without its details.
+    pub const fn kind(&self) -> FormKind {
+        match self {
+            ConsentForm::Written { .. } => FormKind::Written,
+            ConsentForm::Electronic { .. } => FormKind::Electronic,
+            ConsentForm::Implied => FormKind::Implied,
+        }
+    }
+}
+
+/// How strong a consent's form is, weakest first: what a policy requires at least.
+///
+/// ```
+/// use amanat::vocab::FormKind;
+/// assert!(FormKind::Implied < FormKind::Electronic && FormKind::Electronic < FormKind::Written);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormKind {
+    /// Inferred from conduct.
+    Implied,
+    /// Confirmed electronically (a one-time password, an accepted public offer).
+    Electronic,
+    /// Written and signed.
+    Written,
+}
+
+impl fmt::Display for FormKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FormKind::Implied => "implied",
+            FormKind::Electronic => "electronic",
+            FormKind::Written => "written",
+        })
+    }
 }
 
 /// How an electronic consent was confirmed.
@@ -540,18 +576,65 @@ pub enum LegalBasis {
     },
 }
 
+/// The kind of a [`LegalBasis`], without its reference: what a policy declares for a
+/// purpose and a jurisdiction pack accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisKind {
+    /// See [`LegalBasis::Consent`].
+    Consent,
+    /// See [`LegalBasis::Contract`].
+    Contract,
+    /// See [`LegalBasis::LegalObligation`].
+    LegalObligation,
+    /// See [`LegalBasis::StateFunction`].
+    StateFunction,
+    /// See [`LegalBasis::ProtectionOfRights`].
+    ProtectionOfRights,
+    /// See [`LegalBasis::CourtOrder`].
+    CourtOrder,
+    /// See [`LegalBasis::BiometricException`].
+    BiometricException,
+}
+
+impl BasisKind {
+    /// The name used in policies, errors and records.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BasisKind::Consent => "consent",
+            BasisKind::Contract => "contract",
+            BasisKind::LegalObligation => "legal_obligation",
+            BasisKind::StateFunction => "state_function",
+            BasisKind::ProtectionOfRights => "protection_of_rights",
+            BasisKind::CourtOrder => "court_order",
+            BasisKind::BiometricException => "biometric_exception",
+        }
+    }
+}
+
+impl fmt::Display for BasisKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl LegalBasis {
+    /// The basis's kind.
+    pub const fn kind(&self) -> BasisKind {
+        match self {
+            LegalBasis::Consent => BasisKind::Consent,
+            LegalBasis::Contract { .. } => BasisKind::Contract,
+            LegalBasis::LegalObligation { .. } => BasisKind::LegalObligation,
+            LegalBasis::StateFunction { .. } => BasisKind::StateFunction,
+            LegalBasis::ProtectionOfRights { .. } => BasisKind::ProtectionOfRights,
+            LegalBasis::CourtOrder { .. } => BasisKind::CourtOrder,
+            LegalBasis::BiometricException { .. } => BasisKind::BiometricException,
+        }
+    }
+
     /// The basis's name, as used in errors and records.
     pub const fn name(&self) -> &'static str {
-        match self {
-            LegalBasis::Consent => "consent",
-            LegalBasis::Contract { .. } => "contract",
-            LegalBasis::LegalObligation { .. } => "legal_obligation",
-            LegalBasis::StateFunction { .. } => "state_function",
-            LegalBasis::ProtectionOfRights { .. } => "protection_of_rights",
-            LegalBasis::CourtOrder { .. } => "court_order",
-            LegalBasis::BiometricException { .. } => "biometric_exception",
-        }
+        self.kind().name()
     }
 
     /// The reference the basis stands on, or `None` for consent.

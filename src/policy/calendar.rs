@@ -1,0 +1,169 @@
+//! Working days: the unit the law counts its deadlines in.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Serialize;
+
+/// Which days are working days: every day but the weekend days, the holidays that fall on
+/// the same date every year (New Year, 8 March), and one-off days off (holidays that move
+/// with the lunar calendar, like Ramadan and Kurban Hayit, or a day moved by decree).
+///
+/// Every deadline in the library — a subject's request (Tajik law Art. 22), a transfer
+/// notice (Art. 21) — is counted on the policy's calendar.
+///
+/// ```
+/// use amanat::policy::WorkingCalendar;
+/// use chrono::{NaiveDate, Weekday};
+///
+/// let calendar = WorkingCalendar::new([Weekday::Sat, Weekday::Sun])
+///     .with_fixed_holiday(1, 1)
+///     .with_day_off(NaiveDate::from_ymd_opt(2025, 3, 31).unwrap());
+/// // A notice owed on Friday 28 March 2025 is due three working days later: Monday
+/// // 31 March is a day off, so Tuesday, Wednesday, Thursday.
+/// let friday = NaiveDate::from_ymd_opt(2025, 3, 28).unwrap();
+/// assert_eq!(
+///     calendar.add_working_days(friday, 3),
+///     NaiveDate::from_ymd_opt(2025, 4, 3)
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkingCalendar {
+    weekend: Vec<Weekday>,
+    /// (month, day) pairs.
+    fixed: BTreeSet<(u32, u32)>,
+    days_off: BTreeSet<NaiveDate>,
+}
+
+impl WorkingCalendar {
+    /// A calendar whose only days off are `weekend`.
+    pub fn new(weekend: impl IntoIterator<Item = Weekday>) -> Self {
+        let mut days: Vec<_> = weekend.into_iter().collect();
+        days.sort_by_key(Weekday::num_days_from_monday);
+        days.dedup();
+        Self {
+            weekend: days,
+            fixed: BTreeSet::new(),
+            days_off: BTreeSet::new(),
+        }
+    }
+
+    /// Adds a holiday on the same date every year. A date that does not exist in a year
+    /// (29 February) is simply not a holiday that year.
+    #[must_use]
+    pub fn with_fixed_holiday(mut self, month: u32, day: u32) -> Self {
+        self.fixed.insert((month, day));
+        self
+    }
+
+    /// Adds a single day off.
+    #[must_use]
+    pub fn with_day_off(mut self, date: NaiveDate) -> Self {
+        self.days_off.insert(date);
+        self
+    }
+
+    /// The weekend days, Monday first.
+    pub fn weekend(&self) -> &[Weekday] {
+        &self.weekend
+    }
+
+    /// The holidays that fall on the same date every year, as (month, day).
+    pub fn fixed_holidays(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.fixed.iter().copied()
+    }
+
+    /// The one-off days off, in order.
+    pub fn days_off(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.days_off.iter().copied()
+    }
+
+    /// Whether at least one day of the week is a working day; a calendar without one can
+    /// count no deadline.
+    pub fn has_working_weekday(&self) -> bool {
+        self.weekend.len() < 7
+    }
+
+    /// Whether `date` is a working day.
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        !self.weekend.contains(&date.weekday())
+            && !self.fixed.contains(&(date.month(), date.day()))
+            && !self.days_off.contains(&date)
+    }
+
+    /// The `n`-th working day after `date` — the day a deadline of `n` working days that
+    /// starts on `date` falls due. With `n = 0`, `date` itself. `None` only when no such
+    /// day exists before the end of the calendar (a calendar with no working weekday, or a
+    /// date at the end of time).
+    pub fn add_working_days(&self, date: NaiveDate, n: u32) -> Option<NaiveDate> {
+        if n > 0 && !self.has_working_weekday() {
+            return None;
+        }
+        let mut day = date;
+        let mut left = n;
+        while left > 0 {
+            day = day.succ_opt()?;
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        Some(day)
+    }
+
+    /// How many working days lie after `from` up to and including `to`; negative when `to`
+    /// is before `from`. `working_days_between(d, add_working_days(d, n))` is `n`.
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let (start, end, sign) = if from <= to {
+            (from, to, 1)
+        } else {
+            (to, from, -1)
+        };
+        let count = start
+            .iter_days()
+            .skip(1)
+            .take_while(|day| *day <= end)
+            .filter(|day| self.is_working_day(*day))
+            .count();
+        sign * i64::try_from(count).unwrap_or(i64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_week_without_working_days_counts_nothing() {
+        let all = WorkingCalendar::new([
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ]);
+        assert_eq!(all.add_working_days(date(2025, 1, 1), 1), None);
+        assert_eq!(all.add_working_days(date(2025, 1, 1), 0), Some(date(2025, 1, 1)));
+        assert_eq!(all.working_days_between(date(2025, 1, 1), date(2025, 2, 1)), 0);
+    }
+
+    #[test]
+    fn the_end_of_time_is_not_a_panic() {
+        let calendar = WorkingCalendar::new([Weekday::Sun]);
+        assert_eq!(calendar.add_working_days(NaiveDate::MAX, 1), None);
+    }
+
+    #[test]
+    fn counting_back_is_negative() {
+        let calendar = WorkingCalendar::new([Weekday::Sat, Weekday::Sun]);
+        let monday = date(2025, 6, 2);
+        let friday = date(2025, 6, 6);
+        assert_eq!(calendar.working_days_between(monday, friday), 4);
+        assert_eq!(calendar.working_days_between(friday, monday), -4);
+    }
+}
