@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::category::CategoryId;
 use crate::consent::ConsentId;
 use crate::data::RecordId;
-use crate::vocab::{Purpose, SubjectId};
+use crate::vocab::{FormKind, PolicyVersion, Purpose, SubjectId};
 
 /// Why the library refused.
 ///
@@ -203,6 +203,112 @@ pub enum Error {
         /// When it expired.
         expired_at: DateTime<Utc>,
     },
+
+    /// The policy does not declare this purpose for this category: processing incompatible
+    /// with the declared purposes, or beyond what they need, is forbidden (Art. 8.2, 8.3).
+    #[error(
+        "policy {policy_version} does not declare purpose {purpose} for category {category} (subject {subject})"
+    )]
+    NotDeclared {
+        /// Whose data.
+        subject: SubjectId,
+        /// The purpose asked for.
+        purpose: Purpose,
+        /// The category asked for.
+        category: CategoryId,
+        /// The policy in force.
+        policy_version: PolicyVersion,
+    },
+
+    /// A consent names a purpose the policy does not declare.
+    #[error("consent of subject {subject} names purpose {purpose}, which policy {policy_version} does not declare")]
+    PurposeNotDeclared {
+        /// Whose consent.
+        subject: SubjectId,
+        /// The purpose.
+        purpose: Purpose,
+        /// The policy in force.
+        policy_version: PolicyVersion,
+    },
+
+    /// A consent names a category the policy does not declare.
+    #[error("consent of subject {subject} names category {category}, which policy {policy_version} does not declare")]
+    CategoryNotDeclared {
+        /// Whose consent.
+        subject: SubjectId,
+        /// The category.
+        category: CategoryId,
+        /// The policy in force.
+        policy_version: PolicyVersion,
+    },
+
+    /// The consent's form is weaker than the policy requires for this purpose (an implied
+    /// consent where the policy asks for an electronic one).
+    #[error(
+        "consent {consent} of subject {subject} is weaker than the {required} consent policy requires for purpose {purpose} on category {category}"
+    )]
+    FormTooWeak {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The consent.
+        consent: ConsentId,
+        /// The form required.
+        required: FormKind,
+    },
+
+    /// The policy declares another legal basis for this purpose.
+    #[error("purpose {purpose} stands on {declared} in the policy, not on {basis}")]
+    BasisNotDeclared {
+        /// The purpose.
+        purpose: Purpose,
+        /// The basis asked for.
+        basis: &'static str,
+        /// The basis the policy declares.
+        declared: &'static str,
+    },
+
+    /// A new policy version required every subject to consent again, and this subject has
+    /// not yet (IMANUM §6).
+    #[error(
+        "consent {consent} of subject {subject} predates policy {policy_version}, which requires consent again, for purpose {purpose} on category {category}"
+    )]
+    ReconsentRequired {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The consent that no longer holds.
+        consent: ConsentId,
+        /// The policy version that requires re-consent.
+        policy_version: PolicyVersion,
+    },
+
+    /// The consent was ended by a policy version that required re-consent: it can be neither
+    /// renewed nor withdrawn.
+    #[error("consent {consent} was ended by policy {policy_version}, which requires consent again")]
+    ConsentInvalidated {
+        /// The consent.
+        consent: ConsentId,
+        /// The policy version that ended it.
+        policy_version: PolicyVersion,
+    },
+
+    /// The policy adopted has the version already in force.
+    #[error("policy {policy_version} is already in force")]
+    SamePolicyVersion {
+        /// The version.
+        policy_version: PolicyVersion,
+    },
+
+    /// A policy could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
 
     /// A legal basis other than consent must say which law, order or request it stands on
     /// (Art. 12), so that the audit log can name it.

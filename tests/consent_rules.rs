@@ -645,7 +645,7 @@ fn a_consent_keeps_the_policy_version_it_was_given_under_imanum_6() {
         .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
         .unwrap();
     assert_eq!(token.policy_version(), &earlier);
-    assert_ne!(ledger.policy_version(), &earlier);
+    assert_ne!(ledger.policy_version(), earlier);
 }
 
 #[test]

@@ -27,6 +27,11 @@ pub(super) enum Event {
         at: i64,
     },
     BasisUsed(Arc<BasisUse>),
+    Invalidated {
+        record: Arc<ConsentRecord>,
+        by: PolicyVersion,
+        at: i64,
+    },
 }
 
 /// One entry of a subject's consent history (the W3C DPV consent states: given, renewed,
@@ -78,6 +83,12 @@ pub enum ConsentEventKind {
     },
     /// It reached its end of validity while at least one purpose still held.
     Expired,
+    /// A new policy version that requires re-consent ended it (IMANUM §6; the DPV state
+    /// "invalidated").
+    Invalidated {
+        /// The policy version that ended it.
+        policy_version: PolicyVersion,
+    },
     /// Processing was authorized without consent, on another legal basis.
     LegalBasisUsed {
         /// For what.
@@ -102,14 +113,19 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
     // withdrawn for all of them never expires in the history.
     let mut withdrawn_before: HashMap<ConsentId, usize> = HashMap::new();
     for event in events {
-        if let Event::Withdrawn {
-            record,
-            purposes,
-            at,
-        } = event
-            && *at < record.valid_until.load(Ordering::Acquire)
-        {
-            *withdrawn_before.entry(record.id).or_default() += purposes.len();
+        let (record, ended, at) = match event {
+            Event::Withdrawn {
+                record,
+                purposes,
+                at,
+            } => (record, purposes.len(), at),
+            // An invalidation withdraws whatever was left.
+            Event::Invalidated { record, at, .. } => (record, record.purposes.len(), at),
+            _ => continue,
+        };
+        if *at < record.valid_until.load(Ordering::Acquire) {
+            let count = withdrawn_before.entry(record.id).or_default();
+            *count = (*count + ended).min(record.purposes.len());
         }
     }
     let mut out = Vec::with_capacity(events.len());
@@ -160,6 +176,13 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
                 Some(record.id),
                 ConsentEventKind::Withdrawn {
                     purposes: purposes.clone(),
+                },
+            ),
+            Event::Invalidated { record, by, at } => (
+                *at,
+                Some(record.id),
+                ConsentEventKind::Invalidated {
+                    policy_version: by.clone(),
                 },
             ),
             Event::BasisUsed(used) => (

@@ -12,6 +12,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{OnceLock, PoisonError, RwLock};
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -28,7 +31,10 @@ pub use token::ConsentToken;
 use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
-use crate::vocab::{ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId};
+use crate::policy::Policy;
+use crate::vocab::{
+    ConsentForm, Evidence, FormKind, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
+};
 use history::Event;
 use token::Grounds;
 
@@ -90,7 +96,7 @@ pub(crate) struct ConsentRecord {
     /// Bit `i` set: withdrawn for `purposes[i]`. A consent can be withdrawn for one purpose
     /// and stay for the others.
     pub(crate) withdrawn: AtomicU64,
-    pub(crate) written: bool,
+    pub(crate) form_kind: FormKind,
     pub(crate) purposes: SmallVec<[Purpose; 3]>,
     /// Each category with whether it was special when granted.
     pub(crate) categories: SmallVec<[(CategoryId, bool); 3]>,
@@ -103,6 +109,8 @@ pub(crate) struct ConsentRecord {
     pub(crate) given_at: i64,
     /// The end of validity as given; `valid_until` moves with renewals.
     pub(crate) given_until: i64,
+    /// The policy version that ended this consent by requiring re-consent.
+    pub(crate) invalidated_by: OnceLock<PolicyVersion>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -111,7 +119,18 @@ impl ConsentRecord {
         self.withdrawn.load(Ordering::Acquire) & (1 << purpose) != 0
     }
 
-    fn ensure_in_force(&self, now: i64) -> Result<(), Error> {
+    /// Whether the consent can still change (be withdrawn or renewed): not ended by a
+    /// policy, not withdrawn for every purpose, not expired — checked in that order.
+    fn ensure_open(&self, now: i64) -> Result<(), Error> {
+        if let Some(version) = self.invalidated_by.get() {
+            return Err(Error::ConsentInvalidated {
+                consent: self.id,
+                policy_version: version.clone(),
+            });
+        }
+        if (0..self.purposes.len()).all(|p| self.is_withdrawn(p)) {
+            return Err(Error::AlreadyWithdrawn { consent: self.id });
+        }
         let valid_until = self.valid_until.load(Ordering::Acquire);
         if now >= valid_until {
             return Err(Error::ConsentNotInForce {
@@ -171,7 +190,7 @@ pub struct Withdrawal {
 #[derive(Debug)]
 #[must_use = "call build() to get the ledger"]
 pub struct LedgerBuilder {
-    policy_version: PolicyVersion,
+    terms: Terms,
     clock: Arc<dyn Clock>,
     token_ttl: Duration,
 }
@@ -192,10 +211,19 @@ impl LedgerBuilder {
         self
     }
 
+    /// Enforces `policy`: its version replaces the one given to
+    /// [`builder`](ConsentLedger::builder), purposes it does not declare for a category are
+    /// refused, and consents must take the form it requires.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.terms = Terms::of(policy);
+        self
+    }
+
     /// Builds the ledger.
     pub fn build(self) -> ConsentLedger {
         ConsentLedger {
-            policy_version: self.policy_version,
+            terms: ArcSwap::from_pointee(self.terms),
+            adoption: RwLock::new(()),
             clock: self.clock,
             token_ttl_ms: i64::try_from(self.token_ttl.as_millis()).unwrap_or(i64::MAX),
             subjects: DashMap::default(),
@@ -233,12 +261,41 @@ impl LedgerBuilder {
 /// # Ok::<(), amanat::Error>(())
 /// ```
 pub struct ConsentLedger {
-    policy_version: PolicyVersion,
+    terms: ArcSwap<Terms>,
+    /// Held for reading by `grant` and for writing by `adopt`, so that no consent is
+    /// recorded under a version while a newer one that requires re-consent is adopted.
+    adoption: RwLock<()>,
     clock: Arc<dyn Clock>,
     token_ttl_ms: i64,
     subjects: DashMap<SubjectId, SubjectEntry, RandomState>,
     consents: DashMap<ConsentId, Arc<ConsentRecord>, RandomState>,
     vocabulary: Vocabulary,
+}
+
+/// The policy version in force, and the policy when there is one.
+#[derive(Debug)]
+struct Terms {
+    version: PolicyVersion,
+    policy: Option<Arc<Policy>>,
+}
+
+impl Terms {
+    fn of(policy: Policy) -> Self {
+        Self {
+            version: policy.version().clone(),
+            policy: Some(Arc::new(policy)),
+        }
+    }
+}
+
+/// What adopting a policy did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Adoption {
+    /// The version now in force.
+    pub policy_version: PolicyVersion,
+    /// The consents it ended because it requires re-consent, oldest subject first.
+    pub invalidated: Vec<ConsentId>,
 }
 
 /// The refusals `authorize` can give when no consent holds, most specific last, so the
@@ -249,28 +306,91 @@ enum Miss {
     CategoryNotCovered,
     Expired(usize, i64),
     Withdrawn(usize),
-    NotWritten(usize),
+    Invalidated(usize),
+    TooWeak(usize, FormKind),
 }
 
 impl ConsentLedger {
     /// A ledger on the system clock with 5-minute tokens, recording consents under
-    /// `policy_version`.
+    /// `policy_version`, with no policy to restrict purposes: every purpose a subject
+    /// consents to is allowed.
     pub fn new(policy_version: PolicyVersion) -> Self {
         Self::builder(policy_version).build()
+    }
+
+    /// A ledger on the system clock with 5-minute tokens that enforces `policy`.
+    pub fn with_policy(policy: Policy) -> Self {
+        Self::builder(policy.version().clone()).policy(policy).build()
     }
 
     /// Starts configuring a ledger that records consents under `policy_version`.
     pub fn builder(policy_version: PolicyVersion) -> LedgerBuilder {
         LedgerBuilder {
-            policy_version,
+            terms: Terms {
+                version: policy_version,
+                policy: None,
+            },
             clock: Arc::new(SystemClock),
             token_ttl: Duration::from_secs(5 * 60),
         }
     }
 
     /// The policy version new consents are bound to.
-    pub fn policy_version(&self) -> &PolicyVersion {
-        &self.policy_version
+    pub fn policy_version(&self) -> PolicyVersion {
+        self.terms.load().version.clone()
+    }
+
+    /// The policy in force, if the ledger enforces one.
+    pub fn policy(&self) -> Option<Arc<Policy>> {
+        self.terms.load().policy.clone()
+    }
+
+    /// Puts a new version of the policy in force (IMANUM §6). Consents given under earlier
+    /// versions stay valid — unless the new one [requires
+    /// re-consent](Policy::requires_reconsent): then every consent in force given under
+    /// another version ends now, tokens issued on it fail at their next use, and
+    /// `authorize` answers [`Error::ReconsentRequired`] until the subject grants again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SamePolicyVersion`] if `policy` has the version already in force.
+    pub fn adopt(&self, policy: Policy) -> Result<Adoption, Error> {
+        let _adopting = self.adoption.write().unwrap_or_else(PoisonError::into_inner);
+        let version = policy.version().clone();
+        if version == self.terms.load().version {
+            return Err(Error::SamePolicyVersion {
+                policy_version: version,
+            });
+        }
+        let requires_reconsent = policy.requires_reconsent();
+        self.terms.store(Arc::new(Terms::of(policy)));
+        let mut invalidated = Vec::new();
+        if requires_reconsent {
+            let now = self.clock.now_millis();
+            for mut entry in self.subjects.iter_mut() {
+                let entry = entry.value_mut();
+                let mut events = Vec::new();
+                for record in &entry.consents {
+                    if record.policy_version == version || record.ensure_open(now).is_err() {
+                        continue;
+                    }
+                    // Set before the flags: a token that fails on the flags finds the reason.
+                    let _ = record.invalidated_by.set(version.clone());
+                    withdraw_purposes(record, |_| true);
+                    events.push(Event::Invalidated {
+                        record: Arc::clone(record),
+                        by: version.clone(),
+                        at: now,
+                    });
+                    invalidated.push(record.id);
+                }
+                entry.events.extend(events);
+            }
+        }
+        Ok(Adoption {
+            policy_version: version,
+            invalidated,
+        })
     }
 
     /// The ledger's clock.
@@ -283,8 +403,33 @@ impl ConsentLedger {
     /// # Errors
     ///
     /// [`Error::ValidityNotInFuture`] if its `valid_until` is not in the future;
-    /// [`Error::TooManyPurposes`] if it names more than 64 purposes.
+    /// [`Error::TooManyPurposes`] if it names more than 64 purposes; with a policy,
+    /// [`Error::PurposeNotDeclared`] or [`Error::CategoryNotDeclared`] if it names a
+    /// purpose or category the policy does not declare.
     pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
+        let _granting = self.adoption.read().unwrap_or_else(PoisonError::into_inner);
+        let terms = self.terms.load();
+        if let Some(policy) = &terms.policy {
+            let version = || terms.version.clone();
+            if let Some(purpose) = grant.purposes.iter().find(|p| policy.purpose(p).is_none()) {
+                return Err(Error::PurposeNotDeclared {
+                    subject: grant.subject,
+                    purpose: purpose.clone(),
+                    policy_version: version(),
+                });
+            }
+            if let Some(&(category, _)) = grant
+                .categories
+                .iter()
+                .find(|(c, _)| policy.category(c.as_str()).is_none())
+            {
+                return Err(Error::CategoryNotDeclared {
+                    subject: grant.subject,
+                    category,
+                    policy_version: version(),
+                });
+            }
+        }
         let now = self.clock.now_millis();
         let valid_until = grant.valid_until.map_or(NEVER, |t| t.timestamp_millis());
         if valid_until <= now {
@@ -311,14 +456,15 @@ impl ConsentLedger {
             // Share the ledger's copy of the id, so reads compare pointers, not bytes.
             subject: entry.key().clone(),
             withdrawn: AtomicU64::new(0),
-            written: grant.form.is_written(),
+            form_kind: grant.form.kind(),
+            invalidated_by: OnceLock::new(),
             purposes,
             categories: grant.categories.into(),
             form: grant.form,
             given_by: grant.given_by,
             policy_version: grant
                 .policy_version
-                .unwrap_or_else(|| self.policy_version.clone()),
+                .unwrap_or_else(|| terms.version.clone()),
             evidence: grant.evidence,
             given_at: now,
             given_until: valid_until,
@@ -364,10 +510,7 @@ impl ConsentLedger {
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
         let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
-        if (0..record.purposes.len()).all(|p| record.is_withdrawn(p)) {
-            return Err(Error::AlreadyWithdrawn { consent: *consent });
-        }
-        record.ensure_in_force(now)?;
+        record.ensure_open(now)?;
         let purposes = withdraw_purposes(&record, |_| true);
         if purposes.is_empty() {
             return Err(Error::AlreadyWithdrawn { consent: *consent });
@@ -442,10 +585,7 @@ impl ConsentLedger {
     ) -> Result<(), Error> {
         let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
-        if (0..record.purposes.len()).all(|p| record.is_withdrawn(p)) {
-            return Err(Error::AlreadyWithdrawn { consent: *consent });
-        }
-        record.ensure_in_force(now)?;
+        record.ensure_open(now)?;
         let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
         if until <= now {
             return Err(Error::ValidityNotInFuture {
@@ -490,7 +630,10 @@ impl ConsentLedger {
     ///
     /// # Errors
     ///
-    /// When no consent holds, the reason closest to success:
+    /// With a policy, [`Error::NotDeclared`] if it does not declare `purpose` for `C`
+    /// (Art. 8.2, 8.3). When no consent holds, the reason closest to success:
+    /// [`Error::FormTooWeak`] if the consent is weaker than the policy requires;
+    /// [`Error::ReconsentRequired`] if a new policy version ended it;
     /// [`Error::WrittenConsentRequired`] if `C` is a special category and the consent that
     /// covers it is not written (Art. 17.1); [`Error::ConsentWithdrawn`];
     /// [`Error::ConsentExpired`]; [`Error::CategoryNotCovered`] if consents for the purpose
@@ -500,6 +643,7 @@ impl ConsentLedger {
         subject: &SubjectId,
         purpose: &Purpose,
     ) -> Result<ConsentToken<C>, Error> {
+        let required = self.required_form::<C>(subject, purpose)?;
         let now = self.clock.now_millis();
         let Some(entry) = self.subjects.get(subject) else {
             return Err(Error::NoConsent {
@@ -518,14 +662,23 @@ impl ConsentLedger {
                 miss = miss.max(Miss::CategoryNotCovered);
                 continue;
             };
+            let required = if special {
+                FormKind::Written
+            } else {
+                required
+            };
             let found = if record.is_withdrawn(p) {
-                Miss::Withdrawn(n)
+                if record.invalidated_by.get().is_some() {
+                    Miss::Invalidated(n)
+                } else {
+                    Miss::Withdrawn(n)
+                }
             } else {
                 let valid_until = record.valid_until.load(Ordering::Acquire);
                 if now >= valid_until {
                     Miss::Expired(n, valid_until)
-                } else if special && !record.written {
-                    Miss::NotWritten(n)
+                } else if record.form_kind < required {
+                    Miss::TooWeak(n, required)
                 } else {
                     if best.is_none_or(|(_, _, until)| valid_until >= until) {
                         best = Some((record, p, valid_until));
@@ -573,13 +726,53 @@ impl ConsentLedger {
                 category,
                 consent: id(n),
             },
-            Miss::NotWritten(n) => Error::WrittenConsentRequired {
+            Miss::Invalidated(n) => Error::ReconsentRequired {
+                subject,
+                purpose,
+                category,
+                consent: id(n),
+                policy_version: entry.consents[n]
+                    .invalidated_by
+                    .get()
+                    .cloned()
+                    .unwrap_or_else(|| self.policy_version()),
+            },
+            Miss::TooWeak(n, FormKind::Written) => Error::WrittenConsentRequired {
                 subject,
                 purpose,
                 category,
                 consent: id(n),
             },
+            Miss::TooWeak(n, required) => Error::FormTooWeak {
+                subject,
+                purpose,
+                category,
+                consent: id(n),
+                required,
+            },
         })
+    }
+
+    /// The weakest consent form the policy accepts for `purpose` on `C` (any form without a
+    /// policy), or the refusal when the policy does not declare that purpose for `C`.
+    fn required_form<C: Category>(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+    ) -> Result<FormKind, Error> {
+        let terms = self.terms.load();
+        let Some(policy) = &terms.policy else {
+            return Ok(FormKind::Implied);
+        };
+        policy
+            .purpose(purpose)
+            .and_then(|declared| declared.required_form(C::ID.as_str()))
+            .ok_or_else(|| Error::NotDeclared {
+                subject: subject.clone(),
+                purpose: purpose.clone(),
+                category: C::ID,
+                policy_version: terms.version.clone(),
+            })
     }
 
     /// Issues a token for processing without consent, on another legal basis (Art. 12):
@@ -589,16 +782,16 @@ impl ConsentLedger {
     /// consent never touches such a token (Art. 11.2).
     ///
     /// The ledger checks the reference is there and that the basis may reach the category;
-    /// it does not yet know which purposes each basis may serve — a policy will say that.
-    /// Until then, choosing a basis that truly applies is the caller's duty, and every use
-    /// is on the record.
+    /// with a [`Policy`], also that the policy declares the purpose for the category on
+    /// this very basis. Without one, choosing a basis that truly applies is the caller's
+    /// duty, and every use is on the record.
     ///
     /// With [`LegalBasis::Consent`] this is [`authorize`](Self::authorize).
     ///
     /// # Errors
     ///
     /// [`Error::MissingReference`] if the basis's reference (or a state body's name) is
-    /// blank; [`Error::BasisNotAllowed`] if `C` is a special category and the basis is not
+    /// blank; with a policy, [`Error::NotDeclared`] or [`Error::BasisNotDeclared`]; [`Error::BasisNotAllowed`] if `C` is a special category and the basis is not
     /// a ground of Art. 17.2 or a court order; with consent, as [`authorize`](Self::authorize).
     pub fn authorize_with_basis<C: Category>(
         &self,
@@ -624,6 +817,17 @@ impl ConsentLedger {
                 purpose: purpose.clone(),
             });
         }
+        self.required_form::<C>(subject, purpose)?;
+        let terms = self.terms.load();
+        if let Some(declared) = terms.policy.as_ref().and_then(|p| p.purpose(purpose))
+            && declared.basis != basis.kind()
+        {
+            return Err(Error::BasisNotDeclared {
+                purpose: purpose.clone(),
+                basis: basis.name(),
+                declared: declared.basis.name(),
+            });
+        }
         let now = self.clock.now_millis();
         let mut entry = self.subjects.entry(subject.clone()).or_default();
         // Share the ledger's copy of the id, so reads compare pointers, not bytes.
@@ -633,7 +837,7 @@ impl ConsentLedger {
             purpose: purpose.clone(),
             category: C::ID,
             basis,
-            policy_version: self.policy_version.clone(),
+            policy_version: terms.version.clone(),
             at: now,
             clock: Arc::clone(&self.clock),
         });
@@ -686,14 +890,16 @@ impl Vocabulary {
 /// Counts, not contents: a ledger's `Debug` goes into logs.
 impl fmt::Debug for ConsentLedger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let terms = self.terms.load();
         f.debug_struct("ConsentLedger")
-            .field("policy_version", &self.policy_version)
+            .field("policy_version", &terms.version)
+            .field("enforces_policy", &terms.policy.is_some())
             .field("clock", &self.clock)
             .field("token_ttl_ms", &self.token_ttl_ms)
             .field("subjects", &self.subjects.len())
             .field("consents", &self.consents.len())
             .field("purposes", &self.vocabulary.purposes.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -145,7 +145,20 @@ impl<C: Category> ConsentToken<C> {
         let purpose = self.purpose().clone();
         let category = C::ID;
         let consent = self.consent();
+        let ended_by = match &self.grounds {
+            Grounds::Consent { record, .. } => record.invalidated_by.get().cloned(),
+            Grounds::Basis(_) => None,
+        };
         match (why, consent) {
+            (Refusal::Withdrawn, Some(consent)) if ended_by.is_some() => {
+                Error::ReconsentRequired {
+                    subject,
+                    purpose,
+                    category,
+                    consent,
+                    policy_version: ended_by.unwrap_or_else(|| self.policy_version().clone()),
+                }
+            }
             (Refusal::Withdrawn, Some(consent)) => Error::ConsentWithdrawn {
                 subject,
                 purpose,
