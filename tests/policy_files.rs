@@ -1,21 +1,541 @@
-//! Policies as files: the IMANUM policy and both packs drive decisions as LAW.md says, and a
-//! broken policy is refused whole with the line and column of what is wrong.
+//! Policies as files: the IMANUM policy and both packs drive decisions as LAW.md says, a
+//! broken policy is refused whole with the line and column of what is wrong, and deadlines
+//! are counted on the policy's working days.
 
+use amanat::category::{Biometric, Passport, PaymentCard, Phone};
+use amanat::consent::ConsentEventKind;
 use amanat::policy::{Country, JurisdictionPack, Policy, PolicyErrorKind};
-use amanat::Purpose;
+use amanat::vocab::FormKind;
+use amanat::{
+    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Error, Grant, LegalBasis,
+    PersonalData, Purpose, SubjectId,
+};
+use chrono::NaiveDate;
 
 const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
 
+/// A small policy under the Tajik pack: phone and selfie for identity verification.
+const TAJIK: &str = r#"version = "tj-1"
+date = 2025-07-01
+pack = "tajikistan-2018"
+
+[operator]
+name = "Dushanbe Pay LLC"
+address = "Dushanbe"
+contact = "privacy@pay.tj"
+registration = "NCPD-0042"
+
+[[category]]
+id = "phone"
+
+[[category]]
+id = "biometric"
+
+[[purpose]]
+id = "identity_verification"
+categories = ["phone", "biometric"]
+basis = "consent"
+written_for = ["biometric"]
+
+[[retention]]
+category = "phone"
+purpose = "identity_verification"
+after = "relationship_end"
+
+[[retention]]
+category = "biometric"
+purpose = "identity_verification"
+after = "relationship_end"
+"#;
+
+fn otp() -> ConsentForm {
+    ConsentForm::Electronic {
+        method: ElectronicMethod::OneTimePassword,
+    }
+}
+
+fn written() -> ConsentForm {
+    ConsentForm::Written {
+        document_sha256: DocumentHash::of(b"signed"),
+    }
+}
+
+fn customer() -> SubjectId {
+    SubjectId::new("cust-1").unwrap()
+}
+
 #[test]
-fn the_imanum_policy_loads() {
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
+fn the_imanum_policy_loads_from_its_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml");
+    let policy = Policy::from_path(path).unwrap();
     assert_eq!(policy.version().as_str(), "imanum-privacy-policy-2");
     assert_eq!(policy.pack().id, "uzbekistan-2019");
     assert_eq!(policy.pack().home, Country::UZ);
+    assert_eq!(policy.operator().name, "IMANUM LLC");
+    let credolab = policy.recipient("credolab").unwrap();
+    assert_eq!(credolab.country.as_str(), "SG");
     assert!(policy.allows(&Purpose::IDENTITY_VERIFICATION, "biometric"));
-    assert!(!policy.allows(&Purpose::MARKETING_ANALYTICS, "identity_document"));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml");
-    assert_eq!(Policy::from_path(path).unwrap().version(), policy.version());
-    let _ = JurisdictionPack::ALL;
-    let _ = PolicyErrorKind::NoWorkingDay;
+    assert_eq!(
+        policy
+            .purpose(&Purpose::IDENTITY_VERIFICATION)
+            .unwrap()
+            .required_form("biometric"),
+        Some(FormKind::Written)
+    );
+    assert!(policy.purpose(&Purpose::SERVICE_PROVISION).unwrap().service);
+}
+
+#[test]
+fn a_selfie_under_an_otp_only_consent_is_refused_under_either_pack_art_17() {
+    for text in [IMANUM, TAJIK] {
+        let ledger = ConsentLedger::with_policy(Policy::from_toml_str(text).unwrap());
+        ledger
+            .grant(
+                Grant::new(customer(), otp())
+                    .purpose(Purpose::IDENTITY_VERIFICATION)
+                    .category::<Phone>()
+                    .category::<Biometric>(),
+            )
+            .unwrap();
+        assert!(
+            ledger
+                .authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+                .is_ok()
+        );
+        assert!(matches!(
+            ledger.authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION),
+            Err(Error::WrittenConsentRequired { .. })
+        ));
+    }
+}
+
+#[test]
+fn marketing_may_not_read_a_passport_art_8_3() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    // Even a subject who ticked everything: the policy never declared it.
+    ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>()
+                .category::<Passport>(),
+        )
+        .unwrap();
+    assert!(matches!(
+        ledger.authorize::<Passport>(&customer(), &Purpose::MARKETING_ANALYTICS),
+        Err(Error::NotDeclared { category, .. }) if category.as_str() == "identity_document"
+    ));
+    assert!(
+        ledger
+            .authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS)
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_consent_for_an_undeclared_purpose_is_not_recorded_art_8_2() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(TAJIK).unwrap());
+    let err = ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::PurposeNotDeclared { .. }), "{err:?}");
+    let err = ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<PaymentCard>(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::CategoryNotDeclared { .. }), "{err:?}");
+    assert!(ledger.history(&customer()).is_empty());
+}
+
+#[test]
+fn a_consent_weaker_than_the_policy_requires_is_refused() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    ledger
+        .grant(
+            Grant::new(customer(), ConsentForm::Implied)
+                .purpose(Purpose::CREDIT_SCORING)
+                .category::<PaymentCard>(),
+        )
+        .unwrap();
+    assert!(matches!(
+        ledger.authorize::<PaymentCard>(&customer(), &Purpose::CREDIT_SCORING),
+        Err(Error::FormTooWeak { required: FormKind::Electronic, .. })
+    ));
+}
+
+#[test]
+fn processing_without_consent_only_on_the_basis_the_policy_declares_art_12() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let aml = LegalBasis::LegalObligation {
+        reference: "AML law, customer due diligence".into(),
+    };
+    assert!(
+        ledger
+            .authorize_with_basis::<Passport>(&customer(), &Purpose::LEGAL_OBLIGATION, aml.clone())
+            .is_ok()
+    );
+    // Identity verification stands on consent in the policy, not on the AML law.
+    assert!(matches!(
+        ledger.authorize_with_basis::<Passport>(&customer(), &Purpose::IDENTITY_VERIFICATION, aml),
+        Err(Error::BasisNotDeclared { declared: "consent", .. })
+    ));
+}
+
+fn bumped(text: &str, version: &str, reconsent: bool) -> Policy {
+    let text = text
+        .replace(
+            "version = \"imanum-privacy-policy-2\"",
+            &format!("version = \"{version}\""),
+        )
+        .replace(
+            "requires_reconsent = false",
+            &format!("requires_reconsent = {reconsent}"),
+        );
+    Policy::from_toml_str(&text).unwrap()
+}
+
+#[test]
+fn a_policy_that_requires_reconsent_stops_older_consents_until_granted_again_imanum_6() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let consent = ledger
+        .grant(
+            Grant::new(customer(), written())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<Biometric>(),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let selfie = PersonalData::collect(&customer(), vec![0xFF_u8, 0xD8], &token).unwrap();
+
+    // A new version that does not require re-consent leaves consents as they are.
+    let quiet = ledger
+        .adopt(bumped(IMANUM, "imanum-privacy-policy-3", false))
+        .unwrap();
+    assert!(quiet.invalidated.is_empty());
+    assert!(selfie.read(&token).is_ok());
+    assert_eq!(token.policy_version().as_str(), "imanum-privacy-policy-2");
+
+    let strict = ledger
+        .adopt(bumped(IMANUM, "imanum-privacy-policy-4", true))
+        .unwrap();
+    assert_eq!(strict.invalidated, [consent]);
+    assert!(matches!(
+        selfie.read(&token),
+        Err(Error::ReconsentRequired { policy_version, .. })
+            if policy_version.as_str() == "imanum-privacy-policy-4"
+    ));
+    assert!(matches!(
+        ledger.authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION),
+        Err(Error::ReconsentRequired { consent: c, .. }) if c == consent
+    ));
+    assert!(matches!(
+        ledger.withdraw(&consent),
+        Err(Error::ConsentInvalidated { .. })
+    ));
+    assert!(matches!(
+        ledger.history(&customer()).last().unwrap().kind,
+        ConsentEventKind::Invalidated { .. }
+    ));
+
+    // The subject consents again, under the new version.
+    ledger
+        .grant(
+            Grant::new(customer(), written())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<Biometric>(),
+        )
+        .unwrap();
+    let fresh = ledger
+        .authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    assert_eq!(fresh.policy_version().as_str(), "imanum-privacy-policy-4");
+    assert!(selfie.read(&fresh).is_ok());
+    assert!(matches!(
+        ledger.adopt(bumped(IMANUM, "imanum-privacy-policy-4", true)),
+        Err(Error::SamePolicyVersion { .. })
+    ));
+}
+
+/// One broken policy, where the error must point, and what it must say.
+struct Broken {
+    name: &'static str,
+    text: String,
+    line: usize,
+    column: usize,
+    kind: fn(&PolicyErrorKind) -> bool,
+}
+
+fn broken(
+    name: &'static str,
+    from: &str,
+    to: &str,
+    line: usize,
+    column: usize,
+    kind: fn(&PolicyErrorKind) -> bool,
+) -> Broken {
+    assert!(TAJIK.contains(from), "{name}: the base policy has no {from:?}");
+    Broken {
+        name,
+        text: TAJIK.replacen(from, to, 1),
+        line,
+        column,
+        kind,
+    }
+}
+
+#[test]
+fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
+    let cases = [
+        broken(
+            "an unknown key",
+            "contact = ",
+            "contakt = ",
+            8,
+            1,
+            |k| matches!(k, PolicyErrorKind::UnknownKey { .. }),
+        ),
+        broken(
+            "a purpose naming an undeclared category",
+            "categories = [\"phone\", \"biometric\"]",
+            "categories = [\"phone\", \"biometric\", \"income\"]",
+            19,
+            37,
+            |k| matches!(k, PolicyErrorKind::UndeclaredCategory { category, .. } if category == "income"),
+        ),
+        broken(
+            "a category and purpose with no retention rule",
+            "[[retention]]\ncategory = \"phone\"\npurpose = \"identity_verification\"\nafter = \"relationship_end\"\n",
+            "",
+            18,
+            6,
+            |k| matches!(k, PolicyErrorKind::MissingRetention { category, .. } if category == "phone"),
+        ),
+        broken(
+            "a biometric purpose with a consent weaker than written",
+            "written_for = [\"biometric\"]",
+            "consent_form = \"electronic\"",
+            21,
+            16,
+            |k| matches!(k, PolicyErrorKind::WeakConsentForm { category, .. } if category == "biometric"),
+        ),
+        broken(
+            "a duplicate category",
+            "[[category]]\nid = \"biometric\"",
+            "[[category]]\nid = \"phone\"",
+            15,
+            6,
+            |k| matches!(k, PolicyErrorKind::DuplicateId { kind: "category", .. }),
+        ),
+        broken(
+            "an unknown pack",
+            "pack = \"tajikistan-2018\"",
+            "pack = \"kazakhstan-2013\"",
+            3,
+            8,
+            |k| matches!(k, PolicyErrorKind::UnknownPack { .. }),
+        ),
+        broken(
+            "a basis the law does not accept",
+            "basis = \"consent\"",
+            "basis = \"contract\"",
+            20,
+            9,
+            |k| matches!(k, PolicyErrorKind::BasisNotInPack { .. }),
+        ),
+        broken(
+            "biometric data declared not special",
+            "[[category]]\nid = \"biometric\"",
+            "[[category]]\nid = \"biometric\"\nspecial = false",
+            16,
+            11,
+            |k| matches!(k, PolicyErrorKind::WeakerThanLaw { .. }),
+        ),
+        broken(
+            "a misspelt value",
+            "after = \"relationship_end\"",
+            "after = \"relationship_ends\"",
+            26,
+            9,
+            |k| matches!(k, PolicyErrorKind::Syntax { .. }),
+        ),
+        broken(
+            "broken TOML",
+            "[operator]",
+            "[operator",
+            5,
+            10,
+            |k| matches!(k, PolicyErrorKind::Syntax { .. }),
+        ),
+        broken(
+            "a date with a time",
+            "date = 2025-07-01",
+            "date = 2025-07-01T10:00:00",
+            2,
+            8,
+            |k| matches!(k, PolicyErrorKind::InvalidValue { field: "date", .. }),
+        ),
+        broken(
+            "a recipient abroad with no ground for the transfer",
+            "[[retention]]",
+            "[[recipient]]\nid = \"scorer\"\nname = \"Scorer Ltd\"\naddress = \"London\"\nrole = \"processor\"\ncountry = \"GB\"\npurposes = [\"identity_verification\"]\ncategories = [\"phone\"]\n\n[[retention]]",
+            28,
+            11,
+            |k| matches!(k, PolicyErrorKind::TransferNotAllowed { country, .. } if country.as_str() == "GB"),
+        ),
+        broken(
+            "a lower-case country",
+            "[[retention]]",
+            "[[storage]]\ncountry = \"tj\"\n\n[[retention]]",
+            24,
+            11,
+            |k| matches!(k, PolicyErrorKind::InvalidValue { field: "storage.country", .. }),
+        ),
+        broken(
+            "data stored abroad that the law keeps at home",
+            "[[retention]]",
+            "[[storage]]\ncountry = \"DE\"\n\n[[retention]]",
+            24,
+            11,
+            |k| matches!(k, PolicyErrorKind::StorageNotAllowed { country, .. } if country.as_str() == "DE"),
+        ),
+        broken(
+            "a calendar with no working day",
+            "[[retention]]",
+            "[calendar]\nweekend = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\n[[retention]]",
+            24,
+            11,
+            |k| matches!(k, PolicyErrorKind::NoWorkingDay),
+        ),
+        broken(
+            "a holiday that does not exist",
+            "[[retention]]",
+            "[calendar]\nholidays = [\"02-30\"]\n\n[[retention]]",
+            24,
+            13,
+            |k| matches!(k, PolicyErrorKind::InvalidValue { field: "calendar.holidays", .. }),
+        ),
+    ];
+    Policy::from_toml_str(TAJIK).expect("the base policy is valid");
+    for case in cases {
+        let err = Policy::from_toml_str(&case.text)
+            .err()
+            .unwrap_or_else(|| panic!("{}: accepted", case.name));
+        assert!((case.kind)(err.kind()), "{}: {err}", case.name);
+        assert_eq!(
+            (err.line(), err.column()),
+            (Some(case.line), Some(case.column)),
+            "{}: {err}",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn an_error_in_a_file_names_the_file() {
+    let dir = std::env::temp_dir().join(format!("amanat-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, TAJIK.replace("basis = \"consent\"", "basis = \"whim\"")).unwrap();
+    let err = Policy::from_path(&path).unwrap_err();
+    assert_eq!(err.file(), Some(path.as_path()));
+    assert!(err.to_string().starts_with(&format!("{}:20:9: ", path.display())));
+    let missing = Policy::from_path(dir.join("missing.toml")).unwrap_err();
+    assert!(matches!(missing.kind(), PolicyErrorKind::Unreadable { .. }));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn deadlines_skip_weekends_and_holidays_art_21_22() {
+    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let calendar = policy.calendar();
+    let days = policy.pack().subject_request.working_days;
+    assert_eq!(days, 3);
+    // Thursday: Friday, Monday, Tuesday.
+    assert_eq!(
+        calendar.add_working_days(day(2025, 6, 12), days),
+        Some(day(2025, 6, 17))
+    );
+    // Wednesday 4 June: Thursday, Friday 6 June is Kurban Hayit, then Monday, Tuesday.
+    assert_eq!(
+        calendar.add_working_days(day(2025, 6, 4), days),
+        Some(day(2025, 6, 10))
+    );
+    // Navruz (21 March) fixed every year, and Ramadan Hayit (31 March 2025) once.
+    assert!(!calendar.is_working_day(day(2031, 3, 21)));
+    assert!(!calendar.is_working_day(day(2025, 3, 31)));
+    assert!(calendar.is_working_day(day(2026, 3, 31)));
+}
+
+#[test]
+fn a_deadline_crosses_the_year_end() {
+    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let calendar = policy.calendar();
+    // Tuesday 30 December 2025: Wednesday 31, New Year's Day off, Friday 2 January,
+    // the weekend, Monday 5 January.
+    let received = day(2025, 12, 30);
+    let due = calendar.add_working_days(received, 3).unwrap();
+    assert_eq!(due, day(2026, 1, 5));
+    assert_eq!(calendar.working_days_between(received, due), 3);
+    assert_eq!(calendar.working_days_between(received, day(2026, 1, 1)), 1);
+}
+
+#[test]
+fn both_packs_are_built_in() {
+    for pack in JurisdictionPack::ALL {
+        assert!(!pack.written_consent.is_empty());
+        assert_eq!(pack.transfer_notice.working_days, 3);
+    }
+    assert_eq!(
+        JurisdictionPack::by_id("tajikistan-2018").unwrap().home,
+        Country::TJ
+    );
+}
+
+mod arbitrary_text {
+    use proptest::prelude::*;
+
+    use super::{IMANUM, Policy};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_loader_never_panics_on_any_text(text in "\\PC*") {
+            let _ = Policy::from_toml_str(&text);
+        }
+
+        #[test]
+        fn the_loader_never_panics_on_a_damaged_policy(
+            cut in 0..IMANUM.len(),
+            len in 0..64_usize,
+            insert in "[\\[\\]\"=#\\n a-z0-9._-]{0,8}",
+        ) {
+            let boundary = |mut i: usize| {
+                while !IMANUM.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let start = boundary(cut);
+            let end = boundary((cut + len).min(IMANUM.len())).max(start);
+            let damaged = format!("{}{}{}", &IMANUM[..start], insert, &IMANUM[end..]);
+            if let Err(err) = Policy::from_toml_str(&damaged) {
+                // Every refusal of a text points into it.
+                prop_assert!(err.line().is_some() && err.column().is_some(), "{}", err);
+            }
+        }
+    }
 }
