@@ -10,7 +10,7 @@ use amanat::category::{Biometric, Passport, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::{
     ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Evidence, Grant,
-    ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+    ManualClock, PersonalData, Policy, Purpose, SubjectId,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 
@@ -25,16 +25,30 @@ fn say(line: impl AsRef<str>) {
 fn main() -> Result<(), Box<dyn StdError>> {
     println!("amanat — onboarding one customer (IMANUM privacy policy No. 2, Uzbekistan)");
 
+    // The privacy policy, as a file a compliance officer can read; it decides what follows.
+    let policy = Policy::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/imanum.toml"
+    ))?;
+    say(format!(
+        "Policy {} of {} ({}), on the pack {}: {} purposes, {} recipients.",
+        policy.version(),
+        policy.operator().name,
+        policy.date(),
+        policy.pack().id,
+        policy.purposes().len(),
+        policy.recipients().len()
+    ));
     // A manual clock so that the story can move time forward; a service uses SystemClock.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
-    let ledger = ConsentLedger::builder(PolicyVersion::new("imanum-privacy-policy-2/2025-07-01")?)
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy(policy)
         .clock(clock.clone())
         .build();
     let customer = SubjectId::new("cust-000123")?;
     say(format!(
-        "Customer {customer} opens the app on {}. Policy in force: {}.",
-        clock_now(&clock),
-        ledger.policy_version()
+        "Customer {customer} opens the app on {}.",
+        clock_now(&clock)
     ));
 
     step(
@@ -130,7 +144,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
     ));
 
     step(4, "Marketing asks for the selfie");
-    say("Marketing tries to read the selfie; it needs a token, and asks the ledger for one:");
+    say("Marketing tries to read the selfie; it needs a token, and asks the ledger for one.");
+    say("The policy never declared marketing for biometric data, whatever anyone ticked:");
     match ledger.authorize::<Biometric>(&customer, &Purpose::MARKETING_ANALYTICS) {
         Ok(_) => say("unexpected: marketing got a biometric token"),
         Err(refusal) => say(format!("Refused: {refusal}")),

@@ -221,7 +221,9 @@ pub enum Error {
     },
 
     /// A consent names a purpose the policy does not declare.
-    #[error("consent of subject {subject} names purpose {purpose}, which policy {policy_version} does not declare")]
+    #[error(
+        "consent of subject {subject} names purpose {purpose}, which policy {policy_version} does not declare"
+    )]
     PurposeNotDeclared {
         /// Whose consent.
         subject: SubjectId,
@@ -232,7 +234,9 @@ pub enum Error {
     },
 
     /// A consent names a category the policy does not declare.
-    #[error("consent of subject {subject} names category {category}, which policy {policy_version} does not declare")]
+    #[error(
+        "consent of subject {subject} names category {category}, which policy {policy_version} does not declare"
+    )]
     CategoryNotDeclared {
         /// Whose consent.
         subject: SubjectId,

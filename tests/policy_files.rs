@@ -166,7 +166,10 @@ fn a_consent_weaker_than_the_policy_requires_is_refused() {
         .unwrap();
     assert!(matches!(
         ledger.authorize::<PaymentCard>(&customer(), &Purpose::CREDIT_SCORING),
-        Err(Error::FormTooWeak { required: FormKind::Electronic, .. })
+        Err(Error::FormTooWeak {
+            required: FormKind::Electronic,
+            ..
+        })
     ));
 }
 
@@ -184,7 +187,10 @@ fn processing_without_consent_only_on_the_basis_the_policy_declares_art_12() {
     // Identity verification stands on consent in the policy, not on the AML law.
     assert!(matches!(
         ledger.authorize_with_basis::<Passport>(&customer(), &Purpose::IDENTITY_VERIFICATION, aml),
-        Err(Error::BasisNotDeclared { declared: "consent", .. })
+        Err(Error::BasisNotDeclared {
+            declared: "consent",
+            ..
+        })
     ));
 }
 
@@ -282,7 +288,10 @@ fn broken(
     column: usize,
     kind: fn(&PolicyErrorKind) -> bool,
 ) -> Broken {
-    assert!(TAJIK.contains(from), "{name}: the base policy has no {from:?}");
+    assert!(
+        TAJIK.contains(from),
+        "{name}: the base policy has no {from:?}"
+    );
     Broken {
         name,
         text: TAJIK.replacen(from, to, 1),
@@ -295,14 +304,9 @@ fn broken(
 #[test]
 fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
     let cases = [
-        broken(
-            "an unknown key",
-            "contact = ",
-            "contakt = ",
-            8,
-            1,
-            |k| matches!(k, PolicyErrorKind::UnknownKey { .. }),
-        ),
+        broken("an unknown key", "contact = ", "contakt = ", 8, 1, |k| {
+            matches!(k, PolicyErrorKind::UnknownKey { .. })
+        }),
         broken(
             "a purpose naming an undeclared category",
             "categories = [\"phone\", \"biometric\"]",
@@ -333,7 +337,15 @@ fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
             "[[category]]\nid = \"phone\"",
             15,
             6,
-            |k| matches!(k, PolicyErrorKind::DuplicateId { kind: "category", .. }),
+            |k| {
+                matches!(
+                    k,
+                    PolicyErrorKind::DuplicateId {
+                        kind: "category",
+                        ..
+                    }
+                )
+            },
         ),
         broken(
             "an unknown pack",
@@ -367,14 +379,9 @@ fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
             9,
             |k| matches!(k, PolicyErrorKind::Syntax { .. }),
         ),
-        broken(
-            "broken TOML",
-            "[operator]",
-            "[operator",
-            5,
-            10,
-            |k| matches!(k, PolicyErrorKind::Syntax { .. }),
-        ),
+        broken("broken TOML", "[operator]", "[operator", 5, 10, |k| {
+            matches!(k, PolicyErrorKind::Syntax { .. })
+        }),
         broken(
             "a date with a time",
             "date = 2025-07-01",
@@ -397,7 +404,15 @@ fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
             "[[storage]]\ncountry = \"tj\"\n\n[[retention]]",
             24,
             11,
-            |k| matches!(k, PolicyErrorKind::InvalidValue { field: "storage.country", .. }),
+            |k| {
+                matches!(
+                    k,
+                    PolicyErrorKind::InvalidValue {
+                        field: "storage.country",
+                        ..
+                    }
+                )
+            },
         ),
         broken(
             "data stored abroad that the law keeps at home",
@@ -421,7 +436,15 @@ fn broken_policies_are_refused_at_the_line_and_column_of_the_problem() {
             "[calendar]\nholidays = [\"02-30\"]\n\n[[retention]]",
             24,
             13,
-            |k| matches!(k, PolicyErrorKind::InvalidValue { field: "calendar.holidays", .. }),
+            |k| {
+                matches!(
+                    k,
+                    PolicyErrorKind::InvalidValue {
+                        field: "calendar.holidays",
+                        ..
+                    }
+                )
+            },
         ),
     ];
     Policy::from_toml_str(TAJIK).expect("the base policy is valid");
@@ -444,10 +467,17 @@ fn an_error_in_a_file_names_the_file() {
     let dir = std::env::temp_dir().join(format!("amanat-policy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("broken.toml");
-    std::fs::write(&path, TAJIK.replace("basis = \"consent\"", "basis = \"whim\"")).unwrap();
+    std::fs::write(
+        &path,
+        TAJIK.replace("basis = \"consent\"", "basis = \"whim\""),
+    )
+    .unwrap();
     let err = Policy::from_path(&path).unwrap_err();
     assert_eq!(err.file(), Some(path.as_path()));
-    assert!(err.to_string().starts_with(&format!("{}:20:9: ", path.display())));
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:20:9: ", path.display()))
+    );
     let missing = Policy::from_path(dir.join("missing.toml")).unwrap_err();
     assert!(matches!(missing.kind(), PolicyErrorKind::Unreadable { .. }));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -538,4 +568,59 @@ mod arbitrary_text {
             }
         }
     }
+}
+
+#[test]
+fn the_record_of_processing_names_every_recipient_and_marks_transfers_abroad() {
+    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let report = policy.to_markdown();
+    for recipient in policy.recipients() {
+        assert!(report.contains(&recipient.name), "{}", recipient.name);
+    }
+    for purpose in policy.purposes() {
+        assert!(report.contains(&format!("`{}`", purpose.id)));
+    }
+    assert!(report.contains("| CredoLab Pte Ltd | SG | consent |"));
+    assert!(report.contains("| AppMetrica | RU | consent |"));
+    assert!(report.contains("5 years after the account is closed"));
+    let diagram = policy.to_mermaid();
+    assert!(diagram.contains("c_biometric --> p_identity_verification"));
+    assert!(diagram.contains("p_identity_verification --> r_state_identity_databases"));
+    assert!(diagram.contains("p_credit_scoring -. \"abroad: SG, consent\" .-> r_credolab"));
+    assert!(!diagram.contains("p_credit_scoring --> r_credolab"));
+    assert!(report.contains(&diagram));
+}
+
+#[test]
+fn a_policy_built_in_code_is_checked_the_same_way() {
+    use amanat::policy::{Operator, PurposeDecl};
+    use amanat::vocab::BasisKind;
+    let operator = Operator {
+        name: "Shop LLC".into(),
+        address: "Dushanbe".into(),
+        contact: "privacy@shop.tj".into(),
+        registration: "NCPD-1".into(),
+    };
+    let err = Policy::builder(
+        amanat::PolicyVersion::new("shop-1").unwrap(),
+        day(2025, 7, 1),
+        &JurisdictionPack::TAJIKISTAN_2018,
+        operator,
+    )
+    .category("phone")
+    .category("biometric")
+    .purpose(PurposeDecl::new(
+        Purpose::IDENTITY_VERIFICATION,
+        BasisKind::Consent,
+        ["phone", "biometric"],
+    ))
+    .build()
+    .unwrap_err();
+    // The first problem met: a biometric purpose accepting electronic consent. Built in
+    // code, it has no line to point at.
+    assert!(matches!(
+        err.kind(),
+        PolicyErrorKind::WeakConsentForm { category, .. } if category == "biometric"
+    ));
+    assert_eq!(err.line(), None);
 }

@@ -320,7 +320,9 @@ impl ConsentLedger {
 
     /// A ledger on the system clock with 5-minute tokens that enforces `policy`.
     pub fn with_policy(policy: Policy) -> Self {
-        Self::builder(policy.version().clone()).policy(policy).build()
+        Self::builder(policy.version().clone())
+            .policy(policy)
+            .build()
     }
 
     /// Starts configuring a ledger that records consents under `policy_version`.
@@ -355,7 +357,10 @@ impl ConsentLedger {
     ///
     /// [`Error::SamePolicyVersion`] if `policy` has the version already in force.
     pub fn adopt(&self, policy: Policy) -> Result<Adoption, Error> {
-        let _adopting = self.adoption.write().unwrap_or_else(PoisonError::into_inner);
+        let _adopting = self
+            .adoption
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let version = policy.version().clone();
         if version == self.terms.load().version {
             return Err(Error::SamePolicyVersion {
@@ -662,11 +667,7 @@ impl ConsentLedger {
                 miss = miss.max(Miss::CategoryNotCovered);
                 continue;
             };
-            let required = if special {
-                FormKind::Written
-            } else {
-                required
-            };
+            let required = if special { FormKind::Written } else { required };
             let found = if record.is_withdrawn(p) {
                 if record.invalidated_by.get().is_some() {
                     Miss::Invalidated(n)

@@ -150,15 +150,13 @@ impl<C: Category> ConsentToken<C> {
             Grounds::Basis(_) => None,
         };
         match (why, consent) {
-            (Refusal::Withdrawn, Some(consent)) if ended_by.is_some() => {
-                Error::ReconsentRequired {
-                    subject,
-                    purpose,
-                    category,
-                    consent,
-                    policy_version: ended_by.unwrap_or_else(|| self.policy_version().clone()),
-                }
-            }
+            (Refusal::Withdrawn, Some(consent)) if ended_by.is_some() => Error::ReconsentRequired {
+                subject,
+                purpose,
+                category,
+                consent,
+                policy_version: ended_by.unwrap_or_else(|| self.policy_version().clone()),
+            },
             (Refusal::Withdrawn, Some(consent)) => Error::ConsentWithdrawn {
                 subject,
                 purpose,

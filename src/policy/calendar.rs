@@ -148,8 +148,14 @@ mod tests {
             Weekday::Sun,
         ]);
         assert_eq!(all.add_working_days(date(2025, 1, 1), 1), None);
-        assert_eq!(all.add_working_days(date(2025, 1, 1), 0), Some(date(2025, 1, 1)));
-        assert_eq!(all.working_days_between(date(2025, 1, 1), date(2025, 2, 1)), 0);
+        assert_eq!(
+            all.add_working_days(date(2025, 1, 1), 0),
+            Some(date(2025, 1, 1))
+        );
+        assert_eq!(
+            all.working_days_between(date(2025, 1, 1), date(2025, 2, 1)),
+            0
+        );
     }
 
     #[test]

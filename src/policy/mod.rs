@@ -51,6 +51,7 @@ mod error;
 mod pack;
 mod raw;
 pub mod reference;
+mod report;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -93,6 +94,8 @@ pub struct CategoryDecl {
     pub special: bool,
     /// Public or restricted access (Art. 9).
     pub access: Access,
+    /// What it is, in words for the record of processing.
+    pub description: String,
 }
 
 /// A declared purpose of processing (Art. 8.2) and what it may use (Art. 8.3).
@@ -461,6 +464,7 @@ impl PolicyBuilder {
             id: id.into(),
             special: None,
             access: None,
+            description: String::new(),
         }));
         self
     }
@@ -601,7 +605,10 @@ impl Draft {
                     c.at("id"),
                 ));
             }
-            let by_law = pack.written_consent.iter().any(|r| r.category.as_str() == id)
+            let by_law = pack
+                .written_consent
+                .iter()
+                .any(|r| r.category.as_str() == id)
                 || built_in_special(id);
             if c.value.special == Some(false) && by_law {
                 return Err(fail(
@@ -620,6 +627,7 @@ impl Draft {
                 id: id.clone(),
                 special: c.value.special.unwrap_or(by_law),
                 access: c.value.access.unwrap_or(Access::Restricted),
+                description: c.value.description.clone(),
             });
         }
         let declared = |id: &str| categories.iter().find(|c| c.id == id);
@@ -674,8 +682,7 @@ impl Draft {
                     ));
                 }
             }
-            if decl.basis != BasisKind::Consent && pack.accepts_basis(decl.basis.name()).is_none()
-            {
+            if decl.basis != BasisKind::Consent && pack.accepts_basis(decl.basis.name()).is_none() {
                 return Err(fail(
                     K::BasisNotInPack {
                         purpose: decl.id.to_string(),
@@ -828,7 +835,9 @@ impl Draft {
                 }
             }
             let abroad = recipient.country != pack.home;
-            if abroad && !adequacy.contains(&recipient.country) && recipient.transfer_basis.is_none()
+            if abroad
+                && !adequacy.contains(&recipient.country)
+                && recipient.transfer_basis.is_none()
             {
                 return Err(fail(
                     K::TransferNotAllowed {

@@ -258,7 +258,10 @@ impl JurisdictionPack {
             },
             BasisRule {
                 basis: "protection_of_rights",
-                citation: law("Art. 12", "protection of constitutional rights and freedoms"),
+                citation: law(
+                    "Art. 12",
+                    "protection of constitutional rights and freedoms",
+                ),
             },
             BasisRule {
                 basis: "court_order",
@@ -374,7 +377,8 @@ impl JurisdictionPack {
     };
 
     /// The built-in packs.
-    pub const ALL: [&'static JurisdictionPack; 2] = [&Self::TAJIKISTAN_2018, &Self::UZBEKISTAN_2019];
+    pub const ALL: [&'static JurisdictionPack; 2] =
+        [&Self::TAJIKISTAN_2018, &Self::UZBEKISTAN_2019];
 
     /// The built-in pack with this id.
     pub fn by_id(id: &str) -> Option<&'static JurisdictionPack> {

@@ -10,7 +10,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::{
-    Country, Draft, JurisdictionPack, Located, Operator, PolicyError, PolicyErrorKind, Policy,
+    Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError, PolicyErrorKind,
     PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart, StorageLocation,
     TransferBasis, WorkingCalendar,
 };
@@ -47,6 +47,7 @@ pub(crate) struct RawCategory {
     pub(crate) id: String,
     pub(crate) special: Option<bool>,
     pub(crate) access: Option<Access>,
+    pub(crate) description: String,
 }
 
 #[derive(Deserialize)]
@@ -56,7 +57,6 @@ struct RawCategoryToml {
     special: Option<Spanned<bool>>,
     access: Option<Access>,
     #[serde(default)]
-    #[allow(dead_code)]
     description: String,
 }
 
@@ -155,7 +155,13 @@ fn date(value: &Spanned<Datetime>, field: &'static str) -> Result<NaiveDate, Pol
         .date
         .filter(|_| datetime.time.is_none() && datetime.offset.is_none())
         .and_then(|d| NaiveDate::from_ymd_opt(i32::from(d.year), d.month.into(), d.day.into()))
-        .ok_or_else(|| invalid(field, "a date is written 2025-07-01, without a time", value.span()))
+        .ok_or_else(|| {
+            invalid(
+                field,
+                "a date is written 2025-07-01, without a time",
+                value.span(),
+            )
+        })
 }
 
 /// Records the span of each element of a list under `field.N`.
@@ -219,6 +225,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
                     id: c.id.into_inner(),
                     special: c.special.map(Spanned::into_inner),
                     access: c.access,
+                    description: c.description,
                 },
                 spans,
             )
@@ -308,10 +315,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         storage.push(located(location, spans));
     }
 
-    let calendar = raw
-        .calendar
-        .map(|c| calendar(c, pack))
-        .transpose()?;
+    let calendar = raw.calendar.map(|c| calendar(c, pack)).transpose()?;
 
     Draft {
         version,
