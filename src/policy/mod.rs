@@ -7,7 +7,7 @@
 //! purpose the policy does not declare for a category is refused, consents are bound to the
 //! policy's version, and a new version that requires re-consent stops the old consents.
 //!
-//! Policies are TOML files — see the [`reference`] for every key — or built in code with
+//! Policies are TOML files — see the [reference](mod@reference) for every key — or built in code with
 //! [`Policy::builder`]. A policy that can't be enforced is refused whole, with the file,
 //! line and column of what is wrong.
 //!
