@@ -265,14 +265,33 @@ pub enum Error {
     },
 
     /// The policy declares another legal basis for this purpose.
-    #[error("purpose {purpose} stands on {declared} in the policy, not on {basis}")]
+    #[error(
+        "purpose {purpose} stands on {declared} in the policy, not on {basis} (subject {subject}, category {category})"
+    )]
     BasisNotDeclared {
+        /// Whose data.
+        subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
         /// The purpose.
         purpose: Purpose,
         /// The basis asked for.
         basis: &'static str,
         /// The basis the policy declares.
         declared: &'static str,
+    },
+
+    /// While a policy is enforced, a consent must be given under the version in force.
+    #[error(
+        "consent of subject {subject} given under policy {given}, but policy {policy_version} is in force"
+    )]
+    PolicyVersionMismatch {
+        /// Whose consent.
+        subject: SubjectId,
+        /// The version the grant named.
+        given: PolicyVersion,
+        /// The version in force.
+        policy_version: PolicyVersion,
     },
 
     /// A new policy version required every subject to consent again, and this subject has

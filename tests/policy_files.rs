@@ -76,11 +76,16 @@ fn the_imanum_policy_loads_from_its_file() {
     assert_eq!(credolab.country.as_str(), "SG");
     assert!(policy.allows(&Purpose::IDENTITY_VERIFICATION, "biometric"));
     assert_eq!(
-        policy
-            .purpose(&Purpose::IDENTITY_VERIFICATION)
-            .unwrap()
-            .required_form("biometric"),
+        policy.required_form(&Purpose::IDENTITY_VERIFICATION, "biometric"),
         Some(FormKind::Written)
+    );
+    assert_eq!(
+        policy.required_form(&Purpose::IDENTITY_VERIFICATION, "phone"),
+        Some(FormKind::Electronic)
+    );
+    assert_eq!(
+        policy.required_form(&Purpose::MARKETING_ANALYTICS, "biometric"),
+        None
     );
     assert!(policy.purpose(&Purpose::SERVICE_PROVISION).unwrap().service);
 }
@@ -491,8 +496,17 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 fn deadlines_skip_weekends_and_holidays_art_21_22() {
     let policy = Policy::from_toml_str(IMANUM).unwrap();
     let calendar = policy.calendar();
-    let days = policy.pack().subject_request.working_days;
+    let days = policy.pack().subject_request.days;
     assert_eq!(days, 3);
+    assert_eq!(
+        policy.subject_request_due(day(2025, 6, 12)),
+        Some(day(2025, 6, 17))
+    );
+    // The Uzbek transfer notice counts three calendar days (the stricter reading).
+    assert_eq!(
+        policy.transfer_notice_due(day(2025, 6, 12)),
+        Some(day(2025, 6, 15))
+    );
     // Thursday: Friday, Monday, Tuesday.
     assert_eq!(
         calendar.add_working_days(day(2025, 6, 12), days),
@@ -526,7 +540,7 @@ fn a_deadline_crosses_the_year_end() {
 fn both_packs_are_built_in() {
     for pack in JurisdictionPack::ALL {
         assert!(!pack.written_consent.is_empty());
-        assert_eq!(pack.transfer_notice.working_days, 3);
+        assert_eq!(pack.transfer_notice.days, 3);
     }
     assert_eq!(
         JurisdictionPack::by_id("tajikistan-2018").unwrap().home,
@@ -585,7 +599,7 @@ fn the_record_of_processing_names_every_recipient_and_marks_transfers_abroad() {
     assert!(report.contains("5 years after the account is closed"));
     let diagram = policy.to_mermaid();
     assert!(diagram.contains("c_biometric --> p_identity_verification"));
-    assert!(diagram.contains("p_identity_verification --> r_state_identity_databases"));
+    assert!(diagram.contains("p_identity_verification --> r_state__identity__databases"));
     assert!(diagram.contains("p_credit_scoring -. \"abroad: SG, consent\" .-> r_credolab"));
     assert!(!diagram.contains("p_credit_scoring --> r_credolab"));
     assert!(report.contains(&diagram));
@@ -623,4 +637,230 @@ fn a_policy_built_in_code_is_checked_the_same_way() {
         PolicyErrorKind::WeakConsentForm { category, .. } if category == "biometric"
     ));
     assert_eq!(err.line(), None);
+}
+
+#[test]
+fn while_a_policy_is_enforced_consents_take_its_version_imanum_6() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let err = ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+                .policy_version(amanat::PolicyVersion::new("imanum-privacy-policy-1").unwrap()),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::PolicyVersionMismatch { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_purpose_the_subject_withdrew_stays_withdrawn_after_a_reconsent_policy() {
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .purpose(Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>(),
+        )
+        .unwrap();
+    ledger
+        .withdraw_purpose(&customer(), &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    ledger
+        .adopt(bumped(IMANUM, "imanum-privacy-policy-3", true))
+        .unwrap();
+    assert!(matches!(
+        ledger.authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS),
+        Err(Error::ConsentWithdrawn { .. })
+    ));
+    assert!(matches!(
+        ledger.authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION),
+        Err(Error::ReconsentRequired { .. })
+    ));
+}
+
+#[test]
+fn a_ledger_without_a_policy_can_adopt_one_of_its_own_version() {
+    let ledger = ConsentLedger::new(amanat::PolicyVersion::new("imanum-privacy-policy-2").unwrap());
+    assert!(ledger.policy().is_none());
+    ledger
+        .adopt(Policy::from_toml_str(IMANUM).unwrap())
+        .unwrap();
+    assert!(ledger.policy().is_some());
+    assert!(matches!(
+        ledger.adopt(Policy::from_toml_str(IMANUM).unwrap()),
+        Err(Error::SamePolicyVersion { .. })
+    ));
+}
+
+/// A category the policy, not the type, declares special.
+enum Income {}
+
+impl amanat::Category for Income {
+    const ID: amanat::category::CategoryId = amanat::category::CategoryId::new("income");
+    const SPECIAL: bool = false;
+    const ACCESS: amanat::category::Access = amanat::category::Access::Restricted;
+}
+
+#[test]
+fn a_category_the_policy_declares_special_needs_written_consent_or_an_art_17_2_ground() {
+    let text = TAJIK
+        .replace(
+            "[[category]]\nid = \"phone\"",
+            "[[category]]\nid = \"phone\"\n\n[[category]]\nid = \"income\"\nspecial = true",
+        )
+        .replacen(
+            "[[retention]]",
+            "[[purpose]]\nid = \"state_requests\"\ncategories = [\"income\"]\nbasis = \"state_function\"\n\n[[retention]]\ncategory = \"income\"\npurpose = \"state_requests\"\nafter = \"purpose_achieved\"\n\n[[retention]]",
+            1,
+        );
+    let err = Policy::from_toml_str(&text).unwrap_err();
+    assert!(
+        matches!(err.kind(), PolicyErrorKind::SpecialCategoryBasis { category, .. } if category == "income"),
+        "{err}"
+    );
+    // Declared on consent, the policy loads, and the ledger wants written consent.
+    let text = text.replace(
+        "basis = \"state_function\"",
+        "basis = \"consent\"\nconsent_form = \"written\"",
+    );
+    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(&text).unwrap());
+    let state = Purpose::new("state_requests").unwrap();
+    ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(state.clone())
+                .category::<Income>(),
+        )
+        .unwrap();
+    assert!(matches!(
+        ledger.authorize::<Income>(&customer(), &state),
+        Err(Error::WrittenConsentRequired { .. })
+    ));
+    assert!(matches!(
+        ledger.authorize_with_basis::<Income>(
+            &customer(),
+            &state,
+            LegalBasis::StateFunction {
+                authority: "Tax Committee".into(),
+                reference: "request 1".into()
+            }
+        ),
+        Err(Error::BasisNotAllowed { .. })
+    ));
+}
+
+/// The IMANUM policy moved to `date`, with every transfer abroad on standard clauses (the
+/// ground the Uzbek law accepts from 2026) and `storage` added.
+fn imanum_on(date: &str, storage: &str) -> String {
+    IMANUM
+        .replace("date = 2025-07-01", &format!("date = {date}"))
+        .replace(
+            "transfer_basis = \"consent\"",
+            "transfer_basis = \"standard_clauses\"",
+        )
+        .replace(
+            "[[storage]]\ncountry = \"UZ\"",
+            &format!("[[storage]]\ncountry = \"UZ\"\n\n{storage}"),
+        )
+}
+
+#[test]
+fn uzbek_localisation_covers_all_data_until_2026_then_biometric_only_zru_547_art_27_1() {
+    let cards_abroad = "[[storage]]\ncountry = \"DE\"\ncategories = [\"payment_card\"]";
+    let selfies_abroad = "[[storage]]\ncountry = \"DE\"\ncategories = [\"biometric\"]";
+    // In 2025 every category stays onshore (the 2021 rule).
+    let before = IMANUM.replace(
+        "[[storage]]\ncountry = \"UZ\"",
+        &format!("[[storage]]\ncountry = \"UZ\"\n\n{cards_abroad}"),
+    );
+    let err = Policy::from_toml_str(&before).unwrap_err();
+    assert!(
+        matches!(err.kind(), PolicyErrorKind::StorageNotAllowed { category, .. } if category == "payment_card"),
+        "{err}"
+    );
+    assert!(Policy::from_toml_str(&imanum_on("2026-04-01", cards_abroad)).is_ok());
+    let err = Policy::from_toml_str(&imanum_on("2026-04-01", selfies_abroad)).unwrap_err();
+    assert!(
+        matches!(err.kind(), PolicyErrorKind::StorageNotAllowed { category, .. } if category == "biometric"),
+        "{err}"
+    );
+    // A selfie must not go to a recipient abroad either, whatever the ground.
+    let abroad = imanum_on("2026-04-01", "").replacen(
+        "role = \"state_body\"\ncountry = \"UZ\"",
+        "role = \"state_body\"\ncountry = \"SG\"\ntransfer_basis = \"standard_clauses\"",
+        1,
+    );
+    let err = Policy::from_toml_str(&abroad).unwrap_err();
+    assert!(
+        matches!(err.kind(), PolicyErrorKind::LocalisedTransfer { category, .. } if category == "biometric"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_transfer_ground_must_be_one_the_law_accepts_on_the_policy_date_art_18() {
+    // Consent stopped being a ground for Uzbek transfers abroad with ZRU-1125.
+    let late = IMANUM.replace("date = 2025-07-01", "date = 2026-04-01");
+    let err = Policy::from_toml_str(&late).unwrap_err();
+    assert!(
+        matches!(err.kind(), PolicyErrorKind::TransferBasisNotInPack { recipient, .. } if recipient == "credolab"),
+        "{err}"
+    );
+    assert_eq!(
+        err.line(),
+        Some(
+            late.lines()
+                .position(|l| l.starts_with("transfer_basis"))
+                .unwrap()
+                + 1
+        )
+    );
+}
+
+#[test]
+fn uzbek_consent_is_at_least_an_electronic_document_moj_order_3478() {
+    // Marketing analytics is the first purpose with `categories = ["phone"]`.
+    let implied = IMANUM.replacen(
+        "categories = [\"phone\"]\nbasis = \"consent\"",
+        "categories = [\"phone\"]\nbasis = \"consent\"\nconsent_form = \"implied\"",
+        1,
+    );
+    let err = Policy::from_toml_str(&implied).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            PolicyErrorKind::ConsentFormBelowLaw {
+                required: FormKind::Electronic,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The Tajik law names no form but for biometric data: implied consent loads there.
+    let tajik = TAJIK.replace(
+        "written_for = [\"biometric\"]",
+        "written_for = [\"biometric\"]\nconsent_form = \"implied\"",
+    );
+    assert!(Policy::from_toml_str(&tajik).is_ok());
+}
+
+#[test]
+fn a_recipient_is_declared_once() {
+    let twice = IMANUM.replacen("id = \"katm\"", "id = \"credolab\"", 1);
+    let err = Policy::from_toml_str(&twice).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            PolicyErrorKind::DuplicateId {
+                kind: "recipient",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

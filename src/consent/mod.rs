@@ -109,8 +109,9 @@ pub(crate) struct ConsentRecord {
     pub(crate) given_at: i64,
     /// The end of validity as given; `valid_until` moves with renewals.
     pub(crate) given_until: i64,
-    /// The policy version that ended this consent by requiring re-consent.
-    pub(crate) invalidated_by: OnceLock<PolicyVersion>,
+    /// The policy version that ended this consent by requiring re-consent, and the
+    /// purposes it ended (those not already withdrawn by the subject).
+    pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -119,10 +120,19 @@ impl ConsentRecord {
         self.withdrawn.load(Ordering::Acquire) & (1 << purpose) != 0
     }
 
+    /// The policy version that ended `purpose` of this consent, if a policy did rather
+    /// than the subject.
+    pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<&PolicyVersion> {
+        self.invalidated_by
+            .get()
+            .filter(|(_, mask)| mask & (1 << purpose) != 0)
+            .map(|(version, _)| version)
+    }
+
     /// Whether the consent can still change (be withdrawn or renewed): not ended by a
     /// policy, not withdrawn for every purpose, not expired — checked in that order.
     fn ensure_open(&self, now: i64) -> Result<(), Error> {
-        if let Some(version) = self.invalidated_by.get() {
+        if let Some((version, _)) = self.invalidated_by.get() {
             return Err(Error::ConsentInvalidated {
                 consent: self.id,
                 policy_version: version.clone(),
@@ -294,7 +304,7 @@ impl Terms {
 pub struct Adoption {
     /// The version now in force.
     pub policy_version: PolicyVersion,
-    /// The consents it ended because it requires re-consent, oldest subject first.
+    /// The consents it ended because it requires re-consent, in no particular order.
     pub invalidated: Vec<ConsentId>,
 }
 
@@ -306,7 +316,7 @@ enum Miss {
     CategoryNotCovered,
     Expired(usize, i64),
     Withdrawn(usize),
-    Invalidated(usize),
+    Invalidated(usize, usize),
     TooWeak(usize, FormKind),
 }
 
@@ -353,16 +363,20 @@ impl ConsentLedger {
     /// another version ends now, tokens issued on it fail at their next use, and
     /// `authorize` answers [`Error::ReconsentRequired`] until the subject grants again.
     ///
+    /// Tokens already issued under the old policy run to their (short) expiry; new ones
+    /// follow the new policy at once.
+    ///
     /// # Errors
     ///
-    /// [`Error::SamePolicyVersion`] if `policy` has the version already in force.
+    /// [`Error::SamePolicyVersion`] if a policy with that version is already in force.
     pub fn adopt(&self, policy: Policy) -> Result<Adoption, Error> {
         let _adopting = self
             .adoption
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         let version = policy.version().clone();
-        if version == self.terms.load().version {
+        let current = self.terms.load();
+        if version == current.version && current.policy.is_some() {
             return Err(Error::SamePolicyVersion {
                 policy_version: version,
             });
@@ -379,8 +393,9 @@ impl ConsentLedger {
                     if record.policy_version == version || record.ensure_open(now).is_err() {
                         continue;
                     }
+                    let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(record);
                     // Set before the flags: a token that fails on the flags finds the reason.
-                    let _ = record.invalidated_by.set(version.clone());
+                    let _ = record.invalidated_by.set((version.clone(), open));
                     withdraw_purposes(record, |_| true);
                     events.push(Event::Invalidated {
                         record: Arc::clone(record),
@@ -416,6 +431,19 @@ impl ConsentLedger {
         let terms = self.terms.load();
         if let Some(policy) = &terms.policy {
             let version = || terms.version.clone();
+            // A consent stamped with another version would escape the re-consent that
+            // version's adoption demands (or will demand).
+            if let Some(given) = grant
+                .policy_version
+                .as_ref()
+                .filter(|v| **v != terms.version)
+            {
+                return Err(Error::PolicyVersionMismatch {
+                    subject: grant.subject,
+                    given: given.clone(),
+                    policy_version: version(),
+                });
+            }
             if let Some(purpose) = grant.purposes.iter().find(|p| policy.purpose(p).is_none()) {
                 return Err(Error::PurposeNotDeclared {
                     subject: grant.subject,
@@ -648,7 +676,7 @@ impl ConsentLedger {
         subject: &SubjectId,
         purpose: &Purpose,
     ) -> Result<ConsentToken<C>, Error> {
-        let required = self.required_form::<C>(subject, purpose)?;
+        let required = Self::required_form::<C>(&self.terms.load(), subject, purpose)?;
         let now = self.clock.now_millis();
         let Some(entry) = self.subjects.get(subject) else {
             return Err(Error::NoConsent {
@@ -669,8 +697,8 @@ impl ConsentLedger {
             };
             let required = if special { FormKind::Written } else { required };
             let found = if record.is_withdrawn(p) {
-                if record.invalidated_by.get().is_some() {
-                    Miss::Invalidated(n)
+                if record.ended_by_policy(p).is_some() {
+                    Miss::Invalidated(n, p)
                 } else {
                     Miss::Withdrawn(n)
                 }
@@ -727,14 +755,13 @@ impl ConsentLedger {
                 category,
                 consent: id(n),
             },
-            Miss::Invalidated(n) => Error::ReconsentRequired {
+            Miss::Invalidated(n, p) => Error::ReconsentRequired {
                 subject,
                 purpose,
                 category,
                 consent: id(n),
                 policy_version: entry.consents[n]
-                    .invalidated_by
-                    .get()
+                    .ended_by_policy(p)
                     .cloned()
                     .unwrap_or_else(|| self.policy_version()),
             },
@@ -757,17 +784,15 @@ impl ConsentLedger {
     /// The weakest consent form the policy accepts for `purpose` on `C` (any form without a
     /// policy), or the refusal when the policy does not declare that purpose for `C`.
     fn required_form<C: Category>(
-        &self,
+        terms: &Terms,
         subject: &SubjectId,
         purpose: &Purpose,
     ) -> Result<FormKind, Error> {
-        let terms = self.terms.load();
         let Some(policy) = &terms.policy else {
             return Ok(FormKind::Implied);
         };
         policy
-            .purpose(purpose)
-            .and_then(|declared| declared.required_form(C::ID.as_str()))
+            .required_form(purpose, C::ID.as_str())
             .ok_or_else(|| Error::NotDeclared {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
@@ -811,20 +836,30 @@ impl ConsentLedger {
                 basis: basis.name(),
             });
         }
-        if C::SPECIAL && !basis.allows_special_categories() {
+        // One reading of the terms for every check, so an adoption in between can't
+        // split them.
+        let terms = self.terms.load();
+        let special = C::SPECIAL
+            || terms
+                .policy
+                .as_ref()
+                .and_then(|p| p.category(C::ID.as_str()))
+                .is_some_and(|c| c.special);
+        if special && !basis.allows_special_categories() {
             return Err(Error::BasisNotAllowed {
                 basis: basis.name(),
                 category: C::ID,
                 purpose: purpose.clone(),
             });
         }
-        self.required_form::<C>(subject, purpose)?;
-        let terms = self.terms.load();
+        Self::required_form::<C>(&terms, subject, purpose)?;
         if let Some(declared) = terms.policy.as_ref().and_then(|p| p.purpose(purpose))
             && declared.basis != basis.kind()
         {
             return Err(Error::BasisNotDeclared {
+                subject: subject.clone(),
                 purpose: purpose.clone(),
+                category: C::ID,
                 basis: basis.name(),
                 declared: declared.basis.name(),
             });
@@ -852,6 +887,11 @@ impl ConsentLedger {
 
 /// Marks as withdrawn the purposes of `record` that `pick` selects and that were not yet
 /// withdrawn; returns them.
+/// One bit for each purpose of `record`.
+fn purposes_mask(record: &ConsentRecord) -> u64 {
+    u64::MAX >> (64 - record.purposes.len())
+}
+
 fn withdraw_purposes(record: &ConsentRecord, pick: impl Fn(&Purpose) -> bool) -> Vec<Purpose> {
     let mask = record
         .purposes

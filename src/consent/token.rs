@@ -146,22 +146,24 @@ impl<C: Category> ConsentToken<C> {
         let category = C::ID;
         let consent = self.consent();
         let ended_by = match &self.grounds {
-            Grounds::Consent { record, .. } => record.invalidated_by.get().cloned(),
+            Grounds::Consent { record, purpose } => record.ended_by_policy(*purpose).cloned(),
             Grounds::Basis(_) => None,
         };
         match (why, consent) {
-            (Refusal::Withdrawn, Some(consent)) if ended_by.is_some() => Error::ReconsentRequired {
-                subject,
-                purpose,
-                category,
-                consent,
-                policy_version: ended_by.unwrap_or_else(|| self.policy_version().clone()),
-            },
-            (Refusal::Withdrawn, Some(consent)) => Error::ConsentWithdrawn {
-                subject,
-                purpose,
-                category,
-                consent,
+            (Refusal::Withdrawn, Some(consent)) => match ended_by {
+                Some(policy_version) => Error::ReconsentRequired {
+                    subject,
+                    purpose,
+                    category,
+                    consent,
+                    policy_version,
+                },
+                None => Error::ConsentWithdrawn {
+                    subject,
+                    purpose,
+                    category,
+                    consent,
+                },
             },
             (Refusal::ConsentExpired(at), Some(consent)) => Error::ConsentExpired {
                 subject,

@@ -141,6 +141,56 @@ pub enum PolicyErrorKind {
         /// Its country.
         country: Country,
     },
+    /// A recipient abroad on a transfer ground the pack's law does not accept on the
+    /// policy's date.
+    #[error("recipient {recipient} is abroad on {}, which {pack} does not accept on the policy's date", basis.name())]
+    TransferBasisNotInPack {
+        /// The recipient.
+        recipient: String,
+        /// The ground given.
+        basis: super::TransferBasis,
+        /// The pack.
+        pack: &'static str,
+    },
+    /// Data sent abroad that the law keeps at home.
+    #[error("category {category} may not go to recipient {recipient} in {country} ({article})")]
+    LocalisedTransfer {
+        /// The recipient.
+        recipient: String,
+        /// The category.
+        category: String,
+        /// Its country.
+        country: Country,
+        /// The localisation rule.
+        article: &'static str,
+    },
+    /// A special category used on a basis that does not reach it: only consent, the
+    /// grounds of Art. 17.2 and court acts do.
+    #[error(
+        "purpose {purpose} uses special category {category} on {basis}, which can't reach it (Art. 17)"
+    )]
+    SpecialCategoryBasis {
+        /// The purpose.
+        purpose: String,
+        /// The category.
+        category: String,
+        /// The basis.
+        basis: BasisKind,
+    },
+    /// A purpose accepts a consent weaker than the law accepts at all.
+    #[error(
+        "purpose {purpose} accepts {declared} consent; the law wants at least {required} ({article})"
+    )]
+    ConsentFormBelowLaw {
+        /// The purpose.
+        purpose: String,
+        /// The form declared.
+        declared: FormKind,
+        /// The weakest the law accepts.
+        required: FormKind,
+        /// Where that rule comes from.
+        article: &'static str,
+    },
     /// Data stored abroad that the law keeps at home.
     #[error("category {category} may not be stored in {country} ({article})")]
     StorageNotAllowed {
@@ -223,8 +273,5 @@ impl fmt::Display for PolicyError {
     }
 }
 
-impl std::error::Error for PolicyError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.kind)
-    }
-}
+// No `source`: the kind is already in the message, and a reporter would print it twice.
+impl std::error::Error for PolicyError {}

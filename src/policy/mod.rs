@@ -63,8 +63,8 @@ use serde::{Deserialize, Serialize};
 pub use calendar::WorkingCalendar;
 pub use error::{PolicyError, PolicyErrorKind};
 pub use pack::{
-    BasisRule, Citation, Country, Deadline, JurisdictionPack, Localisation, Localised,
-    ParseCountryError, WrittenConsentRule,
+    BasisRule, Citation, Country, DayCount, Deadline, JurisdictionPack, Localisation, Localised,
+    ParseCountryError, TransferBasis, TransferRule, WrittenConsentRule,
 };
 
 use crate::category::Access;
@@ -143,15 +143,6 @@ impl PurposeDecl {
             required: Vec::new(),
         }
     }
-
-    /// The form of consent this purpose needs for `category`, or `None` when it does not
-    /// use the category.
-    pub fn required_form(&self, category: &str) -> Option<FormKind> {
-        self.required
-            .iter()
-            .find(|(id, _)| id == category)
-            .map(|&(_, form)| form)
-    }
 }
 
 /// From when a retention period runs (Art. 14.3, 20).
@@ -195,23 +186,6 @@ pub enum RecipientRole {
     ThirdParty,
     /// A state body.
     StateBody,
-}
-
-/// The ground for sending data to a country that is neither home nor on the adequacy list
-/// (Tajik law Art. 18; Uzbek ZRU-547 as amended in 2026).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferBasis {
-    /// The subject consents to the cross-border transfer.
-    Consent,
-    /// An international treaty.
-    Treaty,
-    /// A law requires it.
-    Law,
-    /// To protect the subject's rights when consent can't be had.
-    ProtectionOfRights,
-    /// Standard contract clauses or binding corporate rules approved by the authority.
-    StandardClauses,
 }
 
 /// Someone the operator discloses data to.
@@ -408,8 +382,18 @@ impl Policy {
 
     /// Whether the policy declares `purpose` for `category`.
     pub fn allows(&self, purpose: &Purpose, category: &str) -> bool {
-        self.purpose(purpose)
-            .is_some_and(|p| p.required_form(category).is_some())
+        self.required_form(purpose, category).is_some()
+    }
+
+    /// The weakest consent form `purpose` accepts for `category` — written for a special
+    /// category or one the purpose lists in `written_for` — or `None` when the policy does
+    /// not declare `purpose` for `category`.
+    pub fn required_form(&self, purpose: &Purpose, category: &str) -> Option<FormKind> {
+        self.purpose(purpose)?
+            .required
+            .iter()
+            .find(|(id, _)| id == category)
+            .map(|&(_, form)| form)
     }
 
     /// The retention rules.
@@ -447,6 +431,17 @@ impl Policy {
     /// The working-day calendar every deadline is counted on.
     pub fn calendar(&self) -> &WorkingCalendar {
         &self.calendar
+    }
+
+    /// When the answer to a subject's request received on `received` is due (Tajik law
+    /// Art. 22; the pack's deadline on this policy's calendar).
+    pub fn subject_request_due(&self, received: NaiveDate) -> Option<NaiveDate> {
+        self.pack.subject_request.due(received, &self.calendar)
+    }
+
+    /// When the notice of a transfer made on `transferred` is due (Tajik law Art. 21).
+    pub fn transfer_notice_due(&self, transferred: NaiveDate) -> Option<NaiveDate> {
+        self.pack.transfer_notice.due(transferred, &self.calendar)
     }
 }
 
@@ -520,6 +515,23 @@ impl PolicyBuilder {
     pub fn build(self) -> Result<Policy, PolicyError> {
         self.draft.validate()
     }
+}
+
+/// The article that makes `category` need written consent under `pack`, or, for a
+/// category only the policy makes special, a note saying so.
+fn written_rule(pack: &JurisdictionPack, category: &str) -> &'static str {
+    pack.written_consent
+        .iter()
+        .find(|r| r.category.as_str() == category)
+        .map_or("declared special in the policy", |r| r.citation.article)
+}
+
+fn is_recipient_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn is_category_id(id: &str) -> bool {
@@ -614,11 +626,7 @@ impl Draft {
                 return Err(fail(
                     K::WeakerThanLaw {
                         what: format!("category {id} declared not special"),
-                        article: pack
-                            .written_consent
-                            .iter()
-                            .find(|r| r.category.as_str() == id)
-                            .map_or("Tajik law Art. 17.1", |r| r.citation.article),
+                        article: written_rule(pack, id),
                     },
                     c.at("special"),
                 ));
@@ -692,6 +700,20 @@ impl Draft {
                     p.spans.get("basis").cloned(),
                 ));
             }
+            if decl.basis == BasisKind::Consent && decl.consent_form < pack.weakest_consent {
+                return Err(fail(
+                    K::ConsentFormBelowLaw {
+                        purpose: decl.id.to_string(),
+                        declared: decl.consent_form,
+                        required: pack.weakest_consent,
+                        article: pack.weakest_consent_citation.article,
+                    },
+                    p.spans
+                        .get("consent_form")
+                        .or_else(|| p.spans.get("id"))
+                        .cloned(),
+                ));
+            }
             let mut required = Vec::with_capacity(decl.categories.len());
             for category in &decl.categories {
                 let special = declared(category).is_some_and(|c| c.special);
@@ -701,16 +723,27 @@ impl Draft {
                 } else {
                     decl.consent_form
                 };
+                if special
+                    && !matches!(
+                        decl.basis,
+                        BasisKind::Consent | BasisKind::BiometricException | BasisKind::CourtOrder
+                    )
+                {
+                    return Err(fail(
+                        K::SpecialCategoryBasis {
+                            purpose: decl.id.to_string(),
+                            category: category.clone(),
+                            basis: decl.basis,
+                        },
+                        p.spans.get("basis").cloned(),
+                    ));
+                }
                 if decl.basis == BasisKind::Consent
                     && special
                     && decl.consent_form < FormKind::Written
                     && !decl.written_for.contains(category)
                 {
-                    let article = pack
-                        .written_consent
-                        .iter()
-                        .find(|r| r.category.as_str() == category)
-                        .map_or("Tajik law Art. 17.1", |r| r.citation.article);
+                    let article = written_rule(pack, category);
                     return Err(fail(
                         K::WeakConsentForm {
                             purpose: decl.id.to_string(),
@@ -798,6 +831,15 @@ impl Draft {
         let mut recipients: Vec<Recipient> = Vec::with_capacity(self.recipients.len());
         for r in self.recipients {
             let recipient = r.value;
+            if !is_recipient_id(&recipient.id) {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "recipient.id",
+                        reason: "a recipient id is lower-case letters, digits, `_` and `-`",
+                    },
+                    r.spans.get("id").cloned(),
+                ));
+            }
             if recipients.iter().any(|other| other.id == recipient.id) {
                 return Err(fail(
                     K::DuplicateId {
@@ -835,17 +877,45 @@ impl Draft {
                 }
             }
             let abroad = recipient.country != pack.home;
-            if abroad
-                && !adequacy.contains(&recipient.country)
-                && recipient.transfer_basis.is_none()
-            {
-                return Err(fail(
-                    K::TransferNotAllowed {
-                        recipient: recipient.id.clone(),
-                        country: recipient.country,
-                    },
-                    r.spans.get("country").cloned(),
-                ));
+            if abroad && !adequacy.contains(&recipient.country) {
+                let Some(basis) = recipient.transfer_basis else {
+                    return Err(fail(
+                        K::TransferNotAllowed {
+                            recipient: recipient.id.clone(),
+                            country: recipient.country,
+                        },
+                        r.spans.get("country").cloned(),
+                    ));
+                };
+                if pack.accepts_transfer(basis, self.date).is_none() {
+                    return Err(fail(
+                        K::TransferBasisNotInPack {
+                            recipient: recipient.id.clone(),
+                            basis,
+                            pack: pack.id,
+                        },
+                        r.spans.get("transfer_basis").cloned(),
+                    ));
+                }
+            }
+            if abroad {
+                for (i, category) in recipient.categories.iter().enumerate() {
+                    if let Some(rule) = pack
+                        .localisation
+                        .iter()
+                        .find(|rule| rule.covers_transfers && rule.applies(category, self.date))
+                    {
+                        return Err(fail(
+                            K::LocalisedTransfer {
+                                recipient: recipient.id.clone(),
+                                category: category.clone(),
+                                country: recipient.country,
+                                article: rule.citation.article,
+                            },
+                            r.spans.get(&format!("categories.{i}")).cloned(),
+                        ));
+                    }
+                }
             }
             recipients.push(recipient);
         }
@@ -890,7 +960,7 @@ impl Draft {
         }
 
         let calendar = match self.calendar {
-            Some(c) if !c.value.has_working_weekday() => {
+            Some(c) if !c.value.has_working_day() => {
                 return Err(fail(K::NoWorkingDay, c.at("weekend")));
             }
             Some(c) => c.value,

@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
+use super::WorkingCalendar;
 use crate::category::CategoryId;
+use crate::vocab::FormKind;
 
 /// An ISO 3166-1 alpha-2 country code: `TJ`, `UZ`, `SG`.
 ///
@@ -94,11 +96,91 @@ pub struct WrittenConsentRule {
     pub citation: Citation,
 }
 
-/// A deadline counted in working days.
+/// How a deadline counts its days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCount {
+    /// Working days on the policy's calendar.
+    Working,
+    /// Calendar days, weekends and holidays included.
+    Calendar,
+}
+
+/// A deadline the law sets, counted from the day something happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Deadline {
-    /// How many working days.
-    pub working_days: u32,
+    /// How many days.
+    pub days: u32,
+    /// Working or calendar days.
+    pub counted_in: DayCount,
+    /// Where the rule comes from.
+    pub citation: Citation,
+}
+
+impl Deadline {
+    /// The day the deadline falls due when it starts on `from`, counted on `calendar`.
+    /// `None` only past the end of the calendar.
+    ///
+    /// ```
+    /// use amanat::policy::{JurisdictionPack, WorkingCalendar};
+    /// use chrono::{NaiveDate, Weekday};
+    ///
+    /// let calendar = WorkingCalendar::new([Weekday::Sat, Weekday::Sun]);
+    /// let friday = NaiveDate::from_ymd_opt(2025, 6, 13).unwrap();
+    /// let notice = JurisdictionPack::TAJIKISTAN_2018.transfer_notice;
+    /// assert_eq!(notice.due(friday, &calendar), NaiveDate::from_ymd_opt(2025, 6, 18));
+    /// ```
+    pub fn due(&self, from: NaiveDate, calendar: &WorkingCalendar) -> Option<NaiveDate> {
+        match self.counted_in {
+            DayCount::Working => calendar.add_working_days(from, self.days),
+            DayCount::Calendar => from.checked_add_days(chrono::Days::new(self.days.into())),
+        }
+    }
+}
+
+/// The ground for sending data to a country that is neither home nor on the adequacy list
+/// (Tajik law Art. 18; Uzbek ZRU-547 as amended in 2026).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferBasis {
+    /// The subject consents to the cross-border transfer.
+    Consent,
+    /// An international treaty.
+    Treaty,
+    /// A law requires it.
+    Law,
+    /// To protect the subject's rights when consent can't be had.
+    ProtectionOfRights,
+    /// Standard contract clauses or binding corporate rules approved by the authority.
+    StandardClauses,
+    /// International standards approved by the authority.
+    InternationalStandards,
+}
+
+impl TransferBasis {
+    /// The name used in policies and reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TransferBasis::Consent => "consent",
+            TransferBasis::Treaty => "treaty",
+            TransferBasis::Law => "law",
+            TransferBasis::ProtectionOfRights => "protection_of_rights",
+            TransferBasis::StandardClauses => "standard_clauses",
+            TransferBasis::InternationalStandards => "international_standards",
+        }
+    }
+}
+
+/// A ground the law accepts for a transfer abroad, from a date, possibly until a later law
+/// replaced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TransferRule {
+    /// The ground.
+    pub basis: TransferBasis,
+    /// From when it is accepted.
+    pub from: NaiveDate,
+    /// Until when (exclusive), if a later law dropped it.
+    pub until: Option<NaiveDate>,
     /// Where the rule comes from.
     pub citation: Citation,
 }
@@ -125,15 +207,19 @@ pub struct Localisation {
     pub until: Option<NaiveDate>,
     /// Whether an agreement with the authorised body can lift it (Tajik law Art. 14.2).
     pub waivable_by_agreement: bool,
+    /// Whether it also forbids sending the data to a recipient abroad, not only storing
+    /// it there.
+    pub covers_transfers: bool,
     /// Where the rule comes from.
     pub citation: Citation,
 }
 
 impl Localisation {
     /// Whether the rule requires the category with id `category` to be stored at home on
-    /// `date`.
+    /// `date` or on any day after it — data stored abroad today is still there when a rule
+    /// starts.
     pub fn applies(&self, category: &str, date: NaiveDate) -> bool {
-        let in_time = self.from <= date && self.until.is_none_or(|until| date < until);
+        let in_time = self.until.is_none_or(|until| date < until);
         let covered = match self.categories {
             Localised::All => true,
             Localised::Only(categories) => categories.iter().any(|c| c.as_str() == category),
@@ -172,6 +258,12 @@ pub struct JurisdictionPack {
     pub transfer_notice: Deadline,
     /// Where personal data must be stored.
     pub localisation: &'static [Localisation],
+    /// The grounds for a transfer abroad to a country that is not adequate.
+    pub transfer_bases: &'static [TransferRule],
+    /// The weakest form of consent the law accepts for any category.
+    pub weakest_consent: FormKind,
+    /// Where that rule comes from.
+    pub weakest_consent_citation: Citation,
     /// The legal bases other than consent the law accepts.
     pub bases_without_consent: &'static [BasisRule],
     /// The weekend days of the working week.
@@ -221,14 +313,16 @@ impl JurisdictionPack {
             ),
         }],
         subject_request: Deadline {
-            working_days: 3,
+            days: 3,
+            counted_in: DayCount::Working,
             citation: law(
                 "Art. 22.2-4, 25.1",
                 "the operator informs the subject within three working days of the request",
             ),
         },
         transfer_notice: Deadline {
-            working_days: 3,
+            days: 3,
+            counted_in: DayCount::Working,
             citation: law(
                 "Art. 21",
                 "who transfers data to a third party notifies the subject within three working days",
@@ -239,17 +333,58 @@ impl JurisdictionPack {
             from: date(2018, 8, 3),
             until: None,
             waivable_by_agreement: true,
+            // Art. 14.2 places the database; transfers abroad are Art. 18's.
+            covers_transfers: false,
             citation: law(
                 "Art. 14.2",
                 "the personal database is located in Tajikistan unless agreed with the authorised body",
             ),
         }],
+        transfer_bases: &[
+            TransferRule {
+                basis: TransferBasis::Consent,
+                from: date(2018, 8, 3),
+                until: None,
+                citation: law(
+                    "Art. 18",
+                    "the subject's consent to the cross-border transfer",
+                ),
+            },
+            TransferRule {
+                basis: TransferBasis::Treaty,
+                from: date(2018, 8, 3),
+                until: None,
+                citation: law("Art. 18", "an international treaty of Tajikistan"),
+            },
+            TransferRule {
+                basis: TransferBasis::Law,
+                from: date(2018, 8, 3),
+                until: None,
+                citation: law("Art. 18", "where the law requires it"),
+            },
+            TransferRule {
+                basis: TransferBasis::ProtectionOfRights,
+                from: date(2018, 8, 3),
+                until: None,
+                citation: law(
+                    "Art. 18",
+                    "to protect the subject's rights when consent can't be had",
+                ),
+            },
+        ],
+        weakest_consent: FormKind::Implied,
+        weakest_consent_citation: secondary(
+            "Art. 8.1, 11.1",
+            "the law asks for consent without prescribing its form, except for biometric \
+             data (Art. 17.1)",
+        ),
         bases_without_consent: &[
             BasisRule {
                 basis: "legal_obligation",
-                citation: law(
+                citation: secondary(
                     "Art. 11.2",
-                    "consent can't be withdrawn where the law itself requires the processing",
+                    "consent can't be withdrawn where the law itself requires the processing; \
+                     read here as a ground for processing the law requires",
                 ),
             },
             BasisRule {
@@ -265,14 +400,18 @@ impl JurisdictionPack {
             },
             BasisRule {
                 basis: "court_order",
-                citation: law("Art. 17.2", "court acts and the administration of justice"),
+                citation: secondary(
+                    "Art. 12, 17.2",
+                    "a court is a state body performing its legal duties (Art. 12); court acts \
+                     are an Art. 17.2 ground for biometric data",
+                ),
             },
             BasisRule {
                 basis: "biometric_exception",
                 citation: law(
                     "Art. 17.2",
-                    "prosecution, justice, defence, security, counter-terrorism, AML/CFT, \
-                     sentences, citizenship, civil service",
+                    "for biometric data only: prosecution, justice, defence, security, \
+                     counter-terrorism, AML/CFT, sentences, citizenship, civil service",
                 ),
             },
         ],
@@ -298,7 +437,8 @@ impl JurisdictionPack {
             ),
         }],
         subject_request: Deadline {
-            working_days: 3,
+            days: 3,
+            counted_in: DayCount::Working,
             citation: secondary(
                 "ZRU-547",
                 "no deadline to answer a subject's request was found; three working days, as \
@@ -306,7 +446,9 @@ impl JurisdictionPack {
             ),
         },
         transfer_notice: Deadline {
-            working_days: 3,
+            days: 3,
+            // The source says three days, not working days: the stricter reading.
+            counted_in: DayCount::Calendar,
             citation: secondary(
                 "ZRU-547",
                 "a three-day notice of transfer to a third party, from a secondary source",
@@ -318,6 +460,7 @@ impl JurisdictionPack {
                 from: date(2021, 4, 16),
                 until: Some(date(2026, 3, 26)),
                 waivable_by_agreement: false,
+                covers_transfers: false,
                 citation: secondary(
                     "ZRU-547 Art. 27-1",
                     "personal data of Uzbek citizens collected, systematised and stored on \
@@ -333,6 +476,9 @@ impl JurisdictionPack {
                 from: date(2026, 3, 26),
                 until: None,
                 waivable_by_agreement: false,
+                // A selfie must stay onshore; phone, card and passport data may go abroad on
+                // a transfer ground (LAW.md section 7).
+                covers_transfers: true,
                 citation: secondary(
                     "ZRU-1125 of 26 March 2026, amending ZRU-547 Art. 27-1",
                     "local storage only for biometric data (facial images included), genetic \
@@ -340,6 +486,50 @@ impl JurisdictionPack {
                 ),
             },
         ],
+        transfer_bases: &[
+            TransferRule {
+                basis: TransferBasis::Consent,
+                from: date(2019, 10, 1),
+                until: Some(date(2026, 3, 26)),
+                citation: secondary(
+                    "ZRU-547 (before ZRU-1125)",
+                    "transfer abroad with the subject's consent; the article was not confirmed",
+                ),
+            },
+            TransferRule {
+                basis: TransferBasis::Law,
+                from: date(2019, 10, 1),
+                until: Some(date(2026, 3, 26)),
+                citation: secondary(
+                    "ZRU-547 (before ZRU-1125)",
+                    "transfer abroad where a law requires it; the article was not confirmed",
+                ),
+            },
+            TransferRule {
+                basis: TransferBasis::StandardClauses,
+                from: date(2026, 3, 26),
+                until: None,
+                citation: secondary(
+                    "ZRU-547 as amended by ZRU-1125",
+                    "standard contract clauses or binding corporate rules approved by the authority",
+                ),
+            },
+            TransferRule {
+                basis: TransferBasis::InternationalStandards,
+                from: date(2026, 3, 26),
+                until: None,
+                citation: secondary(
+                    "ZRU-547 as amended by ZRU-1125",
+                    "international standards approved by the authority",
+                ),
+            },
+        ],
+        weakest_consent: FormKind::Electronic,
+        weakest_consent_citation: secondary(
+            "Ministry of Justice order No. 3478 (2023)",
+            "consent is written or an electronic document; accepting a public offer that \
+             states the purposes counts",
+        ),
         bases_without_consent: &[
             BasisRule {
                 basis: "contract",
@@ -399,6 +589,13 @@ impl JurisdictionPack {
             .find(|rule| rule.applies(category, date))
     }
 
+    /// The rule that accepts `basis` for a transfer abroad on `date`, if any.
+    pub fn accepts_transfer(&self, basis: TransferBasis, date: NaiveDate) -> Option<&TransferRule> {
+        self.transfer_bases.iter().find(|rule| {
+            rule.basis == basis && rule.from <= date && rule.until.is_none_or(|until| date < until)
+        })
+    }
+
     /// The rule that accepts `basis` (by name) without consent, if any.
     pub fn accepts_basis(&self, basis: &str) -> Option<&BasisRule> {
         self.bases_without_consent
@@ -416,7 +613,8 @@ mod tests {
         let uz = &JurisdictionPack::UZBEKISTAN_2019;
         let card = "payment_card";
         let biometric = BIOMETRIC.as_str();
-        assert!(uz.localisation_of(card, date(2021, 4, 15)).is_none());
+        // A policy dated the day before the 2021 rule still meets it the next day.
+        assert!(uz.localisation_of(card, date(2021, 4, 15)).is_some());
         assert!(uz.localisation_of(card, date(2021, 4, 16)).is_some());
         assert!(uz.localisation_of(card, date(2026, 3, 26)).is_none());
         assert!(uz.localisation_of(biometric, date(2026, 3, 26)).is_some());
@@ -432,13 +630,20 @@ mod tests {
                 .map(|r| r.citation)
                 .chain(pack.localisation.iter().map(|r| r.citation))
                 .chain(pack.bases_without_consent.iter().map(|r| r.citation))
+                .chain(pack.transfer_bases.iter().map(|r| r.citation))
                 .chain([
                     pack.subject_request.citation,
                     pack.transfer_notice.citation,
                     pack.weekend_citation,
+                    pack.weakest_consent_citation,
                 ]);
             for citation in citations {
                 assert!(!citation.article.is_empty() && !citation.note.is_empty());
+                // A rule drawn from the law's text names its article.
+                assert!(
+                    citation.secondary || citation.article.contains("Art."),
+                    "{citation:?}"
+                );
             }
             assert_eq!(JurisdictionPack::by_id(pack.id), Some(pack));
         }

@@ -103,7 +103,7 @@ struct RawRecipient {
     country: Spanned<String>,
     purposes: Vec<Spanned<String>>,
     categories: Vec<Spanned<String>>,
-    transfer_basis: Option<TransferBasis>,
+    transfer_basis: Option<Spanned<TransferBasis>>,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +280,9 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
             ("id".to_owned(), r.id.span()),
             ("country".to_owned(), r.country.span()),
         ]);
+        if let Some(basis) = &r.transfer_basis {
+            spans.insert("transfer_basis".to_owned(), basis.span());
+        }
         let mut purposes = Vec::with_capacity(r.purposes.len());
         for (i, p) in r.purposes.iter().enumerate() {
             spans.insert(format!("purposes.{i}"), p.span());
@@ -293,7 +296,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
             address: r.address,
             role: r.role,
             purposes,
-            transfer_basis: r.transfer_basis,
+            transfer_basis: r.transfer_basis.map(Spanned::into_inner),
         };
         recipients.push(located(recipient, spans));
     }

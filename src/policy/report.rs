@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Policy, RecipientRole, RetentionRule, RetentionStart, TransferBasis};
+use super::{
+    DayCount, Deadline, Policy, RecipientRole, RetentionRule, RetentionStart, TransferBasis,
+};
 use crate::vocab::BasisKind;
 
 impl Policy {
@@ -79,7 +81,7 @@ impl Policy {
             let categories: Vec<String> = p
                 .categories
                 .iter()
-                .map(|c| match p.required_form(c) {
+                .map(|c| match self.required_form(&p.id, c) {
                     Some(form) if p.basis == BasisKind::Consent => format!("{c} ({form})"),
                     _ => c.clone(),
                 })
@@ -207,7 +209,7 @@ impl Policy {
         writeln!(
             out,
             "Weekend: {}. Yearly holidays: {}. One-off days off: {}. Subjects' requests are \
-             answered within {} working days ({}); transfer notices are due within {} ({}).",
+             answered within {} ({}); transfer notices are due within {} ({}).",
             list(calendar.weekend().iter().map(ToString::to_string)),
             list(
                 calendar
@@ -215,9 +217,9 @@ impl Policy {
                     .map(|(m, d)| format!("{m:02}-{d:02}"))
             ),
             list(calendar.days_off().map(|d| d.to_string())),
-            pack.subject_request.working_days,
+            days(&pack.subject_request),
             pack.subject_request.citation.article,
-            pack.transfer_notice.working_days,
+            days(&pack.transfer_notice),
             pack.transfer_notice.citation.article,
         )?;
 
@@ -236,6 +238,7 @@ impl Policy {
             Some(TransferBasis::Law) => "law",
             Some(TransferBasis::ProtectionOfRights) => "protection of rights",
             Some(TransferBasis::StandardClauses) => "standard clauses",
+            Some(TransferBasis::InternationalStandards) => "international standards",
             None => "none",
         }
     }
@@ -295,6 +298,14 @@ impl Policy {
     }
 }
 
+fn days(deadline: &Deadline) -> String {
+    let unit = match deadline.counted_in {
+        DayCount::Working => "working days",
+        DayCount::Calendar => "days",
+    };
+    format!("{} {unit}", deadline.days)
+}
+
 fn role(role: RecipientRole) -> &'static str {
     match role {
         RecipientRole::Processor => "processor",
@@ -340,14 +351,12 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-/// Text inside a quoted Mermaid label.
+/// Text inside a quoted Mermaid label, on one line.
 fn label(text: &str) -> String {
-    text.replace('"', "'")
+    text.replace('"', "'").replace(['\n', '\r'], " ")
 }
 
-/// A Mermaid node id: recipient ids are free text in a policy.
+/// A Mermaid node id from a recipient id (`a-b` and `a_b` stay apart).
 fn node(id: &str) -> String {
-    id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+    id.replace('_', "__").replace('-', "_h")
 }
