@@ -864,3 +864,45 @@ fn a_recipient_is_declared_once() {
         "{err}"
     );
 }
+
+#[test]
+fn no_consent_escapes_a_reconsent_policy_adopted_while_grants_run() {
+    use std::sync::Arc;
+    let ledger = Arc::new(ConsentLedger::with_policy(
+        Policy::from_toml_str(IMANUM).unwrap(),
+    ));
+    let subjects: Vec<Vec<SubjectId>> = (0..2)
+        .map(|t| {
+            (0..200)
+                .map(|n| SubjectId::new(format!("t{t}-{n}")).unwrap())
+                .collect()
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for batch in &subjects {
+            let ledger = Arc::clone(&ledger);
+            scope.spawn(move || {
+                for subject in batch {
+                    ledger
+                        .grant(
+                            Grant::new(subject.clone(), otp())
+                                .purpose(Purpose::SERVICE_PROVISION)
+                                .category::<Phone>(),
+                        )
+                        .unwrap();
+                }
+            });
+        }
+        ledger
+            .adopt(bumped(IMANUM, "imanum-privacy-policy-3", true))
+            .unwrap();
+    });
+    // Every consent was either given under the new version or ended by it.
+    for subject in subjects.iter().flatten() {
+        match ledger.authorize::<Phone>(subject, &Purpose::SERVICE_PROVISION) {
+            Ok(token) => assert_eq!(token.policy_version().as_str(), "imanum-privacy-policy-3"),
+            Err(Error::ReconsentRequired { .. }) => {}
+            Err(other) => panic!("{subject}: {other}"),
+        }
+    }
+}

@@ -464,6 +464,18 @@ impl PolicyBuilder {
         self
     }
 
+    /// Declares a category with everything spelt out: whether it is special (it can't be
+    /// weaker than the law), its access and its description.
+    pub fn category_decl(mut self, decl: CategoryDecl) -> Self {
+        self.draft.categories.push(Located::new(raw::RawCategory {
+            id: decl.id,
+            special: Some(decl.special),
+            access: Some(decl.access),
+            description: decl.description,
+        }));
+        self
+    }
+
     /// Declares a purpose.
     pub fn purpose(mut self, purpose: PurposeDecl) -> Self {
         self.draft.purposes.push(Located::new(purpose));
