@@ -9,8 +9,8 @@ use std::hint::black_box;
 
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Grant, PolicyVersion, Purpose,
-    SubjectId,
+    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Grant, Policy, PolicyVersion,
+    Purpose, SubjectId,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -129,5 +129,43 @@ fn authorize(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, authorize);
+/// What enforcing a policy adds: the same decision on a one-subject ledger, with and
+/// without the IMANUM policy.
+fn policy_overhead(c: &mut Criterion) {
+    let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap();
+    let subject = SubjectId::new("cust-1").unwrap();
+    let written = ConsentForm::Written {
+        document_sha256: DocumentHash::of(b"form"),
+    };
+    let plain = ConsentLedger::new(policy.version().clone());
+    let enforcing = ConsentLedger::with_policy(policy);
+    let mut group = c.benchmark_group("authorize_policy_overhead");
+    for (name, ledger) in [
+        ("without_policy", &plain),
+        ("with_imanum_policy", &enforcing),
+    ] {
+        ledger
+            .grant(
+                Grant::new(subject.clone(), written.clone())
+                    .purpose(Purpose::IDENTITY_VERIFICATION)
+                    .category::<Biometric>(),
+            )
+            .unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    ledger
+                        .authorize::<Biometric>(
+                            black_box(&subject),
+                            &Purpose::IDENTITY_VERIFICATION,
+                        )
+                        .is_ok(),
+                )
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, authorize, policy_overhead);
 criterion_main!(benches);
