@@ -31,6 +31,14 @@ impl fmt::Display for RecordId {
     }
 }
 
+impl RecordId {
+    /// A new id, for a record the library tracks but does not hold — a database row, a file
+    /// in object storage.
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
 impl FromStr for RecordId {
     type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -155,7 +163,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         }
         Ok(Self {
             value,
-            id: RecordId(Uuid::new_v4()),
+            id: RecordId::random(),
             subject: token.subject().clone(),
             purpose: token.purpose().clone(),
             collected_at: now,
@@ -266,6 +274,8 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             collected_at: millis_to_time(self.collected_at),
             destroyed_at,
             reason,
+            rule: None,
+            hooks_confirmed: Vec::new(),
         }
         // `self` drops here: SecretBox zeroizes the value before freeing it.
     }
@@ -385,6 +395,10 @@ pub struct DestructionReceipt {
     pub destroyed_at: DateTime<Utc>,
     /// Why.
     pub reason: DestructionReason,
+    /// The retention rule that set the deadline, when a schedule destroyed the record.
+    pub rule: Option<String>,
+    /// The destruction hooks that confirmed deleting their copies, by name.
+    pub hooks_confirmed: Vec<String>,
 }
 
 impl fmt::Display for DestructionReceipt {
@@ -409,6 +423,13 @@ impl fmt::Display for DestructionReceipt {
                 write!(f, "court decision {reference}")
             }
             DestructionReason::Unlawful => f.write_str("data found unlawful or unnecessary"),
+        }?;
+        if let Some(rule) = &self.rule {
+            write!(f, " ({rule})")?;
         }
+        if !self.hooks_confirmed.is_empty() {
+            write!(f, "; copies deleted by {}", self.hooks_confirmed.join(", "))?;
+        }
+        Ok(())
     }
 }

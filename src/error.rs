@@ -333,6 +333,30 @@ pub enum Error {
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
 
+    /// The policy has no retention rule for this category and purpose, so the record can't
+    /// be given a deadline (Art. 14.3).
+    #[error("no retention rule for category {category} used for purpose {purpose}")]
+    NoRetentionRule {
+        /// The category.
+        category: CategoryId,
+        /// The purpose.
+        purpose: Purpose,
+    },
+
+    /// The record is tracked already, or was destroyed: a destruction never runs twice.
+    #[error("record {record} is already tracked or destroyed")]
+    AlreadyTracked {
+        /// The record.
+        record: RecordId,
+    },
+
+    /// No legal hold with this id is in force.
+    #[error("no legal hold hold-{hold}")]
+    UnknownHold {
+        /// The hold's number.
+        hold: u64,
+    },
+
     /// A legal basis other than consent must say which law, order or request it stands on
     /// (Art. 12), so that the audit log can name it.
     #[error("legal basis {basis} needs a non-empty reference")]

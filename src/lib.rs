@@ -65,7 +65,8 @@
 //! The everyday names are at the root. Categories live in [`category`]; the consent ledger,
 //! its tokens and history in [`consent`]; the vocabulary of the law in [`vocab`]; records
 //! and receipts in [`data`]; time in [`clock`]; the privacy policy as a file, the
-//! jurisdiction packs and the working-day calendar in [`policy`].
+//! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
+//! destruction in [`retention`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -76,6 +77,7 @@ pub mod consent;
 pub mod data;
 mod error;
 pub mod policy;
+pub mod retention;
 pub mod vocab;
 
 pub use category::Category;
@@ -84,6 +86,7 @@ pub use consent::{ConsentId, ConsentLedger, ConsentToken, Grant};
 pub use data::{DestructionReason, DestructionReceipt, Exposed, PersonalData};
 pub use error::Error;
 pub use policy::Policy;
+pub use retention::RetentionSchedule;
 pub use vocab::{
     ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
     PolicyVersion, Purpose, SubjectId,

@@ -1,0 +1,927 @@
+//! Retention: deadlines that run by themselves, legal holds, and destruction that reaches
+//! every copy.
+//!
+//! A [`RetentionSchedule`] tracks records — [`PersonalData`] the program holds, or rows and
+//! files it keeps elsewhere — and gives each the deadline its policy's retention rule sets
+//! (Tajik law Art. 14.3, 20): so long after collection, after the purpose is achieved, or
+//! after the relationship ends. [`Trigger`]s bring deadlines forward: the account is closed
+//! (a logout is not: IMANUM §2.1.5), a purpose is achieved, a court decides, consent is
+//! withdrawn where no other basis holds. [`LegalHold`]s postpone destruction — an
+//! anti-money-laundering hold keeps identification records five years after the
+//! relationship ends.
+//!
+//! [`sweep`](RetentionSchedule::sweep) destroys what is due: it asks every
+//! [`DestructionHook`] registered for the category to delete the copies the library can't
+//! see, retries those that fail with backoff, reports destructions stuck past a limit, and
+//! ends each destruction in a [`DestructionReceipt`]. It costs O(k log n) for k due records
+//! among n tracked.
+//!
+//! # The rule that combines them
+//!
+//! A record is destroyed at the **latest** of its retention deadline and the end of every
+//! hold on it or on its subject. Triggers only ever bring a deadline earlier; holds only
+//! ever postpone. A court decision does not lift a hold: when two legal duties collide the
+//! library keeps the data — kept data can still be destroyed, destroyed data can't be
+//! restored — and records the decision, so a person can release the hold. Every such
+//! decision is in [`decisions`](RetentionSchedule::decisions).
+//!
+//! ```
+//! use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
+//! use amanat::{category::Biometric, data::RecordId, Category, Policy, Purpose, SubjectId};
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use std::sync::Arc;
+//!
+//! let policy = Arc::new(Policy::from_toml_str(include_str!(
+//!     "../examples/policies/imanum.toml"))?);
+//! let schedule = RetentionSchedule::new(policy);
+//! let customer = SubjectId::new("cust-1")?;
+//! let t0 = Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap();
+//! let selfie = RecordId::random();
+//! schedule.track_record(selfie, &customer, Biometric::ID, &Purpose::IDENTITY_VERIFICATION, t0)?;
+//!
+//! // The selfie is kept until the account is closed; a logout changes nothing.
+//! schedule.trigger(&customer, Trigger::Logout, t0);
+//! assert!(schedule.sweep(t0 + TimeDelta::days(400)).destroyed.is_empty());
+//! schedule.trigger(&customer, Trigger::AccountClosed, t0 + TimeDelta::days(400));
+//! let report = schedule.sweep(t0 + TimeDelta::days(400));
+//! assert_eq!(report.destroyed[0].record, selfie);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Days, Months, Utc};
+use foldhash::fast::RandomState;
+use serde::Serialize;
+use zeroize::Zeroize;
+
+use crate::Error;
+use crate::category::{Category, CategoryId};
+use crate::clock::millis_to_time;
+use crate::data::{DestructionReason, DestructionReceipt, PersonalData, RecordId};
+use crate::policy::{Policy, RetentionRule, RetentionStart};
+use crate::vocab::{BasisKind, Purpose, SubjectId};
+
+/// What brings a deadline forward (Tajik law Art. 20, 25.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Trigger {
+    /// The account is closed: the legal relationship ends. Rules counted "after the
+    /// relationship ends" start running, and so do holds counted from it.
+    AccountClosed,
+    /// The subject logged out. **Not** a trigger: logging out does not end the relationship
+    /// and the data is kept (IMANUM §2.1.5). Recorded, so the record shows it was seen.
+    Logout,
+    /// The purpose was achieved: rules counted "after the purpose is achieved" start.
+    PurposeAchieved(Purpose),
+    /// A court decision ordering destruction entered into force: due at once.
+    CourtDecision {
+        /// The court and case number.
+        reference: String,
+        /// The record it names, or `None` for all of the subject's records.
+        record: Option<RecordId>,
+    },
+    /// The subject withdrew consent for a purpose: records collected for it are due at once
+    /// where the policy declares the purpose on consent; where it declares another basis,
+    /// that basis still holds and nothing changes (Art. 11.2).
+    ConsentWithdrawn(Purpose),
+}
+
+/// What a legal hold covers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldScope {
+    /// Every record of a subject.
+    Subject(SubjectId),
+    /// One record.
+    Record(RecordId),
+}
+
+/// When a legal hold ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldUntil {
+    /// At a date.
+    Date(DateTime<Utc>),
+    /// So long after the relationship with the subject ends (AML: five years, FATF
+    /// Recommendation 11); until then, indefinitely.
+    AfterRelationshipEnd {
+        /// Years.
+        years: u32,
+        /// Months.
+        months: u32,
+        /// Days.
+        days: u32,
+    },
+    /// Until released.
+    Released,
+}
+
+/// A duty to keep data that postpones its destruction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegalHold {
+    /// What it covers.
+    pub scope: HoldScope,
+    /// Why, in words.
+    pub reason: String,
+    /// The law, order or case it stands on.
+    pub reference: String,
+    /// When it ends.
+    pub until: HoldUntil,
+}
+
+/// The id of a placed hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct HoldId(u64);
+
+impl fmt::Display for HoldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "hold-{}", self.0)
+    }
+}
+
+/// What a destruction hook is asked to do: delete every copy of one record it knows of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DestructionRequest {
+    /// The same for every attempt at this record's destruction: a hook that already
+    /// deleted the copy and failed to say so can recognise the retry.
+    pub idempotency_key: String,
+    /// The record.
+    pub record: RecordId,
+    /// Whose it is.
+    pub subject: SubjectId,
+    /// Its category.
+    pub category: CategoryId,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+}
+
+/// Why a hook could not delete its copy. Say what failed, never the data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HookError(pub String);
+
+/// Your code that deletes the copies the library can't see: a database row, an object in
+/// storage, a request to a processor to delete.
+///
+/// It must be idempotent on [`DestructionRequest::idempotency_key`]: a destruction is
+/// retried until every hook confirms, and a hook that confirmed is not asked again.
+pub trait DestructionHook: Send + Sync {
+    /// The hook's name, for receipts.
+    fn name(&self) -> &str;
+
+    /// Deletes this record's copies.
+    ///
+    /// # Errors
+    ///
+    /// A [`HookError`] when the copies could not be deleted now; the schedule retries.
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError>;
+}
+
+/// A decision the schedule took about a record, for the record of processing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+#[non_exhaustive]
+pub enum Decision {
+    /// A deadline was set or brought forward.
+    Deadline {
+        /// The record.
+        record: RecordId,
+        /// When it falls due.
+        due: DateTime<Utc>,
+        /// Why.
+        reason: DestructionReason,
+    },
+    /// Destruction was postponed by holds.
+    Postponed {
+        /// The record.
+        record: RecordId,
+        /// The holds.
+        holds: Vec<HoldId>,
+        /// Until when; `None` until a hold is released or its relationship end is known.
+        until: Option<DateTime<Utc>>,
+    },
+    /// A hook failed; the destruction is retried.
+    Retrying {
+        /// The record.
+        record: RecordId,
+        /// Attempts so far.
+        attempts: u32,
+        /// The next attempt.
+        next: DateTime<Utc>,
+    },
+    /// The record was destroyed.
+    Destroyed {
+        /// The record.
+        record: RecordId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A trigger changed nothing, and why.
+    NoEffect {
+        /// The subject.
+        subject: SubjectId,
+        /// What was seen.
+        trigger: &'static str,
+        /// Why it changed nothing.
+        why: &'static str,
+    },
+}
+
+/// A destruction that has failed past the schedule's limit: reported, never dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StuckDestruction {
+    /// The record.
+    pub record: RecordId,
+    /// Its category.
+    pub category: CategoryId,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The first attempt.
+    pub since: DateTime<Utc>,
+    /// The hooks that have not confirmed.
+    pub waiting_for: Vec<String>,
+    /// The last error.
+    pub last_error: String,
+}
+
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SweepReport {
+    /// The records destroyed, with their receipts.
+    pub destroyed: Vec<DestructionReceipt>,
+    /// Records due but held, and until when (`None`: until a hold is released).
+    pub postponed: Vec<(RecordId, Option<DateTime<Utc>>)>,
+    /// Records whose destruction failed at a hook and will be retried.
+    pub retrying: Vec<(RecordId, DateTime<Utc>)>,
+    /// Destructions failing for longer than the limit.
+    pub stuck: Vec<StuckDestruction>,
+}
+
+/// The period a rule or hold counts, added to a time in milliseconds.
+fn after(from: i64, years: u32, months: u32, days: u32) -> i64 {
+    millis_to_time(from)
+        .checked_add_months(Months::new(years.saturating_mul(12).saturating_add(months)))
+        .and_then(|t| t.checked_add_days(Days::new(days.into())))
+        .map_or(i64::MAX, |t| t.timestamp_millis())
+}
+
+struct Pending {
+    key: String,
+    attempts: u32,
+    first_attempt: i64,
+    confirmed: Vec<String>,
+    last_error: String,
+}
+
+struct Entry {
+    subject: SubjectId,
+    category: CategoryId,
+    purpose: Purpose,
+    collected_at: i64,
+    rule: RetentionRule,
+    deadline: Option<i64>,
+    reason: DestructionReason,
+    /// The key under which it sits in the queue, if it does.
+    queued: Option<i64>,
+    pending: Option<Pending>,
+}
+
+#[derive(Default)]
+struct State {
+    records: HashMap<RecordId, Entry, RandomState>,
+    queue: BTreeSet<(i64, RecordId)>,
+    by_subject: HashMap<SubjectId, Vec<RecordId>, RandomState>,
+    holds: HashMap<HoldId, LegalHold, RandomState>,
+    holds_on: HashMap<HoldScope, Vec<HoldId>, RandomState>,
+    next_hold: u64,
+    relationship_ended: HashMap<SubjectId, i64, RandomState>,
+    destroyed: HashSet<RecordId, RandomState>,
+    decisions: Vec<Decision>,
+}
+
+impl State {
+    fn enqueue(&mut self, id: RecordId, at: i64) {
+        if let Some(entry) = self.records.get_mut(&id) {
+            if let Some(old) = entry.queued.take() {
+                self.queue.remove(&(old, id));
+            }
+            entry.queued = Some(at);
+            self.queue.insert((at, id));
+        }
+    }
+
+    /// Brings the deadline of `id` to `due` if that is earlier, and queues it.
+    fn bring_forward(&mut self, id: RecordId, due: i64, reason: DestructionReason) {
+        let Some(entry) = self.records.get_mut(&id) else {
+            return;
+        };
+        if entry.deadline.is_some_and(|d| d <= due) || entry.pending.is_some() {
+            return;
+        }
+        entry.deadline = Some(due);
+        entry.reason = reason.clone();
+        self.decisions.push(Decision::Deadline {
+            record: id,
+            due: millis_to_time(due),
+            reason,
+        });
+        self.enqueue(id, due);
+    }
+
+    /// The end of the holds on `id` still in force at `now`: `None` if none holds it,
+    /// `Some(i64::MAX)` if one holds it until released or until an unknown end.
+    fn held_until(&self, id: RecordId, entry: &Entry, now: i64) -> Option<(i64, Vec<HoldId>)> {
+        let mut until = None;
+        let mut ids = Vec::new();
+        let scopes = [
+            HoldScope::Subject(entry.subject.clone()),
+            HoldScope::Record(id),
+        ];
+        let candidates = scopes
+            .iter()
+            .filter_map(|scope| self.holds_on.get(scope))
+            .flatten();
+        for hold_id in candidates {
+            let Some(hold) = self.holds.get(hold_id) else {
+                continue;
+            };
+            let end = match hold.until {
+                HoldUntil::Date(at) => at.timestamp_millis(),
+                HoldUntil::Released => i64::MAX,
+                HoldUntil::AfterRelationshipEnd {
+                    years,
+                    months,
+                    days,
+                } => self
+                    .relationship_ended
+                    .get(&entry.subject)
+                    .map_or(i64::MAX, |&ended| after(ended, years, months, days)),
+            };
+            if end > now {
+                until = Some(until.map_or(end, |u: i64| u.max(end)));
+                ids.push(*hold_id);
+            }
+        }
+        ids.sort_unstable_by_key(|h| h.0);
+        until.map(|u| (u, ids))
+    }
+}
+
+/// How a [`RetentionSchedule`] retries and when it reports a destruction as stuck.
+#[derive(Debug)]
+#[must_use = "call build() to get the schedule"]
+pub struct ScheduleBuilder {
+    policy: Arc<Policy>,
+    hooks: HashMap<CategoryId, Vec<Arc<dyn DestructionHook>>>,
+    backoff: Duration,
+    max_backoff: Duration,
+    stuck_after: Duration,
+}
+
+impl fmt::Debug for dyn DestructionHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DestructionHook({})", self.name())
+    }
+}
+
+impl ScheduleBuilder {
+    /// Registers `hook` for records of category `C`. Several hooks may serve one category;
+    /// a record is destroyed when all of them have confirmed.
+    pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
+        self.hooks.entry(C::ID).or_default().push(Arc::new(hook));
+        self
+    }
+
+    /// The wait before the first retry; it doubles with each failure up to `max`.
+    /// Default: one minute, up to one day.
+    pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = first;
+        self.max_backoff = max.max(first);
+        self
+    }
+
+    /// How long a destruction may keep failing before it is reported as stuck. Default:
+    /// three days. A stuck destruction is still retried.
+    pub fn stuck_after(mut self, limit: Duration) -> Self {
+        self.stuck_after = limit;
+        self
+    }
+
+    /// Builds the schedule.
+    pub fn build(self) -> RetentionSchedule {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        RetentionSchedule {
+            policy: self.policy,
+            hooks: self.hooks,
+            backoff_ms: ms(self.backoff).max(1),
+            max_backoff_ms: ms(self.max_backoff).max(1),
+            stuck_after_ms: ms(self.stuck_after),
+            state: Mutex::new(State::default()),
+        }
+    }
+}
+
+/// Deadlines, holds and destruction for the records of one policy. See the [module
+/// documentation](self). `Send + Sync`.
+pub struct RetentionSchedule {
+    policy: Arc<Policy>,
+    hooks: HashMap<CategoryId, Vec<Arc<dyn DestructionHook>>>,
+    backoff_ms: i64,
+    max_backoff_ms: i64,
+    stuck_after_ms: i64,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for RetentionSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetentionSchedule")
+            .field("policy", self.policy.version())
+            .field("tracked", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RetentionSchedule {
+    /// A schedule for `policy`'s retention rules, with no hooks and the default backoff.
+    pub fn new(policy: Arc<Policy>) -> Self {
+        Self::builder(policy).build()
+    }
+
+    /// Starts configuring a schedule.
+    pub fn builder(policy: Arc<Policy>) -> ScheduleBuilder {
+        ScheduleBuilder {
+            policy,
+            hooks: HashMap::new(),
+            backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(24 * 60 * 60),
+            stuck_after: Duration::from_secs(3 * 24 * 60 * 60),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panicking hook runs outside the lock; the state is consistent between steps.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many records are tracked and not yet destroyed.
+    pub fn len(&self) -> usize {
+        self.state().records.len()
+    }
+
+    /// Whether no record is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Tracks a record held as [`PersonalData`], with its subject, category, purpose and
+    /// collection time.
+    ///
+    /// # Errors
+    ///
+    /// As [`track_record`](Self::track_record).
+    pub fn track<T: Zeroize, C: Category>(&self, data: &PersonalData<T, C>) -> Result<(), Error> {
+        self.track_record(
+            data.id(),
+            data.subject(),
+            C::ID,
+            data.purpose(),
+            data.collected_at(),
+        )
+    }
+
+    /// Tracks a record kept anywhere, and sets its deadline when its rule counts from
+    /// collection (or from a relationship end already known).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoRetentionRule`] if the policy has no rule for this category and purpose;
+    /// [`Error::AlreadyTracked`] if the record is tracked or was destroyed.
+    pub fn track_record(
+        &self,
+        record: RecordId,
+        subject: &SubjectId,
+        category: CategoryId,
+        purpose: &Purpose,
+        collected_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let rule = self
+            .policy
+            .retention_for(category.as_str(), purpose)
+            .ok_or_else(|| Error::NoRetentionRule {
+                category,
+                purpose: purpose.clone(),
+            })?
+            .clone();
+        let mut state = self.state();
+        if state.records.contains_key(&record) || state.destroyed.contains(&record) {
+            return Err(Error::AlreadyTracked { record });
+        }
+        let collected_at = collected_at.timestamp_millis();
+        let start = match rule.after {
+            RetentionStart::Collection => Some((collected_at, DestructionReason::RetentionExpired)),
+            RetentionStart::RelationshipEnd => state
+                .relationship_ended
+                .get(subject)
+                .map(|&ended| (ended, DestructionReason::RelationshipEnded)),
+            RetentionStart::PurposeAchieved => None,
+        };
+        let period = (rule.years, rule.months, rule.days);
+        state.records.insert(
+            record,
+            Entry {
+                subject: subject.clone(),
+                category,
+                purpose: purpose.clone(),
+                collected_at,
+                rule,
+                deadline: None,
+                reason: DestructionReason::RetentionExpired,
+                queued: None,
+                pending: None,
+            },
+        );
+        state
+            .by_subject
+            .entry(subject.clone())
+            .or_default()
+            .push(record);
+        if let Some((from, reason)) = start {
+            state.bring_forward(record, after(from, period.0, period.1, period.2), reason);
+        }
+        Ok(())
+    }
+
+    /// The deadline of a tracked record, if one is set yet.
+    pub fn deadline(&self, record: RecordId) -> Option<DateTime<Utc>> {
+        self.state()
+            .records
+            .get(&record)
+            .and_then(|e| e.deadline)
+            .map(millis_to_time)
+    }
+
+    /// Applies a trigger to `subject`'s records and returns the records whose deadline it
+    /// set or brought forward.
+    pub fn trigger(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+    ) -> Vec<RecordId> {
+        let at = at.timestamp_millis();
+        let mut state = self.state();
+        let ids = state.by_subject.get(subject).cloned().unwrap_or_default();
+        let before: Vec<Option<i64>> = ids
+            .iter()
+            .map(|id| state.records.get(id).and_then(|e| e.deadline))
+            .collect();
+        match trigger {
+            Trigger::Logout => {
+                state.decisions.push(Decision::NoEffect {
+                    subject: subject.clone(),
+                    trigger: "logout",
+                    why: "logging out does not end the relationship (IMANUM §2.1.5)",
+                });
+            }
+            Trigger::AccountClosed => {
+                state
+                    .relationship_ended
+                    .entry(subject.clone())
+                    .or_insert(at);
+                let ended = state.relationship_ended[subject];
+                for &id in &ids {
+                    let Some(entry) = state.records.get(&id) else {
+                        continue;
+                    };
+                    if entry.rule.after == RetentionStart::RelationshipEnd {
+                        let due =
+                            after(ended, entry.rule.years, entry.rule.months, entry.rule.days);
+                        state.bring_forward(id, due, DestructionReason::RelationshipEnded);
+                    }
+                }
+                // Records held by a hold counted from the relationship's end wait in no
+                // queue; put them back so the next sweep sees the hold's end.
+                for &id in &ids {
+                    if let Some(entry) = state.records.get(&id)
+                        && entry.queued.is_none()
+                        && entry.pending.is_none()
+                        && let Some(due) = entry.deadline
+                    {
+                        state.enqueue(id, due);
+                    }
+                }
+            }
+            Trigger::PurposeAchieved(purpose) => {
+                for &id in &ids {
+                    let Some(entry) = state.records.get(&id) else {
+                        continue;
+                    };
+                    if entry.rule.after == RetentionStart::PurposeAchieved
+                        && entry.purpose == purpose
+                    {
+                        let due = after(at, entry.rule.years, entry.rule.months, entry.rule.days);
+                        state.bring_forward(id, due, DestructionReason::PurposeAchieved);
+                    }
+                }
+            }
+            Trigger::CourtDecision { reference, record } => {
+                for &id in &ids {
+                    if record.is_none_or(|r| r == id) {
+                        state.bring_forward(
+                            id,
+                            at,
+                            DestructionReason::CourtDecision {
+                                reference: reference.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            Trigger::ConsentWithdrawn(purpose) => {
+                let on_consent = self
+                    .policy
+                    .purpose(&purpose)
+                    .is_none_or(|p| p.basis == BasisKind::Consent);
+                if on_consent {
+                    for &id in &ids {
+                        if state.records.get(&id).is_some_and(|e| e.purpose == purpose) {
+                            state.bring_forward(id, at, DestructionReason::ConsentWithdrawn);
+                        }
+                    }
+                } else {
+                    state.decisions.push(Decision::NoEffect {
+                        subject: subject.clone(),
+                        trigger: "consent withdrawn",
+                        why: "the policy declares another legal basis for the purpose (Art. 11.2)",
+                    });
+                }
+            }
+        }
+        ids.iter()
+            .zip(before)
+            .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Places a legal hold; records it covers are not destroyed while it lasts.
+    pub fn place_hold(&self, hold: LegalHold) -> HoldId {
+        let mut state = self.state();
+        state.next_hold += 1;
+        let id = HoldId(state.next_hold);
+        state
+            .holds_on
+            .entry(hold.scope.clone())
+            .or_default()
+            .push(id);
+        state.holds.insert(id, hold);
+        id
+    }
+
+    /// Releases a hold; what it kept falls due at the next sweep if its deadline passed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownHold`] if there is no such hold.
+    pub fn release_hold(&self, hold: HoldId) -> Result<LegalHold, Error> {
+        let mut state = self.state();
+        let released = state
+            .holds
+            .remove(&hold)
+            .ok_or(Error::UnknownHold { hold: hold.0 })?;
+        if let Some(ids) = state.holds_on.get_mut(&released.scope) {
+            ids.retain(|h| *h != hold);
+        }
+        // Records held until release wait in no queue; put back every one the hold covered.
+        let covered: Vec<RecordId> = match &released.scope {
+            HoldScope::Record(record) => vec![*record],
+            HoldScope::Subject(subject) => {
+                state.by_subject.get(subject).cloned().unwrap_or_default()
+            }
+        };
+        for id in covered {
+            if let Some(entry) = state.records.get(&id)
+                && entry.queued.is_none()
+                && let Some(due) = entry.deadline
+            {
+                state.enqueue(id, due);
+            }
+        }
+        Ok(released)
+    }
+
+    /// Every decision taken so far, in order.
+    pub fn decisions(&self) -> Vec<Decision> {
+        self.state().decisions.clone()
+    }
+
+    /// Destroys every record due at `now`: checks holds, calls the hooks, retries those
+    /// that fail, and returns what it did. Costs O(k log n) for k due records among n.
+    ///
+    /// Hooks run without the schedule's lock held, so a slow hook does not stop other
+    /// threads from tracking or triggering; a record being destroyed is claimed first, so
+    /// two sweeps never destroy it twice.
+    pub fn sweep(&self, now: DateTime<Utc>) -> SweepReport {
+        let now_ms = now.timestamp_millis();
+        let mut report = SweepReport::default();
+        loop {
+            // Claim the next due record under the lock.
+            let work = {
+                let mut state = self.state();
+                let Some(&(due, id)) = state.queue.first() else {
+                    break;
+                };
+                if due > now_ms {
+                    break;
+                }
+                state.queue.pop_first();
+                let Some(entry) = state.records.get(&id) else {
+                    continue;
+                };
+                if entry.pending.is_none()
+                    && let Some((until, holds)) = state.held_until(id, entry, now_ms)
+                {
+                    let until_time = (until != i64::MAX).then(|| millis_to_time(until));
+                    state.decisions.push(Decision::Postponed {
+                        record: id,
+                        holds,
+                        until: until_time,
+                    });
+                    if let Some(entry) = state.records.get_mut(&id) {
+                        entry.queued = None;
+                    }
+                    if until != i64::MAX {
+                        state.enqueue(id, until);
+                    }
+                    report.postponed.push((id, until_time));
+                    continue;
+                }
+                let Some(entry) = state.records.get_mut(&id) else {
+                    continue;
+                };
+                entry.queued = None;
+                let pending = entry.pending.get_or_insert_with(|| Pending {
+                    key: format!("amanat-destroy-{id}"),
+                    attempts: 0,
+                    first_attempt: now_ms,
+                    confirmed: Vec::new(),
+                    last_error: String::new(),
+                });
+                pending.attempts += 1;
+                let hooks: Vec<Arc<dyn DestructionHook>> = self
+                    .hooks
+                    .get(&entry.category)
+                    .into_iter()
+                    .flatten()
+                    .filter(|h| !pending.confirmed.iter().any(|c| c == h.name()))
+                    .cloned()
+                    .collect();
+                let request = DestructionRequest {
+                    idempotency_key: pending.key.clone(),
+                    record: id,
+                    subject: entry.subject.clone(),
+                    category: entry.category,
+                    attempt: pending.attempts,
+                };
+                (id, hooks, request)
+            };
+            let (id, hooks, request) = work;
+            let results: Vec<(String, Result<(), HookError>)> = hooks
+                .iter()
+                .map(|hook| (hook.name().to_owned(), hook.destroy(&request)))
+                .collect();
+            self.settle(id, results, now_ms, &mut report);
+        }
+        report
+    }
+
+    /// Applies the hooks' answers for a claimed record.
+    fn settle(
+        &self,
+        id: RecordId,
+        results: Vec<(String, Result<(), HookError>)>,
+        now: i64,
+        report: &mut SweepReport,
+    ) {
+        let mut state = self.state();
+        let Some(entry) = state.records.get_mut(&id) else {
+            return;
+        };
+        let Some(pending) = entry.pending.as_mut() else {
+            return;
+        };
+        let mut failed = false;
+        for (name, result) in results {
+            match result {
+                Ok(()) => pending.confirmed.push(name),
+                Err(err) => {
+                    failed = true;
+                    pending.last_error = err.0;
+                }
+            }
+        }
+        if failed {
+            let attempts = pending.attempts;
+            let shift = attempts.saturating_sub(1).min(40);
+            let wait = self
+                .backoff_ms
+                .saturating_mul(1_i64 << shift)
+                .min(self.max_backoff_ms);
+            let next = now.saturating_add(wait);
+            let stuck_report = self.stuck_report(id, entry, now);
+            state.decisions.push(Decision::Retrying {
+                record: id,
+                attempts,
+                next: millis_to_time(next),
+            });
+            state.enqueue(id, next);
+            report.retrying.push((id, millis_to_time(next)));
+            report.stuck.extend(stuck_report);
+            return;
+        }
+        let Some(entry) = state.records.remove(&id) else {
+            return;
+        };
+        let confirmed = entry.pending.map(|p| p.confirmed).unwrap_or_default();
+        if let Some(ids) = state.by_subject.get_mut(&entry.subject) {
+            ids.retain(|r| *r != id);
+        }
+        state.destroyed.insert(id);
+        if let Some(ids) = state.holds_on.remove(&HoldScope::Record(id)) {
+            for hold in ids {
+                state.holds.remove(&hold);
+            }
+        }
+        state.decisions.push(Decision::Destroyed {
+            record: id,
+            at: millis_to_time(now),
+        });
+        report.destroyed.push(DestructionReceipt {
+            record: id,
+            subject: entry.subject,
+            category: entry.category,
+            purpose: entry.purpose.clone(),
+            collected_at: millis_to_time(entry.collected_at),
+            destroyed_at: millis_to_time(now),
+            reason: entry.reason,
+            rule: Some(describe(&entry.rule)),
+            hooks_confirmed: confirmed,
+        });
+    }
+
+    /// Destructions that have kept failing past the limit at `now`.
+    pub fn stuck(&self, now: DateTime<Utc>) -> Vec<StuckDestruction> {
+        let now = now.timestamp_millis();
+        let state = self.state();
+        state
+            .records
+            .iter()
+            .filter_map(|(id, entry)| self.stuck_report(*id, entry, now))
+            .collect()
+    }
+
+    /// The report on `entry`'s destruction if it has been failing past the limit.
+    fn stuck_report(&self, id: RecordId, entry: &Entry, now: i64) -> Option<StuckDestruction> {
+        let pending = entry.pending.as_ref()?;
+        (now.saturating_sub(pending.first_attempt) >= self.stuck_after_ms).then(|| {
+            StuckDestruction {
+                record: id,
+                category: entry.category,
+                attempts: pending.attempts,
+                since: millis_to_time(pending.first_attempt),
+                waiting_for: self
+                    .hooks
+                    .get(&entry.category)
+                    .into_iter()
+                    .flatten()
+                    .map(|h| h.name().to_owned())
+                    .filter(|n| !pending.confirmed.contains(n))
+                    .collect(),
+                last_error: pending.last_error.clone(),
+            }
+        })
+    }
+}
+
+fn describe(rule: &RetentionRule) -> String {
+    let start = match rule.after {
+        RetentionStart::Collection => "collection",
+        RetentionStart::PurposeAchieved => "purpose achieved",
+        RetentionStart::RelationshipEnd => "relationship end",
+    };
+    let mut text = format!(
+        "{} for {}: {}y {}m {}d after {start}",
+        rule.category, rule.purpose, rule.years, rule.months, rule.days
+    );
+    if !rule.reference.is_empty() {
+        text.push_str("; ");
+        text.push_str(&rule.reference);
+    }
+    text
+}
