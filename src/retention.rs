@@ -50,6 +50,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -290,6 +291,9 @@ struct Entry {
     /// The key under which it sits in the queue, if it does.
     queued: Option<i64>,
     pending: Option<Pending>,
+    /// Claimed by a sweep that is running its hooks: in no queue, whatever happens, until
+    /// that sweep settles it, so no two sweeps work on one record.
+    in_flight: bool,
 }
 
 #[derive(Default)]
@@ -308,6 +312,9 @@ struct State {
 impl State {
     fn enqueue(&mut self, id: RecordId, at: i64) {
         if let Some(entry) = self.records.get_mut(&id) {
+            if entry.in_flight {
+                return;
+            }
             if let Some(old) = entry.queued.take() {
                 self.queue.remove(&(old, id));
             }
@@ -316,12 +323,26 @@ impl State {
         }
     }
 
+    /// Puts records whose holds changed back in the queue at their deadline, so the next
+    /// sweep weighs the holds again: one held until release waits in no queue, one held
+    /// until a date waits for that date. Destructions under way keep their retry time.
+    fn requeue(&mut self, ids: &[RecordId]) {
+        for &id in ids {
+            if let Some(entry) = self.records.get(&id)
+                && entry.pending.is_none()
+                && let Some(due) = entry.deadline
+            {
+                self.enqueue(id, due);
+            }
+        }
+    }
+
     /// Brings the deadline of `id` to `due` if that is earlier, and queues it.
     fn bring_forward(&mut self, id: RecordId, due: i64, reason: DestructionReason) {
         let Some(entry) = self.records.get_mut(&id) else {
             return;
         };
-        if entry.deadline.is_some_and(|d| d <= due) || entry.pending.is_some() {
+        if entry.deadline.is_some_and(|d| d <= due) {
             return;
         }
         entry.deadline = Some(due);
@@ -544,6 +565,7 @@ impl RetentionSchedule {
                 reason: DestructionReason::RetentionExpired,
                 queued: None,
                 pending: None,
+                in_flight: false,
             },
         );
         state
@@ -605,17 +627,8 @@ impl RetentionSchedule {
                         state.bring_forward(id, due, DestructionReason::RelationshipEnded);
                     }
                 }
-                // Records held by a hold counted from the relationship's end wait in no
-                // queue; put them back so the next sweep sees the hold's end.
-                for &id in &ids {
-                    if let Some(entry) = state.records.get(&id)
-                        && entry.queued.is_none()
-                        && entry.pending.is_none()
-                        && let Some(due) = entry.deadline
-                    {
-                        state.enqueue(id, due);
-                    }
-                }
+                // Holds counted from the relationship's end now have an end.
+                state.requeue(&ids);
             }
             Trigger::PurposeAchieved(purpose) => {
                 for &id in &ids {
@@ -698,21 +711,13 @@ impl RetentionSchedule {
         if let Some(ids) = state.holds_on.get_mut(&released.scope) {
             ids.retain(|h| *h != hold);
         }
-        // Records held until release wait in no queue; put back every one the hold covered.
         let covered: Vec<RecordId> = match &released.scope {
             HoldScope::Record(record) => vec![*record],
             HoldScope::Subject(subject) => {
                 state.by_subject.get(subject).cloned().unwrap_or_default()
             }
         };
-        for id in covered {
-            if let Some(entry) = state.records.get(&id)
-                && entry.queued.is_none()
-                && let Some(due) = entry.deadline
-            {
-                state.enqueue(id, due);
-            }
-        }
+        state.requeue(&covered);
         Ok(released)
     }
 
@@ -744,9 +749,14 @@ impl RetentionSchedule {
                 let Some(entry) = state.records.get(&id) else {
                     continue;
                 };
-                if entry.pending.is_none()
-                    && let Some((until, holds)) = state.held_until(id, entry, now_ms)
-                {
+                // A hold stops a destruction that has not begun, or whose every hook is
+                // still to confirm; one that has deleted copies already is finished, since
+                // stopping it half-way would leave a record neither kept nor destroyed.
+                let begun = entry
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| !p.confirmed.is_empty());
+                if !begun && let Some((until, holds)) = state.held_until(id, entry, now_ms) {
                     let until_time = (until != i64::MAX).then(|| millis_to_time(until));
                     state.decisions.push(Decision::Postponed {
                         record: id,
@@ -755,6 +765,7 @@ impl RetentionSchedule {
                     });
                     if let Some(entry) = state.records.get_mut(&id) {
                         entry.queued = None;
+                        entry.pending = None;
                     }
                     if until != i64::MAX {
                         state.enqueue(id, until);
@@ -766,6 +777,7 @@ impl RetentionSchedule {
                     continue;
                 };
                 entry.queued = None;
+                entry.in_flight = true;
                 let pending = entry.pending.get_or_insert_with(|| Pending {
                     key: format!("amanat-destroy-{id}"),
                     attempts: 0,
@@ -794,7 +806,14 @@ impl RetentionSchedule {
             let (id, hooks, request) = work;
             let results: Vec<(String, Result<(), HookError>)> = hooks
                 .iter()
-                .map(|hook| (hook.name().to_owned(), hook.destroy(&request)))
+                .map(|hook| {
+                    // A hook that panics is a hook that failed: the destruction is retried,
+                    // not lost with the unwinding thread.
+                    let outcome =
+                        std::panic::catch_unwind(AssertUnwindSafe(|| hook.destroy(&request)))
+                            .unwrap_or_else(|_| Err(HookError("the hook panicked".into())));
+                    (hook.name().to_owned(), outcome)
+                })
                 .collect();
             self.settle(id, results, now_ms, &mut report);
         }
@@ -813,6 +832,7 @@ impl RetentionSchedule {
         let Some(entry) = state.records.get_mut(&id) else {
             return;
         };
+        entry.in_flight = false;
         let Some(pending) = entry.pending.as_mut() else {
             return;
         };

@@ -1,0 +1,406 @@
+//! Retention as the law sets it: each trigger, logout that is not one, legal holds, and
+//! destruction hooks that fail, retry and never complete twice.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
+use amanat::data::RecordId;
+use amanat::retention::{
+    Decision, DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
+    RetentionSchedule, Trigger,
+};
+use amanat::{DestructionReason, Error, Policy, Purpose, SubjectId};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap()
+}
+
+fn customer() -> SubjectId {
+    SubjectId::new("cust-1").unwrap()
+}
+
+/// A hook that records every request and fails the first `failures` of them.
+struct Recorder {
+    name: &'static str,
+    failures: AtomicU32,
+    seen: Mutex<Vec<DestructionRequest>>,
+}
+
+impl Recorder {
+    fn new(name: &'static str, failures: u32) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            failures: AtomicU32::new(failures),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn calls(&self) -> Vec<DestructionRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+struct Shared(Arc<Recorder>);
+
+impl DestructionHook for Shared {
+    fn name(&self) -> &str {
+        self.0.name
+    }
+
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError> {
+        self.0.seen.lock().unwrap().push(request.clone());
+        let left = self.0.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.0.failures.store(left - 1, Ordering::SeqCst);
+            return Err(HookError("object storage unavailable".into()));
+        }
+        Ok(())
+    }
+}
+
+fn schedule() -> RetentionSchedule {
+    RetentionSchedule::new(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+}
+
+fn track<C: Category>(schedule: &RetentionSchedule, purpose: &Purpose) -> RecordId {
+    let record = RecordId::random();
+    schedule
+        .track_record(record, &customer(), C::ID, purpose, t0())
+        .unwrap();
+    record
+}
+
+#[test]
+fn a_record_kept_after_collection_is_destroyed_when_its_period_runs_out_art_14_3() {
+    let schedule = schedule();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let year = t0() + TimeDelta::days(365);
+    assert_eq!(schedule.deadline(card), Some(year));
+    assert!(
+        schedule
+            .sweep(year - TimeDelta::seconds(1))
+            .destroyed
+            .is_empty()
+    );
+    let report = schedule.sweep(year);
+    assert_eq!(report.destroyed.len(), 1);
+    let receipt = &report.destroyed[0];
+    assert_eq!(receipt.record, card);
+    assert_eq!(receipt.reason, DestructionReason::RetentionExpired);
+    assert!(receipt.rule.as_deref().unwrap().contains("credit_scoring"));
+    assert!(schedule.is_empty());
+}
+
+#[test]
+fn closing_the_account_ends_the_relationship_art_20() {
+    let schedule = schedule();
+    let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    assert_eq!(schedule.deadline(selfie), None);
+    assert!(
+        schedule
+            .sweep(t0() + TimeDelta::days(3650))
+            .destroyed
+            .is_empty()
+    );
+    let closed = t0() + TimeDelta::days(100);
+    assert_eq!(
+        schedule.trigger(&customer(), Trigger::AccountClosed, closed),
+        [selfie]
+    );
+    let report = schedule.sweep(closed);
+    assert_eq!(
+        report.destroyed[0].reason,
+        DestructionReason::RelationshipEnded
+    );
+}
+
+#[test]
+fn logging_out_is_not_a_trigger_imanum_2_1_5() {
+    let schedule = schedule();
+    let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    assert!(
+        schedule
+            .trigger(&customer(), Trigger::Logout, t0())
+            .is_empty()
+    );
+    assert_eq!(schedule.deadline(selfie), None);
+    assert!(
+        schedule
+            .sweep(t0() + TimeDelta::days(3650))
+            .destroyed
+            .is_empty()
+    );
+    assert!(schedule.decisions().iter().any(|d| matches!(
+        d,
+        Decision::NoEffect {
+            trigger: "logout",
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_court_decision_is_due_at_once_art_20() {
+    let schedule = schedule();
+    let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
+    let other = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let decided = t0() + TimeDelta::days(10);
+    let order = Trigger::CourtDecision {
+        reference: "Tashkent city court, case 2-77/25".into(),
+        record: Some(passport),
+    };
+    assert_eq!(schedule.trigger(&customer(), order, decided), [passport]);
+    let report = schedule.sweep(decided);
+    assert_eq!(report.destroyed.len(), 1);
+    assert!(matches!(
+        &report.destroyed[0].reason,
+        DestructionReason::CourtDecision { reference } if reference.contains("2-77/25")
+    ));
+    assert!(schedule.deadline(other).is_some());
+}
+
+#[test]
+fn withdrawal_destroys_only_where_no_other_basis_holds_art_11_2() {
+    let schedule = schedule();
+    let marketing = track::<Phone>(&schedule, &Purpose::MARKETING_ANALYTICS);
+    let fraud = track::<Phone>(&schedule, &Purpose::FRAUD_PREVENTION);
+    let at = t0() + TimeDelta::days(1);
+    assert_eq!(
+        schedule.trigger(
+            &customer(),
+            Trigger::ConsentWithdrawn(Purpose::MARKETING_ANALYTICS),
+            at
+        ),
+        [marketing]
+    );
+    assert!(
+        schedule
+            .trigger(
+                &customer(),
+                Trigger::ConsentWithdrawn(Purpose::FRAUD_PREVENTION),
+                at
+            )
+            .is_empty()
+    );
+    let report = schedule.sweep(at);
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(
+        report.destroyed[0].reason,
+        DestructionReason::ConsentWithdrawn
+    );
+    assert_eq!(schedule.deadline(fraud), None);
+}
+
+#[test]
+fn achieving_the_purpose_starts_its_period_art_14_3() {
+    let schedule = schedule();
+    let phone = track::<Phone>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    let verified = t0() + TimeDelta::hours(1);
+    schedule.trigger(
+        &customer(),
+        Trigger::PurposeAchieved(Purpose::IDENTITY_VERIFICATION),
+        verified,
+    );
+    assert_eq!(
+        schedule.deadline(phone),
+        Some(verified + TimeDelta::days(30))
+    );
+}
+
+#[test]
+fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() {
+    let schedule = schedule();
+    let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    let passport = track::<Passport>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    schedule.place_hold(LegalHold {
+        scope: HoldScope::Record(passport),
+        reason: "customer due diligence records".into(),
+        reference: "AML law; FATF Recommendation 11".into(),
+        until: HoldUntil::AfterRelationshipEnd {
+            years: 5,
+            months: 0,
+            days: 0,
+        },
+    });
+    let closed = t0() + TimeDelta::days(30);
+    schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    let report = schedule.sweep(closed);
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(report.destroyed[0].record, selfie);
+    let five_years = Utc.with_ymd_and_hms(2030, 7, 31, 9, 0, 0).unwrap();
+    assert_eq!(report.postponed, [(passport, Some(five_years))]);
+    assert!(
+        schedule
+            .sweep(five_years - TimeDelta::days(1))
+            .destroyed
+            .is_empty()
+    );
+    let report = schedule.sweep(five_years);
+    assert_eq!(report.destroyed[0].record, passport);
+}
+
+#[test]
+fn a_hold_outweighs_a_court_decision_until_released() {
+    let schedule = schedule();
+    let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
+    let hold = schedule.place_hold(LegalHold {
+        scope: HoldScope::Subject(customer()),
+        reason: "fraud investigation".into(),
+        reference: "internal case 17".into(),
+        until: HoldUntil::Released,
+    });
+    let decided = t0() + TimeDelta::days(2);
+    schedule.trigger(
+        &customer(),
+        Trigger::CourtDecision {
+            reference: "case 9".into(),
+            record: None,
+        },
+        decided,
+    );
+    let report = schedule.sweep(decided);
+    assert!(report.destroyed.is_empty());
+    assert_eq!(report.postponed, [(passport, None)]);
+    assert!(schedule.decisions().iter().any(|d| matches!(
+        d,
+        Decision::Postponed { holds, .. } if holds == &[hold]
+    )));
+    schedule.release_hold(hold).unwrap();
+    assert!(matches!(
+        schedule.release_hold(hold),
+        Err(Error::UnknownHold { .. })
+    ));
+    assert_eq!(schedule.sweep(decided).destroyed.len(), 1);
+}
+
+#[test]
+fn a_failing_hook_is_retried_with_one_key_and_never_completes_twice() {
+    let storage = Recorder::new("object-storage", 2);
+    let rows = Recorder::new("database", 0);
+    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+        .hook::<PaymentCard>(Shared(Arc::clone(&storage)))
+        .hook::<PaymentCard>(Shared(Arc::clone(&rows)))
+        .backoff(Duration::from_secs(60), Duration::from_secs(3600))
+        .build();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let due = t0() + TimeDelta::days(365);
+
+    let first = schedule.sweep(due);
+    assert!(first.destroyed.is_empty());
+    assert_eq!(first.retrying, [(card, due + TimeDelta::minutes(1))]);
+    // Not before the backoff.
+    assert!(
+        schedule
+            .sweep(due + TimeDelta::seconds(30))
+            .retrying
+            .is_empty()
+    );
+    let second = schedule.sweep(due + TimeDelta::minutes(1));
+    assert_eq!(second.retrying, [(card, due + TimeDelta::minutes(3))]);
+    let third = schedule.sweep(due + TimeDelta::minutes(3));
+    assert_eq!(third.destroyed.len(), 1);
+    assert_eq!(
+        third.destroyed[0].hooks_confirmed,
+        ["database", "object-storage"]
+    );
+
+    let calls = storage.calls();
+    assert_eq!(calls.len(), 3);
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.idempotency_key == calls[0].idempotency_key)
+    );
+    assert_eq!(
+        calls.iter().map(|c| c.attempt).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    // The hook that confirmed at once is not asked again.
+    assert_eq!(rows.calls().len(), 1);
+
+    assert!(
+        schedule
+            .sweep(due + TimeDelta::days(30))
+            .destroyed
+            .is_empty()
+    );
+    assert!(matches!(
+        schedule.track_record(
+            card,
+            &customer(),
+            PaymentCard::ID,
+            &Purpose::CREDIT_SCORING,
+            due
+        ),
+        Err(Error::AlreadyTracked { .. })
+    ));
+}
+
+#[test]
+fn a_destruction_stuck_past_the_limit_is_reported_not_dropped() {
+    let storage = Recorder::new("object-storage", u32::MAX);
+    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+        .hook::<PaymentCard>(Shared(Arc::clone(&storage)))
+        .backoff(Duration::from_secs(60), Duration::from_secs(600))
+        .stuck_after(Duration::from_secs(3600))
+        .build();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let due = t0() + TimeDelta::days(365);
+    let mut now = due;
+    let mut reported = Vec::new();
+    while now < due + TimeDelta::hours(2) {
+        reported.extend(schedule.sweep(now).stuck);
+        now += TimeDelta::minutes(10);
+    }
+    assert!(!reported.is_empty());
+    assert!(reported.iter().all(|s| s.record == card));
+    let stuck = schedule.stuck(now);
+    assert_eq!(stuck.len(), 1);
+    assert_eq!(stuck[0].waiting_for, ["object-storage"]);
+    assert_eq!(stuck[0].last_error, "object storage unavailable");
+    assert_eq!(schedule.len(), 1);
+}
+
+struct Panicking;
+
+impl DestructionHook for Panicking {
+    fn name(&self) -> &'static str {
+        "panicking"
+    }
+
+    fn destroy(&self, _: &DestructionRequest) -> Result<(), HookError> {
+        panic!("a bug in the hook");
+    }
+}
+
+#[test]
+fn a_panicking_hook_is_a_failure_to_retry() {
+    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+        .hook::<PaymentCard>(Panicking)
+        .build();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let report = schedule.sweep(t0() + TimeDelta::days(365));
+    assert_eq!(report.retrying.len(), 1);
+    assert_eq!(report.retrying[0].0, card);
+    assert_eq!(schedule.len(), 1);
+}
+
+#[test]
+fn a_record_without_a_retention_rule_is_refused() {
+    let schedule = schedule();
+    let err = schedule
+        .track_record(
+            RecordId::random(),
+            &customer(),
+            PaymentCard::ID,
+            &Purpose::MARKETING_ANALYTICS,
+            t0(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::NoRetentionRule { .. }));
+}
