@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -17,6 +18,7 @@ use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError};
+use crate::retention::{Refusal, RetentionCell};
 use crate::vocab::{Purpose, SubjectId};
 
 /// The id of one [`PersonalData`] record: what receipts, audit records and stores name
@@ -80,6 +82,13 @@ pub enum Source {
 /// it was collected for — a passport collected for identity verification may be read for
 /// credit scoring exactly when the subject agreed to that.
 ///
+/// Tracked by a [`RetentionSchedule`](crate::RetentionSchedule), it refuses consent-based
+/// reads once its retention deadline has passed — a legal hold keeps it for the basis that
+/// holds it, such as an anti-money-laundering request — and every read once the schedule
+/// has destroyed it. Its value is zeroized when it is dropped or destroyed; a copy that is
+/// still held somewhere after the schedule destroyed the record refuses reads but can only
+/// be zeroized by its owner dropping it.
+///
 /// There is no `Clone`, `Copy`, `Display` or `Serialize`; `Debug` prints the category and
 /// `[REDACTED]`.
 ///
@@ -122,6 +131,9 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     source: Source,
     clock: Arc<dyn Clock>,
     blocked: AtomicBool,
+    /// Set when a retention schedule tracks the record: its deadline and whether it was
+    /// destroyed, as the schedule sees them.
+    retention: OnceLock<Arc<RetentionCell>>,
     category: PhantomData<fn() -> C>,
 }
 
@@ -170,6 +182,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             source,
             clock: token.clock_handle(),
             blocked: AtomicBool::new(false),
+            retention: OnceLock::new(),
             category: PhantomData,
         })
     }
@@ -203,14 +216,44 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     #[inline]
     fn check(&self, token: &ConsentToken<C>) -> Result<(), Error> {
-        token.check()?;
+        let now = token.check()?;
         if token.subject() != &self.subject {
             return Err(self.mismatch(token));
         }
         if self.blocked.load(Ordering::Acquire) {
             return Err(self.blocked_error());
         }
+        if let Some(cell) = self.retention.get() {
+            cell.admits(now, token.consent().is_some())
+                .map_err(|why| self.retention_error(why))?;
+        }
         Ok(())
+    }
+
+    #[cold]
+    fn retention_error(&self, why: Refusal) -> Error {
+        match why {
+            Refusal::Destroyed => Error::RecordDestroyed {
+                subject: self.subject.clone(),
+                category: C::ID,
+                record: self.id,
+            },
+            Refusal::Expired(deadline) => Error::RetentionExpired {
+                subject: self.subject.clone(),
+                category: C::ID,
+                record: self.id,
+                deadline: millis_to_time(deadline),
+            },
+        }
+    }
+
+    /// Ties the record to a schedule's view of it; false if another schedule has it.
+    pub(crate) fn attach_retention(&self, cell: Arc<RetentionCell>) -> bool {
+        self.retention.set(cell).is_ok()
+    }
+
+    pub(crate) fn is_tracked(&self) -> bool {
+        self.retention.get().is_some()
     }
 
     #[cold]

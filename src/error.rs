@@ -343,6 +343,34 @@ pub enum Error {
         purpose: Purpose,
     },
 
+    /// The record's retention deadline has passed: it is kept only for what holds it, and
+    /// consent-based processing has ended (Art. 14.3, 20).
+    #[error(
+        "record {record} of subject {subject} (category {category}) is past its retention deadline {deadline}"
+    )]
+    RetentionExpired {
+        /// Whose data.
+        subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The record.
+        record: RecordId,
+        /// When its retention ended.
+        deadline: DateTime<Utc>,
+    },
+
+    /// The record was destroyed by its retention schedule; this copy only waits to be
+    /// dropped.
+    #[error("record {record} of subject {subject} (category {category}) was destroyed")]
+    RecordDestroyed {
+        /// Whose data.
+        subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The record.
+        record: RecordId,
+    },
+
     /// The record is tracked already, or was destroyed: a destruction never runs twice.
     #[error("record {record} is already tracked or destroyed")]
     AlreadyTracked {

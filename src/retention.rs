@@ -51,6 +51,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -264,6 +265,44 @@ pub struct SweepReport {
     pub stuck: Vec<StuckDestruction>,
 }
 
+/// What a tracked [`PersonalData`] consults on every read: the deadline the schedule set
+/// and whether the schedule destroyed the record. Two atomics, so a read pays two loads.
+#[derive(Debug)]
+pub(crate) struct RetentionCell {
+    deadline: AtomicI64,
+    destroyed: AtomicBool,
+}
+
+/// Why a tracked record refuses a read.
+#[derive(Clone, Copy)]
+pub(crate) enum Refusal {
+    Destroyed,
+    Expired(i64),
+}
+
+impl RetentionCell {
+    fn new() -> Self {
+        Self {
+            deadline: AtomicI64::new(i64::MAX),
+            destroyed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a read at `now` may go ahead: never after destruction, and past the
+    /// deadline only on a legal basis other than consent (what a hold keeps data for).
+    #[inline]
+    pub(crate) fn admits(&self, now: i64, on_consent: bool) -> Result<(), Refusal> {
+        if self.destroyed.load(Ordering::Acquire) {
+            return Err(Refusal::Destroyed);
+        }
+        let deadline = self.deadline.load(Ordering::Acquire);
+        if on_consent && now >= deadline {
+            return Err(Refusal::Expired(deadline));
+        }
+        Ok(())
+    }
+}
+
 /// The period a rule or hold counts, added to a time in milliseconds.
 fn after(from: i64, years: u32, months: u32, days: u32) -> i64 {
     millis_to_time(from)
@@ -294,6 +333,8 @@ struct Entry {
     /// Claimed by a sweep that is running its hooks: in no queue, whatever happens, until
     /// that sweep settles it, so no two sweeps work on one record.
     in_flight: bool,
+    /// The in-memory record's view, when the record is held as `PersonalData`.
+    cell: Option<Arc<RetentionCell>>,
 }
 
 #[derive(Default)]
@@ -347,6 +388,9 @@ impl State {
         }
         entry.deadline = Some(due);
         entry.reason = reason.clone();
+        if let Some(cell) = &entry.cell {
+            cell.deadline.store(due, Ordering::Release);
+        }
         self.decisions.push(Decision::Deadline {
             record: id,
             due: millis_to_time(due),
@@ -507,13 +551,22 @@ impl RetentionSchedule {
     ///
     /// As [`track_record`](Self::track_record).
     pub fn track<T: Zeroize, C: Category>(&self, data: &PersonalData<T, C>) -> Result<(), Error> {
-        self.track_record(
+        if data.is_tracked() {
+            return Err(Error::AlreadyTracked { record: data.id() });
+        }
+        let cell = Arc::new(RetentionCell::new());
+        self.track_inner(
             data.id(),
             data.subject(),
             C::ID,
             data.purpose(),
             data.collected_at(),
-        )
+            Some(Arc::clone(&cell)),
+        )?;
+        // Only a schedule tracking at the same instant on another thread could have got
+        // there first; that one keeps the record's view.
+        data.attach_retention(cell);
+        Ok(())
     }
 
     /// Tracks a record kept anywhere, and sets its deadline when its rule counts from
@@ -530,6 +583,18 @@ impl RetentionSchedule {
         category: CategoryId,
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.track_inner(record, subject, category, purpose, collected_at, None)
+    }
+
+    fn track_inner(
+        &self,
+        record: RecordId,
+        subject: &SubjectId,
+        category: CategoryId,
+        purpose: &Purpose,
+        collected_at: DateTime<Utc>,
+        cell: Option<Arc<RetentionCell>>,
     ) -> Result<(), Error> {
         let rule = self
             .policy
@@ -566,6 +631,7 @@ impl RetentionSchedule {
                 queued: None,
                 pending: None,
                 in_flight: false,
+                cell,
             },
         );
         state
@@ -869,6 +935,9 @@ impl RetentionSchedule {
             return;
         };
         let confirmed = entry.pending.map(|p| p.confirmed).unwrap_or_default();
+        if let Some(cell) = &entry.cell {
+            cell.destroyed.store(true, Ordering::Release);
+        }
         if let Some(ids) = state.by_subject.get_mut(&entry.subject) {
             ids.retain(|r| *r != id);
         }

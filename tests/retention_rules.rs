@@ -404,3 +404,80 @@ fn a_record_without_a_retention_rule_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::NoRetentionRule { .. }));
 }
+
+#[test]
+fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
+    use amanat::{
+        ConsentForm, ConsentLedger, ElectronicMethod, Grant, LegalBasis, ManualClock, PersonalData,
+    };
+    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
+    let clock = ManualClock::new(t0());
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy((*policy).clone())
+        .clock(clock.clone())
+        .build();
+    let schedule = RetentionSchedule::new(Arc::clone(&policy));
+    ledger
+        .grant(
+            Grant::new(
+                customer(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Passport>()
+            .category::<Phone>(),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Passport>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let passport = PersonalData::collect(&customer(), String::from("AB1234567"), &token).unwrap();
+    let phone_token = ledger
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone =
+        PersonalData::collect(&customer(), String::from("+998901234567"), &phone_token).unwrap();
+    schedule.track(&passport).unwrap();
+    schedule.track(&phone).unwrap();
+    assert!(matches!(
+        schedule.track(&passport),
+        Err(Error::AlreadyTracked { .. })
+    ));
+    schedule.place_hold(LegalHold {
+        scope: HoldScope::Record(passport.id()),
+        reason: "customer due diligence".into(),
+        reference: "AML law".into(),
+        until: HoldUntil::AfterRelationshipEnd {
+            years: 5,
+            months: 0,
+            days: 0,
+        },
+    });
+
+    schedule.trigger(&customer(), Trigger::AccountClosed, t0());
+    let report = schedule.sweep(t0());
+    assert_eq!(report.destroyed.len(), 1);
+    // The destroyed phone's copy refuses everything.
+    assert!(matches!(
+        phone.read(&phone_token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    // The held passport refuses consent, and opens to the basis that keeps it.
+    assert!(matches!(
+        passport.read(&token),
+        Err(Error::RetentionExpired { .. })
+    ));
+    let aml = ledger
+        .authorize_with_basis::<Passport>(
+            &customer(),
+            &Purpose::LEGAL_OBLIGATION,
+            LegalBasis::LegalObligation {
+                reference: "FIU request 2030/1".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(passport.read(&aml).unwrap().as_str(), "AB1234567");
+}
