@@ -5,11 +5,16 @@
 //! Run it with `cargo run --example onboarding`.
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::consent::ConsentEventKind;
+use amanat::retention::{
+    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
+    RetentionSchedule, Trigger,
+};
 use amanat::{
-    ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Evidence, Grant,
+    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Evidence, Grant, LegalBasis,
     ManualClock, PersonalData, Policy, Purpose, SubjectId,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
@@ -26,10 +31,10 @@ fn main() -> Result<(), Box<dyn StdError>> {
     println!("amanat — onboarding one customer (IMANUM privacy policy No. 2, Uzbekistan)");
 
     // The privacy policy, as a file a compliance officer can read; it decides what follows.
-    let policy = Policy::from_path(concat!(
+    let policy = Arc::new(Policy::from_path(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/policies/imanum.toml"
-    ))?;
+    ))?);
     say(format!(
         "Policy {} of {} ({}), on the pack {}: {} purposes, {} recipients.",
         policy.version(),
@@ -42,7 +47,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     // A manual clock so that the story can move time forward; a service uses SystemClock.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
     let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy(policy)
+        .policy((*policy).clone())
         .clock(clock.clone())
         .build();
     let customer = SubjectId::new("cust-000123")?;
@@ -166,9 +171,78 @@ fn main() -> Result<(), Box<dyn StdError>> {
         passport.read(&passport_token)?.len()
     ));
 
-    step(6, "The customer withdraws the selfie consent");
+    step(
+        6,
+        "Retention: every record gets the deadline the policy sets; AML keeps the passport",
+    );
+    let schedule = RetentionSchedule::builder(Arc::clone(&policy))
+        .hook::<Biometric>(ObjectStorage)
+        .hook::<Passport>(ObjectStorage)
+        .hook::<Phone>(ObjectStorage)
+        .build();
+    schedule.track(&phone)?;
+    schedule.track(&passport)?;
+    schedule.track(&selfie)?;
+    let hold = schedule.place_hold(LegalHold {
+        scope: HoldScope::Record(passport.id()),
+        reason: "customer due diligence records".into(),
+        reference: "AML law; FATF Recommendation 11: five years after the relationship ends".into(),
+        until: HoldUntil::AfterRelationshipEnd {
+            years: 5,
+            months: 0,
+            days: 0,
+        },
+    });
+    say(format!(
+        "Phone, passport and selfie tracked; {hold} placed on the passport until five years \
+         after the account is closed."
+    ));
+
+    step(7, "Logging out is not leaving (IMANUM §2.1.5)");
+    clock.advance(TimeDelta::days(30));
+    schedule.trigger(&customer, Trigger::Logout, clock_now(&clock));
+    let report = schedule.sweep(clock_now(&clock));
+    say(format!(
+        "The customer logs out; the sweep destroys {} records: the data is kept.",
+        report.destroyed.len()
+    ));
+
+    step(
+        8,
+        "The customer closes the account: the sweep destroys what has no reason to stay",
+    );
+    clock.advance(TimeDelta::days(60));
+    schedule.trigger(&customer, Trigger::AccountClosed, clock_now(&clock));
+    let report = schedule.sweep(clock_now(&clock));
+    for receipt in &report.destroyed {
+        say(format!("Receipt: {receipt}"));
+    }
+    for (record, until) in &report.postponed {
+        let until = until.map_or_else(|| "release".to_owned(), |t| t.to_string());
+        say(format!(
+            "Record {record} kept under a legal hold until {until}."
+        ));
+    }
+    // The written consent still holds, so a token can be had; the record is gone.
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
-    let withdrawal = ledger.withdraw(&written_consent)?;
+    match selfie.read(&selfie_token) {
+        Ok(_) => say("unexpected: the destroyed selfie opened"),
+        Err(refusal) => say(format!("The selfie's copy in memory refuses: {refusal}")),
+    }
+
+    step(
+        9,
+        "The customer withdraws consent; the AML basis still holds (Art. 11.2)",
+    );
+    let passport_token = ledger.authorize_with_basis::<Passport>(
+        &customer,
+        &Purpose::LEGAL_OBLIGATION,
+        LegalBasis::LegalObligation {
+            reference: "AML law: customer due diligence records".into(),
+        },
+    )?;
+    let consent_token = ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    let withdrawal = ledger.withdraw(&otp_consent)?;
     for (consent, purposes) in &withdrawal.withdrawn {
         let purposes: Vec<_> = purposes.iter().map(ToString::to_string).collect();
         say(format!(
@@ -177,15 +251,20 @@ fn main() -> Result<(), Box<dyn StdError>> {
             purposes.join(", ")
         ));
     }
-    match selfie.read(&selfie_token) {
-        Ok(_) => say("unexpected: the selfie opened after the withdrawal"),
+    match passport.read(&consent_token) {
+        Ok(_) => say("unexpected: a token on the withdrawn consent opened the passport"),
         Err(refusal) => say(format!(
-            "The token issued a moment before is refused: {refusal}"
+            "The next read on that consent is refused: {refusal}"
         )),
     }
+    say(format!(
+        "A financial-intelligence request under the AML law still reads the passport: {} \
+         characters.",
+        passport.read(&passport_token)?.len()
+    ));
 
     step(
-        7,
+        10,
         "The consent history: what the operator can prove (Art. 25.1)",
     );
     for event in ledger.history(&customer) {
@@ -207,7 +286,9 @@ fn main() -> Result<(), Box<dyn StdError>> {
                     .join(", ")
             ),
             ConsentEventKind::Expired => "expired".into(),
-            ConsentEventKind::LegalBasisUsed { basis, .. } => format!("basis {}", basis.name()),
+            ConsentEventKind::LegalBasisUsed { basis, .. } => {
+                format!("used without consent: {}", basis.name())
+            }
             _ => "other".into(),
         };
         let id = event.consent.map(|id| id.to_string()).unwrap_or_default();
@@ -218,17 +299,35 @@ fn main() -> Result<(), Box<dyn StdError>> {
     }
 
     step(
-        8,
-        "The selfie is destroyed; the receipt names the record, never the value",
+        11,
+        "Five years on, the hold ends and the passport is destroyed",
     );
-    let receipt = selfie.destroy(DestructionReason::ConsentWithdrawn);
-    say(format!("{receipt}"));
-    say(format!(
-        "Phone ({phone:?}) and passport ({passport:?}) stay: the service consent still holds."
-    ));
+    clock.advance(TimeDelta::days(5 * 365 + 2));
+    let report = schedule.sweep(clock_now(&clock));
+    for receipt in &report.destroyed {
+        say(format!("Receipt: {receipt}"));
+    }
+    say(format!("Records still tracked: {}.", schedule.len()));
 
     println!("\nDone.");
     Ok(())
+}
+
+/// Stands in for the code that deletes the copies kept outside the library.
+struct ObjectStorage;
+
+impl DestructionHook for ObjectStorage {
+    fn name(&self) -> &'static str {
+        "object-storage"
+    }
+
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError> {
+        say(format!(
+            "  [object-storage] deleting every copy of record {} (key {})",
+            request.record, request.idempotency_key
+        ));
+        Ok(())
+    }
 }
 
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {

@@ -1001,13 +1001,24 @@ impl RetentionSchedule {
 fn describe(rule: &RetentionRule) -> String {
     let start = match rule.after {
         RetentionStart::Collection => "collection",
-        RetentionStart::PurposeAchieved => "purpose achieved",
-        RetentionStart::RelationshipEnd => "relationship end",
+        RetentionStart::PurposeAchieved => "the purpose was achieved",
+        RetentionStart::RelationshipEnd => "the relationship ended",
     };
-    let mut text = format!(
-        "{} for {}: {}y {}m {}d after {start}",
-        rule.category, rule.purpose, rule.years, rule.months, rule.days
-    );
+    let period: Vec<String> = [
+        (rule.years, "year"),
+        (rule.months, "month"),
+        (rule.days, "day"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+    .collect();
+    let when = if period.is_empty() {
+        format!("once {start}")
+    } else {
+        format!("{} after {start}", period.join(" "))
+    };
+    let mut text = format!("rule: {} for {}, {when}", rule.category, rule.purpose);
     if !rule.reference.is_empty() {
         text.push_str("; ");
         text.push_str(&rule.reference);
