@@ -324,12 +324,14 @@ struct Entry {
     category: CategoryId,
     purpose: Purpose,
     collected_at: i64,
-    rule: RetentionRule,
+    /// Index of its rule in the policy's retention rules: ten million records share a
+    /// handful of rules.
+    rule: u32,
     deadline: Option<i64>,
     reason: DestructionReason,
     /// The key under which it sits in the queue, if it does.
     queued: Option<i64>,
-    pending: Option<Pending>,
+    pending: Option<Box<Pending>>,
     /// Claimed by a sweep that is running its hooks: in no queue, whatever happens, until
     /// that sweep settles it, so no two sweeps work on one record.
     in_flight: bool,
@@ -596,14 +598,15 @@ impl RetentionSchedule {
         collected_at: DateTime<Utc>,
         cell: Option<Arc<RetentionCell>>,
     ) -> Result<(), Error> {
-        let rule = self
-            .policy
-            .retention_for(category.as_str(), purpose)
+        let rules = self.policy.retention();
+        let index = rules
+            .iter()
+            .position(|r| r.category == category.as_str() && &r.purpose == purpose)
             .ok_or_else(|| Error::NoRetentionRule {
                 category,
                 purpose: purpose.clone(),
-            })?
-            .clone();
+            })?;
+        let rule = &rules[index];
         let mut state = self.state();
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
@@ -625,7 +628,8 @@ impl RetentionSchedule {
                 category,
                 purpose: purpose.clone(),
                 collected_at,
-                rule,
+                // A policy's rules number in the dozens.
+                rule: u32::try_from(index).unwrap_or(u32::MAX),
                 deadline: None,
                 reason: DestructionReason::RetentionExpired,
                 queued: None,
@@ -687,9 +691,9 @@ impl RetentionSchedule {
                     let Some(entry) = state.records.get(&id) else {
                         continue;
                     };
-                    if entry.rule.after == RetentionStart::RelationshipEnd {
-                        let due =
-                            after(ended, entry.rule.years, entry.rule.months, entry.rule.days);
+                    let rule = &self.policy.retention()[entry.rule as usize];
+                    if rule.after == RetentionStart::RelationshipEnd {
+                        let due = after(ended, rule.years, rule.months, rule.days);
                         state.bring_forward(id, due, DestructionReason::RelationshipEnded);
                     }
                 }
@@ -701,10 +705,9 @@ impl RetentionSchedule {
                     let Some(entry) = state.records.get(&id) else {
                         continue;
                     };
-                    if entry.rule.after == RetentionStart::PurposeAchieved
-                        && entry.purpose == purpose
-                    {
-                        let due = after(at, entry.rule.years, entry.rule.months, entry.rule.days);
+                    let rule = &self.policy.retention()[entry.rule as usize];
+                    if rule.after == RetentionStart::PurposeAchieved && entry.purpose == purpose {
+                        let due = after(at, rule.years, rule.months, rule.days);
                         state.bring_forward(id, due, DestructionReason::PurposeAchieved);
                     }
                 }
@@ -844,12 +847,14 @@ impl RetentionSchedule {
                 };
                 entry.queued = None;
                 entry.in_flight = true;
-                let pending = entry.pending.get_or_insert_with(|| Pending {
-                    key: format!("amanat-destroy-{id}"),
-                    attempts: 0,
-                    first_attempt: now_ms,
-                    confirmed: Vec::new(),
-                    last_error: String::new(),
+                let pending = entry.pending.get_or_insert_with(|| {
+                    Box::new(Pending {
+                        key: format!("amanat-destroy-{id}"),
+                        attempts: 0,
+                        first_attempt: now_ms,
+                        confirmed: Vec::new(),
+                        last_error: String::new(),
+                    })
                 });
                 pending.attempts += 1;
                 let hooks: Vec<Arc<dyn DestructionHook>> = self
@@ -959,7 +964,7 @@ impl RetentionSchedule {
             collected_at: millis_to_time(entry.collected_at),
             destroyed_at: millis_to_time(now),
             reason: entry.reason,
-            rule: Some(describe(&entry.rule)),
+            rule: Some(describe(&self.policy.retention()[entry.rule as usize])),
             hooks_confirmed: confirmed,
         });
     }

@@ -313,11 +313,12 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     if !due || (destroyed.contains(&n) && !got.contains(&n)) {
                         continue;
                     }
-                    if model.held(n, now) {
+                    if model.records[n].retry_at.is_some_and(|r| r > now) {
+                        // Waiting for its retry, one millisecond after the failure: not
+                        // looked at before then.
+                    } else if model.held(n, now) {
                         // Postponed: a destruction that had not begun starts over.
                         model.records[n].retry_at = None;
-                    } else if model.records[n].retry_at.is_some_and(|r| r > now) {
-                        // Waiting for its retry, one millisecond after the failure.
                     } else if up {
                         prop_assert!(destroyed.contains(&n), "record {} due and free but kept", n);
                     } else {
