@@ -343,9 +343,10 @@ struct Entry {
 struct State {
     records: HashMap<RecordId, Entry, RandomState>,
     queue: BTreeSet<(i64, RecordId)>,
-    by_subject: HashMap<SubjectId, Vec<RecordId>, RandomState>,
+    by_subject: HashMap<SubjectId, HashSet<RecordId, RandomState>, RandomState>,
     holds: HashMap<HoldId, LegalHold, RandomState>,
-    holds_on: HashMap<HoldScope, Vec<HoldId>, RandomState>,
+    holds_on_subject: HashMap<SubjectId, Vec<HoldId>, RandomState>,
+    holds_on_record: HashMap<RecordId, Vec<HoldId>, RandomState>,
     next_hold: u64,
     relationship_ended: HashMap<SubjectId, i64, RandomState>,
     destroyed: HashSet<RecordId, RandomState>,
@@ -380,39 +381,56 @@ impl State {
         }
     }
 
-    /// Brings the deadline of `id` to `due` if that is earlier, and queues it.
-    fn bring_forward(&mut self, id: RecordId, due: i64, reason: DestructionReason) {
+    /// The subject's records, in no particular order.
+    fn subject_records(&self, subject: &SubjectId) -> Vec<RecordId> {
+        self.by_subject
+            .get(subject)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Sets the deadline of `id` to `due` if that is earlier, and queues it; whether it
+    /// moved.
+    fn set_deadline(&mut self, id: RecordId, due: i64, reason: DestructionReason) -> bool {
         let Some(entry) = self.records.get_mut(&id) else {
-            return;
+            return false;
         };
         if entry.deadline.is_some_and(|d| d <= due) {
-            return;
+            return false;
         }
         entry.deadline = Some(due);
-        entry.reason = reason.clone();
+        entry.reason = reason;
         if let Some(cell) = &entry.cell {
             cell.deadline.store(due, Ordering::Release);
         }
-        self.decisions.push(Decision::Deadline {
-            record: id,
-            due: millis_to_time(due),
-            reason,
-        });
         self.enqueue(id, due);
+        true
+    }
+
+    /// Brings the deadline of `id` forward for a trigger, and records the decision.
+    fn bring_forward(&mut self, id: RecordId, due: i64, reason: DestructionReason) {
+        if self.set_deadline(id, due, reason.clone()) {
+            self.decisions.push(Decision::Deadline {
+                record: id,
+                due: millis_to_time(due),
+                reason,
+            });
+        }
     }
 
     /// The end of the holds on `id` still in force at `now`: `None` if none holds it,
     /// `Some(i64::MAX)` if one holds it until released or until an unknown end.
     fn held_until(&self, id: RecordId, entry: &Entry, now: i64) -> Option<(i64, Vec<HoldId>)> {
+        if self.holds.is_empty() {
+            return None;
+        }
         let mut until = None;
         let mut ids = Vec::new();
-        let scopes = [
-            HoldScope::Subject(entry.subject.clone()),
-            HoldScope::Record(id),
-        ];
-        let candidates = scopes
-            .iter()
-            .filter_map(|scope| self.holds_on.get(scope))
+        let candidates = self
+            .holds_on_subject
+            .get(&entry.subject)
+            .into_iter()
+            .chain(self.holds_on_record.get(&id))
             .flatten();
         for hold_id in candidates {
             let Some(hold) = self.holds.get(hold_id) else {
@@ -642,9 +660,11 @@ impl RetentionSchedule {
             .by_subject
             .entry(subject.clone())
             .or_default()
-            .push(record);
+            .insert(record);
         if let Some((from, reason)) = start {
-            state.bring_forward(record, after(from, period.0, period.1, period.2), reason);
+            // The deadline a rule sets at tracking is no decision: only triggers and holds
+            // are recorded.
+            state.set_deadline(record, after(from, period.0, period.1, period.2), reason);
         }
         Ok(())
     }
@@ -668,7 +688,7 @@ impl RetentionSchedule {
     ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
         let mut state = self.state();
-        let ids = state.by_subject.get(subject).cloned().unwrap_or_default();
+        let ids = state.subject_records(subject);
         let before: Vec<Option<i64>> = ids
             .iter()
             .map(|id| state.records.get(id).and_then(|e| e.deadline))
@@ -757,11 +777,14 @@ impl RetentionSchedule {
         let mut state = self.state();
         state.next_hold += 1;
         let id = HoldId(state.next_hold);
-        state
-            .holds_on
-            .entry(hold.scope.clone())
-            .or_default()
-            .push(id);
+        match &hold.scope {
+            HoldScope::Subject(subject) => state
+                .holds_on_subject
+                .entry(subject.clone())
+                .or_default()
+                .push(id),
+            HoldScope::Record(record) => state.holds_on_record.entry(*record).or_default().push(id),
+        }
         state.holds.insert(id, hold);
         id
     }
@@ -777,14 +800,16 @@ impl RetentionSchedule {
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold: hold.0 })?;
-        if let Some(ids) = state.holds_on.get_mut(&released.scope) {
+        let ids = match &released.scope {
+            HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
+            HoldScope::Record(record) => state.holds_on_record.get_mut(record),
+        };
+        if let Some(ids) = ids {
             ids.retain(|h| *h != hold);
         }
         let covered: Vec<RecordId> = match &released.scope {
             HoldScope::Record(record) => vec![*record],
-            HoldScope::Subject(subject) => {
-                state.by_subject.get(subject).cloned().unwrap_or_default()
-            }
+            HoldScope::Subject(subject) => state.subject_records(subject),
         };
         state.requeue(&covered);
         Ok(released)
@@ -804,102 +829,129 @@ impl RetentionSchedule {
     pub fn sweep(&self, now: DateTime<Utc>) -> SweepReport {
         let now_ms = now.timestamp_millis();
         let mut report = SweepReport::default();
-        loop {
-            // Claim the next due record under the lock.
-            let work = {
-                let mut state = self.state();
-                let Some(&(due, id)) = state.queue.first() else {
-                    break;
-                };
+        // Claim everything due under one lock, run the hooks without it, settle under one
+        // lock again: two lock round-trips per sweep, whatever k is.
+        let claimed = {
+            let mut state = self.state();
+            let mut claimed = Vec::new();
+            while let Some(&(due, id)) = state.queue.first() {
                 if due > now_ms {
                     break;
                 }
                 state.queue.pop_first();
-                let Some(entry) = state.records.get(&id) else {
-                    continue;
-                };
-                // A hold stops a destruction that has not begun, or whose every hook is
-                // still to confirm; one that has deleted copies already is finished, since
-                // stopping it half-way would leave a record neither kept nor destroyed.
-                let begun = entry
-                    .pending
-                    .as_ref()
-                    .is_some_and(|p| !p.confirmed.is_empty());
-                if !begun && let Some((until, holds)) = state.held_until(id, entry, now_ms) {
-                    let until_time = (until != i64::MAX).then(|| millis_to_time(until));
-                    state.decisions.push(Decision::Postponed {
-                        record: id,
-                        holds,
-                        until: until_time,
-                    });
-                    if let Some(entry) = state.records.get_mut(&id) {
-                        entry.queued = None;
-                        entry.pending = None;
-                    }
-                    if until != i64::MAX {
-                        state.enqueue(id, until);
-                    }
-                    report.postponed.push((id, until_time));
-                    continue;
+                if let Some(work) = self.claim(&mut state, id, now_ms, &mut report) {
+                    claimed.push(work);
                 }
-                let Some(entry) = state.records.get_mut(&id) else {
-                    continue;
-                };
-                entry.queued = None;
-                entry.in_flight = true;
-                let pending = entry.pending.get_or_insert_with(|| {
-                    Box::new(Pending {
-                        key: format!("amanat-destroy-{id}"),
-                        attempts: 0,
-                        first_attempt: now_ms,
-                        confirmed: Vec::new(),
-                        last_error: String::new(),
+            }
+            claimed
+        };
+        let settled: Vec<_> = claimed
+            .into_iter()
+            .map(|(id, hooks, request)| {
+                let results: Vec<(String, Result<(), HookError>)> = hooks
+                    .iter()
+                    .map(|hook| {
+                        // A hook that panics is a hook that failed: the destruction is
+                        // retried, not lost with the unwinding thread.
+                        let outcome =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| hook.destroy(&request)))
+                                .unwrap_or_else(|_| Err(HookError("the hook panicked".into())));
+                        (hook.name().to_owned(), outcome)
                     })
-                });
-                pending.attempts += 1;
-                let hooks: Vec<Arc<dyn DestructionHook>> = self
-                    .hooks
-                    .get(&entry.category)
-                    .into_iter()
-                    .flatten()
-                    .filter(|h| !pending.confirmed.iter().any(|c| c == h.name()))
-                    .cloned()
                     .collect();
-                let request = DestructionRequest {
-                    idempotency_key: pending.key.clone(),
-                    record: id,
-                    subject: entry.subject.clone(),
-                    category: entry.category,
-                    attempt: pending.attempts,
-                };
-                (id, hooks, request)
-            };
-            let (id, hooks, request) = work;
-            let results: Vec<(String, Result<(), HookError>)> = hooks
-                .iter()
-                .map(|hook| {
-                    // A hook that panics is a hook that failed: the destruction is retried,
-                    // not lost with the unwinding thread.
-                    let outcome =
-                        std::panic::catch_unwind(AssertUnwindSafe(|| hook.destroy(&request)))
-                            .unwrap_or_else(|_| Err(HookError("the hook panicked".into())));
-                    (hook.name().to_owned(), outcome)
-                })
-                .collect();
-            self.settle(id, results, now_ms, &mut report);
+                (id, results)
+            })
+            .collect();
+        let mut state = self.state();
+        for (id, results) in settled {
+            self.settle(&mut state, id, results, now_ms, &mut report);
         }
         report
+    }
+
+    /// Takes a due record out of the queue for destruction, or postpones it if a hold
+    /// keeps it. Returns the hooks to call and what to ask them.
+    fn claim(
+        &self,
+        state: &mut State,
+        id: RecordId,
+        now: i64,
+        report: &mut SweepReport,
+    ) -> Option<(RecordId, Vec<Arc<dyn DestructionHook>>, DestructionRequest)> {
+        let entry = state.records.get(&id)?;
+        // A hold stops a destruction that has not begun, or whose every hook is still to
+        // confirm; one that has deleted copies already is finished, since stopping it
+        // half-way would leave a record neither kept nor destroyed.
+        let begun = entry
+            .pending
+            .as_ref()
+            .is_some_and(|p| !p.confirmed.is_empty());
+        if !begun && let Some((until, holds)) = state.held_until(id, entry, now) {
+            let until_time = (until != i64::MAX).then(|| millis_to_time(until));
+            state.decisions.push(Decision::Postponed {
+                record: id,
+                holds,
+                until: until_time,
+            });
+            if let Some(entry) = state.records.get_mut(&id) {
+                entry.queued = None;
+                entry.pending = None;
+            }
+            if until != i64::MAX {
+                state.enqueue(id, until);
+            }
+            report.postponed.push((id, until_time));
+            return None;
+        }
+        let entry = state.records.get_mut(&id)?;
+        entry.queued = None;
+        entry.in_flight = true;
+        let has_hooks = self
+            .hooks
+            .get(&entry.category)
+            .is_some_and(|h| !h.is_empty());
+        let pending = entry.pending.get_or_insert_with(|| {
+            Box::new(Pending {
+                // No hook, no one to hand a key to: spare the allocation.
+                key: if has_hooks {
+                    format!("amanat-destroy-{id}")
+                } else {
+                    String::new()
+                },
+                attempts: 0,
+                first_attempt: now,
+                confirmed: Vec::new(),
+                last_error: String::new(),
+            })
+        });
+        pending.attempts += 1;
+        let hooks: Vec<Arc<dyn DestructionHook>> = self
+            .hooks
+            .get(&entry.category)
+            .into_iter()
+            .flatten()
+            .filter(|h| !pending.confirmed.iter().any(|c| c == h.name()))
+            .cloned()
+            .collect();
+        let request = DestructionRequest {
+            idempotency_key: pending.key.clone(),
+            record: id,
+            subject: entry.subject.clone(),
+            category: entry.category,
+            attempt: pending.attempts,
+        };
+        Some((id, hooks, request))
     }
 
     /// Applies the hooks' answers for a claimed record.
     fn settle(
         &self,
+        state: &mut State,
         id: RecordId,
         results: Vec<(String, Result<(), HookError>)>,
         now: i64,
         report: &mut SweepReport,
     ) {
-        let mut state = self.state();
         let Some(entry) = state.records.get_mut(&id) else {
             return;
         };
@@ -944,10 +996,10 @@ impl RetentionSchedule {
             cell.destroyed.store(true, Ordering::Release);
         }
         if let Some(ids) = state.by_subject.get_mut(&entry.subject) {
-            ids.retain(|r| *r != id);
+            ids.remove(&id);
         }
         state.destroyed.insert(id);
-        if let Some(ids) = state.holds_on.remove(&HoldScope::Record(id)) {
+        if let Some(ids) = state.holds_on_record.remove(&id) {
             for hold in ids {
                 state.holds.remove(&hold);
             }
