@@ -439,7 +439,7 @@ pub struct DestructionReceipt {
     /// Why.
     pub reason: DestructionReason,
     /// The retention rule that set the deadline, when a schedule destroyed the record.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
     /// The destruction hooks that confirmed deleting their copies, by name.
     pub hooks_confirmed: Vec<String>,
 }

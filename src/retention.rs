@@ -458,6 +458,10 @@ impl State {
     }
 }
 
+/// A record taken out of the queue for destruction: the hooks still to confirm, and what
+/// to ask them.
+type Claim = (RecordId, Vec<Arc<dyn DestructionHook>>, DestructionRequest);
+
 /// How a [`RetentionSchedule`] retries and when it reports a destruction as stuck.
 #[derive(Debug)]
 #[must_use = "call build() to get the schedule"]
@@ -501,12 +505,19 @@ impl ScheduleBuilder {
     /// Builds the schedule.
     pub fn build(self) -> RetentionSchedule {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let rule_texts = self
+            .policy
+            .retention()
+            .iter()
+            .map(|rule| Arc::from(describe(rule)))
+            .collect();
         RetentionSchedule {
             policy: self.policy,
             hooks: self.hooks,
             backoff_ms: ms(self.backoff).max(1),
             max_backoff_ms: ms(self.max_backoff).max(1),
             stuck_after_ms: ms(self.stuck_after),
+            rule_texts,
             state: Mutex::new(State::default()),
         }
     }
@@ -520,6 +531,8 @@ pub struct RetentionSchedule {
     backoff_ms: i64,
     max_backoff_ms: i64,
     stuck_after_ms: i64,
+    /// Each retention rule as a receipt names it, written once.
+    rule_texts: Vec<Arc<str>>,
     state: Mutex<State>,
 }
 
@@ -877,7 +890,7 @@ impl RetentionSchedule {
         id: RecordId,
         now: i64,
         report: &mut SweepReport,
-    ) -> Option<(RecordId, Vec<Arc<dyn DestructionHook>>, DestructionRequest)> {
+    ) -> Option<Claim> {
         let entry = state.records.get(&id)?;
         // A hold stops a destruction that has not begun, or whose every hook is still to
         // confirm; one that has deleted copies already is finished, since stopping it
@@ -906,18 +919,21 @@ impl RetentionSchedule {
         let entry = state.records.get_mut(&id)?;
         entry.queued = None;
         entry.in_flight = true;
-        let has_hooks = self
-            .hooks
-            .get(&entry.category)
-            .is_some_and(|h| !h.is_empty());
+        let hooks_of_category = self.hooks.get(&entry.category).filter(|h| !h.is_empty());
+        let Some(all_hooks) = hooks_of_category else {
+            // No copies elsewhere to delete: nothing to ask, nothing to retry.
+            let request = DestructionRequest {
+                idempotency_key: String::new(),
+                record: id,
+                subject: entry.subject.clone(),
+                category: entry.category,
+                attempt: 1,
+            };
+            return Some((id, Vec::new(), request));
+        };
         let pending = entry.pending.get_or_insert_with(|| {
             Box::new(Pending {
-                // No hook, no one to hand a key to: spare the allocation.
-                key: if has_hooks {
-                    format!("amanat-destroy-{id}")
-                } else {
-                    String::new()
-                },
+                key: format!("amanat-destroy-{id}"),
                 attempts: 0,
                 first_attempt: now,
                 confirmed: Vec::new(),
@@ -925,11 +941,8 @@ impl RetentionSchedule {
             })
         });
         pending.attempts += 1;
-        let hooks: Vec<Arc<dyn DestructionHook>> = self
-            .hooks
-            .get(&entry.category)
-            .into_iter()
-            .flatten()
+        let hooks: Vec<Arc<dyn DestructionHook>> = all_hooks
+            .iter()
             .filter(|h| !pending.confirmed.iter().any(|c| c == h.name()))
             .cloned()
             .collect();
@@ -956,20 +969,20 @@ impl RetentionSchedule {
             return;
         };
         entry.in_flight = false;
-        let Some(pending) = entry.pending.as_mut() else {
-            return;
-        };
         let mut failed = false;
-        for (name, result) in results {
-            match result {
-                Ok(()) => pending.confirmed.push(name),
-                Err(err) => {
-                    failed = true;
-                    pending.last_error = err.0;
+        // No pending state means no hook was asked, so nothing can have failed.
+        if let Some(pending) = entry.pending.as_mut() {
+            for (name, result) in results {
+                match result {
+                    Ok(()) => pending.confirmed.push(name),
+                    Err(err) => {
+                        failed = true;
+                        pending.last_error = err.0;
+                    }
                 }
             }
         }
-        if failed {
+        if failed && let Some(pending) = entry.pending.as_ref() {
             let attempts = pending.attempts;
             let shift = attempts.saturating_sub(1).min(40);
             let wait = self
@@ -1016,7 +1029,7 @@ impl RetentionSchedule {
             collected_at: millis_to_time(entry.collected_at),
             destroyed_at: millis_to_time(now),
             reason: entry.reason,
-            rule: Some(describe(&self.policy.retention()[entry.rule as usize])),
+            rule: self.rule_texts.get(entry.rule as usize).cloned(),
             hooks_confirmed: confirmed,
         });
     }
