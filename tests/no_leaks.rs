@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use amanat::Clock as _;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::{
     ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Error, Grant,
@@ -175,4 +176,69 @@ fn a_canary_never_appears_outside_read_and_with() {
         seen.0.push(serde_json::to_string(&receipt).unwrap());
     }
     seen.assert_clean();
+}
+
+#[test]
+fn a_canary_never_reaches_the_retention_schedule() {
+    use std::sync::Arc;
+
+    use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
+    use amanat::{Grant, Policy};
+
+    let policy =
+        Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
+    let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy((*policy).clone())
+        .clock(clock.clone())
+        .build();
+    let alice = SubjectId::new("cust-alice").unwrap();
+    ledger
+        .grant(
+            Grant::new(
+                alice.clone(),
+                ConsentForm::Written {
+                    document_sha256: DocumentHash::of(b"form"),
+                },
+            )
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .category::<Biometric>()
+            .category::<Passport>(),
+        )
+        .unwrap();
+    let selfie_token = ledger
+        .authorize::<Biometric>(&alice, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let passport_token = ledger
+        .authorize::<Passport>(&alice, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let selfie = PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
+    let passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    let schedule = RetentionSchedule::new(policy);
+    schedule.track(&selfie).unwrap();
+    schedule.track(&passport).unwrap();
+    schedule.place_hold(LegalHold {
+        scope: HoldScope::Record(passport.id()),
+        reason: "aml".into(),
+        reference: "AML law".into(),
+        until: HoldUntil::Released,
+    });
+    schedule.trigger(&alice, Trigger::AccountClosed, clock.now());
+    let report = schedule.sweep(clock.now());
+    let mut seen = Seen(Vec::new());
+    seen.debug(&report);
+    seen.0.push(serde_json::to_string(&report).unwrap());
+    for receipt in &report.destroyed {
+        seen.0.push(receipt.to_string());
+    }
+    seen.debug(&schedule.decisions());
+    seen.0
+        .push(serde_json::to_string(&schedule.decisions()).unwrap());
+    seen.debug(&schedule);
+    seen.error(selfie.read(&selfie_token));
+    seen.error(passport.read(&passport_token));
+    for text in &seen.0 {
+        assert!(!text.contains(CANARY), "leaked in: {text}");
+    }
+    assert_eq!(report.destroyed.len(), 1);
 }
