@@ -6,8 +6,8 @@ use std::hint::black_box;
 
 use amanat::category::Biometric;
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, Grant, PersonalData, PolicyVersion, Purpose,
-    SubjectId,
+    ConsentForm, ConsentLedger, DocumentHash, Grant, PersonalData, Policy, PolicyVersion, Purpose,
+    RetentionSchedule, SubjectId,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::{ExposeSecret, SecretBox};
@@ -47,6 +47,17 @@ fn read(c: &mut Criterion) {
                 .with(black_box(&token), |v| black_box(v[17]))
                 .unwrap()
         });
+    });
+    // The same read on a record a retention schedule tracks: its value sits behind the
+    // read lock the schedule needs to zeroize it in place.
+    let policy = std::sync::Arc::new(
+        Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap(),
+    );
+    let schedule = RetentionSchedule::new(policy);
+    let mut tracked = PersonalData::collect(&subject, vec![0xA5_u8; 64 * 1024], &token).unwrap();
+    schedule.track(&mut tracked).unwrap();
+    group.bench_function("amanat_read_tracked", |b| {
+        b.iter(|| black_box(black_box(&tracked).read(black_box(&token)).unwrap()[17]));
     });
     group.finish();
 }

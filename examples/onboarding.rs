@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     ));
 
     let token = ledger.authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)?;
-    let phone = PersonalData::collect(&customer, String::from("+998901234567"), &token)?;
+    let mut phone = PersonalData::collect(&customer, String::from("+998901234567"), &token)?;
     say(format!(
         "Phone number collected as {phone:?}: its Debug never shows the value."
     ));
@@ -95,7 +95,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
     );
     let passport_token =
         ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
-    let passport = PersonalData::collect(&customer, String::from("AB1234567"), &passport_token)?;
+    let mut passport =
+        PersonalData::collect(&customer, String::from("AB1234567"), &passport_token)?;
     let masked = passport.with(&passport_token, |number| {
         format!("{}*****{}", &number[..2], &number[number.len() - 2..])
     })?;
@@ -138,7 +139,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
     // A stand-in for the camera's JPEG: the start-of-image marker and some bytes.
     let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x5A; 2048]].concat();
-    let selfie = PersonalData::collect(&customer, jpeg, &selfie_token)?;
+    let mut selfie = PersonalData::collect(&customer, jpeg, &selfie_token)?;
     let (is_jpeg, size) = selfie.with(&selfie_token, |image| {
         (image.starts_with(&[0xFF, 0xD8, 0xFF]), image.len())
     })?;
@@ -180,9 +181,9 @@ fn main() -> Result<(), Box<dyn StdError>> {
         .hook::<Passport>(ObjectStorage)
         .hook::<Phone>(ObjectStorage)
         .build();
-    schedule.track(&phone)?;
-    schedule.track(&passport)?;
-    schedule.track(&selfie)?;
+    schedule.track(&mut phone)?;
+    schedule.track(&mut passport)?;
+    schedule.track(&mut selfie)?;
     let hold = schedule.place_hold(LegalHold {
         scope: HoldScope::Record(passport.id()),
         reason: "customer due diligence records".into(),

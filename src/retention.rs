@@ -63,7 +63,7 @@ use zeroize::Zeroize;
 use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::millis_to_time;
-use crate::data::{DestructionReason, DestructionReceipt, PersonalData, RecordId};
+use crate::data::{DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId};
 use crate::policy::{Policy, RetentionRule, RetentionStart};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
 
@@ -337,6 +337,8 @@ struct Entry {
     in_flight: bool,
     /// The in-memory record's view, when the record is held as `PersonalData`.
     cell: Option<Arc<RetentionCell>>,
+    /// The handle that zeroizes that record's value in place.
+    purge: Option<Arc<dyn Purge>>,
 }
 
 #[derive(Default)]
@@ -350,6 +352,8 @@ struct State {
     next_hold: u64,
     relationship_ended: HashMap<SubjectId, i64, RandomState>,
     destroyed: HashSet<RecordId, RandomState>,
+    /// Destroyed records whose in-memory value a read still held at destruction.
+    unpurged: Vec<Arc<dyn Purge>>,
     decisions: Vec<Decision>,
 }
 
@@ -578,12 +582,18 @@ impl RetentionSchedule {
     }
 
     /// Tracks a record held as [`PersonalData`], with its subject, category, purpose and
-    /// collection time.
+    /// collection time. From now on the record refuses consent-based reads past its
+    /// deadline, and when the schedule destroys it, its value is zeroized in place: the
+    /// value moves behind a read lock the schedule shares, so its reads take the lock.
     ///
     /// # Errors
     ///
     /// As [`track_record`](Self::track_record).
-    pub fn track<T: Zeroize, C: Category>(&self, data: &PersonalData<T, C>) -> Result<(), Error> {
+    pub fn track<T, C>(&self, data: &mut PersonalData<T, C>) -> Result<(), Error>
+    where
+        T: Zeroize + Send + Sync + 'static,
+        C: Category,
+    {
         if data.is_tracked() {
             return Err(Error::AlreadyTracked { record: data.id() });
         }
@@ -596,6 +606,10 @@ impl RetentionSchedule {
             data.collected_at(),
             Some(Arc::clone(&cell)),
         )?;
+        let purge = data.share_with_schedule();
+        if let Some(entry) = self.state().records.get_mut(&data.id()) {
+            entry.purge = Some(purge);
+        }
         // Only a schedule tracking at the same instant on another thread could have got
         // there first; that one keeps the record's view.
         data.attach_retention(cell);
@@ -667,6 +681,7 @@ impl RetentionSchedule {
                 pending: None,
                 in_flight: false,
                 cell,
+                purge: None,
             },
         );
         state
@@ -846,6 +861,7 @@ impl RetentionSchedule {
         // lock again: two lock round-trips per sweep, whatever k is.
         let claimed = {
             let mut state = self.state();
+            state.unpurged.retain(|purge| !purge.purge());
             let mut claimed = Vec::new();
             while let Some(&(due, id)) = state.queue.first() {
                 if due > now_ms {
@@ -1007,6 +1023,13 @@ impl RetentionSchedule {
         let confirmed = entry.pending.map(|p| p.confirmed).unwrap_or_default();
         if let Some(cell) = &entry.cell {
             cell.destroyed.store(true, Ordering::Release);
+        }
+        if let Some(purge) = entry.purge.clone()
+            && !purge.purge()
+        {
+            // A read holds the value right now; reads are already refused, and the next
+            // sweep zeroizes it.
+            state.unpurged.push(purge);
         }
         if let Some(ids) = state.by_subject.get_mut(&entry.subject) {
             ids.remove(&id);

@@ -212,11 +212,12 @@ fn a_canary_never_reaches_the_retention_schedule() {
     let passport_token = ledger
         .authorize::<Passport>(&alice, &Purpose::IDENTITY_VERIFICATION)
         .unwrap();
-    let selfie = PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
-    let passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    let mut selfie =
+        PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
+    let mut passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
     let schedule = RetentionSchedule::new(policy);
-    schedule.track(&selfie).unwrap();
-    schedule.track(&passport).unwrap();
+    schedule.track(&mut selfie).unwrap();
+    schedule.track(&mut passport).unwrap();
     schedule.place_hold(LegalHold {
         scope: HoldScope::Record(passport.id()),
         reason: "aml".into(),

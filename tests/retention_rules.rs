@@ -434,16 +434,17 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
     let token = ledger
         .authorize::<Passport>(&customer(), &Purpose::IDENTITY_VERIFICATION)
         .unwrap();
-    let passport = PersonalData::collect(&customer(), String::from("AB1234567"), &token).unwrap();
+    let mut passport =
+        PersonalData::collect(&customer(), String::from("AB1234567"), &token).unwrap();
     let phone_token = ledger
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
         .unwrap();
-    let phone =
+    let mut phone =
         PersonalData::collect(&customer(), String::from("+998901234567"), &phone_token).unwrap();
-    schedule.track(&passport).unwrap();
-    schedule.track(&phone).unwrap();
+    schedule.track(&mut passport).unwrap();
+    schedule.track(&mut phone).unwrap();
     assert!(matches!(
-        schedule.track(&passport),
+        schedule.track(&mut passport),
         Err(Error::AlreadyTracked { .. })
     ));
     schedule.place_hold(LegalHold {
@@ -480,4 +481,97 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
         )
         .unwrap();
     assert_eq!(passport.read(&aml).unwrap().as_str(), "AB1234567");
+}
+
+/// A value that says when it was zeroized.
+struct Watched {
+    text: String,
+    wiped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl zeroize::Zeroize for Watched {
+    fn zeroize(&mut self) {
+        self.text.zeroize();
+        self.wiped.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_record_held_in_memory_is_zeroized_in_place_when_destroyed_art_1() {
+    use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, ManualClock, PersonalData};
+    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
+    let clock = ManualClock::new(t0());
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy((*policy).clone())
+        .clock(clock.clone())
+        .build();
+    let schedule = RetentionSchedule::new(Arc::clone(&policy));
+    ledger
+        .grant(
+            Grant::new(
+                customer(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>(),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let collect = |text: &str| {
+        let wiped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let value = Watched {
+            text: text.into(),
+            wiped: Arc::clone(&wiped),
+        };
+        (
+            PersonalData::collect(&customer(), value, &token).unwrap(),
+            wiped,
+        )
+    };
+    let (mut phone, phone_wiped) = collect("+998901234567");
+    let (mut second, second_wiped) = collect("+998907654321");
+    schedule.track(&mut phone).unwrap();
+    schedule.track(&mut second).unwrap();
+    assert_eq!(phone.read(&token).unwrap().text, "+998901234567");
+
+    // A read in progress keeps its value until it ends; the next sweep wipes it then.
+    let reading = second.read(&token).unwrap();
+    schedule.trigger(&customer(), Trigger::AccountClosed, t0());
+    assert_eq!(schedule.sweep(t0()).destroyed.len(), 2);
+    assert!(
+        phone_wiped.load(Ordering::SeqCst),
+        "destroyed but not zeroized"
+    );
+    assert!(!second_wiped.load(Ordering::SeqCst));
+    assert_eq!(reading.text, "+998907654321");
+    drop(reading);
+    schedule.sweep(t0());
+    assert!(second_wiped.load(Ordering::SeqCst));
+
+    // Both records are still owned here, and both refuse every door.
+    assert!(matches!(
+        phone.read(&token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    assert!(matches!(
+        phone.with(&token, |v| v.text.len()),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    let wiped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let replacement = Watched {
+        text: "+998900000000".into(),
+        wiped: Arc::clone(&wiped),
+    };
+    assert!(matches!(
+        second.rectify(replacement, &token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    assert!(
+        wiped.load(Ordering::SeqCst),
+        "a refused value is zeroized too"
+    );
 }
