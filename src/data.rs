@@ -365,8 +365,8 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     where
         T: Send + Sync + 'static,
     {
-        let vault = match &self.value {
-            Storage::Tracked(vault) => Arc::clone(vault),
+        match &self.value {
+            Storage::Tracked(vault) => Arc::clone(vault) as Arc<dyn Purge>,
             Storage::Plain(_) => {
                 let vault = Arc::new(Vault(RwLock::new(None)));
                 if let Storage::Plain(value) =
@@ -376,8 +376,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 }
                 vault
             }
-        };
-        vault
+        }
     }
 
     /// The record's id.
