@@ -77,6 +77,39 @@ fn sweep(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
+    // The floor for any schedule keyed by record: the same n in an ordered queue and a
+    // hash map, and the 10 k due popped from one and removed from the other.
+    let mut queue: std::collections::BTreeSet<(i64, u128)> = (1..=tracked as u64)
+        .map(|n| (i64::MAX - i64::try_from(n).unwrap(), u128::from(n)))
+        .collect();
+    let mut map: std::collections::HashMap<u128, u64, foldhash::fast::RandomState> =
+        (1..=tracked as u64).map(|n| (u128::from(n), n)).collect();
+    let mut next = tracked as u128;
+    group.bench_function("baseline_queue_and_map_10k_due", |b| {
+        b.iter_custom(|iterations| {
+            let mut timed = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                for _ in 0..DUE {
+                    next += 1;
+                    queue.insert((0, next));
+                    map.insert(next, 0);
+                }
+                let started = std::time::Instant::now();
+                let mut removed = 0;
+                while let Some(&(due, id)) = queue.first() {
+                    if due > 0 {
+                        break;
+                    }
+                    queue.pop_first();
+                    removed += usize::from(map.remove(&id).is_some());
+                }
+                timed += started.elapsed();
+                assert_eq!(black_box(removed), DUE);
+            }
+            timed
+        });
+    });
+    drop((queue, map));
     group.bench_function("schedule_one_record", |b| {
         b.iter_batched(
             RecordId::random,
