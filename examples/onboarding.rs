@@ -193,7 +193,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
             months: 0,
             days: 0,
         },
-    });
+    })?;
     say(format!(
         "Phone, passport and selfie tracked; {hold} placed on the passport until five years \
          after the account is closed."
@@ -252,6 +252,16 @@ fn main() -> Result<(), Box<dyn StdError>> {
             purposes.join(", ")
         ));
     }
+    let changed = schedule.trigger(
+        &customer,
+        Trigger::ConsentWithdrawn(Purpose::IDENTITY_VERIFICATION),
+        clock_now(&clock),
+    );
+    say(format!(
+        "The schedule hears of it: {} more records fall due (the passport already was, and \
+         stays held).",
+        changed.len()
+    ));
     match passport.read(&consent_token) {
         Ok(_) => say("unexpected: a token on the withdrawn consent opened the passport"),
         Err(refusal) => say(format!(

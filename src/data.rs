@@ -410,6 +410,17 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     }
 }
 
+/// A tracked value is shared with its schedule; dropping the record must not leave it
+/// there until the schedule gets round to it.
+impl<T: Zeroize, C: Category> Drop for PersonalData<T, C> {
+    fn drop(&mut self) {
+        if let Storage::Tracked(vault) = &self.value {
+            // No read can hold the lock: every read borrows `self`, which is going away.
+            *vault.0.write() = None;
+        }
+    }
+}
+
 impl<T: Zeroize, C: Category> fmt::Debug for PersonalData<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PersonalData<{}>([REDACTED])", C::ID)

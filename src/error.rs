@@ -379,10 +379,17 @@ pub enum Error {
     },
 
     /// No legal hold with this id is in force.
-    #[error("no legal hold hold-{hold}")]
+    #[error("no legal hold {hold}")]
     UnknownHold {
-        /// The hold's number.
-        hold: u64,
+        /// The hold.
+        hold: crate::retention::HoldId,
+    },
+
+    /// The schedule does not track this record.
+    #[error("record {record} is not tracked")]
+    UnknownRecord {
+        /// The record.
+        record: RecordId,
     },
 
     /// A legal basis other than consent must say which law, order or request it stands on

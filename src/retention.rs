@@ -206,6 +206,8 @@ pub enum Decision {
         holds: Vec<HoldId>,
         /// Until when; `None` until a hold is released or its relationship end is known.
         until: Option<DateTime<Utc>>,
+        /// When it was decided.
+        at: DateTime<Utc>,
     },
     /// A hook failed; the destruction is retried.
     Retrying {
@@ -223,8 +225,24 @@ pub enum Decision {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A legal hold was placed.
+    HoldPlaced {
+        /// The hold.
+        hold: HoldId,
+        /// What it covers.
+        scope: HoldScope,
+        /// The law, order or case it stands on.
+        reference: String,
+    },
+    /// A legal hold was released.
+    HoldReleased {
+        /// The hold.
+        hold: HoldId,
+    },
     /// A trigger changed nothing, and why.
     NoEffect {
+        /// When it was seen.
+        at: DateTime<Utc>,
         /// The subject.
         subject: SubjectId,
         /// What was seen.
@@ -315,7 +333,9 @@ struct Pending {
     key: String,
     attempts: u32,
     first_attempt: i64,
-    confirmed: Vec<String>,
+    /// The places, among the category's hooks, of those that confirmed: two hooks may
+    /// share a name, never a place.
+    confirmed: Vec<usize>,
     last_error: String,
 }
 
@@ -422,6 +442,34 @@ impl State {
         }
     }
 
+    /// If a hold keeps `id` at `now`, takes it out of destruction until the hold ends,
+    /// records the decision, and says so.
+    fn postpone_if_held(&mut self, id: RecordId, now: i64, report: &mut SweepReport) -> bool {
+        let Some(entry) = self.records.get(&id) else {
+            return false;
+        };
+        let Some((until, holds)) = self.held_until(id, entry, now) else {
+            return false;
+        };
+        let until_time = (until != i64::MAX).then(|| millis_to_time(until));
+        self.decisions.push(Decision::Postponed {
+            record: id,
+            holds,
+            until: until_time,
+            at: millis_to_time(now),
+        });
+        if let Some(entry) = self.records.get_mut(&id) {
+            entry.queued = None;
+            entry.pending = None;
+            entry.in_flight = false;
+        }
+        if until != i64::MAX {
+            self.enqueue(id, until);
+        }
+        report.postponed.push((id, until_time));
+        true
+    }
+
     /// The end of the holds on `id` still in force at `now`: `None` if none holds it,
     /// `Some(i64::MAX)` if one holds it until released or until an unknown end.
     fn held_until(&self, id: RecordId, entry: &Entry, now: i64) -> Option<(i64, Vec<HoldId>)> {
@@ -462,16 +510,28 @@ impl State {
     }
 }
 
-/// A record taken out of the queue for destruction: the hooks still to confirm, and what
-/// to ask them.
-type Claim = (RecordId, Vec<Arc<dyn DestructionHook>>, DestructionRequest);
+/// A registered hook, with its name read once: a hook's own code never runs under the
+/// schedule's lock.
+#[derive(Debug, Clone)]
+struct Registered {
+    name: String,
+    hook: Arc<dyn DestructionHook>,
+}
+
+/// A record taken out of the queue for destruction: the hooks still to confirm (by their
+/// place among the category's hooks), and what to ask them.
+type Claim = (
+    RecordId,
+    Vec<(usize, Arc<dyn DestructionHook>)>,
+    DestructionRequest,
+);
 
 /// How a [`RetentionSchedule`] retries and when it reports a destruction as stuck.
 #[derive(Debug)]
 #[must_use = "call build() to get the schedule"]
 pub struct ScheduleBuilder {
     policy: Arc<Policy>,
-    hooks: HashMap<CategoryId, Vec<Arc<dyn DestructionHook>>>,
+    hooks: HashMap<CategoryId, Vec<Registered>>,
     backoff: Duration,
     max_backoff: Duration,
     stuck_after: Duration,
@@ -487,7 +547,11 @@ impl ScheduleBuilder {
     /// Registers `hook` for records of category `C`. Several hooks may serve one category;
     /// a record is destroyed when all of them have confirmed.
     pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
-        self.hooks.entry(C::ID).or_default().push(Arc::new(hook));
+        let name = hook.name().to_owned();
+        self.hooks.entry(C::ID).or_default().push(Registered {
+            name,
+            hook: Arc::new(hook),
+        });
         self
     }
 
@@ -531,7 +595,7 @@ impl ScheduleBuilder {
 /// documentation](self). `Send + Sync`.
 pub struct RetentionSchedule {
     policy: Arc<Policy>,
-    hooks: HashMap<CategoryId, Vec<Arc<dyn DestructionHook>>>,
+    hooks: HashMap<CategoryId, Vec<Registered>>,
     backoff_ms: i64,
     max_backoff_ms: i64,
     stuck_after_ms: i64,
@@ -597,21 +661,19 @@ impl RetentionSchedule {
         if data.is_tracked() {
             return Err(Error::AlreadyTracked { record: data.id() });
         }
+        // Refused before the value moves: a record the policy has no rule for stays as it was.
+        self.rule_index(C::ID, data.purpose())?;
         let cell = Arc::new(RetentionCell::new());
+        let purge = data.share_with_schedule();
         self.track_inner(
             data.id(),
             data.subject(),
             C::ID,
             data.purpose(),
             data.collected_at(),
-            Some(Arc::clone(&cell)),
+            Some((Arc::clone(&cell), purge)),
         )?;
-        let purge = data.share_with_schedule();
-        if let Some(entry) = self.state().records.get_mut(&data.id()) {
-            entry.purge = Some(purge);
-        }
-        // Only a schedule tracking at the same instant on another thread could have got
-        // there first; that one keeps the record's view.
+        // `&mut` rules out another schedule tracking it meanwhile.
         data.attach_retention(cell);
         Ok(())
     }
@@ -634,6 +696,18 @@ impl RetentionSchedule {
         self.track_inner(record, subject, category, purpose, collected_at, None)
     }
 
+    /// The place of the policy's rule for `category` used for `purpose`.
+    fn rule_index(&self, category: CategoryId, purpose: &Purpose) -> Result<usize, Error> {
+        self.policy
+            .retention()
+            .iter()
+            .position(|r| r.category == category.as_str() && &r.purpose == purpose)
+            .ok_or_else(|| Error::NoRetentionRule {
+                category,
+                purpose: purpose.clone(),
+            })
+    }
+
     fn track_inner(
         &self,
         record: RecordId,
@@ -641,17 +715,11 @@ impl RetentionSchedule {
         category: CategoryId,
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
-        cell: Option<Arc<RetentionCell>>,
+        held: Option<(Arc<RetentionCell>, Arc<dyn Purge>)>,
     ) -> Result<(), Error> {
-        let rules = self.policy.retention();
-        let index = rules
-            .iter()
-            .position(|r| r.category == category.as_str() && &r.purpose == purpose)
-            .ok_or_else(|| Error::NoRetentionRule {
-                category,
-                purpose: purpose.clone(),
-            })?;
-        let rule = &rules[index];
+        let index = self.rule_index(category, purpose)?;
+        let rule = &self.policy.retention()[index];
+        let (cell, purge) = held.map_or((None, None), |(cell, purge)| (Some(cell), Some(purge)));
         let mut state = self.state();
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
@@ -681,7 +749,7 @@ impl RetentionSchedule {
                 pending: None,
                 in_flight: false,
                 cell,
-                purge: None,
+                purge,
             },
         );
         state
@@ -724,6 +792,7 @@ impl RetentionSchedule {
         match trigger {
             Trigger::Logout => {
                 state.decisions.push(Decision::NoEffect {
+                    at: millis_to_time(at),
                     subject: subject.clone(),
                     trigger: "logout",
                     why: "logging out does not end the relationship (IMANUM §2.1.5)",
@@ -740,7 +809,12 @@ impl RetentionSchedule {
                         continue;
                     };
                     let rule = &self.policy.retention()[entry.rule as usize];
-                    if rule.after == RetentionStart::RelationshipEnd {
+                    // A purpose can't go on once the relationship has ended (Art. 20): a
+                    // period counted from achieving it starts now if it has not already.
+                    let from_now = rule.after == RetentionStart::RelationshipEnd
+                        || (rule.after == RetentionStart::PurposeAchieved
+                            && entry.deadline.is_none());
+                    if from_now {
                         let due = after(ended, rule.years, rule.months, rule.days);
                         state.bring_forward(id, due, DestructionReason::RelationshipEnded);
                     }
@@ -786,6 +860,7 @@ impl RetentionSchedule {
                     }
                 } else {
                     state.decisions.push(Decision::NoEffect {
+                        at: millis_to_time(at),
                         subject: subject.clone(),
                         trigger: "consent withdrawn",
                         why: "the policy declares another legal basis for the purpose (Art. 11.2)",
@@ -801,10 +876,30 @@ impl RetentionSchedule {
     }
 
     /// Places a legal hold; records it covers are not destroyed while it lasts.
-    pub fn place_hold(&self, hold: LegalHold) -> HoldId {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingReference`] if the hold names no law, order or case;
+    /// [`Error::UnknownRecord`] if it is on a record the schedule does not track.
+    pub fn place_hold(&self, hold: LegalHold) -> Result<HoldId, Error> {
+        if hold.reference.trim().is_empty() {
+            return Err(Error::MissingReference {
+                basis: "legal_hold",
+            });
+        }
         let mut state = self.state();
+        if let HoldScope::Record(record) = &hold.scope
+            && !state.records.contains_key(record)
+        {
+            return Err(Error::UnknownRecord { record: *record });
+        }
         state.next_hold += 1;
         let id = HoldId(state.next_hold);
+        state.decisions.push(Decision::HoldPlaced {
+            hold: id,
+            scope: hold.scope.clone(),
+            reference: hold.reference.clone(),
+        });
         match &hold.scope {
             HoldScope::Subject(subject) => state
                 .holds_on_subject
@@ -814,7 +909,7 @@ impl RetentionSchedule {
             HoldScope::Record(record) => state.holds_on_record.entry(*record).or_default().push(id),
         }
         state.holds.insert(id, hold);
-        id
+        Ok(id)
     }
 
     /// Releases a hold; what it kept falls due at the next sweep if its deadline passed.
@@ -827,7 +922,8 @@ impl RetentionSchedule {
         let released = state
             .holds
             .remove(&hold)
-            .ok_or(Error::UnknownHold { hold: hold.0 })?;
+            .ok_or(Error::UnknownHold { hold })?;
+        state.decisions.push(Decision::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
             HoldScope::Record(record) => state.holds_on_record.get_mut(record),
@@ -877,15 +973,15 @@ impl RetentionSchedule {
         let settled: Vec<_> = claimed
             .into_iter()
             .map(|(id, hooks, request)| {
-                let results: Vec<(String, Result<(), HookError>)> = hooks
+                let results: Vec<(usize, Result<(), HookError>)> = hooks
                     .iter()
-                    .map(|hook| {
+                    .map(|(place, hook)| {
                         // A hook that panics is a hook that failed: the destruction is
                         // retried, not lost with the unwinding thread.
                         let outcome =
                             std::panic::catch_unwind(AssertUnwindSafe(|| hook.destroy(&request)))
                                 .unwrap_or_else(|_| Err(HookError("the hook panicked".into())));
-                        (hook.name().to_owned(), outcome)
+                        (*place, outcome)
                     })
                     .collect();
                 (id, results)
@@ -907,29 +1003,7 @@ impl RetentionSchedule {
         now: i64,
         report: &mut SweepReport,
     ) -> Option<Claim> {
-        let entry = state.records.get(&id)?;
-        // A hold stops a destruction that has not begun, or whose every hook is still to
-        // confirm; one that has deleted copies already is finished, since stopping it
-        // half-way would leave a record neither kept nor destroyed.
-        let begun = entry
-            .pending
-            .as_ref()
-            .is_some_and(|p| !p.confirmed.is_empty());
-        if !begun && let Some((until, holds)) = state.held_until(id, entry, now) {
-            let until_time = (until != i64::MAX).then(|| millis_to_time(until));
-            state.decisions.push(Decision::Postponed {
-                record: id,
-                holds,
-                until: until_time,
-            });
-            if let Some(entry) = state.records.get_mut(&id) {
-                entry.queued = None;
-                entry.pending = None;
-            }
-            if until != i64::MAX {
-                state.enqueue(id, until);
-            }
-            report.postponed.push((id, until_time));
+        if state.postpone_if_held(id, now, report) {
             return None;
         }
         let entry = state.records.get_mut(&id)?;
@@ -957,10 +1031,11 @@ impl RetentionSchedule {
             })
         });
         pending.attempts += 1;
-        let hooks: Vec<Arc<dyn DestructionHook>> = all_hooks
+        let hooks: Vec<(usize, Arc<dyn DestructionHook>)> = all_hooks
             .iter()
-            .filter(|h| !pending.confirmed.iter().any(|c| c == h.name()))
-            .cloned()
+            .enumerate()
+            .filter(|(place, _)| !pending.confirmed.contains(place))
+            .map(|(place, registered)| (place, Arc::clone(&registered.hook)))
             .collect();
         let request = DestructionRequest {
             idempotency_key: pending.key.clone(),
@@ -977,7 +1052,7 @@ impl RetentionSchedule {
         &self,
         state: &mut State,
         id: RecordId,
-        results: Vec<(String, Result<(), HookError>)>,
+        results: Vec<(usize, Result<(), HookError>)>,
         now: i64,
         report: &mut SweepReport,
     ) {
@@ -988,9 +1063,9 @@ impl RetentionSchedule {
         let mut failed = false;
         // No pending state means no hook was asked, so nothing can have failed.
         if let Some(pending) = entry.pending.as_mut() {
-            for (name, result) in results {
+            for (place, result) in results {
                 match result {
-                    Ok(()) => pending.confirmed.push(name),
+                    Ok(()) => pending.confirmed.push(place),
                     Err(err) => {
                         failed = true;
                         pending.last_error = err.0;
@@ -1017,10 +1092,22 @@ impl RetentionSchedule {
             report.stuck.extend(stuck_report);
             return;
         }
+        // A hold placed while the hooks ran still wins: the record is kept (the copies the
+        // hooks deleted stay deleted) and its destruction starts over when the hold ends.
+        if state.postpone_if_held(id, now, report) {
+            return;
+        }
         let Some(entry) = state.records.remove(&id) else {
             return;
         };
-        let confirmed = entry.pending.map(|p| p.confirmed).unwrap_or_default();
+        let names = self.hooks.get(&entry.category);
+        let confirmed: Vec<String> = entry
+            .pending
+            .map(|p| p.confirmed)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|place| names.and_then(|n| n.get(place)).map(|r| r.name.clone()))
+            .collect();
         if let Some(cell) = &entry.cell {
             cell.destroyed.store(true, Ordering::Release);
         }
@@ -1035,11 +1122,6 @@ impl RetentionSchedule {
             ids.remove(&id);
         }
         state.destroyed.insert(id);
-        if let Some(ids) = state.holds_on_record.remove(&id) {
-            for hold in ids {
-                state.holds.remove(&hold);
-            }
-        }
         state.decisions.push(Decision::Destroyed {
             record: id,
             at: millis_to_time(now),
@@ -1082,8 +1164,9 @@ impl RetentionSchedule {
                     .get(&entry.category)
                     .into_iter()
                     .flatten()
-                    .map(|h| h.name().to_owned())
-                    .filter(|n| !pending.confirmed.contains(n))
+                    .enumerate()
+                    .filter(|(place, _)| !pending.confirmed.contains(place))
+                    .map(|(_, registered)| registered.name.clone())
                     .collect(),
                 last_error: pending.last_error.clone(),
             }

@@ -218,12 +218,14 @@ fn a_canary_never_reaches_the_retention_schedule() {
     let schedule = RetentionSchedule::new(policy);
     schedule.track(&mut selfie).unwrap();
     schedule.track(&mut passport).unwrap();
-    schedule.place_hold(LegalHold {
-        scope: HoldScope::Record(passport.id()),
-        reason: "aml".into(),
-        reference: "AML law".into(),
-        until: HoldUntil::Released,
-    });
+    schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(passport.id()),
+            reason: "aml".into(),
+            reference: "AML law".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
     schedule.trigger(&alice, Trigger::AccountClosed, clock.now());
     let report = schedule.sweep(clock.now());
     let mut seen = Seen(Vec::new());

@@ -220,8 +220,14 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let closed = *model.closed.entry(s).or_insert(now);
                 for n in 0..RECORDS {
                     let r = &model.records[n];
-                    if r.subject == s && matches!(r.rule, Rule::Relationship) {
-                        model.lower(n, closed + 2 * DAY);
+                    if r.subject != s {
+                        continue;
+                    }
+                    match r.rule {
+                        Rule::Relationship => model.lower(n, closed + 2 * DAY),
+                        // The purpose ends with the relationship (Art. 20).
+                        Rule::Achieved if r.deadline.is_none() => model.lower(n, closed + DAY),
+                        _ => {}
                     }
                 }
             }
@@ -254,7 +260,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 until,
             } => {
                 let subject = record.map_or(subject, |n| model.records[n].subject);
-                let id = schedule.place_hold(LegalHold {
+                let placed = schedule.place_hold(LegalHold {
                     scope: match record {
                         Some(n) => HoldScope::Record(ids[n]),
                         None => HoldScope::Subject(subjects[subject].clone()),
@@ -271,8 +277,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         Until::Released => HoldUntil::Released,
                     },
                 });
-                // A hold on a destroyed record goes with it: the model keeps none either.
-                if record.is_none_or(|n| !destroyed.contains(&n)) {
+                // A destroyed record can't be held: the schedule says so.
+                let gone = record.is_some_and(|n| destroyed.contains(&n));
+                prop_assert_eq!(placed.is_err(), gone);
+                if let Ok(id) = placed {
                     model.holds.push(ModelHold {
                         id,
                         record,
@@ -333,6 +341,27 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         }
     }
     prop_assert_eq!(schedule.len(), RECORDS - destroyed.len());
+
+    // Nothing is lost: once every hold is released, every account closed and the hook
+    // healthy, the next sweeps destroy every record left, each exactly once.
+    for hold in &model.holds {
+        let _ = schedule.release_hold(hold.id);
+    }
+    healthy.store(true, Ordering::SeqCst);
+    now += 10 * DAY;
+    for subject in &subjects {
+        schedule.trigger(subject, Trigger::AccountClosed, at(now));
+    }
+    // Past every period the rules count from the account's closure.
+    now += 3 * DAY;
+    for _ in 0..2 {
+        for receipt in schedule.sweep(at(now)).destroyed {
+            prop_assert!(destroyed.insert(index[&receipt.record]), "destroyed twice");
+        }
+        now += MINUTE;
+    }
+    prop_assert_eq!(destroyed.len(), RECORDS, "records lost");
+    prop_assert!(schedule.is_empty());
     Ok(())
 }
 

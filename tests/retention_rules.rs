@@ -217,16 +217,18 @@ fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() 
     let schedule = schedule();
     let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
     let passport = track::<Passport>(&schedule, &Purpose::IDENTITY_VERIFICATION);
-    schedule.place_hold(LegalHold {
-        scope: HoldScope::Record(passport),
-        reason: "customer due diligence records".into(),
-        reference: "AML law; FATF Recommendation 11".into(),
-        until: HoldUntil::AfterRelationshipEnd {
-            years: 5,
-            months: 0,
-            days: 0,
-        },
-    });
+    schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(passport),
+            reason: "customer due diligence records".into(),
+            reference: "AML law; FATF Recommendation 11".into(),
+            until: HoldUntil::AfterRelationshipEnd {
+                years: 5,
+                months: 0,
+                days: 0,
+            },
+        })
+        .unwrap();
     let closed = t0() + TimeDelta::days(30);
     schedule.trigger(&customer(), Trigger::AccountClosed, closed);
     let report = schedule.sweep(closed);
@@ -248,12 +250,14 @@ fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() 
 fn a_hold_outweighs_a_court_decision_until_released() {
     let schedule = schedule();
     let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
-    let hold = schedule.place_hold(LegalHold {
-        scope: HoldScope::Subject(customer()),
-        reason: "fraud investigation".into(),
-        reference: "internal case 17".into(),
-        until: HoldUntil::Released,
-    });
+    let hold = schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(customer()),
+            reason: "fraud investigation".into(),
+            reference: "internal case 17".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
     let decided = t0() + TimeDelta::days(2);
     schedule.trigger(
         &customer(),
@@ -447,16 +451,18 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
         schedule.track(&mut passport),
         Err(Error::AlreadyTracked { .. })
     ));
-    schedule.place_hold(LegalHold {
-        scope: HoldScope::Record(passport.id()),
-        reason: "customer due diligence".into(),
-        reference: "AML law".into(),
-        until: HoldUntil::AfterRelationshipEnd {
-            years: 5,
-            months: 0,
-            days: 0,
-        },
-    });
+    schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(passport.id()),
+            reason: "customer due diligence".into(),
+            reference: "AML law".into(),
+            until: HoldUntil::AfterRelationshipEnd {
+                years: 5,
+                months: 0,
+                days: 0,
+            },
+        })
+        .unwrap();
 
     schedule.trigger(&customer(), Trigger::AccountClosed, t0());
     let report = schedule.sweep(t0());
