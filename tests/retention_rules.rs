@@ -581,3 +581,54 @@ fn a_record_held_in_memory_is_zeroized_in_place_when_destroyed_art_1() {
         "a refused value is zeroized too"
     );
 }
+
+/// A hook slow enough that two sweeps overlap while it runs.
+struct Slow(Arc<Mutex<Vec<RecordId>>>);
+
+impl DestructionHook for Slow {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError> {
+        std::thread::sleep(Duration::from_millis(1));
+        self.0.lock().unwrap().push(request.record);
+        Ok(())
+    }
+}
+
+#[test]
+fn sweeps_running_at_once_destroy_each_record_once() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+        .hook::<PaymentCard>(Slow(Arc::clone(&calls)))
+        .build();
+    let records: Vec<RecordId> = (0..40)
+        .map(|_| track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING))
+        .collect();
+    let due = t0() + TimeDelta::days(365);
+    let receipts: Vec<RecordId> = std::thread::scope(|scope| {
+        let sweeps: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| schedule.sweep(due).destroyed))
+            .collect();
+        sweeps
+            .into_iter()
+            .flat_map(|sweep| sweep.join().unwrap())
+            .map(|receipt| receipt.record)
+            .collect()
+    });
+    let mut unique = receipts.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), receipts.len(), "a record was destroyed twice");
+    assert_eq!(unique.len(), records.len());
+    let mut asked = calls.lock().unwrap().clone();
+    asked.sort_unstable();
+    asked.dedup();
+    assert_eq!(
+        asked.len(),
+        calls.lock().unwrap().len(),
+        "a hook was asked twice"
+    );
+    assert!(schedule.is_empty());
+}
