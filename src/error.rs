@@ -329,6 +329,10 @@ pub enum Error {
         policy_version: PolicyVersion,
     },
 
+    /// A value was not in its type's format.
+    #[error(transparent)]
+    InvalidValue(#[from] crate::values::ValueError),
+
     /// A policy could not be loaded.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),

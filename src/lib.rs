@@ -66,7 +66,8 @@
 //! its tokens and history in [`consent`]; the vocabulary of the law in [`vocab`]; records
 //! and receipts in [`data`]; time in [`clock`]; the privacy policy as a file, the
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
-//! destruction in [`retention`].
+//! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
+//! in [`values`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -78,6 +79,7 @@ pub mod data;
 mod error;
 pub mod policy;
 pub mod retention;
+pub mod values;
 pub mod vocab;
 
 pub use category::Category;
