@@ -19,6 +19,7 @@ use crate::Error;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError};
+use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::retention::{Refusal, RetentionCell};
 use crate::vocab::{Purpose, SubjectId};
 
@@ -320,6 +321,36 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         } else {
             Err(self.retention_error(Refusal::Destroyed))
         }
+    }
+
+    /// The keyed pseudonym of the value (Art. 1, 19): the same value maps to the same
+    /// pseudonym under one key and reveals nothing without it. Depersonalising is
+    /// processing, so it needs a token like a read.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn pseudonymize(
+        &self,
+        token: &ConsentToken<C>,
+        key: &PseudonymKey,
+    ) -> Result<Depersonalized<Pseudonym>, Error>
+    where
+        T: Depersonalize,
+    {
+        self.with(token, |value| Depersonalized::new(key.pseudonym(value)))
+    }
+
+    /// The value masked by its type's rule (a card's first six and last four digits).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn masked(&self, token: &ConsentToken<C>) -> Result<Depersonalized<String>, Error>
+    where
+        T: Depersonalize,
+    {
+        self.with(token, |value| Depersonalized::new(value.mask()))
     }
 
     /// Suspends processing while keeping the data (Art. 1, 22.1): every read, `with` and

@@ -204,6 +204,20 @@ pub enum Error {
         expired_at: DateTime<Utc>,
     },
 
+    /// The purpose accepts only depersonalised data (statistics, research: Art. 19, 21.4):
+    /// no token opens personal data for it. Pseudonymise or mask under another purpose.
+    #[error(
+        "purpose {purpose} accepts only depersonalised data; no token opens category {category} of subject {subject} for it (Art. 19)"
+    )]
+    DepersonalisedOnly {
+        /// Whose data.
+        subject: SubjectId,
+        /// The purpose.
+        purpose: Purpose,
+        /// The category asked for.
+        category: CategoryId,
+    },
+
     /// The policy does not declare this purpose for this category: processing incompatible
     /// with the declared purposes, or beyond what they need, is forbidden (Art. 8.2, 8.3).
     #[error(

@@ -67,7 +67,7 @@
 //! and receipts in [`data`]; time in [`clock`]; the privacy policy as a file, the
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
-//! in [`values`].
+//! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -76,6 +76,7 @@ pub mod category;
 pub mod clock;
 pub mod consent;
 pub mod data;
+pub mod depersonalize;
 mod error;
 pub mod policy;
 pub mod retention;
@@ -86,6 +87,7 @@ pub use category::Category;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{ConsentId, ConsentLedger, ConsentToken, Grant};
 pub use data::{DestructionReason, DestructionReceipt, Exposed, PersonalData};
+pub use depersonalize::Depersonalized;
 pub use error::Error;
 pub use policy::Policy;
 pub use retention::RetentionSchedule;

@@ -791,6 +791,13 @@ impl ConsentLedger {
         let Some(policy) = &terms.policy else {
             return Ok(FormKind::Implied);
         };
+        if policy.purpose(purpose).is_some_and(|p| p.depersonalised) {
+            return Err(Error::DepersonalisedOnly {
+                subject: subject.clone(),
+                purpose: purpose.clone(),
+                category: C::ID,
+            });
+        }
         policy
             .required_form(purpose, C::ID.as_str())
             .ok_or_else(|| Error::NotDeclared {
