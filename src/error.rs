@@ -343,6 +343,38 @@ pub enum Error {
         policy_version: PolicyVersion,
     },
 
+    /// The policy does not declare this recipient for this purpose and category (Art. 16).
+    #[error("recipient {recipient} is not declared for purpose {purpose} on category {category}")]
+    RecipientNotDeclared {
+        /// The recipient's id.
+        recipient: String,
+        /// The purpose.
+        purpose: Purpose,
+        /// The category.
+        category: CategoryId,
+    },
+
+    /// A transfer abroad with no ground: the country is not adequate, the subject did not
+    /// consent to transfers abroad, and the policy states no treaty or law (Art. 18).
+    #[error(
+        "transfer of subject {subject}'s data to {recipient} in {country} refused: no ground for a transfer abroad (Art. 18)"
+    )]
+    CrossBorderRefused {
+        /// Whose data.
+        subject: SubjectId,
+        /// The recipient's id.
+        recipient: String,
+        /// Its country.
+        country: String,
+    },
+
+    /// No transfer notice with this number.
+    #[error("no transfer notice {notice}")]
+    UnknownNotice {
+        /// The number asked for.
+        notice: u64,
+    },
+
     /// A value was not in its type's format.
     #[error(transparent)]
     InvalidValue(#[from] crate::values::ValueError),

@@ -67,7 +67,8 @@
 //! and receipts in [`data`]; time in [`clock`]; the privacy policy as a file, the
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
-//! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`].
+//! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
+//! transfer permits and notices in [`disclosure`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -77,6 +78,7 @@ pub mod clock;
 pub mod consent;
 pub mod data;
 pub mod depersonalize;
+pub mod disclosure;
 mod error;
 pub mod policy;
 pub mod retention;

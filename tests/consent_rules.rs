@@ -560,6 +560,8 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
             policy_version: PolicyVersion::new("imanum-2").unwrap(),
             evidence: Some(evidence),
             valid_until: None,
+            recipients: Vec::new(),
+            cross_border: false,
         }
     );
     assert_eq!(history[1].at, start() + TimeDelta::days(3));

@@ -68,6 +68,8 @@ pub struct Grant<P = NoPurpose, K = NoCategory> {
     pub(crate) categories: Vec<(CategoryId, bool)>,
     pub(crate) given_by: GivenBy,
     pub(crate) evidence: Option<Evidence>,
+    pub(crate) recipients: Vec<String>,
+    pub(crate) cross_border: bool,
     pub(crate) valid_until: Option<DateTime<Utc>>,
     pub(crate) policy_version: Option<PolicyVersion>,
     state: PhantomData<fn() -> (P, K)>,
@@ -85,6 +87,8 @@ impl Grant {
             categories: Vec::new(),
             given_by: GivenBy::Subject,
             evidence: None,
+            recipients: Vec::new(),
+            cross_border: false,
             valid_until: None,
             policy_version: None,
             state: PhantomData,
@@ -101,6 +105,8 @@ impl<P, K> Grant<P, K> {
             categories: self.categories,
             given_by: self.given_by,
             evidence: self.evidence,
+            recipients: self.recipients,
+            cross_border: self.cross_border,
             valid_until: self.valid_until,
             policy_version: self.policy_version,
             state: PhantomData,
@@ -140,6 +146,22 @@ impl<P, K> Grant<P, K> {
     /// [`policy_version`](crate::ConsentLedger::policy_version).
     pub fn policy_version(mut self, version: PolicyVersion) -> Self {
         self.policy_version = Some(version);
+        self
+    }
+
+    /// Records that the subject agreed to their data going to this recipient (the policy's
+    /// id for it): a transfer to it then owes no notice (Tajik law Art. 21).
+    pub fn to_recipient(mut self, recipient: impl Into<String>) -> Self {
+        let recipient = recipient.into();
+        if !self.recipients.contains(&recipient) {
+            self.recipients.push(recipient);
+        }
+        self
+    }
+
+    /// Records that the subject agreed to transfers abroad for these purposes (Art. 18).
+    pub fn cross_border(mut self) -> Self {
+        self.cross_border = true;
         self
     }
 

@@ -70,6 +70,10 @@ pub enum ConsentEventKind {
         evidence: Option<Evidence>,
         /// Its end of validity as given; `None` for "until withdrawn".
         valid_until: Option<DateTime<Utc>>,
+        /// Recipients agreed to by name (their transfers owe no notice, Art. 21).
+        recipients: Vec<String>,
+        /// Whether transfers abroad were agreed to (Art. 18).
+        cross_border: bool,
     },
     /// Its end of validity moved.
     Renewed {
@@ -153,6 +157,8 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
                         policy_version: record.policy_version.clone(),
                         evidence: record.evidence.clone(),
                         valid_until: end(record.given_until),
+                        recipients: record.recipients.clone(),
+                        cross_border: record.cross_border,
                     },
                 )
             }

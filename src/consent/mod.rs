@@ -106,6 +106,10 @@ pub(crate) struct ConsentRecord {
     pub(crate) given_by: GivenBy,
     pub(crate) policy_version: PolicyVersion,
     pub(crate) evidence: Option<Evidence>,
+    /// Recipients the subject agreed to by name.
+    pub(crate) recipients: Vec<String>,
+    /// Whether the subject agreed to transfers abroad.
+    pub(crate) cross_border: bool,
     pub(crate) given_at: i64,
     /// The end of validity as given; `valid_until` moves with renewals.
     pub(crate) given_until: i64,
@@ -499,6 +503,8 @@ impl ConsentLedger {
                 .policy_version
                 .unwrap_or_else(|| terms.version.clone()),
             evidence: grant.evidence,
+            recipients: grant.recipients,
+            cross_border: grant.cross_border,
             given_at: now,
             given_until: valid_until,
             valid_until: AtomicI64::new(valid_until),

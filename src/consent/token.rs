@@ -101,6 +101,32 @@ impl<C: Category> ConsentToken<C> {
         millis_to_time(self.expires_at)
     }
 
+    /// Whether the consent behind the token names `recipient` (Art. 21 exemption).
+    pub(crate) fn consented_to_recipient(&self, recipient: &str) -> bool {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => record.recipients.iter().any(|r| r == recipient),
+            Grounds::Basis(_) => false,
+        }
+    }
+
+    /// Whether the consent behind the token agrees to transfers abroad (Art. 18).
+    pub(crate) fn consented_cross_border(&self) -> bool {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => record.cross_border,
+            Grounds::Basis(_) => false,
+        }
+    }
+
+    /// The time on the token's clock.
+    pub(crate) fn checked_at(&self) -> DateTime<Utc> {
+        self.clock().now()
+    }
+
+    /// Re-checks the token now, for code that acts on it without reading data.
+    pub(crate) fn still_valid(&self) -> Result<(), Error> {
+        self.check().map(|_| ())
+    }
+
     fn clock(&self) -> &dyn Clock {
         match &self.grounds {
             Grounds::Consent { record, .. } => &*record.clock,

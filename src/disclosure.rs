@@ -1,0 +1,353 @@
+//! Disclosure: every transfer of personal data goes through a permit, and the notice the
+//! subject is owed is worked out with it (Tajik law Art. 16, 18, 21).
+//!
+//! A [`TransferPermit<C>`] is issued by a [`Disclosures`] register from a token for the
+//! transfer's purpose, only when the policy declares the recipient for that purpose and
+//! category, and — for a recipient abroad — when its country is on the adequacy list, the
+//! subject consented to transfers abroad, or the policy states a treaty or law ground
+//! (Art. 18). [`Disclosures::disclose`] then hands the value to your transfer code and
+//! records the [`TransferNotice`] owed, due within the pack's deadline on the policy's
+//! calendar, unless an exemption of Art. 21 applies: the subject consented to this
+//! recipient, the recipient is a state body performing its duties, or the data is public.
+//!
+//! A permit is typed by category, so a passport permit can't carry a selfie:
+//!
+//! ```compile_fail
+//! # use amanat::{category::{Biometric, Passport}, disclosure::{Disclosures, TransferPermit}, PersonalData};
+//! fn send(d: &Disclosures, selfie: &PersonalData<Vec<u8>, Biometric>, permit: &TransferPermit<Passport>) {
+//!     let _ = d.disclose(selfie, permit, |bytes| bytes.len());
+//! }
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use zeroize::Zeroize;
+
+use crate::Error;
+use crate::category::{Access, Category, CategoryId};
+use crate::consent::ConsentToken;
+use crate::data::{PersonalData, RecordId, Source};
+use crate::policy::{Country, Policy, RecipientRole, TransferBasis};
+use crate::vocab::{LegalBasis, Purpose, SubjectId};
+
+/// Why a transfer abroad is allowed (Art. 18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CrossBorderGround {
+    /// Not abroad: the recipient is in the home country.
+    Domestic,
+    /// The country is on the policy's adequacy list.
+    Adequate,
+    /// The subject consented to transfers abroad.
+    SubjectConsent,
+    /// A ground the policy states for the recipient: a treaty, a law, protection of rights,
+    /// approved clauses or standards.
+    Stated(TransferBasis),
+}
+
+/// Leave to send one subject's data of category `C` to one recipient for one purpose.
+/// Made only by [`Disclosures::permit`]; not cloneable, not serializable.
+pub struct TransferPermit<C: Category> {
+    token: ConsentToken<C>,
+    recipient: String,
+    country: Country,
+    ground: CrossBorderGround,
+    notice_owed: bool,
+}
+
+impl<C: Category> TransferPermit<C> {
+    /// The recipient's id in the policy.
+    pub fn recipient(&self) -> &str {
+        &self.recipient
+    }
+
+    /// The recipient's country.
+    pub fn country(&self) -> Country {
+        self.country
+    }
+
+    /// Why crossing the border (or not) is allowed.
+    pub fn ground(&self) -> CrossBorderGround {
+        self.ground
+    }
+
+    /// Whether a disclosure under this permit owes the subject a notice (Art. 21).
+    pub fn notice_owed(&self) -> bool {
+        self.notice_owed
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &SubjectId {
+        self.token.subject()
+    }
+
+    /// The purpose.
+    pub fn purpose(&self) -> &Purpose {
+        self.token.purpose()
+    }
+}
+
+impl<C: Category> fmt::Debug for TransferPermit<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransferPermit")
+            .field("category", &C::ID)
+            .field("subject", self.subject())
+            .field("purpose", self.purpose())
+            .field("recipient", &self.recipient)
+            .field("country", &self.country)
+            .field("ground", &self.ground)
+            .field("notice_owed", &self.notice_owed)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+/// The notice a subject is owed when their data went to a third party, or came from one
+/// (Tajik law Art. 21): who has it, where, for what, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TransferNotice {
+    /// The notice's number in the register.
+    pub id: u64,
+    /// Whom to notify.
+    pub subject: SubjectId,
+    /// The record concerned.
+    pub record: RecordId,
+    /// Its category.
+    pub category: CategoryId,
+    /// Who now holds the data: the recipient's name, or the operator's when the data came
+    /// from a third party.
+    pub holder: String,
+    /// The holder's address.
+    pub address: String,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Where the data came from.
+    pub source: Source,
+    /// When the transfer or collection happened.
+    pub at: DateTime<Utc>,
+    /// The last day the notice may be sent.
+    pub due: NaiveDate,
+    /// When it was sent, once it was.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// What a disclosure did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DisclosureReceipt {
+    /// The record disclosed.
+    pub record: RecordId,
+    /// To whom.
+    pub recipient: String,
+    /// Its country.
+    pub country: Country,
+    /// Why crossing the border (or not) was allowed.
+    pub ground: CrossBorderGround,
+    /// The legal basis of the transfer.
+    pub basis: LegalBasis,
+    /// The notice owed, if any.
+    pub notice: Option<u64>,
+}
+
+/// The register of transfers: issues permits, runs disclosures, keeps the notices owed.
+#[derive(Debug)]
+pub struct Disclosures {
+    policy: Arc<Policy>,
+    notices: Mutex<Vec<TransferNotice>>,
+}
+
+impl Disclosures {
+    /// A register for `policy`'s recipients and calendar.
+    pub fn new(policy: Arc<Policy>) -> Self {
+        Self {
+            policy,
+            notices: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn notices(&self) -> std::sync::MutexGuard<'_, Vec<TransferNotice>> {
+        self.notices.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Issues a permit to send the token's subject's data of category `C` to `recipient`
+    /// (the policy's id) for the token's purpose. The token is consumed: it lives on in the
+    /// permit, which a withdrawal fails like the token.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RecipientNotDeclared`] if the policy does not declare the recipient for this
+    /// purpose and category (Art. 16); [`Error::CrossBorderRefused`] if the recipient is
+    /// abroad in a country neither adequate, nor consented to, nor covered by a stated
+    /// ground (Art. 18); the token's own refusals.
+    pub fn permit<C: Category>(
+        &self,
+        token: ConsentToken<C>,
+        recipient: &str,
+    ) -> Result<TransferPermit<C>, Error> {
+        token.still_valid()?;
+        let declared = self.policy.recipient(recipient).filter(|r| {
+            r.purposes.contains(token.purpose()) && r.categories.iter().any(|c| c == C::ID.as_str())
+        });
+        let Some(declared) = declared else {
+            return Err(Error::RecipientNotDeclared {
+                recipient: recipient.to_owned(),
+                purpose: token.purpose().clone(),
+                category: C::ID,
+            });
+        };
+        let on_consent = token.consent().is_some();
+        let ground = if declared.country == self.policy.pack().home {
+            CrossBorderGround::Domestic
+        } else if self.policy.adequacy().contains(&declared.country) {
+            CrossBorderGround::Adequate
+        } else if on_consent && token.consented_cross_border() {
+            CrossBorderGround::SubjectConsent
+        } else {
+            match declared.transfer_basis {
+                Some(basis) if basis != TransferBasis::Consent => CrossBorderGround::Stated(basis),
+                _ => {
+                    return Err(Error::CrossBorderRefused {
+                        subject: token.subject().clone(),
+                        recipient: recipient.to_owned(),
+                        country: declared.country.to_string(),
+                    });
+                }
+            }
+        };
+        // Art. 21: no notice when the subject consented to this transfer, when a state body
+        // receives it for its duties, or when the data is public.
+        let consented = on_consent && token.consented_to_recipient(recipient);
+        let state_duty = declared.role == RecipientRole::StateBody
+            || matches!(token.legal_basis(), LegalBasis::StateFunction { .. });
+        let public = C::ACCESS == Access::Public;
+        Ok(TransferPermit {
+            notice_owed: !(consented || state_duty || public),
+            recipient: recipient.to_owned(),
+            country: declared.country,
+            ground,
+            token,
+        })
+    }
+
+    /// Hands `data`'s value to `send` — your code that transfers it — under `permit`, and
+    /// records the notice owed.
+    ///
+    /// # Errors
+    ///
+    /// As [`PersonalData::read`] with the permit's token; `send` is not called then.
+    pub fn disclose<T: Zeroize, C: Category, R>(
+        &self,
+        data: &PersonalData<T, C>,
+        permit: &TransferPermit<C>,
+        send: impl FnOnce(&T) -> R,
+    ) -> Result<(R, DisclosureReceipt), Error> {
+        let outcome = data.with(&permit.token, send)?;
+        let now = permit.token.checked_at();
+        let notice = permit.notice_owed.then(|| {
+            let declared = self.policy.recipient(&permit.recipient);
+            self.record_notice(
+                data,
+                declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
+                declared.map(|r| r.address.clone()).unwrap_or_default(),
+                now,
+            )
+        });
+        Ok((
+            outcome,
+            DisclosureReceipt {
+                record: data.id(),
+                recipient: permit.recipient.clone(),
+                country: permit.country,
+                ground: permit.ground,
+                basis: permit.token.legal_basis().clone(),
+                notice,
+            },
+        ))
+    }
+
+    /// Records the notice owed for data collected from a third party rather than from the
+    /// subject (Art. 21): the operator, now holding it, tells the subject. Returns its
+    /// number, or `None` when the data came from the subject.
+    pub fn collected_from_third_party<T: Zeroize, C: Category>(
+        &self,
+        data: &PersonalData<T, C>,
+    ) -> Option<u64> {
+        matches!(data.source(), Source::ThirdParty { .. }).then(|| {
+            let operator = self.policy.operator();
+            self.record_notice(
+                data,
+                operator.name.clone(),
+                operator.address.clone(),
+                data.collected_at(),
+            )
+        })
+    }
+
+    fn record_notice<T: Zeroize, C: Category>(
+        &self,
+        data: &PersonalData<T, C>,
+        holder: String,
+        address: String,
+        at: DateTime<Utc>,
+    ) -> u64 {
+        let due = self
+            .policy
+            .transfer_notice_due(at.date_naive())
+            .unwrap_or(NaiveDate::MAX);
+        let mut notices = self.notices();
+        let id = notices.len() as u64 + 1;
+        notices.push(TransferNotice {
+            id,
+            subject: data.subject().clone(),
+            record: data.id(),
+            category: C::ID,
+            holder,
+            address,
+            purpose: data.purpose().clone(),
+            source: data.source().clone(),
+            at,
+            due,
+            sent_at: None,
+        });
+        id
+    }
+
+    /// Notices not yet sent, oldest first.
+    pub fn pending_notices(&self) -> Vec<TransferNotice> {
+        self.notices()
+            .iter()
+            .filter(|n| n.sent_at.is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// Notices not sent by the end of their due day, as of `now`.
+    pub fn overdue_notices(&self, now: DateTime<Utc>) -> Vec<TransferNotice> {
+        let today = now.date_naive();
+        self.notices()
+            .iter()
+            .filter(|n| n.sent_at.is_none() && n.due < today)
+            .cloned()
+            .collect()
+    }
+
+    /// Records that notice `id` was sent at `at`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownNotice`] if there is no such notice.
+    pub fn mark_sent(&self, id: u64, at: DateTime<Utc>) -> Result<(), Error> {
+        let mut notices = self.notices();
+        let notice = id
+            .checked_sub(1)
+            .and_then(|i| notices.get_mut(usize::try_from(i).ok()?))
+            .ok_or(Error::UnknownNotice { notice: id })?;
+        notice.sent_at.get_or_insert(at);
+        Ok(())
+    }
+}

@@ -1,0 +1,330 @@
+//! Transfers: every branch of Tajik law Art. 18 (abroad) and every exemption of Art. 21
+//! (notices), each a test named after its rule.
+
+use std::sync::Arc;
+
+use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
+use amanat::data::Source;
+use amanat::disclosure::{CrossBorderGround, Disclosures};
+use amanat::policy::TransferBasis;
+use amanat::{
+    ConsentForm, ConsentLedger, ElectronicMethod, Error, Grant, LegalBasis, ManualClock,
+    PersonalData, Policy, Purpose, SubjectId,
+};
+use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
+
+const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
+
+struct World {
+    ledger: ConsentLedger,
+    disclosures: Disclosures,
+    clock: ManualClock,
+    subject: SubjectId,
+}
+
+fn world(policy_text: &str) -> World {
+    let policy = Arc::new(Policy::from_toml_str(policy_text).unwrap());
+    // Friday 13 June 2025, 10:00 in Tashkent.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    World {
+        ledger: ConsentLedger::builder(policy.version().clone())
+            .policy((*policy).clone())
+            .clock(clock.clone())
+            .build(),
+        disclosures: Disclosures::new(policy),
+        clock,
+        subject: SubjectId::new("cust-1").unwrap(),
+    }
+}
+
+fn otp() -> ConsentForm {
+    ConsentForm::Electronic {
+        method: ElectronicMethod::OneTimePassword,
+    }
+}
+
+impl World {
+    fn consent(
+        &self,
+        grant: impl FnOnce(
+            Grant<amanat::consent::WithPurpose, amanat::consent::NoCategory>,
+        )
+            -> Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>,
+    ) {
+        let base = Grant::new(self.subject.clone(), otp()).purpose(Purpose::CREDIT_SCORING);
+        self.ledger.grant(grant(base)).unwrap();
+    }
+
+    fn card(&self) -> PersonalData<String, PaymentCard> {
+        let token = self
+            .ledger
+            .authorize::<PaymentCard>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap();
+        PersonalData::collect(&self.subject, String::from("8600123456789012"), &token).unwrap()
+    }
+
+    fn card_permit(
+        &self,
+        recipient: &str,
+    ) -> Result<amanat::disclosure::TransferPermit<PaymentCard>, Error> {
+        let token = self
+            .ledger
+            .authorize::<PaymentCard>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap();
+        self.disclosures.permit(token, recipient)
+    }
+}
+
+#[test]
+fn a_recipient_at_home_needs_no_ground_art_18() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>());
+    assert_eq!(
+        w.card_permit("katm").unwrap().ground(),
+        CrossBorderGround::Domestic
+    );
+}
+
+#[test]
+fn an_adequate_country_is_free_to_receive_art_18() {
+    let w = world(&IMANUM.replace("adequacy = []", "adequacy = [\"SG\"]"));
+    w.consent(|g| g.category::<PaymentCard>());
+    assert_eq!(
+        w.card_permit("credolab").unwrap().ground(),
+        CrossBorderGround::Adequate
+    );
+}
+
+#[test]
+fn abroad_without_consent_or_ground_is_refused_art_18() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>());
+    assert!(matches!(
+        w.card_permit("credolab"),
+        Err(Error::CrossBorderRefused { recipient, .. }) if recipient == "credolab"
+    ));
+}
+
+#[test]
+fn abroad_with_the_subjects_consent_is_allowed_art_18() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>().cross_border());
+    assert_eq!(
+        w.card_permit("credolab").unwrap().ground(),
+        CrossBorderGround::SubjectConsent
+    );
+}
+
+#[test]
+fn abroad_on_a_stated_law_is_allowed_art_18() {
+    let text = IMANUM.replacen(
+        "# Before ZRU-1125 (2026) the subject's consent is the ground; from 2026 it would have to be\n# approved standard clauses or international standards.\ntransfer_basis = \"consent\"",
+        "transfer_basis = \"law\"",
+        1,
+    );
+    assert_ne!(text, IMANUM);
+    let w = world(&text);
+    w.consent(|g| g.category::<PaymentCard>());
+    assert_eq!(
+        w.card_permit("credolab").unwrap().ground(),
+        CrossBorderGround::Stated(TransferBasis::Law)
+    );
+}
+
+#[test]
+fn only_declared_recipients_receive_art_16() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>().category::<Passport>());
+    assert!(matches!(
+        w.card_permit("appmetrica"),
+        Err(Error::RecipientNotDeclared { .. })
+    ));
+    assert!(matches!(
+        w.card_permit("nobody"),
+        Err(Error::RecipientNotDeclared { .. })
+    ));
+}
+
+#[test]
+fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>());
+    let card = w.card();
+    let permit = w.card_permit("katm").unwrap();
+    assert!(permit.notice_owed());
+    let (len, receipt) = w.disclosures.disclose(&card, &permit, String::len).unwrap();
+    assert_eq!(len, 16);
+    let notice = &w.disclosures.pending_notices()[0];
+    assert_eq!(Some(notice.id), receipt.notice);
+    assert_eq!(notice.holder, "Credit Information Analytical Centre (KATM)");
+    assert_eq!(notice.address, "Tashkent, Republic of Uzbekistan");
+    assert_eq!(notice.purpose, Purpose::CREDIT_SCORING);
+    assert_eq!(notice.source, Source::Subject);
+    // The Uzbek pack counts three calendar days: Friday 13 → Monday 16 June.
+    assert_eq!(notice.due, NaiveDate::from_ymd_opt(2025, 6, 16).unwrap());
+    assert!(
+        w.disclosures
+            .overdue_notices(amanat::Clock::now(&w.clock))
+            .is_empty()
+    );
+    w.clock.advance(TimeDelta::days(4));
+    assert_eq!(
+        w.disclosures
+            .overdue_notices(amanat::Clock::now(&w.clock))
+            .len(),
+        1
+    );
+    w.disclosures
+        .mark_sent(notice.id, amanat::Clock::now(&w.clock))
+        .unwrap();
+    assert!(w.disclosures.pending_notices().is_empty());
+    assert!(matches!(
+        w.disclosures.mark_sent(99, amanat::Clock::now(&w.clock)),
+        Err(Error::UnknownNotice { notice: 99 })
+    ));
+}
+
+#[test]
+fn no_notice_when_the_subject_consented_to_this_recipient_art_21() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>().to_recipient("katm"));
+    let card = w.card();
+    let permit = w.card_permit("katm").unwrap();
+    assert!(!permit.notice_owed());
+    let (_, receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
+    assert_eq!(receipt.notice, None);
+    assert!(w.disclosures.pending_notices().is_empty());
+}
+
+#[test]
+fn no_notice_for_a_state_body_performing_its_duties_art_21() {
+    let w = world(IMANUM);
+    w.ledger
+        .grant(
+            Grant::new(
+                w.subject.clone(),
+                ConsentForm::Written {
+                    document_sha256: amanat::DocumentHash::of(b"form"),
+                },
+            )
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .category::<Biometric>(),
+        )
+        .unwrap();
+    let token = w
+        .ledger
+        .authorize::<Biometric>(&w.subject, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let permit = w
+        .disclosures
+        .permit(token, "state_identity_databases")
+        .unwrap();
+    assert!(!permit.notice_owed());
+    // A lawful request answered under a state body's function, with its reference.
+    let request = w
+        .ledger
+        .authorize_with_basis::<PaymentCard>(
+            &w.subject,
+            &Purpose::new("state_requests").unwrap(),
+            LegalBasis::StateFunction {
+                authority: "Prosecutor's office".into(),
+                reference: "request 12/2025".into(),
+            },
+        )
+        .unwrap();
+    let permit = w.disclosures.permit(request, "law_enforcement").unwrap();
+    assert!(!permit.notice_owed());
+}
+
+/// A name published in a public register.
+enum PublicName {}
+
+impl Category for PublicName {
+    const ID: CategoryId = CategoryId::new("public_name");
+    const SPECIAL: bool = false;
+    const ACCESS: Access = Access::Public;
+}
+
+#[test]
+fn no_notice_for_data_the_subject_made_public_art_21() {
+    let policy = r#"version = "p1"
+date = 2025-07-01
+pack = "tajikistan-2018"
+[operator]
+name = "Registry LLC"
+address = "Dushanbe"
+contact = "r@example.tj"
+registration = "1"
+[[category]]
+id = "public_name"
+access = "public"
+[[purpose]]
+id = "credit_scoring"
+categories = ["public_name"]
+basis = "consent"
+[[retention]]
+category = "public_name"
+purpose = "credit_scoring"
+after = "collection"
+years = 1
+[[recipient]]
+id = "bureau"
+name = "Bureau"
+address = "Dushanbe"
+role = "third_party"
+country = "TJ"
+purposes = ["credit_scoring"]
+categories = ["public_name"]
+"#;
+    let w = world(policy);
+    w.consent(|g| g.category::<PublicName>());
+    let token = w
+        .ledger
+        .authorize::<PublicName>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    assert!(!w.disclosures.permit(token, "bureau").unwrap().notice_owed());
+}
+
+#[test]
+fn data_collected_from_a_third_party_owes_its_own_notice_art_21() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>());
+    let token = w
+        .ledger
+        .authorize::<PaymentCard>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("8600123456789012"),
+        Source::ThirdParty {
+            name: "KATM".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    let id = w
+        .disclosures
+        .collected_from_third_party(&from_bureau)
+        .unwrap();
+    let notice = &w.disclosures.pending_notices()[0];
+    assert_eq!(notice.id, id);
+    assert_eq!(notice.holder, "IMANUM LLC");
+    assert!(matches!(&notice.source, Source::ThirdParty { name } if &**name == "KATM"));
+    let own = w.card();
+    assert_eq!(w.disclosures.collected_from_third_party(&own), None);
+}
+
+#[test]
+fn a_withdrawal_fails_a_permit_already_issued_art_11_2() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>());
+    let card = w.card();
+    let permit = w.card_permit("katm").unwrap();
+    w.ledger
+        .withdraw_purpose(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    assert!(matches!(
+        w.disclosures.disclose(&card, &permit, |_| ()),
+        Err(Error::ConsentWithdrawn { .. })
+    ));
+}
