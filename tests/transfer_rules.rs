@@ -1,6 +1,10 @@
 //! Transfers: every branch of Tajik law Art. 18 (abroad) and every exemption of Art. 21
 //! (notices), each a test named after its rule.
 
+// Every test writes its consent as a closure over the grant, one-liners included, so they
+// read alike.
+#![allow(clippy::redundant_closure_for_method_calls)]
+
 use std::sync::Arc;
 
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
@@ -14,6 +18,9 @@ use amanat::{
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 
 const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
+
+type Started = Grant<amanat::consent::WithPurpose, amanat::consent::NoCategory>;
+type Ready = Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>;
 
 struct World {
     ledger: ConsentLedger,
