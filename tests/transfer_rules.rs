@@ -51,13 +51,7 @@ fn otp() -> ConsentForm {
 }
 
 impl World {
-    fn consent(
-        &self,
-        grant: impl FnOnce(
-            Grant<amanat::consent::WithPurpose, amanat::consent::NoCategory>,
-        )
-            -> Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>,
-    ) {
+    fn consent(&self, grant: impl FnOnce(Started) -> Ready) {
         let base = Grant::new(self.subject.clone(), otp()).purpose(Purpose::CREDIT_SCORING);
         self.ledger.grant(grant(base)).unwrap();
     }
@@ -198,7 +192,7 @@ fn no_notice_when_the_subject_consented_to_this_recipient_art_21() {
     let card = w.card();
     let permit = w.card_permit("katm").unwrap();
     assert!(!permit.notice_owed());
-    let (_, receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
+    let ((), receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
     assert_eq!(receipt.notice, None);
     assert!(w.disclosures.pending_notices().is_empty());
 }
