@@ -245,3 +245,52 @@ fn a_canary_never_reaches_the_retention_schedule() {
     }
     assert_eq!(report.destroyed.len(), 1);
 }
+
+#[test]
+fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
+    use std::sync::Arc;
+
+    use amanat::category::PaymentCard;
+    use amanat::disclosure::Disclosures;
+    use amanat::{Grant, Policy};
+
+    let policy =
+        Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
+    let ledger = ConsentLedger::with_policy((*policy).clone());
+    let disclosures = Disclosures::new(Arc::clone(&policy));
+    let alice = SubjectId::new("cust-alice").unwrap();
+    ledger
+        .grant(
+            Grant::new(
+                alice.clone(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::CREDIT_SCORING)
+            .category::<PaymentCard>(),
+        )
+        .unwrap();
+    let token = || {
+        ledger
+            .authorize::<PaymentCard>(&alice, &Purpose::CREDIT_SCORING)
+            .unwrap()
+    };
+    let card = PersonalData::collect(&alice, CANARY.to_owned(), &token()).unwrap();
+    let mut seen = Seen(Vec::new());
+    seen.error(disclosures.permit(token(), "credolab"));
+    seen.error(disclosures.permit(token(), "appmetrica"));
+    let permit = disclosures.permit(token(), "katm").unwrap();
+    seen.debug(&permit);
+    let (len, receipt) = disclosures.disclose(&card, &permit, String::len).unwrap();
+    assert_eq!(len, CANARY.len());
+    seen.debug(&receipt);
+    seen.0.push(serde_json::to_string(&receipt).unwrap());
+    let notices = disclosures.pending_notices();
+    assert_eq!(notices.len(), 1);
+    seen.debug(&notices);
+    seen.0.push(serde_json::to_string(&notices).unwrap());
+    for text in &seen.0 {
+        assert!(!text.contains(CANARY), "leaked in: {text}");
+    }
+}
