@@ -159,8 +159,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
         .find(|n| Some(n.id) == receipt.notice)
         .ok_or("the notice was recorded")?;
     say(format!(
-        "Card sent to {} on Friday {}; the customer must hear of it by {} ({}), \
-         the weekend counted as the Uzbek pack says.",
+        "Card sent to {} on Friday {}; the customer must hear of it by {} ({}): \
+         three working days, the weekend not counted.",
         notice.holder,
         notice.at.date_naive(),
         notice.due,

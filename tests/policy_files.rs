@@ -502,10 +502,10 @@ fn deadlines_skip_weekends_and_holidays_art_21_22() {
         policy.subject_request_due(day(2025, 6, 12)),
         Some(day(2025, 6, 17))
     );
-    // The Uzbek transfer notice counts three calendar days (the stricter reading).
+    // The transfer notice counts three working days too: Friday, Monday, Tuesday.
     assert_eq!(
         policy.transfer_notice_due(day(2025, 6, 12)),
-        Some(day(2025, 6, 15))
+        Some(day(2025, 6, 17))
     );
     // Thursday: Friday, Monday, Tuesday.
     assert_eq!(

@@ -161,14 +161,14 @@ fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
     assert_eq!(notice.address, "Tashkent, Republic of Uzbekistan");
     assert_eq!(notice.purpose, Purpose::CREDIT_SCORING);
     assert_eq!(notice.source, Source::Subject);
-    // The Uzbek pack counts three calendar days: Friday 13 → Monday 16 June.
-    assert_eq!(notice.due, NaiveDate::from_ymd_opt(2025, 6, 16).unwrap());
+    // Three working days from Friday 13 June: Monday, Tuesday, Wednesday 18 June.
+    assert_eq!(notice.due, NaiveDate::from_ymd_opt(2025, 6, 18).unwrap());
     assert!(
         w.disclosures
             .overdue_notices(amanat::Clock::now(&w.clock))
             .is_empty()
     );
-    w.clock.advance(TimeDelta::days(4));
+    w.clock.advance(TimeDelta::days(6));
     assert_eq!(
         w.disclosures
             .overdue_notices(amanat::Clock::now(&w.clock))

@@ -447,11 +447,12 @@ impl JurisdictionPack {
         },
         transfer_notice: Deadline {
             days: 3,
-            // The source says three days, not working days: the stricter reading.
-            counted_in: DayCount::Calendar,
+            counted_in: DayCount::Working,
             citation: secondary(
                 "ZRU-547",
-                "a three-day notice of transfer to a third party, from a secondary source",
+                "a three-day notice of transfer to a third party, from a secondary source that \
+                 does not say whether the days are working days; counted as working days, as \
+                 Tajik law Art. 21 counts them",
             ),
         },
         localisation: &[
