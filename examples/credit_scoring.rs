@@ -154,7 +154,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let permit = disclosures.permit(katm_token, "katm")?;
     let (_, receipt) = disclosures.disclose(&card, &permit, |card| card.digits().len())?;
     let notice = disclosures
-        .pending_notices()
+        .pending_notices(clock.now())
         .into_iter()
         .find(|n| Some(n.id) == receipt.notice)
         .ok_or("the notice was recorded")?;

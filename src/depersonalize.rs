@@ -36,7 +36,7 @@ use serde::{Serialize, Serializer};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::values::{CardNumber, PassportNumber, PhoneNumber, Pinfl};
+use crate::values::{CardNumber, FaceImage, PassportNumber, PhoneNumber, Pinfl};
 use crate::vocab::Purpose;
 
 /// A value that can no longer be tied to its subject without extra information. Unlike
@@ -116,6 +116,15 @@ fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The value's bytes behind a tag naming its type, so that a PINFL and a card number with
+/// the same digits don't share a pseudonym.
+fn tagged(tag: &[u8], value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(tag.len() + value.len()));
+    bytes.extend_from_slice(tag);
+    bytes.extend_from_slice(value);
+    bytes
+}
+
 /// What depersonalising a value type needs: the canonical form its pseudonym is computed
 /// from (so `+998 90 123-45-67` and `+998901234567` map to one pseudonym), and its mask.
 pub trait Depersonalize {
@@ -128,7 +137,7 @@ pub trait Depersonalize {
 
 impl Depersonalize for PhoneNumber {
     fn canonical_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.as_e164().as_bytes().to_vec())
+        tagged(b"phone:", self.as_e164().as_bytes())
     }
 
     fn mask(&self) -> String {
@@ -138,7 +147,7 @@ impl Depersonalize for PhoneNumber {
 
 impl Depersonalize for CardNumber {
     fn canonical_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.digits().as_bytes().to_vec())
+        tagged(b"card:", self.digits().as_bytes())
     }
 
     fn mask(&self) -> String {
@@ -148,7 +157,7 @@ impl Depersonalize for CardNumber {
 
 impl Depersonalize for PassportNumber {
     fn canonical_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.as_str().as_bytes().to_vec())
+        tagged(b"passport:", self.as_str().as_bytes())
     }
 
     fn mask(&self) -> String {
@@ -158,12 +167,23 @@ impl Depersonalize for PassportNumber {
 
 impl Depersonalize for Pinfl {
     fn canonical_bytes(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.as_str().as_bytes().to_vec())
+        tagged(b"pinfl:", self.as_str().as_bytes())
     }
 
     /// Nothing of a PINFL is shown: its digits encode sex and birth date.
     fn mask(&self) -> String {
         "*".repeat(14)
+    }
+}
+
+impl Depersonalize for FaceImage {
+    fn canonical_bytes(&self) -> Zeroizing<Vec<u8>> {
+        tagged(b"face:", self.bytes())
+    }
+
+    /// Nothing of a face is shown: only that there is one, and its format.
+    fn mask(&self) -> String {
+        format!("[{:?} face image]", self.format())
     }
 }
 

@@ -201,29 +201,52 @@ impl Disclosures {
             });
         };
         let on_consent = token.consent().is_some();
-        let ground = if declared.country == self.policy.pack().home {
+        let pack = self.policy.pack();
+        // The law in force on the day of the transfer, not the day the policy was written:
+        // the Uzbek grounds and localisation changed in 2026.
+        let today = token.checked_at().date_naive();
+        let refused = || Error::CrossBorderRefused {
+            subject: token.subject().clone(),
+            recipient: recipient.to_owned(),
+            country: declared.country.to_string(),
+        };
+        let accepted = |basis| pack.accepts_transfer(basis, today).is_some();
+        let ground = if declared.country == pack.home {
             CrossBorderGround::Domestic
+        } else if pack.localisation.iter().any(|rule| {
+            rule.covers_transfers
+                && rule.from <= today
+                && rule.until.is_none_or(|until| today < until)
+                && rule.applies(C::ID.as_str(), today)
+        }) {
+            // Data the law keeps at home leaves on no ground (ZRU-547 Art. 27-1 as amended).
+            return Err(refused());
         } else if self.policy.adequacy().contains(&declared.country) {
             CrossBorderGround::Adequate
-        } else if on_consent && token.consented_cross_border() {
+        } else if on_consent && token.consented_cross_border() && accepted(TransferBasis::Consent) {
             CrossBorderGround::SubjectConsent
         } else {
             match declared.transfer_basis {
-                Some(basis) if basis != TransferBasis::Consent => CrossBorderGround::Stated(basis),
-                _ => {
-                    return Err(Error::CrossBorderRefused {
-                        subject: token.subject().clone(),
-                        recipient: recipient.to_owned(),
-                        country: declared.country.to_string(),
-                    });
+                // Protection of rights stands only when the processing itself does.
+                Some(TransferBasis::ProtectionOfRights)
+                    if matches!(token.legal_basis(), LegalBasis::ProtectionOfRights { .. })
+                        && accepted(TransferBasis::ProtectionOfRights) =>
+                {
+                    CrossBorderGround::Stated(TransferBasis::ProtectionOfRights)
                 }
+                Some(
+                    basis @ (TransferBasis::Treaty
+                    | TransferBasis::Law
+                    | TransferBasis::StandardClauses
+                    | TransferBasis::InternationalStandards),
+                ) if accepted(basis) => CrossBorderGround::Stated(basis),
+                _ => return Err(refused()),
             }
         };
         // Art. 21: no notice when the subject consented to this transfer, when a state body
         // receives it for its duties, or when the data is public.
         let consented = on_consent && token.consented_to_recipient(recipient);
-        let state_duty = declared.role == RecipientRole::StateBody
-            || matches!(token.legal_basis(), LegalBasis::StateFunction { .. });
+        let state_duty = declared.role == RecipientRole::StateBody;
         let public = C::ACCESS == Access::Public;
         Ok(TransferPermit {
             notice_owed: !(consented || state_duty || public),
@@ -252,6 +275,7 @@ impl Disclosures {
             let declared = self.policy.recipient(&permit.recipient);
             self.record_notice(
                 data,
+                permit.purpose().clone(),
                 declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
                 declared.map(|r| r.address.clone()).unwrap_or_default(),
                 now,
@@ -277,20 +301,31 @@ impl Disclosures {
         &self,
         data: &PersonalData<T, C>,
     ) -> Option<u64> {
-        matches!(data.source(), Source::ThirdParty { .. }).then(|| {
-            let operator = self.policy.operator();
-            self.record_notice(
-                data,
-                operator.name.clone(),
-                operator.address.clone(),
-                data.collected_at(),
-            )
-        })
+        if !matches!(data.source(), Source::ThirdParty { .. }) {
+            return None;
+        }
+        // Once per record, however often it is asked.
+        let operator = self.policy.operator();
+        if let Some(known) = self
+            .notices()
+            .iter()
+            .find(|n| n.record == data.id() && n.holder == operator.name)
+        {
+            return Some(known.id);
+        }
+        Some(self.record_notice(
+            data,
+            data.purpose().clone(),
+            operator.name.clone(),
+            operator.address.clone(),
+            data.collected_at(),
+        ))
     }
 
     fn record_notice<T: Zeroize, C: Category>(
         &self,
         data: &PersonalData<T, C>,
+        purpose: Purpose,
         holder: String,
         address: String,
         at: DateTime<Utc>,
@@ -298,7 +333,8 @@ impl Disclosures {
         let due = self
             .policy
             .transfer_notice_due(at.date_naive())
-            .unwrap_or(NaiveDate::MAX);
+            // A calendar that can't count that far owes the notice at once.
+            .unwrap_or_else(|| at.date_naive());
         let mut notices = self.notices();
         let id = notices.len() as u64 + 1;
         notices.push(TransferNotice {
@@ -308,7 +344,7 @@ impl Disclosures {
             category: C::ID,
             holder,
             address,
-            purpose: data.purpose().clone(),
+            purpose,
             source: data.source().clone(),
             at,
             due,
@@ -317,11 +353,12 @@ impl Disclosures {
         id
     }
 
-    /// Notices not yet sent, oldest first.
-    pub fn pending_notices(&self) -> Vec<TransferNotice> {
+    /// Notices not yet sent and not yet overdue at `now`, oldest first.
+    pub fn pending_notices(&self, now: DateTime<Utc>) -> Vec<TransferNotice> {
+        let today = now.date_naive();
         self.notices()
             .iter()
-            .filter(|n| n.sent_at.is_none())
+            .filter(|n| n.sent_at.is_none() && n.due >= today)
             .cloned()
             .collect()
     }

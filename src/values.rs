@@ -139,7 +139,9 @@ impl PhoneNumber {
             digits.zeroize();
             return Err(err);
         }
-        Ok(Self(format!("+{digits}")))
+        let number = format!("+{digits}");
+        digits.zeroize();
+        Ok(Self(number))
     }
 
     /// The country calling code, for the plans the type knows: `998` (Uzbekistan) or

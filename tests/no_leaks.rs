@@ -286,7 +286,7 @@ fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
     assert_eq!(len, CANARY.len());
     seen.debug(&receipt);
     seen.0.push(serde_json::to_string(&receipt).unwrap());
-    let notices = disclosures.pending_notices();
+    let notices = disclosures.pending_notices(chrono::Utc::now());
     assert_eq!(notices.len(), 1);
     seen.debug(&notices);
     seen.0.push(serde_json::to_string(&notices).unwrap());

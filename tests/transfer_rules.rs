@@ -155,7 +155,7 @@ fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
     assert!(permit.notice_owed());
     let (len, receipt) = w.disclosures.disclose(&card, &permit, String::len).unwrap();
     assert_eq!(len, 16);
-    let notice = &w.disclosures.pending_notices()[0];
+    let notice = &w.disclosures.pending_notices(amanat::Clock::now(&w.clock))[0];
     assert_eq!(Some(notice.id), receipt.notice);
     assert_eq!(notice.holder, "Credit Information Analytical Centre (KATM)");
     assert_eq!(notice.address, "Tashkent, Republic of Uzbekistan");
@@ -178,7 +178,11 @@ fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
     w.disclosures
         .mark_sent(notice.id, amanat::Clock::now(&w.clock))
         .unwrap();
-    assert!(w.disclosures.pending_notices().is_empty());
+    assert!(
+        w.disclosures
+            .pending_notices(amanat::Clock::now(&w.clock))
+            .is_empty()
+    );
     assert!(matches!(
         w.disclosures.mark_sent(99, amanat::Clock::now(&w.clock)),
         Err(Error::UnknownNotice { notice: 99 })
@@ -194,7 +198,11 @@ fn no_notice_when_the_subject_consented_to_this_recipient_art_21() {
     assert!(!permit.notice_owed());
     let ((), receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
     assert_eq!(receipt.notice, None);
-    assert!(w.disclosures.pending_notices().is_empty());
+    assert!(
+        w.disclosures
+            .pending_notices(amanat::Clock::now(&w.clock))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -307,7 +315,7 @@ fn data_collected_from_a_third_party_owes_its_own_notice_art_21() {
         .disclosures
         .collected_from_third_party(&from_bureau)
         .unwrap();
-    let notice = &w.disclosures.pending_notices()[0];
+    let notice = &w.disclosures.pending_notices(amanat::Clock::now(&w.clock))[0];
     assert_eq!(notice.id, id);
     assert_eq!(notice.holder, "IMANUM LLC");
     assert!(matches!(&notice.source, Source::ThirdParty { name } if &**name == "KATM"));
@@ -328,4 +336,112 @@ fn a_withdrawal_fails_a_permit_already_issued_art_11_2() {
         w.disclosures.disclose(&card, &permit, |_| ()),
         Err(Error::ConsentWithdrawn { .. })
     ));
+}
+
+fn credolab_on(basis: &str) -> String {
+    let text = IMANUM.replacen(
+        "# Before ZRU-1125 (2026) the subject's consent is the ground; from 2026 it would have to be\n# approved standard clauses or international standards.\ntransfer_basis = \"consent\"",
+        &format!("transfer_basis = \"{basis}\""),
+        1,
+    );
+    assert_ne!(text, IMANUM);
+    text
+}
+
+#[test]
+fn abroad_under_a_treaty_is_allowed_art_18() {
+    // The Tajik pack accepts treaties; the Uzbek one did not list them before 2026.
+    let text = credolab_on("treaty")
+        .replace("pack = \"uzbekistan-2019\"", "pack = \"tajikistan-2018\"")
+        .replace("country = \"UZ\"", "country = \"TJ\"");
+    let w = world(&text);
+    w.consent(|g| g.category::<PaymentCard>());
+    assert_eq!(
+        w.card_permit("credolab").unwrap().ground(),
+        CrossBorderGround::Stated(TransferBasis::Treaty)
+    );
+}
+
+#[test]
+fn protection_of_rights_abroad_needs_processing_on_that_basis_art_18() {
+    let text = credolab_on("protection_of_rights")
+        .replace("pack = \"uzbekistan-2019\"", "pack = \"tajikistan-2018\"")
+        .replace("country = \"UZ\"", "country = \"TJ\"");
+    let w = world(&text);
+    w.consent(|g| g.category::<PaymentCard>());
+    // A consent-based scoring request can't ride on it.
+    assert!(matches!(
+        w.card_permit("credolab"),
+        Err(Error::CrossBorderRefused { .. })
+    ));
+}
+
+#[test]
+fn a_token_on_another_basis_does_not_ride_on_the_subjects_consent_abroad_art_18() {
+    // CredoLab also declared for fraud prevention, which stands on a legal obligation.
+    let text = IMANUM.replacen(
+        "purposes = [\"credit_scoring\"]\n# IMANUM §2.2",
+        "purposes = [\"credit_scoring\", \"fraud_prevention\"]\n# IMANUM §2.2",
+        1,
+    );
+    assert_ne!(text, IMANUM);
+    let w = world(&text);
+    // The subject did consent to transfers abroad — for credit scoring.
+    w.consent(|g| g.category::<PaymentCard>().cross_border());
+    let by_law = w
+        .ledger
+        .authorize_with_basis::<PaymentCard>(
+            &w.subject,
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "AML law".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        w.disclosures.permit(by_law, "credolab"),
+        Err(Error::CrossBorderRefused { .. })
+    ));
+}
+
+#[test]
+fn grounds_are_those_of_the_law_on_the_day_of_the_transfer_zru_1125() {
+    let w = world(IMANUM);
+    w.consent(|g| g.category::<PaymentCard>().cross_border());
+    assert!(w.card_permit("credolab").is_ok());
+    // From 26 March 2026 the Uzbek law no longer lists consent as a ground abroad.
+    w.clock
+        .set(Utc.with_ymd_and_hms(2026, 4, 1, 5, 0, 0).unwrap());
+    w.consent(|g| g.category::<PaymentCard>().cross_border());
+    assert!(matches!(
+        w.card_permit("credolab"),
+        Err(Error::CrossBorderRefused { .. })
+    ));
+}
+
+#[test]
+fn a_notice_names_the_purpose_of_the_transfer_not_of_the_collection_art_21() {
+    let w = world(IMANUM);
+    w.ledger
+        .grant(
+            Grant::new(w.subject.clone(), otp())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .purpose(Purpose::CREDIT_SCORING)
+                .category::<Passport>(),
+        )
+        .unwrap();
+    let collecting = w
+        .ledger
+        .authorize::<Passport>(&w.subject, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let passport =
+        PersonalData::collect(&w.subject, String::from("AB1234567"), &collecting).unwrap();
+    let scoring = w
+        .ledger
+        .authorize::<Passport>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let permit = w.disclosures.permit(scoring, "katm").unwrap();
+    w.disclosures.disclose(&passport, &permit, |_| ()).unwrap();
+    let notices = w.disclosures.pending_notices(amanat::Clock::now(&w.clock));
+    assert_eq!(notices[0].purpose, Purpose::CREDIT_SCORING);
 }
