@@ -68,7 +68,7 @@ pub struct Pseudonym([u8; 32]);
 
 impl fmt::Display for Pseudonym {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        crate::vocab::write_hex(&self.0, f)
     }
 }
 
