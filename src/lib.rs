@@ -68,11 +68,12 @@
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
-//! transfer permits and notices in [`disclosure`].
+//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod category;
 pub mod clock;
 pub mod consent;

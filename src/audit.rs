@@ -1,0 +1,435 @@
+//! A tamper-evident audit log (Tajik law Art. 25.1-25.2): every entry is chained to the one
+//! before it by SHA-256, so an edited, deleted, inserted or reordered entry breaks the chain
+//! at a place [`verify`] names.
+//!
+//! Entries hold ids, categories, purposes and references — never a personal value.
+//!
+//! ```
+//! use amanat::audit::{AuditEvent, AuditLog};
+//! use amanat::{Purpose, SubjectId};
+//! use chrono::Utc;
+//!
+//! let log = AuditLog::in_memory();
+//! log.append(Utc::now(), AuditEvent::Authorization {
+//!     subject: SubjectId::new("cust-1")?,
+//!     purpose: Purpose::CREDIT_SCORING,
+//!     category: "payment_card".into(),
+//!     granted: false,
+//!     rule: Some("no_consent".into()),
+//! })?;
+//! assert_eq!(log.verify(), Ok(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::consent::ConsentId;
+use crate::data::RecordId;
+use crate::vocab::{Purpose, SubjectId};
+
+/// What happened, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// An authorization was granted or refused, and by which rule.
+    Authorization {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which category.
+        category: String,
+        /// Whether a token was issued.
+        granted: bool,
+        /// The rule that refused, when one did.
+        rule: Option<String>,
+    },
+    /// A consent event: given, renewed, withdrawn, expired, invalidated.
+    Consent {
+        /// Whose consent.
+        subject: SubjectId,
+        /// Which consent.
+        consent: ConsentId,
+        /// What happened to it.
+        change: String,
+    },
+    /// Processing on a legal basis other than consent, with its reference.
+    LegalBasisUsed {
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// The basis.
+        basis: String,
+        /// Its reference.
+        reference: String,
+    },
+    /// A record was collected.
+    Collection {
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: String,
+    },
+    /// Reads of a record under one token.
+    Reads {
+        /// The record.
+        record: RecordId,
+        /// How many.
+        count: u64,
+    },
+    /// A record was rectified, blocked or unblocked.
+    Change {
+        /// The record.
+        record: RecordId,
+        /// What changed: `rectified`, `blocked`, `unblocked`.
+        change: String,
+    },
+    /// A record was disclosed, and the notice owed, if any.
+    Disclosure {
+        /// The record.
+        record: RecordId,
+        /// To whom.
+        recipient: String,
+        /// The notice owed.
+        notice: Option<u64>,
+    },
+    /// A policy version came into force.
+    PolicyChange {
+        /// The version.
+        version: String,
+    },
+    /// A legal hold was placed or released.
+    Hold {
+        /// The hold's number.
+        hold: u64,
+        /// Placed (`true`) or released.
+        placed: bool,
+    },
+    /// A record was destroyed.
+    Destruction {
+        /// The record.
+        record: RecordId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A SHA-256 digest in an audit entry, written as lower-case hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ChainHash([u8; 32]);
+
+impl ChainHash {
+    const GENESIS: ChainHash = ChainHash([0; 32]);
+}
+
+impl From<ChainHash> for String {
+    fn from(hash: ChainHash) -> Self {
+        use std::fmt::Write as _;
+        let mut hex = String::with_capacity(64);
+        for byte in hash.0 {
+            // Writing to a String can't fail.
+            let _ = write!(hex, "{byte:02x}");
+        }
+        hex
+    }
+}
+
+impl TryFrom<String> for ChainHash {
+    type Error = String;
+    fn try_from(hex: String) -> Result<Self, String> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 64 {
+            return Err("a chain hash is 64 hex digits".into());
+        }
+        let mut out = [0; 32];
+        for (i, pair) in bytes.chunks(2).enumerate() {
+            let digit = |b: u8| (b as char).to_digit(16).ok_or("not hex");
+            let hi = digit(pair[0])?;
+            let lo = digit(pair[1])?;
+            out[i] = u8::try_from(hi * 16 + lo).map_err(|_| "not hex")?;
+        }
+        Ok(ChainHash(out))
+    }
+}
+
+/// One entry of the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// Its place in the log, from 1.
+    pub seq: u64,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub event: AuditEvent,
+    /// The hash of the entry before it (zeros for the first).
+    pub prev: ChainHash,
+    /// SHA-256 over this entry's canonical encoding and `prev`.
+    pub hash: ChainHash,
+}
+
+impl AuditEntry {
+    fn digest(seq: u64, at: DateTime<Utc>, event: &AuditEvent, prev: ChainHash) -> ChainHash {
+        // The canonical encoding: the JSON of (seq, time in ms, event), field order fixed by
+        // the types, then the previous hash.
+        let mut hasher = Sha256::new();
+        // Straight into the hasher: no buffer per entry. Writing to a hasher can't fail.
+        let _ = serde_json::to_writer(&mut hasher, &(seq, at.timestamp_millis(), event));
+        hasher.update(prev.0);
+        ChainHash(hasher.finalize().into())
+    }
+}
+
+/// Where the chain breaks, and how.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The entry at this position (counted from 1) is not the one the chain expects: edited,
+    /// or an entry before it was deleted, inserted or moved.
+    #[error("audit entry at position {position} breaks the chain: {problem}")]
+    Broken {
+        /// The position, from 1.
+        position: u64,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A line of the file is not an entry.
+    #[error("audit line {line} is not an entry")]
+    Unreadable {
+        /// The line, from 1.
+        line: u64,
+    },
+    /// The file could not be read or written.
+    #[error("audit file: {0}")]
+    Io(String),
+}
+
+/// Checks a sequence of entries and returns how many there are.
+///
+/// # Errors
+///
+/// [`AuditError::Broken`] at the first entry that is out of place or whose hash does not
+/// match its content and its predecessor.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, AuditError> {
+    let mut prev = ChainHash::GENESIS;
+    let mut count = 0;
+    for entry in entries {
+        count += 1;
+        let broken = |problem| AuditError::Broken {
+            position: count,
+            problem,
+        };
+        if entry.seq != count {
+            return Err(broken(
+                "out of sequence: an entry was deleted, inserted or moved",
+            ));
+        }
+        if entry.prev != prev {
+            return Err(broken("it does not follow the entry before it"));
+        }
+        if AuditEntry::digest(entry.seq, entry.at, &entry.event, entry.prev) != entry.hash {
+            return Err(broken("its content does not match its hash: it was edited"));
+        }
+        prev = entry.hash;
+    }
+    Ok(count)
+}
+
+struct Chain {
+    prev: ChainHash,
+    next_seq: u64,
+    entries: Vec<AuditEntry>,
+    file: Option<(PathBuf, BufWriter<File>)>,
+    unflushed: usize,
+}
+
+/// The audit log: an append-only, hash-chained list of entries, in memory or in a JSON
+/// Lines file flushed durably in batches.
+pub struct AuditLog {
+    chain: Mutex<Chain>,
+    batch: usize,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let chain = self.lock();
+        f.debug_struct("AuditLog")
+            .field("entries", &(chain.next_seq - 1))
+            .field("file", &chain.file.as_ref().map(|(path, _)| path))
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// A log kept in memory.
+    pub fn in_memory() -> Self {
+        Self {
+            chain: Mutex::new(Chain {
+                prev: ChainHash::GENESIS,
+                next_seq: 1,
+                entries: Vec::new(),
+                file: None,
+                unflushed: 0,
+            }),
+            batch: 1,
+        }
+    }
+
+    /// A log appended to the JSON Lines file at `path`, created if missing. An existing
+    /// file is verified first and the chain continues from its last entry; entries are
+    /// flushed to disk (and synced) every `batch` appends and on [`flush`](Self::flush).
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError`] if the file can't be opened, or what is in it does not verify.
+    pub fn open(path: impl AsRef<Path>, batch: usize) -> Result<Self, AuditError> {
+        let path = path.as_ref().to_path_buf();
+        let entries = if path.exists() {
+            read_file(&path)?
+        } else {
+            Vec::new()
+        };
+        verify(&entries)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| AuditError::Io(e.to_string()))?;
+        let (prev, next_seq) = entries
+            .last()
+            .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
+        Ok(Self {
+            chain: Mutex::new(Chain {
+                prev,
+                next_seq,
+                entries: Vec::new(),
+                file: Some((path, BufWriter::new(file))),
+                unflushed: 0,
+            }),
+            batch: batch.max(1),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Chain> {
+        self.chain.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends an entry and returns its position.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if a file log can't be written; the entry is then not in the
+    /// chain.
+    pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
+        let mut chain = self.lock();
+        let seq = chain.next_seq;
+        let hash = AuditEntry::digest(seq, at, &event, chain.prev);
+        let entry = AuditEntry {
+            seq,
+            at,
+            event,
+            prev: chain.prev,
+            hash,
+        };
+        let batch = self.batch;
+        if let Some((_, writer)) = chain.file.as_mut() {
+            let line = serde_json::to_string(&entry).map_err(|e| AuditError::Io(e.to_string()))?;
+            writeln!(writer, "{line}").map_err(|e| AuditError::Io(e.to_string()))?;
+            chain.unflushed += 1;
+            if chain.unflushed >= batch {
+                Self::sync(&mut chain)?;
+            }
+        } else {
+            chain.entries.push(entry);
+        }
+        chain.prev = hash;
+        chain.next_seq = seq + 1;
+        Ok(seq)
+    }
+
+    fn sync(chain: &mut Chain) -> Result<(), AuditError> {
+        if let Some((_, writer)) = chain.file.as_mut() {
+            writer.flush().map_err(|e| AuditError::Io(e.to_string()))?;
+            writer
+                .get_ref()
+                .sync_data()
+                .map_err(|e| AuditError::Io(e.to_string()))?;
+        }
+        chain.unflushed = 0;
+        Ok(())
+    }
+
+    /// Writes and syncs every entry appended so far.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if the file can't be written.
+    pub fn flush(&self) -> Result<(), AuditError> {
+        Self::sync(&mut self.lock())
+    }
+
+    /// Every entry, oldest first (read back from the file for a file log).
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError`] if the file can't be read.
+    pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
+        let mut chain = self.lock();
+        match chain.file.as_ref().map(|(path, _)| path.clone()) {
+            Some(path) => {
+                Self::sync(&mut chain)?;
+                read_file(&path)
+            }
+            None => Ok(chain.entries.clone()),
+        }
+    }
+
+    /// Verifies the whole chain and returns how many entries it has.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](fn@verify); for a file log also [`AuditError::Unreadable`].
+    pub fn verify(&self) -> Result<u64, AuditError> {
+        verify(&self.entries()?)
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        // Best effort: an entry appended and acknowledged should reach the disk.
+        let _ = self.flush();
+    }
+}
+
+/// Reads a JSON Lines audit file.
+///
+/// # Errors
+///
+/// [`AuditError::Io`] if it can't be read; [`AuditError::Unreadable`] for a line that is
+/// not an entry.
+pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<AuditEntry>, AuditError> {
+    let file = File::open(path).map_err(|e| AuditError::Io(e.to_string()))?;
+    let mut entries = Vec::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| AuditError::Io(e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry = serde_json::from_str(&line)
+            .map_err(|_| AuditError::Unreadable { line: n as u64 + 1 })?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}

@@ -1,0 +1,193 @@
+//! The audit log's chain (Tajik law Art. 25.1-25.2): an edited, deleted, inserted or
+//! reordered entry of a written log is found, and the first bad one named.
+
+use amanat::audit::{self, AuditError, AuditEvent, AuditLog};
+use amanat::{Purpose, SubjectId};
+use chrono::{DateTime, TimeDelta, Utc};
+use proptest::prelude::*;
+
+fn event(n: u64) -> AuditEvent {
+    AuditEvent::Authorization {
+        subject: SubjectId::new(format!("cust-{n}")).unwrap(),
+        purpose: Purpose::CREDIT_SCORING,
+        category: "payment_card".into(),
+        granted: !n.is_multiple_of(3),
+        rule: n.is_multiple_of(3).then(|| "no_consent".to_owned()),
+    }
+}
+
+fn at(n: u64) -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH + TimeDelta::days(20_000) + TimeDelta::seconds(i64::try_from(n).unwrap())
+}
+
+fn written_log(entries: u64) -> (tempdir::Dir, std::path::PathBuf) {
+    let dir = tempdir::Dir::new();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path, 4).unwrap();
+    for n in 1..=entries {
+        log.append(at(n), event(n)).unwrap();
+    }
+    log.flush().unwrap();
+    (dir, path)
+}
+
+/// A directory removed when dropped, without another dependency.
+mod tempdir {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "amanat-audit-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn write_lines(path: &std::path::Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+fn verify_file(path: &std::path::Path) -> Result<u64, AuditError> {
+    audit::verify(&audit::read_file(path)?)
+}
+
+#[test]
+fn a_written_log_verifies_and_reopens_where_it_stopped() {
+    let (_dir, path) = written_log(10);
+    assert_eq!(verify_file(&path), Ok(10));
+    let log = AuditLog::open(&path, 4).unwrap();
+    assert_eq!(log.append(at(11), event(11)).unwrap(), 11);
+    assert_eq!(log.verify(), Ok(11));
+}
+
+#[test]
+fn an_edited_entry_is_named() {
+    let (_dir, path) = written_log(10);
+    let mut lines = lines(&path);
+    lines[4] = lines[4].replace("cust-5", "cust-6");
+    write_lines(&path, &lines);
+    assert!(matches!(
+        verify_file(&path),
+        Err(AuditError::Broken { position: 5, .. })
+    ));
+    // Opening a broken log is refused, so nothing is appended to it.
+    assert!(AuditLog::open(&path, 1).is_err());
+}
+
+#[test]
+fn a_deleted_entry_is_found_where_it_was() {
+    let (_dir, path) = written_log(10);
+    let mut lines = lines(&path);
+    lines.remove(6);
+    write_lines(&path, &lines);
+    assert!(matches!(
+        verify_file(&path),
+        Err(AuditError::Broken { position: 7, .. })
+    ));
+}
+
+#[test]
+fn an_inserted_entry_is_found_where_it_was_put() {
+    let (_dir, path) = written_log(10);
+    let mut lines = lines(&path);
+    let copy = lines[2].clone();
+    lines.insert(5, copy);
+    write_lines(&path, &lines);
+    assert!(matches!(
+        verify_file(&path),
+        Err(AuditError::Broken { position: 6, .. })
+    ));
+}
+
+#[test]
+fn reordered_entries_are_found_at_the_first_moved() {
+    let (_dir, path) = written_log(10);
+    let mut lines = lines(&path);
+    lines.swap(3, 8);
+    write_lines(&path, &lines);
+    assert!(matches!(
+        verify_file(&path),
+        Err(AuditError::Broken { position: 4, .. })
+    ));
+}
+
+#[test]
+fn a_line_that_is_not_an_entry_is_named() {
+    let (_dir, path) = written_log(3);
+    let mut lines = lines(&path);
+    lines[1] = "{not json".into();
+    write_lines(&path, &lines);
+    assert_eq!(
+        audit::read_file(&path).unwrap_err(),
+        AuditError::Unreadable { line: 2 }
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_single_edit_is_found_at_its_entry(
+        count in 1..40_u64,
+        pick in any::<prop::sample::Index>(),
+        edit in 0..4_u8,
+    ) {
+        let log = AuditLog::in_memory();
+        for n in 1..=count {
+            log.append(at(n), event(n)).unwrap();
+        }
+        let mut entries = log.entries().unwrap();
+        prop_assert_eq!(audit::verify(&entries), Ok(count));
+        let i = pick.index(entries.len());
+        match edit {
+            0 => entries[i].event = event(count + 100),
+            1 => entries[i].at += TimeDelta::milliseconds(1),
+            2 => entries[i].seq += 1,
+            _ => entries[i].prev = entries[(i + 1) % entries.len()].hash,
+        }
+        let expected = u64::try_from(i).unwrap() + 1;
+        let changed = entries[i] != log.entries().unwrap()[i];
+        prop_assume!(changed);
+        let found = matches!(
+            audit::verify(&entries),
+            Err(AuditError::Broken { position, .. }) if position == expected
+        );
+        prop_assert!(found);
+    }
+}
+
+#[test]
+fn a_memory_log_counts_its_entries() {
+    let log = AuditLog::in_memory();
+    for n in 1..=5 {
+        assert_eq!(log.append(at(n), event(n)).unwrap(), n);
+    }
+    assert_eq!(log.verify(), Ok(5));
+}
