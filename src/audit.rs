@@ -433,3 +433,139 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<AuditEntry>, AuditError> 
     }
     Ok(entries)
 }
+
+/// Whose refusals a [`RefusalMonitor`] counts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKey {
+    /// Refusals to one actor: a service, an employee, an API key.
+    Actor(String),
+    /// Refusals about one subject's data, whoever asked.
+    Subject(SubjectId),
+}
+
+/// A burst of refusals that may be unauthorised access (Tajik law Art. 25.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Alert {
+    /// Whose refusals.
+    pub key: AlertKey,
+    /// How many fell within the window.
+    pub refusals: usize,
+    /// When the threshold was reached.
+    pub at: DateTime<Utc>,
+}
+
+/// Your code that hears of suspicious refusals: page someone, lock an account.
+pub trait AlertHook: Send + Sync {
+    /// Called once per episode: when the refusals in the window reach the threshold, and
+    /// not again until they have fallen below it.
+    fn alert(&self, alert: &Alert);
+}
+
+/// Counts refusals per actor and per subject in a sliding window and fires an
+/// [`AlertHook`] once per episode over a threshold: the timely detection of unauthorised
+/// access Art. 25.2 asks for.
+///
+/// ```
+/// use amanat::audit::{Alert, AlertHook, RefusalMonitor};
+/// use amanat::SubjectId;
+/// use chrono::{TimeDelta, Utc};
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// struct Pager(Arc<Mutex<Vec<Alert>>>);
+/// impl AlertHook for Pager {
+///     fn alert(&self, alert: &Alert) { self.0.lock().unwrap().push(alert.clone()); }
+/// }
+///
+/// let paged = Arc::new(Mutex::new(Vec::new()));
+/// let monitor = RefusalMonitor::new(Duration::from_secs(60), 3, Pager(Arc::clone(&paged)));
+/// let subject = SubjectId::new("cust-1")?;
+/// let now = Utc::now();
+/// for n in 0..5 {
+///     monitor.refused("scoring-service", &subject, now + TimeDelta::seconds(n));
+/// }
+/// // One episode for the actor, one for the subject: two alerts, not six.
+/// assert_eq!(paged.lock().unwrap().len(), 2);
+/// # Ok::<(), amanat::Error>(())
+/// ```
+pub struct RefusalMonitor {
+    window_ms: i64,
+    threshold: usize,
+    hook: Box<dyn AlertHook>,
+    counts: Mutex<std::collections::HashMap<AlertKey, Window>>,
+}
+
+#[derive(Default)]
+struct Window {
+    times: std::collections::VecDeque<i64>,
+    alerted: bool,
+}
+
+impl std::fmt::Debug for RefusalMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefusalMonitor")
+            .field("window_ms", &self.window_ms)
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefusalMonitor {
+    /// Fires `hook` when `threshold` refusals (at least one) fall within `window` for one
+    /// actor or one subject.
+    pub fn new(
+        window: std::time::Duration,
+        threshold: usize,
+        hook: impl AlertHook + 'static,
+    ) -> Self {
+        Self {
+            window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX),
+            threshold: threshold.max(1),
+            hook: Box::new(hook),
+            counts: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Counts a refusal to `actor` about `subject`'s data at `at`, and returns the alerts
+    /// it fired.
+    pub fn refused(&self, actor: &str, subject: &SubjectId, at: DateTime<Utc>) -> Vec<Alert> {
+        let now = at.timestamp_millis();
+        let mut fired = Vec::new();
+        {
+            let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            for key in [
+                AlertKey::Actor(actor.to_owned()),
+                AlertKey::Subject(subject.clone()),
+            ] {
+                let window = counts.entry(key.clone()).or_default();
+                window.times.push_back(now);
+                while window
+                    .times
+                    .front()
+                    .is_some_and(|&t| t <= now.saturating_sub(self.window_ms))
+                {
+                    window.times.pop_front();
+                }
+                let count = window.times.len();
+                if count < self.threshold {
+                    // Below the threshold again: the episode, if any, is over.
+                    window.alerted = false;
+                } else if !window.alerted {
+                    window.alerted = true;
+                    fired.push(Alert {
+                        key,
+                        refusals: count,
+                        at,
+                    });
+                }
+            }
+        }
+        // The hook runs outside the lock: it may be slow, and may refuse things itself.
+        for alert in &fired {
+            self.hook.alert(alert);
+        }
+        fired
+    }
+}

@@ -191,3 +191,77 @@ fn a_memory_log_counts_its_entries() {
     }
     assert_eq!(log.verify(), Ok(5));
 }
+
+mod detection {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use amanat::SubjectId;
+    use amanat::audit::{Alert, AlertHook, AlertKey, RefusalMonitor};
+
+    use super::at;
+
+    struct Pager(Arc<Mutex<Vec<Alert>>>);
+
+    impl AlertHook for Pager {
+        fn alert(&self, alert: &Alert) {
+            self.0.lock().unwrap().push(alert.clone());
+        }
+    }
+
+    fn monitor() -> (RefusalMonitor, Arc<Mutex<Vec<Alert>>>) {
+        let paged = Arc::new(Mutex::new(Vec::new()));
+        let monitor = RefusalMonitor::new(Duration::from_secs(60), 5, Pager(Arc::clone(&paged)));
+        (monitor, paged)
+    }
+
+    #[test]
+    fn the_alert_fires_once_per_episode_at_the_threshold_not_below_it_art_25_2() {
+        let (monitor, paged) = monitor();
+        // Each refusal is about a different subject: only the actor's count grows.
+        let subject = |n: u64| SubjectId::new(format!("cust-{n}")).unwrap();
+        for n in 1..=4 {
+            assert!(monitor.refused("crawler", &subject(n), at(n)).is_empty());
+        }
+        let fired = monitor.refused("crawler", &subject(5), at(5));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].key, AlertKey::Actor("crawler".into()));
+        assert_eq!(fired[0].refusals, 5);
+        for n in 6..=9 {
+            assert!(monitor.refused("crawler", &subject(n), at(n)).is_empty());
+        }
+        // The window passes: the next refusal starts a new count, below the threshold.
+        let later = 9 + 120;
+        assert!(
+            monitor
+                .refused("crawler", &subject(100), at(later))
+                .is_empty()
+        );
+        for n in 1..=3 {
+            assert!(
+                monitor
+                    .refused("crawler", &subject(100 + n), at(later + n))
+                    .is_empty()
+            );
+        }
+        assert_eq!(
+            monitor
+                .refused("crawler", &subject(200), at(later + 4))
+                .len(),
+            1
+        );
+        assert_eq!(paged.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn refusals_about_one_subject_alert_whoever_asked_art_25_2() {
+        let (monitor, paged) = monitor();
+        let target = SubjectId::new("cust-vip").unwrap();
+        for n in 1..=5 {
+            monitor.refused(&format!("service-{n}"), &target, at(n));
+        }
+        let alerts = paged.lock().unwrap().clone();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].key, AlertKey::Subject(target));
+    }
+}
