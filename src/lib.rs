@@ -68,7 +68,8 @@
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
-//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`].
+//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`];
+//! consent receipts from elsewhere in [`receipts`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -82,6 +83,7 @@ pub mod depersonalize;
 pub mod disclosure;
 mod error;
 pub mod policy;
+pub mod receipts;
 pub mod retention;
 pub mod values;
 pub mod vocab;
