@@ -368,6 +368,13 @@ pub enum Error {
         country: String,
     },
 
+    /// No subject request with this number.
+    #[error("no subject request {request}")]
+    UnknownRequest {
+        /// The number asked for.
+        request: u64,
+    },
+
     /// No transfer notice with this number.
     #[error("no transfer notice {notice}")]
     UnknownNotice {

@@ -69,7 +69,8 @@
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
 //! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`];
-//! consent receipts from elsewhere in [`receipts`].
+//! consent receipts from elsewhere in [`receipts`]; subjects' requests and their due dates
+//! in [`rights`].
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -85,6 +86,7 @@ mod error;
 pub mod policy;
 pub mod receipts;
 pub mod retention;
+pub mod rights;
 pub mod values;
 pub mod vocab;
 

@@ -1,0 +1,55 @@
+//! Subjects' requests (Tajik law Art. 22): each is due three working days after it
+//! arrives, on the policy's calendar, and the overdue ones are listed.
+
+use std::sync::Arc;
+
+use amanat::rights::{RequestKind, SubjectRequests};
+use amanat::{Error, Policy, SubjectId};
+use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
+
+fn register() -> SubjectRequests {
+    SubjectRequests::new(Arc::new(
+        Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap(),
+    ))
+}
+
+#[test]
+fn a_request_is_due_three_working_days_after_it_arrives_art_22() {
+    let requests = register();
+    // Friday 6 June 2025 is Kurban Hayit in the IMANUM calendar; the request arrives on
+    // Thursday 5 June: Monday 9, Tuesday 10, Wednesday 11.
+    let received = Utc.with_ymd_and_hms(2025, 6, 5, 9, 0, 0).unwrap();
+    let id = requests.receive(
+        SubjectId::new("cust-1").unwrap(),
+        RequestKind::Destruction,
+        received,
+    );
+    let request = requests.get(id).unwrap();
+    assert_eq!(request.due, NaiveDate::from_ymd_opt(2025, 6, 11).unwrap());
+    assert_eq!(request.kind, RequestKind::Destruction);
+
+    assert!(
+        requests
+            .overdue_requests(received + TimeDelta::days(6))
+            .is_empty()
+    );
+    assert_eq!(
+        requests
+            .overdue_requests(received + TimeDelta::days(7))
+            .len(),
+        1
+    );
+    requests
+        .complete(id, received + TimeDelta::days(7))
+        .unwrap();
+    assert!(
+        requests
+            .overdue_requests(received + TimeDelta::days(8))
+            .is_empty()
+    );
+    assert!(requests.open_requests().is_empty());
+    assert!(matches!(
+        requests.complete(9, received),
+        Err(Error::UnknownRequest { request: 9 })
+    ));
+}
