@@ -699,9 +699,7 @@ impl RetentionSchedule {
     /// The place of the policy's rule for `category` used for `purpose`.
     fn rule_index(&self, category: CategoryId, purpose: &Purpose) -> Result<usize, Error> {
         self.policy
-            .retention()
-            .iter()
-            .position(|r| r.category == category.as_str() && &r.purpose == purpose)
+            .retention_index(category.as_str(), purpose)
             .ok_or_else(|| Error::NoRetentionRule {
                 category,
                 purpose: purpose.clone(),

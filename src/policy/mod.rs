@@ -403,9 +403,15 @@ impl Policy {
 
     /// The retention rule for `category` used for `purpose`.
     pub fn retention_for(&self, category: &str, purpose: &Purpose) -> Option<&RetentionRule> {
+        self.retention_index(category, purpose)
+            .map(|i| &self.retention[i])
+    }
+
+    /// The place in [`Policy::retention`] of the rule for `category` used for `purpose`.
+    pub(crate) fn retention_index(&self, category: &str, purpose: &Purpose) -> Option<usize> {
         self.retention
             .iter()
-            .find(|r| r.category == category && &r.purpose == purpose)
+            .position(|r| r.category == category && &r.purpose == purpose)
     }
 
     /// The recipients.
