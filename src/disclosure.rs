@@ -213,12 +213,11 @@ impl Disclosures {
         let accepted = |basis| pack.accepts_transfer(basis, today).is_some();
         let ground = if declared.country == pack.home {
             CrossBorderGround::Domestic
-        } else if pack.localisation.iter().any(|rule| {
-            rule.covers_transfers
-                && rule.from <= today
-                && rule.until.is_none_or(|until| today < until)
-                && rule.applies(C::ID.as_str(), today)
-        }) {
+        } else if pack
+            .localisation
+            .iter()
+            .any(|rule| rule.covers_transfers && rule.in_force_on(C::ID.as_str(), today))
+        {
             // Data the law keeps at home leaves on no ground (ZRU-547 Art. 27-1 as amended).
             return Err(refused());
         } else if self.policy.adequacy().contains(&declared.country) {

@@ -226,6 +226,12 @@ impl Localisation {
         };
         in_time && covered
     }
+
+    /// Whether the rule keeps the category with id `category` at home on `date` itself —
+    /// what a transfer made that day must respect.
+    pub fn in_force_on(&self, category: &str, date: NaiveDate) -> bool {
+        self.from <= date && self.applies(category, date)
+    }
 }
 
 /// A legal basis the law accepts for processing without consent.
@@ -620,6 +626,19 @@ mod tests {
         assert!(uz.localisation_of(card, date(2026, 3, 26)).is_none());
         assert!(uz.localisation_of(biometric, date(2026, 3, 26)).is_some());
         assert!(uz.localisation_of(biometric, date(2030, 1, 1)).is_some());
+    }
+
+    #[test]
+    fn a_localisation_rule_binds_a_transfer_only_from_its_first_day() {
+        let rule = &JurisdictionPack::UZBEKISTAN_2019.localisation[1];
+        let biometric = BIOMETRIC.as_str();
+        // Stored data must meet the rule before it starts; a transfer only once it has.
+        assert!(rule.applies(biometric, date(2026, 3, 25)));
+        assert!(!rule.in_force_on(biometric, date(2026, 3, 25)));
+        assert!(rule.in_force_on(biometric, date(2026, 3, 26)));
+        assert!(!rule.in_force_on("payment_card", date(2026, 3, 26)));
+        let earlier = &JurisdictionPack::UZBEKISTAN_2019.localisation[0];
+        assert!(!earlier.in_force_on("payment_card", date(2026, 3, 26)));
     }
 
     #[test]
