@@ -379,9 +379,8 @@ impl Disclosures {
     /// [`Error::UnknownNotice`] if there is no such notice.
     pub fn mark_sent(&self, id: u64, at: DateTime<Utc>) -> Result<(), Error> {
         let mut notices = self.notices();
-        let notice = id
-            .checked_sub(1)
-            .and_then(|i| notices.get_mut(usize::try_from(i).ok()?))
+        let notice = crate::slot(id)
+            .and_then(|i| notices.get_mut(i))
             .ok_or(Error::UnknownNotice { notice: id })?;
         notice.sent_at.get_or_insert(at);
         Ok(())

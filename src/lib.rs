@@ -102,3 +102,9 @@ pub use vocab::{
     ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
     PolicyVersion, Purpose, SubjectId,
 };
+
+/// Where the entry numbered `number` (counted from 1, as notices and requests are) sits in
+/// the list that numbered it.
+pub(crate) fn slot(number: u64) -> Option<usize> {
+    usize::try_from(number.checked_sub(1)?).ok()
+}

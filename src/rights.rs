@@ -101,8 +101,7 @@ impl SubjectRequests {
 
     /// The request with this number.
     pub fn get(&self, id: u64) -> Option<SubjectRequest> {
-        let index = usize::try_from(id.checked_sub(1)?).ok()?;
-        self.lock().get(index).cloned()
+        self.lock().get(crate::slot(id)?).cloned()
     }
 
     /// Records that request `id` was answered at `at`.
@@ -112,9 +111,8 @@ impl SubjectRequests {
     /// [`Error::UnknownRequest`] if there is no such request.
     pub fn complete(&self, id: u64, at: DateTime<Utc>) -> Result<(), Error> {
         let mut requests = self.lock();
-        let request = id
-            .checked_sub(1)
-            .and_then(|i| requests.get_mut(usize::try_from(i).ok()?))
+        let request = crate::slot(id)
+            .and_then(|i| requests.get_mut(i))
             .ok_or(Error::UnknownRequest { request: id })?;
         request.completed.get_or_insert(at);
         Ok(())
