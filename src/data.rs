@@ -265,9 +265,10 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         }
     }
 
-    /// Ties the record to a schedule's view of it; false if another schedule has it.
-    pub(crate) fn attach_retention(&self, cell: Arc<RetentionCell>) -> bool {
-        self.retention.set(cell).is_ok()
+    /// Ties the record to a schedule's view of it. The schedule checked `is_tracked` under
+    /// `&mut`, so no other schedule can have set it since.
+    pub(crate) fn attach_retention(&self, cell: Arc<RetentionCell>) {
+        let _ = self.retention.set(cell);
     }
 
     pub(crate) fn is_tracked(&self) -> bool {

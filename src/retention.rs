@@ -662,10 +662,11 @@ impl RetentionSchedule {
             return Err(Error::AlreadyTracked { record: data.id() });
         }
         // Refused before the value moves: a record the policy has no rule for stays as it was.
-        self.rule_index(C::ID, data.purpose())?;
+        let index = self.rule_index(C::ID, data.purpose())?;
         let cell = Arc::new(RetentionCell::new());
         let purge = data.share_with_schedule();
         self.track_inner(
+            index,
             data.id(),
             data.subject(),
             C::ID,
@@ -693,7 +694,16 @@ impl RetentionSchedule {
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        self.track_inner(record, subject, category, purpose, collected_at, None)
+        let index = self.rule_index(category, purpose)?;
+        self.track_inner(
+            index,
+            record,
+            subject,
+            category,
+            purpose,
+            collected_at,
+            None,
+        )
     }
 
     /// The place of the policy's rule for `category` used for `purpose`.
@@ -706,8 +716,11 @@ impl RetentionSchedule {
             })
     }
 
+    /// Tracks `record` under the policy's rule at `index`, found by [`rule_index`](Self::rule_index).
+    #[allow(clippy::too_many_arguments)]
     fn track_inner(
         &self,
+        index: usize,
         record: RecordId,
         subject: &SubjectId,
         category: CategoryId,
@@ -715,7 +728,6 @@ impl RetentionSchedule {
         collected_at: DateTime<Utc>,
         held: Option<(Arc<RetentionCell>, Arc<dyn Purge>)>,
     ) -> Result<(), Error> {
-        let index = self.rule_index(category, purpose)?;
         let rule = &self.policy.retention()[index];
         let (cell, purge) = held.map_or((None, None), |(cell, purge)| (Some(cell), Some(purge)));
         let mut state = self.state();
