@@ -16,6 +16,7 @@ fn append(c: &mut Criterion) {
         category: "payment_card".into(),
         granted: true,
         rule: None,
+        consent: None,
     };
     let now = Utc::now();
     let mut group = c.benchmark_group("audit_append");

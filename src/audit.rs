@@ -16,6 +16,7 @@
 //!     category: "payment_card".into(),
 //!     granted: false,
 //!     rule: Some("no_consent".into()),
+//!     consent: None,
 //! })?;
 //! assert_eq!(log.verify(), Ok(1));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -24,17 +25,22 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::consent::ConsentId;
-use crate::data::RecordId;
+use crate::data::{DestructionReason, RecordId};
+use crate::retention::HoldId;
+use crate::rights::RequestKind;
 use crate::vocab::{Purpose, SubjectId};
 
 /// What happened, as the audit log records it.
+///
+/// Every variant holds ids, categories, purposes, references and digests — never a value.
+/// Categories are written by their stable id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 #[non_exhaustive]
@@ -49,17 +55,25 @@ pub enum AuditEvent {
         category: String,
         /// Whether a token was issued.
         granted: bool,
-        /// The rule that refused, when one did.
+        /// The rule that refused ([`Error::rule`](crate::Error::rule)), when one did.
         rule: Option<String>,
+        /// The consent the token stands on, when it was granted on one.
+        consent: Option<ConsentId>,
     },
-    /// A consent event: given, renewed, withdrawn, expired, invalidated.
+    /// A consent event: given, renewed, withdrawn or invalidated by a policy change. (An
+    /// expiry is not an action: it follows from the end of validity these events carry.)
     Consent {
         /// Whose consent.
         subject: SubjectId,
         /// Which consent.
         consent: ConsentId,
-        /// What happened to it.
+        /// What happened to it: `given`, `renewed`, `withdrawn`, `invalidated`.
         change: String,
+        /// The SHA-256 of the event as the subject's history holds it
+        /// ([`ConsentEvent::digest`](crate::consent::ConsentEvent::digest)), so that a
+        /// [proof of consent](crate::ConsentLedger::proof_of_consent) can show the entry
+        /// carries exactly that event.
+        digest: ChainHash,
     },
     /// Processing on a legal basis other than consent, with its reference.
     LegalBasisUsed {
@@ -67,6 +81,8 @@ pub enum AuditEvent {
         subject: SubjectId,
         /// For what.
         purpose: Purpose,
+        /// Which category.
+        category: String,
         /// The basis.
         basis: String,
         /// Its reference.
@@ -80,18 +96,32 @@ pub enum AuditEvent {
         subject: SubjectId,
         /// Its category.
         category: String,
+        /// The purpose of collection.
+        purpose: Purpose,
+        /// `subject` or `third_party`.
+        source: String,
     },
-    /// Reads of a record under one token.
+    /// How many times one token opened values, counted when the token is dropped.
     Reads {
-        /// The record.
-        record: RecordId,
-        /// How many.
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which category.
+        category: String,
+        /// The consent the token stood on, if it stood on one.
+        consent: Option<ConsentId>,
+        /// How many reads.
         count: u64,
     },
     /// A record was rectified, blocked or unblocked.
     Change {
         /// The record.
         record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: String,
         /// What changed: `rectified`, `blocked`, `unblocked`.
         change: String,
     },
@@ -99,30 +129,106 @@ pub enum AuditEvent {
     Disclosure {
         /// The record.
         record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: String,
         /// To whom.
         recipient: String,
-        /// The notice owed.
+        /// The recipient's country.
+        country: String,
+        /// The notice owed (Art. 21), by number.
         notice: Option<u64>,
+    },
+    /// A transfer notice owed to a subject was recorded as sent.
+    NoticeSent {
+        /// The notice, by number.
+        notice: u64,
     },
     /// A policy version came into force.
     PolicyChange {
         /// The version.
         version: String,
     },
+    /// A record's deadline was set or brought forward.
+    Deadline {
+        /// The record.
+        record: RecordId,
+        /// When it falls due.
+        due: DateTime<Utc>,
+        /// Why.
+        reason: DestructionReason,
+    },
+    /// Destruction was postponed by legal holds.
+    Postponed {
+        /// The record.
+        record: RecordId,
+        /// The holds.
+        holds: Vec<HoldId>,
+        /// Until when; `None` until a hold is released or its relationship end is known.
+        until: Option<DateTime<Utc>>,
+    },
     /// A legal hold was placed or released.
     Hold {
-        /// The hold's number.
-        hold: u64,
+        /// The hold.
+        hold: HoldId,
         /// Placed (`true`) or released.
         placed: bool,
+        /// The law, order or case it stands on, when placed.
+        reference: Option<String>,
+    },
+    /// A trigger changed nothing, and why (a logout, a withdrawal where another basis holds).
+    TriggerIgnored {
+        /// Whose records.
+        subject: SubjectId,
+        /// What was seen.
+        trigger: String,
+        /// Why it changed nothing.
+        why: String,
+    },
+    /// A destruction hook failed; the destruction will be retried.
+    DestructionRetry {
+        /// The record.
+        record: RecordId,
+        /// Attempts so far.
+        attempts: u32,
+        /// The next attempt.
+        next: DateTime<Utc>,
     },
     /// A record was destroyed.
     Destruction {
         /// The record.
         record: RecordId,
         /// Why.
-        reason: String,
+        reason: DestructionReason,
+        /// The retention rule that set the deadline, when a schedule destroyed it.
+        rule: Option<String>,
     },
+    /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
+    /// received or completed.
+    Request {
+        /// The request, by number.
+        request: u64,
+        /// Whose.
+        subject: SubjectId,
+        /// What was asked.
+        kind: RequestKind,
+        /// `received` or `completed`.
+        state: String,
+    },
+}
+
+/// Appends to `log` if there is one. The one place that decides what a failed append means
+/// for an action that widens processing: it is not done.
+pub(crate) fn record(
+    log: Option<&Arc<AuditLog>>,
+    at: DateTime<Utc>,
+    event: impl FnOnce() -> AuditEvent,
+) -> Result<(), crate::Error> {
+    match log {
+        Some(log) => log.append(at, event()).map(drop).map_err(Into::into),
+        None => Ok(()),
+    }
 }
 
 /// A SHA-256 digest in an audit entry, written as lower-case hex.
@@ -132,6 +238,25 @@ pub struct ChainHash([u8; 32]);
 
 impl ChainHash {
     const GENESIS: ChainHash = ChainHash([0; 32]);
+
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    /// The SHA-256 of `value`'s compact JSON: how consent events and receipts are digested.
+    pub(crate) fn of_json(value: &impl Serialize) -> Self {
+        let mut hasher = Sha256::new();
+        // Writing to a hasher can't fail, and these values always serialize.
+        let _ = serde_json::to_writer(&mut hasher, value);
+        Self(hasher.finalize().into())
+    }
+}
+
+impl std::fmt::Display for ChainHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from(*self))
+    }
 }
 
 impl From<ChainHash> for String {
@@ -214,6 +339,11 @@ pub enum AuditError {
     /// The file could not be read or written.
     #[error("audit file: {0}")]
     Io(String),
+    /// An earlier write failed, so the log takes no more entries: a half-written line
+    /// must not be followed by more, and an action that can't be recorded is not done.
+    /// Reopen the file to go on; opening checks what reached it.
+    #[error("audit log stopped after a failed write: {0}")]
+    Stopped(String),
 }
 
 /// Checks a sequence of entries and returns how many there are.
@@ -253,6 +383,8 @@ struct Chain {
     entries: Vec<AuditEntry>,
     file: Option<(PathBuf, BufWriter<File>)>,
     unflushed: usize,
+    /// Set by the first failed write; every append after it is refused.
+    failed: Option<String>,
 }
 
 /// The audit log: an append-only, hash-chained list of entries, in memory or in a JSON
@@ -282,6 +414,7 @@ impl AuditLog {
                 entries: Vec::new(),
                 file: None,
                 unflushed: 0,
+                failed: None,
             }),
             batch: 1,
         }
@@ -317,6 +450,7 @@ impl AuditLog {
                 entries: Vec::new(),
                 file: Some((path, BufWriter::new(file))),
                 unflushed: 0,
+                failed: None,
             }),
             batch: batch.max(1),
         })
@@ -334,6 +468,9 @@ impl AuditLog {
     /// chain.
     pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
         let mut chain = self.lock();
+        if let Some(why) = &chain.failed {
+            return Err(AuditError::Stopped(why.clone()));
+        }
         let seq = chain.next_seq;
         let hash = AuditEntry::digest(seq, at, &event, chain.prev);
         let entry = AuditEntry {
@@ -345,8 +482,13 @@ impl AuditLog {
         };
         let batch = self.batch;
         if let Some((_, writer)) = chain.file.as_mut() {
-            let line = serde_json::to_string(&entry).map_err(|e| AuditError::Io(e.to_string()))?;
-            writeln!(writer, "{line}").map_err(|e| AuditError::Io(e.to_string()))?;
+            let written = serde_json::to_writer(&mut *writer, &entry)
+                .map_err(|e| e.to_string())
+                .and_then(|()| writer.write_all(b"\n").map_err(|e| e.to_string()));
+            if let Err(why) = written {
+                chain.failed = Some(why.clone());
+                return Err(AuditError::Io(why));
+            }
             chain.unflushed += 1;
             if chain.unflushed >= batch {
                 Self::sync(&mut chain)?;
@@ -361,11 +503,14 @@ impl AuditLog {
 
     fn sync(chain: &mut Chain) -> Result<(), AuditError> {
         if let Some((_, writer)) = chain.file.as_mut() {
-            writer.flush().map_err(|e| AuditError::Io(e.to_string()))?;
-            writer
-                .get_ref()
-                .sync_data()
-                .map_err(|e| AuditError::Io(e.to_string()))?;
+            let synced = writer
+                .flush()
+                .and_then(|()| writer.get_ref().sync_data())
+                .map_err(|e| e.to_string());
+            if let Err(why) = synced {
+                chain.failed = Some(why.clone());
+                return Err(AuditError::Io(why));
+            }
         }
         chain.unflushed = 0;
         Ok(())

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use zeroize::Zeroize;
 
 use crate::Error;
+use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError};
@@ -137,6 +138,8 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     /// Set when a retention schedule tracks the record: its deadline and whether it was
     /// destroyed, as the schedule sees them.
     retention: OnceLock<Arc<RetentionCell>>,
+    /// The audit log of the ledger whose token collected it.
+    audit: Option<Arc<AuditLog>>,
     category: PhantomData<fn() -> C>,
 }
 
@@ -176,7 +179,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 category: C::ID,
             });
         }
-        Ok(Self {
+        let data = Self {
             value,
             id: RecordId::random(),
             subject: token.subject().clone(),
@@ -186,8 +189,25 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             clock: token.clock_handle(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
+            audit: token.audit_log().cloned(),
             category: PhantomData,
-        })
+        };
+        // On failure `data` drops here, and its value is zeroized: a collection that
+        // leaves no trace is not made.
+        audit::record(data.audit.as_ref(), millis_to_time(now), || {
+            AuditEvent::Collection {
+                record: data.id,
+                subject: data.subject.clone(),
+                category: C::ID.to_string(),
+                purpose: data.purpose.clone(),
+                source: match &data.source {
+                    Source::Subject => "subject",
+                    Source::ThirdParty { .. } => "third_party",
+                }
+                .to_owned(),
+            }
+        })?;
+        Ok(data)
     }
 
     /// Opens the value for as long as both the record and the token are borrowed.
@@ -200,6 +220,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     #[inline]
     pub fn read<'a>(&'a self, token: &'a ConsentToken<C>) -> Result<Exposed<'a, T>, Error> {
         self.check(token)?;
+        token.count_read();
         match &self.value {
             Storage::Plain(value) => Ok(Exposed {
                 value: Shown::Plain(value.expose_secret()),
@@ -223,6 +244,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     #[inline]
     pub fn with<R>(&self, token: &ConsentToken<C>, f: impl FnOnce(&T) -> R) -> Result<R, Error> {
         self.check(token)?;
+        token.count_read();
         match &self.value {
             Storage::Plain(value) => Ok(f(value.expose_secret())),
             Storage::Tracked(vault) => match vault.0.read().as_ref() {
@@ -284,6 +306,18 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         }
     }
 
+    /// Records a change to the record in the audit log, when there is one.
+    fn audit_change(&self, change: &str) -> Result<(), Error> {
+        audit::record(self.audit.as_ref(), self.clock.now(), || {
+            AuditEvent::Change {
+                record: self.id,
+                subject: self.subject.clone(),
+                category: C::ID.to_string(),
+                change: change.to_owned(),
+            }
+        })
+    }
+
     #[cold]
     fn blocked_error(&self) -> Error {
         Error::Blocked {
@@ -302,6 +336,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     pub fn rectify(&mut self, value: T, token: &ConsentToken<C>) -> Result<(), Error> {
         let value = SecretBox::new(Box::new(value));
         self.check(token)?;
+        self.audit_change("rectified")?;
         let replaced = match &mut self.value {
             Storage::Plain(old) => {
                 *old = value;
@@ -357,13 +392,23 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Suspends processing while keeping the data (Art. 1, 22.1): every read, `with` and
     /// `rectify` is refused until [`unblock`](Self::unblock). Takes `&self`, so a record
     /// shared between threads can be blocked where it is.
+    ///
+    /// Blocking protects the subject, so it holds even when the audit log can't record it.
     pub fn block(&self) {
         self.blocked.store(true, Ordering::Release);
+        let _ = self.audit_change("blocked");
     }
 
     /// Lifts a [`block`](Self::block).
-    pub fn unblock(&self) {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AuditUnavailable`] if the audit log can't record it; the record stays
+    /// blocked.
+    pub fn unblock(&self) -> Result<(), Error> {
+        self.audit_change("unblocked")?;
         self.blocked.store(false, Ordering::Release);
+        Ok(())
     }
 
     /// Whether the record is blocked.
@@ -374,8 +419,18 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Destroys the record: the value is zeroized and the record consumed, so no code can
     /// use it afterwards. Needs no token — destruction is what the subject is owed when
     /// consent ends.
+    ///
+    /// With an audit log, the destruction is recorded; a log that can't record it does not
+    /// stop it.
     pub fn destroy(self, reason: DestructionReason) -> DestructionReceipt {
         let destroyed_at = self.clock.now();
+        let _ = audit::record(self.audit.as_ref(), destroyed_at, || {
+            AuditEvent::Destruction {
+                record: self.id,
+                reason: reason.clone(),
+                rule: None,
+            }
+        });
         DestructionReceipt {
             record: self.id,
             subject: self.subject.clone(),
@@ -536,7 +591,7 @@ impl<T> fmt::Debug for Exposed<'_, T> {
 }
 
 /// Why a record was destroyed (Tajik law Art. 20, 22.1, 25.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]
 #[non_exhaustive]
 pub enum DestructionReason {

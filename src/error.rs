@@ -470,4 +470,70 @@ pub enum Error {
         /// For what.
         purpose: Purpose,
     },
+    /// The audit log could not record the action, so it was not done: processing that
+    /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
+    /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
+    #[error("not done: the audit log could not record it ({0})")]
+    AuditUnavailable(#[from] crate::audit::AuditError),
+}
+
+impl Error {
+    /// The rule that refused, as a stable `snake_case` name (`no_consent`,
+    /// `consent_withdrawn`, …): what the audit log records for a refusal, and what a
+    /// dashboard can count by. It never holds a value.
+    ///
+    /// ```
+    /// use amanat::{category::Phone, ConsentLedger, PolicyVersion, Purpose, SubjectId};
+    ///
+    /// let ledger = ConsentLedger::new(PolicyVersion::new("v1")?);
+    /// let refusal = ledger
+    ///     .authorize::<Phone>(&SubjectId::new("cust-1")?, &Purpose::MARKETING_ANALYTICS)
+    ///     .unwrap_err();
+    /// assert_eq!(refusal.rule(), "no_consent");
+    /// # Ok::<(), amanat::Error>(())
+    /// ```
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Error::InvalidId { .. } => "invalid_id",
+            Error::NoConsent { .. } => "no_consent",
+            Error::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Error::ConsentExpired { .. } => "consent_expired",
+            Error::CategoryNotCovered { .. } => "category_not_covered",
+            Error::WrittenConsentRequired { .. } => "written_consent_required",
+            Error::TokenExpired { .. } => "token_expired",
+            Error::SubjectMismatch { .. } => "subject_mismatch",
+            Error::Blocked { .. } => "blocked",
+            Error::UnknownConsent { .. } => "unknown_consent",
+            Error::AlreadyWithdrawn { .. } => "already_withdrawn",
+            Error::NothingToWithdraw { .. } => "nothing_to_withdraw",
+            Error::ValidityNotInFuture { .. } => "validity_not_in_future",
+            Error::TooManyPurposes { .. } => "too_many_purposes",
+            Error::ConsentNotInForce { .. } => "consent_not_in_force",
+            Error::DepersonalisedOnly { .. } => "depersonalised_only",
+            Error::NotDeclared { .. } => "not_declared",
+            Error::PurposeNotDeclared { .. } => "purpose_not_declared",
+            Error::CategoryNotDeclared { .. } => "category_not_declared",
+            Error::FormTooWeak { .. } => "form_too_weak",
+            Error::BasisNotDeclared { .. } => "basis_not_declared",
+            Error::PolicyVersionMismatch { .. } => "policy_version_mismatch",
+            Error::ReconsentRequired { .. } => "reconsent_required",
+            Error::ConsentInvalidated { .. } => "consent_invalidated",
+            Error::SamePolicyVersion { .. } => "same_policy_version",
+            Error::RecipientNotDeclared { .. } => "recipient_not_declared",
+            Error::CrossBorderRefused { .. } => "cross_border_refused",
+            Error::UnknownRequest { .. } => "unknown_request",
+            Error::UnknownNotice { .. } => "unknown_notice",
+            Error::InvalidValue(..) => "invalid_value",
+            Error::Policy(..) => "policy",
+            Error::NoRetentionRule { .. } => "no_retention_rule",
+            Error::RetentionExpired { .. } => "retention_expired",
+            Error::RecordDestroyed { .. } => "record_destroyed",
+            Error::AlreadyTracked { .. } => "already_tracked",
+            Error::UnknownHold { .. } => "unknown_hold",
+            Error::UnknownRecord { .. } => "unknown_record",
+            Error::MissingReference { .. } => "missing_reference",
+            Error::BasisNotAllowed { .. } => "basis_not_allowed",
+            Error::AuditUnavailable(..) => "audit_unavailable",
+        }
+    }
 }

@@ -57,7 +57,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Days, Months, Utc};
 use foldhash::fast::RandomState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -136,7 +136,7 @@ pub struct LegalHold {
 }
 
 /// The id of a placed hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HoldId(u64);
 
 impl fmt::Display for HoldId {

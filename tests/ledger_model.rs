@@ -349,11 +349,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let records = &records[data_of];
                 match (category, blocked) {
                     (0, true) => records.selfie.block(),
-                    (0, false) => records.selfie.unblock(),
+                    (0, false) => records.selfie.unblock().unwrap(),
                     (1, true) => records.passport.block(),
-                    (1, false) => records.passport.unblock(),
+                    (1, false) => records.passport.unblock().unwrap(),
                     (_, true) => records.phone.block(),
-                    (_, false) => records.phone.unblock(),
+                    (_, false) => records.phone.unblock().unwrap(),
                 }
                 model.blocked[data_of][category] = blocked;
             }

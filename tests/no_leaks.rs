@@ -140,7 +140,7 @@ fn a_canary_never_appears_outside_read_and_with() {
     phone.block();
     seen.error(phone.read(&phone_token));
     seen.error(phone.rectify(CANARY.to_owned(), &phone_token));
-    phone.unblock();
+    phone.unblock().expect("no audit log to fail");
     seen.error(ledger.authorize::<Biometric>(&alice, &Purpose::SERVICE_PROVISION));
     seen.error(ledger.authorize::<Passport>(&alice, &Purpose::MARKETING_ANALYTICS));
     seen.error(ledger.authorize_with_basis::<Biometric>(

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{BasisUse, ConsentId, ConsentRecord, NEVER};
+use crate::audit::ChainHash;
 use crate::category::CategoryId;
 use crate::clock::millis_to_time;
 use crate::vocab::{ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose};
@@ -47,6 +48,28 @@ pub struct ConsentEvent {
     pub consent: Option<ConsentId>,
     /// What happened.
     pub kind: ConsentEventKind,
+}
+
+impl ConsentEvent {
+    /// The SHA-256 of the event's compact JSON: what the audit log's
+    /// [`Consent`](crate::audit::AuditEvent::Consent) entry for it carries, so a
+    /// [`ConsentProof`](crate::consent::ConsentProof) can show the entry is this event.
+    pub fn digest(&self) -> ChainHash {
+        ChainHash::of_json(self)
+    }
+
+    /// The event's name as the audit log writes it: `given`, `renewed`, `withdrawn`,
+    /// `expired`, `invalidated`, `legal_basis_used`.
+    pub fn change(&self) -> &'static str {
+        match self.kind {
+            ConsentEventKind::Given { .. } => "given",
+            ConsentEventKind::Renewed { .. } => "renewed",
+            ConsentEventKind::Withdrawn { .. } => "withdrawn",
+            ConsentEventKind::Expired => "expired",
+            ConsentEventKind::Invalidated { .. } => "invalidated",
+            ConsentEventKind::LegalBasisUsed { .. } => "legal_basis_used",
+        }
+    }
 }
 
 /// What a [`ConsentEvent`] records.
@@ -108,6 +131,70 @@ fn end(ms: i64) -> Option<DateTime<Utc>> {
     (ms != NEVER).then(|| millis_to_time(ms))
 }
 
+/// The public form of one stored event: what the history shows and the audit log digests.
+pub(super) fn public(event: &Event) -> ConsentEvent {
+    let (at, consent, kind) = match event {
+        Event::Given(record) => (
+            record.given_at,
+            Some(record.id),
+            ConsentEventKind::Given {
+                purposes: record.purposes.to_vec(),
+                categories: record.categories.iter().map(|&(id, _)| id).collect(),
+                form: record.form.clone(),
+                given_by: record.given_by.clone(),
+                policy_version: record.policy_version.clone(),
+                evidence: record.evidence.clone(),
+                valid_until: end(record.given_until),
+                recipients: record.recipients.clone(),
+                cross_border: record.cross_border,
+            },
+        ),
+        Event::Renewed {
+            record,
+            valid_until,
+            at,
+        } => (
+            *at,
+            Some(record.id),
+            ConsentEventKind::Renewed {
+                valid_until: end(*valid_until),
+            },
+        ),
+        Event::Withdrawn {
+            record,
+            purposes,
+            at,
+        } => (
+            *at,
+            Some(record.id),
+            ConsentEventKind::Withdrawn {
+                purposes: purposes.clone(),
+            },
+        ),
+        Event::Invalidated { record, by, at } => (
+            *at,
+            Some(record.id),
+            ConsentEventKind::Invalidated {
+                policy_version: by.clone(),
+            },
+        ),
+        Event::BasisUsed(used) => (
+            used.at,
+            None,
+            ConsentEventKind::LegalBasisUsed {
+                purpose: used.purpose.clone(),
+                category: used.category,
+                basis: used.basis.clone(),
+            },
+        ),
+    };
+    ConsentEvent {
+        at: millis_to_time(at),
+        consent,
+        kind,
+    }
+}
+
 /// Builds the public history from the stored events as of `now`. Expiry is not stored
 /// (nothing happens at that instant): it is derived from each consent's current end of
 /// validity, which can only have been reached once since an expired consent can't be
@@ -135,77 +222,18 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
     let mut out = Vec::with_capacity(events.len());
     let mut expiries = Vec::new();
     for event in events {
-        let (at, consent, kind) = match event {
-            Event::Given(record) => {
-                let valid_until = record.valid_until.load(Ordering::Acquire);
-                let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
-                if valid_until <= now && withdrawn < record.purposes.len() {
-                    expiries.push(ConsentEvent {
-                        at: millis_to_time(valid_until),
-                        consent: Some(record.id),
-                        kind: ConsentEventKind::Expired,
-                    });
-                }
-                (
-                    record.given_at,
-                    Some(record.id),
-                    ConsentEventKind::Given {
-                        purposes: record.purposes.to_vec(),
-                        categories: record.categories.iter().map(|&(id, _)| id).collect(),
-                        form: record.form.clone(),
-                        given_by: record.given_by.clone(),
-                        policy_version: record.policy_version.clone(),
-                        evidence: record.evidence.clone(),
-                        valid_until: end(record.given_until),
-                        recipients: record.recipients.clone(),
-                        cross_border: record.cross_border,
-                    },
-                )
+        if let Event::Given(record) = event {
+            let valid_until = record.valid_until.load(Ordering::Acquire);
+            let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
+            if valid_until <= now && withdrawn < record.purposes.len() {
+                expiries.push(ConsentEvent {
+                    at: millis_to_time(valid_until),
+                    consent: Some(record.id),
+                    kind: ConsentEventKind::Expired,
+                });
             }
-            Event::Renewed {
-                record,
-                valid_until,
-                at,
-            } => (
-                *at,
-                Some(record.id),
-                ConsentEventKind::Renewed {
-                    valid_until: end(*valid_until),
-                },
-            ),
-            Event::Withdrawn {
-                record,
-                purposes,
-                at,
-            } => (
-                *at,
-                Some(record.id),
-                ConsentEventKind::Withdrawn {
-                    purposes: purposes.clone(),
-                },
-            ),
-            Event::Invalidated { record, by, at } => (
-                *at,
-                Some(record.id),
-                ConsentEventKind::Invalidated {
-                    policy_version: by.clone(),
-                },
-            ),
-            Event::BasisUsed(used) => (
-                used.at,
-                None,
-                ConsentEventKind::LegalBasisUsed {
-                    purpose: used.purpose.clone(),
-                    category: used.category,
-                    basis: used.basis.clone(),
-                },
-            ),
-        };
-        out.push(ConsentEvent {
-            at: millis_to_time(at),
-            consent,
-            kind,
-        });
+        }
+        out.push(public(event));
     }
     out.extend(expiries);
     // Stable: events at the same instant keep the order they happened in.

@@ -29,6 +29,7 @@ pub use history::{ConsentEvent, ConsentEventKind};
 pub use token::ConsentToken;
 
 use crate::Error;
+use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
 use crate::policy::Policy;
@@ -117,6 +118,8 @@ pub(crate) struct ConsentRecord {
     /// purposes it ended (those not already withdrawn by the subject).
     pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The ledger's audit log, for what is done with tokens issued on this consent.
+    pub(crate) audit: Option<Arc<AuditLog>>,
 }
 
 impl ConsentRecord {
@@ -178,6 +181,7 @@ pub(crate) struct BasisUse {
     pub(crate) policy_version: PolicyVersion,
     pub(crate) at: i64,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) audit: Option<Arc<AuditLog>>,
 }
 
 #[derive(Default)]
@@ -207,6 +211,7 @@ pub struct LedgerBuilder {
     terms: Terms,
     clock: Arc<dyn Clock>,
     token_ttl: Duration,
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl LedgerBuilder {
@@ -222,6 +227,20 @@ impl LedgerBuilder {
     /// only useful to test what expiry does.
     pub fn token_ttl(mut self, ttl: Duration) -> Self {
         self.token_ttl = ttl;
+        self
+    }
+
+    /// Records every consent event, authorization (granted or refused, and by which rule),
+    /// use of another legal basis and policy change in `log` — and, through the tokens it
+    /// issues, every collection, read count, rectification, blocking and disclosure of the
+    /// data they open.
+    ///
+    /// What widens processing (a grant, a renewal, a token, a collection) is refused with
+    /// [`Error::AuditUnavailable`] when the log can't record it; what protects the subject
+    /// (a withdrawal, blocking, destruction) is done all the same, and the failed log then
+    /// refuses the rest until it is reopened.
+    pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
         self
     }
 
@@ -243,6 +262,7 @@ impl LedgerBuilder {
             subjects: DashMap::default(),
             consents: DashMap::default(),
             vocabulary: Vocabulary::default(),
+            audit: self.audit,
         }
     }
 }
@@ -284,6 +304,7 @@ pub struct ConsentLedger {
     subjects: DashMap<SubjectId, SubjectEntry, RandomState>,
     consents: DashMap<ConsentId, Arc<ConsentRecord>, RandomState>,
     vocabulary: Vocabulary,
+    audit: Option<Arc<AuditLog>>,
 }
 
 /// The policy version in force, and the policy when there is one.
@@ -348,12 +369,31 @@ impl ConsentLedger {
             },
             clock: Arc::new(SystemClock),
             token_ttl: Duration::from_secs(5 * 60),
+            audit: None,
         }
     }
 
     /// The policy version new consents are bound to.
     pub fn policy_version(&self) -> PolicyVersion {
         self.terms.load().version.clone()
+    }
+
+    /// The audit log the ledger records in, if it was given one.
+    pub fn audit_log(&self) -> Option<&Arc<AuditLog>> {
+        self.audit.as_ref()
+    }
+
+    /// Records a consent event in the audit log, when there is one.
+    fn audit_consent(&self, subject: &SubjectId, event: &Event) -> Result<(), Error> {
+        audit::record(self.audit.as_ref(), self.clock.now(), || {
+            let public = history::public(event);
+            AuditEvent::Consent {
+                subject: subject.clone(),
+                consent: public.consent.unwrap_or(ConsentId(Uuid::nil())),
+                change: public.change().to_owned(),
+                digest: public.digest(),
+            }
+        })
     }
 
     /// The policy in force, if the ledger enforces one.
@@ -386,6 +426,11 @@ impl ConsentLedger {
             });
         }
         let requires_reconsent = policy.requires_reconsent();
+        audit::record(self.audit.as_ref(), self.clock.now(), || {
+            AuditEvent::PolicyChange {
+                version: version.to_string(),
+            }
+        })?;
         self.terms.store(Arc::new(Terms::of(policy)));
         let mut invalidated = Vec::new();
         if requires_reconsent {
@@ -401,11 +446,14 @@ impl ConsentLedger {
                     // Set before the flags: a token that fails on the flags finds the reason.
                     let _ = record.invalidated_by.set((version.clone(), open));
                     withdraw_purposes(record, |_| true);
-                    events.push(Event::Invalidated {
+                    let event = Event::Invalidated {
                         record: Arc::clone(record),
                         by: version.clone(),
                         at: now,
-                    });
+                    };
+                    // Ending consents protects subjects: done even if the log has failed.
+                    let _ = self.audit_consent(&record.subject, &event);
+                    events.push(event);
                     invalidated.push(record.id);
                 }
                 entry.events.extend(events);
@@ -509,9 +557,12 @@ impl ConsentLedger {
             given_until: valid_until,
             valid_until: AtomicI64::new(valid_until),
             clock: Arc::clone(&self.clock),
+            audit: self.audit.clone(),
         });
+        let given = Event::Given(Arc::clone(&record));
+        self.audit_consent(&record.subject, &given)?;
         entry.consents.push(Arc::clone(&record));
-        entry.events.push(Event::Given(Arc::clone(&record)));
+        entry.events.push(given);
         // Registered by id before the subject's entry is released, so that no token can be
         // issued on a consent that `withdraw` can't find yet. This is the only place the
         // two maps are locked together, always subject first: no lock order can deadlock.
@@ -554,11 +605,14 @@ impl ConsentLedger {
         if purposes.is_empty() {
             return Err(Error::AlreadyWithdrawn { consent: *consent });
         }
-        entry.events.push(Event::Withdrawn {
+        let event = Event::Withdrawn {
             record: Arc::clone(&record),
             purposes: purposes.clone(),
             at: now,
-        });
+        };
+        // A withdrawal is the subject's right: it holds even if the log can't record it.
+        let _ = self.audit_consent(&record.subject, &event);
+        entry.events.push(event);
         Ok(Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
@@ -590,11 +644,14 @@ impl ConsentLedger {
                 p == purpose && now < record.valid_until.load(Ordering::Acquire)
             });
             if !purposes.is_empty() {
-                events.push(Event::Withdrawn {
+                let event = Event::Withdrawn {
                     record: Arc::clone(record),
                     purposes: purposes.clone(),
                     at: now,
-                });
+                };
+                // As in `withdraw`: done even if the log can't record it.
+                let _ = self.audit_consent(subject, &event);
+                events.push(event);
                 withdrawn.push((record.id, purposes));
             }
         }
@@ -632,12 +689,14 @@ impl ConsentLedger {
                 valid_until: millis_to_time(until),
             });
         }
-        record.valid_until.store(until, Ordering::Release);
-        entry.events.push(Event::Renewed {
+        let event = Event::Renewed {
             record: Arc::clone(&record),
             valid_until: until,
             at: now,
-        });
+        };
+        self.audit_consent(&record.subject, &event)?;
+        record.valid_until.store(until, Ordering::Release);
+        entry.events.push(event);
         Ok(())
     }
 
@@ -677,7 +736,53 @@ impl ConsentLedger {
     /// covers it is not written (Art. 17.1); [`Error::ConsentWithdrawn`];
     /// [`Error::ConsentExpired`]; [`Error::CategoryNotCovered`] if consents for the purpose
     /// exist but none names `C` (Art. 8.3); [`Error::NoConsent`] otherwise.
+    #[inline]
     pub fn authorize<C: Category>(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+    ) -> Result<ConsentToken<C>, Error> {
+        let decided = self.decide::<C>(subject, purpose);
+        match &self.audit {
+            None => decided,
+            Some(log) => self.audit_decision(log, subject, purpose, C::ID, decided),
+        }
+    }
+
+    /// Records an authorization, granted or refused. A token the log can't record is not
+    /// issued; a refusal stays the refusal it was.
+    #[cold]
+    fn audit_decision<C: Category>(
+        &self,
+        log: &Arc<AuditLog>,
+        subject: &SubjectId,
+        purpose: &Purpose,
+        category: CategoryId,
+        decided: Result<ConsentToken<C>, Error>,
+    ) -> Result<ConsentToken<C>, Error> {
+        let (granted, rule, consent) = match &decided {
+            Ok(token) => (true, None, token.consent()),
+            Err(refusal) => (false, Some(refusal.rule().to_owned()), None),
+        };
+        let recorded = log.append(
+            self.clock.now(),
+            AuditEvent::Authorization {
+                subject: subject.clone(),
+                purpose: purpose.clone(),
+                category: category.to_string(),
+                granted,
+                rule,
+                consent,
+            },
+        );
+        match (decided, recorded) {
+            (Ok(_), Err(failed)) => Err(failed.into()),
+            (decided, _) => decided,
+        }
+    }
+
+    #[inline]
+    fn decide<C: Category>(
         &self,
         subject: &SubjectId,
         purpose: &Purpose,
@@ -841,6 +946,21 @@ impl ConsentLedger {
         if basis == LegalBasis::Consent {
             return self.authorize(subject, purpose);
         }
+        let decided = self.decide_basis::<C>(subject, purpose, basis);
+        match (&self.audit, decided) {
+            (Some(log), Err(refusal)) => {
+                self.audit_decision::<C>(log, subject, purpose, C::ID, Err(refusal))
+            }
+            (_, decided) => decided,
+        }
+    }
+
+    fn decide_basis<C: Category>(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+        basis: LegalBasis,
+    ) -> Result<ConsentToken<C>, Error> {
         let blank = |s: &str| s.trim().is_empty();
         let authority_blank =
             matches!(&basis, LegalBasis::StateFunction { authority, .. } if blank(authority));
@@ -889,7 +1009,17 @@ impl ConsentLedger {
             policy_version: terms.version.clone(),
             at: now,
             clock: Arc::clone(&self.clock),
+            audit: self.audit.clone(),
         });
+        audit::record(self.audit.as_ref(), millis_to_time(now), || {
+            AuditEvent::LegalBasisUsed {
+                subject: used.subject.clone(),
+                purpose: used.purpose.clone(),
+                category: C::ID.to_string(),
+                basis: used.basis.name().to_owned(),
+                reference: used.basis.reference().unwrap_or_default().to_owned(),
+            }
+        })?;
         entry.events.push(Event::BasisUsed(Arc::clone(&used)));
         Ok(ConsentToken::new(
             Grounds::Basis(used),

@@ -3,12 +3,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
 use super::{BasisUse, ConsentId, ConsentRecord};
 use crate::Error;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
@@ -29,6 +30,10 @@ use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
 pub struct ConsentToken<C: Category> {
     grounds: Grounds,
     expires_at: i64,
+    /// Whether the ledger keeps an audit log: then reads are counted, and the count is
+    /// recorded when the token is dropped.
+    audited: bool,
+    reads: AtomicU64,
     // `fn() -> C` keeps the token Send + Sync whatever the marker type is.
     category: PhantomData<fn() -> C>,
 }
@@ -43,9 +48,15 @@ pub(crate) enum Grounds {
 
 impl<C: Category> ConsentToken<C> {
     pub(crate) fn new(grounds: Grounds, expires_at: i64) -> Self {
+        let audited = match &grounds {
+            Grounds::Consent { record, .. } => record.audit.is_some(),
+            Grounds::Basis(basis) => basis.audit.is_some(),
+        };
         Self {
             grounds,
             expires_at,
+            audited,
+            reads: AtomicU64::new(0),
             category: PhantomData,
         }
     }
@@ -114,6 +125,23 @@ impl<C: Category> ConsentToken<C> {
         match &self.grounds {
             Grounds::Consent { record, .. } => record.cross_border,
             Grounds::Basis(_) => false,
+        }
+    }
+
+    /// The audit log of the ledger that issued the token, for what is done with it.
+    pub(crate) fn audit_log(&self) -> Option<&Arc<AuditLog>> {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => record.audit.as_ref(),
+            Grounds::Basis(basis) => basis.audit.as_ref(),
+        }
+    }
+
+    /// Counts one opening of a value, when the ledger keeps an audit log. Relaxed: the
+    /// count is read once, when the token is dropped, by the thread that owns it.
+    #[inline]
+    pub(crate) fn count_read(&self) {
+        if self.audited {
+            self.reads.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -204,6 +232,31 @@ impl<C: Category> ConsentToken<C> {
                 category,
                 expired_at: millis_to_time(self.expires_at),
             },
+        }
+    }
+}
+
+/// Records how many values the token opened: one audit entry per token, not per read, so a
+/// loop over a million reads costs one entry.
+impl<C: Category> Drop for ConsentToken<C> {
+    fn drop(&mut self) {
+        let count = *self.reads.get_mut();
+        if count == 0 {
+            return;
+        }
+        if let Some(log) = self.audit_log() {
+            // Nothing to refuse any more: the reads happened. A failed log stops itself
+            // and refuses what comes next.
+            let _ = log.append(
+                self.checked_at(),
+                AuditEvent::Reads {
+                    subject: self.subject().clone(),
+                    purpose: self.purpose().clone(),
+                    category: C::ID.to_string(),
+                    consent: self.consent(),
+                    count,
+                },
+            );
         }
     }
 }
