@@ -306,6 +306,13 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// Whether the entry's hash matches its content and the hash it links to — true of
+    /// every entry nobody edited. Whether it sits where it should in the log is what
+    /// [`verify`](fn@verify) checks.
+    pub fn is_intact(&self) -> bool {
+        Self::digest(self.seq, self.at, &self.event, self.prev) == self.hash
+    }
+
     fn digest(seq: u64, at: DateTime<Utc>, event: &AuditEvent, prev: ChainHash) -> ChainHash {
         // The canonical encoding: the JSON of (seq, time in ms, event), field order fixed by
         // the types, then the previous hash.
@@ -369,7 +376,7 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u
         if entry.prev != prev {
             return Err(broken("it does not follow the entry before it"));
         }
-        if AuditEntry::digest(entry.seq, entry.at, &entry.event, entry.prev) != entry.hash {
+        if !entry.is_intact() {
             return Err(broken("its content does not match its hash: it was edited"));
         }
         prev = entry.hash;

@@ -27,6 +27,7 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
+use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Access, Category, CategoryId};
 use crate::consent::ConsentToken;
 use crate::data::{PersonalData, RecordId, Source};
@@ -159,6 +160,7 @@ pub struct DisclosureReceipt {
 pub struct Disclosures {
     policy: Arc<Policy>,
     notices: Mutex<Vec<TransferNotice>>,
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl Disclosures {
@@ -167,7 +169,17 @@ impl Disclosures {
         Self {
             policy,
             notices: Mutex::new(Vec::new()),
+            audit: None,
         }
+    }
+
+    /// Records every disclosure, notice owed and notice sent in `log`. Without it, a
+    /// disclosure is recorded in the audit log of the ledger that issued the permit's
+    /// token, if that ledger keeps one.
+    #[must_use]
+    pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     fn notices(&self) -> std::sync::MutexGuard<'_, Vec<TransferNotice>> {
@@ -261,25 +273,46 @@ impl Disclosures {
     ///
     /// # Errors
     ///
-    /// As [`PersonalData::read`] with the permit's token; `send` is not called then.
+    /// As [`PersonalData::read`] with the permit's token; [`Error::AuditUnavailable`] if
+    /// the audit log can't record the disclosure. `send` is not called then.
     pub fn disclose<T: Zeroize, C: Category, R>(
         &self,
         data: &PersonalData<T, C>,
         permit: &TransferPermit<C>,
         send: impl FnOnce(&T) -> R,
     ) -> Result<(R, DisclosureReceipt), Error> {
-        let outcome = data.with(&permit.token, send)?;
-        let now = permit.token.checked_at();
-        let notice = permit.notice_owed.then(|| {
-            let declared = self.policy.recipient(&permit.recipient);
-            self.record_notice(
-                data,
-                permit.purpose().clone(),
-                declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
-                declared.map(|r| r.address.clone()).unwrap_or_default(),
-                now,
-            )
+        let log = self.audit.as_ref().or(permit.token.audit_log());
+        // The disclosure and its notice are on the record before `send` sees the value: a
+        // transfer the audit log can't record is not made.
+        let recorded = data.with(&permit.token, |value| {
+            let now = permit.token.checked_at();
+            let mut notices = self.notices();
+            let notice = permit.notice_owed.then(|| notices.len() as u64 + 1);
+            audit::record(log, now, || AuditEvent::Disclosure {
+                record: data.id(),
+                subject: data.subject().clone(),
+                category: C::ID.to_string(),
+                recipient: permit.recipient.clone(),
+                country: permit.country.to_string(),
+                notice,
+            })?;
+            if notice.is_some() {
+                let declared = self.policy.recipient(&permit.recipient);
+                let owed = self.notice(
+                    &mut notices,
+                    data,
+                    permit.purpose().clone(),
+                    declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
+                    declared.map(|r| r.address.clone()).unwrap_or_default(),
+                    now,
+                );
+                debug_assert_eq!(Some(owed), notice);
+            }
+            // `send` is your code: it runs without the register's lock.
+            drop(notices);
+            Ok::<_, Error>((send(value), notice))
         });
+        let (outcome, notice) = recorded??;
         Ok((
             outcome,
             DisclosureReceipt {
@@ -305,14 +338,15 @@ impl Disclosures {
         }
         // Once per record, however often it is asked.
         let operator = self.policy.operator();
-        if let Some(known) = self
-            .notices()
+        let mut notices = self.notices();
+        if let Some(known) = notices
             .iter()
             .find(|n| n.record == data.id() && n.holder == operator.name)
         {
             return Some(known.id);
         }
-        Some(self.record_notice(
+        Some(self.notice(
+            &mut notices,
             data,
             data.purpose().clone(),
             operator.name.clone(),
@@ -321,8 +355,10 @@ impl Disclosures {
         ))
     }
 
-    fn record_notice<T: Zeroize, C: Category>(
+    /// Adds a notice owed to `notices` and returns its number.
+    fn notice<T: Zeroize, C: Category>(
         &self,
+        notices: &mut Vec<TransferNotice>,
         data: &PersonalData<T, C>,
         purpose: Purpose,
         holder: String,
@@ -334,7 +370,6 @@ impl Disclosures {
             .transfer_notice_due(at.date_naive())
             // A calendar that can't count that far owes the notice at once.
             .unwrap_or_else(|| at.date_naive());
-        let mut notices = self.notices();
         let id = notices.len() as u64 + 1;
         notices.push(TransferNotice {
             id,
@@ -382,7 +417,13 @@ impl Disclosures {
         let notice = crate::slot(id)
             .and_then(|i| notices.get_mut(i))
             .ok_or(Error::UnknownNotice { notice: id })?;
-        notice.sent_at.get_or_insert(at);
+        if notice.sent_at.is_none() {
+            notice.sent_at = Some(at);
+            // Sent is sent: the record of it is best effort.
+            let _ = audit::record(self.audit.as_ref(), at, || AuditEvent::NoticeSent {
+                notice: id,
+            });
+        }
         Ok(())
     }
 }

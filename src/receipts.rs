@@ -1,9 +1,11 @@
-//! Consent receipts from elsewhere: a Kantara Consent Receipt v1.1 imported as evidence of
-//! a consent given to another controller (Tajik law Art. 25.1: the operator must be able
-//! to prove consent).
+//! Consent receipts (Tajik law Art. 25.1: the operator must be able to prove consent).
 //!
-//! Every field the specification requires is checked, and each missing or malformed one is
-//! named by its path in the document.
+//! - Export: a consent of the ledger as an [`Iso27560Record`] (ISO/IEC TS 27560) and as a
+//!   Kantara Consent Receipt v1.1 document ([`Iso27560Record::to_kantara`]), both built from
+//!   its [`ConsentProof`].
+//! - Import: a Kantara Consent Receipt v1.1 from elsewhere, as evidence of a consent given
+//!   to another controller. Every field the specification requires is checked, and each
+//!   missing or malformed one is named by its path in the document.
 //!
 //! ```
 //! use amanat::receipts::KantaraReceipt;
@@ -16,9 +18,14 @@
 //! ```
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
-use crate::vocab::Evidence;
+use crate::audit::ChainHash;
+use crate::category::CategoryId;
+use crate::consent::{ConsentEventKind, ConsentId, ConsentProof};
+use crate::policy::{Country, Operator, Policy, RecipientRole};
+use crate::vocab::{ConsentForm, Evidence, PolicyVersion, Purpose, SubjectId};
 
 /// What is wrong with a receipt, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -278,5 +285,367 @@ impl KantaraReceipt {
             system: format!("Kantara Consent Receipt {}", self.version),
             reference: self.receipt_id.clone(),
         }
+    }
+}
+
+/// A consent exported as a record aligned with ISO/IEC TS 27560:2023 (consent record
+/// information structure): who consented to what, under which notice, with whom it is
+/// shared, where it is kept, for how long, how to withdraw, and each event since.
+///
+/// Built from a [`ConsentProof`] and the policy by [`Iso27560Record::new`]; serializes to
+/// JSON with the standard's field names. It holds ids, purposes, categories and the
+/// operator's declarations — never a personal value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Iso27560Record {
+    /// The structure this follows.
+    pub schema_version: &'static str,
+    /// The consent's id.
+    pub record_id: ConsentId,
+    /// The subject's opaque id.
+    pub pii_principal_id: SubjectId,
+    /// The notice the consent was given under.
+    pub privacy_notice: PrivacyNotice,
+    /// The language the notice was shown in.
+    pub language: String,
+    /// How consent was collected: `written`, `electronic: one_time_password`, `implied`.
+    pub collection_method: String,
+    /// Whether it was given expressly (written or electronic) rather than implied.
+    pub explicit: bool,
+    /// Each purpose with the categories it uses, its retention and its recipients.
+    pub purposes: Vec<RecordPurpose>,
+    /// The lawful basis: consent, and the article that makes it one.
+    pub lawful_basis: String,
+    /// The categories of personal data covered.
+    pub pii_information: Vec<CategoryId>,
+    /// The controller.
+    pub pii_controllers: Vec<Operator>,
+    /// Where the data is kept.
+    pub storage_locations: Vec<Country>,
+    /// The retention rules that apply, in words.
+    pub retention_period: Vec<String>,
+    /// The law it was given under.
+    pub jurisdiction: Country,
+    /// Who receives the data.
+    pub recipient_third_parties: Vec<ThirdParty>,
+    /// How to withdraw.
+    pub withdrawal_method: String,
+    /// When the latest event happened.
+    pub event_time: DateTime<Utc>,
+    /// How long the consent lasts from its latest event (ISO 8601), `None` for "until
+    /// withdrawn".
+    pub validity_duration: Option<String>,
+    /// Who recorded the events: the operator.
+    pub entity_id: String,
+    /// The latest event: `given`, `renewed`, `withdrawn`, `expired`, `invalidated`.
+    pub event_type: &'static str,
+    /// The consent's state after it, as a W3C DPV consent status.
+    pub event_state: &'static str,
+    /// Every event, oldest first, in the same terms.
+    pub events: Vec<RecordEvent>,
+}
+
+/// The notice a consent was given under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct PrivacyNotice {
+    /// The policy version.
+    pub version: PolicyVersion,
+    /// SHA-256 of the policy's JSON form, as lower-case hex.
+    pub hash: ChainHash,
+    /// Where it is published, if the policy says.
+    pub url: Option<String>,
+}
+
+/// A purpose in an [`Iso27560Record`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordPurpose {
+    /// The purpose's id.
+    pub purpose: Purpose,
+    /// As the policy describes it.
+    pub description: String,
+    /// The categories it uses under this consent.
+    pub pii_information: Vec<CategoryId>,
+    /// Its retention rules, in words.
+    pub retention_period: Vec<String>,
+    /// The recipients declared for it.
+    pub recipient_third_parties: Vec<ThirdParty>,
+}
+
+/// A recipient in an [`Iso27560Record`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ThirdParty {
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub country: Country,
+    /// `processor`, `third_party` or `state_body`.
+    pub role: RecipientRole,
+}
+
+/// An event in an [`Iso27560Record`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RecordEvent {
+    /// When.
+    pub event_time: DateTime<Utc>,
+    /// How long the consent lasts from it (ISO 8601), `None` for "until withdrawn" or
+    /// after it ended.
+    pub validity_duration: Option<String>,
+    /// Who recorded it.
+    pub entity_id: String,
+    /// What happened.
+    pub event_type: &'static str,
+    /// The state after it, as a W3C DPV consent status.
+    pub event_state: &'static str,
+}
+
+/// The consent's "given" event: what it covered.
+struct Given<'a> {
+    purposes: &'a [Purpose],
+    categories: &'a [CategoryId],
+    form: &'a ConsentForm,
+    valid_until: Option<DateTime<Utc>>,
+}
+
+fn given(proof: &ConsentProof) -> Option<Given<'_>> {
+    proof.events.iter().find_map(|event| match &event.kind {
+        ConsentEventKind::Given {
+            purposes,
+            categories,
+            form,
+            valid_until,
+            ..
+        } => Some(Given {
+            purposes,
+            categories,
+            form,
+            valid_until: *valid_until,
+        }),
+        _ => None,
+    })
+}
+
+/// ISO 8601 duration from `from` to `until`, in whole seconds.
+fn duration(from: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Option<String> {
+    until.map(|until| format!("PT{}S", (until - from).num_seconds().max(0)))
+}
+
+/// The W3C DPV status after an event.
+fn dpv_status(kind: &ConsentEventKind) -> &'static str {
+    match kind {
+        ConsentEventKind::Given { .. } => "dpv:ConsentGiven",
+        ConsentEventKind::Renewed { .. } => "dpv:RenewedConsentGiven",
+        ConsentEventKind::Withdrawn { .. } => "dpv:ConsentWithdrawn",
+        ConsentEventKind::Expired => "dpv:ConsentExpired",
+        ConsentEventKind::Invalidated { .. } => "dpv:ConsentInvalidated",
+        ConsentEventKind::LegalBasisUsed { .. } => "dpv:ConsentStatusValidForProcessing",
+    }
+}
+
+fn third_parties(policy: &Policy, purposes: &[Purpose], categories: &[CategoryId]) -> Vec<ThirdParty> {
+    policy
+        .recipients()
+        .iter()
+        .filter(|r| {
+            r.purposes.iter().any(|p| purposes.contains(p))
+                && r.categories.iter().any(|c| categories.iter().any(|k| k.as_str() == c))
+        })
+        .map(|r| ThirdParty {
+            name: r.name.clone(),
+            country: r.country,
+            role: r.role,
+        })
+        .collect()
+}
+
+fn retention(policy: &Policy, purposes: &[Purpose], categories: &[CategoryId]) -> Vec<String> {
+    policy
+        .retention()
+        .iter()
+        .filter(|rule| {
+            purposes.contains(&rule.purpose) && categories.iter().any(|c| c.as_str() == rule.category)
+        })
+        .map(crate::retention::describe)
+        .collect()
+}
+
+impl Iso27560Record {
+    /// The record of the consent `proof` is about, under `policy`, whose notice was shown
+    /// in `language` (an ISO 639-1 code such as `uz`, `tg`, `ru`).
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiptError::Missing`] naming `events` if the proof holds no "given" event.
+    pub fn new(proof: &ConsentProof, policy: &Policy, language: &str) -> Result<Self, ReceiptError> {
+        let given = given(proof).ok_or(ReceiptError::Missing {
+            field: "events[given]".into(),
+        })?;
+        let operator = policy.operator();
+        let entity_id = operator.name.clone();
+        // The latest end of validity, as renewals moved it.
+        let mut valid_until = given.valid_until;
+        let mut events = Vec::with_capacity(proof.events.len());
+        for event in &proof.events {
+            if let ConsentEventKind::Renewed { valid_until: until } = &event.kind {
+                valid_until = *until;
+            }
+            let open = matches!(
+                event.kind,
+                ConsentEventKind::Given { .. } | ConsentEventKind::Renewed { .. }
+            );
+            events.push(RecordEvent {
+                event_time: event.at,
+                validity_duration: if open { duration(event.at, valid_until) } else { None },
+                entity_id: entity_id.clone(),
+                event_type: event.change(),
+                event_state: dpv_status(&event.kind),
+            });
+        }
+        let purposes = given
+            .purposes
+            .iter()
+            .map(|purpose| RecordPurpose {
+                purpose: purpose.clone(),
+                description: policy
+                    .purpose(purpose)
+                    .map(|p| p.description.clone())
+                    .unwrap_or_default(),
+                pii_information: given.categories.to_vec(),
+                retention_period: retention(policy, std::slice::from_ref(purpose), given.categories),
+                recipient_third_parties: third_parties(
+                    policy,
+                    std::slice::from_ref(purpose),
+                    given.categories,
+                ),
+            })
+            .collect();
+        let storage_locations = policy
+            .storage()
+            .iter()
+            .filter(|s| {
+                s.categories.is_empty()
+                    || s.categories.iter().any(|c| given.categories.iter().any(|k| k.as_str() == c))
+            })
+            .map(|s| s.country)
+            .collect();
+        let latest = events.last().cloned().ok_or(ReceiptError::Missing {
+            field: "events".into(),
+        })?;
+        Ok(Self {
+            schema_version: "ISO/IEC TS 27560:2023",
+            record_id: proof.consent,
+            pii_principal_id: proof.subject.clone(),
+            privacy_notice: PrivacyNotice {
+                version: proof.policy_version.clone(),
+                hash: ChainHash::of_json(policy),
+                url: operator.policy_url.clone(),
+            },
+            language: language.to_owned(),
+            collection_method: match given.form {
+                ConsentForm::Written { .. } => "written".to_owned(),
+                ConsentForm::Electronic { method } => format!(
+                    "electronic: {}",
+                    serde_json::to_value(method)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+                ConsentForm::Implied => "implied".to_owned(),
+            },
+            explicit: !matches!(given.form, ConsentForm::Implied),
+            purposes,
+            lawful_basis: format!("consent ({})", policy.pack().title),
+            pii_information: given.categories.to_vec(),
+            pii_controllers: vec![operator.clone()],
+            storage_locations,
+            retention_period: retention(policy, given.purposes, given.categories),
+            jurisdiction: policy.pack().home,
+            recipient_third_parties: third_parties(policy, given.purposes, given.categories),
+            withdrawal_method: crate::rights::withdrawal_method(operator),
+            event_time: latest.event_time,
+            validity_duration: latest.validity_duration,
+            entity_id,
+            event_type: latest.event_type,
+            event_state: latest.event_state,
+            events,
+        })
+    }
+
+    /// The same consent as a Kantara Consent Receipt v1.1 document, which
+    /// [`KantaraReceipt::parse`] accepts.
+    ///
+    /// # Errors
+    ///
+    /// [`ReceiptError::Missing`] for `piiControllers[0].phone` or `policyUrl` when the
+    /// policy's operator declares no telephone number or notice address: the specification
+    /// requires both, and the library does not make them up.
+    pub fn to_kantara(&self, policy: &Policy) -> Result<Value, ReceiptError> {
+        let operator = policy.operator();
+        let phone = operator.phone.clone().ok_or(ReceiptError::Missing {
+            field: "piiControllers[0].phone".into(),
+        })?;
+        let policy_url = operator.policy_url.clone().ok_or(ReceiptError::Missing {
+            field: "policyUrl".into(),
+        })?;
+        let given_at = self
+            .events
+            .first()
+            .map_or(self.event_time, |e| e.event_time);
+        let special: Vec<&str> = self
+            .pii_information
+            .iter()
+            .filter(|c| policy.category(c.as_str()).is_some_and(|d| d.special))
+            .map(|c| c.as_str())
+            .collect();
+        let purposes: Vec<Value> = self
+            .purposes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let names: Vec<&str> = p
+                    .recipient_third_parties
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect();
+                let mut purpose = json!({
+                    "purpose": if p.description.is_empty() { p.purpose.as_str() } else { &p.description },
+                    "purposeCategory": [p.purpose.as_str()],
+                    "consentType": if self.explicit { "EXPLICIT" } else { "IMPLICIT" },
+                    "piiCategory": p.pii_information.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    "primaryPurpose": i == 0,
+                    "termination": self.validity_duration.as_deref().map_or_else(
+                        || "until withdrawn".to_owned(),
+                        |d| format!("{d} after {}", self.event_time.to_rfc3339())),
+                    "thirdPartyDisclosure": !names.is_empty(),
+                });
+                if !names.is_empty() {
+                    purpose["thirdPartyName"] = Value::from(names.join(", "));
+                }
+                purpose
+            })
+            .collect();
+        Ok(json!({
+            "version": "KI-CR-v1.1.0",
+            "jurisdiction": self.jurisdiction.as_str(),
+            "consentTimestamp": given_at.timestamp(),
+            "collectionMethod": self.collection_method,
+            "consentReceiptID": self.record_id.to_string(),
+            "language": self.language,
+            "piiPrincipalId": self.pii_principal_id.as_str(),
+            "piiControllers": [{
+                "piiController": operator.name,
+                "contact": operator.contact,
+                "address": { "streetAddress": operator.address, "addressCountry": self.jurisdiction.as_str() },
+                "email": operator.contact,
+                "phone": phone,
+            }],
+            "policyUrl": policy_url,
+            "services": [{ "service": operator.name, "purposes": purposes }],
+            "sensitive": !special.is_empty(),
+            "spiCat": special,
+        }))
     }
 }

@@ -61,8 +61,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::Error;
+use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
-use crate::clock::millis_to_time;
+use crate::clock::{Clock, millis_to_time};
 use crate::data::{DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId};
 use crate::policy::{Policy, RetentionRule, RetentionStart};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
@@ -224,6 +225,10 @@ pub enum Decision {
         record: RecordId,
         /// When.
         at: DateTime<Utc>,
+        /// Why.
+        reason: DestructionReason,
+        /// The retention rule that set the deadline.
+        rule: Option<Arc<str>>,
     },
     /// A legal hold was placed.
     HoldPlaced {
@@ -250,6 +255,28 @@ pub enum Decision {
         /// Why it changed nothing.
         why: &'static str,
     },
+}
+
+/// A record the schedule keeps, as a subject's access report shows it: ids, dates and the
+/// rule — never the value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TrackedRecord {
+    /// The record.
+    pub record: RecordId,
+    /// Its category.
+    pub category: CategoryId,
+    /// The purpose it was collected for.
+    pub purpose: Purpose,
+    /// When it was collected.
+    pub collected_at: DateTime<Utc>,
+    /// The retention rule that governs it, in words.
+    pub rule: Option<Arc<str>>,
+    /// When it is due for destruction; `None` while its period has not started (it counts
+    /// from an event still to come).
+    pub deadline: Option<DateTime<Utc>>,
+    /// Whether a legal hold covers it now.
+    pub held: bool,
 }
 
 /// A destruction that has failed past the schedule's limit: reported, never dropped.
@@ -375,9 +402,92 @@ struct State {
     /// Destroyed records whose in-memory value a read still held at destruction.
     unpurged: Vec<Arc<dyn Purge>>,
     decisions: Vec<Decision>,
+    audit: Option<Arc<AuditLog>>,
+}
+
+impl Decision {
+    /// The decision as the audit log records it.
+    fn audit_event(&self) -> AuditEvent {
+        match self.clone() {
+            Decision::Deadline {
+                record,
+                due,
+                reason,
+            } => AuditEvent::Deadline {
+                record,
+                due,
+                reason,
+            },
+            Decision::Postponed {
+                record,
+                holds,
+                until,
+                ..
+            } => AuditEvent::Postponed {
+                record,
+                holds,
+                until,
+            },
+            Decision::Retrying {
+                record,
+                attempts,
+                next,
+            } => AuditEvent::DestructionRetry {
+                record,
+                attempts,
+                next,
+            },
+            Decision::Destroyed {
+                record,
+                reason,
+                rule,
+                ..
+            } => AuditEvent::Destruction {
+                record,
+                reason,
+                rule: rule.map(|r| r.to_string()),
+            },
+            Decision::HoldPlaced {
+                hold, reference, ..
+            } => AuditEvent::Hold {
+                hold,
+                placed: true,
+                reference: Some(reference),
+            },
+            Decision::HoldReleased { hold } => AuditEvent::Hold {
+                hold,
+                placed: false,
+                reference: None,
+            },
+            Decision::NoEffect {
+                subject,
+                trigger,
+                why,
+                ..
+            } => AuditEvent::TriggerIgnored {
+                subject,
+                trigger: trigger.to_owned(),
+                why: why.to_owned(),
+            },
+        }
+    }
 }
 
 impl State {
+    /// Records a decision, and puts it in the audit log when there is one.
+    ///
+    /// # Errors
+    ///
+    /// When the log can't record it; the decision is kept in memory all the same, and the
+    /// caller decides whether the action goes on (only placing a hold does not).
+    fn decide(&mut self, at: i64, decision: Decision) -> Result<(), Error> {
+        let recorded = audit::record(self.audit.as_ref(), millis_to_time(at), || {
+            decision.audit_event()
+        });
+        self.decisions.push(decision);
+        recorded
+    }
+
     fn enqueue(&mut self, id: RecordId, at: i64) {
         if let Some(entry) = self.records.get_mut(&id) {
             if entry.in_flight {
@@ -432,13 +542,17 @@ impl State {
     }
 
     /// Brings the deadline of `id` forward for a trigger, and records the decision.
-    fn bring_forward(&mut self, id: RecordId, due: i64, reason: DestructionReason) {
+    fn bring_forward(&mut self, at: i64, id: RecordId, due: i64, reason: DestructionReason) {
         if self.set_deadline(id, due, reason.clone()) {
-            self.decisions.push(Decision::Deadline {
-                record: id,
-                due: millis_to_time(due),
-                reason,
-            });
+            // An earlier deadline only shortens retention: it stands even if unrecorded.
+            let _ = self.decide(
+                at,
+                Decision::Deadline {
+                    record: id,
+                    due: millis_to_time(due),
+                    reason,
+                },
+            );
         }
     }
 
@@ -452,12 +566,16 @@ impl State {
             return false;
         };
         let until_time = (until != i64::MAX).then(|| millis_to_time(until));
-        self.decisions.push(Decision::Postponed {
-            record: id,
-            holds,
-            until: until_time,
-            at: millis_to_time(now),
-        });
+        // A legal duty to keep the record stands whether or not the log records it.
+        let _ = self.decide(
+            now,
+            Decision::Postponed {
+                record: id,
+                holds,
+                until: until_time,
+                at: millis_to_time(now),
+            },
+        );
         if let Some(entry) = self.records.get_mut(&id) {
             entry.queued = None;
             entry.pending = None;
@@ -535,6 +653,8 @@ pub struct ScheduleBuilder {
     backoff: Duration,
     max_backoff: Duration,
     stuck_after: Duration,
+    audit: Option<Arc<AuditLog>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for dyn DestructionHook {
@@ -570,6 +690,23 @@ impl ScheduleBuilder {
         self
     }
 
+    /// Records every decision — deadlines, postponements, holds, retries, destructions,
+    /// triggers that changed nothing — in `log`, besides [`decisions`](RetentionSchedule::decisions).
+    /// A hold the log can't record is not placed; a destruction or an earlier deadline
+    /// stands all the same (the failed log then refuses what widens processing).
+    pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
+    /// The clock that dates decisions taken outside a [`sweep`](RetentionSchedule::sweep)
+    /// or a [`trigger`](RetentionSchedule::trigger) — placing and releasing holds — in the
+    /// audit log. Default: [`SystemClock`](crate::SystemClock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// Builds the schedule.
     pub fn build(self) -> RetentionSchedule {
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
@@ -586,7 +723,11 @@ impl ScheduleBuilder {
             max_backoff_ms: ms(self.max_backoff).max(1),
             stuck_after_ms: ms(self.stuck_after),
             rule_texts,
-            state: Mutex::new(State::default()),
+            clock: self.clock,
+            state: Mutex::new(State {
+                audit: self.audit,
+                ..State::default()
+            }),
         }
     }
 }
@@ -601,6 +742,7 @@ pub struct RetentionSchedule {
     stuck_after_ms: i64,
     /// Each retention rule as a receipt names it, written once.
     rule_texts: Vec<Arc<str>>,
+    clock: Arc<dyn Clock>,
     state: Mutex<State>,
 }
 
@@ -627,6 +769,8 @@ impl RetentionSchedule {
             backoff: Duration::from_secs(60),
             max_backoff: Duration::from_secs(24 * 60 * 60),
             stuck_after: Duration::from_secs(3 * 24 * 60 * 60),
+            audit: None,
+            clock: Arc::new(crate::SystemClock),
         }
     }
 
@@ -801,12 +945,15 @@ impl RetentionSchedule {
             .collect();
         match trigger {
             Trigger::Logout => {
-                state.decisions.push(Decision::NoEffect {
-                    at: millis_to_time(at),
-                    subject: subject.clone(),
-                    trigger: "logout",
-                    why: "logging out does not end the relationship (IMANUM §2.1.5)",
-                });
+                let _ = state.decide(
+                    at,
+                    Decision::NoEffect {
+                        at: millis_to_time(at),
+                        subject: subject.clone(),
+                        trigger: "logout",
+                        why: "logging out does not end the relationship (IMANUM §2.1.5)",
+                    },
+                );
             }
             Trigger::AccountClosed => {
                 state
@@ -826,7 +973,7 @@ impl RetentionSchedule {
                             && entry.deadline.is_none());
                     if from_now {
                         let due = after(ended, rule.years, rule.months, rule.days);
-                        state.bring_forward(id, due, DestructionReason::RelationshipEnded);
+                        state.bring_forward(at, id, due, DestructionReason::RelationshipEnded);
                     }
                 }
                 // Holds counted from the relationship's end now have an end.
@@ -840,14 +987,14 @@ impl RetentionSchedule {
                     let rule = &self.policy.retention()[entry.rule as usize];
                     if rule.after == RetentionStart::PurposeAchieved && entry.purpose == purpose {
                         let due = after(at, rule.years, rule.months, rule.days);
-                        state.bring_forward(id, due, DestructionReason::PurposeAchieved);
+                        state.bring_forward(at, id, due, DestructionReason::PurposeAchieved);
                     }
                 }
             }
             Trigger::CourtDecision { reference, record } => {
                 for &id in &ids {
                     if record.is_none_or(|r| r == id) {
-                        state.bring_forward(
+                        state.bring_forward(at, 
                             id,
                             at,
                             DestructionReason::CourtDecision {
@@ -865,16 +1012,19 @@ impl RetentionSchedule {
                 if on_consent {
                     for &id in &ids {
                         if state.records.get(&id).is_some_and(|e| e.purpose == purpose) {
-                            state.bring_forward(id, at, DestructionReason::ConsentWithdrawn);
+                            state.bring_forward(at, id, at, DestructionReason::ConsentWithdrawn);
                         }
                     }
                 } else {
-                    state.decisions.push(Decision::NoEffect {
-                        at: millis_to_time(at),
-                        subject: subject.clone(),
-                        trigger: "consent withdrawn",
-                        why: "the policy declares another legal basis for the purpose (Art. 11.2)",
-                    });
+                    let _ = state.decide(
+                        at,
+                        Decision::NoEffect {
+                            at: millis_to_time(at),
+                            subject: subject.clone(),
+                            trigger: "consent withdrawn",
+                            why: "the policy declares another legal basis for the purpose (Art. 11.2)",
+                        },
+                    );
                 }
             }
         }
@@ -890,7 +1040,8 @@ impl RetentionSchedule {
     /// # Errors
     ///
     /// [`Error::MissingReference`] if the hold names no law, order or case;
-    /// [`Error::UnknownRecord`] if it is on a record the schedule does not track.
+    /// [`Error::UnknownRecord`] if it is on a record the schedule does not track;
+    /// [`Error::AuditUnavailable`] if the schedule's audit log can't record it.
     pub fn place_hold(&self, hold: LegalHold) -> Result<HoldId, Error> {
         if hold.reference.trim().is_empty() {
             return Err(Error::MissingReference {
@@ -903,13 +1054,17 @@ impl RetentionSchedule {
         {
             return Err(Error::UnknownRecord { record: *record });
         }
+        let id = HoldId(state.next_hold + 1);
+        // A hold keeps data longer: one the log can't record is not placed.
+        state.decide(
+            self.clock.now_millis(),
+            Decision::HoldPlaced {
+                hold: id,
+                scope: hold.scope.clone(),
+                reference: hold.reference.clone(),
+            },
+        )?;
         state.next_hold += 1;
-        let id = HoldId(state.next_hold);
-        state.decisions.push(Decision::HoldPlaced {
-            hold: id,
-            scope: hold.scope.clone(),
-            reference: hold.reference.clone(),
-        });
         match &hold.scope {
             HoldScope::Subject(subject) => state
                 .holds_on_subject
@@ -933,7 +1088,7 @@ impl RetentionSchedule {
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold })?;
-        state.decisions.push(Decision::HoldReleased { hold });
+        let _ = state.decide(self.clock.now_millis(), Decision::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
             HoldScope::Record(record) => state.holds_on_record.get_mut(record),
@@ -947,6 +1102,34 @@ impl RetentionSchedule {
         };
         state.requeue(&covered);
         Ok(released)
+    }
+
+    /// The records of `subject` the schedule keeps, oldest first.
+    pub fn records_of(&self, subject: &SubjectId) -> Vec<TrackedRecord> {
+        let state = self.state();
+        let held_subject = state
+            .holds_on_subject
+            .get(subject)
+            .is_some_and(|h| !h.is_empty());
+        let mut out: Vec<TrackedRecord> = state
+            .subject_records(subject)
+            .into_iter()
+            .filter_map(|id| {
+                let entry = state.records.get(&id)?;
+                Some(TrackedRecord {
+                    record: id,
+                    category: entry.category,
+                    purpose: entry.purpose.clone(),
+                    collected_at: millis_to_time(entry.collected_at),
+                    rule: self.rule_texts.get(entry.rule as usize).cloned(),
+                    deadline: entry.deadline.map(millis_to_time),
+                    held: held_subject
+                        || state.holds_on_record.get(&id).is_some_and(|h| !h.is_empty()),
+                })
+            })
+            .collect();
+        out.sort_by_key(|r| (r.collected_at, r.record));
+        out
     }
 
     /// Every decision taken so far, in order.
@@ -1092,11 +1275,14 @@ impl RetentionSchedule {
                 .min(self.max_backoff_ms);
             let next = now.saturating_add(wait);
             let stuck_report = self.stuck_report(id, entry, now);
-            state.decisions.push(Decision::Retrying {
-                record: id,
-                attempts,
-                next: millis_to_time(next),
-            });
+            let _ = state.decide(
+                now,
+                Decision::Retrying {
+                    record: id,
+                    attempts,
+                    next: millis_to_time(next),
+                },
+            );
             state.enqueue(id, next);
             report.retrying.push((id, millis_to_time(next)));
             report.stuck.extend(stuck_report);
@@ -1132,10 +1318,17 @@ impl RetentionSchedule {
             ids.remove(&id);
         }
         state.destroyed.insert(id);
-        state.decisions.push(Decision::Destroyed {
-            record: id,
-            at: millis_to_time(now),
-        });
+        let rule = self.rule_texts.get(entry.rule as usize).cloned();
+        // The record is gone; a log that can't say so has stopped and refuses what widens.
+        let _ = state.decide(
+            now,
+            Decision::Destroyed {
+                record: id,
+                at: millis_to_time(now),
+                reason: entry.reason.clone(),
+                rule: rule.clone(),
+            },
+        );
         report.destroyed.push(DestructionReceipt {
             record: id,
             subject: entry.subject,
@@ -1144,7 +1337,7 @@ impl RetentionSchedule {
             collected_at: millis_to_time(entry.collected_at),
             destroyed_at: millis_to_time(now),
             reason: entry.reason,
-            rule: self.rule_texts.get(entry.rule as usize).cloned(),
+            rule,
             hooks_confirmed: confirmed,
         });
     }
@@ -1184,7 +1377,7 @@ impl RetentionSchedule {
     }
 }
 
-fn describe(rule: &RetentionRule) -> String {
+pub(crate) fn describe(rule: &RetentionRule) -> String {
     let start = match rule.after {
         RetentionStart::Collection => "collection",
         RetentionStart::PurposeAchieved => "the purpose was achieved",

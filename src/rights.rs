@@ -23,8 +23,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::policy::Policy;
-use crate::vocab::SubjectId;
+use crate::audit::{AuditEntry, AuditEvent, AuditLog};
+use crate::category::CategoryId;
+use crate::consent::{ConsentEvent, ConsentEventKind, ConsentId, ConsentLedger};
+use crate::data::RecordId;
+use crate::policy::{Deadline, Operator, Policy, Recipient};
+use crate::retention::{RetentionSchedule, TrackedRecord};
+use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
 
 /// What the subject asks for (Art. 22.1-22.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,6 +71,7 @@ pub struct SubjectRequest {
 pub struct SubjectRequests {
     policy: Arc<Policy>,
     requests: Mutex<Vec<SubjectRequest>>,
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl SubjectRequests {
@@ -74,7 +80,25 @@ impl SubjectRequests {
         Self {
             policy,
             requests: Mutex::new(Vec::new()),
+            audit: None,
         }
+    }
+
+    /// Records each request received and completed in `log`. A request is the subject's
+    /// right: it is registered even when the log can't record it.
+    #[must_use]
+    pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
+    fn audit_request(&self, request: &SubjectRequest, state: &str, at: DateTime<Utc>) {
+        let _ = crate::audit::record(self.audit.as_ref(), at, || AuditEvent::Request {
+            request: request.id,
+            subject: request.subject.clone(),
+            kind: request.kind,
+            state: state.to_owned(),
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SubjectRequest>> {
@@ -88,14 +112,16 @@ impl SubjectRequests {
         let due = self.policy.subject_request_due(day).unwrap_or(day);
         let mut requests = self.lock();
         let id = requests.len() as u64 + 1;
-        requests.push(SubjectRequest {
+        let request = SubjectRequest {
             id,
             subject,
             kind,
             received,
             due,
             completed: None,
-        });
+        };
+        self.audit_request(&request, "received", received);
+        requests.push(request);
         id
     }
 
@@ -114,7 +140,12 @@ impl SubjectRequests {
         let request = crate::slot(id)
             .and_then(|i| requests.get_mut(i))
             .ok_or(Error::UnknownRequest { request: id })?;
-        request.completed.get_or_insert(at);
+        if request.completed.is_none() {
+            request.completed = Some(at);
+            let request = request.clone();
+            drop(requests);
+            self.audit_request(&request, "completed", at);
+        }
         Ok(())
     }
 
@@ -136,4 +167,362 @@ impl SubjectRequests {
             .cloned()
             .collect()
     }
+}
+
+/// What a subject is told on an access request (Tajik law Art. 22.2-22.4): that their data
+/// is processed, on which grounds and for which purposes, how, by whom and with whom, for
+/// how long, how to exercise their rights, and which transfers were made or are planned.
+///
+/// It holds this subject's ids, purposes and dates and the operator's declarations — never
+/// a personal value, and nothing of any other subject. It serializes to JSON with serde.
+/// Build one with [`access_report`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AccessReport {
+    /// Whom it is about.
+    pub subject: SubjectId,
+    /// When it was drawn up.
+    pub generated_at: DateTime<Utc>,
+    /// The policy version in force.
+    pub policy_version: PolicyVersion,
+    /// Whether the operator processes any of the subject's data.
+    pub processed: bool,
+    /// The operator: name, address, contact, registration.
+    pub operator: Operator,
+    /// Each legal ground the processing stands on, with its purpose.
+    pub grounds: Vec<Ground>,
+    /// How the data is processed.
+    pub methods: Vec<String>,
+    /// Who has access to the data.
+    pub access: Vec<String>,
+    /// The recipients the policy declares for the subject's purposes and categories, with
+    /// where they are.
+    pub recipients: Vec<Recipient>,
+    /// The retention rule of each category and purpose the subject's data is held for.
+    pub retention: Vec<String>,
+    /// The subject's records the retention schedule keeps, with their deadlines.
+    pub records: Vec<TrackedRecord>,
+    /// How to exercise the rights.
+    pub rights: Rights,
+    /// Transfers of the subject's data made so far, from the audit log.
+    pub transfers_made: Vec<TransferMade>,
+    /// Transfers abroad the policy plans for the subject's purposes: the recipients outside
+    /// the home country.
+    pub transfers_planned: Vec<Recipient>,
+}
+
+/// One legal ground in an [`AccessReport`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Ground {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// The purpose as the policy describes it.
+    pub description: String,
+    /// The legal basis, by name (`consent`, `contract`, `legal_obligation`, …).
+    pub basis: &'static str,
+    /// The consent, when the basis is consent.
+    pub consent: Option<ConsentId>,
+    /// The reference of another basis: the law, contract or order.
+    pub reference: Option<String>,
+    /// The categories of data it covers.
+    pub categories: Vec<CategoryId>,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// `in_force`, `withdrawn`, `expired` or `invalidated` for a consent; `used` for another
+    /// basis.
+    pub state: &'static str,
+}
+
+/// How a subject exercises the rights, in an [`AccessReport`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Rights {
+    /// What the subject may ask for.
+    pub requests: Vec<RequestKind>,
+    /// Where to ask.
+    pub contact: String,
+    /// How long the operator has to answer, and the law that says so.
+    pub answer_within: Deadline,
+    /// Consent is withdrawn the way it was given, or by writing to the contact.
+    pub withdrawal: String,
+}
+
+/// A transfer made, in an [`AccessReport`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TransferMade {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The record sent.
+    pub record: RecordId,
+    /// Its category.
+    pub category: String,
+    /// To whom.
+    pub recipient: String,
+    /// Where the recipient is.
+    pub country: String,
+}
+
+/// Where an [`AccessReport`] draws from: the policy and the ledger always; the retention
+/// schedule and the audit log when the operator keeps them.
+#[derive(Clone, Copy, Debug)]
+pub struct ReportSources<'a> {
+    policy: &'a Policy,
+    ledger: &'a ConsentLedger,
+    schedule: Option<&'a RetentionSchedule>,
+    audit: Option<&'a AuditLog>,
+}
+
+impl<'a> ReportSources<'a> {
+    /// The policy in force and the consent ledger.
+    pub fn new(policy: &'a Policy, ledger: &'a ConsentLedger) -> Self {
+        Self {
+            policy,
+            ledger,
+            schedule: None,
+            audit: None,
+        }
+    }
+
+    /// Adds the records and deadlines of `schedule`.
+    #[must_use]
+    pub fn schedule(mut self, schedule: &'a RetentionSchedule) -> Self {
+        self.schedule = Some(schedule);
+        self
+    }
+
+    /// Adds the transfers recorded in `audit`.
+    #[must_use]
+    pub fn audit(mut self, audit: &'a AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+}
+
+/// Answers `subject`'s access request from `sources` as of `now`: every item of Art. 22.4,
+/// for this subject alone.
+///
+/// # Errors
+///
+/// [`Error::AuditUnavailable`] if the audit log can't be read.
+///
+/// ```
+/// use amanat::rights::{access_report, ReportSources};
+/// use amanat::{category::Phone, ConsentForm, ConsentLedger, ElectronicMethod, Grant, Policy,
+///              Purpose, SubjectId};
+/// use chrono::Utc;
+///
+/// let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml"))?;
+/// let ledger = ConsentLedger::with_policy(policy.clone());
+/// let subject = SubjectId::new("cust-1")?;
+/// ledger.grant(
+///     Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
+///         .purpose(Purpose::SERVICE_PROVISION)
+///         .category::<Phone>(),
+/// )?;
+///
+/// let report = access_report(&subject, ReportSources::new(&policy, &ledger), Utc::now())?;
+/// assert!(report.processed);
+/// assert_eq!(report.grounds[0].state, "in_force");
+/// assert_eq!(report.operator.name, "IMANUM LLC");
+/// let json = serde_json::to_string_pretty(&report)?;
+/// assert!(json.contains("service_provision"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn access_report(
+    subject: &SubjectId,
+    sources: ReportSources<'_>,
+    now: DateTime<Utc>,
+) -> Result<AccessReport, Error> {
+    let policy = sources.policy;
+    let history = sources.ledger.history(subject);
+    let grounds = grounds(policy, &history);
+    let records = sources
+        .schedule
+        .map(|s| s.records_of(subject))
+        .unwrap_or_default();
+    let transfers_made = match sources.audit {
+        Some(log) => transfers_of(subject, &log.entries()?),
+        None => Vec::new(),
+    };
+    // The purposes and categories the subject's data is held for: what the rest of the
+    // report is narrowed to.
+    let mut used: Vec<(Purpose, String)> = grounds
+        .iter()
+        .flat_map(|g| {
+            g.categories
+                .iter()
+                .map(|c| (g.purpose.clone(), c.to_string()))
+        })
+        .chain(
+            records
+                .iter()
+                .map(|r| (r.purpose.clone(), r.category.to_string())),
+        )
+        .collect();
+    used.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
+    used.dedup();
+    let concerns = |purposes: &[Purpose], categories: &[String]| {
+        used.iter()
+            .any(|(p, c)| purposes.contains(p) && categories.contains(c))
+    };
+    let recipients: Vec<Recipient> = policy
+        .recipients()
+        .iter()
+        .filter(|r| concerns(&r.purposes, &r.categories))
+        .cloned()
+        .collect();
+    let home = policy.pack().home;
+    let transfers_planned = recipients
+        .iter()
+        .filter(|r| r.country != home)
+        .cloned()
+        .collect();
+    let retention = policy
+        .retention()
+        .iter()
+        .filter(|rule| used.iter().any(|(p, c)| *p == rule.purpose && *c == rule.category))
+        .map(crate::retention::describe)
+        .collect();
+    let operator = policy.operator();
+    Ok(AccessReport {
+        subject: subject.clone(),
+        generated_at: now,
+        policy_version: policy.version().clone(),
+        processed: !grounds.is_empty() || !records.is_empty(),
+        operator: operator.clone(),
+        methods: operator.methods.clone(),
+        access: operator.access.clone(),
+        grounds,
+        recipients,
+        retention,
+        records,
+        rights: Rights {
+            requests: vec![
+                RequestKind::Access,
+                RequestKind::Rectification,
+                RequestKind::Blocking,
+                RequestKind::Destruction,
+                RequestKind::Withdrawal,
+            ],
+            contact: operator.contact.clone(),
+            answer_within: policy.pack().subject_request,
+            withdrawal: withdrawal_method(operator),
+        },
+        transfers_made,
+        transfers_planned,
+    })
+}
+
+/// How a subject withdraws consent (Art. 11.2), as reports and receipts say it.
+pub(crate) fn withdrawal_method(operator: &Operator) -> String {
+    format!(
+        "the way the consent was given, or by writing to {}",
+        operator.contact
+    )
+}
+
+/// Each consent purpose with its current state, and each other basis used, oldest first.
+fn grounds(policy: &Policy, history: &[ConsentEvent]) -> Vec<Ground> {
+    let mut grounds: Vec<Ground> = Vec::new();
+    let describe = |purpose: &Purpose| {
+        policy
+            .purpose(purpose)
+            .map(|p| p.description.clone())
+            .unwrap_or_default()
+    };
+    for event in history {
+        let of_consent = |g: &Ground| g.consent == event.consent;
+        match &event.kind {
+            ConsentEventKind::Given {
+                purposes,
+                categories,
+                ..
+            } => grounds.extend(purposes.iter().map(|purpose| Ground {
+                purpose: purpose.clone(),
+                description: describe(purpose),
+                basis: LegalBasis::Consent.name(),
+                consent: event.consent,
+                reference: None,
+                categories: categories.clone(),
+                since: event.at,
+                state: "in_force",
+            })),
+            ConsentEventKind::Withdrawn { purposes } => {
+                for g in grounds.iter_mut().filter(|g| of_consent(g)) {
+                    if purposes.contains(&g.purpose) && g.state == "in_force" {
+                        g.state = "withdrawn";
+                    }
+                }
+            }
+            ConsentEventKind::Expired | ConsentEventKind::Invalidated { .. } => {
+                let state = if matches!(event.kind, ConsentEventKind::Expired) {
+                    "expired"
+                } else {
+                    "invalidated"
+                };
+                for g in grounds.iter_mut().filter(|g| of_consent(g)) {
+                    if g.state == "in_force" {
+                        g.state = state;
+                    }
+                }
+            }
+            ConsentEventKind::LegalBasisUsed {
+                purpose,
+                category,
+                basis,
+            } => {
+                let reference = basis.reference().map(str::to_owned);
+                // One ground per basis and reference, however often it was used.
+                if let Some(known) = grounds.iter_mut().find(|g| {
+                    g.consent.is_none()
+                        && g.purpose == *purpose
+                        && g.basis == basis.name()
+                        && g.reference == reference
+                }) {
+                    if !known.categories.contains(category) {
+                        known.categories.push(*category);
+                    }
+                } else {
+                    grounds.push(Ground {
+                        purpose: purpose.clone(),
+                        description: describe(purpose),
+                        basis: basis.name(),
+                        consent: None,
+                        reference,
+                        categories: vec![*category],
+                        since: event.at,
+                        state: "used",
+                    });
+                }
+            }
+            ConsentEventKind::Renewed { .. } => {}
+        }
+    }
+    grounds
+}
+
+/// The disclosures of `subject`'s data the audit log holds.
+fn transfers_of(subject: &SubjectId, entries: &[AuditEntry]) -> Vec<TransferMade> {
+    entries
+        .iter()
+        .filter_map(|entry| match &entry.event {
+            AuditEvent::Disclosure {
+                record,
+                subject: whose,
+                category,
+                recipient,
+                country,
+                ..
+            } if whose == subject => Some(TransferMade {
+                at: entry.at,
+                record: *record,
+                category: category.clone(),
+                recipient: recipient.clone(),
+                country: country.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }

@@ -614,6 +614,10 @@ fn a_policy_built_in_code_is_checked_the_same_way() {
         address: "Dushanbe".into(),
         contact: "privacy@shop.tj".into(),
         registration: "NCPD-1".into(),
+        methods: Vec::new(),
+        access: Vec::new(),
+        phone: None,
+        policy_url: None,
     };
     let err = Policy::builder(
         amanat::PolicyVersion::new("shop-1").unwrap(),

@@ -83,6 +83,19 @@ pub struct Operator {
     /// The registration or certificate of conformity issued by the authorised state body
     /// (Art. 5.2).
     pub registration: String,
+    /// How the data is processed — automated, by hand, compared with which databases — as
+    /// a subject's access report tells it (Art. 22.4).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Who has access to the data, by role, as the access report tells it (Art. 22.4).
+    #[serde(default)]
+    pub access: Vec<String>,
+    /// A telephone number for privacy questions; a Kantara receipt requires one.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Where the privacy notice is published; a Kantara receipt requires it.
+    #[serde(default)]
+    pub policy_url: Option<String>,
 }
 
 /// A category of data the policy holds.
@@ -289,6 +302,10 @@ impl Policy {
     ///     address: "Dushanbe".into(),
     ///     contact: "privacy@shop.tj".into(),
     ///     registration: "NCPD-0001".into(),
+    ///     methods: vec!["automated, in the shop's app".into()],
+    ///     access: vec!["the shop's order desk".into()],
+    ///     phone: None,
+    ///     policy_url: Some("https://shop.tj/privacy".into()),
     /// };
     /// let policy = Policy::builder(
     ///         PolicyVersion::new("shop-1")?,
