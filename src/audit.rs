@@ -463,6 +463,23 @@ impl AuditLog {
         })
     }
 
+    /// A log appending to an open file as is, without reading it first: for tests that
+    /// need writes to fail (`/dev/full`).
+    #[cfg(test)]
+    pub(crate) fn writing_to(file: File, batch: usize) -> Self {
+        Self {
+            chain: Mutex::new(Chain {
+                prev: ChainHash::GENESIS,
+                next_seq: 1,
+                entries: Vec::new(),
+                file: Some((PathBuf::from("/dev/full"), BufWriter::new(file))),
+                unflushed: 0,
+                failed: None,
+            }),
+            batch: batch.max(1),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Chain> {
         self.chain.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -445,13 +445,19 @@ fn dpv_status(kind: &ConsentEventKind) -> &'static str {
     }
 }
 
-fn third_parties(policy: &Policy, purposes: &[Purpose], categories: &[CategoryId]) -> Vec<ThirdParty> {
+fn third_parties(
+    policy: &Policy,
+    purposes: &[Purpose],
+    categories: &[CategoryId],
+) -> Vec<ThirdParty> {
     policy
         .recipients()
         .iter()
         .filter(|r| {
             r.purposes.iter().any(|p| purposes.contains(p))
-                && r.categories.iter().any(|c| categories.iter().any(|k| k.as_str() == c))
+                && r.categories
+                    .iter()
+                    .any(|c| categories.iter().any(|k| k.as_str() == c))
         })
         .map(|r| ThirdParty {
             name: r.name.clone(),
@@ -466,7 +472,8 @@ fn retention(policy: &Policy, purposes: &[Purpose], categories: &[CategoryId]) -
         .retention()
         .iter()
         .filter(|rule| {
-            purposes.contains(&rule.purpose) && categories.iter().any(|c| c.as_str() == rule.category)
+            purposes.contains(&rule.purpose)
+                && categories.iter().any(|c| c.as_str() == rule.category)
         })
         .map(crate::retention::describe)
         .collect()
@@ -479,7 +486,11 @@ impl Iso27560Record {
     /// # Errors
     ///
     /// [`ReceiptError::Missing`] naming `events` if the proof holds no "given" event.
-    pub fn new(proof: &ConsentProof, policy: &Policy, language: &str) -> Result<Self, ReceiptError> {
+    pub fn new(
+        proof: &ConsentProof,
+        policy: &Policy,
+        language: &str,
+    ) -> Result<Self, ReceiptError> {
         let given = given(proof).ok_or(ReceiptError::Missing {
             field: "events[given]".into(),
         })?;
@@ -498,7 +509,11 @@ impl Iso27560Record {
             );
             events.push(RecordEvent {
                 event_time: event.at,
-                validity_duration: if open { duration(event.at, valid_until) } else { None },
+                validity_duration: if open {
+                    duration(event.at, valid_until)
+                } else {
+                    None
+                },
                 entity_id: entity_id.clone(),
                 event_type: event.change(),
                 event_state: dpv_status(&event.kind),
@@ -514,7 +529,11 @@ impl Iso27560Record {
                     .map(|p| p.description.clone())
                     .unwrap_or_default(),
                 pii_information: given.categories.to_vec(),
-                retention_period: retention(policy, std::slice::from_ref(purpose), given.categories),
+                retention_period: retention(
+                    policy,
+                    std::slice::from_ref(purpose),
+                    given.categories,
+                ),
                 recipient_third_parties: third_parties(
                     policy,
                     std::slice::from_ref(purpose),
@@ -527,7 +546,9 @@ impl Iso27560Record {
             .iter()
             .filter(|s| {
                 s.categories.is_empty()
-                    || s.categories.iter().any(|c| given.categories.iter().any(|k| k.as_str() == c))
+                    || s.categories
+                        .iter()
+                        .any(|c| given.categories.iter().any(|k| k.as_str() == c))
             })
             .map(|s| s.country)
             .collect();

@@ -994,7 +994,8 @@ impl RetentionSchedule {
             Trigger::CourtDecision { reference, record } => {
                 for &id in &ids {
                     if record.is_none_or(|r| r == id) {
-                        state.bring_forward(at, 
+                        state.bring_forward(
+                            at,
                             id,
                             at,
                             DestructionReason::CourtDecision {
@@ -1124,7 +1125,10 @@ impl RetentionSchedule {
                     rule: self.rule_texts.get(entry.rule as usize).cloned(),
                     deadline: entry.deadline.map(millis_to_time),
                     held: held_subject
-                        || state.holds_on_record.get(&id).is_some_and(|h| !h.is_empty()),
+                        || state
+                            .holds_on_record
+                            .get(&id)
+                            .is_some_and(|h| !h.is_empty()),
                 })
             })
             .collect();

@@ -382,7 +382,10 @@ pub fn access_report(
     let retention = policy
         .retention()
         .iter()
-        .filter(|rule| used.iter().any(|(p, c)| *p == rule.purpose && *c == rule.category))
+        .filter(|rule| {
+            used.iter()
+                .any(|(p, c)| *p == rule.purpose && *c == rule.category)
+        })
         .map(crate::retention::describe)
         .collect();
     let operator = policy.operator();

@@ -21,8 +21,8 @@ fn at(n: u64) -> DateTime<Utc> {
     DateTime::UNIX_EPOCH + TimeDelta::days(20_000) + TimeDelta::seconds(i64::try_from(n).unwrap())
 }
 
-fn written_log(entries: u64) -> (tempdir::Dir, std::path::PathBuf) {
-    let dir = tempdir::Dir::new();
+fn written_log(entries: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&path, 4).unwrap();
     for n in 1..=entries {
@@ -30,37 +30,6 @@ fn written_log(entries: u64) -> (tempdir::Dir, std::path::PathBuf) {
     }
     log.flush().unwrap();
     (dir, path)
-}
-
-/// A directory removed when dropped, without another dependency.
-mod tempdir {
-    use std::path::{Path, PathBuf};
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    pub struct Dir(PathBuf);
-
-    impl Dir {
-        pub fn new() -> Self {
-            static NEXT: AtomicU32 = AtomicU32::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "amanat-audit-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&path).unwrap();
-            Self(path)
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 fn lines(path: &std::path::Path) -> Vec<String> {

@@ -758,7 +758,9 @@ impl ConsentLedger {
             Some(log) => log
                 .entries()?
                 .into_iter()
-                .filter(|e| matches!(&e.event, AuditEvent::Consent { consent: c, .. } if c == consent))
+                .filter(
+                    |e| matches!(&e.event, AuditEvent::Consent { consent: c, .. } if c == consent),
+                )
                 .collect(),
             None => Vec::new(),
         };
@@ -1155,6 +1157,40 @@ mod tests {
 
     fn ledger() -> ConsentLedger {
         ConsentLedger::new(PolicyVersion::new("t").unwrap())
+    }
+
+    /// Every write to `/dev/full` fails with "no space left": the log fails at its first
+    /// sync, the second append.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_audit_log_refuses_what_widens_and_still_lets_the_subject_withdraw() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let ledger = ConsentLedger::builder(PolicyVersion::new("t").unwrap())
+            .audit(Arc::new(AuditLog::writing_to(full, 2)))
+            .build();
+        let subject = SubjectId::new("s").unwrap();
+        let grant = || {
+            Grant::new(subject.clone(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+        };
+        let consent = ledger.grant(grant()).unwrap();
+        // The entry for this token can't reach the disk: no token.
+        assert!(matches!(
+            ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION),
+            Err(Error::AuditUnavailable(audit::AuditError::Io(_)))
+        ));
+        // Withdrawal is the subject's right: done all the same.
+        ledger.withdraw(&consent).unwrap();
+        // The log has stopped: a new consent is refused and not recorded.
+        assert!(matches!(
+            ledger.grant(grant()),
+            Err(Error::AuditUnavailable(audit::AuditError::Stopped(_)))
+        ));
+        assert_eq!(ledger.consents_of(&subject), [consent]);
     }
 
     fn otp() -> ConsentForm {

@@ -1,0 +1,107 @@
+//! A customer asks "what do you hold on me?" (Tajik law Art. 22.2-22.4): the request is
+//! registered with its due date, answered with an access report printed as JSON, and the
+//! audit log behind it is verified — then shown failing once one entry is edited.
+//!
+//! Run with `cargo run --example subject_access`.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use amanat::audit::{self, AuditLog};
+use amanat::category::Passport;
+use amanat::disclosure::Disclosures;
+use amanat::rights::{ReportSources, RequestKind, SubjectRequests, access_report};
+use amanat::{
+    Clock, ConsentForm, ConsentLedger, ElectronicMethod, Evidence, Grant, ManualClock,
+    PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
+};
+use chrono::{TimeDelta, TimeZone, Utc};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let policy = Arc::new(Policy::from_toml_str(include_str!("policies/imanum.toml"))?);
+    // Thursday 12 June 2025, 14:00 in Tashkent.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap());
+    let dir = std::env::temp_dir().join(format!("amanat-subject-access-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("audit.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let log = Arc::new(AuditLog::open(&path, 64)?);
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy((*policy).clone())
+        .clock(clock.clone())
+        .audit(Arc::clone(&log))
+        .build();
+    let schedule = RetentionSchedule::builder(Arc::clone(&policy))
+        .audit(Arc::clone(&log))
+        .clock(clock.clone())
+        .build();
+    let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&log));
+    let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&log));
+
+    // The customer's history so far: consent by one-time password, the passport collected
+    // for credit scoring and sent to the credit bureau.
+    let subject = SubjectId::new("cust-0001")?;
+    ledger.grant(
+        Grant::new(
+            subject.clone(),
+            ConsentForm::Electronic {
+                method: ElectronicMethod::OneTimePassword,
+            },
+        )
+        .evidence(Evidence::OneTimePassword {
+            challenge_id: "sms-gw-5521".into(),
+            confirmed_at: clock.now(),
+        })
+        .purpose(Purpose::CREDIT_SCORING)
+        .category::<Passport>(),
+    )?;
+    let token = ledger.authorize::<Passport>(&subject, &Purpose::CREDIT_SCORING)?;
+    let mut passport = PersonalData::collect(&subject, String::from("AA1234567"), &token)?;
+    schedule.track(&mut passport)?;
+    let permit = disclosures.permit(token, "katm")?;
+    disclosures.disclose(&passport, &permit, |_number| { /* the bureau's API call */
+    })?;
+    drop(permit);
+
+    // The request arrives on a Thursday: three working days make it due on Tuesday.
+    clock.advance(TimeDelta::hours(2));
+    let request = requests.receive(subject.clone(), RequestKind::Access, clock.now());
+    let due = requests.get(request).map(|r| r.due);
+    println!("Access request {request} from {subject} received; due {due:?}.");
+
+    let report = access_report(
+        &subject,
+        ReportSources::new(&policy, &ledger)
+            .schedule(&schedule)
+            .audit(&log),
+        clock.now(),
+    )?;
+    println!(
+        "\nThe answer, as JSON:\n{}",
+        serde_json::to_string_pretty(&report)?
+    );
+    requests.complete(request, clock.now())?;
+    println!(
+        "Overdue requests now: {}",
+        requests.overdue_requests(clock.now()).len()
+    );
+
+    // The regulator's question: is the trail behind it intact?
+    log.flush()?;
+    println!("\nAudit log: {} entries, chain verified.", log.verify()?);
+
+    // Someone edits one line of the file: the disclosure now names another recipient.
+    let text = std::fs::read_to_string(&path)?;
+    let edited = text.replacen("\"recipient\":\"katm\"", "\"recipient\":\"credolab\"", 1);
+    assert_ne!(
+        text, edited,
+        "the example expects a disclosure to KATM in the log"
+    );
+    std::fs::write(&path, edited)?;
+    match audit::verify(&audit::read_file(&path)?) {
+        Ok(n) => return Err(format!("an edited log verified ({n} entries)").into()),
+        Err(broken) => println!("After editing one line: {broken}"),
+    }
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Who touched this data (Tajik law Art. 25.1): with an audit log, every consent event,
+//! authorization (granted or refused, with the rule), use of another basis, policy change,
+//! collection, read count, rectification, blocking, disclosure and notice, request, hold
+//! and destruction lands in one hash chain — and a proof of consent stands on its own.
+
+use std::sync::Arc;
+
+use amanat::audit::{AuditEvent, AuditLog};
+use amanat::category::{Passport, Phone};
+use amanat::consent::ProofError;
+use amanat::disclosure::Disclosures;
+use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::rights::{RequestKind, SubjectRequests};
+use amanat::{
+    ConsentForm, ConsentLedger, DestructionReason, ElectronicMethod, Error, Evidence, Grant,
+    LegalBasis, ManualClock, PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
+};
+use chrono::{TimeDelta, TimeZone, Utc};
+
+const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
+
+struct World {
+    policy: Arc<Policy>,
+    log: Arc<AuditLog>,
+    ledger: ConsentLedger,
+    clock: ManualClock,
+    subject: SubjectId,
+}
+
+fn world() -> World {
+    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
+    // Friday 13 June 2025, 10:00 in Tashkent.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    let log = Arc::new(AuditLog::in_memory());
+    World {
+        ledger: ConsentLedger::builder(policy.version().clone())
+            .policy((*policy).clone())
+            .clock(clock.clone())
+            .audit(Arc::clone(&log))
+            .build(),
+        policy,
+        log,
+        clock,
+        subject: SubjectId::new("cust-1").unwrap(),
+    }
+}
+
+fn otp(clock: &ManualClock) -> (ConsentForm, Evidence) {
+    (
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        },
+        Evidence::OneTimePassword {
+            challenge_id: "sms-gw-7781".into(),
+            confirmed_at: amanat::Clock::now(clock),
+        },
+    )
+}
+
+/// The events of the log, by their JSON tag, in order.
+fn kinds(log: &AuditLog) -> Vec<String> {
+    log.entries()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::to_value(&e.event).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
+    let w = world();
+    let (form, evidence) = otp(&w.clock);
+    let consent = w
+        .ledger
+        .grant(
+            Grant::new(w.subject.clone(), form)
+                .evidence(evidence)
+                .purpose(Purpose::CREDIT_SCORING)
+                .category::<Passport>(),
+        )
+        .unwrap();
+    // A refusal, with the rule that refused.
+    let refused = w
+        .ledger
+        .authorize::<Phone>(&w.subject, &Purpose::MARKETING_ANALYTICS)
+        .unwrap_err();
+    assert_eq!(refused.rule(), "no_consent");
+
+    let schedule = RetentionSchedule::builder(Arc::clone(&w.policy))
+        .audit(Arc::clone(&w.log))
+        .clock(w.clock.clone())
+        .build();
+    let disclosures = Disclosures::new(Arc::clone(&w.policy)).audit(Arc::clone(&w.log));
+    let requests = SubjectRequests::new(Arc::clone(&w.policy)).audit(Arc::clone(&w.log));
+    let request = requests.receive(
+        w.subject.clone(),
+        RequestKind::Access,
+        amanat::Clock::now(&w.clock),
+    );
+
+    let record = {
+        let token = w
+            .ledger
+            .authorize::<Passport>(&w.subject, &Purpose::CREDIT_SCORING)
+            .unwrap();
+        let mut passport =
+            PersonalData::collect(&w.subject, String::from("AA1234567"), &token).unwrap();
+        for _ in 0..3 {
+            assert_eq!(passport.read(&token).unwrap().len(), 9);
+        }
+        passport.rectify(String::from("AB7654321"), &token).unwrap();
+        passport.block();
+        passport.unblock().unwrap();
+        schedule.track(&mut passport).unwrap();
+        let id = passport.id();
+        let permit = disclosures.permit(token, "katm").unwrap();
+        let (sent, receipt) = disclosures
+            .disclose(&passport, &permit, String::len)
+            .unwrap();
+        assert_eq!(sent, 9);
+        let notice = receipt
+            .notice
+            .expect("KATM was not named in the consent: a notice is owed");
+        disclosures
+            .mark_sent(notice, amanat::Clock::now(&w.clock))
+            .unwrap();
+        drop(permit);
+        // The record stays alive, tracked, until the schedule destroys it.
+        (id, passport)
+    };
+    let (record_id, _passport) = record;
+
+    let basis = w
+        .ledger
+        .authorize_with_basis::<Phone>(
+            &w.subject,
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "Law No. ZRU-660 on AML, Art. 9".into(),
+            },
+        )
+        .unwrap();
+    drop(basis);
+    let hold = schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(w.subject.clone()),
+            reason: "AML record keeping".into(),
+            reference: "FATF Recommendation 11".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    schedule.release_hold(hold).unwrap();
+    w.ledger.withdraw(&consent).unwrap();
+    schedule.trigger(
+        &w.subject,
+        Trigger::ConsentWithdrawn(Purpose::CREDIT_SCORING),
+        amanat::Clock::now(&w.clock),
+    );
+    w.clock.advance(TimeDelta::minutes(1));
+    let swept = schedule.sweep(amanat::Clock::now(&w.clock));
+    assert_eq!(swept.destroyed.len(), 1);
+    assert_eq!(swept.destroyed[0].record, record_id);
+    requests
+        .complete(request, amanat::Clock::now(&w.clock))
+        .unwrap();
+
+    let kinds = kinds(&w.log);
+    for expected in [
+        "consent",
+        "authorization",
+        "request",
+        "collection",
+        "change",
+        "disclosure",
+        "notice_sent",
+        "reads",
+        "legal_basis_used",
+        "hold",
+        "deadline",
+        "destruction",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == expected),
+            "no {expected} entry in {kinds:?}"
+        );
+    }
+    let entries = w.log.entries().unwrap();
+    // Reads are counted per token: three reads and one disclosure under the same token.
+    let reads: Vec<u64> = entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            AuditEvent::Reads { count, .. } => Some(*count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reads, [4]);
+    assert!(entries.iter().any(|e| matches!(
+        &e.event,
+        AuditEvent::Authorization { granted: false, rule: Some(rule), .. } if rule == "no_consent"
+    )));
+    assert!(entries.iter().any(|e| matches!(
+        &e.event,
+        AuditEvent::Destruction { record, reason: DestructionReason::ConsentWithdrawn, .. }
+            if *record == record_id
+    )));
+    assert!(entries.iter().any(|e| matches!(
+        &e.event,
+        AuditEvent::LegalBasisUsed { reference, .. } if reference.contains("ZRU-660")
+    )));
+    assert_eq!(w.log.verify(), Ok(entries.len() as u64));
+}
+
+#[test]
+fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered() {
+    let w = world();
+    let (form, evidence) = otp(&w.clock);
+    let consent = w
+        .ledger
+        .grant(
+            Grant::new(w.subject.clone(), form)
+                .evidence(evidence.clone())
+                .purpose(Purpose::CREDIT_SCORING)
+                .category::<Passport>()
+                .valid_until(amanat::Clock::now(&w.clock) + TimeDelta::days(365)),
+        )
+        .unwrap();
+    w.clock.advance(TimeDelta::days(30));
+    w.ledger
+        .renew(
+            &consent,
+            Some(amanat::Clock::now(&w.clock) + TimeDelta::days(400)),
+        )
+        .unwrap();
+    w.ledger.withdraw(&consent).unwrap();
+
+    let proof = w.ledger.proof_of_consent(&consent).unwrap();
+    assert_eq!(proof.evidence, Some(evidence));
+    assert_eq!(&proof.policy_version, w.policy.version());
+    assert_eq!(proof.entries.len(), 3);
+    assert_eq!(proof.verify(), Ok(3));
+
+    let mut forged = proof.clone();
+    forged.events[0].at += TimeDelta::days(1);
+    assert_eq!(
+        forged.verify(),
+        Err(ProofError::Unrecorded {
+            consent,
+            change: "given"
+        })
+    );
+    let mut edited = proof.clone();
+    edited.entries[1].at += TimeDelta::seconds(1);
+    assert_eq!(
+        edited.verify(),
+        Err(ProofError::EntryEdited {
+            seq: edited.entries[1].seq
+        })
+    );
+    let mut reordered = proof;
+    reordered.entries.swap(0, 2);
+    assert!(matches!(
+        reordered.verify(),
+        Err(ProofError::OutOfOrder { .. })
+    ));
+
+    assert!(matches!(
+        w.ledger
+            .proof_of_consent(&"0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f".parse().unwrap()),
+        Err(Error::UnknownConsent { .. })
+    ));
+}
