@@ -17,6 +17,7 @@ fn append(c: &mut Criterion) {
         granted: true,
         rule: None,
         consent: None,
+        actor: None,
     };
     let now = Utc::now();
     let mut group = c.benchmark_group("audit_append");

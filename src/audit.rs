@@ -17,6 +17,7 @@
 //!     granted: false,
 //!     rule: Some("no_consent".into()),
 //!     consent: None,
+//!     actor: None,
 //! })?;
 //! assert_eq!(log.verify(), Ok(1));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -35,7 +36,7 @@ use crate::consent::ConsentId;
 use crate::data::{DestructionReason, RecordId};
 use crate::retention::HoldId;
 use crate::rights::RequestKind;
-use crate::vocab::{Purpose, SubjectId};
+use crate::vocab::{Actor, Purpose, SubjectId};
 
 /// What happened, as the audit log records it.
 ///
@@ -47,6 +48,8 @@ use crate::vocab::{Purpose, SubjectId};
 pub enum AuditEvent {
     /// An authorization was granted or refused, and by which rule.
     Authorization {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// Whose data.
         subject: SubjectId,
         /// For what.
@@ -77,6 +80,8 @@ pub enum AuditEvent {
     },
     /// Processing on a legal basis other than consent, with its reference.
     LegalBasisUsed {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// Whose data.
         subject: SubjectId,
         /// For what.
@@ -90,6 +95,8 @@ pub enum AuditEvent {
     },
     /// A record was collected.
     Collection {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// The record.
         record: RecordId,
         /// Whose.
@@ -103,6 +110,8 @@ pub enum AuditEvent {
     },
     /// How many times one token opened values, counted when the token is dropped.
     Reads {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// Whose data.
         subject: SubjectId,
         /// For what.
@@ -116,6 +125,8 @@ pub enum AuditEvent {
     },
     /// A record was rectified, blocked or unblocked.
     Change {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// The record.
         record: RecordId,
         /// Whose.
@@ -127,6 +138,8 @@ pub enum AuditEvent {
     },
     /// A record was disclosed, and the notice owed, if any.
     Disclosure {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
         /// The record.
         record: RecordId,
         /// Whose.
@@ -700,14 +713,28 @@ impl RefusalMonitor {
     /// Counts a refusal to `actor` about `subject`'s data at `at`, and returns the alerts
     /// it fired.
     pub fn refused(&self, actor: &str, subject: &SubjectId, at: DateTime<Utc>) -> Vec<Alert> {
+        self.count(
+            [
+                Some(AlertKey::Actor(actor.to_owned())),
+                Some(AlertKey::Subject(subject.clone())),
+            ],
+            at,
+        )
+    }
+
+    /// Counts a refusal about `subject`'s data to a caller that gave no name: it counts
+    /// for the subject only. A ledger with a monitor reports every refusal here or to
+    /// [`refused`](Self::refused).
+    pub fn refused_unnamed(&self, subject: &SubjectId, at: DateTime<Utc>) -> Vec<Alert> {
+        self.count([None, Some(AlertKey::Subject(subject.clone()))], at)
+    }
+
+    fn count(&self, keys: [Option<AlertKey>; 2], at: DateTime<Utc>) -> Vec<Alert> {
         let now = at.timestamp_millis();
         let mut fired = Vec::new();
         {
             let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-            for key in [
-                AlertKey::Actor(actor.to_owned()),
-                AlertKey::Subject(subject.clone()),
-            ] {
+            for key in keys.into_iter().flatten() {
                 let window = counts.entry(key.clone()).or_default();
                 window.times.push_back(now);
                 while window

@@ -22,7 +22,7 @@ use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::retention::{Refusal, RetentionCell};
-use crate::vocab::{Purpose, SubjectId};
+use crate::vocab::{Actor, Purpose, SubjectId};
 
 /// The id of one [`PersonalData`] record: what receipts, audit records and stores name
 /// instead of the value.
@@ -199,6 +199,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 record: data.id,
                 subject: data.subject.clone(),
                 category: C::ID.to_string(),
+                actor: token.actor().cloned(),
                 purpose: data.purpose.clone(),
                 source: match &data.source {
                     Source::Subject => "subject",
@@ -307,12 +308,13 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     }
 
     /// Records a change to the record in the audit log, when there is one.
-    fn audit_change(&self, change: &str) -> Result<(), Error> {
+    fn audit_change(&self, change: &str, actor: Option<&Actor>) -> Result<(), Error> {
         audit::record(self.audit.as_ref(), self.clock.now(), || {
             AuditEvent::Change {
                 record: self.id,
                 subject: self.subject.clone(),
                 category: C::ID.to_string(),
+                actor: actor.cloned(),
                 change: change.to_owned(),
             }
         })
@@ -336,7 +338,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     pub fn rectify(&mut self, value: T, token: &ConsentToken<C>) -> Result<(), Error> {
         let value = SecretBox::new(Box::new(value));
         self.check(token)?;
-        self.audit_change("rectified")?;
+        self.audit_change("rectified", token.actor())?;
         let replaced = match &mut self.value {
             Storage::Plain(old) => {
                 *old = value;
@@ -396,7 +398,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Blocking protects the subject, so it holds even when the audit log can't record it.
     pub fn block(&self) {
         self.blocked.store(true, Ordering::Release);
-        let _ = self.audit_change("blocked");
+        let _ = self.audit_change("blocked", None);
     }
 
     /// Lifts a [`block`](Self::block).
@@ -406,7 +408,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// [`Error::AuditUnavailable`] if the audit log can't record it; the record stays
     /// blocked.
     pub fn unblock(&self) -> Result<(), Error> {
-        self.audit_change("unblocked")?;
+        self.audit_change("unblocked", None)?;
         self.blocked.store(false, Ordering::Release);
         Ok(())
     }

@@ -292,6 +292,7 @@ impl Disclosures {
                 record: data.id(),
                 subject: data.subject().clone(),
                 category: C::ID.to_string(),
+                actor: permit.token.actor().cloned(),
                 recipient: permit.recipient.clone(),
                 country: permit.country.to_string(),
                 notice,

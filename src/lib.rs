@@ -99,7 +99,7 @@ pub use error::Error;
 pub use policy::Policy;
 pub use retention::RetentionSchedule;
 pub use vocab::{
-    ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
+    Actor, ConsentForm, DocumentHash, ElectronicMethod, Evidence, GivenBy, LegalBasis, Operation,
     PolicyVersion, Purpose, SubjectId,
 };
 

@@ -138,6 +138,71 @@ impl From<SubjectId> for String {
     }
 }
 
+/// Who acts on personal data: a service, an employee's staff id, an API key's name. The
+/// audit log names it in every entry a token issued to it leads to — authorization,
+/// collection, reads, rectification, disclosure — and the
+/// [`RefusalMonitor`](crate::audit::RefusalMonitor) counts its refusals (Art. 25.2).
+///
+/// ASCII letters, digits and `-_.:@/` up to 128 bytes: a role or an id, not a person's name.
+///
+/// ```
+/// use amanat::Actor;
+///
+/// let scoring = Actor::new("svc:credit-scoring")?;
+/// assert_eq!(scoring.as_str(), "svc:credit-scoring");
+/// assert!(Actor::new("").is_err());
+/// # Ok::<(), amanat::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Actor(Arc<str>);
+
+impl Actor {
+    /// Makes an actor id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidId`] if it is empty, longer than 128 bytes, or has a character other
+    /// than an ASCII letter, digit or one of `-_.:@/`.
+    pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
+        let id = id.as_ref();
+        check_id("actor", id, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '/')
+        })?;
+        Ok(Self(Arc::from(id)))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Actor({:?})", &*self.0)
+    }
+}
+
+impl TryFrom<String> for Actor {
+    type Error = Error;
+    fn try_from(id: String) -> Result<Self, Error> {
+        Self::new(id)
+    }
+}
+
+impl From<Actor> for String {
+    fn from(id: Actor) -> Self {
+        id.0.to_string()
+    }
+}
+
 #[derive(Clone)]
 enum Text {
     Static(&'static str),

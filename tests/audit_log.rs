@@ -14,6 +14,7 @@ fn event(n: u64) -> AuditEvent {
         granted: !n.is_multiple_of(3),
         rule: n.is_multiple_of(3).then(|| "no_consent".to_owned()),
         consent: None,
+        actor: None,
     }
 }
 

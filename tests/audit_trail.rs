@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
-use amanat::audit::{AuditEvent, AuditLog};
+use std::sync::Mutex;
+
+use amanat::audit::{Alert, AlertHook, AlertKey, AuditEvent, AuditLog, RefusalMonitor};
 use amanat::category::{Passport, Phone};
 use amanat::consent::ProofError;
 use amanat::disclosure::Disclosures;
 use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::rights::{RequestKind, SubjectRequests};
 use amanat::{
-    ConsentForm, ConsentLedger, DestructionReason, ElectronicMethod, Error, Evidence, Grant,
+    Actor, ConsentForm, ConsentLedger, DestructionReason, ElectronicMethod, Error, Evidence, Grant,
     LegalBasis, ManualClock, PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
@@ -106,7 +108,7 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
     let record = {
         let token = w
             .ledger
-            .authorize::<Passport>(&w.subject, &Purpose::CREDIT_SCORING)
+            .authorize_as::<Passport>(&scoring(), &w.subject, &Purpose::CREDIT_SCORING)
             .unwrap();
         let mut passport =
             PersonalData::collect(&w.subject, String::from("AA1234567"), &token).unwrap();
@@ -212,7 +214,89 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
         &e.event,
         AuditEvent::LegalBasisUsed { reference, .. } if reference.contains("ZRU-660")
     )));
+    // Everything the scoring service's token led to names the scoring service.
+    let by_scoring: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| {
+            let json = serde_json::to_value(&e.event).unwrap();
+            (json["actor"] == "svc:credit-scoring").then_some(match &e.event {
+                AuditEvent::Authorization { .. } => "authorization",
+                AuditEvent::Collection { .. } => "collection",
+                AuditEvent::Change { .. } => "rectified",
+                AuditEvent::Disclosure { .. } => "disclosure",
+                AuditEvent::Reads { .. } => "reads",
+                _ => "other",
+            })
+        })
+        .collect();
+    assert_eq!(
+        by_scoring,
+        [
+            "authorization",
+            "collection",
+            "rectified",
+            "disclosure",
+            "reads"
+        ]
+    );
     assert_eq!(w.log.verify(), Ok(entries.len() as u64));
+}
+
+fn scoring() -> Actor {
+    Actor::new("svc:credit-scoring").unwrap()
+}
+
+struct Pager(Arc<Mutex<Vec<Alert>>>);
+
+impl AlertHook for Pager {
+    fn alert(&self, alert: &Alert) {
+        self.0.lock().unwrap().push(alert.clone());
+    }
+}
+
+#[test]
+fn refusals_reach_the_monitor_per_actor_and_per_subject_and_alert_once_art_25_2() {
+    let paged = Arc::new(Mutex::new(Vec::new()));
+    let monitor = Arc::new(RefusalMonitor::new(
+        std::time::Duration::from_secs(60),
+        3,
+        Pager(Arc::clone(&paged)),
+    ));
+    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    let ledger = ConsentLedger::builder(policy.version().clone())
+        .policy(policy)
+        .clock(clock.clone())
+        .monitor(monitor)
+        .build();
+    let prober = Actor::new("api-key:7f3a").unwrap();
+    for n in 0..5 {
+        let subject = SubjectId::new(format!("cust-{n}")).unwrap();
+        assert!(
+            ledger
+                .authorize_as::<Passport>(&prober, &subject, &Purpose::CREDIT_SCORING)
+                .is_err()
+        );
+        clock.advance(TimeDelta::seconds(1));
+    }
+    // Five refusals to one actor about five subjects: one alert, for the actor.
+    let alerts = paged.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].key, AlertKey::Actor("api-key:7f3a".into()));
+    assert_eq!(alerts[0].refusals, 3);
+
+    // Unnamed callers count for the subject.
+    let target = SubjectId::new("cust-0").unwrap();
+    for _ in 0..2 {
+        assert!(
+            ledger
+                .authorize::<Passport>(&target, &Purpose::CREDIT_SCORING)
+                .is_err()
+        );
+    }
+    let alerts = paged.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 2);
+    assert_eq!(alerts[1].key, AlertKey::Subject(target));
 }
 
 #[test]

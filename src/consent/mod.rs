@@ -31,12 +31,12 @@ pub use proof::{ConsentProof, ProofError};
 pub use token::ConsentToken;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent, AuditLog};
+use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
 use crate::policy::Policy;
 use crate::vocab::{
-    ConsentForm, Evidence, FormKind, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
+    Actor, ConsentForm, Evidence, FormKind, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
 };
 use history::Event;
 use token::Grounds;
@@ -214,6 +214,7 @@ pub struct LedgerBuilder {
     clock: Arc<dyn Clock>,
     token_ttl: Duration,
     audit: Option<Arc<AuditLog>>,
+    monitor: Option<Arc<RefusalMonitor>>,
 }
 
 impl LedgerBuilder {
@@ -246,6 +247,14 @@ impl LedgerBuilder {
         self
     }
 
+    /// Counts every refusal with `monitor` — per actor for
+    /// [`authorize_as`](ConsentLedger::authorize_as), per subject always — so that a burst
+    /// of refusals fires its [`AlertHook`](crate::audit::AlertHook) (Art. 25.2).
+    pub fn monitor(mut self, monitor: Arc<RefusalMonitor>) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+
     /// Enforces `policy`: its version replaces the one given to
     /// [`builder`](ConsentLedger::builder), purposes it does not declare for a category are
     /// refused, and consents must take the form it requires.
@@ -265,6 +274,7 @@ impl LedgerBuilder {
             consents: DashMap::default(),
             vocabulary: Vocabulary::default(),
             audit: self.audit,
+            monitor: self.monitor,
         }
     }
 }
@@ -307,6 +317,7 @@ pub struct ConsentLedger {
     consents: DashMap<ConsentId, Arc<ConsentRecord>, RandomState>,
     vocabulary: Vocabulary,
     audit: Option<Arc<AuditLog>>,
+    monitor: Option<Arc<RefusalMonitor>>,
 }
 
 /// The policy version in force, and the policy when there is one.
@@ -372,6 +383,7 @@ impl ConsentLedger {
             clock: Arc::new(SystemClock),
             token_ttl: Duration::from_secs(5 * 60),
             audit: None,
+            monitor: None,
         }
     }
 
@@ -805,36 +817,81 @@ impl ConsentLedger {
         purpose: &Purpose,
     ) -> Result<ConsentToken<C>, Error> {
         let decided = self.decide::<C>(subject, purpose);
-        match &self.audit {
-            None => decided,
-            Some(log) => self.audit_decision(log, subject, purpose, C::ID, decided),
+        if self.audit.is_none() && self.monitor.is_none() {
+            return decided;
         }
+        self.observe(None, subject, purpose, decided)
     }
 
-    /// Records an authorization, granted or refused. A token the log can't record is not
-    /// issued; a refusal stays the refusal it was.
-    #[cold]
-    fn audit_decision<C: Category>(
+    /// [`authorize`](Self::authorize) for a named `actor`: the audit log names it in the
+    /// authorization and in every entry the token leads to (collection, reads,
+    /// rectification, disclosure), and the ledger's [`RefusalMonitor`] counts its refusals.
+    ///
+    /// # Errors
+    ///
+    /// As [`authorize`](Self::authorize).
+    ///
+    /// ```
+    /// use amanat::audit::{AuditEvent, AuditLog};
+    /// use amanat::{category::Phone, Actor, ConsentLedger, PolicyVersion, Purpose, SubjectId};
+    /// use std::sync::Arc;
+    ///
+    /// let log = Arc::new(AuditLog::in_memory());
+    /// let ledger = ConsentLedger::builder(PolicyVersion::new("v1")?).audit(Arc::clone(&log)).build();
+    /// let marketing = Actor::new("svc:marketing")?;
+    /// let subject = SubjectId::new("cust-1")?;
+    /// assert!(ledger.authorize_as::<Phone>(&marketing, &subject, &Purpose::MARKETING_ANALYTICS).is_err());
+    /// let entry = &log.entries()?[0];
+    /// assert!(matches!(&entry.event, AuditEvent::Authorization { actor: Some(a), granted: false, .. } if *a == marketing));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn authorize_as<C: Category>(
         &self,
-        log: &Arc<AuditLog>,
+        actor: &Actor,
         subject: &SubjectId,
         purpose: &Purpose,
-        category: CategoryId,
+    ) -> Result<ConsentToken<C>, Error> {
+        let decided = self
+            .decide::<C>(subject, purpose)
+            .map(|token| token.issued_to(Some(actor)));
+        self.observe(Some(actor), subject, purpose, decided)
+    }
+
+    /// Records an authorization, granted or refused, and counts a refusal with the
+    /// monitor. A token the log can't record is not issued; a refusal stays the refusal
+    /// it was.
+    #[cold]
+    fn observe<C: Category>(
+        &self,
+        actor: Option<&Actor>,
+        subject: &SubjectId,
+        purpose: &Purpose,
         decided: Result<ConsentToken<C>, Error>,
     ) -> Result<ConsentToken<C>, Error> {
+        let now = self.clock.now();
+        if let (Some(monitor), Err(_)) = (&self.monitor, &decided) {
+            match actor {
+                Some(actor) => monitor.refused(actor.as_str(), subject, now),
+                None => monitor.refused_unnamed(subject, now),
+            };
+        }
+        let Some(log) = &self.audit else {
+            return decided;
+        };
         let (granted, rule, consent) = match &decided {
             Ok(token) => (true, None, token.consent()),
             Err(refusal) => (false, Some(refusal.rule().to_owned()), None),
         };
         let recorded = log.append(
-            self.clock.now(),
+            now,
             AuditEvent::Authorization {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
-                category: category.to_string(),
+                category: C::ID.to_string(),
                 granted,
                 rule,
                 consent,
+                actor: actor.cloned(),
             },
         );
         match (decided, recorded) {
@@ -1005,20 +1062,49 @@ impl ConsentLedger {
         purpose: &Purpose,
         basis: LegalBasis,
     ) -> Result<ConsentToken<C>, Error> {
+        self.basis_for(None, subject, purpose, basis)
+    }
+
+    /// [`authorize_with_basis`](Self::authorize_with_basis) for a named `actor`, as
+    /// [`authorize_as`](Self::authorize_as) is to `authorize`.
+    ///
+    /// # Errors
+    ///
+    /// As [`authorize_with_basis`](Self::authorize_with_basis).
+    pub fn authorize_with_basis_as<C: Category>(
+        &self,
+        actor: &Actor,
+        subject: &SubjectId,
+        purpose: &Purpose,
+        basis: LegalBasis,
+    ) -> Result<ConsentToken<C>, Error> {
+        self.basis_for(Some(actor), subject, purpose, basis)
+    }
+
+    fn basis_for<C: Category>(
+        &self,
+        actor: Option<&Actor>,
+        subject: &SubjectId,
+        purpose: &Purpose,
+        basis: LegalBasis,
+    ) -> Result<ConsentToken<C>, Error> {
         if basis == LegalBasis::Consent {
-            return self.authorize(subject, purpose);
+            return match actor {
+                Some(actor) => self.authorize_as(actor, subject, purpose),
+                None => self.authorize(subject, purpose),
+            };
         }
-        let decided = self.decide_basis::<C>(subject, purpose, basis);
-        match (&self.audit, decided) {
-            (Some(log), Err(refusal)) => {
-                self.audit_decision::<C>(log, subject, purpose, C::ID, Err(refusal))
-            }
-            (_, decided) => decided,
+        // A use of a basis is recorded as such when granted; refusals go the way of
+        // every refusal.
+        match self.decide_basis::<C>(actor, subject, purpose, basis) {
+            Err(refusal) => self.observe(actor, subject, purpose, Err(refusal)),
+            granted => granted,
         }
     }
 
     fn decide_basis<C: Category>(
         &self,
+        actor: Option<&Actor>,
         subject: &SubjectId,
         purpose: &Purpose,
         basis: LegalBasis,
@@ -1080,13 +1166,14 @@ impl ConsentLedger {
                 category: C::ID.to_string(),
                 basis: used.basis.name().to_owned(),
                 reference: used.basis.reference().unwrap_or_default().to_owned(),
+                actor: actor.cloned(),
             }
         })?;
         entry.events.push(Event::BasisUsed(Arc::clone(&used)));
-        Ok(ConsentToken::new(
-            Grounds::Basis(used),
-            now.saturating_add(self.token_ttl_ms),
-        ))
+        Ok(
+            ConsentToken::new(Grounds::Basis(used), now.saturating_add(self.token_ttl_ms))
+                .issued_to(actor),
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use crate::Error;
 use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
+use crate::vocab::{Actor, LegalBasis, PolicyVersion, Purpose, SubjectId};
 
 /// Proof, checked when it was issued, that subject S allowed purpose P on category `C`
 /// under policy version V — or that a legal basis other than consent covers it — until a
@@ -34,6 +34,8 @@ pub struct ConsentToken<C: Category> {
     /// recorded when the token is dropped.
     audited: bool,
     reads: AtomicU64,
+    /// Who it was issued to, when the caller named itself.
+    actor: Option<Actor>,
     // `fn() -> C` keeps the token Send + Sync whatever the marker type is.
     category: PhantomData<fn() -> C>,
 }
@@ -57,6 +59,7 @@ impl<C: Category> ConsentToken<C> {
             expires_at,
             audited,
             reads: AtomicU64::new(0),
+            actor: None,
             category: PhantomData,
         }
     }
@@ -126,6 +129,17 @@ impl<C: Category> ConsentToken<C> {
             Grounds::Consent { record, .. } => record.cross_border,
             Grounds::Basis(_) => false,
         }
+    }
+
+    /// Names who the token was issued to.
+    pub(crate) fn issued_to(mut self, actor: Option<&Actor>) -> Self {
+        self.actor = actor.cloned();
+        self
+    }
+
+    /// Who the token was issued to, if the caller named itself.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.actor.as_ref()
     }
 
     /// The audit log of the ledger that issued the token, for what is done with it.
@@ -254,6 +268,7 @@ impl<C: Category> Drop for ConsentToken<C> {
                     purpose: self.purpose().clone(),
                     category: C::ID.to_string(),
                     consent: self.consent(),
+                    actor: self.actor.clone(),
                     count,
                 },
             );
