@@ -80,6 +80,7 @@ impl SubjectId {
 }
 
 impl PartialEq for SubjectId {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         // Records and tokens usually share the ledger's allocation, so the pointer test
         // settles most comparisons on the read path without touching the bytes.
@@ -90,6 +91,7 @@ impl PartialEq for SubjectId {
 impl Eq for SubjectId {}
 
 impl Hash for SubjectId {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.0.hash(state);
     }

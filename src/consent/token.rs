@@ -30,14 +30,39 @@ use crate::vocab::{Actor, LegalBasis, PolicyVersion, Purpose, SubjectId};
 pub struct ConsentToken<C: Category> {
     grounds: Grounds,
     expires_at: i64,
-    /// Whether the ledger keeps an audit log: then reads are counted, and the count is
-    /// recorded when the token is dropped.
-    audited: bool,
-    reads: AtomicU64,
-    /// Who it was issued to, when the caller named itself.
-    actor: Option<Actor>,
+    /// Set when an audit log or a monitor watches the ledger, or the caller named itself:
+    /// boxed, so that a token of an unwatched ledger stays three words.
+    observed: Option<Box<Observed>>,
     // `fn() -> C` keeps the token Send + Sync whatever the marker type is.
     category: PhantomData<fn() -> C>,
+}
+
+/// What a watched token carries besides its grounds.
+struct Observed {
+    reads: AtomicU64,
+    actor: Option<Actor>,
+    /// Where the read count goes when the token drops, and what it names.
+    report: Option<(Arc<AuditLog>, Arc<dyn Clock>, AuditEvent)>,
+}
+
+/// Records how many values the token opened: one audit entry per token, not per read, so a
+/// loop over a million reads costs one entry. On `Observed` rather than on the token, so
+/// that dropping a token of an unwatched ledger runs no code of ours.
+impl Drop for Observed {
+    fn drop(&mut self) {
+        let count = *self.reads.get_mut();
+        if count == 0 {
+            return;
+        }
+        if let Some((log, clock, mut event)) = self.report.take() {
+            if let AuditEvent::Reads { count: slot, .. } = &mut event {
+                *slot = count;
+            }
+            // Nothing to refuse any more: the reads happened. A failed log stops itself
+            // and refuses what comes next.
+            let _ = log.append(clock.now(), event);
+        }
+    }
 }
 
 pub(crate) enum Grounds {
@@ -50,16 +75,10 @@ pub(crate) enum Grounds {
 
 impl<C: Category> ConsentToken<C> {
     pub(crate) fn new(grounds: Grounds, expires_at: i64) -> Self {
-        let audited = match &grounds {
-            Grounds::Consent { record, .. } => record.audit.is_some(),
-            Grounds::Basis(basis) => basis.audit.is_some(),
-        };
         Self {
             grounds,
             expires_at,
-            audited,
-            reads: AtomicU64::new(0),
-            actor: None,
+            observed: None,
             category: PhantomData,
         }
     }
@@ -133,13 +152,31 @@ impl<C: Category> ConsentToken<C> {
 
     /// Names who the token was issued to.
     pub(crate) fn issued_to(mut self, actor: Option<&Actor>) -> Self {
-        self.actor = actor.cloned();
+        let report = self.audit_log().map(|log| {
+            (
+                Arc::clone(log),
+                self.clock_handle(),
+                AuditEvent::Reads {
+                    subject: self.subject().clone(),
+                    purpose: self.purpose().clone(),
+                    category: C::ID.to_string(),
+                    consent: self.consent(),
+                    actor: actor.cloned(),
+                    count: 0,
+                },
+            )
+        });
+        self.observed = Some(Box::new(Observed {
+            reads: AtomicU64::new(0),
+            actor: actor.cloned(),
+            report,
+        }));
         self
     }
 
     /// Who the token was issued to, if the caller named itself.
     pub fn actor(&self) -> Option<&Actor> {
-        self.actor.as_ref()
+        self.observed.as_ref().and_then(|o| o.actor.as_ref())
     }
 
     /// The audit log of the ledger that issued the token, for what is done with it.
@@ -154,8 +191,8 @@ impl<C: Category> ConsentToken<C> {
     /// count is read once, when the token is dropped, by the thread that owns it.
     #[inline]
     pub(crate) fn count_read(&self) {
-        if self.audited {
-            self.reads.fetch_add(1, Ordering::Relaxed);
+        if let Some(observed) = &self.observed {
+            observed.reads.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -246,32 +283,6 @@ impl<C: Category> ConsentToken<C> {
                 category,
                 expired_at: millis_to_time(self.expires_at),
             },
-        }
-    }
-}
-
-/// Records how many values the token opened: one audit entry per token, not per read, so a
-/// loop over a million reads costs one entry.
-impl<C: Category> Drop for ConsentToken<C> {
-    fn drop(&mut self) {
-        let count = *self.reads.get_mut();
-        if count == 0 {
-            return;
-        }
-        if let Some(log) = self.audit_log() {
-            // Nothing to refuse any more: the reads happened. A failed log stops itself
-            // and refuses what comes next.
-            let _ = log.append(
-                self.checked_at(),
-                AuditEvent::Reads {
-                    subject: self.subject().clone(),
-                    purpose: self.purpose().clone(),
-                    category: C::ID.to_string(),
-                    consent: self.consent(),
-                    actor: self.actor.clone(),
-                    count,
-                },
-            );
         }
     }
 }
