@@ -154,7 +154,9 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// # Errors
     ///
     /// [`Error::SubjectMismatch`] if the token is for someone else; the token's own refusals
-    /// ([`Error::TokenExpired`], [`Error::ConsentWithdrawn`], [`Error::ConsentExpired`]).
+    /// ([`Error::TokenExpired`], [`Error::ConsentWithdrawn`], [`Error::ConsentExpired`]);
+    /// [`Error::AuditUnavailable`] if the token's ledger keeps an audit log that can't
+    /// record the collection.
     pub fn collect(subject: &SubjectId, value: T, token: &ConsentToken<C>) -> Result<Self, Error> {
         Self::collect_from(subject, value, Source::Subject, token)
     }
@@ -334,7 +336,8 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     ///
     /// # Errors
     ///
-    /// As [`read`](Self::read). The new value is zeroized when the change is refused.
+    /// As [`read`](Self::read); [`Error::AuditUnavailable`] if the audit log can't record
+    /// the change. The new value is zeroized when the change is refused.
     pub fn rectify(&mut self, value: T, token: &ConsentToken<C>) -> Result<(), Error> {
         let value = SecretBox::new(Box::new(value));
         self.check(token)?;

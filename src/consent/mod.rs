@@ -402,17 +402,23 @@ impl ConsentLedger {
         self.audit.as_ref()
     }
 
-    /// Records a consent event in the audit log, when there is one.
-    fn audit_consent(&self, subject: &SubjectId, event: &Event) -> Result<(), Error> {
-        audit::record(self.audit.as_ref(), self.clock.now(), || {
-            let public = history::public(event);
+    /// Records an event of `record` in the audit log, when there is one, at the time the
+    /// event carries.
+    fn audit_consent(&self, record: &ConsentRecord, event: &Event) -> Result<(), Error> {
+        let Some(log) = &self.audit else {
+            return Ok(());
+        };
+        let public = history::public(event);
+        log.append(
+            public.at,
             AuditEvent::Consent {
-                subject: subject.clone(),
-                consent: public.consent.unwrap_or(ConsentId(Uuid::nil())),
+                subject: record.subject.clone(),
+                consent: record.id,
                 change: public.change().to_owned(),
                 digest: public.digest(),
-            }
-        })
+            },
+        )?;
+        Ok(())
     }
 
     /// The policy in force, if the ledger enforces one.
@@ -431,7 +437,8 @@ impl ConsentLedger {
     ///
     /// # Errors
     ///
-    /// [`Error::SamePolicyVersion`] if a policy with that version is already in force.
+    /// [`Error::SamePolicyVersion`] if a policy with that version is already in force;
+    /// [`Error::AuditUnavailable`] if the audit log can't record the change.
     pub fn adopt(&self, policy: Policy) -> Result<Adoption, Error> {
         let _adopting = self
             .adoption
@@ -471,7 +478,7 @@ impl ConsentLedger {
                         at: now,
                     };
                     // Ending consents protects subjects: done even if the log has failed.
-                    let _ = self.audit_consent(&record.subject, &event);
+                    let _ = self.audit_consent(record, &event);
                     events.push(event);
                     invalidated.push(record.id);
                 }
@@ -496,7 +503,8 @@ impl ConsentLedger {
     /// [`Error::ValidityNotInFuture`] if its `valid_until` is not in the future;
     /// [`Error::TooManyPurposes`] if it names more than 64 purposes; with a policy,
     /// [`Error::PurposeNotDeclared`] or [`Error::CategoryNotDeclared`] if it names a
-    /// purpose or category the policy does not declare.
+    /// purpose or category the policy does not declare; [`Error::AuditUnavailable`] if the
+    /// audit log can't record it (nothing is recorded then).
     pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
         let _granting = self.adoption.read().unwrap_or_else(PoisonError::into_inner);
         let terms = self.terms.load();
@@ -579,7 +587,7 @@ impl ConsentLedger {
             audit: self.audit.clone(),
         });
         let given = Event::Given(Arc::clone(&record));
-        self.audit_consent(&record.subject, &given)?;
+        self.audit_consent(&record, &given)?;
         entry.consents.push(Arc::clone(&record));
         entry.events.push(given);
         // Registered by id before the subject's entry is released, so that no token can be
@@ -630,7 +638,7 @@ impl ConsentLedger {
             at: now,
         };
         // A withdrawal is the subject's right: it holds even if the log can't record it.
-        let _ = self.audit_consent(&record.subject, &event);
+        let _ = self.audit_consent(&record, &event);
         entry.events.push(event);
         Ok(Withdrawal {
             subject: record.subject.clone(),
@@ -669,7 +677,7 @@ impl ConsentLedger {
                     at: now,
                 };
                 // As in `withdraw`: done even if the log can't record it.
-                let _ = self.audit_consent(subject, &event);
+                let _ = self.audit_consent(record, &event);
                 events.push(event);
                 withdrawn.push((record.id, purposes));
             }
@@ -692,7 +700,8 @@ impl ConsentLedger {
     ///
     /// [`Error::UnknownConsent`] if there is no such consent; [`Error::AlreadyWithdrawn`] if
     /// it was withdrawn for every purpose; [`Error::ConsentNotInForce`] if it has expired;
-    /// [`Error::ValidityNotInFuture`] if the new end is not in the future.
+    /// [`Error::ValidityNotInFuture`] if the new end is not in the future;
+    /// [`Error::AuditUnavailable`] if the audit log can't record it.
     pub fn renew(
         &self,
         consent: &ConsentId,
@@ -713,7 +722,7 @@ impl ConsentLedger {
             valid_until: until,
             at: now,
         };
-        self.audit_consent(&record.subject, &event)?;
+        self.audit_consent(&record, &event)?;
         record.valid_until.store(until, Ordering::Release);
         entry.events.push(event);
         Ok(())
@@ -814,7 +823,8 @@ impl ConsentLedger {
     /// [`Error::WrittenConsentRequired`] if `C` is a special category and the consent that
     /// covers it is not written (Art. 17.1); [`Error::ConsentWithdrawn`];
     /// [`Error::ConsentExpired`]; [`Error::CategoryNotCovered`] if consents for the purpose
-    /// exist but none names `C` (Art. 8.3); [`Error::NoConsent`] otherwise.
+    /// exist but none names `C` (Art. 8.3); [`Error::NoConsent`] otherwise. With an audit
+    /// log, [`Error::AuditUnavailable`] instead of a token the log can't record.
     pub fn authorize<C: Category>(
         &self,
         subject: &SubjectId,
