@@ -16,10 +16,10 @@ use uuid::Uuid;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent, AuditLog};
+use crate::audit::{self, AuditEvent};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::consent::{ConsentToken, ParseIdError};
+use crate::consent::{ConsentToken, ParseIdError, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::retention::{Refusal, RetentionCell};
 use crate::vocab::{Actor, Purpose, SubjectId};
@@ -133,13 +133,12 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     purpose: Purpose,
     collected_at: i64,
     source: Source,
-    clock: Arc<dyn Clock>,
+    /// The ledger's clock and audit log.
+    services: Arc<Services>,
     blocked: AtomicBool,
     /// Set when a retention schedule tracks the record: its deadline and whether it was
     /// destroyed, as the schedule sees them.
     retention: OnceLock<Arc<RetentionCell>>,
-    /// The audit log of the ledger whose token collected it.
-    audit: Option<Arc<AuditLog>>,
     category: PhantomData<fn() -> C>,
 }
 
@@ -188,15 +187,14 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             purpose: token.purpose().clone(),
             collected_at: now,
             source,
-            clock: token.clock_handle(),
+            services: token.services(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
-            audit: token.audit_log().cloned(),
             category: PhantomData,
         };
         // On failure `data` drops here, and its value is zeroized: a collection that
         // leaves no trace is not made.
-        audit::record(data.audit.as_ref(), millis_to_time(now), || {
+        audit::record(data.services.audit.as_ref(), millis_to_time(now), || {
             AuditEvent::Collection {
                 record: data.id,
                 subject: data.subject.clone(),
@@ -311,7 +309,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     /// Records a change to the record in the audit log, when there is one.
     fn audit_change(&self, change: &str, actor: Option<&Actor>) -> Result<(), Error> {
-        audit::record(self.audit.as_ref(), self.clock.now(), || {
+        audit::record(self.services.audit.as_ref(), self.services.clock.now(), || {
             AuditEvent::Change {
                 record: self.id,
                 subject: self.subject.clone(),
@@ -428,8 +426,8 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// With an audit log, the destruction is recorded; a log that can't record it does not
     /// stop it.
     pub fn destroy(self, reason: DestructionReason) -> DestructionReceipt {
-        let destroyed_at = self.clock.now();
-        let _ = audit::record(self.audit.as_ref(), destroyed_at, || {
+        let destroyed_at = self.services.clock.now();
+        let _ = audit::record(self.services.audit.as_ref(), destroyed_at, || {
             AuditEvent::Destruction {
                 record: self.id,
                 reason: reason.clone(),

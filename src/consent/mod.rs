@@ -120,7 +120,16 @@ pub(crate) struct ConsentRecord {
     /// purposes it ended (those not already withdrawn by the subject).
     pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
     pub(crate) clock: Arc<dyn Clock>,
-    /// The ledger's audit log, for what is done with tokens issued on this consent.
+    /// The ledger's clock and audit log, for what is done with tokens issued on this
+    /// consent and the data they collect.
+    pub(crate) services: Arc<Services>,
+}
+
+/// What the ledger shares with the records, tokens and data it leads to: one allocation,
+/// so a `PersonalData` holds one pointer for both.
+#[derive(Debug)]
+pub(crate) struct Services {
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) audit: Option<Arc<AuditLog>>,
 }
 
@@ -183,7 +192,7 @@ pub(crate) struct BasisUse {
     pub(crate) policy_version: PolicyVersion,
     pub(crate) at: i64,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) audit: Option<Arc<AuditLog>>,
+    pub(crate) services: Arc<Services>,
 }
 
 #[derive(Default)]
@@ -268,11 +277,15 @@ impl LedgerBuilder {
         ConsentLedger {
             terms: ArcSwap::from_pointee(self.terms),
             adoption: RwLock::new(()),
-            clock: self.clock,
+            clock: Arc::clone(&self.clock),
             token_ttl_ms: i64::try_from(self.token_ttl.as_millis()).unwrap_or(i64::MAX),
             subjects: DashMap::default(),
             consents: DashMap::default(),
             vocabulary: Vocabulary::default(),
+            services: Arc::new(Services {
+                clock: Arc::clone(&self.clock),
+                audit: self.audit.clone(),
+            }),
             audit: self.audit,
             monitor: self.monitor,
         }
@@ -318,6 +331,7 @@ pub struct ConsentLedger {
     vocabulary: Vocabulary,
     audit: Option<Arc<AuditLog>>,
     monitor: Option<Arc<RefusalMonitor>>,
+    services: Arc<Services>,
 }
 
 /// The policy version in force, and the policy when there is one.
@@ -584,7 +598,7 @@ impl ConsentLedger {
             given_until: valid_until,
             valid_until: AtomicI64::new(valid_until),
             clock: Arc::clone(&self.clock),
-            audit: self.audit.clone(),
+            services: Arc::clone(&self.services),
         });
         let given = Event::Given(Arc::clone(&record));
         self.audit_consent(&record, &given)?;
@@ -1185,7 +1199,7 @@ impl ConsentLedger {
             policy_version: terms.version.clone(),
             at: now,
             clock: Arc::clone(&self.clock),
-            audit: self.audit.clone(),
+            services: Arc::clone(&self.services),
         });
         audit::record(self.audit.as_ref(), millis_to_time(now), || {
             AuditEvent::LegalBasisUsed {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
-use super::{BasisUse, ConsentId, ConsentRecord};
+use super::{BasisUse, ConsentId, ConsentRecord, Services};
 use crate::Error;
 use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
@@ -182,8 +182,8 @@ impl<C: Category> ConsentToken<C> {
     /// The audit log of the ledger that issued the token, for what is done with it.
     pub(crate) fn audit_log(&self) -> Option<&Arc<AuditLog>> {
         match &self.grounds {
-            Grounds::Consent { record, .. } => record.audit.as_ref(),
-            Grounds::Basis(basis) => basis.audit.as_ref(),
+            Grounds::Consent { record, .. } => record.services.audit.as_ref(),
+            Grounds::Basis(basis) => basis.services.audit.as_ref(),
         }
     }
 
@@ -210,6 +210,14 @@ impl<C: Category> ConsentToken<C> {
         match &self.grounds {
             Grounds::Consent { record, .. } => &*record.clock,
             Grounds::Basis(basis) => &*basis.clock,
+        }
+    }
+
+    /// The ledger's clock and audit log, for records collected with this token.
+    pub(crate) fn services(&self) -> Arc<Services> {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => Arc::clone(&record.services),
+            Grounds::Basis(basis) => Arc::clone(&basis.services),
         }
     }
 
