@@ -23,6 +23,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -55,7 +56,7 @@ pub enum AuditEvent {
         /// For what.
         purpose: Purpose,
         /// Which category.
-        category: String,
+        category: Cow<'static, str>,
         /// Whether a token was issued.
         granted: bool,
         /// The rule that refused ([`Error::rule`](crate::Error::rule)), when one did.
@@ -87,7 +88,7 @@ pub enum AuditEvent {
         /// For what.
         purpose: Purpose,
         /// Which category.
-        category: String,
+        category: Cow<'static, str>,
         /// The basis.
         basis: String,
         /// Its reference.
@@ -102,7 +103,7 @@ pub enum AuditEvent {
         /// Whose.
         subject: SubjectId,
         /// Its category.
-        category: String,
+        category: Cow<'static, str>,
         /// The purpose of collection.
         purpose: Purpose,
         /// `subject` or `third_party`.
@@ -117,7 +118,7 @@ pub enum AuditEvent {
         /// For what.
         purpose: Purpose,
         /// Which category.
-        category: String,
+        category: Cow<'static, str>,
         /// The consent the token stood on, if it stood on one.
         consent: Option<ConsentId>,
         /// How many reads.
@@ -132,7 +133,7 @@ pub enum AuditEvent {
         /// Whose.
         subject: SubjectId,
         /// Its category.
-        category: String,
+        category: Cow<'static, str>,
         /// What changed: `rectified`, `blocked`, `unblocked`.
         change: String,
     },
@@ -145,7 +146,7 @@ pub enum AuditEvent {
         /// Whose.
         subject: SubjectId,
         /// Its category.
-        category: String,
+        category: Cow<'static, str>,
         /// To whom.
         recipient: String,
         /// The recipient's country.

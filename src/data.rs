@@ -198,7 +198,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             AuditEvent::Collection {
                 record: data.id,
                 subject: data.subject.clone(),
-                category: C::ID.to_string(),
+                category: C::ID.as_str().into(),
                 actor: token.actor().cloned(),
                 purpose: data.purpose.clone(),
                 source: match &data.source {
@@ -313,7 +313,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             AuditEvent::Change {
                 record: self.id,
                 subject: self.subject.clone(),
-                category: C::ID.to_string(),
+                category: C::ID.as_str().into(),
                 actor: actor.cloned(),
                 change: change.to_owned(),
             }

@@ -291,7 +291,7 @@ impl Disclosures {
             audit::record(log, now, || AuditEvent::Disclosure {
                 record: data.id(),
                 subject: data.subject().clone(),
-                category: C::ID.to_string(),
+                category: C::ID.as_str().into(),
                 actor: permit.token.actor().cloned(),
                 recipient: permit.recipient.clone(),
                 country: permit.country.to_string(),

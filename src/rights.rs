@@ -521,7 +521,7 @@ fn transfers_of(subject: &SubjectId, entries: &[AuditEntry]) -> Vec<TransferMade
             } if whose == subject => Some(TransferMade {
                 at: entry.at,
                 record: *record,
-                category: category.clone(),
+                category: category.to_string(),
                 recipient: recipient.clone(),
                 country: country.clone(),
             }),

@@ -929,7 +929,7 @@ impl ConsentLedger {
             AuditEvent::Authorization {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
-                category: C::ID.to_string(),
+                category: C::ID.as_str().into(),
                 granted,
                 rule,
                 consent,
@@ -1205,7 +1205,7 @@ impl ConsentLedger {
             AuditEvent::LegalBasisUsed {
                 subject: used.subject.clone(),
                 purpose: used.purpose.clone(),
-                category: C::ID.to_string(),
+                category: C::ID.as_str().into(),
                 basis: used.basis.name().to_owned(),
                 reference: used.basis.reference().unwrap_or_default().to_owned(),
                 actor: actor.cloned(),

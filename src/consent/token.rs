@@ -159,7 +159,7 @@ impl<C: Category> ConsentToken<C> {
                 AuditEvent::Reads {
                     subject: self.subject().clone(),
                     purpose: self.purpose().clone(),
-                    category: C::ID.to_string(),
+                    category: C::ID.as_str().into(),
                     consent: self.consent(),
                     actor: actor.cloned(),
                     count: 0,
