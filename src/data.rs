@@ -309,15 +309,17 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     /// Records a change to the record in the audit log, when there is one.
     fn audit_change(&self, change: &str, actor: Option<&Actor>) -> Result<(), Error> {
-        audit::record(self.services.audit.as_ref(), self.services.clock.now(), || {
-            AuditEvent::Change {
+        audit::record(
+            self.services.audit.as_ref(),
+            self.services.clock.now(),
+            || AuditEvent::Change {
                 record: self.id,
                 subject: self.subject.clone(),
                 category: C::ID.as_str().into(),
                 actor: actor.cloned(),
                 change: change.to_owned(),
-            }
-        })
+            },
+        )
     }
 
     #[cold]

@@ -445,20 +445,23 @@ fn dpv_status(kind: &ConsentEventKind) -> &'static str {
     }
 }
 
+/// Whether a consent for `purposes` on `categories` covers this pair.
+fn covers<'a>(
+    purposes: &'a [Purpose],
+    categories: &'a [CategoryId],
+) -> impl Fn(&Purpose, &str) -> bool + 'a {
+    move |purpose, category| {
+        purposes.contains(purpose) && categories.iter().any(|c| c.as_str() == category)
+    }
+}
+
 fn third_parties(
     policy: &Policy,
     purposes: &[Purpose],
     categories: &[CategoryId],
 ) -> Vec<ThirdParty> {
     policy
-        .recipients()
-        .iter()
-        .filter(|r| {
-            r.purposes.iter().any(|p| purposes.contains(p))
-                && r.categories
-                    .iter()
-                    .any(|c| categories.iter().any(|k| k.as_str() == c))
-        })
+        .recipients_for(covers(purposes, categories))
         .map(|r| ThirdParty {
             name: r.name.clone(),
             country: r.country,
@@ -468,15 +471,7 @@ fn third_parties(
 }
 
 fn retention(policy: &Policy, purposes: &[Purpose], categories: &[CategoryId]) -> Vec<String> {
-    policy
-        .retention()
-        .iter()
-        .filter(|rule| {
-            purposes.contains(&rule.purpose)
-                && categories.iter().any(|c| c.as_str() == rule.category)
-        })
-        .map(crate::retention::describe)
-        .collect()
+    policy.retention_texts_for(covers(purposes, categories))
 }
 
 impl Iso27560Record {

@@ -363,31 +363,16 @@ pub fn access_report(
         .collect();
     used.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
     used.dedup();
-    let concerns = |purposes: &[Purpose], categories: &[String]| {
-        used.iter()
-            .any(|(p, c)| purposes.contains(p) && categories.contains(c))
-    };
-    let recipients: Vec<Recipient> = policy
-        .recipients()
-        .iter()
-        .filter(|r| concerns(&r.purposes, &r.categories))
-        .cloned()
-        .collect();
+    let held_for =
+        |purpose: &Purpose, category: &str| used.iter().any(|(p, c)| p == purpose && c == category);
+    let recipients: Vec<Recipient> = policy.recipients_for(held_for).cloned().collect();
     let home = policy.pack().home;
     let transfers_planned = recipients
         .iter()
         .filter(|r| r.country != home)
         .cloned()
         .collect();
-    let retention = policy
-        .retention()
-        .iter()
-        .filter(|rule| {
-            used.iter()
-                .any(|(p, c)| *p == rule.purpose && *c == rule.category)
-        })
-        .map(crate::retention::describe)
-        .collect();
+    let retention = policy.retention_texts_for(held_for);
     let operator = policy.operator();
     Ok(AccessReport {
         subject: subject.clone(),

@@ -436,6 +436,28 @@ impl Policy {
         &self.recipients
     }
 
+    /// The recipients declared for at least one (purpose, category) pair that `uses`
+    /// accepts: what a report or a receipt names for the data it is about.
+    pub(crate) fn recipients_for<'a>(
+        &'a self,
+        uses: impl Fn(&Purpose, &str) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a Recipient> + 'a {
+        self.recipients().iter().filter(move |r| {
+            r.purposes
+                .iter()
+                .any(|p| r.categories.iter().any(|c| uses(p, c)))
+        })
+    }
+
+    /// The retention rules, in words, for the (purpose, category) pairs `uses` accepts.
+    pub(crate) fn retention_texts_for(&self, uses: impl Fn(&Purpose, &str) -> bool) -> Vec<String> {
+        self.retention()
+            .iter()
+            .filter(|rule| uses(&rule.purpose, &rule.category))
+            .map(crate::retention::describe)
+            .collect()
+    }
+
     /// The recipient with this id.
     pub fn recipient(&self, id: &str) -> Option<&Recipient> {
         self.recipients.iter().find(|r| r.id == id)
