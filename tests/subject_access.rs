@@ -233,11 +233,7 @@ fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy
         })
     );
 
-    let with_phone = IMANUM.replace(
-        "policy_url = \"https://www.imanum.app\"",
-        "policy_url = \"https://www.imanum.app\"\nphone = \"+998 71 000 00 00\"",
-    );
-    let w = world(&with_phone);
+    let w = world(&with_phone());
     let consent = w.customer(&subject, "AA1111111");
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
     let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
@@ -261,9 +257,17 @@ fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy
     assert_eq!(receipt.sensitive(), (false, &[][..]));
 }
 
+/// IMANUM's policy with a telephone number, which a Kantara receipt requires.
+fn with_phone() -> String {
+    IMANUM.replace(
+        "policy_url = \"https://www.imanum.app\"",
+        "policy_url = \"https://www.imanum.app\"\nphone = \"+998 71 000 00 00\"",
+    )
+}
+
 #[test]
 fn no_canary_in_the_audit_file_the_report_the_receipts_or_the_proof() {
-    let w = world(IMANUM);
+    let w = world(&with_phone());
     let subject = SubjectId::new("cust-1").unwrap();
     let consent = w.customer(&subject, CANARY);
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
@@ -279,6 +283,10 @@ fn no_canary_in_the_audit_file_the_report_the_receipts_or_the_proof() {
         ),
         ("report Debug", format!("{:?}", w.report(&subject))),
         ("ISO 27560 record", serde_json::to_string(&record).unwrap()),
+        (
+            "Kantara receipt",
+            record.to_kantara(&w.policy).unwrap().to_string(),
+        ),
         ("proof", serde_json::to_string(&proof).unwrap()),
         ("proof Debug", format!("{proof:?}")),
         (
