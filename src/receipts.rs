@@ -40,6 +40,14 @@ pub enum ReceiptError {
         /// Its path in the document, such as `services[0].purposes[1].termination`.
         field: String,
     },
+    /// A receipt was asked for under another policy version than the consent's.
+    #[error("the consent was given under policy {given}, not {passed}")]
+    OtherPolicy {
+        /// The version the consent was given under.
+        given: String,
+        /// The version passed.
+        passed: String,
+    },
     /// A field has the wrong type or an unusable value.
     #[error("{field}: expected {expected}")]
     Malformed {
@@ -480,7 +488,12 @@ impl Iso27560Record {
     ///
     /// # Errors
     ///
-    /// [`ReceiptError::Missing`] naming `events` if the proof holds no "given" event.
+    /// [`ReceiptError::Missing`] naming `events` if the proof holds no "given" event;
+    /// [`ReceiptError::OtherPolicy`] if `policy` is not the version the consent was given
+    /// under, whose text the notice hash must describe.
+    ///
+    /// The record is built from the proof as it is: check it first with
+    /// [`ConsentProof::verify_against`] when it comes from elsewhere.
     pub fn new(
         proof: &ConsentProof,
         policy: &Policy,
@@ -489,6 +502,12 @@ impl Iso27560Record {
         let given = given(proof).ok_or(ReceiptError::Missing {
             field: "events[given]".into(),
         })?;
+        if *policy.version() != proof.policy_version {
+            return Err(ReceiptError::OtherPolicy {
+                given: proof.policy_version.to_string(),
+                passed: policy.version().to_string(),
+            });
+        }
         let operator = policy.operator();
         let entity_id = operator.name.clone();
         // The latest end of validity, as renewals moved it.
@@ -590,6 +609,17 @@ impl Iso27560Record {
         })
     }
 
+    /// When the consent ends, in words: ended already, at a known time, or on withdrawal.
+    fn termination(&self) -> String {
+        match (self.event_type, self.validity_duration.as_deref()) {
+            ("given" | "renewed", None) => "until withdrawn".to_owned(),
+            ("given" | "renewed", Some(duration)) => {
+                format!("{duration} after {}", self.event_time.to_rfc3339())
+            }
+            (ended, _) => format!("ended: {ended} at {}", self.event_time.to_rfc3339()),
+        }
+    }
+
     /// The same consent as a Kantara Consent Receipt v1.1 document, which
     /// [`KantaraReceipt::parse`] accepts.
     ///
@@ -632,9 +662,7 @@ impl Iso27560Record {
                     "consentType": if self.explicit { "EXPLICIT" } else { "IMPLICIT" },
                     "piiCategory": p.pii_information.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
                     "primaryPurpose": i == 0,
-                    "termination": self.validity_duration.as_deref().map_or_else(
-                        || "until withdrawn".to_owned(),
-                        |d| format!("{d} after {}", self.event_time.to_rfc3339())),
+                    "termination": self.termination(),
                     "thirdPartyDisclosure": !names.is_empty(),
                 });
                 if !names.is_empty() {

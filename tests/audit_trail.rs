@@ -255,6 +255,33 @@ impl AlertHook for Pager {
 }
 
 #[test]
+fn a_consent_recorded_without_an_audit_log_has_no_proof() {
+    let ledger = ConsentLedger::new(amanat::PolicyVersion::new("v1").unwrap());
+    let subject = SubjectId::new("cust-1").unwrap();
+    let consent = ledger
+        .grant(
+            Grant::new(
+                subject,
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>(),
+        )
+        .unwrap();
+    let proof = ledger.proof_of_consent(&consent).unwrap();
+    assert!(proof.entries.is_empty());
+    assert_eq!(
+        proof.verify(),
+        Err(ProofError::Unrecorded {
+            consent,
+            change: "given"
+        })
+    );
+}
+
+#[test]
 fn refusals_reach_the_monitor_per_actor_and_per_subject_and_alert_once_art_25_2() {
     let paged = Arc::new(Mutex::new(Vec::new()));
     let monitor = Arc::new(RefusalMonitor::new(
@@ -345,11 +372,46 @@ fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered
             seq: edited.entries[1].seq
         })
     );
-    let mut reordered = proof;
+    let mut reordered = proof.clone();
     reordered.entries.swap(0, 2);
     assert!(matches!(
         reordered.verify(),
         Err(ProofError::OutOfOrder { .. })
+    ));
+    // Leaving the withdrawal out is caught by the entry that recorded it.
+    let mut hidden = proof.clone();
+    hidden.events.pop();
+    assert_eq!(
+        hidden.verify(),
+        Err(ProofError::Foreign {
+            seq: proof.entries[2].seq
+        })
+    );
+    let mut relabelled = proof.clone();
+    relabelled.policy_version = amanat::PolicyVersion::new("another").unwrap();
+    assert_eq!(
+        relabelled.verify(),
+        Err(ProofError::Mismatch {
+            field: "policy_version"
+        })
+    );
+
+    // Anchored in the log: the genuine proof holds; one rebuilt with consistent but made-up
+    // entries does not, since the log holds other entries at those places.
+    assert_eq!(proof.verify_against(&w.log), Ok(3));
+    let other = AuditLog::in_memory();
+    for entry in &proof.entries {
+        // Same events, at other times: a consistent chain of its own.
+        other
+            .append(entry.at + TimeDelta::seconds(1), entry.event.clone())
+            .unwrap();
+    }
+    let mut rebuilt = proof.clone();
+    rebuilt.entries = other.entries().unwrap();
+    assert_eq!(rebuilt.verify(), Ok(3));
+    assert!(matches!(
+        rebuilt.verify_against(&w.log),
+        Err(ProofError::NotInLog { .. })
     ));
 
     assert!(matches!(

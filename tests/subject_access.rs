@@ -255,6 +255,33 @@ fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy
     assert_eq!(purposes[0].pii_categories, ["identity_document"]);
     assert!(purposes[0].third_party.as_deref().unwrap().contains("KATM"));
     assert_eq!(receipt.sensitive(), (false, &[][..]));
+    assert_eq!(purposes[0].termination, "until withdrawn");
+
+    // After a withdrawal the receipt says the consent ended, and when.
+    w.ledger.withdraw(&consent).unwrap();
+    let proof = w.ledger.proof_of_consent(&consent).unwrap();
+    let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
+    let receipt =
+        KantaraReceipt::parse(&record.to_kantara(&w.policy).unwrap().to_string()).unwrap();
+    let termination = &receipt.purposes().next().unwrap().termination;
+    assert!(
+        termination.starts_with("ended: withdrawn at "),
+        "{termination}"
+    );
+
+    // A receipt names the notice the consent was given under, and no other.
+    let amended = Policy::from_toml_str(&with_phone().replace(
+        "version = \"imanum-privacy-policy-2\"",
+        "version = \"imanum-privacy-policy-3\"",
+    ))
+    .unwrap();
+    assert_eq!(
+        Iso27560Record::new(&proof, &amended, "uz"),
+        Err(ReceiptError::OtherPolicy {
+            given: "imanum-privacy-policy-2".into(),
+            passed: "imanum-privacy-policy-3".into(),
+        })
+    );
 }
 
 /// IMANUM's policy with a telephone number, which a Kantara receipt requires.

@@ -1,10 +1,10 @@
 //! Proof of a consent: its events, its evidence, the policy version, and the audit entries
-//! that carry them, checkable without the ledger or the rest of the log.
+//! that carry them — consistent on its own, and anchored in the log that recorded them.
 
 use serde::Serialize;
 
 use super::{ConsentEvent, ConsentEventKind, ConsentId};
-use crate::audit::{AuditEntry, AuditEvent};
+use crate::audit::{AuditEntry, AuditEvent, AuditLog};
 use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 
 /// What a regulator is shown when asked "prove this customer consented" (Tajik law Art.
@@ -12,12 +12,24 @@ use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 /// and policy version), renewed, withdrawn, expired, invalidated — and the audit entries
 /// that recorded them.
 ///
-/// [`verify`](Self::verify) checks it on its own: each entry's hash matches its content and
-/// its link to the entry before it, and each event is carried by an entry whose digest is
-/// the event's. The entries are a subset of the log: that nothing was left out of the
-/// log is what [`AuditLog::verify`](crate::audit::AuditLog::verify) shows over the whole.
+/// Two checks, from weaker to stronger:
 ///
-/// It holds ids, purposes, categories, forms and digests — never a personal value.
+/// - [`verify`](Self::verify), on the proof alone: every entry's hash matches its content,
+///   the entries are in log order, each is about this consent and subject, the events and
+///   the entries match one to one (each event but an expiry, which is not an action, by
+///   the digest its entry carries), the first event is the consent being given, and the
+///   policy version and evidence are those it was given with. It shows the proof is
+///   consistent; anyone who can hash could build a consistent one.
+/// - [`verify_against`](Self::verify_against) adds the log: the whole chain verifies and
+///   each entry of the proof is the log's entry at its place. That is what ties the proof
+///   to what was recorded at the time.
+///
+/// A consent recorded while the ledger kept no audit log, or whose withdrawal the log
+/// could not record, has events no entry carries: the proof says so rather than pass.
+///
+/// It holds ids, purposes, categories, forms, references and digests — and, when a legal
+/// representative gave the consent, the representative's name and mandate, as the
+/// subject's history does. The audit entries hold only the digests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ConsentProof {
@@ -32,7 +44,7 @@ pub struct ConsentProof {
     /// Its events, oldest first.
     pub events: Vec<ConsentEvent>,
     /// The audit entries that carry the events, in log order; empty when the ledger keeps
-    /// no audit log.
+    /// no audit log (and then the proof does not verify).
     pub entries: Vec<AuditEntry>,
 }
 
@@ -60,22 +72,42 @@ pub enum ProofError {
         /// The event: `given`, `renewed`, `withdrawn`, `invalidated`.
         change: &'static str,
     },
-    /// An entry is about another consent.
-    #[error("audit entry {seq} is about another consent")]
+    /// An entry is about another consent or subject, or carries an event the proof does
+    /// not show.
+    #[error("audit entry {seq} is not one of this consent's events")]
     Foreign {
         /// The entry's place in the log.
         seq: u64,
     },
+    /// The proof does not start with the consent being given, or a field disagrees with
+    /// the event that gave it.
+    #[error("the proof's {field} does not match the consent as given")]
+    Mismatch {
+        /// `events`, `consent`, `policy_version` or `evidence`.
+        field: &'static str,
+    },
+    /// An entry is not the log's entry at its place.
+    #[error("audit entry {seq} is not the one the log holds at that place")]
+    NotInLog {
+        /// The entry's place in the log.
+        seq: u64,
+    },
+    /// The log itself does not verify.
+    #[error(transparent)]
+    Log(#[from] crate::audit::AuditError),
 }
 
 impl ConsentProof {
-    /// Checks the proof on its own and returns how many events its entries carry.
+    /// Checks the proof on its own and returns how many events its entries carry. See the
+    /// [type's documentation](Self) for what this does and does not show.
     ///
     /// # Errors
     ///
-    /// [`ProofError`] for the first entry or event that does not hold.
+    /// [`ProofError`] for the first entry, event or field that does not hold.
     pub fn verify(&self) -> Result<usize, ProofError> {
+        self.check_given()?;
         let mut last = 0;
+        let mut digests = Vec::with_capacity(self.entries.len());
         for entry in &self.entries {
             if !entry.is_intact() {
                 return Err(ProofError::EntryEdited { seq: entry.seq });
@@ -84,30 +116,96 @@ impl ConsentProof {
                 return Err(ProofError::OutOfOrder { seq: entry.seq });
             }
             last = entry.seq;
-            if !matches!(&entry.event, AuditEvent::Consent { consent, .. } if *consent == self.consent)
-            {
-                return Err(ProofError::Foreign { seq: entry.seq });
+            match &entry.event {
+                AuditEvent::Consent {
+                    consent,
+                    subject,
+                    digest,
+                    ..
+                } if *consent == self.consent && *subject == self.subject => {
+                    digests.push((entry.seq, *digest));
+                }
+                _ => return Err(ProofError::Foreign { seq: entry.seq }),
             }
         }
         let mut carried = 0;
         for event in &self.events {
+            if event.consent != Some(self.consent) {
+                return Err(ProofError::Mismatch { field: "consent" });
+            }
             // An expiry is not an action: it follows from the end of validity the given
             // and renewed events carry.
             if matches!(event.kind, ConsentEventKind::Expired) {
                 continue;
             }
             let digest = event.digest();
-            let found = self.entries.iter().any(|entry| {
-                matches!(&entry.event, AuditEvent::Consent { digest: d, .. } if *d == digest)
-            });
-            if !found {
+            // One to one: an entry matched once can't vouch for a second, identical event.
+            let Some(place) = digests.iter().position(|(_, d)| *d == digest) else {
                 return Err(ProofError::Unrecorded {
                     consent: self.consent,
                     change: event.change(),
                 });
-            }
+            };
+            digests.swap_remove(place);
             carried += 1;
         }
+        // An entry left over carries an event the proof leaves out — a withdrawal, say.
+        if let Some(&(seq, _)) = digests.iter().min_by_key(|(seq, _)| *seq) {
+            return Err(ProofError::Foreign { seq });
+        }
         Ok(carried)
+    }
+
+    /// Checks the proof on its own and against `log`: the whole chain verifies, and each
+    /// entry of the proof is the one the log holds at its place. Returns how many events
+    /// the entries carry.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify); [`ProofError::Log`] if the log does not verify or
+    /// can't be read; [`ProofError::NotInLog`] for an entry the log does not hold.
+    pub fn verify_against(&self, log: &AuditLog) -> Result<usize, ProofError> {
+        let carried = self.verify()?;
+        let recorded = log.entries()?;
+        crate::audit::verify(&recorded)?;
+        for entry in &self.entries {
+            let held = crate::slot(entry.seq).and_then(|i| recorded.get(i));
+            if held != Some(entry) {
+                return Err(ProofError::NotInLog { seq: entry.seq });
+            }
+        }
+        Ok(carried)
+    }
+
+    /// The first event is the consent being given, and the proof's own fields are those
+    /// it was given with.
+    fn check_given(&self) -> Result<(), ProofError> {
+        let Some(ConsentEvent {
+            kind:
+                ConsentEventKind::Given {
+                    policy_version,
+                    evidence,
+                    ..
+                },
+            ..
+        }) = self.events.first()
+        else {
+            return Err(ProofError::Mismatch { field: "events" });
+        };
+        if *policy_version != self.policy_version {
+            return Err(ProofError::Mismatch {
+                field: "policy_version",
+            });
+        }
+        if *evidence != self.evidence {
+            return Err(ProofError::Mismatch { field: "evidence" });
+        }
+        let given_again = self.events[1..]
+            .iter()
+            .any(|e| matches!(e.kind, ConsentEventKind::Given { .. }));
+        if given_again {
+            return Err(ProofError::Mismatch { field: "events" });
+        }
+        Ok(())
     }
 }
