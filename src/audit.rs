@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -445,12 +445,23 @@ impl AuditLog {
     /// file is verified first and the chain continues from its last entry; entries are
     /// flushed to disk (and synced) every `batch` appends and on [`flush`](Self::flush).
     ///
+    /// `batch` trades durability for speed: an append is acknowledged once it is in the
+    /// log's buffer, and reaches the disk with its batch. With `batch = 1` every
+    /// acknowledged entry is on disk before the action it records goes ahead; with more, a
+    /// crash can lose the last `batch - 1` entries (the chain stays valid: they are lost
+    /// from its end).
+    ///
+    /// A last line cut short — a write a crash or a full disk interrupted — is cut off at
+    /// open: it was never a complete entry. Anything else that does not verify is refused,
+    /// and the file is left as it is.
+    ///
     /// # Errors
     ///
     /// [`AuditError`] if the file can't be opened, or what is in it does not verify.
     pub fn open(path: impl AsRef<Path>, batch: usize) -> Result<Self, AuditError> {
         let path = path.as_ref().to_path_buf();
         let entries = if path.exists() {
+            cut_torn_tail(&path)?;
             read_file(&path)?
         } else {
             Vec::new()
@@ -503,7 +514,7 @@ impl AuditLog {
     /// # Errors
     ///
     /// [`AuditError::Io`] if a file log can't be written; the entry is then not in the
-    /// chain.
+    /// chain, and the log stops. [`AuditError::Stopped`] for every append after that.
     pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
         let mut chain = self.lock();
         if let Some(why) = &chain.failed {
@@ -524,8 +535,7 @@ impl AuditLog {
                 .map_err(|e| e.to_string())
                 .and_then(|()| writer.write_all(b"\n").map_err(|e| e.to_string()));
             if let Err(why) = written {
-                chain.failed = Some(why.clone());
-                return Err(AuditError::Io(why));
+                return Err(Self::halt(&mut chain, why));
             }
             chain.unflushed += 1;
             if chain.unflushed >= batch {
@@ -539,15 +549,28 @@ impl AuditLog {
         Ok(seq)
     }
 
+    /// Stops the log after a failed write: what the buffer still holds is thrown away
+    /// (never written after a torn line), and every later append is refused.
+    fn halt(chain: &mut Chain, why: String) -> AuditError {
+        if let Some((path, writer)) = chain.file.take() {
+            let (file, _unwritten) = writer.into_parts();
+            chain.file = Some((path, BufWriter::new(file)));
+        }
+        chain.failed = Some(why.clone());
+        AuditError::Io(why)
+    }
+
     fn sync(chain: &mut Chain) -> Result<(), AuditError> {
+        if let Some(why) = &chain.failed {
+            return Err(AuditError::Stopped(why.clone()));
+        }
         if let Some((_, writer)) = chain.file.as_mut() {
             let synced = writer
                 .flush()
                 .and_then(|()| writer.get_ref().sync_data())
                 .map_err(|e| e.to_string());
             if let Err(why) = synced {
-                chain.failed = Some(why.clone());
-                return Err(AuditError::Io(why));
+                return Err(Self::halt(chain, why));
             }
         }
         chain.unflushed = 0;
@@ -569,14 +592,30 @@ impl AuditLog {
     ///
     /// [`AuditError`] if the file can't be read.
     pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
-        let mut chain = self.lock();
-        match chain.file.as_ref().map(|(path, _)| path.clone()) {
-            Some(path) => {
+        let (path, written) = {
+            let mut chain = self.lock();
+            let Some((path, writer)) = chain.file.as_ref() else {
+                return Ok(chain.entries.clone());
+            };
+            let path = path.clone();
+            let file = writer.get_ref().try_clone();
+            // A stopped log has nothing more to write: what reached the file is read.
+            if chain.failed.is_none() {
                 Self::sync(&mut chain)?;
-                read_file(&path)
             }
-            None => Ok(chain.entries.clone()),
-        }
+            let written = file
+                .and_then(|f| f.metadata())
+                .map_err(|e| AuditError::Io(e.to_string()))?
+                .len();
+            (path, written)
+        };
+        // Read without the lock, up to what was synced: appends go on meanwhile, and a
+        // line being written past that point is not read half-way.
+        read_entries(
+            File::open(path)
+                .map_err(|e| AuditError::Io(e.to_string()))?
+                .take(written),
+        )
     }
 
     /// Verifies the whole chain and returns how many entries it has.
@@ -603,7 +642,10 @@ impl Drop for AuditLog {
 /// [`AuditError::Io`] if it can't be read; [`AuditError::Unreadable`] for a line that is
 /// not an entry.
 pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<AuditEntry>, AuditError> {
-    let file = File::open(path).map_err(|e| AuditError::Io(e.to_string()))?;
+    read_entries(File::open(path).map_err(|e| AuditError::Io(e.to_string()))?)
+}
+
+fn read_entries(file: impl Read) -> Result<Vec<AuditEntry>, AuditError> {
     let mut entries = Vec::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| AuditError::Io(e.to_string()))?;
@@ -615,6 +657,25 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<AuditEntry>, AuditError> 
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// Cuts off a last line that does not end the file with a newline and is not an entry:
+/// an append a crash or a full disk interrupted. A complete entry whose newline was lost
+/// gets its newline back.
+fn cut_torn_tail(path: &Path) -> Result<(), AuditError> {
+    let io = |e: std::io::Error| AuditError::Io(e.to_string());
+    let bytes = std::fs::read(path).map_err(io)?;
+    if bytes.last().is_none_or(|&b| b == b'\n') {
+        return Ok(());
+    }
+    let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let file = OpenOptions::new().append(true).open(path).map_err(io)?;
+    if serde_json::from_slice::<AuditEntry>(&bytes[start..]).is_ok() {
+        (&file).write_all(b"\n").map_err(io)?;
+    } else {
+        file.set_len(start as u64).map_err(io)?;
+    }
+    file.sync_data().map_err(io)
 }
 
 /// Whose refusals a [`RefusalMonitor`] counts.

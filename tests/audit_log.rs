@@ -121,6 +121,48 @@ fn a_line_that_is_not_an_entry_is_named() {
     );
 }
 
+#[test]
+fn a_last_line_cut_short_is_cut_off_at_open_and_the_chain_goes_on() {
+    let (_dir, path) = written_log(3);
+    let whole = std::fs::read_to_string(&path).unwrap();
+    // A fourth entry whose write a crash interrupted half-way.
+    let fourth = {
+        let scratch = AuditLog::in_memory();
+        for n in 1..=4 {
+            scratch.append(at(n), event(n)).unwrap();
+        }
+        serde_json::to_string(&scratch.entries().unwrap()[3]).unwrap()
+    };
+    std::fs::write(&path, format!("{whole}{}", &fourth[..fourth.len() / 2])).unwrap();
+    let log = AuditLog::open(&path, 1).unwrap();
+    assert_eq!(log.verify(), Ok(3));
+    log.append(at(4), event(4)).unwrap();
+    assert_eq!(log.verify(), Ok(4));
+    drop(log);
+
+    // A complete entry whose newline was lost is kept, and gets its newline back.
+    let whole = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, whole.trim_end()).unwrap();
+    let log = AuditLog::open(&path, 1).unwrap();
+    assert_eq!(log.verify(), Ok(4));
+    log.append(at(5), event(5)).unwrap();
+    assert_eq!(verify_file(&path), Ok(5));
+}
+
+#[test]
+fn a_broken_line_before_the_last_is_refused_and_the_file_left_as_it_is() {
+    let (_dir, path) = written_log(3);
+    let mut lines = lines(&path);
+    lines[1] = "{not json".into();
+    write_lines(&path, &lines);
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(
+        AuditLog::open(&path, 1).unwrap_err(),
+        AuditError::Unreadable { line: 2 }
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
