@@ -42,7 +42,9 @@ use crate::vocab::{Actor, Purpose, SubjectId};
 /// What happened, as the audit log records it.
 ///
 /// Every variant holds ids, categories, purposes, references and digests — never a value.
-/// Categories are written by their stable id.
+/// Categories are written by their stable id. References (of a legal basis, a hold, a
+/// court decision) are written as given: name a law, an order or a case number there,
+/// never a person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 #[non_exhaustive]
@@ -153,6 +155,15 @@ pub enum AuditEvent {
         country: String,
         /// The notice owed (Art. 21), by number.
         notice: Option<u64>,
+    },
+    /// A notice is owed to a subject for data collected from a third party (Art. 21).
+    NoticeOwed {
+        /// The notice, by number.
+        notice: u64,
+        /// The record collected.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
     },
     /// A transfer notice owed to a subject was recorded as sent.
     NoticeSent {
@@ -738,7 +749,29 @@ pub struct RefusalMonitor {
     window_ms: i64,
     threshold: usize,
     hook: Box<dyn AlertHook>,
-    counts: Mutex<std::collections::HashMap<AlertKey, Window>>,
+    counts: Mutex<Counts>,
+}
+
+/// The windows of the keys seen lately.
+#[derive(Default)]
+struct Counts {
+    windows: std::collections::HashMap<AlertKey, Window>,
+    /// The size at which windows with no refusal left in them are dropped.
+    prune_at: usize,
+}
+
+impl Counts {
+    /// Drops the windows whose refusals all fell out before `since`, once the map has
+    /// doubled since the last time: a caller probing random subject ids can't grow it
+    /// without bound, and the cost stays constant per refusal on average.
+    fn prune(&mut self, since: i64) {
+        if self.windows.len() < self.prune_at.max(1024) {
+            return;
+        }
+        self.windows
+            .retain(|_, w| w.times.back().is_some_and(|&t| t > since));
+        self.prune_at = self.windows.len() * 2;
+    }
 }
 
 #[derive(Default)]
@@ -768,7 +801,7 @@ impl RefusalMonitor {
             window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX),
             threshold: threshold.max(1),
             hook: Box::new(hook),
-            counts: Mutex::new(std::collections::HashMap::new()),
+            counts: Mutex::new(Counts::default()),
         }
     }
 
@@ -796,14 +829,12 @@ impl RefusalMonitor {
         let mut fired = Vec::new();
         {
             let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            let since = now.saturating_sub(self.window_ms);
+            counts.prune(since);
             for key in keys.into_iter().flatten() {
-                let window = counts.entry(key.clone()).or_default();
+                let window = counts.windows.entry(key.clone()).or_default();
                 window.times.push_back(now);
-                while window
-                    .times
-                    .front()
-                    .is_some_and(|&t| t <= now.saturating_sub(self.window_ms))
-                {
+                while window.times.front().is_some_and(|&t| t <= since) {
                     window.times.pop_front();
                 }
                 let count = window.times.len();
@@ -825,5 +856,29 @@ impl RefusalMonitor {
             self.hook.alert(alert);
         }
         fired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    struct Silent;
+    impl AlertHook for Silent {
+        fn alert(&self, _: &Alert) {}
+    }
+
+    #[test]
+    fn a_monitor_probed_with_endless_new_subjects_forgets_the_quiet_ones() {
+        let monitor = RefusalMonitor::new(std::time::Duration::from_secs(60), 3, Silent);
+        let start = DateTime::UNIX_EPOCH + TimeDelta::days(20_000);
+        for n in 0..10_000 {
+            let subject = SubjectId::new(format!("probe-{n}")).unwrap();
+            // One refusal a second: at most 60 subjects within the window at any time.
+            monitor.refused_unnamed(&subject, start + TimeDelta::seconds(n));
+        }
+        let kept = monitor.counts.lock().unwrap().windows.len();
+        assert!(kept < 2048, "{kept} windows kept");
     }
 }

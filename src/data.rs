@@ -16,7 +16,7 @@ use uuid::Uuid;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError, Services};
@@ -307,6 +307,11 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         }
     }
 
+    /// The audit log of the ledger whose token collected the record, if it keeps one.
+    pub(crate) fn audit_log(&self) -> Option<&Arc<AuditLog>> {
+        self.services.audit.as_ref()
+    }
+
     /// Records a change to the record in the audit log, when there is one.
     fn audit_change(&self, change: &str, actor: Option<&Actor>) -> Result<(), Error> {
         audit::record(
@@ -341,26 +346,27 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     pub fn rectify(&mut self, value: T, token: &ConsentToken<C>) -> Result<(), Error> {
         let value = SecretBox::new(Box::new(value));
         self.check(token)?;
-        self.audit_change("rectified", token.actor())?;
-        let replaced = match &mut self.value {
-            Storage::Plain(old) => {
-                *old = value;
-                true
+        match &self.value {
+            Storage::Plain(_) => {
+                self.audit_change("rectified", token.actor())?;
+                if let Storage::Plain(old) = &mut self.value {
+                    *old = value;
+                }
+                Ok(())
             }
             Storage::Tracked(vault) => {
+                let vault = Arc::clone(vault);
+                // Held while the change is recorded, so the schedule can't destroy the
+                // value between the record and the change.
                 let mut slot = vault.0.write();
-                // A destroyed record stays destroyed; the new value drops, zeroized.
-                let alive = slot.is_some();
-                if alive {
-                    *slot = Some(value);
+                if slot.is_none() {
+                    // A destroyed record stays destroyed; the new value drops, zeroized.
+                    return Err(self.retention_error(Refusal::Destroyed));
                 }
-                alive
+                self.audit_change("rectified", token.actor())?;
+                *slot = Some(value);
+                Ok(())
             }
-        };
-        if replaced {
-            Ok(())
-        } else {
-            Err(self.retention_error(Refusal::Destroyed))
         }
     }
 

@@ -174,8 +174,9 @@ impl Disclosures {
     }
 
     /// Records every disclosure, notice owed and notice sent in `log`. Without it, a
-    /// disclosure is recorded in the audit log of the ledger that issued the permit's
-    /// token, if that ledger keeps one.
+    /// disclosure and a notice owed are recorded in the audit log of the ledger the token
+    /// or the data came from, if it keeps one — but a notice sent is not, since
+    /// [`mark_sent`](Self::mark_sent) has neither: give the register the log to record it.
     #[must_use]
     pub fn audit(mut self, log: Arc<AuditLog>) -> Self {
         self.audit = Some(log);
@@ -346,14 +347,22 @@ impl Disclosures {
         {
             return Some(known.id);
         }
-        Some(self.notice(
+        let id = self.notice(
             &mut notices,
             data,
             data.purpose().clone(),
             operator.name.clone(),
             operator.address.clone(),
             data.collected_at(),
-        ))
+        );
+        // Owed to the subject whatever happens to the record of it.
+        let log = self.audit.as_ref().or(data.audit_log());
+        let _ = audit::record(log, data.collected_at(), || AuditEvent::NoticeOwed {
+            notice: id,
+            record: data.id(),
+            subject: data.subject().clone(),
+        });
+        Some(id)
     }
 
     /// Adds a notice owed to `notices` and returns its number.

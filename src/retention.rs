@@ -474,18 +474,27 @@ impl Decision {
 }
 
 impl State {
-    /// Records a decision, and puts it in the audit log when there is one.
-    ///
-    /// # Errors
-    ///
-    /// When the log can't record it; the decision is kept in memory all the same, and the
-    /// caller decides whether the action goes on (only placing a hold does not).
-    fn decide(&mut self, at: i64, decision: Decision) -> Result<(), Error> {
-        let recorded = audit::record(self.audit.as_ref(), millis_to_time(at), || {
+    /// Records a decision that stands whether or not the audit log can record it — one
+    /// that protects the subject or follows a duty already in force.
+    fn decide(&mut self, at: i64, decision: Decision) {
+        // A failed log stops itself and refuses what widens processing next.
+        let _ = audit::record(self.audit.as_ref(), millis_to_time(at), || {
             decision.audit_event()
         });
         self.decisions.push(decision);
-        recorded
+    }
+
+    /// Records a decision that is taken only if the audit log records it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AuditUnavailable`] when the log can't record it; nothing is kept then.
+    fn decide_if_recorded(&mut self, at: i64, decision: Decision) -> Result<(), Error> {
+        audit::record(self.audit.as_ref(), millis_to_time(at), || {
+            decision.audit_event()
+        })?;
+        self.decisions.push(decision);
+        Ok(())
     }
 
     fn enqueue(&mut self, id: RecordId, at: i64) {
@@ -545,7 +554,7 @@ impl State {
     fn bring_forward(&mut self, at: i64, id: RecordId, due: i64, reason: DestructionReason) {
         if self.set_deadline(id, due, reason.clone()) {
             // An earlier deadline only shortens retention: it stands even if unrecorded.
-            let _ = self.decide(
+            self.decide(
                 at,
                 Decision::Deadline {
                     record: id,
@@ -567,7 +576,7 @@ impl State {
         };
         let until_time = (until != i64::MAX).then(|| millis_to_time(until));
         // A legal duty to keep the record stands whether or not the log records it.
-        let _ = self.decide(
+        self.decide(
             now,
             Decision::Postponed {
                 record: id,
@@ -945,7 +954,7 @@ impl RetentionSchedule {
             .collect();
         match trigger {
             Trigger::Logout => {
-                let _ = state.decide(
+                state.decide(
                     at,
                     Decision::NoEffect {
                         at: millis_to_time(at),
@@ -1017,7 +1026,7 @@ impl RetentionSchedule {
                         }
                     }
                 } else {
-                    let _ = state.decide(
+                    state.decide(
                         at,
                         Decision::NoEffect {
                             at: millis_to_time(at),
@@ -1049,6 +1058,8 @@ impl RetentionSchedule {
                 basis: "legal_hold",
             });
         }
+        // Your clock's code runs before the schedule is locked.
+        let now = self.clock.now_millis();
         let mut state = self.state();
         if let HoldScope::Record(record) = &hold.scope
             && !state.records.contains_key(record)
@@ -1057,8 +1068,8 @@ impl RetentionSchedule {
         }
         let id = HoldId(state.next_hold + 1);
         // A hold keeps data longer: one the log can't record is not placed.
-        state.decide(
-            self.clock.now_millis(),
+        state.decide_if_recorded(
+            now,
             Decision::HoldPlaced {
                 hold: id,
                 scope: hold.scope.clone(),
@@ -1084,12 +1095,13 @@ impl RetentionSchedule {
     ///
     /// [`Error::UnknownHold`] if there is no such hold.
     pub fn release_hold(&self, hold: HoldId) -> Result<LegalHold, Error> {
+        let now = self.clock.now_millis();
         let mut state = self.state();
         let released = state
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold })?;
-        let _ = state.decide(self.clock.now_millis(), Decision::HoldReleased { hold });
+        state.decide(now, Decision::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
             HoldScope::Record(record) => state.holds_on_record.get_mut(record),
@@ -1279,7 +1291,7 @@ impl RetentionSchedule {
                 .min(self.max_backoff_ms);
             let next = now.saturating_add(wait);
             let stuck_report = self.stuck_report(id, entry, now);
-            let _ = state.decide(
+            state.decide(
                 now,
                 Decision::Retrying {
                     record: id,
@@ -1324,7 +1336,7 @@ impl RetentionSchedule {
         state.destroyed.insert(id);
         let rule = self.rule_texts.get(entry.rule as usize).cloned();
         // The record is gone; a log that can't say so has stopped and refuses what widens.
-        let _ = state.decide(
+        state.decide(
             now,
             Decision::Destroyed {
                 record: id,

@@ -145,7 +145,8 @@ impl From<SubjectId> for String {
 /// collection, reads, rectification, disclosure — and the
 /// [`RefusalMonitor`](crate::audit::RefusalMonitor) counts its refusals (Art. 25.2).
 ///
-/// ASCII letters, digits and `-_.:@/` up to 128 bytes: a role or an id, not a person's name.
+/// ASCII letters, digits and `-_.:/` up to 128 bytes: a role or a staff id, not a person's
+/// name or e-mail (`@` is refused), since it is written into every entry in the clear.
 ///
 /// ```
 /// use amanat::Actor;
@@ -153,6 +154,7 @@ impl From<SubjectId> for String {
 /// let scoring = Actor::new("svc:credit-scoring")?;
 /// assert_eq!(scoring.as_str(), "svc:credit-scoring");
 /// assert!(Actor::new("").is_err());
+/// assert!(Actor::new("aziza@imanum.uz").is_err());
 /// # Ok::<(), amanat::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -165,11 +167,11 @@ impl Actor {
     /// # Errors
     ///
     /// [`Error::InvalidId`] if it is empty, longer than 128 bytes, or has a character other
-    /// than an ASCII letter, digit or one of `-_.:@/`.
+    /// than an ASCII letter, digit or one of `-_.:/`.
     pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
         let id = id.as_ref();
         check_id("actor", id, |c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '/')
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')
         })?;
         Ok(Self(Arc::from(id)))
     }

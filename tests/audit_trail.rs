@@ -255,6 +255,42 @@ impl AlertHook for Pager {
 }
 
 #[test]
+fn data_from_a_third_party_leaves_the_notice_it_owes_in_the_log_art_21() {
+    let w = world();
+    let (form, evidence) = otp(&w.clock);
+    w.ledger
+        .grant(
+            Grant::new(w.subject.clone(), form)
+                .evidence(evidence)
+                .purpose(Purpose::CREDIT_SCORING)
+                .category::<Passport>(),
+        )
+        .unwrap();
+    let token = w
+        .ledger
+        .authorize::<Passport>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("AA7654321"),
+        amanat::data::Source::ThirdParty {
+            name: "KATM".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    // The register has no log of its own: the ledger's, through the data, records it.
+    let disclosures = Disclosures::new(Arc::clone(&w.policy));
+    let notice = disclosures
+        .collected_from_third_party(&from_bureau)
+        .unwrap();
+    assert!(w.log.entries().unwrap().iter().any(|e| matches!(
+        &e.event,
+        AuditEvent::NoticeOwed { notice: n, record, .. } if *n == notice && *record == from_bureau.id()
+    )));
+}
+
+#[test]
 fn a_consent_recorded_without_an_audit_log_has_no_proof() {
     let ledger = ConsentLedger::new(amanat::PolicyVersion::new("v1").unwrap());
     let subject = SubjectId::new("cust-1").unwrap();

@@ -1096,7 +1096,8 @@ impl ConsentLedger {
     ///
     /// [`Error::MissingReference`] if the basis's reference (or a state body's name) is
     /// blank; with a policy, [`Error::NotDeclared`] or [`Error::BasisNotDeclared`]; [`Error::BasisNotAllowed`] if `C` is a special category and the basis is not
-    /// a ground of Art. 17.2 or a court order; with consent, as [`authorize`](Self::authorize).
+    /// a ground of Art. 17.2 or a court order; [`Error::AuditUnavailable`] if the audit log
+    /// can't record the use; with consent, as [`authorize`](Self::authorize).
     pub fn authorize_with_basis<C: Category>(
         &self,
         subject: &SubjectId,

@@ -191,7 +191,11 @@ impl<C: Category> ConsentToken<C> {
     /// count is read once, when the token is dropped, by the thread that owns it.
     #[inline]
     pub(crate) fn count_read(&self) {
-        if let Some(observed) = &self.observed {
+        // Counted only where the count is going somewhere: a ledger with a monitor and
+        // no audit log has nothing to write it to.
+        if let Some(observed) = &self.observed
+            && observed.report.is_some()
+        {
             observed.reads.fetch_add(1, Ordering::Relaxed);
         }
     }
