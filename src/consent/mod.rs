@@ -406,6 +406,15 @@ impl ConsentLedger {
         self.terms.load().version.clone()
     }
 
+    /// Removes the entry of `subject` made for an action the audit log then refused, if
+    /// nothing else has been recorded for the subject meanwhile.
+    #[cold]
+    fn forget_if_empty(&self, subject: &SubjectId) {
+        self.subjects.remove_if(subject, |_, entry| {
+            entry.consents.is_empty() && entry.events.is_empty()
+        });
+    }
+
     /// Whether an audit log or a refusal monitor watches what the ledger decides.
     fn watched(&self) -> bool {
         self.audit.is_some() || self.monitor.is_some()
@@ -601,7 +610,11 @@ impl ConsentLedger {
             services: Arc::clone(&self.services),
         });
         let given = Event::Given(Arc::clone(&record));
-        self.audit_consent(&record, &given)?;
+        if let Err(failed) = self.audit_consent(&record, &given) {
+            drop(entry);
+            self.forget_if_empty(&record.subject);
+            return Err(failed);
+        }
         entry.consents.push(Arc::clone(&record));
         entry.events.push(given);
         // Registered by id before the subject's entry is released, so that no token can be
@@ -1202,7 +1215,7 @@ impl ConsentLedger {
             clock: Arc::clone(&self.clock),
             services: Arc::clone(&self.services),
         });
-        audit::record(self.audit.as_ref(), millis_to_time(now), || {
+        let recorded = audit::record(self.audit.as_ref(), millis_to_time(now), || {
             AuditEvent::LegalBasisUsed {
                 subject: used.subject.clone(),
                 purpose: used.purpose.clone(),
@@ -1211,7 +1224,12 @@ impl ConsentLedger {
                 reference: used.basis.reference().unwrap_or_default().to_owned(),
                 actor: actor.cloned(),
             }
-        })?;
+        });
+        if let Err(failed) = recorded {
+            drop(entry);
+            self.forget_if_empty(&used.subject);
+            return Err(failed);
+        }
         entry.events.push(Event::BasisUsed(Arc::clone(&used)));
         let token = ConsentToken::new(Grounds::Basis(used), now.saturating_add(self.token_ttl_ms));
         Ok(if self.watched() || actor.is_some() {
@@ -1323,6 +1341,18 @@ mod tests {
             Err(Error::AuditUnavailable(audit::AuditError::Stopped(_)))
         ));
         assert_eq!(ledger.consents_of(&subject), [consent]);
+        // A newcomer refused that way leaves no empty entry behind.
+        let newcomer = SubjectId::new("t").unwrap();
+        assert!(
+            ledger
+                .grant(
+                    Grant::new(newcomer.clone(), otp())
+                        .purpose(Purpose::SERVICE_PROVISION)
+                        .category::<Phone>()
+                )
+                .is_err()
+        );
+        assert!(ledger.subjects.get(&newcomer).is_none());
     }
 
     fn otp() -> ConsentForm {
