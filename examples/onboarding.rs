@@ -7,6 +7,7 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
+use amanat::audit::AuditLog;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::retention::{
@@ -46,9 +47,12 @@ fn main() -> Result<(), Box<dyn StdError>> {
     ));
     // A manual clock so that the story can move time forward; a service uses SystemClock.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
+    // Every decision below goes into one hash-chained audit log (Art. 25.1).
+    let audit = Arc::new(AuditLog::in_memory());
     let ledger = ConsentLedger::builder(policy.version().clone())
         .policy((*policy).clone())
         .clock(clock.clone())
+        .audit(Arc::clone(&audit))
         .build();
     let customer = SubjectId::new("cust-000123")?;
     say(format!(
@@ -177,6 +181,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
         "Retention: every record gets the deadline the policy sets; AML keeps the passport",
     );
     let schedule = RetentionSchedule::builder(Arc::clone(&policy))
+        .audit(Arc::clone(&audit))
+        .clock(clock.clone())
         .hook::<Biometric>(ObjectStorage)
         .hook::<Passport>(ObjectStorage)
         .hook::<Phone>(ObjectStorage)
@@ -319,6 +325,23 @@ fn main() -> Result<(), Box<dyn StdError>> {
         say(format!("Receipt: {receipt}"));
     }
     say(format!("Records still tracked: {}.", schedule.len()));
+
+    step(
+        12,
+        "The record: who touched the data, and the proof of consent",
+    );
+    let proof = ledger.proof_of_consent(&otp_consent)?;
+    say(format!(
+        "The registration consent: {} events, carried by audit entries {:?}; the proof holds \
+         against the log: {} events.",
+        proof.events.len(),
+        proof.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        proof.verify_against(&audit)?
+    ));
+    say(format!(
+        "The audit log: {} entries, the hash chain verified.",
+        audit.verify()?
+    ));
 
     println!("\nDone.");
     Ok(())

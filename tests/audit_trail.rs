@@ -47,6 +47,21 @@ fn world() -> World {
     }
 }
 
+impl World {
+    /// The customer consents by one-time password to credit scoring on their passport.
+    fn consent_to_scoring(&self) -> amanat::ConsentId {
+        let (form, evidence) = otp(&self.clock);
+        self.ledger
+            .grant(
+                Grant::new(self.subject.clone(), form)
+                    .evidence(evidence)
+                    .purpose(Purpose::CREDIT_SCORING)
+                    .category::<Passport>(),
+            )
+            .unwrap()
+    }
+}
+
 fn otp(clock: &ManualClock) -> (ConsentForm, Evidence) {
     (
         ConsentForm::Electronic {
@@ -76,16 +91,7 @@ fn kinds(log: &AuditLog) -> Vec<String> {
 #[test]
 fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
     let w = world();
-    let (form, evidence) = otp(&w.clock);
-    let consent = w
-        .ledger
-        .grant(
-            Grant::new(w.subject.clone(), form)
-                .evidence(evidence)
-                .purpose(Purpose::CREDIT_SCORING)
-                .category::<Passport>(),
-        )
-        .unwrap();
+    let consent = w.consent_to_scoring();
     // A refusal, with the rule that refused.
     let refused = w
         .ledger
@@ -257,15 +263,7 @@ impl AlertHook for Pager {
 #[test]
 fn data_from_a_third_party_leaves_the_notice_it_owes_in_the_log_art_21() {
     let w = world();
-    let (form, evidence) = otp(&w.clock);
-    w.ledger
-        .grant(
-            Grant::new(w.subject.clone(), form)
-                .evidence(evidence)
-                .purpose(Purpose::CREDIT_SCORING)
-                .category::<Passport>(),
-        )
-        .unwrap();
+    w.consent_to_scoring();
     let token = w
         .ledger
         .authorize::<Passport>(&w.subject, &Purpose::CREDIT_SCORING)
