@@ -42,6 +42,16 @@ impl RecordId {
     pub fn random() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// The id's 16 bytes, as sealed records bind it.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
+    /// An id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
 }
 
 impl FromStr for RecordId {

@@ -87,6 +87,7 @@ pub mod policy;
 pub mod receipts;
 pub mod retention;
 pub mod rights;
+pub mod store;
 pub mod values;
 pub mod vocab;
 

@@ -1,0 +1,423 @@
+//! Key stores: where the data keys of sealed records live, apart from the data.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use chacha20poly1305::aead::{KeyInit, OsRng, rand_core::RngCore};
+use zeroize::Zeroizing;
+
+use crate::data::RecordId;
+use crate::vocab::SubjectId;
+
+/// A record's data key: 256 random bits, zeroized when dropped, never printed.
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl DataKey {
+    /// A fresh key from the operating system's random source.
+    pub fn random() -> Self {
+        let mut key = Zeroizing::new([0; 32]);
+        OsRng.fill_bytes(&mut *key);
+        Self(key)
+    }
+
+    /// A key from its bytes, as a key store that keeps them reads them back.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The key's bytes, for the cipher and for a store that keeps them.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The AEAD keyed with this key.
+    pub(crate) fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
+        chacha20poly1305::XChaCha20Poly1305::new(self.0.as_ref().into())
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey([REDACTED])")
+    }
+}
+
+/// Why a key store could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// There is no key for the record: it was shredded (destroyed), or never sealed here.
+    #[error("no data key for record {record}: destroyed, or sealed elsewhere")]
+    Shredded {
+        /// The record.
+        record: RecordId,
+    },
+    /// The key store's own key does not open what it holds: another key file was given.
+    #[error("the key store's key does not open its keys: wrong key file")]
+    WrongKey,
+    /// The key store was written by a newer version of the library.
+    #[error("key store schema {found} is newer than this library reads ({supported})")]
+    NewerSchema {
+        /// The version found.
+        found: i64,
+        /// The newest this library reads.
+        supported: i64,
+    },
+    /// The key store's files are damaged: not a database, truncated, or a key file of the
+    /// wrong size. Nothing was written.
+    #[error("key store damaged: {0}")]
+    Corrupt(String),
+    /// The key store could not be read or written.
+    #[error("key store: {0}")]
+    Io(String),
+}
+
+/// Where data keys live: apart from the data they open. Implement it for a KMS or an HSM;
+/// [`MemoryKeyStore`] and, with the `sqlite` feature, [`SqliteKeyStore`] come with the
+/// library.
+///
+/// A shred must not be undoable from what the store keeps afterwards: that is what makes a
+/// copy of the data unreadable.
+pub trait KeyStore: Send + Sync {
+    /// Makes a fresh data key for `record` of `subject`, keeps it, and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if it can't be kept; no key is returned then.
+    fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError>;
+
+    /// The data key of `record`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Shredded`] if there is none; others if the store can't be read.
+    fn get(&self, record: RecordId) -> Result<DataKey, KeyError>;
+
+    /// Deletes the data key of `record`, and says whether there was one.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if the store can't be written; the key is then still there.
+    fn shred(&self, record: RecordId) -> Result<bool, KeyError>;
+
+    /// Deletes every data key of `subject` at once (the account is closed), and says how
+    /// many there were.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if the store can't be written; no key is deleted then.
+    fn shred_subject(&self, subject: &SubjectId) -> Result<usize, KeyError>;
+}
+
+/// Data keys in memory: for tests, and for data that is itself kept only in memory.
+#[derive(Default)]
+pub struct MemoryKeyStore {
+    keys: Mutex<HashMap<RecordId, (SubjectId, DataKey)>>,
+}
+
+impl MemoryKeyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<RecordId, (SubjectId, DataKey)>> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for MemoryKeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryKeyStore")
+            .field("keys", &self.keys().len())
+            .finish()
+    }
+}
+
+impl KeyStore for MemoryKeyStore {
+    fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError> {
+        let key = DataKey::random();
+        let copy = DataKey::from_bytes(*key.expose());
+        self.keys().insert(record, (subject.clone(), copy));
+        Ok(key)
+    }
+
+    fn get(&self, record: RecordId) -> Result<DataKey, KeyError> {
+        self.keys()
+            .get(&record)
+            .map(|(_, key)| DataKey::from_bytes(*key.expose()))
+            .ok_or(KeyError::Shredded { record })
+    }
+
+    fn shred(&self, record: RecordId) -> Result<bool, KeyError> {
+        Ok(self.keys().remove(&record).is_some())
+    }
+
+    fn shred_subject(&self, subject: &SubjectId) -> Result<usize, KeyError> {
+        let mut keys = self.keys();
+        let before = keys.len();
+        keys.retain(|_, (whose, _)| whose != subject);
+        Ok(before - keys.len())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteKeyStore;
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use std::fmt;
+    use std::io::Write as _;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, PoisonError};
+
+    use chacha20poly1305::XNonce;
+    use chacha20poly1305::aead::{Aead, AeadCore, OsRng, Payload};
+    use rusqlite::{Connection, OptionalExtension, params};
+    use zeroize::Zeroizing;
+
+    use super::{DataKey, KeyError, KeyStore};
+    use crate::data::RecordId;
+    use crate::vocab::SubjectId;
+
+    /// The schema this library writes and reads.
+    const SCHEMA: i64 = 1;
+    /// What the store's key must decrypt for the key to be the right one.
+    const CHECK: &[u8] = b"amanat key store";
+
+    /// Data keys in a SQLite file of their own, each wrapped (XChaCha20-Poly1305, the
+    /// record id as associated data) by the store's key, kept in a second file.
+    ///
+    /// A shred deletes the row with SQLite's `secure_delete` on and checkpoints the
+    /// write-ahead log, so the wrapped key is overwritten in the database and gone from
+    /// the log: neither file keeps it. Keep both files apart from the data they open — on
+    /// another volume, under other backups — or give the store's key to a KMS by
+    /// implementing [`KeyStore`] yourself.
+    pub struct SqliteKeyStore {
+        db: Mutex<Connection>,
+        master: DataKey,
+        path: PathBuf,
+    }
+
+    impl fmt::Debug for SqliteKeyStore {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SqliteKeyStore")
+                .field("path", &self.path)
+                .finish_non_exhaustive()
+        }
+    }
+
+    fn corrupt(e: &rusqlite::Error) -> KeyError {
+        match e {
+            rusqlite::Error::SqliteFailure(code, _)
+                if matches!(
+                    code.code,
+                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+                ) =>
+            {
+                KeyError::Corrupt(e.to_string())
+            }
+            _ => KeyError::Io(e.to_string()),
+        }
+    }
+
+    impl SqliteKeyStore {
+        /// Opens the key store at `path`, with the store's key in `key_file`; both are
+        /// created when neither exists.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::WrongKey`] if `key_file` is not the key the store was made with;
+        /// [`KeyError::NewerSchema`] if a newer library wrote it; [`KeyError::Corrupt`] if a
+        /// file is damaged (nothing is written then); [`KeyError::Io`] otherwise.
+        pub fn open(path: impl AsRef<Path>, key_file: impl AsRef<Path>) -> Result<Self, KeyError> {
+            let path = path.as_ref().to_path_buf();
+            let key_file = key_file.as_ref();
+            let fresh = !path.exists();
+            let master = if fresh && !key_file.exists() {
+                write_key_file(key_file)?
+            } else {
+                read_key_file(key_file)?
+            };
+            let db = Connection::open(&path).map_err(|e| corrupt(&e))?;
+            // Read before anything is written: a newer or damaged file is left as it is.
+            let version: i64 = db
+                .pragma_query_value(None, "user_version", |row| row.get(0))
+                .map_err(|e| corrupt(&e))?;
+            if version > SCHEMA {
+                return Err(KeyError::NewerSchema {
+                    found: version,
+                    supported: SCHEMA,
+                });
+            }
+            let store = Self {
+                db: Mutex::new(db),
+                master,
+                path,
+            };
+            if version == 0 {
+                store.create_schema()?;
+            }
+            store.check_key()?;
+            Ok(store)
+        }
+
+        fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+            self.db.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        fn create_schema(&self) -> Result<(), KeyError> {
+            let mut db = self.db();
+            db.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| corrupt(&e))?;
+            let tx = db.transaction().map_err(|e| corrupt(&e))?;
+            tx.execute_batch(
+                "CREATE TABLE data_keys (
+                     record  TEXT PRIMARY KEY,
+                     subject TEXT NOT NULL,
+                     nonce   BLOB NOT NULL,
+                     wrapped BLOB NOT NULL
+                 );
+                 CREATE INDEX data_keys_subject ON data_keys (subject);
+                 CREATE TABLE meta (check_nonce BLOB NOT NULL, check_sealed BLOB NOT NULL);",
+            )
+            .map_err(|e| corrupt(&e))?;
+            let (nonce, sealed) = wrap(&self.master, b"check", CHECK)?;
+            tx.execute(
+                "INSERT INTO meta (check_nonce, check_sealed) VALUES (?1, ?2)",
+                params![nonce.as_slice(), sealed],
+            )
+            .map_err(|e| corrupt(&e))?;
+            tx.pragma_update(None, "user_version", SCHEMA)
+                .map_err(|e| corrupt(&e))?;
+            tx.commit().map_err(|e| corrupt(&e))
+        }
+
+        fn check_key(&self) -> Result<(), KeyError> {
+            let db = self.db();
+            db.pragma_update(None, "secure_delete", "ON")
+                .map_err(|e| corrupt(&e))?;
+            let (nonce, sealed): (Vec<u8>, Vec<u8>) = db
+                .query_row("SELECT check_nonce, check_sealed FROM meta", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .map_err(|e| corrupt(&e))?;
+            match unwrap(&self.master, b"check", &nonce, &sealed) {
+                Ok(opened) if opened.as_slice() == CHECK => Ok(()),
+                _ => Err(KeyError::WrongKey),
+            }
+        }
+
+        /// Pushes the write-ahead log into the database and empties it, so a deleted key
+        /// lives on in neither.
+        fn checkpoint(db: &Connection) -> Result<(), KeyError> {
+            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(|e| corrupt(&e))
+        }
+    }
+
+    fn write_key_file(path: &Path) -> Result<DataKey, KeyError> {
+        let io = |e: std::io::Error| KeyError::Io(e.to_string());
+        let key = DataKey::random();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(io)?;
+        file.write_all(key.expose()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        Ok(key)
+    }
+
+    fn read_key_file(path: &Path) -> Result<DataKey, KeyError> {
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::Io(e.to_string()))?);
+        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            KeyError::Corrupt(format!("key file holds {} bytes, not 32", bytes.len()))
+        })?;
+        Ok(DataKey::from_bytes(key))
+    }
+
+    fn wrap(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<(XNonce, Vec<u8>), KeyError> {
+        let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = key
+            .cipher()
+            .encrypt(&nonce, Payload { msg: plain, aad })
+            .map_err(|_| KeyError::Io("sealing failed".into()))?;
+        Ok((nonce, sealed))
+    }
+
+    fn unwrap(
+        key: &DataKey,
+        aad: &[u8],
+        nonce: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        if nonce.len() != 24 {
+            return Err(KeyError::Corrupt("a nonce is not 24 bytes".into()));
+        }
+        key.cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad })
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::WrongKey)
+    }
+
+    impl KeyStore for SqliteKeyStore {
+        fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError> {
+            let key = DataKey::random();
+            let id = record.to_string();
+            let (nonce, wrapped) = wrap(&self.master, id.as_bytes(), key.expose())?;
+            self.db()
+                .execute(
+                    "INSERT INTO data_keys (record, subject, nonce, wrapped) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, subject.as_str(), nonce.as_slice(), wrapped],
+                )
+                .map_err(|e| corrupt(&e))?;
+            Ok(key)
+        }
+
+        fn get(&self, record: RecordId) -> Result<DataKey, KeyError> {
+            let id = record.to_string();
+            let row: Option<(Vec<u8>, Vec<u8>)> = self
+                .db()
+                .query_row(
+                    "SELECT nonce, wrapped FROM data_keys WHERE record = ?1",
+                    params![id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| corrupt(&e))?;
+            let (nonce, wrapped) = row.ok_or(KeyError::Shredded { record })?;
+            let bytes = unwrap(&self.master, id.as_bytes(), &nonce, &wrapped)?;
+            let key: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError::Corrupt("a data key is not 32 bytes".into()))?;
+            Ok(DataKey::from_bytes(key))
+        }
+
+        fn shred(&self, record: RecordId) -> Result<bool, KeyError> {
+            let db = self.db();
+            let deleted = db
+                .execute(
+                    "DELETE FROM data_keys WHERE record = ?1",
+                    params![record.to_string()],
+                )
+                .map_err(|e| corrupt(&e))?;
+            Self::checkpoint(&db)?;
+            Ok(deleted > 0)
+        }
+
+        fn shred_subject(&self, subject: &SubjectId) -> Result<usize, KeyError> {
+            let db = self.db();
+            let deleted = db
+                .execute(
+                    "DELETE FROM data_keys WHERE subject = ?1",
+                    params![subject.as_str()],
+                )
+                .map_err(|e| corrupt(&e))?;
+            Self::checkpoint(&db)?;
+            Ok(deleted)
+        }
+    }
+}

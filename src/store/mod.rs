@@ -1,0 +1,31 @@
+//! What must outlive a process (issue 7, in progress): for now, sealing personal data at
+//! rest with a key per record, and the key stores that make destruction reach every copy.
+//!
+//! Each sealed record is encrypted with its own data key (XChaCha20-Poly1305, the record's
+//! id bound in as associated data). Data keys live in a [`KeyStore`](keys::KeyStore), kept
+//! apart from the data: destroying a record deletes its key, and closing a subject's
+//! account deletes all of theirs, so every copy of the ciphertext — a backup, a replica,
+//! a file copied off a disk — becomes unreadable at once (crypto-shredding, Art. 1: data
+//! destroyed can't be restored).
+//!
+//! ```
+//! use amanat::data::RecordId;
+//! use amanat::store::keys::{KeyStore, MemoryKeyStore};
+//! use amanat::store::seal::{Sealed, SealError};
+//! use amanat::SubjectId;
+//!
+//! let keys = MemoryKeyStore::new();
+//! let subject = SubjectId::new("cust-1")?;
+//! let record = RecordId::random();
+//! let sealed = Sealed::seal(&keys, record, &subject, b"AA1234567")?;
+//! assert_eq!(&*sealed.open(&keys)?, b"AA1234567");
+//!
+//! let backup = sealed.to_bytes();
+//! keys.shred(record)?;
+//! let copy = Sealed::from_bytes(&backup)?;
+//! assert!(matches!(copy.open(&keys), Err(SealError::Shredded { .. })));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod keys;
+pub mod seal;
