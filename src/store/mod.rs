@@ -27,5 +27,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//!
+//! [`Vault`](vault::Vault)s keep the sealed records with their ids; [`shred`](vault::shred)
+//! destroys one, key first.
+
 pub mod keys;
 pub mod seal;
+pub mod vault;
