@@ -470,6 +470,18 @@ pub enum Error {
         /// For what.
         purpose: Purpose,
     },
+    /// A store is somewhere the policy or the law does not let this data be kept (Tajik
+    /// law Art. 14.2; ZRU-547 Art. 27-1).
+    #[error("a store in {country} is refused for {}: {rule}", category.as_deref().unwrap_or("this policy's data"))]
+    StorageRefused {
+        /// Where the store is.
+        country: String,
+        /// The first category the law keeps at home, if one does.
+        category: Option<String>,
+        /// The rule that refuses.
+        rule: &'static str,
+    },
+
     /// The audit log could not record the action, so it was not done: processing that
     /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
@@ -533,6 +545,7 @@ impl Error {
             Error::UnknownRecord { .. } => "unknown_record",
             Error::MissingReference { .. } => "missing_reference",
             Error::BasisNotAllowed { .. } => "basis_not_allowed",
+            Error::StorageRefused { .. } => "storage_refused",
             Error::AuditUnavailable(..) => "audit_unavailable",
         }
     }

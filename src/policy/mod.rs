@@ -233,6 +233,29 @@ pub struct StorageLocation {
     pub agreement: Option<String>,
 }
 
+/// The first category stored at `location` (all `categories` when it names none) that a
+/// localisation rule applying on `date` or later keeps at home, with the rule — unless the
+/// rule yields to the authority's agreement and the location records one. The one test
+/// behind loading a policy and opening a store abroad.
+fn kept_at_home<'a>(
+    pack: &'static JurisdictionPack,
+    location: &'a StorageLocation,
+    categories: &'a [CategoryDecl],
+    date: NaiveDate,
+) -> Option<(&'a str, &'static Localisation)> {
+    let stored: Vec<&str> = if location.categories.is_empty() {
+        categories.iter().map(|c| c.id.as_str()).collect()
+    } else {
+        location.categories.iter().map(String::as_str).collect()
+    };
+    stored.into_iter().find_map(|category| {
+        // A rule starting later counts too: data stored there now is still there then.
+        pack.localisation_of(category, date)
+            .filter(|rule| !(rule.waivable_by_agreement && location.agreement.is_some()))
+            .map(|rule| (category, rule))
+    })
+}
+
 /// A privacy policy the library enforces. See the [module documentation](self).
 #[derive(Clone, Debug, Serialize)]
 pub struct Policy {
@@ -471,6 +494,58 @@ impl Policy {
     /// Where the data is stored.
     pub fn storage(&self) -> &[StorageLocation] {
         &self.storage
+    }
+
+    /// Checks that a store in `country` may hold this policy's data on `date` (Tajik law
+    /// Art. 14.2; ZRU-547 Art. 27-1): the home country always; another only if the policy
+    /// declares storage there, and only for categories no localisation rule in force on
+    /// `date` or later keeps at home — unless the rule yields to the authority's agreement and the
+    /// policy records one for that country.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StorageRefused`](crate::Error::StorageRefused) naming the country, the
+    /// first category refused (or none when the policy declares no storage there) and the
+    /// rule.
+    ///
+    /// ```
+    /// use amanat::{Error, Policy};
+    /// use amanat::policy::Country;
+    /// use chrono::NaiveDate;
+    ///
+    /// let policy = Policy::from_toml_str(include_str!("../../examples/policies/imanum.toml"))?;
+    /// let day = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    /// assert!(policy.check_store_location("UZ".parse()?, day).is_ok());
+    /// assert!(matches!(
+    ///     policy.check_store_location("DE".parse()?, day),
+    ///     Err(Error::StorageRefused { .. })
+    /// ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_store_location(
+        &self,
+        country: Country,
+        date: NaiveDate,
+    ) -> Result<(), crate::Error> {
+        let pack = self.pack();
+        if country == pack.home {
+            return Ok(());
+        }
+        let Some(location) = self.storage.iter().find(|s| s.country == country) else {
+            return Err(crate::Error::StorageRefused {
+                country: country.to_string(),
+                category: None,
+                rule: "the policy declares no storage in this country (Art. 14.2)",
+            });
+        };
+        match kept_at_home(pack, location, &self.categories, date) {
+            Some((category, rule)) => Err(crate::Error::StorageRefused {
+                country: country.to_string(),
+                category: Some(category.to_owned()),
+                rule: rule.citation.article,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The working-day calendar every deadline is counted on.
@@ -992,26 +1067,18 @@ impl Draft {
                     ));
                 }
             }
-            if location.country != pack.home {
-                let stored: Vec<&String> = if location.categories.is_empty() {
-                    categories.iter().map(|c| &c.id).collect()
-                } else {
-                    location.categories.iter().collect()
-                };
-                for category in stored {
-                    if let Some(rule) = pack.localisation_of(category, self.date)
-                        && !(rule.waivable_by_agreement && location.agreement.is_some())
-                    {
-                        return Err(fail(
-                            K::StorageNotAllowed {
-                                category: category.clone(),
-                                country: location.country,
-                                article: rule.citation.article,
-                            },
-                            s.spans.get("country").cloned(),
-                        ));
-                    }
-                }
+            if location.country != pack.home
+                && let Some((category, rule)) =
+                    kept_at_home(pack, &location, &categories, self.date)
+            {
+                return Err(fail(
+                    K::StorageNotAllowed {
+                        category: category.to_owned(),
+                        country: location.country,
+                        article: rule.citation.article,
+                    },
+                    s.spans.get("country").cloned(),
+                ));
             }
             storage.push(location);
         }

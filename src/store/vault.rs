@@ -73,6 +73,10 @@ pub enum StoreError {
     /// The key store could not answer.
     #[error(transparent)]
     Keys(#[from] KeyError),
+    /// The store's location is refused for this policy's data
+    /// ([`Error::StorageRefused`](crate::Error::StorageRefused)).
+    #[error(transparent)]
+    Location(Box<crate::Error>),
     /// The store could not be read or written.
     #[error("store: {0}")]
     Io(String),
@@ -233,10 +237,13 @@ mod sqlite {
     use std::path::{Path, PathBuf};
     use std::sync::{Mutex, PoisonError};
 
+    use chrono::NaiveDate;
     use rusqlite::{Connection, OptionalExtension, params};
 
     use super::{Sealed, StoreError, Vault, VaultEntry};
+    use crate::Policy;
     use crate::data::RecordId;
+    use crate::policy::Country;
     use crate::vocab::{Purpose, SubjectId};
 
     /// The schema this library writes and reads.
@@ -318,6 +325,26 @@ mod sqlite {
                 db: Mutex::new(db),
                 path,
             })
+        }
+
+        /// Opens the vault at `path` for a store located in `country`, after checking that
+        /// `policy` lets its data be kept there on `date`
+        /// ([`Policy::check_store_location`](crate::Policy::check_store_location)).
+        ///
+        /// # Errors
+        ///
+        /// [`StoreError::Location`] if the location is refused — nothing is created then;
+        /// otherwise as [`open`](Self::open).
+        pub fn open_in(
+            path: impl AsRef<Path>,
+            country: Country,
+            policy: &Policy,
+            date: NaiveDate,
+        ) -> Result<Self, StoreError> {
+            policy
+                .check_store_location(country, date)
+                .map_err(|refused| StoreError::Location(Box::new(refused)))?;
+            Self::open(path)
         }
 
         fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
