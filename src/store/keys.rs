@@ -179,10 +179,18 @@ mod sqlite {
 
     use super::{DataKey, KeyError, KeyStore};
     use crate::data::RecordId;
+    use crate::store::sqlite::Opening;
     use crate::vocab::SubjectId;
 
-    /// The schema this library writes and reads.
-    const SCHEMA: i64 = 1;
+    /// The schema, one migration per version.
+    const MIGRATIONS: &[&str] = &["CREATE TABLE data_keys (
+             record  TEXT PRIMARY KEY,
+             subject TEXT NOT NULL,
+             nonce   BLOB NOT NULL,
+             wrapped BLOB NOT NULL
+         );
+         CREATE INDEX data_keys_subject ON data_keys (subject);
+         CREATE TABLE meta (check_nonce BLOB NOT NULL, check_sealed BLOB NOT NULL);"];
     /// What the store's key must decrypt for the key to be the right one.
     const CHECK: &[u8] = b"amanat key store";
 
@@ -209,16 +217,20 @@ mod sqlite {
     }
 
     fn corrupt(e: &rusqlite::Error) -> KeyError {
-        match e {
-            rusqlite::Error::SqliteFailure(code, _)
-                if matches!(
-                    code.code,
-                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
-                ) =>
-            {
-                KeyError::Corrupt(e.to_string())
+        if crate::store::sqlite::is_corrupt(e) {
+            KeyError::Corrupt(e.to_string())
+        } else {
+            KeyError::Io(e.to_string())
+        }
+    }
+
+    impl From<Opening> for KeyError {
+        fn from(opening: Opening) -> Self {
+            match opening {
+                Opening::Newer { found, supported } => KeyError::NewerSchema { found, supported },
+                Opening::Corrupt(why) => KeyError::Corrupt(why),
+                Opening::Io(why) => KeyError::Io(why),
             }
-            _ => KeyError::Io(e.to_string()),
         }
     }
 
@@ -240,25 +252,12 @@ mod sqlite {
             } else {
                 read_key_file(key_file)?
             };
-            let db = Connection::open(&path).map_err(|e| corrupt(&e))?;
-            // Read before anything is written: a newer or damaged file is left as it is.
-            let version: i64 = db
-                .pragma_query_value(None, "user_version", |row| row.get(0))
-                .map_err(|e| corrupt(&e))?;
-            if version > SCHEMA {
-                return Err(KeyError::NewerSchema {
-                    found: version,
-                    supported: SCHEMA,
-                });
-            }
+            let db = crate::store::sqlite::open(&path, MIGRATIONS)?;
             let store = Self {
                 db: Mutex::new(db),
                 master,
                 path,
             };
-            if version == 0 {
-                store.create_schema()?;
-            }
             store.check_key()?;
             Ok(store)
         }
@@ -267,42 +266,34 @@ mod sqlite {
             self.db.lock().unwrap_or_else(PoisonError::into_inner)
         }
 
-        fn create_schema(&self) -> Result<(), KeyError> {
-            let mut db = self.db();
-            db.pragma_update(None, "journal_mode", "WAL")
-                .map_err(|e| corrupt(&e))?;
-            let tx = db.transaction().map_err(|e| corrupt(&e))?;
-            tx.execute_batch(
-                "CREATE TABLE data_keys (
-                     record  TEXT PRIMARY KEY,
-                     subject TEXT NOT NULL,
-                     nonce   BLOB NOT NULL,
-                     wrapped BLOB NOT NULL
-                 );
-                 CREATE INDEX data_keys_subject ON data_keys (subject);
-                 CREATE TABLE meta (check_nonce BLOB NOT NULL, check_sealed BLOB NOT NULL);",
-            )
-            .map_err(|e| corrupt(&e))?;
-            let (nonce, sealed) = wrap(&self.master, b"check", CHECK)?;
-            tx.execute(
-                "INSERT INTO meta (check_nonce, check_sealed) VALUES (?1, ?2)",
-                params![nonce.as_slice(), sealed],
-            )
-            .map_err(|e| corrupt(&e))?;
-            tx.pragma_update(None, "user_version", SCHEMA)
-                .map_err(|e| corrupt(&e))?;
-            tx.commit().map_err(|e| corrupt(&e))
-        }
-
+        /// Checks the store's key against what the store was made with — or, on a new
+        /// store, records what it must open from now on.
         fn check_key(&self) -> Result<(), KeyError> {
             let db = self.db();
-            db.pragma_update(None, "secure_delete", "ON")
-                .map_err(|e| corrupt(&e))?;
-            let (nonce, sealed): (Vec<u8>, Vec<u8>) = db
+            let check: Option<(Vec<u8>, Vec<u8>)> = db
                 .query_row("SELECT check_nonce, check_sealed FROM meta", [], |row| {
                     Ok((row.get(0)?, row.get(1)?))
                 })
+                .optional()
                 .map_err(|e| corrupt(&e))?;
+            let Some((nonce, sealed)) = check else {
+                // Only a store that never held a key may take the key it is given.
+                let keys: i64 = db
+                    .query_row("SELECT count(*) FROM data_keys", [], |row| row.get(0))
+                    .map_err(|e| corrupt(&e))?;
+                if keys > 0 {
+                    return Err(KeyError::Corrupt(
+                        "keys without the check of the key that wrapped them".into(),
+                    ));
+                }
+                let (nonce, sealed) = wrap(&self.master, b"check", CHECK)?;
+                db.execute(
+                    "INSERT INTO meta (check_nonce, check_sealed) VALUES (?1, ?2)",
+                    params![nonce.as_slice(), sealed],
+                )
+                .map_err(|e| corrupt(&e))?;
+                return Ok(());
+            };
             match unwrap(&self.master, b"check", &nonce, &sealed) {
                 Ok(opened) if opened.as_slice() == CHECK => Ok(()),
                 _ => Err(KeyError::WrongKey),

@@ -33,4 +33,6 @@
 
 pub mod keys;
 pub mod seal;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 pub mod vault;

@@ -244,22 +244,35 @@ mod sqlite {
     use crate::Policy;
     use crate::data::RecordId;
     use crate::policy::Country;
+    use crate::store::sqlite::Opening;
     use crate::vocab::{Purpose, SubjectId};
 
-    /// The schema this library writes and reads.
-    const SCHEMA: i64 = 1;
+    /// The schema, one migration per version.
+    const MIGRATIONS: &[&str] = &["CREATE TABLE sealed (
+             record       BLOB PRIMARY KEY,
+             subject      TEXT NOT NULL,
+             category     TEXT NOT NULL,
+             purpose      TEXT NOT NULL,
+             collected_at INTEGER NOT NULL,
+             value        BLOB NOT NULL
+         );
+         CREATE INDEX sealed_subject ON sealed (subject, collected_at);"];
 
     fn error(e: &rusqlite::Error) -> StoreError {
-        match e {
-            rusqlite::Error::SqliteFailure(code, _)
-                if matches!(
-                    code.code,
-                    rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
-                ) =>
-            {
-                StoreError::Corrupt(e.to_string())
+        if crate::store::sqlite::is_corrupt(e) {
+            StoreError::Corrupt(e.to_string())
+        } else {
+            StoreError::Io(e.to_string())
+        }
+    }
+
+    impl From<Opening> for StoreError {
+        fn from(opening: Opening) -> Self {
+            match opening {
+                Opening::Newer { found, supported } => StoreError::NewerSchema { found, supported },
+                Opening::Corrupt(why) => StoreError::Corrupt(why),
+                Opening::Io(why) => StoreError::Io(why),
             }
-            _ => StoreError::Io(e.to_string()),
         }
     }
 
@@ -288,39 +301,7 @@ mod sqlite {
         /// if the file is damaged (nothing is written then); [`StoreError::Io`] otherwise.
         pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
             let path = path.as_ref().to_path_buf();
-            let mut db = Connection::open(&path).map_err(|e| error(&e))?;
-            // Read before anything is written: a newer or damaged file is left as it is.
-            let version: i64 = db
-                .pragma_query_value(None, "user_version", |row| row.get(0))
-                .map_err(|e| error(&e))?;
-            if version > SCHEMA {
-                return Err(StoreError::NewerSchema {
-                    found: version,
-                    supported: SCHEMA,
-                });
-            }
-            if version == 0 {
-                db.pragma_update(None, "journal_mode", "WAL")
-                    .map_err(|e| error(&e))?;
-                let tx = db.transaction().map_err(|e| error(&e))?;
-                tx.execute_batch(
-                    "CREATE TABLE sealed (
-                         record       BLOB PRIMARY KEY,
-                         subject      TEXT NOT NULL,
-                         category     TEXT NOT NULL,
-                         purpose      TEXT NOT NULL,
-                         collected_at INTEGER NOT NULL,
-                         value        BLOB NOT NULL
-                     );
-                     CREATE INDEX sealed_subject ON sealed (subject, collected_at);",
-                )
-                .map_err(|e| error(&e))?;
-                tx.pragma_update(None, "user_version", SCHEMA)
-                    .map_err(|e| error(&e))?;
-                tx.commit().map_err(|e| error(&e))?;
-            }
-            db.pragma_update(None, "secure_delete", "ON")
-                .map_err(|e| error(&e))?;
+            let db = crate::store::sqlite::open(&path, MIGRATIONS)?;
             Ok(Self {
                 db: Mutex::new(db),
                 path,
