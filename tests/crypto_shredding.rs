@@ -50,6 +50,26 @@ fn a_backup_taken_before_a_destruction_opens_nothing_after_it() {
         );
     }
     assert_eq!(vault.records_of(&subject).unwrap().len(), 2);
+    // A sealed value filed under another record's entry is refused: shredding that entry
+    // would delete the wrong key.
+    let stray = amanat::store::seal::Sealed::seal(
+        &keys,
+        RecordId::random(),
+        &SubjectId::new("cust-stray").unwrap(),
+        b"x",
+    )
+    .unwrap();
+    let entry = VaultEntry::new(
+        RecordId::random(),
+        subject.clone(),
+        "phone",
+        Purpose::IDENTITY_VERIFICATION,
+        collected,
+    );
+    assert!(matches!(
+        vault.put(&entry, &stray),
+        Err(StoreError::WrongRecord { .. })
+    ));
     let (entry, sealed) = vault.get(passport).unwrap().unwrap();
     assert_eq!(entry.category, "identity_document");
     assert_eq!(&*sealed.open(&keys).unwrap(), PASSPORT);

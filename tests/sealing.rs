@@ -20,6 +20,12 @@ fn seals_opens_refuses_and_shreds(keys: &dyn KeyStore) {
     let record = RecordId::random();
     let sealed = Sealed::seal(keys, record, &alice, PASSPORT).unwrap();
     assert_eq!(&*sealed.open(keys).unwrap(), PASSPORT);
+    // A record is sealed once: a second key would make the first value unreadable.
+    assert_eq!(
+        Sealed::seal(keys, record, &alice, b"again"),
+        Err(SealError::Keys(KeyError::Exists { record }))
+    );
+    assert_eq!(&*sealed.open(keys).unwrap(), PASSPORT);
     let bytes = sealed.to_bytes();
     assert!(
         !bytes.windows(PASSPORT.len()).any(|w| w == PASSPORT),
@@ -176,6 +182,20 @@ mod sqlite {
             }
         );
         assert_eq!(std::fs::read(&newer).unwrap(), before);
+
+        // Another program's database: refused, not given our tables.
+        let foreign = dir.path().join("foreign.db");
+        {
+            let conn = rusqlite::Connection::open(&foreign).unwrap();
+            conn.execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY);")
+                .unwrap();
+        }
+        let before = std::fs::read(&foreign).unwrap();
+        assert!(matches!(
+            SqliteKeyStore::open(&foreign, &key_file),
+            Err(KeyError::Corrupt(_))
+        ));
+        assert_eq!(std::fs::read(&foreign).unwrap(), before);
 
         // Not a database at all.
         let garbage = dir.path().join("garbage.db");

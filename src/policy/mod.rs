@@ -249,9 +249,12 @@ fn kept_at_home<'a>(
         location.categories.iter().map(String::as_str).collect()
     };
     stored.into_iter().find_map(|category| {
-        // A rule starting later counts too: data stored there now is still there then.
-        pack.localisation_of(category, date)
-            .filter(|rule| !(rule.waivable_by_agreement && location.agreement.is_some()))
+        // Every rule that applies, a later one starting too (data stored there now is still
+        // there then); one the agreement lifts does not hide one it can't.
+        pack.localisation
+            .iter()
+            .filter(|rule| rule.applies(category, date))
+            .find(|rule| !(rule.waivable_by_agreement && location.agreement.is_some()))
             .map(|rule| (category, rule))
     })
 }
@@ -531,21 +534,29 @@ impl Policy {
         if country == pack.home {
             return Ok(());
         }
-        let Some(location) = self.storage.iter().find(|s| s.country == country) else {
+        let mut there = self
+            .storage
+            .iter()
+            .filter(|s| s.country == country)
+            .peekable();
+        if there.peek().is_none() {
             return Err(crate::Error::StorageRefused {
                 country: country.to_string(),
                 category: None,
                 rule: "the policy declares no storage in this country (Art. 14.2)",
             });
-        };
-        match kept_at_home(pack, location, &self.categories, date) {
-            Some((category, rule)) => Err(crate::Error::StorageRefused {
-                country: country.to_string(),
-                category: Some(category.to_owned()),
-                rule: rule.citation.article,
-            }),
-            None => Ok(()),
         }
+        // Every entry for the country: each names what it keeps there and on what agreement.
+        for location in there {
+            if let Some((category, rule)) = kept_at_home(pack, location, &self.categories, date) {
+                return Err(crate::Error::StorageRefused {
+                    country: country.to_string(),
+                    category: Some(category.to_owned()),
+                    rule: rule.citation.article,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The working-day calendar every deadline is counted on.

@@ -10,20 +10,33 @@ use zeroize::Zeroizing;
 use crate::data::RecordId;
 use crate::vocab::SubjectId;
 
-/// A record's data key: 256 random bits, zeroized when dropped, never printed.
-pub struct DataKey(Zeroizing<[u8; 32]>);
+/// A record's data key: 256 random bits on the heap — moving the key moves a pointer,
+/// not a copy of the bits — zeroized when dropped, never printed.
+pub struct DataKey(Box<Zeroizing<[u8; 32]>>);
 
 impl DataKey {
     /// A fresh key from the operating system's random source.
     pub fn random() -> Self {
-        let mut key = Zeroizing::new([0; 32]);
-        OsRng.fill_bytes(&mut *key);
-        Self(key)
+        let mut key = Self::zeroed();
+        let bytes: &mut [u8; 32] = &mut key.0;
+        OsRng.fill_bytes(bytes);
+        key
     }
 
-    /// A key from its bytes, as a key store that keeps them reads them back.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(Zeroizing::new(bytes))
+    fn zeroed() -> Self {
+        Self(Box::new(Zeroizing::new([0; 32])))
+    }
+
+    /// A key copied from `bytes`, as a key store that keeps keys reads one back; `None`
+    /// unless it is 32 bytes. The caller zeroizes its own copy.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut key = Self::zeroed();
+        let into: &mut [u8; 32] = &mut key.0;
+        into.copy_from_slice(bytes);
+        Some(key)
     }
 
     /// The key's bytes, for the cipher and for a store that keeps them.
@@ -33,7 +46,8 @@ impl DataKey {
 
     /// The AEAD keyed with this key.
     pub(crate) fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
-        chacha20poly1305::XChaCha20Poly1305::new(self.0.as_ref().into())
+        let bytes: &[u8; 32] = &self.0;
+        chacha20poly1305::XChaCha20Poly1305::new(bytes.into())
     }
 }
 
@@ -52,6 +66,20 @@ pub enum KeyError {
     Shredded {
         /// The record.
         record: RecordId,
+    },
+    /// The record already has a key: a record is sealed once.
+    #[error("record {record} already has a data key")]
+    Exists {
+        /// The record.
+        record: RecordId,
+    },
+    /// The deletion is committed — the store no longer gives the key out — but a reader
+    /// kept the write-ahead log from being emptied, so the key's old bytes are still on
+    /// disk there until the next checkpoint.
+    #[error("the key is deleted, but its old bytes wait for a checkpoint of the key store's log")]
+    NotYetErased {
+        /// The record, or `None` for a subject's keys.
+        record: Option<RecordId>,
     },
     /// The key store's own key does not open what it holds: another key file was given.
     #[error("the key store's key does not open its keys: wrong key file")]
@@ -84,7 +112,8 @@ pub trait KeyStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`KeyError`] if it can't be kept; no key is returned then.
+    /// [`KeyError::Exists`] if the record has a key already (it is kept as it was); others
+    /// if it can't be kept. No key is returned then.
     fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError>;
 
     /// The data key of `record`.
@@ -98,7 +127,9 @@ pub trait KeyStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`KeyError`] if the store can't be written; the key is then still there.
+    /// [`KeyError::NotYetErased`] if the key is deleted but its old bytes could not be
+    /// erased yet (call again later to finish); others if the store can't be written,
+    /// and the key is then still there.
     fn shred(&self, record: RecordId) -> Result<bool, KeyError>;
 
     /// Deletes every data key of `subject` at once (the account is closed), and says how
@@ -106,7 +137,8 @@ pub trait KeyStore: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`KeyError`] if the store can't be written; no key is deleted then.
+    /// [`KeyError::NotYetErased`] as for [`shred`](Self::shred); others if the store can't
+    /// be written, and no key is deleted then.
     fn shred_subject(&self, subject: &SubjectId) -> Result<usize, KeyError>;
 }
 
@@ -137,16 +169,20 @@ impl fmt::Debug for MemoryKeyStore {
 
 impl KeyStore for MemoryKeyStore {
     fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError> {
+        let mut keys = self.keys();
+        if keys.contains_key(&record) {
+            return Err(KeyError::Exists { record });
+        }
         let key = DataKey::random();
-        let copy = DataKey::from_bytes(*key.expose());
-        self.keys().insert(record, (subject.clone(), copy));
+        let kept = DataKey::from_slice(&key.expose()[..]).ok_or(KeyError::Exists { record })?;
+        keys.insert(record, (subject.clone(), kept));
         Ok(key)
     }
 
     fn get(&self, record: RecordId) -> Result<DataKey, KeyError> {
         self.keys()
             .get(&record)
-            .map(|(_, key)| DataKey::from_bytes(*key.expose()))
+            .and_then(|(_, key)| DataKey::from_slice(&key.expose()[..]))
             .ok_or(KeyError::Shredded { record })
     }
 
@@ -198,10 +234,15 @@ mod sqlite {
     /// record id as associated data) by the store's key, kept in a second file.
     ///
     /// A shred deletes the row with SQLite's `secure_delete` on and checkpoints the
-    /// write-ahead log, so the wrapped key is overwritten in the database and gone from
-    /// the log: neither file keeps it. Keep both files apart from the data they open — on
-    /// another volume, under other backups — or give the store's key to a KMS by
-    /// implementing [`KeyStore`] yourself.
+    /// write-ahead log, so the wrapped key is overwritten in the database and emptied from
+    /// the log ([`KeyError::NotYetErased`] when a reader holds the log). Keep both files
+    /// apart from the data they open, on another volume.
+    ///
+    /// What shredding can't reach: a copy of *this* store taken before a shred opens the
+    /// shredded key again with the same key file, since the store's key does not change.
+    /// Keep key-store backups no longer than your erasure deadline, or give the store's
+    /// key to a KMS by implementing [`KeyStore`] yourself. Rotating the store's key is not
+    /// offered yet.
     pub struct SqliteKeyStore {
         db: Mutex<Connection>,
         master: DataKey,
@@ -296,37 +337,59 @@ mod sqlite {
             };
             match unwrap(&self.master, b"check", &nonce, &sealed) {
                 Ok(opened) if opened.as_slice() == CHECK => Ok(()),
+                Err(damaged @ KeyError::Corrupt(_)) => Err(damaged),
                 _ => Err(KeyError::WrongKey),
             }
         }
 
         /// Pushes the write-ahead log into the database and empties it, so a deleted key
-        /// lives on in neither.
-        fn checkpoint(db: &Connection) -> Result<(), KeyError> {
-            db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .map_err(|e| corrupt(&e))
+        /// lives on in neither; says whether it could (a reader may hold the log).
+        fn checkpoint(db: &Connection) -> Result<bool, KeyError> {
+            let (busy, log, done): (i64, i64, i64) = db
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .map_err(|e| corrupt(&e))?;
+            Ok(busy == 0 && log == done)
         }
     }
 
+    /// Writes a fresh key file whole or not at all: a temporary file of its own (0600,
+    /// never an existing file or link), synced, renamed into place, the directory synced.
     fn write_key_file(path: &Path) -> Result<DataKey, KeyError> {
         let io = |e: std::io::Error| KeyError::Io(e.to_string());
         let key = DataKey::random();
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(io)?;
-        file.write_all(key.expose()).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(".new");
+        let temporary = PathBuf::from(temporary);
+        let written = (|| {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&temporary)?;
+            file.write_all(&key.expose()[..])?;
+            file.sync_all()?;
+            // Never replaces a key file that appeared meanwhile.
+            std::fs::hard_link(&temporary, path)?;
+            std::fs::remove_file(&temporary)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(io(e));
+        }
         Ok(key)
     }
 
     fn read_key_file(path: &Path) -> Result<DataKey, KeyError> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::Io(e.to_string()))?);
-        let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+        DataKey::from_slice(&bytes).ok_or_else(|| {
             KeyError::Corrupt(format!("key file holds {} bytes, not 32", bytes.len()))
-        })?;
-        Ok(DataKey::from_bytes(key))
+        })
     }
 
     fn wrap(key: &DataKey, aad: &[u8], plain: &[u8]) -> Result<(XNonce, Vec<u8>), KeyError> {
@@ -357,13 +420,18 @@ mod sqlite {
         fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError> {
             let key = DataKey::random();
             let id = record.to_string();
-            let (nonce, wrapped) = wrap(&self.master, id.as_bytes(), key.expose())?;
-            self.db()
+            let (nonce, wrapped) = wrap(&self.master, id.as_bytes(), &key.expose()[..])?;
+            let inserted = self
+                .db()
                 .execute(
-                    "INSERT INTO data_keys (record, subject, nonce, wrapped) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR IGNORE INTO data_keys (record, subject, nonce, wrapped)
+                     VALUES (?1, ?2, ?3, ?4)",
                     params![id, subject.as_str(), nonce.as_slice(), wrapped],
                 )
                 .map_err(|e| corrupt(&e))?;
+            if inserted == 0 {
+                return Err(KeyError::Exists { record });
+            }
             Ok(key)
         }
 
@@ -379,12 +447,11 @@ mod sqlite {
                 .optional()
                 .map_err(|e| corrupt(&e))?;
             let (nonce, wrapped) = row.ok_or(KeyError::Shredded { record })?;
-            let bytes = unwrap(&self.master, id.as_bytes(), &nonce, &wrapped)?;
-            let key: [u8; 32] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| KeyError::Corrupt("a data key is not 32 bytes".into()))?;
-            Ok(DataKey::from_bytes(key))
+            // The store's key passed its check at open: a row it can't open was damaged.
+            let damaged = || KeyError::Corrupt(format!("the data key of record {record}"));
+            let bytes =
+                unwrap(&self.master, id.as_bytes(), &nonce, &wrapped).map_err(|_| damaged())?;
+            DataKey::from_slice(&bytes).ok_or_else(damaged)
         }
 
         fn shred(&self, record: RecordId) -> Result<bool, KeyError> {
@@ -395,7 +462,11 @@ mod sqlite {
                     params![record.to_string()],
                 )
                 .map_err(|e| corrupt(&e))?;
-            Self::checkpoint(&db)?;
+            if !Self::checkpoint(&db)? {
+                return Err(KeyError::NotYetErased {
+                    record: Some(record),
+                });
+            }
             Ok(deleted > 0)
         }
 
@@ -407,7 +478,9 @@ mod sqlite {
                     params![subject.as_str()],
                 )
                 .map_err(|e| corrupt(&e))?;
-            Self::checkpoint(&db)?;
+            if !Self::checkpoint(&db)? {
+                return Err(KeyError::NotYetErased { record: None });
+            }
             Ok(deleted)
         }
     }

@@ -14,9 +14,9 @@ use crate::vocab::SubjectId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
-    /// The record's key was shredded: the record was destroyed, and no copy of it can be
-    /// opened any more.
-    #[error("record {record} was destroyed: its key is gone")]
+    /// The record's key is not in this key store: the record was destroyed, and no copy of
+    /// it can be opened any more — or it was sealed with another key store.
+    #[error("record {record} has no key here: destroyed, or sealed with another key store")]
     Shredded {
         /// The record.
         record: RecordId,
@@ -73,7 +73,8 @@ impl Sealed {
     ///
     /// # Errors
     ///
-    /// [`SealError::Keys`] if the key store can't keep the key; nothing is sealed then.
+    /// [`SealError::Keys`] if the key store can't keep the key, or already has one for the
+    /// record ([`KeyError::Exists`]); nothing is sealed then.
     pub fn seal(
         keys: &dyn KeyStore,
         record: RecordId,
@@ -82,16 +83,18 @@ impl Sealed {
     ) -> Result<Self, SealError> {
         let key = keys.create(record, subject)?;
         let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ciphertext = key
-            .cipher()
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plain,
-                    aad: record.as_bytes(),
-                },
-            )
-            .map_err(|_| SealError::Malformed("the value is too long to seal"))?;
+        let sealed = key.cipher().encrypt(
+            &nonce,
+            Payload {
+                msg: plain,
+                aad: record.as_bytes(),
+            },
+        );
+        let Ok(ciphertext) = sealed else {
+            // No key without a sealed value to open.
+            let _ = keys.shred(record);
+            return Err(SealError::Malformed("the value is too long to seal"));
+        };
         Ok(Self {
             record,
             nonce: nonce.into(),

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 /// Why a file could not be opened as a store.
 pub(crate) enum Opening {
@@ -37,33 +37,54 @@ pub(crate) fn is_corrupt(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Opens the store at `path`: checks its schema version before writing anything (a newer
-/// or damaged file is left exactly as it is), then applies each migration it lacks in a
-/// transaction of its own, numbering the schema as it goes (`PRAGMA user_version`), and
-/// turns on write-ahead logging and `secure_delete`.
+/// Opens the store at `path`. An existing file is first looked at read-only: one written by
+/// a newer library, one that is not a database, and a database that is not one of ours are
+/// refused and left exactly as they are. Then each migration the file lacks is applied in
+/// an immediate transaction of its own — two processes opening at once can't both apply
+/// one — numbering the schema as it goes (`PRAGMA user_version`), and write-ahead logging
+/// and `secure_delete` are turned on.
 pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Opening> {
-    let mut db = Connection::open(path)?;
-    let version: i64 = db.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let latest = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
-    if version > latest {
-        return Err(Opening::Newer {
-            found: version,
-            supported: latest,
-        });
+    if path.exists() {
+        let probe = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let version = version(&probe)?;
+        if version > latest {
+            return Err(Opening::Newer {
+                found: version,
+                supported: latest,
+            });
+        }
+        let tables: i64 =
+            probe.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+        if version < 1 && tables > 0 {
+            return Err(Opening::Corrupt(
+                "a database of something else: it has tables but no amanat schema".into(),
+            ));
+        }
     }
-    if version < latest {
-        db.pragma_update(None, "journal_mode", "WAL")?;
+    let mut db = Connection::open(path)?;
+    // Deleted rows are overwritten, not just unlinked: a shredded key leaves no trace.
+    db.pragma_update(None, "secure_delete", "ON")?;
+    let mode: String = db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Opening::Io(format!(
+            "write-ahead logging refused (journal mode {mode})"
+        )));
     }
-    for (number, migration) in (1..)
-        .zip(migrations)
-        .skip(usize::try_from(version).unwrap_or(0))
-    {
-        let tx = db.transaction()?;
+    let current = version(&db)?;
+    for (number, migration) in (1..).zip(migrations).filter(|(n, _)| *n > current) {
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read again inside the transaction: another process may have migrated meanwhile.
+        if version(&tx)? >= number {
+            continue;
+        }
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", number)?;
         tx.commit()?;
     }
-    // Deleted rows are overwritten, not just unlinked: a shredded key leaves no trace.
-    db.pragma_update(None, "secure_delete", "ON")?;
     Ok(db)
+}
+
+fn version(db: &Connection) -> rusqlite::Result<i64> {
+    db.pragma_query_value(None, "user_version", |row| row.get(0))
 }

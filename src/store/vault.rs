@@ -25,7 +25,7 @@ pub struct VaultEntry {
     pub category: String,
     /// The purpose it was collected for.
     pub purpose: Purpose,
-    /// When it was collected.
+    /// When it was collected, to the millisecond (as every vault keeps it).
     pub collected_at: DateTime<Utc>,
 }
 
@@ -43,7 +43,7 @@ impl VaultEntry {
             subject,
             category: category.into(),
             purpose,
-            collected_at,
+            collected_at: crate::clock::millis_to_time(collected_at.timestamp_millis()),
         }
     }
 }
@@ -64,6 +64,15 @@ pub enum StoreError {
     /// this library wrote. Nothing was written.
     #[error("store damaged: {0}")]
     Corrupt(String),
+    /// The sealed value is of another record than its entry: keeping it would let a
+    /// destruction of the entry's record shred the wrong key.
+    #[error("the sealed value is of record {sealed}, not of {entry}")]
+    WrongRecord {
+        /// The entry's record.
+        entry: RecordId,
+        /// The sealed value's record.
+        sealed: RecordId,
+    },
     /// A record with this id is already kept.
     #[error("record {record} is already in the vault")]
     Exists {
@@ -89,8 +98,9 @@ pub trait Vault: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Exists`] if the record is already kept; others if the store can't be
-    /// written (nothing is kept then).
+    /// [`StoreError::Exists`] if the record is already kept; [`StoreError::WrongRecord`] if
+    /// `sealed` is of another record; others if the store can't be written. Nothing is kept
+    /// then.
     fn put(&self, entry: &VaultEntry, sealed: &Sealed) -> Result<(), StoreError>;
 
     /// The record's entry and sealed value, if kept.
@@ -171,6 +181,18 @@ pub fn shred(
     })
 }
 
+/// Refuses to keep a sealed value under another record's entry.
+fn same_record(entry: &VaultEntry, sealed: &Sealed) -> Result<(), StoreError> {
+    if sealed.record() == entry.record {
+        Ok(())
+    } else {
+        Err(StoreError::WrongRecord {
+            entry: entry.record,
+            sealed: sealed.record(),
+        })
+    }
+}
+
 /// Sealed records in memory.
 #[derive(Default)]
 pub struct MemoryVault {
@@ -198,6 +220,7 @@ impl fmt::Debug for MemoryVault {
 
 impl Vault for MemoryVault {
     fn put(&self, entry: &VaultEntry, sealed: &Sealed) -> Result<(), StoreError> {
+        same_record(entry, sealed)?;
         let mut rows = self.rows();
         if rows.contains_key(&entry.record) {
             return Err(StoreError::Exists {
@@ -339,6 +362,7 @@ mod sqlite {
 
     impl Vault for SqliteVault {
         fn put(&self, entry: &VaultEntry, sealed: &Sealed) -> Result<(), StoreError> {
+            super::same_record(entry, sealed)?;
             let inserted = self
                 .db()
                 .execute(
