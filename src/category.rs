@@ -33,7 +33,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A kind of personal data, as a marker type.
 ///
@@ -93,6 +93,82 @@ impl fmt::Debug for CategoryId {
 impl Serialize for CategoryId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.0)
+    }
+}
+
+/// How many distinct category ids a process may read back: an id is kept for the life of
+/// the process once read, so a damaged or hostile file can't make the registry grow
+/// without bound.
+const MAX_CATEGORIES: usize = 4096;
+
+impl CategoryId {
+    /// The id with this text, as it is read back from a store, a proof or a file: the
+    /// same id as the category type's, so the two compare equal. Lower-case ASCII letters,
+    /// digits and `_`, up to 128 bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidId`](crate::Error::InvalidId) if the text is not such an id, or if
+    /// the process has already read 4096 distinct ones.
+    ///
+    /// ```
+    /// use amanat::category::{Biometric, Category, CategoryId};
+    /// assert_eq!(CategoryId::intern("biometric")?, Biometric::ID);
+    /// assert!(CategoryId::intern("Not An Id").is_err());
+    /// # Ok::<(), amanat::Error>(())
+    /// ```
+    pub fn intern(id: &str) -> Result<Self, crate::Error> {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock, PoisonError};
+        static KNOWN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+        let invalid = |reason| crate::Error::InvalidId {
+            kind: "category",
+            reason,
+        };
+        if id.is_empty() || id.len() > 128 {
+            return Err(invalid("it is empty or longer than 128 bytes"));
+        }
+        if !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(invalid("it has a character outside a-z, 0-9 and _"));
+        }
+        let mut known = KNOWN
+            .get_or_init(|| {
+                Mutex::new(
+                    [
+                        Biometric::ID,
+                        IdentityDocument::ID,
+                        PaymentCard::ID,
+                        Phone::ID,
+                    ]
+                    .into_iter()
+                    .map(Self::as_str)
+                    .collect(),
+                )
+            })
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(&kept) = known.get(id) {
+            return Ok(Self(kept));
+        }
+        if known.len() >= MAX_CATEGORIES {
+            return Err(invalid(
+                "too many distinct category ids read in this process",
+            ));
+        }
+        // Kept for the life of the process: ids are few, and a `CategoryId` is `Copy`.
+        let kept: &'static str = Box::leak(id.to_owned().into_boxed_str());
+        known.insert(kept);
+        Ok(Self(kept))
+    }
+}
+
+impl<'de> Deserialize<'de> for CategoryId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Self::intern(&id).map_err(serde::de::Error::custom)
     }
 }
 

@@ -451,9 +451,25 @@ impl Serialize for DocumentHash {
     }
 }
 
+impl<'de> Deserialize<'de> for DocumentHash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(deserializer)?;
+        let malformed = || serde::de::Error::custom("a document hash is 64 lower-case hex digits");
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(malformed());
+        }
+        let mut digest = [0; 32];
+        for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| malformed())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| malformed())?;
+        }
+        Ok(Self(digest))
+    }
+}
+
 /// The form a consent was given in (Tajik law Art. 17; Uzbek Ministry of Justice order
 /// No. 3478: written, or an electronic document).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "form")]
 pub enum ConsentForm {
     /// A written consent, signed on paper or as a signed document; its digest is kept so the
@@ -517,7 +533,7 @@ impl fmt::Display for FormKind {
 }
 
 /// How an electronic consent was confirmed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ElectronicMethod {
@@ -530,7 +546,7 @@ pub enum ElectronicMethod {
 }
 
 /// Who gave a consent: the subject, or their legal representative (Art. 8.1, 11.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
 pub enum GivenBy {
     /// The subject themselves.
@@ -546,7 +562,7 @@ pub enum GivenBy {
 
 /// What proves a consent was obtained (Art. 25.1). Keep here only references to evidence,
 /// never the personal data itself: evidence is stored in the consent history in the clear.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 #[non_exhaustive]
 pub enum Evidence {
@@ -574,7 +590,7 @@ pub enum Evidence {
 
 /// A ground of Tajik law Art. 17.2 on which biometric data may be processed without written
 /// consent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BiometricGround {
@@ -606,7 +622,7 @@ pub enum BiometricGround {
 ///
 /// Every basis but [`Consent`](LegalBasis::Consent) carries a reference — which law, order
 /// or request — that is kept with the processing it allowed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "basis")]
 #[non_exhaustive]
 pub enum LegalBasis {

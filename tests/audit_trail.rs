@@ -430,6 +430,13 @@ fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered
         })
     );
 
+    // Sent as JSON, it verifies on the other side just the same: the events read back are
+    // the events that were digested.
+    let sent = serde_json::to_string(&proof).unwrap();
+    let received: amanat::consent::ConsentProof = serde_json::from_str(&sent).unwrap();
+    assert_eq!(received, proof);
+    assert_eq!(received.verify_against(&w.log), Ok(3));
+
     // Anchored in the log: the genuine proof holds; one rebuilt with consistent but made-up
     // entries does not, since the log holds other entries at those places.
     assert_eq!(proof.verify_against(&w.log), Ok(3));
@@ -453,4 +460,35 @@ fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered
             .proof_of_consent(&"0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f".parse().unwrap()),
         Err(Error::UnknownConsent { .. })
     ));
+}
+
+#[test]
+fn a_subjects_history_reads_back_from_json_with_the_same_digests() {
+    let w = world();
+    let consent = w.consent_to_scoring();
+    let _fraud_check = w
+        .ledger
+        .authorize_with_basis::<Phone>(
+            &w.subject,
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "Law No. ZRU-660 on AML, Art. 9".into(),
+            },
+        )
+        .unwrap();
+    w.ledger.withdraw(&consent).unwrap();
+    let history = w.ledger.history(&w.subject);
+    let text = serde_json::to_string(&history).unwrap();
+    let back: Vec<amanat::consent::ConsentEvent> = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, history);
+    let digests = |events: &[amanat::consent::ConsentEvent]| {
+        events
+            .iter()
+            .map(amanat::consent::ConsentEvent::digest)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(digests(&back), digests(&history));
+    // A damaged category id or document hash is refused, not read as something else.
+    let damaged = text.replace("identity_document", "Identity Document");
+    assert!(serde_json::from_str::<Vec<amanat::consent::ConsentEvent>>(&damaged).is_err());
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{BasisUse, ConsentId, ConsentRecord, NEVER};
 use crate::audit::ChainHash;
@@ -39,7 +39,7 @@ pub(super) enum Event {
 /// withdrawn, expired), or a use of another legal basis.
 ///
 /// It holds ids, purposes, categories, forms and references — never a personal value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConsentEvent {
     /// When it happened.
@@ -73,7 +73,7 @@ impl ConsentEvent {
 }
 
 /// What a [`ConsentEvent`] records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 #[non_exhaustive]
 pub enum ConsentEventKind {

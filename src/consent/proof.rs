@@ -1,7 +1,7 @@
 //! Proof of a consent: its events, its evidence, the policy version, and the audit entries
 //! that carry them — consistent on its own, and anchored in the log that recorded them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ConsentEvent, ConsentEventKind, ConsentId};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
@@ -30,7 +30,7 @@ use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 /// It holds ids, purposes, categories, forms, references and digests — and, when a legal
 /// representative gave the consent, the representative's name and mandate, as the
 /// subject's history does. The audit entries hold only the digests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConsentProof {
     /// The consent.
