@@ -148,6 +148,63 @@ mod sqlite {
         assert_eq!(sealed.open(&keys), Err(SealError::Shredded { record }));
     }
 
+    /// The key store's files as they are, copied aside as a backup would take them.
+    fn backup(db: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for suffix in ["", "-wal"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let from = std::path::PathBuf::from(name);
+            if from.exists() {
+                let mut target = to.join("keys.db").into_os_string();
+                target.push(suffix);
+                std::fs::copy(&from, target).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn rotating_the_store_key_leaves_no_earlier_copy_of_the_key_store_that_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, old_key) = (dir.path().join("keys.db"), dir.path().join("keys.key"));
+        let keys = SqliteKeyStore::open(&db, &old_key).unwrap();
+        let alice = subject("cust-alice");
+        let (gone, kept) = (RecordId::random(), RecordId::random());
+        let gone_sealed = Sealed::seal(&keys, gone, &alice, PASSPORT).unwrap();
+        let kept_sealed = Sealed::seal(&keys, kept, &alice, b"kept").unwrap();
+        let copy = dir.path().join("backup");
+        backup(&db, &copy);
+
+        // A rotation to a file that exists is refused, and changes nothing.
+        std::fs::write(dir.path().join("taken.key"), [1_u8; 32]).unwrap();
+        assert!(matches!(
+            keys.rotate(dir.path().join("taken.key")),
+            Err(KeyError::Io(_))
+        ));
+        assert_eq!(&*kept_sealed.open(&keys).unwrap(), b"kept");
+
+        let new_key = dir.path().join("keys-2.key");
+        keys.rotate(&new_key).unwrap();
+        assert!(!old_key.exists(), "the old key file is deleted");
+        assert_eq!(&*kept_sealed.open(&keys).unwrap(), b"kept");
+        assert_eq!(keys.shred(gone), Ok(true));
+        drop(keys);
+
+        // The live store opens with the new key only.
+        let keys = SqliteKeyStore::open(&db, &new_key).unwrap();
+        assert_eq!(&*kept_sealed.open(&keys).unwrap(), b"kept");
+        assert_eq!(
+            gone_sealed.open(&keys),
+            Err(SealError::Shredded { record: gone })
+        );
+        // The backup still holds the shredded key, wrapped under a key that no longer
+        // exists: the new key does not open it, and the old one is gone.
+        assert_eq!(
+            SqliteKeyStore::open(copy.join("keys.db"), &new_key).unwrap_err(),
+            KeyError::WrongKey
+        );
+    }
+
     #[test]
     fn a_wrong_key_a_newer_schema_and_a_damaged_file_are_named_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();

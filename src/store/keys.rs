@@ -238,15 +238,21 @@ mod sqlite {
     /// the log ([`KeyError::NotYetErased`] when a reader holds the log). Keep both files
     /// apart from the data they open, on another volume.
     ///
-    /// What shredding can't reach: a copy of *this* store taken before a shred opens the
-    /// shredded key again with the same key file, since the store's key does not change.
-    /// Keep key-store backups no longer than your erasure deadline, or give the store's
-    /// key to a KMS by implementing [`KeyStore`] yourself. Rotating the store's key is not
-    /// offered yet.
+    /// What shredding alone can't reach: a copy of *this* store taken before a shred opens
+    /// the shredded key again with the same key file. [`rotate`](Self::rotate) the store's
+    /// key as often as your erasure deadline requires: it re-wraps every live key under a
+    /// new key file and deletes the old one, after which no earlier copy of the store opens
+    /// anything. Or give the store's key to a KMS by implementing [`KeyStore`] yourself.
     pub struct SqliteKeyStore {
-        db: Mutex<Connection>,
-        master: DataKey,
+        inner: Mutex<Inner>,
         path: PathBuf,
+    }
+
+    /// The connection and the store's key, changed together by a rotation.
+    struct Inner {
+        db: Connection,
+        master: DataKey,
+        key_file: PathBuf,
     }
 
     impl fmt::Debug for SqliteKeyStore {
@@ -295,22 +301,60 @@ mod sqlite {
             };
             let db = crate::store::sqlite::open(&path, MIGRATIONS)?;
             let store = Self {
-                db: Mutex::new(db),
-                master,
+                inner: Mutex::new(Inner {
+                    db,
+                    master,
+                    key_file: key_file.to_path_buf(),
+                }),
                 path,
             };
             store.check_key()?;
             Ok(store)
         }
 
-        fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-            self.db.lock().unwrap_or_else(PoisonError::into_inner)
+        fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+            self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Replaces the store's key: writes a new key file at `new_key_file`, re-wraps every
+        /// live data key under it in one transaction, then deletes the old key file. From
+        /// then on the store opens only with the new file, and no copy of the store taken
+        /// before — with the keys shredded since — can be opened by anyone.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::Io`] if the new key file can't be written (one that exists is never
+        /// replaced) or the store can't be written — the store keeps its old key then, and
+        /// a new key file written is removed; [`KeyError::Corrupt`] if a live key can't be
+        /// unwrapped. If only removing the old key file fails, the rotation is done and the
+        /// error says to remove that file by hand.
+        pub fn rotate(&self, new_key_file: impl AsRef<Path>) -> Result<(), KeyError> {
+            let new_key_file = new_key_file.as_ref();
+            let mut inner = self.inner();
+            let fresh = write_key_file(new_key_file)?;
+            let Inner { db, master, .. } = &mut *inner;
+            if let Err(failed) = rewrap(db, master, &fresh) {
+                let _ = std::fs::remove_file(new_key_file);
+                return Err(failed);
+            }
+            // The old wrapped keys go from the log too; if a reader holds it they stay there
+            // a while, under a key about to be deleted.
+            let _ = Self::checkpoint(db);
+            let old = std::mem::replace(&mut inner.key_file, new_key_file.to_path_buf());
+            inner.master = fresh;
+            remove_key_file(&old).map_err(|e| {
+                KeyError::Io(format!(
+                    "rotated, but the old key file {} could not be removed ({e}): remove it",
+                    old.display()
+                ))
+            })
         }
 
         /// Checks the store's key against what the store was made with — or, on a new
         /// store, records what it must open from now on.
         fn check_key(&self) -> Result<(), KeyError> {
-            let db = self.db();
+            let inner = self.inner();
+            let (db, master) = (&inner.db, &inner.master);
             let check: Option<(Vec<u8>, Vec<u8>)> = db
                 .query_row("SELECT check_nonce, check_sealed FROM meta", [], |row| {
                     Ok((row.get(0)?, row.get(1)?))
@@ -327,7 +371,7 @@ mod sqlite {
                         "keys without the check of the key that wrapped them".into(),
                     ));
                 }
-                let (nonce, sealed) = wrap(&self.master, b"check", CHECK)?;
+                let (nonce, sealed) = wrap(master, b"check", CHECK)?;
                 db.execute(
                     "INSERT INTO meta (check_nonce, check_sealed) VALUES (?1, ?2)",
                     params![nonce.as_slice(), sealed],
@@ -335,7 +379,7 @@ mod sqlite {
                 .map_err(|e| corrupt(&e))?;
                 return Ok(());
             };
-            match unwrap(&self.master, b"check", &nonce, &sealed) {
+            match unwrap(master, b"check", &nonce, &sealed) {
                 Ok(opened) if opened.as_slice() == CHECK => Ok(()),
                 Err(damaged @ KeyError::Corrupt(_)) => Err(damaged),
                 _ => Err(KeyError::WrongKey),
@@ -385,6 +429,49 @@ mod sqlite {
         Ok(key)
     }
 
+    /// Re-wraps every data key and the key check from `old` to `new` in one transaction.
+    fn rewrap(db: &mut Connection, old: &DataKey, new: &DataKey) -> Result<(), KeyError> {
+        let tx = db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| corrupt(&e))?;
+        let rows: Vec<(String, Vec<u8>, Vec<u8>)> = {
+            let mut query = tx
+                .prepare("SELECT record, nonce, wrapped FROM data_keys")
+                .map_err(|e| corrupt(&e))?;
+            query
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .map_err(|e| corrupt(&e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| corrupt(&e))?
+        };
+        for (record, nonce, wrapped) in rows {
+            let key = unwrap(old, record.as_bytes(), &nonce, &wrapped)
+                .map_err(|_| KeyError::Corrupt(format!("the data key of record {record}")))?;
+            let (nonce, wrapped) = wrap(new, record.as_bytes(), &key)?;
+            tx.execute(
+                "UPDATE data_keys SET nonce = ?1, wrapped = ?2 WHERE record = ?3",
+                params![nonce.as_slice(), wrapped, record],
+            )
+            .map_err(|e| corrupt(&e))?;
+        }
+        let (nonce, sealed) = wrap(new, b"check", CHECK)?;
+        tx.execute(
+            "UPDATE meta SET check_nonce = ?1, check_sealed = ?2",
+            params![nonce.as_slice(), sealed],
+        )
+        .map_err(|e| corrupt(&e))?;
+        tx.commit().map_err(|e| corrupt(&e))
+    }
+
+    /// Deletes a key file and makes the deletion durable.
+    fn remove_key_file(path: &Path) -> std::io::Result<()> {
+        std::fs::remove_file(path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
     fn read_key_file(path: &Path) -> Result<DataKey, KeyError> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::Io(e.to_string()))?);
         DataKey::from_slice(&bytes).ok_or_else(|| {
@@ -420,9 +507,10 @@ mod sqlite {
         fn create(&self, record: RecordId, subject: &SubjectId) -> Result<DataKey, KeyError> {
             let key = DataKey::random();
             let id = record.to_string();
-            let (nonce, wrapped) = wrap(&self.master, id.as_bytes(), &key.expose()[..])?;
-            let inserted = self
-                .db()
+            let inner = self.inner();
+            let (nonce, wrapped) = wrap(&inner.master, id.as_bytes(), &key.expose()[..])?;
+            let inserted = inner
+                .db
                 .execute(
                     "INSERT OR IGNORE INTO data_keys (record, subject, nonce, wrapped)
                      VALUES (?1, ?2, ?3, ?4)",
@@ -437,8 +525,9 @@ mod sqlite {
 
         fn get(&self, record: RecordId) -> Result<DataKey, KeyError> {
             let id = record.to_string();
-            let row: Option<(Vec<u8>, Vec<u8>)> = self
-                .db()
+            let inner = self.inner();
+            let row: Option<(Vec<u8>, Vec<u8>)> = inner
+                .db
                 .query_row(
                     "SELECT nonce, wrapped FROM data_keys WHERE record = ?1",
                     params![id],
@@ -450,19 +539,20 @@ mod sqlite {
             // The store's key passed its check at open: a row it can't open was damaged.
             let damaged = || KeyError::Corrupt(format!("the data key of record {record}"));
             let bytes =
-                unwrap(&self.master, id.as_bytes(), &nonce, &wrapped).map_err(|_| damaged())?;
+                unwrap(&inner.master, id.as_bytes(), &nonce, &wrapped).map_err(|_| damaged())?;
             DataKey::from_slice(&bytes).ok_or_else(damaged)
         }
 
         fn shred(&self, record: RecordId) -> Result<bool, KeyError> {
-            let db = self.db();
+            let inner = self.inner();
+            let db = &inner.db;
             let deleted = db
                 .execute(
                     "DELETE FROM data_keys WHERE record = ?1",
                     params![record.to_string()],
                 )
                 .map_err(|e| corrupt(&e))?;
-            if !Self::checkpoint(&db)? {
+            if !Self::checkpoint(db)? {
                 return Err(KeyError::NotYetErased {
                     record: Some(record),
                 });
@@ -471,14 +561,15 @@ mod sqlite {
         }
 
         fn shred_subject(&self, subject: &SubjectId) -> Result<usize, KeyError> {
-            let db = self.db();
+            let inner = self.inner();
+            let db = &inner.db;
             let deleted = db
                 .execute(
                     "DELETE FROM data_keys WHERE subject = ?1",
                     params![subject.as_str()],
                 )
                 .map_err(|e| corrupt(&e))?;
-            if !Self::checkpoint(&db)? {
+            if !Self::checkpoint(db)? {
                 return Err(KeyError::NotYetErased { record: None });
             }
             Ok(deleted)
