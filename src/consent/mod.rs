@@ -425,6 +425,14 @@ impl ConsentLedger {
         self.audit.as_ref()
     }
 
+    /// Records an event that protects the subject — a withdrawal, an invalidation — and
+    /// returns it to be kept: such an event stands even when the log can't record it (the
+    /// failed log stops, and refuses what widens processing next).
+    fn protective(&self, record: &ConsentRecord, event: Event) -> Event {
+        let _ = self.audit_consent(record, &event);
+        event
+    }
+
     /// Records an event of `record` in the audit log, when there is one, at the time the
     /// event carries.
     fn audit_consent(&self, record: &ConsentRecord, event: &Event) -> Result<(), Error> {
@@ -500,9 +508,7 @@ impl ConsentLedger {
                         by: version.clone(),
                         at: now,
                     };
-                    // Ending consents protects subjects: done even if the log has failed.
-                    let _ = self.audit_consent(record, &event);
-                    events.push(event);
+                    events.push(self.protective(record, event));
                     invalidated.push(record.id);
                 }
                 entry.events.extend(events);
@@ -664,9 +670,7 @@ impl ConsentLedger {
             purposes: purposes.clone(),
             at: now,
         };
-        // A withdrawal is the subject's right: it holds even if the log can't record it.
-        let _ = self.audit_consent(&record, &event);
-        entry.events.push(event);
+        entry.events.push(self.protective(&record, event));
         Ok(Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
@@ -703,9 +707,7 @@ impl ConsentLedger {
                     purposes: purposes.clone(),
                     at: now,
                 };
-                // As in `withdraw`: done even if the log can't record it.
-                let _ = self.audit_consent(record, &event);
-                events.push(event);
+                events.push(self.protective(record, event));
                 withdrawn.push((record.id, purposes));
             }
         }

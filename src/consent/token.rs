@@ -41,8 +41,9 @@ pub struct ConsentToken<C: Category> {
 struct Observed {
     reads: AtomicU64,
     actor: Option<Actor>,
-    /// Where the read count goes when the token drops, and what it names.
-    report: Option<(Arc<AuditLog>, Arc<dyn Clock>, AuditEvent)>,
+    /// The ledger's clock and audit log, and the entry the read count goes into when the
+    /// token drops; `None` when the ledger keeps no log.
+    report: Option<(Arc<Services>, AuditEvent)>,
 }
 
 /// Records how many values the token opened: one audit entry per token, not per read, so a
@@ -54,13 +55,15 @@ impl Drop for Observed {
         if count == 0 {
             return;
         }
-        if let Some((log, clock, mut event)) = self.report.take() {
+        if let Some((services, mut event)) = self.report.take()
+            && let Some(log) = &services.audit
+        {
             if let AuditEvent::Reads { count: slot, .. } = &mut event {
                 *slot = count;
             }
             // Nothing to refuse any more: the reads happened. A failed log stops itself
             // and refuses what comes next.
-            let _ = log.append(clock.now(), event);
+            let _ = log.append(services.clock.now(), event);
         }
     }
 }
@@ -152,10 +155,9 @@ impl<C: Category> ConsentToken<C> {
 
     /// Names who the token was issued to.
     pub(crate) fn issued_to(mut self, actor: Option<&Actor>) -> Self {
-        let report = self.audit_log().map(|log| {
+        let report = self.audit_log().is_some().then(|| {
             (
-                Arc::clone(log),
-                self.clock_handle(),
+                self.services(),
                 AuditEvent::Reads {
                     subject: self.subject().clone(),
                     purpose: self.purpose().clone(),
@@ -222,15 +224,6 @@ impl<C: Category> ConsentToken<C> {
         match &self.grounds {
             Grounds::Consent { record, .. } => Arc::clone(&record.services),
             Grounds::Basis(basis) => Arc::clone(&basis.services),
-        }
-    }
-
-    /// The ledger's clock, for records collected with this token to date their own
-    /// events by.
-    pub(crate) fn clock_handle(&self) -> Arc<dyn Clock> {
-        match &self.grounds {
-            Grounds::Consent { record, .. } => Arc::clone(&record.clock),
-            Grounds::Basis(basis) => Arc::clone(&basis.clock),
         }
     }
 
