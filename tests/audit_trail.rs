@@ -60,6 +60,19 @@ impl World {
             )
             .unwrap()
     }
+
+    /// A fraud check on the customer's phone under the AML law, without consent.
+    fn fraud_check(&self) -> amanat::ConsentToken<Phone> {
+        self.ledger
+            .authorize_with_basis::<Phone>(
+                &self.subject,
+                &Purpose::FRAUD_PREVENTION,
+                LegalBasis::LegalObligation {
+                    reference: "Law No. ZRU-660 on AML, Art. 9".into(),
+                },
+            )
+            .unwrap()
+    }
 }
 
 fn otp(clock: &ManualClock) -> (ConsentForm, Evidence) {
@@ -143,17 +156,7 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
     };
     let (record_id, _passport) = record;
 
-    let basis = w
-        .ledger
-        .authorize_with_basis::<Phone>(
-            &w.subject,
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "Law No. ZRU-660 on AML, Art. 9".into(),
-            },
-        )
-        .unwrap();
-    drop(basis);
+    drop(w.fraud_check());
     let hold = schedule
         .place_hold(LegalHold {
             scope: HoldScope::Subject(w.subject.clone()),
@@ -466,16 +469,7 @@ fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered
 fn a_subjects_history_reads_back_from_json_with_the_same_digests() {
     let w = world();
     let consent = w.consent_to_scoring();
-    let _fraud_check = w
-        .ledger
-        .authorize_with_basis::<Phone>(
-            &w.subject,
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "Law No. ZRU-660 on AML, Art. 9".into(),
-            },
-        )
-        .unwrap();
+    let _fraud_check = w.fraud_check();
     w.ledger.withdraw(&consent).unwrap();
     let history = w.ledger.history(&w.subject);
     let text = serde_json::to_string(&history).unwrap();
