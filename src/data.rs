@@ -69,7 +69,7 @@ impl fmt::Debug for RecordId {
 
 /// Where the data came from: the subject, or a third party (which owes the subject a
 /// notice, Tajik law Art. 21).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "from")]
 #[non_exhaustive]
 pub enum Source {
@@ -219,6 +219,35 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             }
         })?;
         Ok(data)
+    }
+
+    /// A record read back from a store, with its own id, purpose and collection time, for
+    /// the subject of `token` — which the caller has checked the record belongs to.
+    ///
+    /// # Errors
+    ///
+    /// The token's own refusals, as [`read`](Self::read).
+    pub(crate) fn restored(
+        value: T,
+        id: RecordId,
+        purpose: Purpose,
+        collected_at: i64,
+        token: &ConsentToken<C>,
+    ) -> Result<Self, Error> {
+        let value = Storage::Plain(SecretBox::new(Box::new(value)));
+        token.check()?;
+        Ok(Self {
+            value,
+            id,
+            subject: token.subject().clone(),
+            purpose,
+            collected_at,
+            source: Source::Subject,
+            services: token.services(),
+            blocked: AtomicBool::new(false),
+            retention: OnceLock::new(),
+            category: PhantomData,
+        })
     }
 
     /// Opens the value for as long as both the record and the token are borrowed.

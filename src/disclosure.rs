@@ -20,10 +20,13 @@
 //! ```
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crate::store::journal::{self, Journaled, Kind};
+use crate::store::vault::StoreError;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -109,7 +112,7 @@ impl<C: Category> fmt::Debug for TransferPermit<C> {
 
 /// The notice a subject is owed when their data went to a third party, or came from one
 /// (Tajik law Art. 21): who has it, where, for what, and where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TransferNotice {
     /// The notice's number in the register.
@@ -161,6 +164,7 @@ pub struct Disclosures {
     policy: Arc<Policy>,
     notices: Mutex<Vec<TransferNotice>>,
     audit: Option<Arc<AuditLog>>,
+    journal: OnceLock<Arc<Journaled>>,
 }
 
 impl Disclosures {
@@ -170,6 +174,7 @@ impl Disclosures {
             policy,
             notices: Mutex::new(Vec::new()),
             audit: None,
+            journal: OnceLock::new(),
         }
     }
 
@@ -381,7 +386,7 @@ impl Disclosures {
             // A calendar that can't count that far owes the notice at once.
             .unwrap_or_else(|| at.date_naive());
         let id = notices.len() as u64 + 1;
-        notices.push(TransferNotice {
+        let notice = TransferNotice {
             id,
             subject: data.subject().clone(),
             record: data.id(),
@@ -393,8 +398,50 @@ impl Disclosures {
             at,
             due,
             sent_at: None,
+        };
+        // Owed to the subject whatever happens: a journal that can't keep it stops, and an
+        // Operator reports it.
+        let _ = journal::append(self.journal.get().map(|j| &**j), || {
+            Kind::NoticeOwed(notice.clone())
         });
+        notices.push(notice);
         id
+    }
+
+    /// Starts writing changes to `journal`, once an [`Operator`](crate::store::Operator)
+    /// has replayed it.
+    pub(crate) fn attach(&self, journal: Arc<Journaled>) {
+        let _ = self.journal.set(journal);
+    }
+
+    /// Applies a change read back from the journal.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it is out of order or names an unknown notice.
+    pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
+        let mut notices = self.notices();
+        match change {
+            Kind::NoticeOwed(notice) if notice.id == notices.len() as u64 + 1 => {
+                notices.push(notice);
+            }
+            Kind::NoticeSent { notice, at } => {
+                let owed = crate::slot(notice)
+                    .and_then(|i| notices.get_mut(i))
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("notice {notice} sent but never owed"))
+                    })?;
+                owed.sent_at.get_or_insert(at);
+            }
+            Kind::NoticeOwed(notice) => {
+                return Err(StoreError::Corrupt(format!(
+                    "notice {} owed out of order",
+                    notice.id
+                )));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Notices not yet sent and not yet overdue at `now`, oldest first.
@@ -429,6 +476,11 @@ impl Disclosures {
             .ok_or(Error::UnknownNotice { notice: id })?;
         if notice.sent_at.is_none() {
             notice.sent_at = Some(at);
+            // Sent is sent: kept where it can be, the journal stopping where it can't.
+            let _ = journal::append(self.journal.get().map(|j| &**j), || Kind::NoticeSent {
+                notice: id,
+                at,
+            });
             // Sent is sent: the record of it is best effort.
             let _ = audit::record(self.audit.as_ref(), at, || AuditEvent::NoticeSent {
                 notice: id,

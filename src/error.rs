@@ -487,6 +487,13 @@ pub enum Error {
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
     #[error("not done: the audit log could not record it ({0})")]
     AuditUnavailable(#[from] crate::audit::AuditError),
+
+    /// The store could not keep the change, so it is not acknowledged: what widens
+    /// processing (a grant, a renewal, a record tracked, a hold) was not done; what
+    /// protects the subject (a withdrawal) took effect in this process but will not be
+    /// there after a restart. The store stops and refuses the rest until it is reopened.
+    #[error("not stored: {0}")]
+    NotStored(#[from] crate::store::vault::StoreError),
 }
 
 impl Error {
@@ -547,6 +554,7 @@ impl Error {
             Error::BasisNotAllowed { .. } => "basis_not_allowed",
             Error::StorageRefused { .. } => "storage_refused",
             Error::AuditUnavailable(..) => "audit_unavailable",
+            Error::NotStored(..) => "not_stored",
         }
     }
 }

@@ -66,10 +66,12 @@ use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::data::{DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId};
 use crate::policy::{Policy, RetentionRule, RetentionStart};
+use crate::store::journal::{self, Journaled, Kind};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
 
 /// What brings a deadline forward (Tajik law Art. 20, 25.1).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Trigger {
     /// The account is closed: the legal relationship ends. Rules counted "after the
@@ -94,7 +96,7 @@ pub enum Trigger {
 }
 
 /// What a legal hold covers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldScope {
     /// Every record of a subject.
@@ -104,7 +106,7 @@ pub enum HoldScope {
 }
 
 /// When a legal hold ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldUntil {
     /// At a date.
@@ -124,7 +126,7 @@ pub enum HoldUntil {
 }
 
 /// A duty to keep data that postpones its destruction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalHold {
     /// What it covers.
     pub scope: HoldScope,
@@ -403,6 +405,7 @@ struct State {
     unpurged: Vec<Arc<dyn Purge>>,
     decisions: Vec<Decision>,
     audit: Option<Arc<AuditLog>>,
+    journal: Option<Arc<Journaled>>,
 }
 
 impl Decision {
@@ -675,12 +678,17 @@ impl fmt::Debug for dyn DestructionHook {
 impl ScheduleBuilder {
     /// Registers `hook` for records of category `C`. Several hooks may serve one category;
     /// a record is destroyed when all of them have confirmed.
-    pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
+    pub fn hook<C: Category>(self, hook: impl DestructionHook + 'static) -> Self {
+        self.hook_for(C::ID, Arc::new(hook))
+    }
+
+    /// Registers `hook` for records of `category`.
+    pub(crate) fn hook_for(mut self, category: CategoryId, hook: Arc<dyn DestructionHook>) -> Self {
         let name = hook.name().to_owned();
-        self.hooks.entry(C::ID).or_default().push(Registered {
-            name,
-            hook: Arc::new(hook),
-        });
+        self.hooks
+            .entry(category)
+            .or_default()
+            .push(Registered { name, hook });
         self
     }
 
@@ -781,6 +789,15 @@ impl RetentionSchedule {
             audit: None,
             clock: Arc::new(crate::SystemClock),
         }
+    }
+
+    /// Starts recording decisions in `audit` and changes in `journal`: an
+    /// [`Operator`](crate::store::Operator) attaches them once it has replayed the journal,
+    /// so that the replay records nothing twice.
+    pub(crate) fn attach(&self, audit: Option<Arc<AuditLog>>, journal: Arc<Journaled>) {
+        let mut state = self.state();
+        state.audit = audit;
+        state.journal = Some(journal);
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -887,6 +904,13 @@ impl RetentionSchedule {
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
         }
+        journal::append(state.journal.as_deref(), || Kind::Tracked {
+            record,
+            subject: subject.clone(),
+            category,
+            purpose: purpose.clone(),
+            collected_at: millis_to_time(collected_at.timestamp_millis()),
+        })?;
         let collected_at = collected_at.timestamp_millis();
         let start = match rule.after {
             RetentionStart::Collection => Some((collected_at, DestructionReason::RetentionExpired)),
@@ -928,6 +952,25 @@ impl RetentionSchedule {
         Ok(())
     }
 
+    /// The view a copy of tracked `record` read back from a store consults on every read,
+    /// shared by every such copy; `None` if the record is not tracked.
+    pub(crate) fn cell_of(&self, record: RecordId) -> Option<Arc<RetentionCell>> {
+        let mut state = self.state();
+        let entry = state.records.get_mut(&record)?;
+        let cell = entry.cell.get_or_insert_with(|| {
+            let cell = RetentionCell::new();
+            cell.deadline
+                .store(entry.deadline.unwrap_or(i64::MAX), Ordering::Release);
+            Arc::new(cell)
+        });
+        Some(Arc::clone(cell))
+    }
+
+    /// Whether the schedule destroyed `record`.
+    pub(crate) fn is_destroyed(&self, record: RecordId) -> bool {
+        self.state().destroyed.contains(&record)
+    }
+
     /// The deadline of a tracked record, if one is set yet.
     pub fn deadline(&self, record: RecordId) -> Option<DateTime<Utc>> {
         self.state()
@@ -947,6 +990,13 @@ impl RetentionSchedule {
     ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
         let mut state = self.state();
+        // A trigger only ever shortens retention: it applies even if it can't be kept (the
+        // journal stops then, and an Operator reports it).
+        let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
+            subject: subject.clone(),
+            at: millis_to_time(at),
+            trigger: trigger.clone(),
+        });
         let ids = state.subject_records(subject);
         let before: Vec<Option<i64>> = ids
             .iter()
@@ -1059,7 +1109,11 @@ impl RetentionSchedule {
             });
         }
         // Your clock's code runs before the schedule is locked.
-        let now = self.clock.now_millis();
+        self.place_hold_at(hold, self.clock.now_millis())
+    }
+
+    /// [`place_hold`](Self::place_hold) at `now`.
+    pub(crate) fn place_hold_at(&self, hold: LegalHold, now: i64) -> Result<HoldId, Error> {
         let mut state = self.state();
         if let HoldScope::Record(record) = &hold.scope
             && !state.records.contains_key(record)
@@ -1076,6 +1130,15 @@ impl RetentionSchedule {
                 reference: hold.reference.clone(),
             },
         )?;
+        let kept = journal::append(state.journal.as_deref(), || Kind::HoldPlaced {
+            hold: id,
+            at: millis_to_time(now),
+            legal_hold: hold.clone(),
+        });
+        if let Err(failed) = kept {
+            state.decisions.pop();
+            return Err(failed);
+        }
         state.next_hold += 1;
         match &hold.scope {
             HoldScope::Subject(subject) => state
@@ -1095,12 +1158,21 @@ impl RetentionSchedule {
     ///
     /// [`Error::UnknownHold`] if there is no such hold.
     pub fn release_hold(&self, hold: HoldId) -> Result<LegalHold, Error> {
-        let now = self.clock.now_millis();
+        self.release_hold_at(hold, self.clock.now_millis())
+    }
+
+    /// [`release_hold`](Self::release_hold) at `now`.
+    pub(crate) fn release_hold_at(&self, hold: HoldId, now: i64) -> Result<LegalHold, Error> {
         let mut state = self.state();
         let released = state
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold })?;
+        // Releasing only shortens retention: it stands even if it can't be kept.
+        let _ = journal::append(state.journal.as_deref(), || Kind::HoldReleased {
+            hold,
+            at: millis_to_time(now),
+        });
         state.decide(now, Decision::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
@@ -1309,9 +1381,29 @@ impl RetentionSchedule {
         if state.postpone_if_held(id, now, report) {
             return;
         }
-        let Some(entry) = state.records.remove(&id) else {
-            return;
-        };
+        if let Some(receipt) = self.finish_destruction(state, id, now) {
+            report.destroyed.push(receipt);
+        }
+    }
+
+    /// Destroys a tracked record whose hooks have all confirmed (or, on replay, that the
+    /// journal says was destroyed) and returns its receipt.
+    fn finish_destruction(
+        &self,
+        state: &mut State,
+        id: RecordId,
+        now: i64,
+    ) -> Option<DestructionReceipt> {
+        let entry = state.records.remove(&id)?;
+        // Destroyed is destroyed: a journal that can't keep it stops, and an Operator
+        // reports it; the next open finds the record due and destroys it again.
+        let _ = journal::append(state.journal.as_deref(), || Kind::Destroyed {
+            record: id,
+            at: millis_to_time(now),
+        });
+        if let Some(queued) = entry.queued {
+            state.queue.remove(&(queued, id));
+        }
         let names = self.hooks.get(&entry.category);
         let confirmed: Vec<String> = entry
             .pending
@@ -1345,7 +1437,7 @@ impl RetentionSchedule {
                 rule: rule.clone(),
             },
         );
-        report.destroyed.push(DestructionReceipt {
+        Some(DestructionReceipt {
             record: id,
             subject: entry.subject,
             category: entry.category,
@@ -1355,7 +1447,64 @@ impl RetentionSchedule {
             reason: entry.reason,
             rule,
             hooks_confirmed: confirmed,
-        });
+        })
+    }
+
+    /// Applies a change read back from the journal, as it was made, before the schedule
+    /// records anywhere ([`attach`](Self::attach)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`](crate::store::vault::StoreError::Corrupt) if the change
+    /// can't be applied as it was: the policy lost a rule, or a hold or record is unknown.
+    pub(crate) fn replay(&self, change: Kind) -> Result<(), crate::store::vault::StoreError> {
+        let refused = |e: Error| {
+            crate::store::vault::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
+        };
+        match change {
+            Kind::Tracked {
+                record,
+                subject,
+                category,
+                purpose,
+                collected_at,
+            } => self
+                .track_record(record, &subject, category, &purpose, collected_at)
+                .map_err(refused),
+            Kind::Triggered {
+                subject,
+                at,
+                trigger,
+            } => {
+                self.trigger(&subject, trigger, at);
+                Ok(())
+            }
+            Kind::HoldPlaced {
+                hold,
+                at,
+                legal_hold,
+            } => {
+                let placed = self
+                    .place_hold_at(legal_hold, at.timestamp_millis())
+                    .map_err(refused)?;
+                if placed == hold {
+                    Ok(())
+                } else {
+                    Err(refused(Error::UnknownHold { hold }))
+                }
+            }
+            Kind::HoldReleased { hold, at } => self
+                .release_hold_at(hold, at.timestamp_millis())
+                .map(drop)
+                .map_err(refused),
+            Kind::Destroyed { record, at } => {
+                let mut state = self.state();
+                self.finish_destruction(&mut state, record, at.timestamp_millis())
+                    .map(drop)
+                    .ok_or_else(|| refused(Error::UnknownRecord { record }))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Destructions that have kept failing past the limit at `now`.

@@ -17,7 +17,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crate::store::journal::{self, Journaled, Kind};
+use crate::store::vault::StoreError;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,7 +52,7 @@ pub enum RequestKind {
 }
 
 /// One request and its dates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SubjectRequest {
     /// Its number.
@@ -72,6 +75,7 @@ pub struct SubjectRequests {
     policy: Arc<Policy>,
     requests: Mutex<Vec<SubjectRequest>>,
     audit: Option<Arc<AuditLog>>,
+    journal: OnceLock<Arc<Journaled>>,
 }
 
 impl SubjectRequests {
@@ -81,6 +85,7 @@ impl SubjectRequests {
             policy,
             requests: Mutex::new(Vec::new()),
             audit: None,
+            journal: OnceLock::new(),
         }
     }
 
@@ -121,8 +126,51 @@ impl SubjectRequests {
             completed: None,
         };
         self.audit_request(&request, "received", received);
+        // A request is the subject's right: registered even if it can't be kept (the
+        // journal stops then, and an Operator reports it).
+        let _ = journal::append(self.journal.get().map(|j| &**j), || {
+            Kind::RequestReceived(request.clone())
+        });
         requests.push(request);
         id
+    }
+
+    /// Starts writing changes to `journal`, once an [`Operator`](crate::store::Operator)
+    /// has replayed it.
+    pub(crate) fn attach(&self, journal: Arc<Journaled>) {
+        let _ = self.journal.set(journal);
+    }
+
+    /// Applies a change read back from the journal.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it is out of order or names an unknown request.
+    pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
+        let mut requests = self.lock();
+        match change {
+            Kind::RequestReceived(request) if request.id == requests.len() as u64 + 1 => {
+                requests.push(request);
+            }
+            Kind::RequestCompleted { request, at } => {
+                let found = crate::slot(request)
+                    .and_then(|i| requests.get_mut(i))
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "request {request} completed but never received"
+                        ))
+                    })?;
+                found.completed.get_or_insert(at);
+            }
+            Kind::RequestReceived(request) => {
+                return Err(StoreError::Corrupt(format!(
+                    "request {} received out of order",
+                    request.id
+                )));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// The request with this number.
@@ -143,6 +191,9 @@ impl SubjectRequests {
         if request.completed.is_none() {
             request.completed = Some(at);
             let request = request.clone();
+            let _ = journal::append(self.journal.get().map(|j| &**j), || {
+                Kind::RequestCompleted { request: id, at }
+            });
             drop(requests);
             self.audit_request(&request, "completed", at);
         }

@@ -127,7 +127,7 @@ pub enum ConsentEventKind {
     },
 }
 
-fn end(ms: i64) -> Option<DateTime<Utc>> {
+pub(super) fn end(ms: i64) -> Option<DateTime<Utc>> {
     (ms != NEVER).then(|| millis_to_time(ms))
 }
 

@@ -35,10 +35,12 @@ use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
 use crate::policy::Policy;
+use crate::store::journal::{self, Given, Journaled};
+use crate::store::vault::StoreError;
 use crate::vocab::{
     Actor, ConsentForm, Evidence, FormKind, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
 };
-use history::Event;
+use history::{Event, end};
 use token::Grounds;
 
 /// "No end": a consent without `valid_until`.
@@ -224,6 +226,7 @@ pub struct LedgerBuilder {
     token_ttl: Duration,
     audit: Option<Arc<AuditLog>>,
     monitor: Option<Arc<RefusalMonitor>>,
+    journal: Option<Arc<Journaled>>,
 }
 
 impl LedgerBuilder {
@@ -272,6 +275,13 @@ impl LedgerBuilder {
         self
     }
 
+    /// Writes every change to `journal` before it takes effect; only an
+    /// [`Operator`](crate::store::Operator), which replays it at open, sets one.
+    pub(crate) fn journal(mut self, journal: Arc<Journaled>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
     /// Builds the ledger.
     pub fn build(self) -> ConsentLedger {
         ConsentLedger {
@@ -288,6 +298,7 @@ impl LedgerBuilder {
             }),
             audit: self.audit,
             monitor: self.monitor,
+            journal: self.journal,
         }
     }
 }
@@ -332,6 +343,7 @@ pub struct ConsentLedger {
     audit: Option<Arc<AuditLog>>,
     monitor: Option<Arc<RefusalMonitor>>,
     services: Arc<Services>,
+    journal: Option<Arc<Journaled>>,
 }
 
 /// The policy version in force, and the policy when there is one.
@@ -398,12 +410,171 @@ impl ConsentLedger {
             token_ttl: Duration::from_secs(5 * 60),
             audit: None,
             monitor: None,
+            journal: None,
         }
     }
 
     /// The policy version new consents are bound to.
     pub fn policy_version(&self) -> PolicyVersion {
         self.terms.load().version.clone()
+    }
+
+    /// Journals a withdrawal that has already taken effect: it protects the subject, so it
+    /// stands even when it can't be kept, and the caller hears that it was not.
+    fn keep_withdrawal(
+        &self,
+        consent: ConsentId,
+        now: i64,
+        purposes: &[Purpose],
+    ) -> Result<(), Error> {
+        journal::append(self.journal.as_deref(), || {
+            journal::Kind::ConsentWithdrawn {
+                consent,
+                at: millis_to_time(now),
+                purposes: purposes.to_vec(),
+            }
+        })
+    }
+
+    /// The record of a consent given as `given` says.
+    fn record_of(&self, given: Given) -> Arc<ConsentRecord> {
+        let given_until = given.valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        Arc::new(ConsentRecord {
+            id: given.consent,
+            subject: given.subject,
+            withdrawn: AtomicU64::new(0),
+            form_kind: given.form.kind(),
+            invalidated_by: OnceLock::new(),
+            purposes: given.purposes.into(),
+            categories: given.categories.into(),
+            form: given.form,
+            given_by: given.given_by,
+            policy_version: given.policy_version,
+            evidence: given.evidence,
+            recipients: given.recipients,
+            cross_border: given.cross_border,
+            given_at: given.at.timestamp_millis(),
+            given_until,
+            valid_until: AtomicI64::new(given_until),
+            clock: Arc::clone(&self.clock),
+            services: Arc::clone(&self.services),
+        })
+    }
+
+    /// Applies a change read back from the journal, as it was made: same ids, same times,
+    /// without writing to the audit log or the journal again.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it names a consent the journal never gave.
+    pub(crate) fn replay(&self, change: journal::Kind) -> Result<(), StoreError> {
+        let unknown = |consent: ConsentId| {
+            StoreError::Corrupt(format!(
+                "the journal changes consent {consent}, which it never gave"
+            ))
+        };
+        let find = |consent: ConsentId| {
+            self.consents
+                .get(&consent)
+                .map(|r| Arc::clone(r.value()))
+                .ok_or_else(|| unknown(consent))
+        };
+        match change {
+            journal::Kind::ConsentGiven(mut given) => {
+                if given.purposes.len() > MAX_PURPOSES {
+                    return Err(StoreError::Corrupt(
+                        "a consent with too many purposes".into(),
+                    ));
+                }
+                given.purposes = given
+                    .purposes
+                    .into_iter()
+                    .map(|p| self.vocabulary.canonical(p))
+                    .collect();
+                let mut entry = self.subjects.entry(given.subject.clone()).or_default();
+                given.subject = entry.key().clone();
+                let record = self.record_of(given);
+                entry.consents.push(Arc::clone(&record));
+                entry.events.push(Event::Given(Arc::clone(&record)));
+                self.consents.insert(record.id, record);
+            }
+            journal::Kind::ConsentRenewed {
+                consent,
+                at,
+                valid_until,
+            } => {
+                let record = find(consent)?;
+                let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
+                record.valid_until.store(until, Ordering::Release);
+                self.push_event(
+                    &record.subject,
+                    Event::Renewed {
+                        record: Arc::clone(&record),
+                        valid_until: until,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::ConsentWithdrawn {
+                consent,
+                at,
+                purposes,
+            } => {
+                let record = find(consent)?;
+                let purposes = withdraw_purposes(&record, |p| purposes.contains(p));
+                self.push_event(
+                    &record.subject,
+                    Event::Withdrawn {
+                        record: Arc::clone(&record),
+                        purposes,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::ConsentInvalidated { consent, at, by } => {
+                let record = find(consent)?;
+                let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
+                let _ = record.invalidated_by.set((by.clone(), open));
+                withdraw_purposes(&record, |_| true);
+                self.push_event(
+                    &record.subject,
+                    Event::Invalidated {
+                        record: Arc::clone(&record),
+                        by,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::BasisUsed {
+                subject,
+                at,
+                purpose,
+                category,
+                basis,
+                policy_version,
+            } => {
+                let mut entry = self.subjects.entry(subject).or_default();
+                let used = Arc::new(BasisUse {
+                    subject: entry.key().clone(),
+                    purpose,
+                    category,
+                    basis,
+                    policy_version,
+                    at: at.timestamp_millis(),
+                    clock: Arc::clone(&self.clock),
+                    services: Arc::clone(&self.services),
+                });
+                entry.events.push(Event::BasisUsed(used));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push_event(&self, subject: &SubjectId, event: Event) {
+        if let Some(mut entry) = self.subjects.get_mut(subject) {
+            entry.events.push(event);
+        }
     }
 
     /// Removes the entry of `subject` made for an action the audit log then refused, if
@@ -509,10 +680,22 @@ impl ConsentLedger {
                         at: now,
                     };
                     events.push(self.protective(record, event));
+                    // Ended in memory whatever the journal says: a failure stops it, and
+                    // the adoption reports it below.
+                    let _ = journal::append(self.journal.as_deref(), || {
+                        journal::Kind::ConsentInvalidated {
+                            consent: record.id,
+                            at: millis_to_time(now),
+                            by: version.clone(),
+                        }
+                    });
                     invalidated.push(record.id);
                 }
                 entry.events.extend(events);
             }
+        }
+        if let Some(why) = self.journal.as_ref().and_then(|j| j.stopped()) {
+            return Err(Error::NotStored(StoreError::Stopped(why)));
         }
         Ok(Adoption {
             policy_version: version,
@@ -592,15 +775,13 @@ impl ConsentLedger {
             .collect();
         let id = ConsentId::random();
         let mut entry = self.subjects.entry(grant.subject).or_default();
-        let record = Arc::new(ConsentRecord {
-            id,
+        let record = self.record_of(Given {
+            consent: id,
             // Share the ledger's copy of the id, so reads compare pointers, not bytes.
             subject: entry.key().clone(),
-            withdrawn: AtomicU64::new(0),
-            form_kind: grant.form.kind(),
-            invalidated_by: OnceLock::new(),
+            at: millis_to_time(now),
             purposes,
-            categories: grant.categories.into(),
+            categories: grant.categories,
             form: grant.form,
             given_by: grant.given_by,
             policy_version: grant
@@ -609,14 +790,15 @@ impl ConsentLedger {
             evidence: grant.evidence,
             recipients: grant.recipients,
             cross_border: grant.cross_border,
-            given_at: now,
-            given_until: valid_until,
-            valid_until: AtomicI64::new(valid_until),
-            clock: Arc::clone(&self.clock),
-            services: Arc::clone(&self.services),
+            valid_until: end(valid_until),
         });
         let given = Event::Given(Arc::clone(&record));
-        if let Err(failed) = self.audit_consent(&record, &given) {
+        let kept = self.audit_consent(&record, &given).and_then(|()| {
+            journal::append(self.journal.as_deref(), || {
+                journal::Kind::ConsentGiven(given_of(&record))
+            })
+        });
+        if let Err(failed) = kept {
             drop(entry);
             self.forget_if_empty(&record.subject);
             return Err(failed);
@@ -671,6 +853,7 @@ impl ConsentLedger {
             at: now,
         };
         entry.events.push(self.protective(&record, event));
+        self.keep_withdrawal(record.id, now, &purposes)?;
         Ok(Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
@@ -715,6 +898,9 @@ impl ConsentLedger {
             return Err(nothing());
         }
         entry.events.extend(events);
+        for (consent, purposes) in &withdrawn {
+            self.keep_withdrawal(*consent, now, purposes)?;
+        }
         Ok(Withdrawal {
             subject: subject.clone(),
             at: millis_to_time(now),
@@ -752,6 +938,11 @@ impl ConsentLedger {
             at: now,
         };
         self.audit_consent(&record, &event)?;
+        journal::append(self.journal.as_deref(), || journal::Kind::ConsentRenewed {
+            consent: record.id,
+            at: millis_to_time(now),
+            valid_until: end(until),
+        })?;
         record.valid_until.store(until, Ordering::Release);
         entry.events.push(event);
         Ok(())
@@ -1227,7 +1418,17 @@ impl ConsentLedger {
                 actor: actor.cloned(),
             }
         });
-        if let Err(failed) = recorded {
+        let kept = recorded.and_then(|()| {
+            journal::append(self.journal.as_deref(), || journal::Kind::BasisUsed {
+                subject: used.subject.clone(),
+                at: millis_to_time(now),
+                purpose: used.purpose.clone(),
+                category: used.category,
+                basis: used.basis.clone(),
+                policy_version: used.policy_version.clone(),
+            })
+        });
+        if let Err(failed) = kept {
             drop(entry);
             self.forget_if_empty(&used.subject);
             return Err(failed);
@@ -1239,6 +1440,24 @@ impl ConsentLedger {
         } else {
             token
         })
+    }
+}
+
+/// The journal's form of a consent as given.
+fn given_of(record: &ConsentRecord) -> Given {
+    Given {
+        consent: record.id,
+        subject: record.subject.clone(),
+        at: millis_to_time(record.given_at),
+        purposes: record.purposes.to_vec(),
+        categories: record.categories.to_vec(),
+        form: record.form.clone(),
+        given_by: record.given_by.clone(),
+        policy_version: record.policy_version.clone(),
+        evidence: record.evidence.clone(),
+        recipients: record.recipients.clone(),
+        cross_border: record.cross_border,
+        valid_until: end(record.given_until),
     }
 }
 

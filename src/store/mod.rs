@@ -31,8 +31,14 @@
 //! [`Vault`](vault::Vault)s keep the sealed records with their ids; [`shred`](vault::shred)
 //! destroys one, key first.
 
+pub mod journal;
 pub mod keys;
+#[cfg(feature = "sqlite")]
+mod operator;
 pub mod seal;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod vault;
+
+#[cfg(feature = "sqlite")]
+pub use operator::{Operator, OperatorBuilder, Sealable};

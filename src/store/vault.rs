@@ -89,6 +89,14 @@ pub enum StoreError {
     /// The store could not be read or written.
     #[error("store: {0}")]
     Io(String),
+    /// An earlier write failed, so the journal refuses every change after it: what was
+    /// done in memory and not kept must not be built on. Reopen to go on from what was
+    /// kept.
+    #[error("the store stopped after a failed write ({0}); reopen it")]
+    Stopped(String),
+    /// The audit log kept with the store could not be opened.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 /// Where sealed records are kept. [`MemoryVault`] and, with the `sqlite` feature,

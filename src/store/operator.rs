@@ -1,0 +1,521 @@
+//! The embedded default: one directory holding everything an operator of personal data
+//! must keep, rebuilt as it was at every open.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::journal::{Journal, Journaled, Kind, SqliteJournal};
+use super::keys::{KeyStore, SqliteKeyStore};
+use super::seal::{SealError, Sealed};
+use super::vault::{SqliteVault, StoreError, Vault, VaultEntry, shred};
+use crate::audit::AuditLog;
+use crate::category::{Category, CategoryId};
+use crate::clock::{Clock, SystemClock};
+use crate::consent::{ConsentLedger, ConsentToken};
+use crate::data::{PersonalData, RecordId};
+use crate::disclosure::Disclosures;
+use crate::policy::{Country, Policy};
+use crate::retention::{DestructionHook, DestructionRequest, HookError, SweepReport, Trigger};
+use crate::rights::{AccessReport, ReportSources, SubjectRequests};
+use crate::vocab::SubjectId;
+use crate::{Error, RetentionSchedule};
+
+/// A value that can be sealed in a vault and read back: its bytes, and the value again
+/// from them.
+pub trait Sealable: Zeroize + Sized {
+    /// The value as bytes, zeroized when dropped.
+    fn to_sealed_bytes(&self) -> Zeroizing<Vec<u8>>;
+
+    /// The value from what [`to_sealed_bytes`](Self::to_sealed_bytes) gave, or `None` if
+    /// they are not such a value.
+    fn from_sealed_bytes(bytes: &[u8]) -> Option<Self>;
+}
+
+impl Sealable for Vec<u8> {
+    fn to_sealed_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.clone())
+    }
+
+    fn from_sealed_bytes(bytes: &[u8]) -> Option<Self> {
+        Some(bytes.to_vec())
+    }
+}
+
+impl Sealable for String {
+    fn to_sealed_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.as_bytes().to_vec())
+    }
+
+    fn from_sealed_bytes(bytes: &[u8]) -> Option<Self> {
+        std::str::from_utf8(bytes).ok().map(str::to_owned)
+    }
+}
+
+/// The files of an operator's directory.
+const JOURNAL: &str = "journal.db";
+const VAULT: &str = "vault.db";
+const KEYS: &str = "keys.db";
+const MASTER_KEY: &str = "master.key";
+const AUDIT: &str = "audit.jsonl";
+
+/// Configures an [`Operator`] before it opens.
+#[must_use = "call open() to open the operator's store"]
+pub struct OperatorBuilder {
+    dir: PathBuf,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    location: Option<Country>,
+    token_ttl: Option<Duration>,
+    hooks: Vec<(CategoryId, Arc<dyn DestructionHook>)>,
+}
+
+impl fmt::Debug for OperatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OperatorBuilder")
+            .field("dir", &self.dir)
+            .field("policy", self.policy.version())
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OperatorBuilder {
+    /// The clock everything checks time against. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Where the directory is: checked against the policy at open (Tajik law Art. 14.2;
+    /// ZRU-547 Art. 27-1). Default: the policy's home country.
+    pub fn located_in(mut self, country: Country) -> Self {
+        self.location = Some(country);
+        self
+    }
+
+    /// How long the ledger's tokens live. Default: 5 minutes.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = Some(ttl);
+        self
+    }
+
+    /// Registers `hook` to delete the copies of category `C` kept outside the operator's
+    /// directory; the operator's own sealed copy is shredded by a hook of its own.
+    pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
+        self.hooks.push((C::ID, Arc::new(hook)));
+        self
+    }
+
+    /// Opens the directory, created if missing, and rebuilds everything from its journal:
+    /// consents with their history, deadlines, holds and destructions, notices and
+    /// requests, with their original ids and times.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Location`] if the policy refuses the location (nothing is created);
+    /// [`StoreError::NewerSchema`], [`StoreError::Corrupt`], [`StoreError::Keys`] (a wrong
+    /// master key among them) or [`StoreError::Audit`] for a file that is not as this
+    /// library left it — nothing is written to it then; [`StoreError::Io`] otherwise.
+    pub fn open(self) -> Result<Operator, StoreError> {
+        let today = self.clock.now().date_naive();
+        if let Some(country) = self.location {
+            self.policy
+                .check_store_location(country, today)
+                .map_err(|refused| StoreError::Location(Box::new(refused)))?;
+        }
+        let dir = self.dir;
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        let journal: Arc<dyn Journal> = Arc::new(SqliteJournal::open(dir.join(JOURNAL))?);
+        let keys = Arc::new(SqliteKeyStore::open(dir.join(KEYS), dir.join(MASTER_KEY))?);
+        let vault = Arc::new(SqliteVault::open(dir.join(VAULT))?);
+        let audit = Arc::new(AuditLog::open(dir.join(AUDIT), 1)?);
+        let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
+        let policy = Arc::new(self.policy);
+
+        let mut ledger = ConsentLedger::builder(policy.version().clone())
+            .policy((*policy).clone())
+            .clock(Arc::clone(&self.clock))
+            .audit(Arc::clone(&audit))
+            .journal(Arc::clone(&journaled));
+        if let Some(ttl) = self.token_ttl {
+            ledger = ledger.token_ttl(ttl);
+        }
+        let ledger = ledger.build();
+
+        let shredder: Arc<dyn DestructionHook> = Arc::new(Shredder {
+            keys: Arc::clone(&keys),
+            vault: Arc::clone(&vault),
+        });
+        let mut schedule =
+            RetentionSchedule::builder(Arc::clone(&policy)).clock(Arc::clone(&self.clock));
+        for category in policy.categories() {
+            if let Ok(id) = CategoryId::intern(&category.id) {
+                schedule = schedule.hook_for(id, Arc::clone(&shredder));
+            }
+        }
+        for (category, hook) in self.hooks {
+            schedule = schedule.hook_for(category, hook);
+        }
+        // Built without the log and the journal: the replay records nothing twice.
+        let schedule = schedule.build();
+        let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+        let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+
+        journal.replay(&mut |change| match change.0 {
+            kind @ (Kind::ConsentGiven(_)
+            | Kind::ConsentRenewed { .. }
+            | Kind::ConsentWithdrawn { .. }
+            | Kind::ConsentInvalidated { .. }
+            | Kind::BasisUsed { .. }) => ledger.replay(kind),
+            kind @ (Kind::Tracked { .. }
+            | Kind::Triggered { .. }
+            | Kind::HoldPlaced { .. }
+            | Kind::HoldReleased { .. }
+            | Kind::Destroyed { .. }) => schedule.replay(kind),
+            kind @ (Kind::NoticeOwed(_) | Kind::NoticeSent { .. }) => disclosures.replay(kind),
+            kind @ (Kind::RequestReceived(_) | Kind::RequestCompleted { .. }) => {
+                requests.replay(kind)
+            }
+        })?;
+        schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
+        disclosures.attach(Arc::clone(&journaled));
+        requests.attach(Arc::clone(&journaled));
+
+        Ok(Operator {
+            dir,
+            policy,
+            ledger,
+            schedule,
+            disclosures,
+            requests,
+            audit,
+            journal: journaled,
+            keys,
+            vault,
+        })
+    }
+}
+
+/// Shreds the operator's sealed copy of a record: the schedule's own destruction hook.
+struct Shredder {
+    keys: Arc<SqliteKeyStore>,
+    vault: Arc<SqliteVault>,
+}
+
+impl DestructionHook for Shredder {
+    fn name(&self) -> &'static str {
+        "amanat vault"
+    }
+
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError> {
+        // Asked again after a crash, it finds the key already gone: that is success.
+        shred(&*self.keys, &*self.vault, request.record)
+            .map(drop)
+            .map_err(|e| HookError(e.to_string()))
+    }
+}
+
+/// Everything an operator of personal data keeps, in one directory: the consent ledger,
+/// the retention schedule, the registers of transfer notices and subject requests — all
+/// written to a journal before each change takes effect and rebuilt from it at open — the
+/// audit log, and the personal data itself, sealed with a key per record in a vault whose
+/// keys are kept in a file of their own.
+///
+/// ```
+/// use amanat::category::Phone;
+/// use amanat::store::Operator;
+/// use amanat::{ConsentForm, ElectronicMethod, Grant, PersonalData, Policy, Purpose, SubjectId};
+///
+/// let dir = tempfile::tempdir()?;
+/// let policy = Policy::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml"))?;
+/// let subject = SubjectId::new("cust-1")?;
+/// let record = {
+///     let operator = Operator::open(dir.path(), policy.clone())?;
+///     operator.ledger().grant(
+///         Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
+///             .purpose(Purpose::SERVICE_PROVISION)
+///             .category::<Phone>(),
+///     )?;
+///     let token = operator.ledger().authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+///     let mut phone = PersonalData::collect(&subject, String::from("+998901234567"), &token)?;
+///     operator.keep(&mut phone, &token)?;
+///     phone.id()
+/// };
+///
+/// // Another process, another day: the consent and the sealed phone number are there.
+/// let operator = Operator::open(dir.path(), policy)?;
+/// let token = operator.ledger().authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+/// let phone = operator.fetch::<String, Phone>(record, &token)?;
+/// assert_eq!(phone.read(&token)?.as_str(), "+998901234567");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Operator {
+    dir: PathBuf,
+    policy: Arc<Policy>,
+    ledger: ConsentLedger,
+    schedule: RetentionSchedule,
+    disclosures: Disclosures,
+    requests: SubjectRequests,
+    audit: Arc<AuditLog>,
+    journal: Arc<Journaled>,
+    keys: Arc<SqliteKeyStore>,
+    vault: Arc<SqliteVault>,
+}
+
+impl fmt::Debug for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operator")
+            .field("dir", &self.dir)
+            .field("policy", self.policy.version())
+            .field("ledger", &self.ledger)
+            .field("schedule", &self.schedule)
+            .field("stopped", &self.journal.stopped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operator {
+    /// Opens the operator's directory `dir` under `policy`, on the system clock, located in
+    /// the policy's home country. See [`OperatorBuilder::open`].
+    ///
+    /// # Errors
+    ///
+    /// As [`OperatorBuilder::open`].
+    pub fn open(dir: impl AsRef<Path>, policy: Policy) -> Result<Self, StoreError> {
+        Self::builder(dir, policy).open()
+    }
+
+    /// Starts configuring an operator on `dir` under `policy`.
+    pub fn builder(dir: impl AsRef<Path>, policy: Policy) -> OperatorBuilder {
+        OperatorBuilder {
+            dir: dir.as_ref().to_path_buf(),
+            policy,
+            clock: Arc::new(SystemClock),
+            location: None,
+            token_ttl: None,
+            hooks: Vec::new(),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// The consent ledger: every grant, renewal and withdrawal through it is kept before
+    /// it is acknowledged.
+    pub fn ledger(&self) -> &ConsentLedger {
+        &self.ledger
+    }
+
+    /// The retention schedule: records tracked, triggers, holds and destructions are kept.
+    /// Sweep through [`sweep`](Self::sweep), which also says when the store has stopped.
+    pub fn schedule(&self) -> &RetentionSchedule {
+        &self.schedule
+    }
+
+    /// The register of transfers and the notices they owe.
+    pub fn disclosures(&self) -> &Disclosures {
+        &self.disclosures
+    }
+
+    /// The register of subjects' requests.
+    pub fn requests(&self) -> &SubjectRequests {
+        &self.requests
+    }
+
+    /// The audit log (`audit.jsonl` in the directory, each entry synced before the action
+    /// it records is acknowledged).
+    pub fn audit_log(&self) -> &Arc<AuditLog> {
+        &self.audit
+    }
+
+    /// Whether every change so far was kept. A change the registers make without an
+    /// error of their own — a trigger, a request received, a notice owed, a destruction —
+    /// takes effect in this process even when it can't be kept; the store then stops,
+    /// and this says so.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] once the store has stopped: reopen it to go on from what was
+    /// kept.
+    pub fn check_kept(&self) -> Result<(), Error> {
+        match self.journal.stopped() {
+            Some(why) => Err(Error::NotStored(StoreError::Stopped(why))),
+            None => Ok(()),
+        }
+    }
+
+    /// Keeps `data` sealed in the vault under a key of its own, and tracks it in the
+    /// retention schedule, which shreds that key when the record falls due.
+    ///
+    /// # Errors
+    ///
+    /// The token's refusals, as [`PersonalData::read`]; [`Error::NoRetentionRule`] if the
+    /// policy has no rule for the record; [`Error::AlreadyTracked`]; [`Error::NotStored`]
+    /// if it could not be kept.
+    pub fn keep<T, C>(
+        &self,
+        data: &mut PersonalData<T, C>,
+        token: &ConsentToken<C>,
+    ) -> Result<(), Error>
+    where
+        T: Sealable + Send + Sync + 'static,
+        C: Category,
+    {
+        let bytes = data.with(token, Sealable::to_sealed_bytes)?;
+        // Tracked first: a record kept and not tracked would never be destroyed.
+        self.schedule.track(data)?;
+        let entry = VaultEntry::new(
+            data.id(),
+            data.subject().clone(),
+            C::ID.as_str(),
+            data.purpose().clone(),
+            data.collected_at(),
+        );
+        let sealed =
+            Sealed::seal(&*self.keys, data.id(), data.subject(), &bytes).map_err(sealing)?;
+        self.vault.put(&entry, &sealed)?;
+        Ok(())
+    }
+
+    /// Reads a kept record back under `token`, as the [`PersonalData`] it was: same id,
+    /// purpose and collection time. The copy refuses reads past the record's deadline and
+    /// after its destruction, like the original.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RecordDestroyed`] if the schedule destroyed it; [`Error::UnknownRecord`] if
+    /// no record of category `C` has this id; [`Error::SubjectMismatch`] if it is another
+    /// subject's; the token's refusals; [`Error::NotStored`] if the vault can't be read
+    /// or the sealed value does not open.
+    pub fn fetch<T, C>(
+        &self,
+        record: RecordId,
+        token: &ConsentToken<C>,
+    ) -> Result<PersonalData<T, C>, Error>
+    where
+        T: Sealable,
+        C: Category,
+    {
+        let Some((entry, sealed)) = self.vault.get(record)? else {
+            return Err(if self.schedule.is_destroyed(record) {
+                Error::RecordDestroyed {
+                    subject: token.subject().clone(),
+                    category: C::ID,
+                    record,
+                }
+            } else {
+                Error::UnknownRecord { record }
+            });
+        };
+        if entry.category != C::ID.as_str() {
+            return Err(Error::UnknownRecord { record });
+        }
+        if entry.subject != *token.subject() {
+            return Err(Error::SubjectMismatch {
+                token_subject: token.subject().clone(),
+                data_subject: entry.subject,
+                category: C::ID,
+            });
+        }
+        token.check()?;
+        let bytes = sealed.open(&*self.keys).map_err(|failed| match failed {
+            SealError::Shredded { .. } => Error::RecordDestroyed {
+                subject: token.subject().clone(),
+                category: C::ID,
+                record,
+            },
+            other => sealing(other),
+        })?;
+        let value = T::from_sealed_bytes(&bytes).ok_or_else(|| {
+            Error::NotStored(StoreError::Corrupt(format!(
+                "record {record} does not hold a value of the type asked for"
+            )))
+        })?;
+        let data = PersonalData::restored(
+            value,
+            record,
+            entry.purpose,
+            entry.collected_at.timestamp_millis(),
+            token,
+        )?;
+        if let Some(cell) = self.schedule.cell_of(record) {
+            data.attach_retention(cell);
+        }
+        Ok(data)
+    }
+
+    /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if it could not be kept (it took effect in this process).
+    pub fn trigger(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RecordId>, Error> {
+        let changed = self.schedule.trigger(subject, trigger, at);
+        self.check_kept()?;
+        Ok(changed)
+    }
+
+    /// Destroys every record due at `now` ([`RetentionSchedule::sweep`]): the sealed copy's
+    /// key is shredded first, so no copy of the vault — a backup among them — opens it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the next
+    /// open finds the record due and completes it again.
+    pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
+        let report = self.schedule.sweep(now);
+        self.check_kept()?;
+        Ok(report)
+    }
+
+    /// What `subject` is told on an access request, from everything the operator keeps
+    /// ([`access_report`](crate::rights::access_report)).
+    ///
+    /// # Errors
+    ///
+    /// As [`access_report`](crate::rights::access_report).
+    pub fn access_report(
+        &self,
+        subject: &SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<AccessReport, Error> {
+        crate::rights::access_report(
+            subject,
+            ReportSources::new(&self.policy, &self.ledger)
+                .schedule(&self.schedule)
+                .audit(&self.audit),
+            now,
+        )
+    }
+
+    /// Shreds every data key of `subject` at once: every sealed record of theirs, in every
+    /// copy of the vault, becomes unreadable (closing an account). The schedule's records
+    /// stay, and are destroyed as they fall due.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if the key store can't be written.
+    pub fn shred_subject(&self, subject: &SubjectId) -> Result<usize, Error> {
+        Ok(self.keys.shred_subject(subject).map_err(StoreError::Keys)?)
+    }
+}
+
+/// A sealing failure as the operator reports it.
+fn sealing(failed: SealError) -> Error {
+    Error::NotStored(match failed {
+        SealError::Keys(keys) => StoreError::Keys(keys),
+        other => StoreError::Corrupt(other.to_string()),
+    })
+}
