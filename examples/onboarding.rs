@@ -2,21 +2,25 @@
 //! describes it: registration confirmed by a one-time password, a passport and a selfie
 //! collected and checked, a refusal, a withdrawal, and a destruction with its receipt.
 //!
+//! Everything the operator must keep — consents, deadlines, holds, the sealed data and the
+//! audit log — lives in one directory opened by [`Operator`]; the story restarts the
+//! process halfway through and carries on from what was kept.
+//!
 //! Run it with `cargo run --example onboarding`.
 
 use std::error::Error as StdError;
-use std::sync::Arc;
+use std::path::Path;
 
-use amanat::audit::AuditLog;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::retention::{
-    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
-    RetentionSchedule, Trigger,
+    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold, Trigger,
 };
+use amanat::store::Operator;
+use amanat::store::vault::StoreError;
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Evidence, Grant, LegalBasis,
-    ManualClock, PersonalData, Policy, Purpose, SubjectId,
+    ConsentForm, DocumentHash, ElectronicMethod, Error, Evidence, Grant, LegalBasis, ManualClock,
+    PersonalData, Policy, Purpose, SubjectId,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 
@@ -32,10 +36,10 @@ fn main() -> Result<(), Box<dyn StdError>> {
     println!("amanat — onboarding one customer (IMANUM privacy policy No. 2, Uzbekistan)");
 
     // The privacy policy, as a file a compliance officer can read; it decides what follows.
-    let policy = Arc::new(Policy::from_path(concat!(
+    let policy = Policy::from_path(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/policies/imanum.toml"
-    ))?);
+    ))?;
     say(format!(
         "Policy {} of {} ({}), on the pack {}: {} purposes, {} recipients.",
         policy.version(),
@@ -47,13 +51,13 @@ fn main() -> Result<(), Box<dyn StdError>> {
     ));
     // A manual clock so that the story can move time forward; a service uses SystemClock.
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
-    // Every decision below goes into one hash-chained audit log (Art. 25.1).
-    let audit = Arc::new(AuditLog::in_memory());
-    let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy((*policy).clone())
-        .clock(clock.clone())
-        .audit(Arc::clone(&audit))
-        .build();
+    // The operator's directory: the journal every change is written to before it takes
+    // effect, the vault of sealed data and its keys, and one hash-chained audit log where
+    // every decision below goes (Art. 25.1). A temporary one here; a service keeps its own.
+    let dir = tempfile::tempdir()?;
+    let operator = open_operator(dir.path(), &policy, &clock)?;
+    let ledger = operator.ledger();
+    say("The operator's store is opened in a fresh directory.");
     let customer = SubjectId::new("cust-000123")?;
     say(format!(
         "Customer {customer} opens the app on {}.",
@@ -178,19 +182,16 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         6,
-        "Retention: every record gets the deadline the policy sets; AML keeps the passport",
+        "Retention: every record is kept sealed, with the deadline the policy sets; AML keeps \
+         the passport",
     );
-    let schedule = RetentionSchedule::builder(Arc::clone(&policy))
-        .audit(Arc::clone(&audit))
-        .clock(clock.clone())
-        .hook::<Biometric>(ObjectStorage)
-        .hook::<Passport>(ObjectStorage)
-        .hook::<Phone>(ObjectStorage)
-        .build();
-    schedule.track(&mut phone)?;
-    schedule.track(&mut passport)?;
-    schedule.track(&mut selfie)?;
-    let hold = schedule.place_hold(LegalHold {
+    say("Sealing a record reads it, so each takes a live token; the registration's have expired.");
+    let phone_token = ledger.authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)?;
+    operator.keep(&mut phone, &phone_token)?;
+    operator.keep(&mut passport, &passport_token)?;
+    let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    operator.keep(&mut selfie, &selfie_token)?;
+    let hold = operator.schedule().place_hold(LegalHold {
         scope: HoldScope::Record(passport.id()),
         reason: "customer due diligence records".into(),
         reference: "AML law; FATF Recommendation 11: five years after the relationship ends".into(),
@@ -201,26 +202,60 @@ fn main() -> Result<(), Box<dyn StdError>> {
         },
     })?;
     say(format!(
-        "Phone, passport and selfie tracked; {hold} placed on the passport until five years \
-         after the account is closed."
+        "Phone, passport and selfie sealed in the vault, each under a key of its own, and \
+         tracked; {hold} placed on the passport until five years after the account is closed."
     ));
 
-    step(7, "Logging out is not leaving (IMANUM §2.1.5)");
+    step(
+        7,
+        "The process restarts: everything is rebuilt from the operator's directory",
+    );
+    let (passport_id, selfie_id) = (passport.id(), selfie.id());
+    // Nothing survives in memory: the operator, its ledger and the copies it tracked go.
+    drop((phone, passport, selfie));
+    drop(operator);
+    let operator = open_operator(dir.path(), &policy, &clock)?;
+    let ledger = operator.ledger();
+    let records = operator.schedule().records_of(&customer);
+    say(format!(
+        "Reopened: {} consent events in the history, {} records tracked, {} of them held.",
+        ledger.history(&customer).len(),
+        records.len(),
+        records.iter().filter(|r| r.held).count()
+    ));
+    let passport_token =
+        ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    let passport = operator.fetch::<String, Passport>(passport_id, &passport_token)?;
+    let masked = passport.with(&passport_token, |number| {
+        format!("{}*****{}", &number[..2], &number[number.len() - 2..])
+    })?;
+    say(format!(
+        "The registration consent still authorizes identity verification, and the passport \
+         is read back from the vault: {masked}."
+    ));
+    let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
+    let selfie = operator.fetch::<Vec<u8>, Biometric>(selfie_id, &selfie_token)?;
+    say(format!(
+        "So is the selfie, under the written consent: {} bytes.",
+        selfie.read(&selfie_token)?.len()
+    ));
+
+    step(8, "Logging out is not leaving (IMANUM §2.1.5)");
     clock.advance(TimeDelta::days(30));
-    schedule.trigger(&customer, Trigger::Logout, clock_now(&clock));
-    let report = schedule.sweep(clock_now(&clock));
+    operator.trigger(&customer, Trigger::Logout, clock_now(&clock))?;
+    let report = operator.sweep(clock_now(&clock))?;
     say(format!(
         "The customer logs out; the sweep destroys {} records: the data is kept.",
         report.destroyed.len()
     ));
 
     step(
-        8,
+        9,
         "The customer closes the account: the sweep destroys what has no reason to stay",
     );
     clock.advance(TimeDelta::days(60));
-    schedule.trigger(&customer, Trigger::AccountClosed, clock_now(&clock));
-    let report = schedule.sweep(clock_now(&clock));
+    operator.trigger(&customer, Trigger::AccountClosed, clock_now(&clock))?;
+    let report = operator.sweep(clock_now(&clock))?;
     for receipt in &report.destroyed {
         say(format!("Receipt: {receipt}"));
     }
@@ -237,8 +272,21 @@ fn main() -> Result<(), Box<dyn StdError>> {
         Err(refusal) => say(format!("The selfie's copy in memory refuses: {refusal}")),
     }
 
+    step(10, "The vault's sealed copy is gone too");
+    say(
+        "Its data key was shredded first: no copy of the vault file, a backup among them, opens it.",
+    );
+    match operator.fetch::<Vec<u8>, Biometric>(selfie_id, &selfie_token) {
+        Ok(_) => say("unexpected: the vault still gave the destroyed selfie"),
+        Err(refusal @ Error::RecordDestroyed { .. }) => say(format!(
+            "Fetching the selfie answers {}: {refusal}",
+            refusal.rule()
+        )),
+        Err(other) => return Err(other.into()),
+    }
+
     step(
-        9,
+        11,
         "The customer withdraws consent; the AML basis still holds (Art. 11.2)",
     );
     let passport_token = ledger.authorize_with_basis::<Passport>(
@@ -258,11 +306,11 @@ fn main() -> Result<(), Box<dyn StdError>> {
             purposes.join(", ")
         ));
     }
-    let changed = schedule.trigger(
+    let changed = operator.trigger(
         &customer,
         Trigger::ConsentWithdrawn(Purpose::IDENTITY_VERIFICATION),
         clock_now(&clock),
-    );
+    )?;
     say(format!(
         "The schedule hears of it: {} more records fall due (the passport already was, and \
          stays held).",
@@ -281,7 +329,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     ));
 
     step(
-        10,
+        12,
         "The consent history: what the operator can prove (Art. 25.1)",
     );
     for event in ledger.history(&customer) {
@@ -316,18 +364,21 @@ fn main() -> Result<(), Box<dyn StdError>> {
     }
 
     step(
-        11,
+        13,
         "Five years on, the hold ends and the passport is destroyed",
     );
     clock.advance(TimeDelta::days(5 * 365 + 2));
-    let report = schedule.sweep(clock_now(&clock));
+    let report = operator.sweep(clock_now(&clock))?;
     for receipt in &report.destroyed {
         say(format!("Receipt: {receipt}"));
     }
-    say(format!("Records still tracked: {}.", schedule.len()));
+    say(format!(
+        "Records still tracked: {}.",
+        operator.schedule().len()
+    ));
 
     step(
-        12,
+        14,
         "The record: who touched the data, and the proof of consent",
     );
     let proof = ledger.proof_of_consent(&otp_consent)?;
@@ -336,15 +387,26 @@ fn main() -> Result<(), Box<dyn StdError>> {
          against the log: {} events.",
         proof.events.len(),
         proof.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        proof.verify_against(&audit)?
+        proof.verify_against(operator.audit_log())?
     ));
     say(format!(
         "The audit log: {} entries, the hash chain verified.",
-        audit.verify()?
+        operator.audit_log().verify()?
     ));
 
     println!("\nDone.");
     Ok(())
+}
+
+/// Opens the operator's directory on the story's clock, with the hooks that delete the
+/// copies kept outside it; the operator shreds its own sealed copy by itself.
+fn open_operator(dir: &Path, policy: &Policy, clock: &ManualClock) -> Result<Operator, StoreError> {
+    Operator::builder(dir, policy.clone())
+        .clock(clock.clone())
+        .hook::<Biometric>(ObjectStorage)
+        .hook::<Passport>(ObjectStorage)
+        .hook::<Phone>(ObjectStorage)
+        .open()
 }
 
 /// Stands in for the code that deletes the copies kept outside the library.

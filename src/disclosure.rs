@@ -314,6 +314,7 @@ impl Disclosures {
                     now,
                 );
                 debug_assert_eq!(Some(owed), notice);
+                self.keep_notice(&notices);
             }
             // `send` is your code: it runs without the register's lock.
             drop(notices);
@@ -367,6 +368,7 @@ impl Disclosures {
             record: data.id(),
             subject: data.subject().clone(),
         });
+        self.keep_notice(&notices);
         Some(id)
     }
 
@@ -399,13 +401,18 @@ impl Disclosures {
             due,
             sent_at: None,
         };
-        // Owed to the subject whatever happens: a journal that can't keep it stops, and an
-        // Operator reports it.
-        let _ = journal::append(self.journal.get().map(|j| &**j), || {
-            Kind::NoticeOwed(notice.clone())
-        });
         notices.push(notice);
         id
+    }
+
+    /// Journals the notice owed last added, once the audit log has it. Owed to the subject
+    /// whatever happens: a journal that can't keep it stops, and an Operator reports it.
+    fn keep_notice(&self, notices: &[TransferNotice]) {
+        if let Some(notice) = notices.last() {
+            let _ = journal::append(self.journal.get().map(|j| &**j), || {
+                Kind::NoticeOwed(notice.clone())
+            });
+        }
     }
 
     /// Starts writing changes to `journal`, once an [`Operator`](crate::store::Operator)

@@ -966,6 +966,11 @@ impl RetentionSchedule {
         Some(Arc::clone(cell))
     }
 
+    /// Whether the schedule tracks `record` (and has not destroyed it).
+    pub(crate) fn tracks(&self, record: RecordId) -> bool {
+        self.state().records.contains_key(&record)
+    }
+
     /// Whether the schedule destroyed `record`.
     pub(crate) fn is_destroyed(&self, record: RecordId) -> bool {
         self.state().destroyed.contains(&record)
@@ -990,13 +995,7 @@ impl RetentionSchedule {
     ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
         let mut state = self.state();
-        // A trigger only ever shortens retention: it applies even if it can't be kept (the
-        // journal stops then, and an Operator reports it).
-        let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
-            subject: subject.clone(),
-            at: millis_to_time(at),
-            trigger: trigger.clone(),
-        });
+        let kept = trigger.clone();
         let ids = state.subject_records(subject);
         let before: Vec<Option<i64>> = ids
             .iter()
@@ -1088,6 +1087,14 @@ impl RetentionSchedule {
                 }
             }
         }
+        // A trigger only ever shortens retention: it applies even if it can't be kept (the
+        // journal stops then, and an Operator reports it). Kept after its decisions are
+        // in the audit log.
+        let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
+            subject: subject.clone(),
+            at: millis_to_time(at),
+            trigger: kept,
+        });
         ids.iter()
             .zip(before)
             .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)
@@ -1168,12 +1175,12 @@ impl RetentionSchedule {
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold })?;
+        state.decide(now, Decision::HoldReleased { hold });
         // Releasing only shortens retention: it stands even if it can't be kept.
         let _ = journal::append(state.journal.as_deref(), || Kind::HoldReleased {
             hold,
             at: millis_to_time(now),
         });
-        state.decide(now, Decision::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
             HoldScope::Record(record) => state.holds_on_record.get_mut(record),
@@ -1395,12 +1402,6 @@ impl RetentionSchedule {
         now: i64,
     ) -> Option<DestructionReceipt> {
         let entry = state.records.remove(&id)?;
-        // Destroyed is destroyed: a journal that can't keep it stops, and an Operator
-        // reports it; the next open finds the record due and destroys it again.
-        let _ = journal::append(state.journal.as_deref(), || Kind::Destroyed {
-            record: id,
-            at: millis_to_time(now),
-        });
         if let Some(queued) = entry.queued {
             state.queue.remove(&(queued, id));
         }
@@ -1437,6 +1438,14 @@ impl RetentionSchedule {
                 rule: rule.clone(),
             },
         );
+        // Kept after the audit log has it, as every change: a crash between the two leaves
+        // an entry for a change not kept, never a change kept without its entry. Destroyed
+        // is destroyed: a journal that can't keep it stops, and an Operator reports it;
+        // the next open finds the record due and destroys it again.
+        let _ = journal::append(state.journal.as_deref(), || Kind::Destroyed {
+            record: id,
+            at: millis_to_time(now),
+        });
         Some(DestructionReceipt {
             record: id,
             subject: entry.subject,
@@ -1448,6 +1457,14 @@ impl RetentionSchedule {
             rule,
             hooks_confirmed: confirmed,
         })
+    }
+
+    /// Completes the destruction of `record` that the audit log recorded at `at` and a
+    /// crash kept from the journal: its hooks had all confirmed. Called once the journal
+    /// is attached and before the audit log is, so that it is recorded exactly once.
+    pub(crate) fn complete_destruction(&self, record: RecordId, at: DateTime<Utc>) {
+        let mut state = self.state();
+        self.finish_destruction(&mut state, record, at.timestamp_millis());
     }
 
     /// Applies a change read back from the journal, as it was made, before the schedule

@@ -191,11 +191,11 @@ impl SubjectRequests {
         if request.completed.is_none() {
             request.completed = Some(at);
             let request = request.clone();
+            self.audit_request(&request, "completed", at);
             let _ = journal::append(self.journal.get().map(|j| &**j), || {
                 Kind::RequestCompleted { request: id, at }
             });
             drop(requests);
-            self.audit_request(&request, "completed", at);
         }
         Ok(())
     }

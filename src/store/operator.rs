@@ -13,7 +13,7 @@ use super::journal::{Journal, Journaled, Kind, SqliteJournal};
 use super::keys::{KeyStore, SqliteKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{SqliteVault, StoreError, Vault, VaultEntry, shred};
-use crate::audit::AuditLog;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentLedger, ConsentToken};
@@ -182,6 +182,25 @@ impl OperatorBuilder {
                 requests.replay(kind)
             }
         })?;
+        // A sealed copy whose keeping never reached the journal was not acknowledged:
+        // kept, it would never fall due.
+        for record in vault.all_records()? {
+            if !schedule.tracks(record) {
+                shred(&*keys, &*vault, record)?;
+            }
+        }
+        // The audit log is written before the journal: a destruction it records that the
+        // journal lacks was interrupted after every hook confirmed. It is kept now, and
+        // recorded once, not destroyed and recorded again.
+        schedule.attach(None, Arc::clone(&journaled));
+        for entry in audit.entries()? {
+            if let AuditEvent::Destruction { record, .. } = entry.event
+                && schedule.tracks(record)
+            {
+                shred(&*keys, &*vault, record)?;
+                schedule.complete_destruction(record, entry.at);
+            }
+        }
         schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
         disclosures.attach(Arc::clone(&journaled));
         requests.attach(Arc::clone(&journaled));
@@ -369,8 +388,6 @@ impl Operator {
         C: Category,
     {
         let bytes = data.with(token, Sealable::to_sealed_bytes)?;
-        // Tracked first: a record kept and not tracked would never be destroyed.
-        self.schedule.track(data)?;
         let entry = VaultEntry::new(
             data.id(),
             data.subject().clone(),
@@ -381,6 +398,12 @@ impl Operator {
         let sealed =
             Sealed::seal(&*self.keys, data.id(), data.subject(), &bytes).map_err(sealing)?;
         self.vault.put(&entry, &sealed)?;
+        // Tracking is the step that acknowledges: a sealed copy left untracked by a
+        // failure here, or by a crash before it, is shredded (here, or at the next open).
+        if let Err(refused) = self.schedule.track(data) {
+            let _ = shred(&*self.keys, &*self.vault, data.id());
+            return Err(refused);
+        }
         Ok(())
     }
 
@@ -390,10 +413,10 @@ impl Operator {
     ///
     /// # Errors
     ///
-    /// [`Error::RecordDestroyed`] if the schedule destroyed it; [`Error::UnknownRecord`] if
-    /// no record of category `C` has this id; [`Error::SubjectMismatch`] if it is another
-    /// subject's; the token's refusals; [`Error::NotStored`] if the vault can't be read
-    /// or the sealed value does not open.
+    /// The token's refusals, checked first; [`Error::RecordDestroyed`] if the schedule
+    /// destroyed it; [`Error::UnknownRecord`] if the token's subject has no record of
+    /// category `C` with this id; [`Error::NotStored`] if the vault can't be read or the
+    /// sealed value does not open.
     pub fn fetch<T, C>(
         &self,
         record: RecordId,
@@ -403,6 +426,9 @@ impl Operator {
         T: Sealable,
         C: Category,
     {
+        // The token first: a refused token learns nothing of the record, not even that it
+        // exists or was destroyed.
+        token.check()?;
         let Some((entry, sealed)) = self.vault.get(record)? else {
             return Err(if self.schedule.is_destroyed(record) {
                 Error::RecordDestroyed {
@@ -414,17 +440,10 @@ impl Operator {
                 Error::UnknownRecord { record }
             });
         };
-        if entry.category != C::ID.as_str() {
+        if entry.category != C::ID.as_str() || entry.subject != *token.subject() {
+            // Another subject's record is unknown to this token, as one never kept.
             return Err(Error::UnknownRecord { record });
         }
-        if entry.subject != *token.subject() {
-            return Err(Error::SubjectMismatch {
-                token_subject: token.subject().clone(),
-                data_subject: entry.subject,
-                category: C::ID,
-            });
-        }
-        token.check()?;
         let bytes = sealed.open(&*self.keys).map_err(|failed| match failed {
             SealError::Shredded { .. } => Error::RecordDestroyed {
                 subject: token.subject().clone(),

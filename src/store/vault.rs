@@ -362,6 +362,25 @@ mod sqlite {
         fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
             self.db.lock().unwrap_or_else(PoisonError::into_inner)
         }
+
+        /// Every record kept, in no particular order.
+        pub(crate) fn all_records(&self) -> Result<Vec<RecordId>, StoreError> {
+            let db = self.db();
+            let mut query = db
+                .prepare("SELECT record FROM sealed")
+                .map_err(|e| error(&e))?;
+            let ids = query
+                .query_map([], |row| row.get::<_, Vec<u8>>(0))
+                .map_err(|e| error(&e))?;
+            ids.map(|id| {
+                let bytes: [u8; 16] = id
+                    .map_err(|e| error(&e))?
+                    .try_into()
+                    .map_err(|_| row_error("record id"))?;
+                Ok(RecordId::from_bytes(bytes))
+            })
+            .collect()
+        }
     }
 
     fn row_error(what: &'static str) -> StoreError {

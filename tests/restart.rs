@@ -1,0 +1,279 @@
+//! An operator's state survives close and reopen unchanged: after any sequence of grants,
+//! withdrawals, renewals, records kept, triggers, holds, sweeps, notices owed and sent,
+//! and requests received and answered, the reopened operator shows the same histories,
+//! consents, records, deadlines, holds, notices, requests and decisions of `authorize` as
+//! before it closed.
+
+#![cfg(feature = "sqlite")]
+
+use std::path::Path;
+
+use amanat::category::{IdentityDocument, Phone};
+use amanat::consent::ConsentEvent;
+use amanat::data::Source;
+use amanat::disclosure::TransferNotice;
+use amanat::retention::{HoldScope, HoldUntil, LegalHold, TrackedRecord, Trigger};
+use amanat::rights::{RequestKind, SubjectRequest};
+use amanat::store::Operator;
+use amanat::{
+    ConsentForm, ConsentId, ElectronicMethod, Grant, ManualClock, PersonalData, Policy, Purpose,
+    SubjectId,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use proptest::prelude::*;
+
+const SUBJECTS: u8 = 3;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Grant(u8, bool),
+    Withdraw(prop::sample::Index),
+    Renew(prop::sample::Index, u16),
+    Keep(u8),
+    FromThirdParty(u8),
+    Close(u8),
+    Hold(u8),
+    Release(prop::sample::Index),
+    Request(u8),
+    Answer(prop::sample::Index),
+    MarkSent(prop::sample::Index),
+    Advance(u16),
+    Sweep,
+    Reopen,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let s = 0..SUBJECTS;
+    prop_oneof![
+        4 => (s.clone(), any::<bool>()).prop_map(|(n, both)| Op::Grant(n, both)),
+        2 => any::<prop::sample::Index>().prop_map(Op::Withdraw),
+        1 => (any::<prop::sample::Index>(), 1..400_u16).prop_map(|(i, d)| Op::Renew(i, d)),
+        3 => s.clone().prop_map(Op::Keep),
+        1 => s.clone().prop_map(Op::FromThirdParty),
+        1 => s.clone().prop_map(Op::Close),
+        1 => s.clone().prop_map(Op::Hold),
+        1 => any::<prop::sample::Index>().prop_map(Op::Release),
+        1 => s.prop_map(Op::Request),
+        1 => any::<prop::sample::Index>().prop_map(Op::Answer),
+        1 => any::<prop::sample::Index>().prop_map(Op::MarkSent),
+        2 => (1..120_u16).prop_map(Op::Advance),
+        1 => Just(Op::Sweep),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+fn policy() -> Policy {
+    Policy::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/imanum.toml"
+    ))
+    .unwrap()
+}
+
+fn subject(n: u8) -> SubjectId {
+    SubjectId::new(format!("cust-{n}")).unwrap()
+}
+
+fn start() -> DateTime<Utc> {
+    "2026-01-05T09:00:00Z".parse().unwrap()
+}
+
+fn open(dir: &Path, clock: &ManualClock) -> Operator {
+    Operator::builder(dir, policy())
+        .clock(clock.clone())
+        .open()
+        .unwrap()
+}
+
+/// Everything the operator shows about its state.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    histories: Vec<Vec<ConsentEvent>>,
+    consents: Vec<Vec<ConsentId>>,
+    records: Vec<Vec<TrackedRecord>>,
+    tracked: usize,
+    decisions: Vec<Result<(), &'static str>>,
+    requests: Vec<SubjectRequest>,
+    overdue_requests: Vec<SubjectRequest>,
+    pending_notices: Vec<TransferNotice>,
+    overdue_notices: Vec<TransferNotice>,
+}
+
+fn snapshot(operator: &Operator, now: DateTime<Utc>) -> Snapshot {
+    let subjects: Vec<SubjectId> = (0..SUBJECTS).map(subject).collect();
+    let ledger = operator.ledger();
+    let mut decisions = Vec::new();
+    for s in &subjects {
+        for purpose in [Purpose::SERVICE_PROVISION, Purpose::IDENTITY_VERIFICATION] {
+            decisions.push(
+                ledger
+                    .authorize::<Phone>(s, &purpose)
+                    .map(drop)
+                    .map_err(|e| e.rule()),
+            );
+            decisions.push(
+                ledger
+                    .authorize::<IdentityDocument>(s, &purpose)
+                    .map(drop)
+                    .map_err(|e| e.rule()),
+            );
+        }
+    }
+    Snapshot {
+        histories: subjects.iter().map(|s| ledger.history(s)).collect(),
+        consents: subjects.iter().map(|s| ledger.consents_of(s)).collect(),
+        records: subjects
+            .iter()
+            .map(|s| operator.schedule().records_of(s))
+            .collect(),
+        tracked: operator.schedule().len(),
+        decisions,
+        requests: (1..).map_while(|id| operator.requests().get(id)).collect(),
+        overdue_requests: operator.requests().overdue_requests(now),
+        pending_notices: operator.disclosures().pending_notices(now),
+        overdue_notices: operator.disclosures().overdue_notices(now),
+    }
+}
+
+fn apply(
+    operator: &mut Operator,
+    dir: &Path,
+    clock: &ManualClock,
+    op: &Op,
+    consents: &mut Vec<ConsentId>,
+    holds: &mut Vec<amanat::retention::HoldId>,
+) {
+    let now = amanat::Clock::now(clock);
+    match *op {
+        Op::Grant(n, both) => {
+            let mut grant = Grant::new(
+                subject(n),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION);
+            if both {
+                grant = grant.purpose(Purpose::IDENTITY_VERIFICATION);
+            }
+            let grant = grant
+                .category::<Phone>()
+                .category::<IdentityDocument>()
+                .valid_until(now + TimeDelta::days(90));
+            consents.push(operator.ledger().grant(grant).unwrap());
+        }
+        Op::Withdraw(i) if !consents.is_empty() => {
+            let _ = operator
+                .ledger()
+                .withdraw(&consents[i.index(consents.len())]);
+        }
+        Op::Renew(i, days) if !consents.is_empty() => {
+            let _ = operator.ledger().renew(
+                &consents[i.index(consents.len())],
+                Some(now + TimeDelta::days(i64::from(days))),
+            );
+        }
+        Op::Keep(n) => {
+            let s = subject(n);
+            if let Ok(token) = operator
+                .ledger()
+                .authorize::<Phone>(&s, &Purpose::SERVICE_PROVISION)
+            {
+                let mut phone =
+                    PersonalData::collect(&s, format!("+99890123456{n}"), &token).unwrap();
+                operator.keep(&mut phone, &token).unwrap();
+            }
+        }
+        Op::FromThirdParty(n) => {
+            let s = subject(n);
+            if let Ok(token) = operator
+                .ledger()
+                .authorize::<Phone>(&s, &Purpose::SERVICE_PROVISION)
+            {
+                let bureau = Source::ThirdParty {
+                    name: "Credit bureau".into(),
+                };
+                let phone =
+                    PersonalData::collect_from(&s, String::from("+998907654321"), bureau, &token)
+                        .unwrap();
+                operator.disclosures().collected_from_third_party(&phone);
+            }
+        }
+        Op::Close(n) => {
+            operator
+                .trigger(&subject(n), Trigger::AccountClosed, now)
+                .unwrap();
+        }
+        Op::Hold(n) => {
+            holds.push(
+                operator
+                    .schedule()
+                    .place_hold(LegalHold {
+                        scope: HoldScope::Subject(subject(n)),
+                        reason: "customer due diligence".into(),
+                        reference: "AML law; FATF Recommendation 11".into(),
+                        until: HoldUntil::Released,
+                    })
+                    .unwrap(),
+            );
+        }
+        Op::Release(i) if !holds.is_empty() => {
+            let _ = operator
+                .schedule()
+                .release_hold(holds[i.index(holds.len())]);
+        }
+        Op::Request(n) => {
+            operator
+                .requests()
+                .receive(subject(n), RequestKind::Access, now);
+        }
+        Op::Answer(i) => {
+            let open = operator.requests().open_requests();
+            if !open.is_empty() {
+                let id = open[i.index(open.len())].id;
+                operator.requests().complete(id, now).unwrap();
+            }
+        }
+        Op::MarkSent(i) => {
+            let pending = operator.disclosures().pending_notices(now);
+            if !pending.is_empty() {
+                let id = pending[i.index(pending.len())].id;
+                operator.disclosures().mark_sent(id, now).unwrap();
+            }
+        }
+        Op::Advance(days) => clock.advance(TimeDelta::days(i64::from(days))),
+        Op::Sweep => {
+            operator.sweep(now).unwrap();
+        }
+        Op::Reopen => {
+            let before = snapshot(operator, now);
+            *operator = open(dir, clock);
+            assert_eq!(before, snapshot(operator, now));
+        }
+        Op::Withdraw(_) | Op::Renew(..) | Op::Release(_) => {}
+    }
+    operator.check_kept().unwrap();
+}
+
+proptest! {
+    // Every change is a synced transaction: few cases, enough operations in each.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_state_after_reopening_is_the_state_before_closing(
+        ops in prop::collection::vec(op(), 1..40),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(start());
+        let mut operator = open(dir.path(), &clock);
+        let (mut consents, mut holds) = (Vec::new(), Vec::new());
+        for op in ops {
+            apply(&mut operator, dir.path(), &clock, &op, &mut consents, &mut holds);
+        }
+        let now = amanat::Clock::now(&clock);
+        let before = snapshot(&operator, now);
+        drop(operator);
+        let reopened = open(dir.path(), &clock);
+        prop_assert_eq!(before, snapshot(&reopened, now));
+    }
+}
