@@ -469,3 +469,123 @@ mod sqlite {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{Change, Journal, Journaled, MemoryJournal, StoreError};
+    use crate::category::Phone;
+    use crate::vocab::{ConsentForm, ElectronicMethod, PolicyVersion, Purpose, SubjectId};
+    use crate::{ConsentLedger, Error, Grant};
+
+    /// Keeps the first `room` changes, then fails as a full disk would.
+    struct Full {
+        room: AtomicUsize,
+        kept: MemoryJournal,
+    }
+
+    impl Journal for Full {
+        fn append(&self, change: &Change) -> Result<(), StoreError> {
+            if self.room.load(Ordering::SeqCst) == 0 {
+                return Err(StoreError::Io("disk full".into()));
+            }
+            self.room.fetch_sub(1, Ordering::SeqCst);
+            self.kept.append(change)
+        }
+
+        fn replay(
+            &self,
+            visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            self.kept.replay(visit)
+        }
+    }
+
+    fn grant(
+        subject: &SubjectId,
+    ) -> Grant<crate::consent::WithPurpose, crate::consent::WithCategory> {
+        Grant::new(
+            subject.clone(),
+            ConsentForm::Electronic {
+                method: ElectronicMethod::OneTimePassword,
+            },
+        )
+        .purpose(Purpose::SERVICE_PROVISION)
+        .category::<Phone>()
+    }
+
+    #[test]
+    fn a_grant_the_journal_cant_keep_is_not_granted_and_a_withdrawal_still_protects() {
+        let full = Arc::new(Full {
+            room: AtomicUsize::new(1),
+            kept: MemoryJournal::new(),
+        });
+        let ledger = ConsentLedger::builder(PolicyVersion::new("v1").unwrap())
+            .journal(Arc::new(Journaled::new(
+                Arc::clone(&full) as Arc<dyn Journal>
+            )))
+            .build();
+        let kept = SubjectId::new("cust-1").unwrap();
+        let refused = SubjectId::new("cust-2").unwrap();
+        let consent = ledger.grant(grant(&kept)).unwrap();
+
+        // The disk is full: the grant is not made, and says why.
+        let error = ledger.grant(grant(&refused)).unwrap_err();
+        assert!(
+            matches!(error, Error::NotStored(StoreError::Io(_))),
+            "{error}"
+        );
+        assert_eq!(error.rule(), "not_stored");
+        assert!(ledger.consents_of(&refused).is_empty());
+        assert!(
+            ledger
+                .authorize::<Phone>(&refused, &Purpose::SERVICE_PROVISION)
+                .is_err()
+        );
+
+        // The journal has stopped; a withdrawal takes effect all the same, and says it
+        // was not kept.
+        let token = ledger
+            .authorize::<Phone>(&kept, &Purpose::SERVICE_PROVISION)
+            .unwrap();
+        assert!(matches!(
+            ledger.withdraw(&consent),
+            Err(Error::NotStored(StoreError::Stopped(_)))
+        ));
+        assert!(matches!(token.check(), Err(Error::ConsentWithdrawn { .. })));
+        assert_eq!(full.kept.len(), 1);
+    }
+
+    #[test]
+    fn a_change_reads_back_as_written_and_a_foreign_one_is_refused_without_its_content() {
+        let journal = MemoryJournal::new();
+        let written = Arc::new(MemoryJournal::new());
+        let ledger = ConsentLedger::builder(PolicyVersion::new("v1").unwrap())
+            .journal(Arc::new(Journaled::new(
+                Arc::clone(&written) as Arc<dyn Journal>
+            )))
+            .build();
+        let subject = SubjectId::new("cust-1").unwrap();
+        ledger.grant(grant(&subject)).unwrap();
+        let mut changes = Vec::new();
+        written
+            .replay(&mut |c| {
+                changes.push(c);
+                Ok(())
+            })
+            .unwrap();
+        let change = changes.pop().unwrap();
+        assert_eq!(change.kind(), "consent_given");
+        assert_eq!(change.subject(), Some(&subject));
+        assert_eq!(Change::from_json(&change.to_json()).unwrap(), change);
+        journal.append(&change).unwrap();
+        assert_eq!(journal.len(), 1);
+
+        let foreign =
+            Change::from_json(r#"{"change":"consent_given","secret":"AA1234567"}"#).unwrap_err();
+        assert!(matches!(foreign, StoreError::Corrupt(_)));
+        assert!(!foreign.to_string().contains("AA1234567"));
+    }
+}

@@ -46,7 +46,12 @@ pub(crate) fn is_corrupt(e: &rusqlite::Error) -> bool {
 pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Opening> {
     let latest = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
     if path.exists() {
-        let probe = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        // Immutable: the probe takes no lock and creates no write-ahead log or index
+        // beside the file, so a refused file is left with nothing added.
+        let probe = Connection::open_with_flags(
+            immutable_uri(path),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+        )?;
         let version = version(&probe)?;
         if version > latest {
             return Err(Opening::Newer {
@@ -72,6 +77,14 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Openi
         )));
     }
     let current = version(&db)?;
+    // The probe read the main file alone; a newer schema committed only to a write-ahead
+    // log left by a crash shows here.
+    if current > latest {
+        return Err(Opening::Newer {
+            found: current,
+            supported: latest,
+        });
+    }
     for (number, migration) in (1..).zip(migrations).filter(|(n, _)| *n > current) {
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Read again inside the transaction: another process may have migrated meanwhile.
@@ -85,6 +98,42 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Openi
     Ok(db)
 }
 
+/// `path` as a SQLite URI opening it immutable: `%`, `?` and `#` escaped, as the URI
+/// syntax wants.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
 fn version(db: &Connection) -> rusqlite::Result<i64> {
     db.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open;
+
+    #[test]
+    fn a_path_with_uri_characters_opens_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a 100% odd?name#1.db");
+        let migrations = ["CREATE TABLE t (x INTEGER);"];
+        open(&path, &migrations).map_err(|_| "first open").unwrap();
+        // The second open probes the existing file through its URI.
+        let db = open(&path, &migrations).map_err(|_| "reopen").unwrap();
+        let version: i64 = db
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+        assert!(!dir.path().join("a 100%25 odd").exists());
+    }
 }

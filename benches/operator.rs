@@ -1,0 +1,168 @@
+//! The embedded store on SQLite: what a grant and a withdrawal cost when each is kept
+//! before it is acknowledged (one synced journal transaction, one synced audit entry),
+//! against the same grant in memory and a bare synced SQLite insert; and how long reopening
+//! takes with a million consents to rebuild, against reading the same rows and nothing
+//! more (`AMANAT_BENCH_CONSENTS` to change the million).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use amanat::category::Phone;
+use amanat::store::Operator;
+use amanat::store::journal::{Change, Journal, SqliteJournal};
+use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, Policy, Purpose, SubjectId};
+use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
+
+fn policy() -> Policy {
+    Policy::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/imanum.toml"
+    ))
+    .unwrap()
+}
+
+fn grant(subject: SubjectId) -> Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory> {
+    Grant::new(
+        subject,
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        },
+    )
+    .purpose(Purpose::SERVICE_PROVISION)
+    .category::<Phone>()
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_subject() -> SubjectId {
+    SubjectId::new(format!("cust-{}", NEXT.fetch_add(1, Ordering::Relaxed))).unwrap()
+}
+
+fn writes(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let operator = Operator::open(dir.path().join("operator"), policy()).unwrap();
+    let memory = ConsentLedger::with_policy(policy());
+    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).unwrap();
+    bare.pragma_update(None, "journal_mode", "WAL").unwrap();
+    bare.pragma_update(None, "synchronous", "FULL").unwrap();
+    bare.execute_batch("CREATE TABLE plain (subject TEXT NOT NULL, body TEXT NOT NULL);")
+        .unwrap();
+
+    let mut group = c.benchmark_group("operator");
+    group.bench_function("bare_sqlite_insert_synced", |b| {
+        b.iter(|| {
+            bare.execute(
+                "INSERT INTO plain (subject, body) VALUES (?1, ?2)",
+                rusqlite::params![fresh_subject().as_str(), "{\"change\":\"consent_given\"}"],
+            )
+            .unwrap()
+        });
+    });
+    group.bench_function("grant_in_memory", |b| {
+        b.iter(|| memory.grant(black_box(grant(fresh_subject()))).unwrap());
+    });
+    group.bench_function("grant_kept", |b| {
+        b.iter(|| {
+            operator
+                .ledger()
+                .grant(black_box(grant(fresh_subject())))
+                .unwrap()
+        });
+    });
+    group.bench_function("withdraw_kept", |b| {
+        b.iter_batched(
+            || operator.ledger().grant(grant(fresh_subject())).unwrap(),
+            |consent| operator.ledger().withdraw(&consent).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+/// A journal of `count` consents, each as the library writes it: one real grant's change,
+/// repeated with its own subject and id, appended in large transactions.
+fn journal_of(dir: &Path, count: u64) {
+    let template = {
+        let operator = Operator::open(dir, policy()).unwrap();
+        let subject = SubjectId::new("cust-template").unwrap();
+        let consent = operator.ledger().grant(grant(subject)).unwrap();
+        drop(operator);
+        let journal = SqliteJournal::open(dir.join("journal.db")).unwrap();
+        let mut first = None;
+        journal
+            .replay(&mut |change| {
+                first.get_or_insert(change.to_json());
+                Ok(())
+            })
+            .unwrap();
+        first.unwrap().replace(&consent.to_string(), "{consent}")
+    };
+    let journal = SqliteJournal::open(dir.join("journal.db")).unwrap();
+    let mut batch = Vec::with_capacity(100_000);
+    for n in 1..count {
+        let json = template
+            .replace("cust-template", &format!("cust-{n}"))
+            .replace("{consent}", &uuid_for(n));
+        batch.push(Change::from_json(&json).unwrap());
+        if batch.len() == batch.capacity() {
+            journal.append_all(&batch).unwrap();
+            batch.clear();
+        }
+    }
+    journal.append_all(&batch).unwrap();
+}
+
+/// A distinct, well-formed consent id for the `n`th consent.
+fn uuid_for(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+fn reopen(c: &mut Criterion) {
+    let count: u64 = std::env::var("AMANAT_BENCH_CONSENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    journal_of(dir.path(), count);
+
+    let mut group = c.benchmark_group(format!("reopen_{count}_consents"));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(60));
+    group.bench_function("read_rows_only", |b| {
+        b.iter(|| {
+            let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+            let mut query = db.prepare("SELECT body FROM changes ORDER BY seq").unwrap();
+            let mut rows = query.query([]).unwrap();
+            let mut bytes = 0;
+            while let Some(row) = rows.next().unwrap() {
+                bytes += row.get_ref(0).unwrap().as_str().unwrap().len();
+            }
+            black_box(bytes)
+        });
+    });
+    group.bench_function("operator_open", |b| {
+        // Dropped after the timing, one at a time: each holds the million consents.
+        b.iter_batched(
+            || (),
+            |()| {
+                let operator = Operator::open(dir.path(), policy()).unwrap();
+                assert_eq!(
+                    operator
+                        .ledger()
+                        .consents_of(&SubjectId::new("cust-1").unwrap())
+                        .len(),
+                    1
+                );
+                operator
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, writes, reopen);
+criterion_main!(benches);

@@ -1,0 +1,325 @@
+//! The operator's directory: a copy taken before a destruction yields nothing after it, no
+//! file in it holds a value in the clear, and a file that is not as this library left it —
+//! written by a newer library, damaged, with an entry it did not write, or opened with
+//! another master key — is refused with a typed error and left exactly as it was.
+
+#![cfg(feature = "sqlite")]
+
+use std::path::{Path, PathBuf};
+
+use amanat::category::{IdentityDocument, Phone};
+use amanat::data::Source;
+use amanat::retention::Trigger;
+use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
+use amanat::store::seal::SealError;
+use amanat::store::vault::{SqliteVault, StoreError, Vault};
+use amanat::store::{Operator, OperatorBuilder};
+use amanat::{
+    ConsentForm, ElectronicMethod, Error, Grant, ManualClock, PersonalData, Policy, Purpose,
+    SubjectId,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+
+const PASSPORT: &str = "AA0000CANARY";
+const PHONE: &str = "+998900CANARY";
+
+fn policy() -> Policy {
+    Policy::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/policies/imanum.toml"
+    ))
+    .unwrap()
+}
+
+fn start() -> DateTime<Utc> {
+    "2026-01-05T09:00:00Z".parse().unwrap()
+}
+
+fn builder(dir: &Path, clock: &ManualClock) -> OperatorBuilder {
+    Operator::builder(dir, policy()).clock(clock.clone())
+}
+
+fn customer() -> SubjectId {
+    SubjectId::new("cust-1").unwrap()
+}
+
+/// An operator with a customer's consent, passport and phone number kept, a phone number
+/// from a credit bureau owed a notice, and an access request received.
+fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::RecordId) {
+    let operator = builder(dir, clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(
+            Grant::new(
+                customer(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>()
+            .category::<IdentityDocument>(),
+        )
+        .unwrap();
+    let passport_token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut passport =
+        PersonalData::collect(&customer(), PASSPORT.to_owned(), &passport_token).unwrap();
+    operator.keep(&mut passport, &passport_token).unwrap();
+    let phone_token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect_from(
+        &customer(),
+        PHONE.to_owned(),
+        Source::ThirdParty {
+            name: "Credit bureau".into(),
+        },
+        &phone_token,
+    )
+    .unwrap();
+    operator.disclosures().collected_from_third_party(&phone);
+    operator.keep(&mut phone, &phone_token).unwrap();
+    operator
+        .requests()
+        .receive(customer(), amanat::rights::RequestKind::Access, start());
+    (operator, passport.id())
+}
+
+/// Every file under `dir`, with what it holds.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Each file's name with a hash of what it holds: what a refused open must leave as it was.
+fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut out: Vec<(String, u64)> = files(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            let mut hasher = DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                hasher.finish(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn holds(bytes: &[u8], value: &str) -> bool {
+    bytes.windows(value.len()).any(|w| w == value.as_bytes())
+}
+
+#[test]
+fn no_file_of_the_operator_holds_a_value_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, _) = onboarded(dir.path(), &clock);
+    // While open (write-ahead logs and all) and once closed.
+    for (path, bytes) in files(dir.path()) {
+        assert!(
+            !holds(&bytes, PASSPORT),
+            "{} holds the passport",
+            path.display()
+        );
+        assert!(
+            !holds(&bytes, PHONE),
+            "{} holds the phone number",
+            path.display()
+        );
+    }
+    drop(operator);
+    for (path, bytes) in files(dir.path()) {
+        assert!(
+            !holds(&bytes, PASSPORT),
+            "{} holds the passport",
+            path.display()
+        );
+        assert!(
+            !holds(&bytes, PHONE),
+            "{} holds the phone number",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, passport) = onboarded(dir.path(), &clock);
+    drop(operator);
+    let backup = tempfile::tempdir().unwrap();
+    for (path, bytes) in files(dir.path()) {
+        std::fs::write(backup.path().join(path.file_name().unwrap()), bytes).unwrap();
+    }
+
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    clock.advance(TimeDelta::days(1));
+    let now = amanat::Clock::now(&clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, now)
+        .unwrap();
+    let report = operator.sweep(now).unwrap();
+    let receipt = report
+        .destroyed
+        .iter()
+        .find(|r| r.record == passport)
+        .expect("the passport falls due when the account is closed");
+    assert!(
+        receipt.hooks_confirmed.iter().any(|h| h == "amanat vault"),
+        "the receipt says the sealed copy was shredded: {:?}",
+        receipt.hooks_confirmed
+    );
+    // The record can't be read, even with a token that would open it.
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, IdentityDocument>(passport, &token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    drop(operator);
+
+    // Neither the live vault nor the copy opens it with the key store as it is now.
+    let keys =
+        SqliteKeyStore::open(dir.path().join("keys.db"), dir.path().join("master.key")).unwrap();
+    assert!(matches!(keys.get(passport), Err(KeyError::Shredded { .. })));
+    let live = SqliteVault::open(dir.path().join("vault.db")).unwrap();
+    assert!(live.get(passport).unwrap().is_none());
+    let copy = SqliteVault::open(backup.path().join("vault.db")).unwrap();
+    let (_, sealed) = copy
+        .get(passport)
+        .unwrap()
+        .expect("the copy still holds the ciphertext");
+    assert!(matches!(
+        sealed.open(&keys),
+        Err(SealError::Shredded { .. })
+    ));
+    for (path, bytes) in files(backup.path()).into_iter().chain(files(dir.path())) {
+        assert!(
+            !holds(&bytes, PASSPORT),
+            "{} holds the passport",
+            path.display()
+        );
+    }
+}
+
+/// Opens `dir` after `damage`, expecting `refused`, and checks no file changed.
+fn refused_untouched(damage: impl FnOnce(&Path), refused: impl FnOnce(&StoreError) -> bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    drop(onboarded(dir.path(), &clock));
+    damage(dir.path());
+    let before = fingerprints(dir.path());
+    let opened = builder(dir.path(), &clock).open();
+    let error = opened.expect_err("a damaged directory must not open");
+    assert!(refused(&error), "unexpected error: {error}");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(PASSPORT) && !shown.contains(PHONE));
+    assert_eq!(
+        before,
+        fingerprints(dir.path()),
+        "a refused open wrote to the directory"
+    );
+}
+
+#[test]
+fn a_journal_written_by_a_newer_library_is_refused_and_left_as_it_is() {
+    refused_untouched(
+        |dir| {
+            let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();
+            db.pragma_update(None, "user_version", 99).unwrap();
+        },
+        |e| matches!(e, StoreError::NewerSchema { found: 99, .. }),
+    );
+}
+
+#[test]
+fn a_damaged_journal_is_refused_and_left_as_it_is() {
+    refused_untouched(
+        |dir| {
+            let path = dir.join("journal.db");
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[..16].copy_from_slice(b"not a database!!");
+            std::fs::write(&path, bytes).unwrap();
+        },
+        |e| matches!(e, StoreError::Corrupt(_)),
+    );
+}
+
+#[test]
+fn a_journal_entry_this_library_did_not_write_is_refused() {
+    refused_untouched(
+        |dir| {
+            let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();
+            db.execute(
+                "INSERT INTO changes (kind, subject, at, body) VALUES ('consent_given', NULL, 0, ?1)",
+                [format!("{{\"change\":\"consent_given\",\"secret\":\"{PASSPORT}\"}}")],
+            )
+            .unwrap();
+        },
+        |e| matches!(e, StoreError::Corrupt(_)),
+    );
+}
+
+#[test]
+fn another_master_key_is_refused_and_nothing_is_rewrapped() {
+    refused_untouched(
+        |dir| std::fs::write(dir.join("master.key"), [7_u8; 32]).unwrap(),
+        |e| matches!(e, StoreError::Keys(KeyError::WrongKey)),
+    );
+}
+
+#[test]
+fn a_store_abroad_is_refused_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let operator_dir = dir.path().join("operator");
+    let clock = ManualClock::new(start());
+    let refused = builder(&operator_dir, &clock)
+        .located_in("DE".parse().unwrap())
+        .open();
+    assert!(matches!(refused, Err(StoreError::Location(_))));
+    assert!(!operator_dir.exists());
+    // At home it opens.
+    builder(&operator_dir, &clock)
+        .located_in("UZ".parse().unwrap())
+        .open()
+        .unwrap();
+}
+
+#[test]
+fn the_registers_resume_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, _) = onboarded(dir.path(), &clock);
+    let notices = operator.disclosures().pending_notices(start());
+    let requests = operator.requests().open_requests();
+    assert_eq!((notices.len(), requests.len()), (1, 1));
+    drop(operator);
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    assert_eq!(operator.disclosures().pending_notices(start()), notices);
+    assert_eq!(operator.requests().open_requests(), requests);
+    // Numbering goes on where it stopped.
+    let next = operator.requests().receive(
+        customer(),
+        amanat::rights::RequestKind::Destruction,
+        start(),
+    );
+    assert_eq!(next, requests[0].id + 1);
+}
