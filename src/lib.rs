@@ -72,9 +72,6 @@
 //! consent receipts from elsewhere in [`receipts`]; subjects' requests and their due dates
 //! in [`rights`].
 
-// Replaying a journal is what the SQLite `Operator` does; without the feature, nothing
-// calls the components' replay entry points yet.
-#![cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

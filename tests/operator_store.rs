@@ -323,3 +323,70 @@ fn the_registers_resume_after_reopening() {
     );
     assert_eq!(next, requests[0].id + 1);
 }
+
+#[test]
+fn an_operator_on_other_stores_rebuilds_from_them_alone() {
+    use amanat::audit::AuditLog;
+    use amanat::store::Stores;
+    use amanat::store::journal::MemoryJournal;
+    use amanat::store::keys::MemoryKeyStore;
+    use amanat::store::vault::MemoryVault;
+    use std::sync::Arc;
+
+    // What another database would provide: the three traits and a log, kept by the caller.
+    let journal = Arc::new(MemoryJournal::new());
+    let keys = Arc::new(MemoryKeyStore::new());
+    let vault = Arc::new(MemoryVault::new());
+    let audit = Arc::new(AuditLog::in_memory());
+    let stores = || {
+        Stores::new(
+            Arc::clone(&journal) as _,
+            Arc::clone(&keys) as _,
+            Arc::clone(&vault) as _,
+            Arc::clone(&audit),
+        )
+    };
+    let clock = ManualClock::new(start());
+    let record = {
+        let operator = Operator::with_stores(stores(), policy())
+            .clock(clock.clone())
+            .open()
+            .unwrap();
+        operator
+            .ledger()
+            .grant(
+                Grant::new(
+                    customer(),
+                    ConsentForm::Electronic {
+                        method: ElectronicMethod::OneTimePassword,
+                    },
+                )
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<IdentityDocument>(),
+            )
+            .unwrap();
+        let token = operator
+            .ledger()
+            .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+            .unwrap();
+        let mut passport = PersonalData::collect(&customer(), PASSPORT.to_owned(), &token).unwrap();
+        operator.keep(&mut passport, &token).unwrap();
+        passport.id()
+    };
+    assert!(!journal.is_empty());
+
+    let operator = Operator::with_stores(stores(), policy())
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let passport = operator
+        .fetch::<String, IdentityDocument>(record, &token)
+        .unwrap();
+    assert_eq!(passport.read(&token).unwrap().as_str(), PASSPORT);
+    assert!(!format!("{operator:?}").contains(PASSPORT));
+    operator.audit_log().verify().unwrap();
+}

@@ -39,7 +39,7 @@ pub struct Change(pub(crate) Kind);
 
 /// What a [`Change`] did. Times are kept to the millisecond, as everything in the library.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "change")]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Kind {
     ConsentGiven(Given),
     ConsentRenewed {

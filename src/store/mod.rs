@@ -1,5 +1,9 @@
-//! What must outlive a process (issue 7, in progress): for now, sealing personal data at
-//! rest with a key per record, and the key stores that make destruction reach every copy.
+//! What must outlive a process. The embedded default is [`Operator::open`]: one directory
+//! with SQLite bundled, from which the ledger, the retention schedule and the registers of
+//! notices and requests are rebuilt at every open ([`journal`]), the audit log, and the
+//! personal data itself, sealed with a key per record ([`seal`], [`vault`], [`keys`]).
+//! [`Operator::with_stores`] runs the same on your own database's implementations of the
+//! traits.
 //!
 //! Each sealed record is encrypted with its own data key (XChaCha20-Poly1305, the record's
 //! id bound in as associated data). Data keys live in a [`KeyStore`](keys::KeyStore), kept
@@ -33,12 +37,11 @@
 
 pub mod journal;
 pub mod keys;
-#[cfg(feature = "sqlite")]
 mod operator;
 pub mod seal;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod vault;
 
-#[cfg(feature = "sqlite")]
-pub use operator::{Operator, OperatorBuilder, Sealable};
+pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
+pub use vault::StoreError;

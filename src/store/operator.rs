@@ -2,17 +2,19 @@
 //! must keep, rebuilt as it was at every open.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "sqlite")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::journal::{Journal, Journaled, Kind, SqliteJournal};
-use super::keys::{KeyStore, SqliteKeyStore};
+use super::journal::{Journal, Journaled, Kind, MemoryJournal};
+use super::keys::{KeyStore, MemoryKeyStore};
 use super::seal::{SealError, Sealed};
-use super::vault::{SqliteVault, StoreError, Vault, VaultEntry, shred};
+use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
 use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
@@ -57,16 +59,97 @@ impl Sealable for String {
 }
 
 /// The files of an operator's directory.
-const JOURNAL: &str = "journal.db";
-const VAULT: &str = "vault.db";
-const KEYS: &str = "keys.db";
-const MASTER_KEY: &str = "master.key";
-const AUDIT: &str = "audit.jsonl";
+#[cfg(feature = "sqlite")]
+mod files {
+    pub(super) const JOURNAL: &str = "journal.db";
+    pub(super) const VAULT: &str = "vault.db";
+    pub(super) const KEYS: &str = "keys.db";
+    pub(super) const MASTER_KEY: &str = "master.key";
+    pub(super) const AUDIT: &str = "audit.jsonl";
+}
+
+/// The stores an [`Operator`] keeps everything in: the journal of changes, the key store,
+/// the vault of sealed records and the audit log. Each is a trait but the log: give your
+/// own database's implementations here, or take the embedded ones.
+pub struct Stores {
+    journal: Arc<dyn Journal>,
+    keys: Arc<dyn KeyStore>,
+    vault: Arc<dyn Vault>,
+    audit: Arc<AuditLog>,
+}
+
+impl fmt::Debug for Stores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stores")
+            .field("audit", &self.audit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stores {
+    /// The stores given. Keep `keys` apart from `vault`: a copy of the vault is harmless
+    /// only while the keys it needs are not in it.
+    pub fn new(
+        journal: Arc<dyn Journal>,
+        keys: Arc<dyn KeyStore>,
+        vault: Arc<dyn Vault>,
+        audit: Arc<AuditLog>,
+    ) -> Self {
+        Self {
+            journal,
+            keys,
+            vault,
+            audit,
+        }
+    }
+
+    /// Stores in memory, gone with the process: for tests, and to try the library out.
+    pub fn in_memory() -> Self {
+        Self::new(
+            Arc::new(MemoryJournal::new()),
+            Arc::new(MemoryKeyStore::new()),
+            Arc::new(MemoryVault::new()),
+            Arc::new(AuditLog::in_memory()),
+        )
+    }
+
+    /// The embedded stores in directory `dir`, created if missing: `journal.db`,
+    /// `vault.db`, `keys.db` under the key in `master.key`, and `audit.jsonl` (every entry
+    /// synced before the action it records is acknowledged).
+    ///
+    /// # Errors
+    ///
+    /// As [`OperatorBuilder::open`].
+    #[cfg(feature = "sqlite")]
+    pub fn in_dir(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        use super::journal::SqliteJournal;
+        use super::keys::SqliteKeyStore;
+        use super::vault::SqliteVault;
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        Ok(Self::new(
+            Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?),
+            Arc::new(SqliteKeyStore::open(
+                dir.join(files::KEYS),
+                dir.join(files::MASTER_KEY),
+            )?),
+            Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
+            Arc::new(AuditLog::open(dir.join(files::AUDIT), 1)?),
+        ))
+    }
+}
+
+/// Where an operator keeps what it keeps.
+enum Place {
+    #[cfg(feature = "sqlite")]
+    Dir(PathBuf),
+    Stores(Stores),
+}
 
 /// Configures an [`Operator`] before it opens.
 #[must_use = "call open() to open the operator's store"]
 pub struct OperatorBuilder {
-    dir: PathBuf,
+    place: Place,
     policy: Policy,
     clock: Arc<dyn Clock>,
     location: Option<Country>,
@@ -77,7 +160,14 @@ pub struct OperatorBuilder {
 impl fmt::Debug for OperatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OperatorBuilder")
-            .field("dir", &self.dir)
+            .field(
+                "dir",
+                &match &self.place {
+                    #[cfg(feature = "sqlite")]
+                    Place::Dir(dir) => Some(dir),
+                    Place::Stores(_) => None::<&PathBuf>,
+                },
+            )
             .field("policy", self.policy.version())
             .field("location", &self.location)
             .finish_non_exhaustive()
@@ -91,7 +181,7 @@ impl OperatorBuilder {
         self
     }
 
-    /// Where the directory is: checked against the policy at open (Tajik law Art. 14.2;
+    /// Where the stores are: checked against the policy at open (Tajik law Art. 14.2;
     /// ZRU-547 Art. 27-1). Default: the policy's home country.
     pub fn located_in(mut self, country: Country) -> Self {
         self.location = Some(country);
@@ -111,7 +201,8 @@ impl OperatorBuilder {
         self
     }
 
-    /// Opens the directory, created if missing, and rebuilds everything from its journal:
+    /// Opens the stores — the directory, created if missing — and rebuilds everything from
+    /// the journal:
     /// consents with their history, deadlines, holds and destructions, notices and
     /// requests, with their original ids and times.
     ///
@@ -128,12 +219,20 @@ impl OperatorBuilder {
                 .check_store_location(country, today)
                 .map_err(|refused| StoreError::Location(Box::new(refused)))?;
         }
-        let dir = self.dir;
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Io(e.to_string()))?;
-        let journal: Arc<dyn Journal> = Arc::new(SqliteJournal::open(dir.join(JOURNAL))?);
-        let keys = Arc::new(SqliteKeyStore::open(dir.join(KEYS), dir.join(MASTER_KEY))?);
-        let vault = Arc::new(SqliteVault::open(dir.join(VAULT))?);
-        let audit = Arc::new(AuditLog::open(dir.join(AUDIT), 1)?);
+        let (dir, stores) = match self.place {
+            #[cfg(feature = "sqlite")]
+            Place::Dir(dir) => {
+                let stores = Stores::in_dir(&dir)?;
+                (Some(dir), stores)
+            }
+            Place::Stores(stores) => (None, stores),
+        };
+        let Stores {
+            journal,
+            keys,
+            vault,
+            audit,
+        } = stores;
         let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
         let policy = Arc::new(self.policy);
 
@@ -184,7 +283,7 @@ impl OperatorBuilder {
         })?;
         // A sealed copy whose keeping never reached the journal was not acknowledged:
         // kept, it would never fall due.
-        for record in vault.all_records()? {
+        for record in vault.records()? {
             if !schedule.tracks(record) {
                 shred(&*keys, &*vault, record)?;
             }
@@ -222,8 +321,8 @@ impl OperatorBuilder {
 
 /// Shreds the operator's sealed copy of a record: the schedule's own destruction hook.
 struct Shredder {
-    keys: Arc<SqliteKeyStore>,
-    vault: Arc<SqliteVault>,
+    keys: Arc<dyn KeyStore>,
+    vault: Arc<dyn Vault>,
 }
 
 impl DestructionHook for Shredder {
@@ -243,7 +342,10 @@ impl DestructionHook for Shredder {
 /// the retention schedule, the registers of transfer notices and subject requests — all
 /// written to a journal before each change takes effect and rebuilt from it at open — the
 /// audit log, and the personal data itself, sealed with a key per record in a vault whose
-/// keys are kept in a file of their own.
+/// keys are kept in a file of their own. [`Operator::with_stores`] runs on other stores.
+///
+/// Copies of records read with [`fetch`](Self::fetch) belong to the operator that read
+/// them: after reopening, read them again from the new one.
 ///
 /// ```
 /// use amanat::category::Phone;
@@ -274,7 +376,7 @@ impl DestructionHook for Shredder {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Operator {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     policy: Arc<Policy>,
     ledger: ConsentLedger,
     schedule: RetentionSchedule,
@@ -282,8 +384,8 @@ pub struct Operator {
     requests: SubjectRequests,
     audit: Arc<AuditLog>,
     journal: Arc<Journaled>,
-    keys: Arc<SqliteKeyStore>,
-    vault: Arc<SqliteVault>,
+    keys: Arc<dyn KeyStore>,
+    vault: Arc<dyn Vault>,
 }
 
 impl fmt::Debug for Operator {
@@ -305,14 +407,27 @@ impl Operator {
     /// # Errors
     ///
     /// As [`OperatorBuilder::open`].
+    #[cfg(feature = "sqlite")]
     pub fn open(dir: impl AsRef<Path>, policy: Policy) -> Result<Self, StoreError> {
         Self::builder(dir, policy).open()
     }
 
-    /// Starts configuring an operator on `dir` under `policy`.
+    /// Starts configuring an operator on the embedded stores in `dir`
+    /// ([`Stores::in_dir`]) under `policy`.
+    #[cfg(feature = "sqlite")]
     pub fn builder(dir: impl AsRef<Path>, policy: Policy) -> OperatorBuilder {
+        Self::builder_on(Place::Dir(dir.as_ref().to_path_buf()), policy)
+    }
+
+    /// Starts configuring an operator on `stores` under `policy`: your own database's, or
+    /// [`Stores::in_memory`].
+    pub fn with_stores(stores: Stores, policy: Policy) -> OperatorBuilder {
+        Self::builder_on(Place::Stores(stores), policy)
+    }
+
+    fn builder_on(place: Place, policy: Policy) -> OperatorBuilder {
         OperatorBuilder {
-            dir: dir.as_ref().to_path_buf(),
+            place,
             policy,
             clock: Arc::new(SystemClock),
             location: None,

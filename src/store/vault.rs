@@ -131,6 +131,15 @@ pub trait Vault: Send + Sync {
     ///
     /// [`StoreError`] if the store can't be read.
     fn records_of(&self, subject: &SubjectId) -> Result<Vec<RecordId>, StoreError>;
+
+    /// Every record kept, in no particular order: what an
+    /// [`Operator`](crate::store::Operator) checks at open for sealed copies a crash left
+    /// untracked.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] if the store can't be read.
+    fn records(&self) -> Result<Vec<RecordId>, StoreError>;
 }
 
 /// What [`shred`] did to one record.
@@ -257,6 +266,10 @@ impl Vault for MemoryVault {
         found.sort_by_key(|entry| (entry.collected_at, entry.record));
         Ok(found.into_iter().map(|entry| entry.record).collect())
     }
+
+    fn records(&self) -> Result<Vec<RecordId>, StoreError> {
+        Ok(self.rows().keys().copied().collect())
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -362,25 +375,6 @@ mod sqlite {
         fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
             self.db.lock().unwrap_or_else(PoisonError::into_inner)
         }
-
-        /// Every record kept, in no particular order.
-        pub(crate) fn all_records(&self) -> Result<Vec<RecordId>, StoreError> {
-            let db = self.db();
-            let mut query = db
-                .prepare("SELECT record FROM sealed")
-                .map_err(|e| error(&e))?;
-            let ids = query
-                .query_map([], |row| row.get::<_, Vec<u8>>(0))
-                .map_err(|e| error(&e))?;
-            ids.map(|id| {
-                let bytes: [u8; 16] = id
-                    .map_err(|e| error(&e))?
-                    .try_into()
-                    .map_err(|_| row_error("record id"))?;
-                Ok(RecordId::from_bytes(bytes))
-            })
-            .collect()
-        }
     }
 
     fn row_error(what: &'static str) -> StoreError {
@@ -464,24 +458,35 @@ mod sqlite {
         }
 
         fn records_of(&self, subject: &SubjectId) -> Result<Vec<RecordId>, StoreError> {
-            let db = self.db();
-            let mut query = db
-                .prepare(
-                    "SELECT record FROM sealed WHERE subject = ?1 ORDER BY collected_at, record",
-                )
-                .map_err(|e| error(&e))?;
-            let ids = query
-                .query_map(params![subject.as_str()], |row| row.get::<_, Vec<u8>>(0))
-                .map_err(|e| error(&e))?;
-            let mut out = Vec::new();
-            for id in ids {
-                let bytes: [u8; 16] = id
-                    .map_err(|e| error(&e))?
-                    .try_into()
-                    .map_err(|_| row_error("record id"))?;
-                out.push(RecordId::from_bytes(bytes));
-            }
-            Ok(out)
+            record_ids(
+                &self.db(),
+                "SELECT record FROM sealed WHERE subject = ?1 ORDER BY collected_at, record",
+                params![subject.as_str()],
+            )
         }
+
+        fn records(&self) -> Result<Vec<RecordId>, StoreError> {
+            record_ids(&self.db(), "SELECT record FROM sealed", [])
+        }
+    }
+
+    /// The record ids `sql` selects.
+    fn record_ids(
+        db: &Connection,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let mut query = db.prepare(sql).map_err(|e| error(&e))?;
+        let ids = query
+            .query_map(args, |row| row.get::<_, Vec<u8>>(0))
+            .map_err(|e| error(&e))?;
+        ids.map(|id| {
+            let bytes: [u8; 16] = id
+                .map_err(|e| error(&e))?
+                .try_into()
+                .map_err(|_| row_error("record id"))?;
+            Ok(RecordId::from_bytes(bytes))
+        })
+        .collect()
     }
 }
