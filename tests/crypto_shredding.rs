@@ -139,3 +139,35 @@ fn a_vault_from_a_newer_library_or_a_damaged_file_is_named_and_left_untouched() 
     ));
     assert_eq!(std::fs::read(&truncated).unwrap(), before);
 }
+
+#[test]
+fn a_shred_while_a_reader_holds_the_key_stores_log_says_the_old_bytes_wait() {
+    use amanat::store::keys::KeyError;
+
+    let dir = tempfile::tempdir().unwrap();
+    let keys_db = dir.path().join("keys.db");
+    let keys = SqliteKeyStore::open(&keys_db, dir.path().join("keys.key")).unwrap();
+    let subject = SubjectId::new("cust-1").unwrap();
+    let record = RecordId::random();
+    amanat::store::seal::Sealed::seal(&keys, record, &subject, PASSPORT).unwrap();
+
+    // Another process reading the key store: its snapshot keeps the log from being
+    // emptied, so the deleted key's old bytes stay in the log for now.
+    let reader = rusqlite::Connection::open(&keys_db).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .unwrap();
+    let shredded = keys.shred(record);
+    assert!(
+        matches!(shredded, Err(KeyError::NotYetErased { record: Some(r) }) if r == record),
+        "{shredded:?}"
+    );
+    // The key is deleted all the same: nothing opens with it.
+    assert!(matches!(keys.get(record), Err(KeyError::Shredded { .. })));
+
+    // Once the reader is done, shredding again empties the log.
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    assert!(!keys.shred(record).unwrap());
+}

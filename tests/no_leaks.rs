@@ -294,3 +294,79 @@ fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
         assert!(!text.contains(CANARY), "leaked in: {text}");
     }
 }
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
+    use amanat::retention::Trigger;
+    use amanat::store::Operator;
+    use amanat::store::journal::{Journal, SqliteJournal};
+    use amanat::{Grant, Policy};
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap();
+    let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
+    let operator = Operator::builder(dir.path(), policy.clone())
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    let alice = SubjectId::new("cust-alice").unwrap();
+    operator
+        .ledger()
+        .grant(
+            Grant::new(
+                alice.clone(),
+                ConsentForm::Written {
+                    document_sha256: DocumentHash::of(b"form"),
+                },
+            )
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .category::<Biometric>()
+            .category::<Passport>(),
+        )
+        .unwrap();
+    let selfie_token = operator
+        .ledger()
+        .authorize::<Biometric>(&alice, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let passport_token = operator
+        .ledger()
+        .authorize::<Passport>(&alice, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap();
+    let mut selfie =
+        PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
+    let mut passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    operator.keep(&mut selfie, &selfie_token).unwrap();
+    operator.keep(&mut passport, &passport_token).unwrap();
+
+    let mut seen = Seen(Vec::new());
+    seen.debug(&operator);
+    // A record never kept, one kept twice, one of another category: refused, never shown.
+    seen.error(
+        operator.fetch::<Vec<u8>, Biometric>(amanat::data::RecordId::random(), &selfie_token),
+    );
+    seen.error(operator.keep(&mut passport, &passport_token));
+    seen.error(operator.fetch::<String, Passport>(selfie.id(), &passport_token));
+    let report = operator.access_report(&alice, clock.now()).unwrap();
+    seen.debug(&report);
+    seen.0.push(serde_json::to_string(&report).unwrap());
+    operator
+        .trigger(&alice, Trigger::AccountClosed, clock.now())
+        .unwrap();
+    let swept = operator.sweep(clock.now()).unwrap();
+    seen.debug(&swept);
+    seen.error(operator.fetch::<String, Passport>(passport.id(), &passport_token));
+    for entry in operator.audit_log().entries().unwrap() {
+        seen.0.push(serde_json::to_string(&entry).unwrap());
+    }
+    drop(operator);
+    let journal = SqliteJournal::open(dir.path().join("journal.db")).unwrap();
+    journal
+        .replay(&mut |change| {
+            seen.debug(&change);
+            seen.0.push(change.to_json());
+            Ok(())
+        })
+        .unwrap();
+    seen.assert_clean();
+}
