@@ -390,3 +390,32 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
     assert!(!format!("{operator:?}").contains(PASSPORT));
     operator.audit_log().verify().unwrap();
 }
+
+#[test]
+fn a_row_relabelled_as_another_category_does_not_open_to_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, passport) = onboarded(dir.path(), &clock);
+    drop(operator);
+    // Someone with write access to the vault's file files the passport under `phone`.
+    let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE sealed SET category = 'phone' WHERE record = ?1",
+            [passport.as_bytes().as_slice()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    let phone_token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let refused = operator.fetch::<String, Phone>(passport, &phone_token);
+    assert!(
+        matches!(refused, Err(Error::UnknownRecord { record }) if record == passport),
+        "{refused:?}"
+    );
+}

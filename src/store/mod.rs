@@ -6,8 +6,8 @@
 //! traits.
 //!
 //! Each sealed record is encrypted with its own data key (XChaCha20-Poly1305, the record's
-//! id bound in as associated data). Data keys live in a [`KeyStore`](keys::KeyStore), kept
-//! apart from the data: destroying a record deletes its key, and closing a subject's
+//! id and the format version bound in as associated data). Data keys live in a
+//! [`KeyStore`](keys::KeyStore), kept apart from the data: destroying a record deletes its key, and closing a subject's
 //! account deletes all of theirs, so every copy of the ciphertext — a backup, a replica,
 //! a file copied off a disk — becomes unreadable at once (crypto-shredding, Art. 1: data
 //! destroyed can't be restored).

@@ -502,7 +502,10 @@ impl Operator {
         T: Sealable + Send + Sync + 'static,
         C: Category,
     {
-        let bytes = data.with(token, Sealable::to_sealed_bytes)?;
+        // The category is sealed with the value: the vault's row names it in the clear,
+        // and a row relabelled by someone with the file must not open to another
+        // category's token.
+        let bytes = data.with(token, |value| framed(C::ID, &value.to_sealed_bytes()))?;
         let entry = VaultEntry::new(
             data.id(),
             data.subject().clone(),
@@ -567,11 +570,14 @@ impl Operator {
             },
             other => sealing(other),
         })?;
-        let value = T::from_sealed_bytes(&bytes).ok_or_else(|| {
-            Error::NotStored(StoreError::Corrupt(format!(
-                "record {record} does not hold a value of the type asked for"
-            )))
-        })?;
+        let value = unframed(C::ID, &bytes)
+            .ok_or(Error::UnknownRecord { record })
+            .map(T::from_sealed_bytes)?
+            .ok_or_else(|| {
+                Error::NotStored(StoreError::Corrupt(format!(
+                    "record {record} does not hold a value of the type asked for"
+                )))
+            })?;
         let data = PersonalData::restored(
             value,
             record,
@@ -644,6 +650,24 @@ impl Operator {
     pub fn shred_subject(&self, subject: &SubjectId) -> Result<usize, Error> {
         Ok(self.keys.shred_subject(subject).map_err(StoreError::Keys)?)
     }
+}
+
+/// `value` prefixed with its category's id and a zero byte, as it is sealed.
+fn framed(category: CategoryId, value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let id = category.as_str().as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(id.len() + 1 + value.len()));
+    out.extend_from_slice(id);
+    out.push(0);
+    out.extend_from_slice(value);
+    out
+}
+
+/// The value of what [`framed`] sealed, if it is of `category`.
+fn unframed(category: CategoryId, sealed: &[u8]) -> Option<&[u8]> {
+    let id = category.as_str().as_bytes();
+    sealed
+        .strip_prefix(id)
+        .and_then(|rest| rest.strip_prefix(&[0]))
 }
 
 /// A sealing failure as the operator reports it.

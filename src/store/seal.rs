@@ -46,8 +46,8 @@ impl From<KeyError> for SealError {
 }
 
 /// A record's value encrypted with XChaCha20-Poly1305 under its own data key, the record's
-/// id bound in as associated data. It holds the id, a random nonce and the ciphertext —
-/// nothing that opens it without the key store.
+/// id and the format version bound in as associated data. It holds the id, a random nonce
+/// and the ciphertext — nothing that opens it without the key store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed {
     record: RecordId,
@@ -68,6 +68,15 @@ impl fmt::Debug for Sealed {
 const VERSION: u8 = 1;
 const HEADER: usize = 1 + 16 + 24;
 
+/// What the cipher authenticates beside the value: the format version and the record id,
+/// so that neither can be rewritten in a copy without the value being refused.
+fn associated(record: RecordId) -> [u8; 17] {
+    let mut data = [0; 17];
+    data[0] = VERSION;
+    data[1..].copy_from_slice(record.as_bytes());
+    data
+}
+
 impl Sealed {
     /// Seals `plain` as record `record` of `subject` under a fresh data key kept in `keys`.
     ///
@@ -87,7 +96,7 @@ impl Sealed {
             &nonce,
             Payload {
                 msg: plain,
-                aad: record.as_bytes(),
+                aad: &associated(record),
             },
         );
         let Ok(ciphertext) = sealed else {
@@ -115,7 +124,7 @@ impl Sealed {
                 XNonce::from_slice(&self.nonce),
                 Payload {
                     msg: &self.ciphertext,
-                    aad: self.record.as_bytes(),
+                    aad: &associated(self.record),
                 },
             )
             .map(Zeroizing::new)
