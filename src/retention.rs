@@ -69,6 +69,14 @@ use crate::policy::{Policy, RetentionRule, RetentionStart};
 use crate::store::journal::{self, Journaled, Kind};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
 
+/// What the schedule knows of a tracked record, as the journal gave it.
+pub(crate) struct Tracked {
+    pub(crate) subject: SubjectId,
+    pub(crate) category: CategoryId,
+    pub(crate) purpose: Purpose,
+    pub(crate) collected_at: i64,
+}
+
 /// What brings a deadline forward (Tajik law Art. 20, 25.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -952,18 +960,29 @@ impl RetentionSchedule {
         Ok(())
     }
 
-    /// The view a copy of tracked `record` read back from a store consults on every read,
-    /// shared by every such copy; `None` if the record is not tracked.
-    pub(crate) fn cell_of(&self, record: RecordId) -> Option<Arc<RetentionCell>> {
+    /// What the schedule knows of tracked `record` — whose, of which category, for which
+    /// purpose, since when — and the view a copy of it read back from a store consults on
+    /// every read, shared by every such copy; `None` if the record is not tracked.
+    pub(crate) fn tracked(&self, record: RecordId) -> Option<(Tracked, Arc<RetentionCell>)> {
         let mut state = self.state();
         let entry = state.records.get_mut(&record)?;
+        let deadline = entry.deadline;
         let cell = entry.cell.get_or_insert_with(|| {
             let cell = RetentionCell::new();
             cell.deadline
-                .store(entry.deadline.unwrap_or(i64::MAX), Ordering::Release);
+                .store(deadline.unwrap_or(i64::MAX), Ordering::Release);
             Arc::new(cell)
         });
-        Some(Arc::clone(cell))
+        let cell = Arc::clone(cell);
+        Some((
+            Tracked {
+                subject: entry.subject.clone(),
+                category: entry.category,
+                purpose: entry.purpose.clone(),
+                collected_at: entry.collected_at,
+            },
+            cell,
+        ))
     }
 
     /// Whether the schedule tracks `record` (and has not destroyed it).

@@ -419,3 +419,78 @@ fn a_row_relabelled_as_another_category_does_not_open_to_its_token() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, passport) = onboarded(dir.path(), &clock);
+    let other = SubjectId::new("cust-2").unwrap();
+    operator
+        .ledger()
+        .grant(
+            Grant::new(
+                other.clone(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<IdentityDocument>(),
+        )
+        .unwrap();
+    drop(operator);
+    let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
+    db.execute(
+        "UPDATE sealed SET subject = 'cust-2' WHERE record = ?1",
+        [passport.as_bytes().as_slice()],
+    )
+    .unwrap();
+    drop(db);
+
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    let theirs = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&other, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let refused = operator.fetch::<String, IdentityDocument>(passport, &theirs);
+    assert!(
+        matches!(refused, Err(Error::UnknownRecord { .. })),
+        "{refused:?}"
+    );
+    // The customer it belongs to still reads it.
+    let mine = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let read = operator
+        .fetch::<String, IdentityDocument>(passport, &mine)
+        .unwrap();
+    assert_eq!(read.read(&mine).unwrap().as_str(), PASSPORT);
+}
+
+#[test]
+fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, passport) = onboarded(dir.path(), &clock);
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let copy = operator
+        .fetch::<String, IdentityDocument>(passport, &token)
+        .unwrap();
+    copy.destroy(amanat::DestructionReason::SubjectRequest);
+    drop(operator);
+
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let kept = operator
+        .fetch::<String, IdentityDocument>(passport, &token)
+        .unwrap();
+    assert_eq!(kept.read(&token).unwrap().as_str(), PASSPORT);
+}

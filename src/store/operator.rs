@@ -293,7 +293,13 @@ impl OperatorBuilder {
         // recorded once, not destroyed and recorded again.
         schedule.attach(None, Arc::clone(&journaled));
         for entry in audit.entries()? {
-            if let AuditEvent::Destruction { record, .. } = entry.event
+            // Only the schedule's destructions name their rule; a copy's own `destroy`
+            // destroys that copy, not the record kept here.
+            if let AuditEvent::Destruction {
+                record,
+                rule: Some(_),
+                ..
+            } = entry.event
                 && schedule.tracks(record)
             {
                 shred(&*keys, &*vault, record)?;
@@ -502,10 +508,12 @@ impl Operator {
         T: Sealable + Send + Sync + 'static,
         C: Category,
     {
-        // The category is sealed with the value: the vault's row names it in the clear,
-        // and a row relabelled by someone with the file must not open to another
-        // category's token.
-        let bytes = data.with(token, |value| framed(C::ID, &value.to_sealed_bytes()))?;
+        // The category and the subject are sealed with the value: the vault's row names
+        // them in the clear, and a row relabelled by someone with the file must not open
+        // to another category's or another subject's token.
+        let bytes = data.with(token, |value| {
+            framed(C::ID, data.subject(), &value.to_sealed_bytes())
+        })?;
         let entry = VaultEntry::new(
             data.id(),
             data.subject().clone(),
@@ -547,30 +555,31 @@ impl Operator {
         // The token first: a refused token learns nothing of the record, not even that it
         // exists or was destroyed.
         token.check()?;
-        let Some((entry, sealed)) = self.vault.get(record)? else {
+        let destroyed = || Error::RecordDestroyed {
+            subject: token.subject().clone(),
+            category: C::ID,
+            record,
+        };
+        // Whose it is, what and since when, as the journal says: the vault's row is only
+        // where the ciphertext is.
+        let Some((tracked, cell)) = self.schedule.tracked(record) else {
             return Err(if self.schedule.is_destroyed(record) {
-                Error::RecordDestroyed {
-                    subject: token.subject().clone(),
-                    category: C::ID,
-                    record,
-                }
+                destroyed()
             } else {
                 Error::UnknownRecord { record }
             });
         };
-        if entry.category != C::ID.as_str() || entry.subject != *token.subject() {
+        if tracked.category != C::ID || tracked.subject != *token.subject() {
             // Another subject's record is unknown to this token, as one never kept.
             return Err(Error::UnknownRecord { record });
         }
+        // A destruction under way has shredded the key, or the row, already.
+        let (_, sealed) = self.vault.get(record)?.ok_or_else(destroyed)?;
         let bytes = sealed.open(&*self.keys).map_err(|failed| match failed {
-            SealError::Shredded { .. } => Error::RecordDestroyed {
-                subject: token.subject().clone(),
-                category: C::ID,
-                record,
-            },
+            SealError::Shredded { .. } => destroyed(),
             other => sealing(other),
         })?;
-        let value = unframed(C::ID, &bytes)
+        let value = unframed(C::ID, token.subject(), &bytes)
             .ok_or(Error::UnknownRecord { record })
             .map(T::from_sealed_bytes)?
             .ok_or_else(|| {
@@ -578,16 +587,9 @@ impl Operator {
                     "record {record} does not hold a value of the type asked for"
                 )))
             })?;
-        let data = PersonalData::restored(
-            value,
-            record,
-            entry.purpose,
-            entry.collected_at.timestamp_millis(),
-            token,
-        )?;
-        if let Some(cell) = self.schedule.cell_of(record) {
-            data.attach_retention(cell);
-        }
+        let data =
+            PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
+        data.attach_retention(cell);
         Ok(data)
     }
 
@@ -639,35 +641,28 @@ impl Operator {
             now,
         )
     }
-
-    /// Shreds every data key of `subject` at once: every sealed record of theirs, in every
-    /// copy of the vault, becomes unreadable (closing an account). The schedule's records
-    /// stay, and are destroyed as they fall due.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotStored`] if the key store can't be written.
-    pub fn shred_subject(&self, subject: &SubjectId) -> Result<usize, Error> {
-        Ok(self.keys.shred_subject(subject).map_err(StoreError::Keys)?)
-    }
 }
 
-/// `value` prefixed with its category's id and a zero byte, as it is sealed.
-fn framed(category: CategoryId, value: &[u8]) -> Zeroizing<Vec<u8>> {
-    let id = category.as_str().as_bytes();
-    let mut out = Zeroizing::new(Vec::with_capacity(id.len() + 1 + value.len()));
+/// `value` prefixed with its category's id and its subject's, each ended by a zero byte, as
+/// it is sealed.
+fn framed(category: CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let (id, whose) = (category.as_str().as_bytes(), subject.as_str().as_bytes());
+    let mut out = Zeroizing::new(Vec::with_capacity(id.len() + whose.len() + 2 + value.len()));
     out.extend_from_slice(id);
+    out.push(0);
+    out.extend_from_slice(whose);
     out.push(0);
     out.extend_from_slice(value);
     out
 }
 
-/// The value of what [`framed`] sealed, if it is of `category`.
-fn unframed(category: CategoryId, sealed: &[u8]) -> Option<&[u8]> {
-    let id = category.as_str().as_bytes();
+/// The value of what [`framed`] sealed, if it is of `category` and `subject`.
+fn unframed<'a>(category: CategoryId, subject: &SubjectId, sealed: &'a [u8]) -> Option<&'a [u8]> {
     sealed
-        .strip_prefix(id)
-        .and_then(|rest| rest.strip_prefix(&[0]))
+        .strip_prefix(category.as_str().as_bytes())?
+        .strip_prefix(&[0])?
+        .strip_prefix(subject.as_str().as_bytes())?
+        .strip_prefix(&[0])
 }
 
 /// A sealing failure as the operator reports it.
