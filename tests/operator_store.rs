@@ -494,3 +494,46 @@ fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
         .unwrap();
     assert_eq!(kept.read(&token).unwrap().as_str(), PASSPORT);
 }
+
+#[test]
+fn a_missing_journal_is_refused_and_nothing_is_shredded() {
+    refused_untouched(
+        |dir| std::fs::remove_file(dir.join("journal.db")).unwrap(),
+        |e| matches!(e, StoreError::Corrupt(why) if why.contains("journal is missing")),
+    );
+}
+
+#[test]
+fn a_journal_older_than_the_vault_is_refused_and_nothing_is_shredded() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    // Last night's journal: taken before anything was kept.
+    drop(builder(dir.path(), &clock).open().unwrap());
+    let old_journal = std::fs::read(dir.path().join("journal.db")).unwrap();
+    drop(onboarded(dir.path(), &clock));
+    std::fs::write(dir.path().join("journal.db"), old_journal).unwrap();
+
+    let before = fingerprints(dir.path());
+    let refused = builder(dir.path(), &clock).open();
+    assert!(
+        matches!(&refused, Err(StoreError::Corrupt(why)) if why.contains("never mentioned")),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(before, fingerprints(dir.path()));
+}
+
+#[test]
+fn one_directory_serves_one_operator_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let first = builder(dir.path(), &clock).open().unwrap();
+    let second = builder(dir.path(), &clock).open();
+    assert!(
+        matches!(second, Err(StoreError::InUse)),
+        "{:?}",
+        second.err()
+    );
+    drop(first);
+    builder(dir.path(), &clock).open().unwrap();
+}

@@ -65,6 +65,14 @@ pub(crate) enum Kind {
         basis: LegalBasis,
         policy_version: PolicyVersion,
     },
+    /// An operator is about to seal and keep `record`: a sealed copy found at open with
+    /// this and no `Tracked` was never acknowledged, and one without even this was never
+    /// written through this journal.
+    Keeping {
+        record: RecordId,
+        subject: SubjectId,
+        at: DateTime<Utc>,
+    },
     Tracked {
         record: RecordId,
         subject: SubjectId,
@@ -131,6 +139,7 @@ impl Change {
             Kind::ConsentWithdrawn { .. } => "consent_withdrawn",
             Kind::ConsentInvalidated { .. } => "consent_invalidated",
             Kind::BasisUsed { .. } => "basis_used",
+            Kind::Keeping { .. } => "keeping",
             Kind::Tracked { .. } => "tracked",
             Kind::Triggered { .. } => "triggered",
             Kind::HoldPlaced { .. } => "hold_placed",
@@ -149,6 +158,7 @@ impl Change {
         match &self.0 {
             Kind::ConsentGiven(given) => Some(&given.subject),
             Kind::BasisUsed { subject, .. }
+            | Kind::Keeping { subject, .. }
             | Kind::Tracked { subject, .. }
             | Kind::Triggered { subject, .. } => Some(subject),
             Kind::NoticeOwed(notice) => Some(&notice.subject),
@@ -168,6 +178,7 @@ impl Change {
             | Kind::ConsentWithdrawn { at, .. }
             | Kind::ConsentInvalidated { at, .. }
             | Kind::BasisUsed { at, .. }
+            | Kind::Keeping { at, .. }
             | Kind::Triggered { at, .. }
             | Kind::HoldPlaced { at, .. }
             | Kind::HoldReleased { at, .. }

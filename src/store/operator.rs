@@ -66,6 +66,7 @@ mod files {
     pub(super) const KEYS: &str = "keys.db";
     pub(super) const MASTER_KEY: &str = "master.key";
     pub(super) const AUDIT: &str = "audit.jsonl";
+    pub(super) const LOCK: &str = "lock";
 }
 
 /// The stores an [`Operator`] keeps everything in: the journal of changes, the key store,
@@ -76,6 +77,8 @@ pub struct Stores {
     keys: Arc<dyn KeyStore>,
     vault: Arc<dyn Vault>,
     audit: Arc<AuditLog>,
+    /// Held for as long as the stores are open: one operator per directory.
+    lock: Option<std::fs::File>,
 }
 
 impl fmt::Debug for Stores {
@@ -100,6 +103,7 @@ impl Stores {
             keys,
             vault,
             audit,
+            lock: None,
         }
     }
 
@@ -115,7 +119,8 @@ impl Stores {
 
     /// The embedded stores in directory `dir`, created if missing: `journal.db`,
     /// `vault.db`, `keys.db` under the key in `master.key`, and `audit.jsonl` (every entry
-    /// synced before the action it records is acknowledged).
+    /// synced before the action it records is acknowledged). A lock on `dir/lock` is held
+    /// while they are open: one operator per directory.
     ///
     /// # Errors
     ///
@@ -126,8 +131,25 @@ impl Stores {
         use super::keys::SqliteKeyStore;
         use super::vault::SqliteVault;
         let dir = dir.as_ref();
+        if dir.join(files::VAULT).exists() && !dir.join(files::JOURNAL).exists() {
+            // Created afresh, it would say nothing was ever kept.
+            return Err(StoreError::Corrupt(
+                "the journal is missing beside the vault: restore it before opening".into(),
+            ));
+        }
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
-        Ok(Self::new(
+        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(files::LOCK))
+            .map_err(io)?;
+        lock.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => StoreError::InUse,
+            std::fs::TryLockError::Error(e) => io(e),
+        })?;
+        let stores = Self::new(
             Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?),
             Arc::new(SqliteKeyStore::open(
                 dir.join(files::KEYS),
@@ -135,7 +157,11 @@ impl Stores {
             )?),
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
             Arc::new(AuditLog::open(dir.join(files::AUDIT), 1)?),
-        ))
+        );
+        Ok(Self {
+            lock: Some(lock),
+            ..stores
+        })
     }
 }
 
@@ -209,6 +235,7 @@ impl OperatorBuilder {
     /// # Errors
     ///
     /// [`StoreError::Location`] if the policy refuses the location (nothing is created);
+    /// [`StoreError::InUse`] if another operator has the directory open;
     /// [`StoreError::NewerSchema`], [`StoreError::Corrupt`], [`StoreError::Keys`] (a wrong
     /// master key among them) or [`StoreError::Audit`] for a file that is not as this
     /// library left it — nothing is written to it then; [`StoreError::Io`] otherwise.
@@ -232,6 +259,7 @@ impl OperatorBuilder {
             keys,
             vault,
             audit,
+            lock,
         } = stores;
         let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
         let policy = Arc::new(self.policy);
@@ -265,7 +293,12 @@ impl OperatorBuilder {
         let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
+        let mut keeping = std::collections::HashSet::new();
         journal.replay(&mut |change| match change.0 {
+            Kind::Keeping { record, .. } => {
+                keeping.insert(record);
+                Ok(())
+            }
             kind @ (Kind::ConsentGiven(_)
             | Kind::ConsentRenewed { .. }
             | Kind::ConsentWithdrawn { .. }
@@ -281,12 +314,24 @@ impl OperatorBuilder {
                 requests.replay(kind)
             }
         })?;
-        // A sealed copy whose keeping never reached the journal was not acknowledged:
-        // kept, it would never fall due.
-        for record in vault.records()? {
-            if !schedule.tracks(record) {
-                shred(&*keys, &*vault, record)?;
-            }
+        // A sealed copy the journal never heard of means the journal is missing, or older
+        // than the vault: rebuilt from it, the operator would shred what it can't see.
+        let (untracked, unknown): (Vec<RecordId>, Vec<RecordId>) = vault
+            .records()?
+            .into_iter()
+            .filter(|record| !schedule.tracks(*record))
+            .partition(|record| keeping.contains(record) || schedule.is_destroyed(*record));
+        if !unknown.is_empty() {
+            return Err(StoreError::Corrupt(format!(
+                "the vault holds {} records the journal never mentioned: is the journal \
+                 missing, or older than the vault?",
+                unknown.len()
+            )));
+        }
+        // One being kept when the process stopped was never acknowledged; kept, it would
+        // never fall due. One whose destruction stopped after its hooks finishes.
+        for record in untracked {
+            shred(&*keys, &*vault, record)?;
         }
         // The audit log is written before the journal: a destruction it records that the
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
@@ -321,6 +366,7 @@ impl OperatorBuilder {
             journal: journaled,
             keys,
             vault,
+            _lock: lock,
         })
     }
 }
@@ -392,6 +438,8 @@ pub struct Operator {
     journal: Arc<Journaled>,
     keys: Arc<dyn KeyStore>,
     vault: Arc<dyn Vault>,
+    /// The directory's lock, released when the operator drops.
+    _lock: Option<std::fs::File>,
 }
 
 impl fmt::Debug for Operator {
@@ -521,9 +569,20 @@ impl Operator {
             data.purpose().clone(),
             data.collected_at(),
         );
+        // Announced first: a sealed copy a crash leaves behind is then known at open for
+        // what it is, and shredded rather than taken for a journal gone missing.
+        self.journal.append(|| Kind::Keeping {
+            record: data.id(),
+            subject: data.subject().clone(),
+            at: data.collected_at(),
+        })?;
         let sealed =
             Sealed::seal(&*self.keys, data.id(), data.subject(), &bytes).map_err(sealing)?;
-        self.vault.put(&entry, &sealed)?;
+        if let Err(failed) = self.vault.put(&entry, &sealed) {
+            // No key without its sealed value.
+            let _ = self.keys.shred(data.id());
+            return Err(failed.into());
+        }
         // Tracking is the step that acknowledges: a sealed copy left untracked by a
         // failure here, or by a crash before it, is shredded (here, or at the next open).
         if let Err(refused) = self.schedule.track(data) {

@@ -94,6 +94,10 @@ pub enum StoreError {
     /// kept.
     #[error("the store stopped after a failed write ({0}); reopen it")]
     Stopped(String),
+    /// Another operator has the store open — in another process, or in this one — and
+    /// two writing at once would each number changes the other can't see.
+    #[error("the store is in use by another operator")]
+    InUse,
     /// The audit log kept with the store could not be opened.
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
