@@ -537,3 +537,57 @@ fn one_directory_serves_one_operator_at_a_time() {
     drop(first);
     builder(dir.path(), &clock).open().unwrap();
 }
+
+/// The IMANUM policy under another version, requiring re-consent or not.
+fn bumped(version: &str, reconsent: bool) -> Policy {
+    let text = include_str!("../examples/policies/imanum.toml")
+        .replace(
+            "version = \"imanum-privacy-policy-2\"",
+            &format!("version = \"{version}\""),
+        )
+        .replace(
+            "requires_reconsent = false",
+            &format!("requires_reconsent = {reconsent}"),
+        );
+    Policy::from_toml_str(&text).unwrap()
+}
+
+#[test]
+fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_imanum_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    drop(onboarded(dir.path(), &clock));
+
+    // A version that does not require re-consent changes nothing.
+    let quiet = Operator::builder(dir.path(), bumped("v3-quiet", false))
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    quiet
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    drop(quiet);
+
+    let strict = Operator::builder(dir.path(), bumped("v4-reconsent", true))
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    let refused = strict
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION);
+    assert!(
+        matches!(refused, Err(Error::ReconsentRequired { .. })),
+        "{refused:?}"
+    );
+    let history = strict.ledger().history(&customer());
+    drop(strict);
+
+    // Ended once: reopening under the same version changes nothing more.
+    let again = Operator::builder(dir.path(), bumped("v4-reconsent", true))
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    assert_eq!(again.ledger().history(&customer()), history);
+    again.audit_log().verify().unwrap();
+}

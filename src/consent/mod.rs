@@ -419,6 +419,79 @@ impl ConsentLedger {
         self.terms.load().version.clone()
     }
 
+    /// Ends every consent in force given under a version other than `version`, as a policy
+    /// that requires re-consent does; returns them.
+    fn end_consents_not_under(&self, version: &PolicyVersion) -> Vec<ConsentId> {
+        let now = self.clock.now_millis();
+        let mut invalidated = Vec::new();
+        for mut entry in self.subjects.iter_mut() {
+            let entry = entry.value_mut();
+            let mut events = Vec::new();
+            for record in &entry.consents {
+                if record.policy_version == *version || record.ensure_open(now).is_err() {
+                    continue;
+                }
+                let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(record);
+                // Set before the flags: a token that fails on the flags finds the reason.
+                let _ = record.invalidated_by.set((version.clone(), open));
+                withdraw_purposes(record, |_| true);
+                let event = Event::Invalidated {
+                    record: Arc::clone(record),
+                    by: version.clone(),
+                    at: now,
+                };
+                events.push(self.protective(record, event));
+                // Ended in memory whatever the journal says: a failure stops it, and the
+                // caller reports it.
+                let _ = journal::append(self.journal.as_deref(), || {
+                    journal::Kind::ConsentInvalidated {
+                        consent: record.id,
+                        at: millis_to_time(now),
+                        by: version.clone(),
+                    }
+                });
+                invalidated.push(record.id);
+            }
+            entry.events.extend(events);
+        }
+        invalidated
+    }
+
+    /// Puts the ledger's policy in force over a journal replayed under `last`, the version
+    /// in force when it was last written: a new version that requires re-consent ends the
+    /// consents given under others, as [`adopt`](Self::adopt) would have.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if the journal can't keep it.
+    pub(crate) fn resume_under(&self, last: Option<&PolicyVersion>) -> Result<(), Error> {
+        let terms = self.terms.load();
+        if last == Some(&terms.version) {
+            return Ok(());
+        }
+        if last.is_some()
+            && terms
+                .policy
+                .as_ref()
+                .is_some_and(|p| p.requires_reconsent())
+        {
+            audit::record(self.audit.as_ref(), self.clock.now(), || {
+                AuditEvent::PolicyChange {
+                    version: terms.version.to_string(),
+                }
+            })?;
+            self.end_consents_not_under(&terms.version);
+        }
+        journal::append(self.journal.as_deref(), || journal::Kind::PolicyInForce {
+            version: terms.version.clone(),
+            at: self.clock.now(),
+        })?;
+        match self.journal.as_ref().and_then(|j| j.stopped()) {
+            Some(why) => Err(Error::NotStored(StoreError::Stopped(why))),
+            None => Ok(()),
+        }
+    }
+
     /// Journals a withdrawal that has already taken effect: it protects the subject, so it
     /// stands even when it can't be kept, and the caller hears that it was not.
     fn keep_withdrawal(
@@ -660,40 +733,16 @@ impl ConsentLedger {
             }
         })?;
         self.terms.store(Arc::new(Terms::of(policy)));
-        let mut invalidated = Vec::new();
-        if requires_reconsent {
-            let now = self.clock.now_millis();
-            for mut entry in self.subjects.iter_mut() {
-                let entry = entry.value_mut();
-                let mut events = Vec::new();
-                for record in &entry.consents {
-                    if record.policy_version == version || record.ensure_open(now).is_err() {
-                        continue;
-                    }
-                    let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(record);
-                    // Set before the flags: a token that fails on the flags finds the reason.
-                    let _ = record.invalidated_by.set((version.clone(), open));
-                    withdraw_purposes(record, |_| true);
-                    let event = Event::Invalidated {
-                        record: Arc::clone(record),
-                        by: version.clone(),
-                        at: now,
-                    };
-                    events.push(self.protective(record, event));
-                    // Ended in memory whatever the journal says: a failure stops it, and
-                    // the adoption reports it below.
-                    let _ = journal::append(self.journal.as_deref(), || {
-                        journal::Kind::ConsentInvalidated {
-                            consent: record.id,
-                            at: millis_to_time(now),
-                            by: version.clone(),
-                        }
-                    });
-                    invalidated.push(record.id);
-                }
-                entry.events.extend(events);
-            }
-        }
+        let invalidated = if requires_reconsent {
+            self.end_consents_not_under(&version)
+        } else {
+            Vec::new()
+        };
+        // Kept last: an adoption a crash interrupted is finished at the next open.
+        let _ = journal::append(self.journal.as_deref(), || journal::Kind::PolicyInForce {
+            version: version.clone(),
+            at: self.clock.now(),
+        });
         if let Some(why) = self.journal.as_ref().and_then(|j| j.stopped()) {
             return Err(Error::NotStored(StoreError::Stopped(why)));
         }

@@ -57,6 +57,11 @@ pub(crate) enum Kind {
         at: DateTime<Utc>,
         by: PolicyVersion,
     },
+    /// The policy version in force from now on.
+    PolicyInForce {
+        version: PolicyVersion,
+        at: DateTime<Utc>,
+    },
     BasisUsed {
         subject: SubjectId,
         at: DateTime<Utc>,
@@ -138,6 +143,7 @@ impl Change {
             Kind::ConsentRenewed { .. } => "consent_renewed",
             Kind::ConsentWithdrawn { .. } => "consent_withdrawn",
             Kind::ConsentInvalidated { .. } => "consent_invalidated",
+            Kind::PolicyInForce { .. } => "policy_in_force",
             Kind::BasisUsed { .. } => "basis_used",
             Kind::Keeping { .. } => "keeping",
             Kind::Tracked { .. } => "tracked",
@@ -178,6 +184,7 @@ impl Change {
             | Kind::ConsentWithdrawn { at, .. }
             | Kind::ConsentInvalidated { at, .. }
             | Kind::BasisUsed { at, .. }
+            | Kind::PolicyInForce { at, .. }
             | Kind::Keeping { at, .. }
             | Kind::Triggered { at, .. }
             | Kind::HoldPlaced { at, .. }

@@ -294,9 +294,14 @@ impl OperatorBuilder {
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
         let mut keeping = std::collections::HashSet::new();
+        let mut in_force = None;
         journal.replay(&mut |change| match change.0 {
             Kind::Keeping { record, .. } => {
                 keeping.insert(record);
+                Ok(())
+            }
+            Kind::PolicyInForce { version, .. } => {
+                in_force = Some(version);
                 Ok(())
             }
             kind @ (Kind::ConsentGiven(_)
@@ -352,6 +357,15 @@ impl OperatorBuilder {
             }
         }
         schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
+        // The policy given now over the one the journal was last written under: a new
+        // version that requires re-consent ends what it ends, as adopting it would have.
+        ledger
+            .resume_under(in_force.as_ref())
+            .map_err(|failed| match failed {
+                Error::NotStored(why) => why,
+                Error::AuditUnavailable(why) => StoreError::Audit(why),
+                other => StoreError::Io(other.to_string()),
+            })?;
         disclosures.attach(Arc::clone(&journaled));
         requests.attach(Arc::clone(&journaled));
 
