@@ -247,6 +247,11 @@ fn apply(
         }
         Op::Reopen => {
             let before = snapshot(operator, now);
+            // Closed before it is opened again: one operator per directory.
+            let stand_in = Operator::with_stores(amanat::store::Stores::in_memory(), policy())
+                .open()
+                .unwrap();
+            drop(std::mem::replace(operator, stand_in));
             *operator = open(dir, clock);
             assert_eq!(before, snapshot(operator, now));
         }
