@@ -93,7 +93,7 @@ fn journal_of(dir: &Path, count: u64) {
         let mut first = None;
         journal
             .replay(&mut |change| {
-                first.get_or_insert(change.to_json());
+                first.get_or_insert(change.to_json().unwrap());
                 Ok(())
             })
             .unwrap();

@@ -280,7 +280,9 @@ impl Disclosures {
     /// # Errors
     ///
     /// As [`PersonalData::read`] with the permit's token; [`Error::AuditUnavailable`] if
-    /// the audit log can't record the disclosure. `send` is not called then.
+    /// the audit log can't record the disclosure; [`Error::NotStored`] if an
+    /// [`Operator`](crate::store::Operator)'s journal can't keep the notice it owes.
+    /// `send` is not called then.
     pub fn disclose<T: Zeroize, C: Category, R>(
         &self,
         data: &PersonalData<T, C>,
@@ -314,7 +316,11 @@ impl Disclosures {
                     now,
                 );
                 debug_assert_eq!(Some(owed), notice);
-                self.keep_notice(&notices);
+                // A transfer widens processing: one whose notice can't be kept is not made.
+                if let Err(failed) = self.keep_notice(&notices) {
+                    notices.pop();
+                    return Err(failed);
+                }
             }
             // `send` is your code: it runs without the register's lock.
             drop(notices);
@@ -368,7 +374,9 @@ impl Disclosures {
             record: data.id(),
             subject: data.subject().clone(),
         });
-        self.keep_notice(&notices);
+        // Owed to the subject whatever happens: a journal that can't keep it stops, and an
+        // Operator reports it.
+        let _ = self.keep_notice(&notices);
         Some(id)
     }
 
@@ -405,14 +413,17 @@ impl Disclosures {
         id
     }
 
-    /// Journals the notice owed last added, once the audit log has it. Owed to the subject
-    /// whatever happens: a journal that can't keep it stops, and an Operator reports it.
-    fn keep_notice(&self, notices: &[TransferNotice]) {
-        if let Some(notice) = notices.last() {
-            let _ = journal::append(self.journal.get().map(|j| &**j), || {
+    /// Journals the notice owed last added, once the audit log has it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if the journal can't keep it; the journal stops then.
+    fn keep_notice(&self, notices: &[TransferNotice]) -> Result<(), Error> {
+        notices.last().map_or(Ok(()), |notice| {
+            journal::append(self.journal.get().map(|j| &**j), || {
                 Kind::NoticeOwed(notice.clone())
-            });
-        }
+            })
+        })
     }
 
     /// Starts writing changes to `journal`, once an [`Operator`](crate::store::Operator)
@@ -483,14 +494,14 @@ impl Disclosures {
             .ok_or(Error::UnknownNotice { notice: id })?;
         if notice.sent_at.is_none() {
             notice.sent_at = Some(at);
-            // Sent is sent: kept where it can be, the journal stopping where it can't.
+            // Sent is sent: the record of it is best effort, and so is keeping it (the
+            // journal stops where it can't, and an Operator reports it).
+            let _ = audit::record(self.audit.as_ref(), at, || AuditEvent::NoticeSent {
+                notice: id,
+            });
             let _ = journal::append(self.journal.get().map(|j| &**j), || Kind::NoticeSent {
                 notice: id,
                 at,
-            });
-            // Sent is sent: the record of it is best effort.
-            let _ = audit::record(self.audit.as_ref(), at, || AuditEvent::NoticeSent {
-                notice: id,
             });
         }
         Ok(())

@@ -364,7 +364,7 @@ fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
     journal
         .replay(&mut |change| {
             seen.debug(&change);
-            seen.0.push(change.to_json());
+            seen.0.push(change.to_json().unwrap());
             Ok(())
         })
         .unwrap();

@@ -3,15 +3,20 @@
 //! order they were made.
 //!
 //! The ledger, the retention schedule and the registers write each change to the journal
-//! before it takes effect (a grant that can't be journaled is not granted), and a
-//! [`Operator`](crate::store::Operator) rebuilds all of them from it at open, with the
-//! original ids and times. One journal rather than one store per kind of change: a
-//! change is one row written in one transaction, so it is either wholly there after a
-//! crash or not at all, and the replay sees a withdrawal after the grant it ends, whichever
-//! component made each.
+//! before they acknowledge it, and an [`Operator`](crate::store::Operator) rebuilds all of
+//! them from it at open, with the original ids and times. What widens processing — a
+//! grant, a renewal, a record tracked, a hold, a disclosure's notice — is done only if it
+//! is kept; what protects the subject — a withdrawal, a trigger, a release, a destruction
+//! — takes effect first and is kept after, and if it can't be, the journal stops and
+//! every later change is refused until the operator is reopened. One journal rather than
+//! one store per kind of change: a change is one row written in one transaction, so it is
+//! either wholly there after a crash or not at all, and the replay sees a withdrawal after
+//! the grant it ends, whichever component made each.
 //!
-//! A [`Change`] holds ids, purposes, categories, dates and references — never a personal
-//! value: those are sealed in a [`Vault`](crate::store::vault::Vault).
+//! A [`Change`] holds ids, purposes, categories, dates and references — and, where a legal
+//! representative consented for the subject, the representative's name and mandate, which
+//! the proof of consent needs. Never a value of the subject's personal data: those are
+//! sealed in a [`Vault`](crate::store::vault::Vault).
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
@@ -196,9 +201,14 @@ impl Change {
     }
 
     /// The change as one line of JSON: what a store keeps.
-    pub fn to_json(&self) -> String {
-        // A change is ids, strings, numbers and dates: it always serializes.
-        serde_json::to_string(self).unwrap_or_default()
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] if it can't be written as JSON (a change is ids, strings,
+    /// numbers and dates: never, in practice); a store keeps nothing then.
+    pub fn to_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self)
+            .map_err(|e| StoreError::Io(format!("a {} change can't be written: {e}", self.kind())))
     }
 
     /// A change from what [`to_json`](Self::to_json) wrote.
@@ -434,7 +444,7 @@ mod sqlite {
             {
                 let mut insert = tx.prepare_cached(INSERT).map_err(|e| error(&e))?;
                 for change in changes {
-                    insert.execute(row(change)).map_err(|e| error(&e))?;
+                    insert.execute(row(change)?).map_err(|e| error(&e))?;
                 }
             }
             tx.commit().map_err(|e| error(&e))
@@ -447,20 +457,22 @@ mod sqlite {
 
     const INSERT: &str = "INSERT INTO changes (kind, subject, at, body) VALUES (?1, ?2, ?3, ?4)";
 
-    fn row(change: &Change) -> (&'static str, Option<&str>, i64, String) {
-        (
+    type Row<'a> = (&'static str, Option<&'a str>, i64, String);
+
+    fn row(change: &Change) -> Result<Row<'_>, StoreError> {
+        Ok((
             change.kind(),
             change.subject().map(crate::SubjectId::as_str),
             change.at().timestamp_millis(),
-            change.to_json(),
-        )
+            change.to_json()?,
+        ))
     }
 
     impl Journal for SqliteJournal {
         fn append(&self, change: &Change) -> Result<(), StoreError> {
             let db = self.db();
             let mut insert = db.prepare_cached(INSERT).map_err(|e| error(&e))?;
-            let (kind, subject, at, body) = row(change);
+            let (kind, subject, at, body) = row(change)?;
             insert
                 .execute(params![kind, subject, at, body])
                 .map_err(|e| error(&e))?;
@@ -597,7 +609,10 @@ mod tests {
         let change = changes.pop().unwrap();
         assert_eq!(change.kind(), "consent_given");
         assert_eq!(change.subject(), Some(&subject));
-        assert_eq!(Change::from_json(&change.to_json()).unwrap(), change);
+        assert_eq!(
+            Change::from_json(&change.to_json().unwrap()).unwrap(),
+            change
+        );
         journal.append(&change).unwrap();
         assert_eq!(journal.len(), 1);
 

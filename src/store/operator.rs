@@ -688,7 +688,7 @@ impl Operator {
     /// # Errors
     ///
     /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the next
-    /// open finds the record due and completes it again.
+    /// open completes it from the audit log's record of it, without a second entry.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
         let report = self.schedule.sweep(now);
         self.check_kept()?;
