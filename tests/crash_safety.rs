@@ -18,9 +18,10 @@ use amanat::audit::AuditEvent;
 use amanat::category::Phone;
 use amanat::consent::ConsentEventKind;
 use amanat::data::RecordId;
-use amanat::retention::Trigger;
+use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::store::Operator;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
+use amanat::store::vault::{SqliteVault, Vault};
 use amanat::{
     ConsentForm, ConsentId, ElectronicMethod, Grant, PersonalData, Policy, Purpose, SubjectId,
 };
@@ -67,9 +68,29 @@ fn crash_writer() {
         let mut phone = PersonalData::collect(&subject, format!("+99890{i:07}"), &token).unwrap();
         operator.keep(&mut phone, &token).unwrap();
         writeln!(out, "ack kept {subject} {}", phone.id()).unwrap();
+        let request = operator.requests().receive(
+            subject.clone(),
+            amanat::rights::RequestKind::Access,
+            chrono::Utc::now(),
+        );
+        // A request is registered whatever happens; it is acknowledged once kept.
+        operator.check_kept().unwrap();
+        writeln!(out, "ack request {subject} {request}").unwrap();
         if i % 3 == 0 {
             operator.ledger().withdraw(&consent).unwrap();
             writeln!(out, "ack withdrawn {subject} {consent}").unwrap();
+        }
+        if i % 4 == 0 {
+            operator
+                .schedule()
+                .place_hold(LegalHold {
+                    scope: HoldScope::Subject(subject.clone()),
+                    reason: "customer due diligence".into(),
+                    reference: "AML law; FATF Recommendation 11".into(),
+                    until: HoldUntil::Released,
+                })
+                .unwrap();
+            writeln!(out, "ack held {subject}").unwrap();
         }
         if i % 2 == 0 {
             operator
@@ -90,7 +111,9 @@ struct Acknowledged {
     kept: HashMap<RecordId, SubjectId>,
     withdrawn: HashSet<ConsentId>,
     closed: HashSet<SubjectId>,
+    held: HashSet<SubjectId>,
     destroyed: HashSet<RecordId>,
+    requests: HashMap<u64, SubjectId>,
 }
 
 impl Acknowledged {
@@ -118,6 +141,12 @@ impl Acknowledged {
                 }
                 "closed" => {
                     self.closed.insert(subject());
+                }
+                "held" => {
+                    self.held.insert(subject());
+                }
+                "request" => {
+                    self.requests.insert(words[2].parse().unwrap(), subject());
                 }
                 "destroyed" => {
                     self.destroyed.insert(words[1].parse().unwrap());
@@ -164,6 +193,20 @@ fn check(dir: &Path, seen: &Acknowledged, round: u32) {
                 .any(|e| matches!(e.kind, ConsentEventKind::Withdrawn { .. })),
             "round {round}: withdrawal of {consent} lost"
         );
+        assert!(
+            ledger
+                .authorize::<Phone>(subject, &Purpose::SERVICE_PROVISION)
+                .is_err(),
+            "round {round}: {consent} still authorizes after its withdrawal"
+        );
+    }
+    for (request, subject) in &seen.requests {
+        let found = operator.requests().get(*request);
+        assert_eq!(
+            found.map(|r| r.subject),
+            Some(subject.clone()),
+            "round {round}: request {request} lost or renumbered"
+        );
     }
     operator
         .audit_log()
@@ -174,10 +217,19 @@ fn check(dir: &Path, seen: &Acknowledged, round: u32) {
     // and the sweep destroys each one that is still tracked.
     operator.sweep(chrono::Utc::now()).unwrap();
     for subject in &seen.closed {
-        assert!(
-            operator.schedule().records_of(subject).is_empty(),
-            "round {round}: {subject}'s records survived the closing of the account"
-        );
+        let left = operator.schedule().records_of(subject);
+        if seen.held.contains(subject) {
+            // A legal hold keeps them, closed account or not.
+            assert!(
+                left.iter().all(|r| r.held),
+                "round {round}: {subject}'s hold was lost"
+            );
+        } else {
+            assert!(
+                left.is_empty(),
+                "round {round}: {subject}'s records survived the closing of the account"
+            );
+        }
     }
     // Every record acknowledged as kept is tracked, or destroyed; never lost halfway.
     let mut destructions: HashMap<RecordId, usize> = HashMap::new();
@@ -209,7 +261,59 @@ fn check(dir: &Path, seen: &Acknowledged, round: u32) {
             "round {round}: destruction of {record} lost"
         );
     }
+    // What is kept reads back as it was written, where a consent still opens it.
+    for (record, subject) in &seen.kept {
+        let Ok(token) = operator
+            .ledger()
+            .authorize::<Phone>(subject, &Purpose::SERVICE_PROVISION)
+        else {
+            continue;
+        };
+        if destructions.contains_key(record) {
+            continue;
+        }
+        let phone = operator
+            .fetch::<String, Phone>(*record, &token)
+            .unwrap_or_else(|e| panic!("round {round}: record {record}: {e}"));
+        let read = phone.read(&token);
+        if seen.closed.contains(subject) {
+            // Past its deadline: kept only for the hold's basis, not read on consent.
+            assert!(
+                matches!(read, Err(amanat::Error::RetentionExpired { .. })),
+                "round {round}: record {record} of a closed account read on consent"
+            );
+            continue;
+        }
+        let i: u32 = subject
+            .as_str()
+            .rsplit_once("-s")
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
+        assert_eq!(
+            read.unwrap().as_str(),
+            format!("+99890{i:07}"),
+            "round {round}: record {record} reads back otherwise"
+        );
+    }
+    let tracked: HashSet<RecordId> = seen
+        .granted
+        .keys()
+        .flat_map(|s| operator.schedule().records_of(s))
+        .map(|r| r.record)
+        .collect();
     drop(operator);
+
+    // No sealed copy is left that the schedule does not track: none would ever fall due.
+    let vault = SqliteVault::open(dir.join("vault.db")).unwrap();
+    for record in vault.records().unwrap() {
+        assert!(
+            tracked.contains(&record),
+            "round {round}: the vault keeps {record}, which nothing tracks"
+        );
+    }
+    drop(vault);
 
     // Destroyed means its key is gone from the key store; tracked means it still opens.
     let keys = SqliteKeyStore::open(dir.join("keys.db"), dir.join("master.key")).unwrap();

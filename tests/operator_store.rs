@@ -593,3 +593,122 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     assert_eq!(again.ledger().history(&customer()), history);
     again.audit_log().verify().unwrap();
 }
+
+#[test]
+fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
+    use amanat::audit::{AuditEvent, AuditLog};
+    use amanat::store::Stores;
+    use amanat::store::journal::{Change, Journal, MemoryJournal};
+    use amanat::store::keys::MemoryKeyStore;
+    use amanat::store::vault::MemoryVault;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A journal whose disk fills up just as a destruction is to be kept: the moment a
+    /// crash between the audit entry and the journal row leaves behind.
+    struct FullAtDestruction {
+        kept: MemoryJournal,
+        full: AtomicBool,
+    }
+    impl Journal for FullAtDestruction {
+        fn append(&self, change: &Change) -> Result<(), StoreError> {
+            if self.full.load(Ordering::SeqCst) && change.kind() == "destroyed" {
+                return Err(StoreError::Io("disk full".into()));
+            }
+            self.kept.append(change)
+        }
+        fn replay(
+            &self,
+            visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            self.kept.replay(visit)
+        }
+    }
+
+    let journal = Arc::new(FullAtDestruction {
+        kept: MemoryJournal::new(),
+        full: AtomicBool::new(false),
+    });
+    let keys = Arc::new(MemoryKeyStore::new());
+    let vault = Arc::new(MemoryVault::new());
+    let audit = Arc::new(AuditLog::in_memory());
+    let stores = || {
+        Stores::new(
+            Arc::clone(&journal) as _,
+            Arc::clone(&keys) as _,
+            Arc::clone(&vault) as _,
+            Arc::clone(&audit),
+        )
+    };
+    let clock = ManualClock::new(start());
+    let open = || {
+        Operator::with_stores(stores(), policy())
+            .clock(clock.clone())
+            .open()
+            .unwrap()
+    };
+
+    let operator = open();
+    operator
+        .ledger()
+        .grant(
+            Grant::new(
+                customer(),
+                ConsentForm::Electronic {
+                    method: ElectronicMethod::OneTimePassword,
+                },
+            )
+            .purpose(Purpose::SERVICE_PROVISION)
+            .category::<Phone>(),
+        )
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    let now = amanat::Clock::now(&clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, now)
+        .unwrap();
+    journal.full.store(true, Ordering::SeqCst);
+    // Destroyed — the hooks ran, the key is gone, the log says so — but not kept.
+    let swept = operator.sweep(now);
+    assert!(
+        matches!(&swept, Err(Error::NotStored(StoreError::Stopped(why))) if why.contains("disk full")),
+        "{swept:?}"
+    );
+    drop(operator);
+    journal.full.store(false, Ordering::SeqCst);
+
+    let operator = open();
+    assert!(operator.schedule().records_of(&customer()).is_empty());
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, Phone>(phone.id(), &token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    let destructions = audit
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(
+            |e| matches!(&e.event, AuditEvent::Destruction { record, .. } if *record == phone.id()),
+        )
+        .count();
+    assert_eq!(destructions, 1);
+    // And it is kept now: the next open finds nothing to complete.
+    drop(operator);
+    let mut kinds = Vec::new();
+    journal
+        .replay(&mut |c| {
+            kinds.push(c.kind());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(kinds.iter().filter(|k| **k == "destroyed").count(), 1);
+}
