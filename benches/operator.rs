@@ -1,14 +1,16 @@
 //! The embedded store on SQLite: what a grant and a withdrawal cost when each is kept
 //! before it is acknowledged (one synced journal transaction, one synced audit entry),
 //! against the same grant in memory and a bare synced SQLite insert; and how long reopening
-//! takes with a million consents to rebuild, against reading the same rows and nothing
-//! more (`AMANAT_BENCH_CONSENTS` to change the million).
+//! takes with a million consents to rebuild (and their million audit entries to verify),
+//! against reading the same journal rows and nothing more (`AMANAT_BENCH_CONSENTS` to
+//! change the million).
 
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use amanat::audit::{AuditEvent, AuditLog, ChainHash};
 use amanat::category::Phone;
 use amanat::store::Operator;
 use amanat::store::journal::{Change, Journal, SqliteJournal};
@@ -93,7 +95,9 @@ fn journal_of(dir: &Path, count: u64) {
         let mut first = None;
         journal
             .replay(&mut |change| {
-                first.get_or_insert(change.to_json().unwrap());
+                if change.kind() == "consent_given" {
+                    first.get_or_insert(change.to_json().unwrap());
+                }
                 Ok(())
             })
             .unwrap();
@@ -112,6 +116,25 @@ fn journal_of(dir: &Path, count: u64) {
         }
     }
     journal.append_all(&batch).unwrap();
+    drop(journal);
+
+    // And the audit log a real store would have beside it: an entry per consent given.
+    let audit = AuditLog::open(dir.join("audit.jsonl"), 4096).unwrap();
+    let at = chrono::Utc::now();
+    for n in 1..count {
+        audit
+            .append(
+                at,
+                AuditEvent::Consent {
+                    subject: SubjectId::new(format!("cust-{n}")).unwrap(),
+                    consent: uuid_for(n).parse().unwrap(),
+                    change: "given".into(),
+                    digest: ChainHash::of(uuid_for(n).as_bytes()),
+                },
+            )
+            .unwrap();
+    }
+    audit.flush().unwrap();
 }
 
 /// A distinct, well-formed consent id for the `n`th consent.

@@ -286,30 +286,15 @@ impl std::fmt::Display for ChainHash {
 
 impl From<ChainHash> for String {
     fn from(hash: ChainHash) -> Self {
-        use std::fmt::Write as _;
-        let mut hex = String::with_capacity(64);
-        for byte in hash.0 {
-            // Writing to a String can't fail.
-            let _ = write!(hex, "{byte:02x}");
-        }
-        hex
+        hex::encode(hash.0)
     }
 }
 
 impl TryFrom<String> for ChainHash {
     type Error = String;
     fn try_from(hex: String) -> Result<Self, String> {
-        let bytes = hex.as_bytes();
-        if bytes.len() != 64 {
-            return Err("a chain hash is 64 hex digits".into());
-        }
         let mut out = [0; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let digit = |b: u8| (b as char).to_digit(16).ok_or("not hex");
-            let hi = digit(pair[0])?;
-            let lo = digit(pair[1])?;
-            out[i] = u8::try_from(hi * 16 + lo).map_err(|_| "not hex")?;
-        }
+        hex::decode_to_slice(hex, &mut out).map_err(|_| "a chain hash is 64 hex digits")?;
         Ok(ChainHash(out))
     }
 }
@@ -409,11 +394,40 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u
     Ok(count)
 }
 
+/// Where an [`AuditLog`] keeps its entries when they are neither in memory nor in a file
+/// of their own: implement it for your database and open the log with
+/// [`AuditLog::with_store`]. The log chains and verifies; the store only keeps.
+pub trait AuditStore: Send {
+    /// Every entry kept, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if they can't be read; [`AuditError::Unreadable`] for one that
+    /// is not an entry.
+    fn entries(&mut self) -> Result<Vec<AuditEntry>, AuditError>;
+
+    /// Keeps `entry` after those before it. It need not be durable before
+    /// [`sync`](Self::sync); it must be whole or absent, never part-written.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if it can't be kept: the log stops then.
+    fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError>;
+
+    /// Makes every entry written so far durable.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if they can't be: the log stops then.
+    fn sync(&mut self) -> Result<(), AuditError>;
+}
+
 struct Chain {
     prev: ChainHash,
     next_seq: u64,
     entries: Vec<AuditEntry>,
     file: Option<(PathBuf, BufWriter<File>)>,
+    store: Option<Box<dyn AuditStore>>,
     unflushed: usize,
     /// Set by the first failed write; every append after it is refused.
     failed: Option<String>,
@@ -445,6 +459,7 @@ impl AuditLog {
                 next_seq: 1,
                 entries: Vec::new(),
                 file: None,
+                store: None,
                 unflushed: 0,
                 failed: None,
             }),
@@ -492,6 +507,34 @@ impl AuditLog {
                 next_seq,
                 entries: Vec::new(),
                 file: Some((path, BufWriter::new(file))),
+                store: None,
+                unflushed: 0,
+                failed: None,
+            }),
+            batch: batch.max(1),
+        })
+    }
+
+    /// A log kept in `store`: what it holds is verified first and the chain continues from
+    /// its last entry; entries are synced every `batch` appends and on
+    /// [`flush`](Self::flush), as for [`open`](Self::open).
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError`] if the store can't be read, or what is in it does not verify.
+    pub fn with_store(mut store: Box<dyn AuditStore>, batch: usize) -> Result<Self, AuditError> {
+        let entries = store.entries()?;
+        verify(&entries)?;
+        let (prev, next_seq) = entries
+            .last()
+            .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
+        Ok(Self {
+            chain: Mutex::new(Chain {
+                prev,
+                next_seq,
+                entries: Vec::new(),
+                file: None,
+                store: Some(store),
                 unflushed: 0,
                 failed: None,
             }),
@@ -509,6 +552,7 @@ impl AuditLog {
                 next_seq: 1,
                 entries: Vec::new(),
                 file: Some((PathBuf::from("/dev/full"), BufWriter::new(file))),
+                store: None,
                 unflushed: 0,
                 failed: None,
             }),
@@ -541,7 +585,15 @@ impl AuditLog {
             hash,
         };
         let batch = self.batch;
-        if let Some((_, writer)) = chain.file.as_mut() {
+        if let Some(store) = chain.store.as_mut() {
+            if let Err(failed) = store.write(&entry) {
+                return Err(Self::halt(&mut chain, failed.to_string()));
+            }
+            chain.unflushed += 1;
+            if chain.unflushed >= batch {
+                Self::sync(&mut chain)?;
+            }
+        } else if let Some((_, writer)) = chain.file.as_mut() {
             let written = serde_json::to_writer(&mut *writer, &entry)
                 .map_err(|e| e.to_string())
                 .and_then(|()| writer.write_all(b"\n").map_err(|e| e.to_string()));
@@ -575,6 +627,11 @@ impl AuditLog {
         if let Some(why) = &chain.failed {
             return Err(AuditError::Stopped(why.clone()));
         }
+        if let Some(store) = chain.store.as_mut()
+            && let Err(failed) = store.sync()
+        {
+            return Err(Self::halt(chain, failed.to_string()));
+        }
         if let Some((_, writer)) = chain.file.as_mut() {
             let synced = writer
                 .flush()
@@ -605,6 +662,15 @@ impl AuditLog {
     pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
         let (path, written) = {
             let mut chain = self.lock();
+            if chain.store.is_some() {
+                if chain.failed.is_none() {
+                    Self::sync(&mut chain)?;
+                }
+                return chain
+                    .store
+                    .as_mut()
+                    .map_or_else(|| Ok(Vec::new()), |store| store.entries());
+            }
             let Some((path, writer)) = chain.file.as_ref() else {
                 return Ok(chain.entries.clone());
             };

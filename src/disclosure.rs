@@ -440,26 +440,16 @@ impl Disclosures {
     pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
         let mut notices = self.notices();
         match change {
-            Kind::NoticeOwed(notice) if notice.id == notices.len() as u64 + 1 => {
-                notices.push(notice);
+            Kind::NoticeOwed(notice) => {
+                journal::replay_next(&mut notices, notice.id, notice, "notice")
             }
             Kind::NoticeSent { notice, at } => {
-                let owed = crate::slot(notice)
-                    .and_then(|i| notices.get_mut(i))
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("notice {notice} sent but never owed"))
-                    })?;
-                owed.sent_at.get_or_insert(at);
+                journal::replay_close(&mut notices, notice, "notice", |owed| {
+                    owed.sent_at.get_or_insert(at);
+                })
             }
-            Kind::NoticeOwed(notice) => {
-                return Err(StoreError::Corrupt(format!(
-                    "notice {} owed out of order",
-                    notice.id
-                )));
-            }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Notices not yet sent and not yet overdue at `now`, oldest first.

@@ -149,28 +149,16 @@ impl SubjectRequests {
     pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
         let mut requests = self.lock();
         match change {
-            Kind::RequestReceived(request) if request.id == requests.len() as u64 + 1 => {
-                requests.push(request);
+            Kind::RequestReceived(request) => {
+                journal::replay_next(&mut requests, request.id, request, "request")
             }
             Kind::RequestCompleted { request, at } => {
-                let found = crate::slot(request)
-                    .and_then(|i| requests.get_mut(i))
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "request {request} completed but never received"
-                        ))
-                    })?;
-                found.completed.get_or_insert(at);
+                journal::replay_close(&mut requests, request, "request", |found| {
+                    found.completed.get_or_insert(at);
+                })
             }
-            Kind::RequestReceived(request) => {
-                return Err(StoreError::Corrupt(format!(
-                    "request {} received out of order",
-                    request.id
-                )));
-            }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The request with this number.

@@ -278,3 +278,73 @@ mod detection {
         assert_eq!(alerts[0].key, AlertKey::Subject(target));
     }
 }
+
+/// Another database's table of audit entries, shared so that a reopened log sees it.
+#[derive(Clone, Default)]
+struct Table {
+    rows: std::sync::Arc<std::sync::Mutex<Vec<audit::AuditEntry>>>,
+    full: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl audit::AuditStore for Table {
+    fn entries(&mut self) -> Result<Vec<audit::AuditEntry>, AuditError> {
+        Ok(self.rows.lock().unwrap().clone())
+    }
+
+    fn write(&mut self, entry: &audit::AuditEntry) -> Result<(), AuditError> {
+        if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(AuditError::Io("table full".into()));
+        }
+        self.rows.lock().unwrap().push(entry.clone());
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), AuditError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_log_kept_in_another_store_chains_on_across_reopenings_and_refuses_edits() {
+    let table = Table::default();
+    let event = |n: u32| AuditEvent::Authorization {
+        subject: SubjectId::new(format!("cust-{n}")).unwrap(),
+        purpose: Purpose::CREDIT_SCORING,
+        category: "payment_card".into(),
+        granted: false,
+        rule: Some("no_consent".into()),
+        consent: None,
+        actor: None,
+    };
+    let log = AuditLog::with_store(Box::new(table.clone()), 1).unwrap();
+    for n in 0..3 {
+        log.append(chrono::Utc::now(), event(n)).unwrap();
+    }
+    drop(log);
+    let log = AuditLog::with_store(Box::new(table.clone()), 1).unwrap();
+    assert_eq!(log.append(chrono::Utc::now(), event(3)).unwrap(), 4);
+    assert_eq!(log.verify(), Ok(4));
+
+    // A failed write stops the log: nothing after it is kept.
+    table.full.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        log.append(chrono::Utc::now(), event(4)),
+        Err(AuditError::Io(_))
+    ));
+    table.full.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        log.append(chrono::Utc::now(), event(5)),
+        Err(AuditError::Stopped(_))
+    ));
+    assert_eq!(log.entries().unwrap().len(), 4);
+    drop(log);
+
+    // An entry edited in the table is refused at open.
+    if let AuditEvent::Authorization { granted, .. } = &mut table.rows.lock().unwrap()[1].event {
+        *granted = true;
+    }
+    assert!(matches!(
+        AuditLog::with_store(Box::new(table.clone()), 1),
+        Err(AuditError::Broken { .. })
+    ));
+}

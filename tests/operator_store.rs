@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use amanat::category::{IdentityDocument, Phone};
+use amanat::consent::{NoCategory, WithPurpose};
 use amanat::data::Source;
 use amanat::retention::Trigger;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
@@ -39,6 +40,18 @@ fn builder(dir: &Path, clock: &ManualClock) -> OperatorBuilder {
     Operator::builder(dir, policy()).clock(clock.clone())
 }
 
+/// A consent of `subject` by one-time password for the service; the caller names the
+/// categories.
+fn otp(subject: SubjectId) -> Grant<WithPurpose, NoCategory> {
+    Grant::new(
+        subject,
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        },
+    )
+    .purpose(Purpose::SERVICE_PROVISION)
+}
+
 fn customer() -> SubjectId {
     SubjectId::new("cust-1").unwrap()
 }
@@ -50,15 +63,9 @@ fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::Record
     operator
         .ledger()
         .grant(
-            Grant::new(
-                customer(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>()
-            .category::<IdentityDocument>(),
+            otp(customer())
+                .category::<Phone>()
+                .category::<IdentityDocument>(),
         )
         .unwrap();
     let passport_token = operator
@@ -354,16 +361,7 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
             .unwrap();
         operator
             .ledger()
-            .grant(
-                Grant::new(
-                    customer(),
-                    ConsentForm::Electronic {
-                        method: ElectronicMethod::OneTimePassword,
-                    },
-                )
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<IdentityDocument>(),
-            )
+            .grant(otp(customer()).category::<IdentityDocument>())
             .unwrap();
         let token = operator
             .ledger()
@@ -428,16 +426,7 @@ fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
     let other = SubjectId::new("cust-2").unwrap();
     operator
         .ledger()
-        .grant(
-            Grant::new(
-                other.clone(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<IdentityDocument>(),
-        )
+        .grant(otp(other.clone()).category::<IdentityDocument>())
         .unwrap();
     drop(operator);
     let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
@@ -651,16 +640,7 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
     let operator = open();
     operator
         .ledger()
-        .grant(
-            Grant::new(
-                customer(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>(),
-        )
+        .grant(otp(customer()).category::<Phone>())
         .unwrap();
     let token = operator
         .ledger()

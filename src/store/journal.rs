@@ -357,6 +357,36 @@ impl Journaled {
     }
 }
 
+/// Replays the opening of entry `id` of a numbered register (a notice owed, a request
+/// received): it must be the next number, or the journal is out of order.
+pub(crate) fn replay_next<T>(
+    register: &mut Vec<T>,
+    id: u64,
+    entry: T,
+    what: &str,
+) -> Result<(), StoreError> {
+    if id != register.len() as u64 + 1 {
+        return Err(StoreError::Corrupt(format!("{what} {id} out of order")));
+    }
+    register.push(entry);
+    Ok(())
+}
+
+/// Replays the closing of entry `id` of a numbered register (a notice sent, a request
+/// answered) with `close`.
+pub(crate) fn replay_close<T>(
+    register: &mut [T],
+    id: u64,
+    what: &str,
+    close: impl FnOnce(&mut T),
+) -> Result<(), StoreError> {
+    let entry = crate::slot(id)
+        .and_then(|i| register.get_mut(i))
+        .ok_or_else(|| StoreError::Corrupt(format!("{what} {id} closed but never opened")))?;
+    close(entry);
+    Ok(())
+}
+
 /// Appends to `journal` if there is one.
 pub(crate) fn append(
     journal: Option<&Journaled>,
