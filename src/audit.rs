@@ -485,6 +485,16 @@ impl AuditLog {
     ///
     /// [`AuditError`] if the file can't be opened, or what is in it does not verify.
     pub fn open(path: impl AsRef<Path>, batch: usize) -> Result<Self, AuditError> {
+        Self::open_noting(path, batch, &mut |_| {})
+    }
+
+    /// [`open`](Self::open), showing `note` every entry read: one pass over a large file
+    /// for a caller that needs some of them.
+    pub(crate) fn open_noting(
+        path: impl AsRef<Path>,
+        batch: usize,
+        note: &mut dyn FnMut(&AuditEntry),
+    ) -> Result<Self, AuditError> {
         let path = path.as_ref().to_path_buf();
         let entries = if path.exists() {
             cut_torn_tail(&path)?;
@@ -493,6 +503,7 @@ impl AuditLog {
             Vec::new()
         };
         verify(&entries)?;
+        entries.iter().for_each(&mut *note);
         let file = OpenOptions::new()
             .create(true)
             .append(true)

@@ -692,3 +692,57 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
         .unwrap();
     assert_eq!(kinds.iter().filter(|k| **k == "destroyed").count(), 1);
 }
+
+#[test]
+fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, passport) = onboarded(dir.path(), &clock);
+    let now = amanat::Clock::now(&clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, now)
+        .unwrap();
+    let destroyed = operator.sweep(now).unwrap().destroyed.len();
+    assert!(destroyed >= 1);
+    drop(operator);
+    // As if the process died after the audit entries and before the journal rows.
+    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let lost = db
+        .execute("DELETE FROM changes WHERE kind = 'destroyed'", [])
+        .unwrap();
+    assert_eq!(lost, destroyed);
+    drop(db);
+
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    assert!(operator.schedule().records_of(&customer()).is_empty());
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, IdentityDocument>(passport, &token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+    let recorded = operator
+        .audit_log()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e.event, amanat::audit::AuditEvent::Destruction { .. }))
+        .count();
+    assert_eq!(recorded, destroyed, "each destruction is recorded once");
+    drop(operator);
+    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let kept: i64 = db
+        .query_row(
+            "SELECT count(*) FROM changes WHERE kind = 'destroyed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        usize::try_from(kept).unwrap(),
+        destroyed,
+        "and kept in the journal again"
+    );
+}

@@ -35,6 +35,8 @@
 //! [`Vault`](vault::Vault)s keep the sealed records with their ids; [`shred`](vault::shred)
 //! destroys one, key first.
 
+#[cfg(feature = "sqlite")]
+mod audit_store;
 pub mod journal;
 pub mod keys;
 mod operator;
@@ -43,5 +45,7 @@ pub mod seal;
 mod sqlite;
 pub mod vault;
 
+#[cfg(feature = "sqlite")]
+pub use audit_store::SqliteAuditStore;
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;

@@ -15,7 +15,7 @@ use super::journal::{Journal, Journaled, Kind, MemoryJournal};
 use super::keys::{KeyStore, MemoryKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
-use crate::audit::{AuditEvent, AuditLog};
+use crate::audit::{AuditEntry, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentLedger, ConsentToken};
@@ -79,6 +79,9 @@ pub struct Stores {
     audit: Arc<AuditLog>,
     /// Held for as long as the stores are open: one operator per directory.
     lock: Option<std::fs::File>,
+    /// The schedule's destructions the audit log holds, noted while it was verified at
+    /// open; `None` when it must be read again to find them.
+    destructions: Option<Vec<(RecordId, DateTime<Utc>)>>,
 }
 
 impl fmt::Debug for Stores {
@@ -104,6 +107,7 @@ impl Stores {
             vault,
             audit,
             lock: None,
+            destructions: None,
         }
     }
 
@@ -149,6 +153,7 @@ impl Stores {
             std::fs::TryLockError::WouldBlock => StoreError::InUse,
             std::fs::TryLockError::Error(e) => io(e),
         })?;
+        let mut destructions = Vec::new();
         let stores = Self::new(
             Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?),
             Arc::new(SqliteKeyStore::open(
@@ -156,10 +161,15 @@ impl Stores {
                 dir.join(files::MASTER_KEY),
             )?),
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
-            Arc::new(AuditLog::open(dir.join(files::AUDIT), 1)?),
+            Arc::new(AuditLog::open_noting(
+                dir.join(files::AUDIT),
+                1,
+                &mut |entry| destructions.extend(schedule_destruction(entry)),
+            )?),
         );
         Ok(Self {
             lock: Some(lock),
+            destructions: Some(destructions),
             ..stores
         })
     }
@@ -260,6 +270,7 @@ impl OperatorBuilder {
             vault,
             audit,
             lock,
+            destructions,
         } = stores;
         let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
         let policy = Arc::new(self.policy);
@@ -342,18 +353,18 @@ impl OperatorBuilder {
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
         // recorded once, not destroyed and recorded again.
         schedule.attach(None, Arc::clone(&journaled));
-        for entry in audit.entries()? {
-            // Only the schedule's destructions name their rule; a copy's own `destroy`
-            // destroys that copy, not the record kept here.
-            if let AuditEvent::Destruction {
-                record,
-                rule: Some(_),
-                ..
-            } = entry.event
-                && schedule.tracks(record)
-            {
+        let destructions = match destructions {
+            Some(noted) => noted,
+            None => audit
+                .entries()?
+                .iter()
+                .filter_map(schedule_destruction)
+                .collect(),
+        };
+        for (record, at) in destructions {
+            if schedule.tracks(record) {
                 shred(&*keys, &*vault, record)?;
-                schedule.complete_destruction(record, entry.at);
+                schedule.complete_destruction(record, at);
             }
         }
         schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
@@ -382,6 +393,19 @@ impl OperatorBuilder {
             vault,
             _lock: lock,
         })
+    }
+}
+
+/// The record and time of a destruction the schedule recorded. Only the schedule's name
+/// their rule; a copy's own `destroy` destroys that copy, not the record kept here.
+fn schedule_destruction(entry: &AuditEntry) -> Option<(RecordId, DateTime<Utc>)> {
+    match &entry.event {
+        AuditEvent::Destruction {
+            record,
+            rule: Some(_),
+            ..
+        } => Some((*record, entry.at)),
+        _ => None,
     }
 }
 
