@@ -559,6 +559,12 @@ impl ConsentLedger {
                         "a consent with too many purposes".into(),
                     ));
                 }
+                if self.consents.contains_key(&given.consent) {
+                    return Err(StoreError::Corrupt(format!(
+                        "the journal gives consent {} twice",
+                        given.consent
+                    )));
+                }
                 given.purposes = given
                     .purposes
                     .into_iter()

@@ -238,9 +238,10 @@ impl OperatorBuilder {
     }
 
     /// Opens the stores — the directory, created if missing — and rebuilds everything from
-    /// the journal:
-    /// consents with their history, deadlines, holds and destructions, notices and
-    /// requests, with their original ids and times.
+    /// the journal: consents with their history, deadlines, holds and destructions,
+    /// notices and requests, with their original ids and times. Destructions interrupted
+    /// after their hooks confirmed are completed, and sealed copies whose keeping was
+    /// never acknowledged are shredded.
     ///
     /// # Errors
     ///
