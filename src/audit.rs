@@ -509,21 +509,36 @@ impl AuditLog {
             .append(true)
             .open(&path)
             .map_err(|e| AuditError::Io(e.to_string()))?;
+        Ok(Self::continuing(
+            &entries,
+            Some((path, BufWriter::new(file))),
+            None,
+            batch,
+        ))
+    }
+
+    /// A log whose chain goes on from the verified `entries` already kept.
+    fn continuing(
+        entries: &[AuditEntry],
+        file: Option<(PathBuf, BufWriter<File>)>,
+        store: Option<Box<dyn AuditStore>>,
+        batch: usize,
+    ) -> Self {
         let (prev, next_seq) = entries
             .last()
             .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
-        Ok(Self {
+        Self {
             chain: Mutex::new(Chain {
                 prev,
                 next_seq,
                 entries: Vec::new(),
-                file: Some((path, BufWriter::new(file))),
-                store: None,
+                file,
+                store,
                 unflushed: 0,
                 failed: None,
             }),
             batch: batch.max(1),
-        })
+        }
     }
 
     /// A log kept in `store`: what it holds is verified first and the chain continues from
@@ -536,21 +551,7 @@ impl AuditLog {
     pub fn with_store(mut store: Box<dyn AuditStore>, batch: usize) -> Result<Self, AuditError> {
         let entries = store.entries()?;
         verify(&entries)?;
-        let (prev, next_seq) = entries
-            .last()
-            .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
-        Ok(Self {
-            chain: Mutex::new(Chain {
-                prev,
-                next_seq,
-                entries: Vec::new(),
-                file: None,
-                store: Some(store),
-                unflushed: 0,
-                failed: None,
-            }),
-            batch: batch.max(1),
-        })
+        Ok(Self::continuing(&entries, None, Some(store), batch))
     }
 
     /// A log appending to an open file as is, without reading it first: for tests that

@@ -56,6 +56,40 @@ fn customer() -> SubjectId {
     SubjectId::new("cust-1").unwrap()
 }
 
+/// Stores another database would provide, kept by the test so that an operator can be
+/// opened on them again.
+struct Kept {
+    journal: std::sync::Arc<dyn amanat::store::journal::Journal>,
+    keys: std::sync::Arc<amanat::store::keys::MemoryKeyStore>,
+    vault: std::sync::Arc<amanat::store::vault::MemoryVault>,
+    audit: std::sync::Arc<amanat::audit::AuditLog>,
+}
+
+impl Kept {
+    fn on(journal: std::sync::Arc<dyn amanat::store::journal::Journal>) -> Self {
+        Self {
+            journal,
+            keys: std::sync::Arc::default(),
+            vault: std::sync::Arc::default(),
+            audit: std::sync::Arc::new(amanat::audit::AuditLog::in_memory()),
+        }
+    }
+
+    fn open(&self, clock: &ManualClock) -> Operator {
+        use std::sync::Arc;
+        let stores = amanat::store::Stores::new(
+            Arc::clone(&self.journal),
+            Arc::clone(&self.keys) as _,
+            Arc::clone(&self.vault) as _,
+            Arc::clone(&self.audit),
+        );
+        Operator::with_stores(stores, policy())
+            .clock(clock.clone())
+            .open()
+            .unwrap()
+    }
+}
+
 /// An operator with a customer's consent, passport and phone number kept, a phone number
 /// from a credit bureau owed a notice, and an access request received.
 fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::RecordId) {
@@ -333,32 +367,15 @@ fn the_registers_resume_after_reopening() {
 
 #[test]
 fn an_operator_on_other_stores_rebuilds_from_them_alone() {
-    use amanat::audit::AuditLog;
-    use amanat::store::Stores;
     use amanat::store::journal::MemoryJournal;
-    use amanat::store::keys::MemoryKeyStore;
-    use amanat::store::vault::MemoryVault;
     use std::sync::Arc;
 
     // What another database would provide: the three traits and a log, kept by the caller.
     let journal = Arc::new(MemoryJournal::new());
-    let keys = Arc::new(MemoryKeyStore::new());
-    let vault = Arc::new(MemoryVault::new());
-    let audit = Arc::new(AuditLog::in_memory());
-    let stores = || {
-        Stores::new(
-            Arc::clone(&journal) as _,
-            Arc::clone(&keys) as _,
-            Arc::clone(&vault) as _,
-            Arc::clone(&audit),
-        )
-    };
+    let kept = Kept::on(Arc::clone(&journal) as _);
     let clock = ManualClock::new(start());
     let record = {
-        let operator = Operator::with_stores(stores(), policy())
-            .clock(clock.clone())
-            .open()
-            .unwrap();
+        let operator = kept.open(&clock);
         operator
             .ledger()
             .grant(otp(customer()).category::<IdentityDocument>())
@@ -373,10 +390,7 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
     };
     assert!(!journal.is_empty());
 
-    let operator = Operator::with_stores(stores(), policy())
-        .clock(clock.clone())
-        .open()
-        .unwrap();
+    let operator = kept.open(&clock);
     let token = operator
         .ledger()
         .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
@@ -585,11 +599,8 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
 
 #[test]
 fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
-    use amanat::audit::{AuditEvent, AuditLog};
-    use amanat::store::Stores;
+    use amanat::audit::AuditEvent;
     use amanat::store::journal::{Change, Journal, MemoryJournal};
-    use amanat::store::keys::MemoryKeyStore;
-    use amanat::store::vault::MemoryVault;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -618,24 +629,9 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
         kept: MemoryJournal::new(),
         full: AtomicBool::new(false),
     });
-    let keys = Arc::new(MemoryKeyStore::new());
-    let vault = Arc::new(MemoryVault::new());
-    let audit = Arc::new(AuditLog::in_memory());
-    let stores = || {
-        Stores::new(
-            Arc::clone(&journal) as _,
-            Arc::clone(&keys) as _,
-            Arc::clone(&vault) as _,
-            Arc::clone(&audit),
-        )
-    };
+    let stores = Kept::on(Arc::clone(&journal) as _);
     let clock = ManualClock::new(start());
-    let open = || {
-        Operator::with_stores(stores(), policy())
-            .clock(clock.clone())
-            .open()
-            .unwrap()
-    };
+    let open = || stores.open(&clock);
 
     let operator = open();
     operator
@@ -672,7 +668,8 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
         operator.fetch::<String, Phone>(phone.id(), &token),
         Err(Error::RecordDestroyed { .. })
     ));
-    let destructions = audit
+    let destructions = stores
+        .audit
         .entries()
         .unwrap()
         .into_iter()
