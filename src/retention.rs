@@ -1012,9 +1012,21 @@ impl RetentionSchedule {
         trigger: Trigger,
         at: DateTime<Utc>,
     ) -> Vec<RecordId> {
+        self.trigger_kept(subject, trigger, at, true)
+    }
+
+    /// [`trigger`](Self::trigger), journaled only when `journaled`: a trigger that another
+    /// change carries (a withdrawal made through an Operator) is replayed with it.
+    pub(crate) fn trigger_kept(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+        journaled: bool,
+    ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
         let mut state = self.state();
-        let kept = trigger.clone();
+        let kept = journaled.then(|| trigger.clone());
         let ids = state.subject_records(subject);
         let before: Vec<Option<i64>> = ids
             .iter()
@@ -1109,11 +1121,13 @@ impl RetentionSchedule {
         // A trigger only ever shortens retention: it applies even if it can't be kept (the
         // journal stops then, and an Operator reports it). Kept after its decisions are
         // in the audit log.
-        let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
-            subject: subject.clone(),
-            at: millis_to_time(at),
-            trigger: kept,
-        });
+        if let Some(trigger) = kept {
+            let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
+                subject: subject.clone(),
+                at: millis_to_time(at),
+                trigger,
+            });
+        }
         ids.iter()
             .zip(before)
             .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)

@@ -77,7 +77,8 @@ fn crash_writer() {
         operator.check_kept().unwrap();
         writeln!(out, "ack request {subject} {request}").unwrap();
         if i % 3 == 0 {
-            operator.ledger().withdraw(&consent).unwrap();
+            // The withdrawal and the schedule's hearing of it: one change.
+            operator.withdraw(&consent).unwrap();
             writeln!(out, "ack withdrawn {subject} {consent}").unwrap();
         }
         if i % 4 == 0 {

@@ -743,3 +743,36 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
         "and kept in the journal again"
     );
 }
+
+#[test]
+fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change_art_11_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (operator, _) = onboarded(dir.path(), &clock);
+    clock.advance(TimeDelta::days(3));
+    let consent = operator.ledger().consents_of(&customer())[0];
+    let withdrawal = operator.withdraw(&consent).unwrap();
+    let records = operator.schedule().records_of(&customer());
+    assert_eq!(records.len(), 2);
+    assert!(
+        records.iter().all(|r| r.deadline == Some(withdrawal.at)),
+        "{records:?}"
+    );
+    drop(operator);
+
+    // One journal row carried both: no separate trigger was kept, and both come back.
+    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    let triggers: i64 = db
+        .query_row(
+            "SELECT count(*) FROM changes WHERE kind = 'triggered'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 0);
+    drop(db);
+    let operator = builder(dir.path(), &clock).open().unwrap();
+    assert_eq!(operator.schedule().records_of(&customer()), records);
+    let swept = operator.sweep(amanat::Clock::now(&clock)).unwrap();
+    assert_eq!(swept.destroyed.len(), 2);
+}

@@ -499,12 +499,14 @@ impl ConsentLedger {
         consent: ConsentId,
         now: i64,
         purposes: &[Purpose],
+        retention: bool,
     ) -> Result<(), Error> {
         journal::append(self.journal.as_deref(), || {
             journal::Kind::ConsentWithdrawn {
                 consent,
                 at: millis_to_time(now),
                 purposes: purposes.to_vec(),
+                retention,
             }
         })
     }
@@ -598,6 +600,7 @@ impl ConsentLedger {
                 consent,
                 at,
                 purposes,
+                ..
             } => {
                 let record = find(consent)?;
                 let purposes = withdraw_purposes(&record, |p| purposes.contains(p));
@@ -895,6 +898,22 @@ impl ConsentLedger {
     /// [`Error::AlreadyWithdrawn`] if it was withdrawn for every purpose before;
     /// [`Error::ConsentNotInForce`] if it has expired.
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
+        let (withdrawal, kept) = self.withdraw_kept(consent, false)?;
+        kept.map(|()| withdrawal)
+    }
+
+    /// [`withdraw`](Self::withdraw), journaled as heard by the retention schedule when
+    /// `retention` is set. The withdrawal stands whether or not it is kept: the second
+    /// result says whether it was.
+    ///
+    /// # Errors
+    ///
+    /// As [`withdraw`](Self::withdraw), for a withdrawal that was not made.
+    pub(crate) fn withdraw_kept(
+        &self,
+        consent: &ConsentId,
+        retention: bool,
+    ) -> Result<(Withdrawal, Result<(), Error>), Error> {
         let (record, mut entry) = self.lock_consent(consent)?;
         let now = self.clock.now_millis();
         record.ensure_open(now)?;
@@ -908,12 +927,18 @@ impl ConsentLedger {
             at: now,
         };
         entry.events.push(self.protective(&record, event));
-        self.keep_withdrawal(record.id, now, &purposes)?;
-        Ok(Withdrawal {
+        let kept = self.keep_withdrawal(record.id, now, &purposes, retention);
+        let withdrawal = Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
             withdrawn: vec![(record.id, purposes)],
-        })
+        };
+        Ok((withdrawal, kept))
+    }
+
+    /// The subject whose consent `consent` is.
+    pub(crate) fn subject_of(&self, consent: &ConsentId) -> Option<SubjectId> {
+        self.consents.get(consent).map(|r| r.subject.clone())
     }
 
     /// Withdraws `purpose` from every consent of `subject` that holds it now; the consents'
@@ -954,7 +979,7 @@ impl ConsentLedger {
         }
         entry.events.extend(events);
         for (consent, purposes) in &withdrawn {
-            self.keep_withdrawal(*consent, now, purposes)?;
+            self.keep_withdrawal(*consent, now, purposes, false)?;
         }
         Ok(Withdrawal {
             subject: subject.clone(),

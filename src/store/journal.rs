@@ -56,6 +56,11 @@ pub(crate) enum Kind {
         consent: ConsentId,
         at: DateTime<Utc>,
         purposes: Vec<Purpose>,
+        /// Whether the retention schedule heard of it in the same change
+        /// ([`Operator::withdraw`](crate::store::Operator::withdraw)): replayed, the
+        /// withdrawal brings the deadlines forward again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retention: bool,
     },
     ConsentInvalidated {
         consent: ConsentId,

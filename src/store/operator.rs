@@ -18,7 +18,7 @@ use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
-use crate::consent::{ConsentLedger, ConsentToken};
+use crate::consent::{ConsentId, ConsentLedger, ConsentToken, Withdrawal};
 use crate::data::{PersonalData, RecordId};
 use crate::disclosure::Disclosures;
 use crate::policy::{Country, Policy};
@@ -316,6 +316,23 @@ impl OperatorBuilder {
                 in_force = Some(version);
                 Ok(())
             }
+            Kind::ConsentWithdrawn {
+                consent,
+                at,
+                purposes,
+                retention: true,
+            } => {
+                ledger.replay(Kind::ConsentWithdrawn {
+                    consent,
+                    at,
+                    purposes: purposes.clone(),
+                    retention: true,
+                })?;
+                if let Some(subject) = ledger.subject_of(&consent) {
+                    hear_withdrawal(&schedule, &subject, &[(consent, purposes)], at);
+                }
+                Ok(())
+            }
             kind @ (Kind::ConsentGiven(_)
             | Kind::ConsentRenewed { .. }
             | Kind::ConsentWithdrawn { .. }
@@ -394,6 +411,24 @@ impl OperatorBuilder {
             vault,
             _lock: lock,
         })
+    }
+}
+
+/// Tells `schedule` of a withdrawal, without journaling the triggers: the withdrawal's
+/// own change carries them.
+fn hear_withdrawal(
+    schedule: &RetentionSchedule,
+    subject: &SubjectId,
+    withdrawn: &[(ConsentId, Vec<crate::vocab::Purpose>)],
+    at: DateTime<Utc>,
+) {
+    for purpose in withdrawn.iter().flat_map(|(_, purposes)| purposes) {
+        schedule.trigger_kept(
+            subject,
+            Trigger::ConsentWithdrawn(purpose.clone()),
+            at,
+            false,
+        );
     }
 }
 
@@ -689,6 +724,27 @@ impl Operator {
             PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
         data.attach_retention(cell);
         Ok(data)
+    }
+
+    /// Withdraws a consent for every purpose it still holds for
+    /// ([`ConsentLedger::withdraw`]) and, in the same change, tells the retention schedule
+    /// ([`Trigger::ConsentWithdrawn`] for each purpose): records collected on it fall due
+    /// where the policy declares the purpose on consent (Art. 11.2). A crash keeps both or
+    /// neither.
+    ///
+    /// # Errors
+    ///
+    /// As [`ConsentLedger::withdraw`]; [`Error::NotStored`] if it could not be kept (it
+    /// took effect in this process, schedule included).
+    pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
+        let (withdrawal, kept) = self.ledger.withdraw_kept(consent, true)?;
+        hear_withdrawal(
+            &self.schedule,
+            &withdrawal.subject,
+            &withdrawal.withdrawn,
+            withdrawal.at,
+        );
+        kept.map(|()| withdrawal)
     }
 
     /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).
