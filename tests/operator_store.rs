@@ -52,6 +52,15 @@ fn otp(subject: SubjectId) -> Grant<WithPurpose, NoCategory> {
     .purpose(Purpose::SERVICE_PROVISION)
 }
 
+/// The customer's passport `record`, read back under a fresh token of theirs.
+fn passport_of(operator: &Operator, record: amanat::data::RecordId) -> Result<String, Error> {
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)?;
+    let passport = operator.fetch::<String, IdentityDocument>(record, &token)?;
+    Ok(passport.read(&token)?.to_string())
+}
+
 fn customer() -> SubjectId {
     SubjectId::new("cust-1").unwrap()
 }
@@ -227,12 +236,8 @@ fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
         receipt.hooks_confirmed
     );
     // The record can't be read, even with a token that would open it.
-    let token = operator
-        .ledger()
-        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
     assert!(matches!(
-        operator.fetch::<String, IdentityDocument>(passport, &token),
+        passport_of(&operator, passport),
         Err(Error::RecordDestroyed { .. })
     ));
     drop(operator);
@@ -391,14 +396,7 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
     assert!(!journal.is_empty());
 
     let operator = kept.open(&clock);
-    let token = operator
-        .ledger()
-        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let passport = operator
-        .fetch::<String, IdentityDocument>(record, &token)
-        .unwrap();
-    assert_eq!(passport.read(&token).unwrap().as_str(), PASSPORT);
+    assert_eq!(passport_of(&operator, record).unwrap(), PASSPORT);
     assert!(!format!("{operator:?}").contains(PASSPORT));
     operator.audit_log().verify().unwrap();
 }
@@ -462,14 +460,7 @@ fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
         "{refused:?}"
     );
     // The customer it belongs to still reads it.
-    let mine = operator
-        .ledger()
-        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let read = operator
-        .fetch::<String, IdentityDocument>(passport, &mine)
-        .unwrap();
-    assert_eq!(read.read(&mine).unwrap().as_str(), PASSPORT);
+    assert_eq!(passport_of(&operator, passport).unwrap(), PASSPORT);
 }
 
 #[test]
@@ -488,14 +479,7 @@ fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
     drop(operator);
 
     let operator = builder(dir.path(), &clock).open().unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let kept = operator
-        .fetch::<String, IdentityDocument>(passport, &token)
-        .unwrap();
-    assert_eq!(kept.read(&token).unwrap().as_str(), PASSPORT);
+    assert_eq!(passport_of(&operator, passport).unwrap(), PASSPORT);
 }
 
 #[test]
@@ -712,12 +696,8 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
 
     let operator = builder(dir.path(), &clock).open().unwrap();
     assert!(operator.schedule().records_of(&customer()).is_empty());
-    let token = operator
-        .ledger()
-        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
     assert!(matches!(
-        operator.fetch::<String, IdentityDocument>(passport, &token),
+        passport_of(&operator, passport),
         Err(Error::RecordDestroyed { .. })
     ));
     let recorded = operator

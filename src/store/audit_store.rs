@@ -69,7 +69,7 @@ impl SqliteAuditStore {
         let path = path.as_ref().to_path_buf();
         let db = super::sqlite::open(&path, MIGRATIONS)?;
         db.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| StoreError::Io(e.to_string()))?;
+            .map_err(|e| super::sqlite::store_error(&e))?;
         Ok(Self {
             db,
             path,

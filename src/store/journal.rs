@@ -423,13 +423,7 @@ mod sqlite {
          );
          CREATE INDEX changes_subject ON changes (subject) WHERE subject IS NOT NULL;"];
 
-    fn error(e: &rusqlite::Error) -> StoreError {
-        if crate::store::sqlite::is_corrupt(e) {
-            StoreError::Corrupt(e.to_string())
-        } else {
-            StoreError::Io(e.to_string())
-        }
-    }
+    use crate::store::sqlite::store_error as error;
 
     /// The journal in a SQLite file: one row per change, each in a transaction of its own,
     /// synced before [`append`](Journal::append) returns (write-ahead logging,

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use super::vault::StoreError;
+
 /// Why a file could not be opened as a store.
 pub(crate) enum Opening {
     /// A newer library wrote it.
@@ -22,6 +24,16 @@ impl From<rusqlite::Error> for Opening {
         } else {
             Opening::Io(e.to_string())
         }
+    }
+}
+
+/// A SQLite failure as a store reports it: damage as [`StoreError::Corrupt`], the rest as
+/// [`StoreError::Io`].
+pub(crate) fn store_error(e: &rusqlite::Error) -> StoreError {
+    if is_corrupt(e) {
+        StoreError::Corrupt(e.to_string())
+    } else {
+        StoreError::Io(e.to_string())
     }
 }
 

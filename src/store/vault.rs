@@ -306,13 +306,7 @@ mod sqlite {
          );
          CREATE INDEX sealed_subject ON sealed (subject, collected_at);"];
 
-    fn error(e: &rusqlite::Error) -> StoreError {
-        if crate::store::sqlite::is_corrupt(e) {
-            StoreError::Corrupt(e.to_string())
-        } else {
-            StoreError::Io(e.to_string())
-        }
-    }
+    use crate::store::sqlite::store_error as error;
 
     impl From<Opening> for StoreError {
         fn from(opening: Opening) -> Self {
