@@ -67,6 +67,11 @@ impl CategoryId {
         self.0
     }
 
+    /// This category's bit in a consent's category mask (see `vocab::id_bit`).
+    pub(crate) const fn bit(self) -> u32 {
+        crate::vocab::id_bit(self.0)
+    }
+
     /// The id of the category `C`.
     ///
     /// ```

@@ -207,6 +207,20 @@ impl From<Actor> for String {
     }
 }
 
+/// One of 32 bits standing for an id in a mask of ids, so that a set can be ruled out
+/// without reading it. Equal ids get the same bit; different ones may share one, so a set
+/// bit only says "maybe". Made from the length and the two end bytes, which give each
+/// standard purpose and each built-in category its own bit without a pass over the text.
+pub(crate) const fn id_bit(id: &str) -> u32 {
+    let id = id.as_bytes();
+    let Some((&first, _)) = id.split_first() else {
+        return 1;
+    };
+    let last = id[id.len() - 1];
+    let mix = id.len() + first as usize + 2 * last as usize;
+    1 << (mix % 32)
+}
+
 #[derive(Clone)]
 enum Text {
     Static(&'static str),
@@ -287,6 +301,12 @@ impl Purpose {
 
     pub(crate) fn is_static(&self) -> bool {
         matches!(self.0, Text::Static(_))
+    }
+
+    /// This purpose's bit in a consent's purpose mask (see [`id_bit`]).
+    #[inline]
+    pub(crate) fn bit(&self) -> u32 {
+        id_bit(self.as_str())
     }
 }
 
@@ -786,6 +806,34 @@ pub enum Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::category::Category as _;
+
+    #[test]
+    fn each_standard_purpose_and_category_has_its_own_bit_and_equal_ids_share_one() {
+        let standard = [
+            Purpose::IDENTITY_VERIFICATION,
+            Purpose::CREDIT_SCORING,
+            Purpose::MARKETING_ANALYTICS,
+            Purpose::PAYMENT_PROCESSING,
+            Purpose::FRAUD_PREVENTION,
+            Purpose::LEGAL_OBLIGATION,
+            Purpose::STATISTICS,
+            Purpose::SERVICE_PROVISION,
+        ];
+        let mask = standard.iter().fold(0, |mask, p| mask | p.bit());
+        assert_eq!(mask.count_ones(), 8);
+        let categories = [
+            crate::category::Biometric::ID,
+            crate::category::Passport::ID,
+            crate::category::PaymentCard::ID,
+            crate::category::Phone::ID,
+        ];
+        let mask = categories.iter().fold(0, |mask, c| mask | c.bit());
+        assert_eq!(mask.count_ones(), 4);
+        for purpose in &standard {
+            assert_eq!(Purpose::new(purpose.as_str()).unwrap().bit(), purpose.bit());
+        }
+    }
 
     #[test]
     fn invalid_ids_do_not_echo_the_text() {

@@ -201,8 +201,55 @@ pub(crate) struct BasisUse {
 struct SubjectEntry {
     /// Inline for the usual handful, so that `authorize` goes from the map's bucket
     /// straight to the records without another dependent cache miss.
-    consents: SmallVec<[Arc<ConsentRecord>; 4]>,
+    consents: SmallVec<[Held; 4]>,
     events: Vec<Event>,
+}
+
+/// A subject's consent with masks of its purposes and categories beside it, so that
+/// `authorize` skips a consent that can't grant without loading the record: on a cold
+/// subject each record is a cache miss or two, and most of a subject's consents are for
+/// other purposes or data.
+struct Held {
+    /// [`Purpose::bit`] of each purpose the consent names. A purpose never leaves a
+    /// consent (withdrawal only flags it), so the mask never changes.
+    purpose_bits: u32,
+    /// [`CategoryId::bit`] of each category it covers; fixed at grant too.
+    category_bits: u32,
+    record: Arc<ConsentRecord>,
+}
+
+impl Held {
+    fn new(record: &Arc<ConsentRecord>) -> Self {
+        Self {
+            purpose_bits: record.purposes.iter().fold(0, |mask, p| mask | p.bit()),
+            category_bits: record
+                .categories
+                .iter()
+                .fold(0, |mask, (c, _)| mask | c.bit()),
+            record: Arc::clone(record),
+        }
+    }
+
+    /// Whether the consent may name the purpose of `bit`: a false answer is certain, a
+    /// true one is checked against the record.
+    #[inline]
+    fn may_name(&self, bit: u32) -> bool {
+        self.purpose_bits & bit != 0
+    }
+
+    /// Whether it may cover the category of `bit`, as [`may_name`](Self::may_name).
+    #[inline]
+    fn may_cover(&self, bit: u32) -> bool {
+        self.category_bits & bit != 0
+    }
+}
+
+impl std::ops::Deref for Held {
+    type Target = Arc<ConsentRecord>;
+
+    fn deref(&self) -> &Arc<ConsentRecord> {
+        &self.record
+    }
 }
 
 /// What a withdrawal did.
@@ -575,7 +622,7 @@ impl ConsentLedger {
                 let mut entry = self.subjects.entry(given.subject.clone()).or_default();
                 given.subject = entry.key().clone();
                 let record = self.record_of(given);
-                entry.consents.push(Arc::clone(&record));
+                entry.consents.push(Held::new(&record));
                 entry.events.push(Event::Given(Arc::clone(&record)));
                 self.consents.insert(record.id, record);
             }
@@ -861,7 +908,7 @@ impl ConsentLedger {
             self.forget_if_empty(&record.subject);
             return Err(failed);
         }
-        entry.consents.push(Arc::clone(&record));
+        entry.consents.push(Held::new(&record));
         entry.events.push(given);
         // Registered by id before the subject's entry is released, so that no token can be
         // issued on a consent that `withdraw` can't find yet. This is the only place the
@@ -1244,7 +1291,18 @@ impl ConsentLedger {
         };
         let mut best: Option<(&Arc<ConsentRecord>, usize, i64)> = None;
         let mut miss = Miss::NoConsent;
+        let (bit, category_bit) = (purpose.bit(), const { C::ID.bit() });
+        // A consent that may name the purpose but can't cover `C` can't grant either:
+        // it is read only if the refusal needs its reason.
+        let mut uncovered = false;
         for (n, record) in entry.consents.iter().enumerate() {
+            if !record.may_name(bit) {
+                continue;
+            }
+            if !record.may_cover(category_bit) {
+                uncovered = true;
+                continue;
+            }
             let Some(p) = record.purposes.iter().position(|p| p == purpose) else {
                 continue;
             };
@@ -1283,6 +1341,16 @@ impl ConsentLedger {
                 },
                 expires_at,
             ));
+        }
+        if uncovered
+            && miss < Miss::CategoryNotCovered
+            && entry.consents.iter().any(|record| {
+                record.may_name(bit)
+                    && !record.may_cover(category_bit)
+                    && record.purposes.contains(purpose)
+            })
+        {
+            miss = Miss::CategoryNotCovered;
         }
         let subject = subject.clone();
         let purpose = purpose.clone();
@@ -1608,6 +1676,62 @@ mod tests {
 
     fn ledger() -> ConsentLedger {
         ConsentLedger::new(PolicyVersion::new("t").unwrap())
+    }
+
+    /// A category whose id shares [`Phone`]'s mask bit.
+    enum Sms {}
+    impl Category for Sms {
+        const ID: CategoryId = CategoryId::new("sms_ac");
+        const SPECIAL: bool = false;
+        const ACCESS: crate::category::Access = crate::category::Access::Restricted;
+    }
+
+    /// The masks only rule consents out: ids that share a bit are still told apart by the
+    /// records, and each refusal keeps its reason.
+    #[test]
+    fn purposes_and_categories_sharing_a_mask_bit_are_still_told_apart() {
+        let loyalty = Purpose::new("loyalty_ah").unwrap();
+        assert_eq!(loyalty.bit(), Purpose::MARKETING_ANALYTICS.bit());
+        assert_eq!(Sms::ID.bit(), Phone::ID.bit());
+        let ledger = ledger();
+        let subject = SubjectId::new("s").unwrap();
+        ledger
+            .grant(
+                Grant::new(subject.clone(), otp())
+                    .purpose(Purpose::MARKETING_ANALYTICS)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        assert!(matches!(
+            ledger.authorize::<Phone>(&subject, &loyalty),
+            Err(Error::NoConsent { .. })
+        ));
+        assert!(matches!(
+            ledger.authorize::<Sms>(&subject, &Purpose::MARKETING_ANALYTICS),
+            Err(Error::CategoryNotCovered { .. })
+        ));
+        // A consent that can't cover the category by its mask still gives the reason.
+        assert!(matches!(
+            ledger.authorize::<crate::category::Biometric>(&subject, &Purpose::MARKETING_ANALYTICS),
+            Err(Error::CategoryNotCovered { .. })
+        ));
+        ledger
+            .grant(
+                Grant::new(subject.clone(), otp())
+                    .purpose(loyalty.clone())
+                    .category::<Sms>(),
+            )
+            .unwrap();
+        assert!(ledger.authorize::<Sms>(&subject, &loyalty).is_ok());
+        assert!(
+            ledger
+                .authorize::<Phone>(&subject, &Purpose::MARKETING_ANALYTICS)
+                .is_ok()
+        );
+        assert!(matches!(
+            ledger.authorize::<Phone>(&subject, &loyalty),
+            Err(Error::CategoryNotCovered { .. })
+        ));
     }
 
     /// Every write to `/dev/full` fails with "no space left": the log fails at its first
