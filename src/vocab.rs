@@ -213,10 +213,9 @@ impl From<Actor> for String {
 /// standard purpose and each built-in category its own bit without a pass over the text.
 pub(crate) const fn id_bit(id: &str) -> u32 {
     let id = id.as_bytes();
-    let Some((&first, _)) = id.split_first() else {
+    let (Some(&first), Some(&last)) = (id.first(), id.last()) else {
         return 1;
     };
-    let last = id[id.len() - 1];
     let mix = id.len() + first as usize + 2 * last as usize;
     1 << (mix % 32)
 }

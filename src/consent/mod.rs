@@ -92,9 +92,10 @@ impl FromStr for ConsentId {
 /// One consent as recorded. The immutable part is what the subject agreed to; the atomics
 /// are what tokens watch, so that a withdrawal reaches every token issued on it at once.
 ///
-/// `authorize` looks at every consent of a subject, and with a million subjects each look
-/// is a cache miss; so everything it reads sits in one allocation, at the front (`repr(C)`
-/// keeps the order), next to the reference count that issuing a token bumps.
+/// `authorize` reads every consent of a subject its masks don't rule out (see `Held`),
+/// and with a million subjects each read is a cache miss; so everything it reads sits in
+/// one allocation, at the front (`repr(C)` keeps the order), next to the reference count
+/// that issuing a token bumps.
 #[repr(C)]
 pub(crate) struct ConsentRecord {
     pub(crate) valid_until: AtomicI64,
@@ -206,8 +207,8 @@ struct SubjectEntry {
     /// line of the bucket is another miss on a cold subject.
     #[expect(
         clippy::box_collection,
-        reason = "one pointer in the bucket instead of three words; only the history's \
-                  own paths pay the second allocation"
+        reason = "one pointer in the bucket instead of three words: each subject costs \
+                  one more small allocation, and the history's paths one more pointer"
     )]
     events: Box<Vec<Event>>,
 }
@@ -1738,6 +1739,47 @@ mod tests {
         assert!(matches!(
             ledger.authorize::<Phone>(&subject, &loyalty),
             Err(Error::CategoryNotCovered { .. })
+        ));
+        // Ruled out by its category's mask, a consent whose purpose only shares the bit
+        // still doesn't count as naming the purpose.
+        let other = SubjectId::new("t").unwrap();
+        ledger
+            .grant(
+                Grant::new(other.clone(), otp())
+                    .purpose(Purpose::MARKETING_ANALYTICS)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        assert!(matches!(
+            ledger.authorize::<crate::category::Biometric>(&other, &loyalty),
+            Err(Error::NoConsent { .. })
+        ));
+    }
+
+    /// A consent the masks rule out for the category doesn't hide a more specific reason
+    /// given by another.
+    #[test]
+    fn a_consent_ruled_out_by_its_mask_does_not_mask_a_withdrawal() {
+        let ledger = ledger();
+        let subject = SubjectId::new("s").unwrap();
+        ledger
+            .grant(
+                Grant::new(subject.clone(), otp())
+                    .purpose(Purpose::SERVICE_PROVISION)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        let passport = ledger
+            .grant(
+                Grant::new(subject.clone(), otp())
+                    .purpose(Purpose::SERVICE_PROVISION)
+                    .category::<crate::category::Passport>(),
+            )
+            .unwrap();
+        ledger.withdraw(&passport).unwrap();
+        assert!(matches!(
+            ledger.authorize::<crate::category::Passport>(&subject, &Purpose::SERVICE_PROVISION),
+            Err(Error::ConsentWithdrawn { consent, .. }) if consent == passport
         ));
     }
 

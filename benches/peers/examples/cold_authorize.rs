@@ -7,17 +7,18 @@
 //!     --toggle-collect='*decide_all*' target/release/examples/cold_authorize
 //! ```
 //!
-//! Loads `AMANAT_PEER_SUBJECTS` customers (default 200 000: far more than any cache
+//! Loads `AMANAT_PROFILE_SUBJECTS` customers (default 200 000: far more than any cache
 //! holds), then answers one query per customer in the bench's order, and prints how many
 //! were allowed so that the work can't be optimized away.
 
 use amanat_peers::{Amanat, Dataset};
 
 fn main() {
-    let subjects = std::env::var("AMANAT_PEER_SUBJECTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200_000);
+    let subjects = std::env::var("AMANAT_PROFILE_SUBJECTS").map_or(200_000, |n| {
+        n.trim()
+            .parse()
+            .expect("AMANAT_PROFILE_SUBJECTS: a number of subjects")
+    });
     let data = Dataset::new(subjects);
     let amanat = Amanat::load(&data);
     let allowed = amanat
