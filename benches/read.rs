@@ -7,30 +7,34 @@ use std::hint::black_box;
 
 use amanat::category::Biometric;
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, Grant, PersonalData, Policy, PolicyVersion, Purpose,
-    RetentionSchedule, SubjectId,
+    ConsentForm, ConsentLedger, ConsentToken, DocumentHash, Grant, PersonalData, Policy,
+    PolicyVersion, Purpose, RetentionSchedule, SubjectId,
 };
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use secrecy::{ExposeSecret, SecretBox};
 
+/// Grants `subject` a written consent to identity verification with the selfie, and
+/// returns the token `authorize` then issues.
+fn selfie_consent(ledger: &ConsentLedger, subject: &SubjectId) -> ConsentToken<Biometric> {
+    let written = ConsentForm::Written {
+        document_sha256: DocumentHash::of(b"form"),
+    };
+    ledger
+        .grant(
+            Grant::new(subject.clone(), written)
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<Biometric>(),
+        )
+        .unwrap();
+    ledger
+        .authorize::<Biometric>(subject, &Purpose::IDENTITY_VERIFICATION)
+        .unwrap()
+}
+
 fn read(c: &mut Criterion) {
     let ledger = ConsentLedger::new(PolicyVersion::new("bench").unwrap());
     let subject = SubjectId::new("cust-1").unwrap();
-    ledger
-        .grant(
-            Grant::new(
-                subject.clone(),
-                ConsentForm::Written {
-                    document_sha256: DocumentHash::of(b"form"),
-                },
-            )
-            .purpose(Purpose::IDENTITY_VERIFICATION)
-            .category::<Biometric>(),
-        )
-        .unwrap();
-    let token = ledger
-        .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
+    let token = selfie_consent(&ledger, &subject);
     let selfie = vec![0xA5_u8; 64 * 1024];
     let data = PersonalData::collect(&subject, selfie.clone(), &token).unwrap();
     let raw = SecretBox::new(Box::new(selfie));
@@ -72,23 +76,11 @@ const CUSTOMERS: usize = 20_000;
 /// Once for one customer over and over, once for a different customer each call.
 fn request_path(c: &mut Criterion) {
     let ledger = ConsentLedger::new(PolicyVersion::new("bench").unwrap());
-    let written = ConsentForm::Written {
-        document_sha256: DocumentHash::of(b"form"),
-    };
     let mut selfies = Vec::with_capacity(CUSTOMERS);
     let mut raw = Vec::with_capacity(CUSTOMERS);
     for n in 0..CUSTOMERS {
         let subject = SubjectId::new(format!("cust-{n:08}")).unwrap();
-        ledger
-            .grant(
-                Grant::new(subject.clone(), written.clone())
-                    .purpose(Purpose::IDENTITY_VERIFICATION)
-                    .category::<Biometric>(),
-            )
-            .unwrap();
-        let token = ledger
-            .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)
-            .unwrap();
+        let token = selfie_consent(&ledger, &subject);
         let selfie = vec![0xA5_u8; 64 * 1024];
         raw.push(SecretBox::new(Box::new(selfie.clone())));
         selfies.push((
