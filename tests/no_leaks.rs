@@ -7,8 +7,8 @@ use std::time::Duration;
 use amanat::Clock as _;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::{
-    ConsentForm, ConsentLedger, DestructionReason, DocumentHash, ElectronicMethod, Error, Grant,
-    LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+    ConsentForm, ConsentLedger, ConsentToken, DestructionReason, DocumentHash, ElectronicMethod,
+    Error, Grant, LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
 };
 use chrono::{DateTime, TimeDelta};
 
@@ -178,12 +178,56 @@ fn a_canary_never_appears_outside_read_and_with() {
     seen.assert_clean();
 }
 
+/// Alice, who consented in writing to identity verification with her selfie and passport,
+/// and both records holding the canary.
+struct Alice {
+    id: SubjectId,
+    selfie_token: ConsentToken<Biometric>,
+    passport_token: ConsentToken<Passport>,
+    selfie: PersonalData<Vec<u8>, Biometric>,
+    passport: PersonalData<String, Passport>,
+}
+
+impl Alice {
+    fn collected(ledger: &ConsentLedger) -> Self {
+        let id = SubjectId::new("cust-alice").unwrap();
+        ledger
+            .grant(
+                Grant::new(
+                    id.clone(),
+                    ConsentForm::Written {
+                        document_sha256: DocumentHash::of(b"form"),
+                    },
+                )
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<Biometric>()
+                .category::<Passport>(),
+            )
+            .unwrap();
+        let selfie_token = ledger
+            .authorize::<Biometric>(&id, &Purpose::IDENTITY_VERIFICATION)
+            .unwrap();
+        let passport_token = ledger
+            .authorize::<Passport>(&id, &Purpose::IDENTITY_VERIFICATION)
+            .unwrap();
+        let selfie = PersonalData::collect(&id, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
+        let passport = PersonalData::collect(&id, CANARY.to_owned(), &passport_token).unwrap();
+        Self {
+            id,
+            selfie_token,
+            passport_token,
+            selfie,
+            passport,
+        }
+    }
+}
+
 #[test]
 fn a_canary_never_reaches_the_retention_schedule() {
     use std::sync::Arc;
 
+    use amanat::Policy;
     use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
-    use amanat::{Grant, Policy};
 
     let policy =
         Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
@@ -192,29 +236,13 @@ fn a_canary_never_reaches_the_retention_schedule() {
         .policy((*policy).clone())
         .clock(clock.clone())
         .build();
-    let alice = SubjectId::new("cust-alice").unwrap();
-    ledger
-        .grant(
-            Grant::new(
-                alice.clone(),
-                ConsentForm::Written {
-                    document_sha256: DocumentHash::of(b"form"),
-                },
-            )
-            .purpose(Purpose::IDENTITY_VERIFICATION)
-            .category::<Biometric>()
-            .category::<Passport>(),
-        )
-        .unwrap();
-    let selfie_token = ledger
-        .authorize::<Biometric>(&alice, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
-    let passport_token = ledger
-        .authorize::<Passport>(&alice, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
-    let mut selfie =
-        PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
-    let mut passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    let Alice {
+        id: alice,
+        selfie_token,
+        passport_token,
+        mut selfie,
+        mut passport,
+    } = Alice::collected(&ledger);
     let schedule = RetentionSchedule::new(policy);
     schedule.track(&mut selfie).unwrap();
     schedule.track(&mut passport).unwrap();
@@ -250,9 +278,9 @@ fn a_canary_never_reaches_the_retention_schedule() {
 fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
     use std::sync::Arc;
 
+    use amanat::Policy;
     use amanat::category::PaymentCard;
     use amanat::disclosure::Disclosures;
-    use amanat::{Grant, Policy};
 
     let policy =
         Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
@@ -298,10 +326,10 @@ fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
+    use amanat::Policy;
     use amanat::retention::Trigger;
     use amanat::store::Operator;
     use amanat::store::journal::{Journal, SqliteJournal};
-    use amanat::{Grant, Policy};
 
     let dir = tempfile::tempdir().unwrap();
     let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap();
@@ -310,32 +338,13 @@ fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
         .clock(clock.clone())
         .open()
         .unwrap();
-    let alice = SubjectId::new("cust-alice").unwrap();
-    operator
-        .ledger()
-        .grant(
-            Grant::new(
-                alice.clone(),
-                ConsentForm::Written {
-                    document_sha256: DocumentHash::of(b"form"),
-                },
-            )
-            .purpose(Purpose::IDENTITY_VERIFICATION)
-            .category::<Biometric>()
-            .category::<Passport>(),
-        )
-        .unwrap();
-    let selfie_token = operator
-        .ledger()
-        .authorize::<Biometric>(&alice, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
-    let passport_token = operator
-        .ledger()
-        .authorize::<Passport>(&alice, &Purpose::IDENTITY_VERIFICATION)
-        .unwrap();
-    let mut selfie =
-        PersonalData::collect(&alice, CANARY.as_bytes().to_vec(), &selfie_token).unwrap();
-    let mut passport = PersonalData::collect(&alice, CANARY.to_owned(), &passport_token).unwrap();
+    let Alice {
+        id: alice,
+        selfie_token,
+        passport_token,
+        mut selfie,
+        mut passport,
+    } = Alice::collected(operator.ledger());
     operator.keep(&mut selfie, &selfie_token).unwrap();
     operator.keep(&mut passport, &passport_token).unwrap();
 

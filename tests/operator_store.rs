@@ -179,32 +179,24 @@ fn no_file_of_the_operator_holds_a_value_in_the_clear() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(start());
     let (operator, _) = onboarded(dir.path(), &clock);
+    let in_the_clear = |when: &str| {
+        for (path, bytes) in files(dir.path()) {
+            assert!(
+                !holds(&bytes, PASSPORT),
+                "{} holds the passport {when}",
+                path.display()
+            );
+            assert!(
+                !holds(&bytes, PHONE),
+                "{} holds the phone number {when}",
+                path.display()
+            );
+        }
+    };
     // While open (write-ahead logs and all) and once closed.
-    for (path, bytes) in files(dir.path()) {
-        assert!(
-            !holds(&bytes, PASSPORT),
-            "{} holds the passport",
-            path.display()
-        );
-        assert!(
-            !holds(&bytes, PHONE),
-            "{} holds the phone number",
-            path.display()
-        );
-    }
+    in_the_clear("while open");
     drop(operator);
-    for (path, bytes) in files(dir.path()) {
-        assert!(
-            !holds(&bytes, PASSPORT),
-            "{} holds the passport",
-            path.display()
-        );
-        assert!(
-            !holds(&bytes, PHONE),
-            "{} holds the phone number",
-            path.display()
-        );
-    }
+    in_the_clear("once closed");
 }
 
 #[test]
