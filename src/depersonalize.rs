@@ -109,8 +109,11 @@ impl fmt::Debug for PseudonymKey {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes keys of any length, so `new_from_slice` can't fail"
+)]
 fn hmac_sha256(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
-    // HMAC takes keys of any length, so this can't fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
     mac.update(data);
     mac.finalize().into_bytes().into()

@@ -74,6 +74,13 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// A library that holds people's identities answers bad input with a typed error, never by
+// aborting its caller's request: each `unwrap`, `expect` or `panic` kept is allowed where it
+// stands, with the reason it cannot fire.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod audit;
 pub mod category;

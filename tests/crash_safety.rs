@@ -3,8 +3,12 @@
 //! prints each change once the operator has acknowledged it; the test kills it with
 //! SIGKILL at a random moment, reopens the directory, and checks every acknowledged change
 //! is there, nothing is half-applied, the audit chain verifies, and destructions a kill
-//! interrupted resume and complete exactly once. It repeats this `AMANAT_CRASH_KILLS`
-//! times (default 100).
+//! interrupted resume and complete exactly once.
+//!
+//! Kills land on one directory ten at a time, so that a store is reopened after a crash
+//! that followed other crashes, and then the test starts over on a new directory: each
+//! kill costs the same as the first, instead of reopening an ever larger store. It makes
+//! `AMANAT_CRASH_KILLS` kills: 100 under CI (`CI` set), 10 otherwise.
 
 #![cfg(all(feature = "sqlite", unix))]
 
@@ -22,20 +26,20 @@ use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::store::Operator;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
 use amanat::store::vault::{SqliteVault, Vault};
-use amanat::{
-    ConsentForm, ConsentId, ElectronicMethod, Grant, PersonalData, Policy, Purpose, SubjectId,
-};
+use amanat::{ConsentId, PersonalData, Purpose, SubjectId};
+
+#[allow(
+    dead_code,
+    reason = "the crash test needs a few of the shared fixtures"
+)]
+mod common;
+
+use common::{full_size, imanum, otp_grant};
 
 const DIR: &str = "AMANAT_CRASH_DIR";
 const ROUND: &str = "AMANAT_CRASH_ROUND";
-
-fn policy() -> Policy {
-    Policy::from_path(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/policies/imanum.toml"
-    ))
-    .unwrap()
-}
+/// Kills on one directory before the test starts over on a new one.
+const KILLS_PER_STORE: u32 = 10;
 
 /// The writer the parent kills; it runs only as the parent's child (`--ignored`).
 #[test]
@@ -43,22 +47,13 @@ fn policy() -> Policy {
 fn crash_writer() {
     let dir = std::env::var(DIR).expect("run by the crash test");
     let round = std::env::var(ROUND).expect("run by the crash test");
-    let operator = Operator::open(&dir, policy()).unwrap();
+    let operator = Operator::open(&dir, imanum()).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0_u32.. {
         let subject = SubjectId::new(format!("r{round}-s{i}")).unwrap();
         let consent = operator
             .ledger()
-            .grant(
-                Grant::new(
-                    subject.clone(),
-                    ConsentForm::Electronic {
-                        method: ElectronicMethod::OneTimePassword,
-                    },
-                )
-                .purpose(Purpose::SERVICE_PROVISION)
-                .category::<Phone>(),
-            )
+            .grant(otp_grant(&subject, Purpose::SERVICE_PROVISION).category::<Phone>())
             .unwrap();
         writeln!(out, "ack granted {subject} {consent}").unwrap();
         let token = operator
@@ -179,7 +174,7 @@ impl Moments {
 }
 
 fn check(dir: &Path, seen: &Acknowledged, round: u32) {
-    let operator = Operator::open(dir, policy()).unwrap();
+    let operator = Operator::open(dir, imanum()).unwrap();
     let ledger = operator.ledger();
     for (subject, consent) in &seen.granted {
         // One grant per subject: a consent given twice would be a change applied twice.
@@ -353,52 +348,57 @@ fn every_acknowledged_change_survives_sigkill() {
     let kills: u32 = std::env::var("AMANAT_CRASH_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(if full_size() { 100 } else { 10 });
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     let start = (now.as_secs() ^ (u64::from(now.subsec_nanos()) << 20)) | 1;
     println!("kill moments seeded with {start}");
     let mut moments = Moments(start);
-    let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
-    let mut seen = Acknowledged::default();
+    let mut totals = (0, 0, 0);
     let mut changes_seen = 0;
-    for round in 0..kills {
-        let mut child = Command::new(&exe)
-            .args([
-                "crash_writer",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(DIR, dir.path())
-            .env(ROUND, round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Opening takes longer as the journal grows; kill anywhere from before the first
-        // change to well into the writing.
-        std::thread::sleep(Duration::from_millis(20 + moments.next_ms(250)));
-        child.kill().unwrap();
-        let mut output = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut output)
-            .unwrap();
-        child.wait().unwrap();
-        changes_seen += output.matches("ack ").count();
-        seen.read(&output);
-        check(dir.path(), &seen, round);
+    let mut round = 0;
+    while round < kills {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seen = Acknowledged::default();
+        for _ in 0..KILLS_PER_STORE.min(kills - round) {
+            let mut child = Command::new(&exe)
+                .args([
+                    "crash_writer",
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(DIR, dir.path())
+                .env(ROUND, round.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            // Kill anywhere from before the first change to well into the writing.
+            std::thread::sleep(Duration::from_millis(20 + moments.next_ms(250)));
+            child.kill().unwrap();
+            let mut output = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut output)
+                .unwrap();
+            child.wait().unwrap();
+            changes_seen += output.matches("ack ").count();
+            seen.read(&output);
+            check(dir.path(), &seen, round);
+            round += 1;
+        }
+        totals.0 += seen.granted.len();
+        totals.1 += seen.kept.len();
+        totals.2 += seen.destroyed.len();
     }
     // Kills that all fell before the first change would show nothing.
     assert!(changes_seen > 0, "no child acknowledged any change");
     println!(
         "{kills} kills; {} consents, {} records kept, {} destroyed acknowledged",
-        seen.granted.len(),
-        seen.kept.len(),
-        seen.destroyed.len()
+        totals.0, totals.1, totals.2
     );
 }

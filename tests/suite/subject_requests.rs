@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
+use crate::common::{customer, imanum};
+use amanat::Error;
 use amanat::rights::{RequestKind, SubjectRequests};
-use amanat::{Error, Policy, SubjectId};
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 
 fn register() -> SubjectRequests {
-    SubjectRequests::new(Arc::new(
-        Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap(),
-    ))
+    SubjectRequests::new(Arc::new(imanum()))
 }
 
 #[test]
@@ -19,11 +18,7 @@ fn a_request_is_due_three_working_days_after_it_arrives_art_22() {
     // Friday 6 June 2025 is Kurban Hayit in the IMANUM calendar; the request arrives on
     // Thursday 5 June: Monday 9, Tuesday 10, Wednesday 11.
     let received = Utc.with_ymd_and_hms(2025, 6, 5, 9, 0, 0).unwrap();
-    let id = requests.receive(
-        SubjectId::new("cust-1").unwrap(),
-        RequestKind::Destruction,
-        received,
-    );
+    let id = requests.receive(customer(), RequestKind::Destruction, received);
     let request = requests.get(id).unwrap();
     assert_eq!(request.due, NaiveDate::from_ymd_opt(2025, 6, 11).unwrap());
     assert_eq!(request.kind, RequestKind::Destruction);

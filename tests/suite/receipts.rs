@@ -6,7 +6,7 @@ use amanat::Evidence;
 use amanat::receipts::{KantaraReceipt, ReceiptError};
 use serde_json::Value;
 
-const EXAMPLE: &str = include_str!("data/kantara-cr-v1.1-example.json");
+const EXAMPLE: &str = include_str!("../data/kantara-cr-v1.1-example.json");
 
 #[test]
 fn the_published_example_is_accepted_as_it_is() {

@@ -164,7 +164,7 @@ fn a_broken_line_before_the_last_is_refused_and_the_file_left_as_it_is() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(128), ..ProptestConfig::default() })]
 
     #[test]
     fn any_single_edit_is_found_at_its_entry(

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use crate::common::{imanum, imanum_operator, monday, otp};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::consent::ConsentEvent;
 use amanat::data::Source;
@@ -15,10 +16,7 @@ use amanat::disclosure::TransferNotice;
 use amanat::retention::{HoldScope, HoldUntil, LegalHold, TrackedRecord, Trigger};
 use amanat::rights::{RequestKind, SubjectRequest};
 use amanat::store::Operator;
-use amanat::{
-    ConsentForm, ConsentId, ElectronicMethod, Grant, ManualClock, PersonalData, Policy, Purpose,
-    SubjectId,
-};
+use amanat::{ConsentId, Grant, ManualClock, PersonalData, Purpose, SubjectId};
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 
@@ -62,27 +60,12 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn policy() -> Policy {
-    Policy::from_path(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/policies/imanum.toml"
-    ))
-    .unwrap()
-}
-
 fn subject(n: u8) -> SubjectId {
     SubjectId::new(format!("cust-{n}")).unwrap()
 }
 
-fn start() -> DateTime<Utc> {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
-
 fn open(dir: &Path, clock: &ManualClock) -> Operator {
-    Operator::builder(dir, policy())
-        .clock(clock.clone())
-        .open()
-        .unwrap()
+    imanum_operator(dir, clock).open().unwrap()
 }
 
 /// Everything the operator shows about its state.
@@ -146,13 +129,7 @@ fn apply(
     let now = amanat::Clock::now(clock);
     match *op {
         Op::Grant(n, both) => {
-            let mut grant = Grant::new(
-                subject(n),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION);
+            let mut grant = Grant::new(subject(n), otp()).purpose(Purpose::SERVICE_PROVISION);
             if both {
                 grant = grant.purpose(Purpose::IDENTITY_VERIFICATION);
             }
@@ -248,7 +225,7 @@ fn apply(
         Op::Reopen => {
             let before = snapshot(operator, now);
             // Closed before it is opened again: one operator per directory.
-            let stand_in = Operator::with_stores(amanat::store::Stores::in_memory(), policy())
+            let stand_in = Operator::with_stores(amanat::store::Stores::in_memory(), imanum())
                 .open()
                 .unwrap();
             drop(std::mem::replace(operator, stand_in));
@@ -262,14 +239,14 @@ fn apply(
 
 proptest! {
     // Every change is a synced transaction: few cases, enough operations in each.
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(16), ..ProptestConfig::default() })]
 
     #[test]
     fn the_state_after_reopening_is_the_state_before_closing(
         ops in prop::collection::vec(op(), 1..40),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let clock = ManualClock::new(start());
+        let clock = ManualClock::new(monday());
         let mut operator = open(dir.path(), &clock);
         let (mut consents, mut holds) = (Vec::new(), Vec::new());
         for op in ops {

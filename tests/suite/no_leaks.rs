@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
+use crate::common::{imanum, ledger_under, otp_grant};
 use amanat::Clock as _;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::{
-    ConsentForm, ConsentLedger, ConsentToken, DestructionReason, DocumentHash, ElectronicMethod,
-    Error, Grant, LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+    ConsentForm, ConsentLedger, ConsentToken, DestructionReason, DocumentHash, Error, Grant,
+    LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
 };
 use chrono::{DateTime, TimeDelta};
 
@@ -66,29 +67,14 @@ fn a_canary_never_appears_outside_read_and_with() {
         .unwrap();
     let otp = ledger
         .grant(
-            Grant::new(
-                alice.clone(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>()
-            .category::<Passport>()
-            .category::<Biometric>(),
+            otp_grant(&alice, Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+                .category::<Passport>()
+                .category::<Biometric>(),
         )
         .unwrap();
     ledger
-        .grant(
-            Grant::new(
-                bob.clone(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>(),
-        )
+        .grant(otp_grant(&bob, Purpose::SERVICE_PROVISION).category::<Phone>())
         .unwrap();
 
     let selfie_token = ledger
@@ -226,16 +212,11 @@ impl Alice {
 fn a_canary_never_reaches_the_retention_schedule() {
     use std::sync::Arc;
 
-    use amanat::Policy;
     use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
 
-    let policy =
-        Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
+    let policy = Arc::new(imanum());
     let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
-    let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy((*policy).clone())
-        .clock(clock.clone())
-        .build();
+    let ledger = ledger_under(&policy, &clock).build();
     let Alice {
         id: alice,
         selfie_token,
@@ -278,26 +259,15 @@ fn a_canary_never_reaches_the_retention_schedule() {
 fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
     use std::sync::Arc;
 
-    use amanat::Policy;
     use amanat::category::PaymentCard;
     use amanat::disclosure::Disclosures;
 
-    let policy =
-        Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap());
+    let policy = Arc::new(imanum());
     let ledger = ConsentLedger::with_policy((*policy).clone());
     let disclosures = Disclosures::new(Arc::clone(&policy));
     let alice = SubjectId::new("cust-alice").unwrap();
     ledger
-        .grant(
-            Grant::new(
-                alice.clone(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::CREDIT_SCORING)
-            .category::<PaymentCard>(),
-        )
+        .grant(otp_grant(&alice, Purpose::CREDIT_SCORING).category::<PaymentCard>())
         .unwrap();
     let token = || {
         ledger
@@ -326,13 +296,12 @@ fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
-    use amanat::Policy;
     use amanat::retention::Trigger;
     use amanat::store::Operator;
     use amanat::store::journal::{Journal, SqliteJournal};
 
     let dir = tempfile::tempdir().unwrap();
-    let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap();
+    let policy = imanum();
     let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
     let operator = Operator::builder(dir.path(), policy.clone())
         .clock(clock.clone())

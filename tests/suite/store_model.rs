@@ -41,7 +41,7 @@ fn subject(n: u8) -> SubjectId {
 
 proptest! {
     // Every operation is a transaction synced to disk: few cases, enough operations.
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(24), ..ProptestConfig::default() })]
 
     #[test]
     fn kept_records_open_and_shredded_ones_never_do_across_reopens(

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use crate::common::otp;
 use amanat::category::{Biometric, Category, Passport, Phone};
 use amanat::consent::WithCategory;
 use amanat::{
-    ConsentForm, ConsentId, ConsentLedger, ConsentToken, DocumentHash, ElectronicMethod, Error,
-    Grant, LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
+    ConsentForm, ConsentId, ConsentLedger, ConsentToken, DocumentHash, Error, Grant, LegalBasis,
+    ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
 };
 use chrono::{DateTime, TimeDelta};
 use proptest::prelude::*;
@@ -285,9 +286,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         document_sha256: DocumentHash::of(b"form"),
                     }
                 } else {
-                    ConsentForm::Electronic {
-                        method: ElectronicMethod::OneTimePassword,
-                    }
+                    otp()
                 };
                 let mut grant = Grant::new(subjects[subject].clone(), form)
                     .purpose(PURPOSES[purposes[0]].clone());
@@ -471,9 +470,9 @@ fn add_category<P, K>(grant: Grant<P, K>, category: usize) -> Grant<P, WithCateg
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 256,
+        cases: crate::common::cases(256),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/ledger_model.proptest-regressions",
+            "tests/suite/ledger_model.proptest-regressions",
         ))),
         ..ProptestConfig::default()
     })]

@@ -7,50 +7,19 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::{customer, imanum, imanum_operator, imanum_version, monday, otp_grant};
 use amanat::category::{IdentityDocument, Phone};
-use amanat::consent::{NoCategory, WithPurpose};
 use amanat::data::Source;
 use amanat::retention::Trigger;
+use amanat::store::Operator;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
 use amanat::store::seal::SealError;
 use amanat::store::vault::{SqliteVault, StoreError, Vault};
-use amanat::store::{Operator, OperatorBuilder};
-use amanat::{
-    ConsentForm, ElectronicMethod, Error, Grant, ManualClock, PersonalData, Policy, Purpose,
-    SubjectId,
-};
-use chrono::{DateTime, TimeDelta, Utc};
+use amanat::{Error, ManualClock, PersonalData, Purpose, SubjectId};
+use chrono::TimeDelta;
 
 const PASSPORT: &str = "AA0000CANARY";
 const PHONE: &str = "+998900CANARY";
-
-fn policy() -> Policy {
-    Policy::from_path(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/policies/imanum.toml"
-    ))
-    .unwrap()
-}
-
-fn start() -> DateTime<Utc> {
-    "2026-01-05T09:00:00Z".parse().unwrap()
-}
-
-fn builder(dir: &Path, clock: &ManualClock) -> OperatorBuilder {
-    Operator::builder(dir, policy()).clock(clock.clone())
-}
-
-/// A consent of `subject` by one-time password for the service; the caller names the
-/// categories.
-fn otp(subject: SubjectId) -> Grant<WithPurpose, NoCategory> {
-    Grant::new(
-        subject,
-        ConsentForm::Electronic {
-            method: ElectronicMethod::OneTimePassword,
-        },
-    )
-    .purpose(Purpose::SERVICE_PROVISION)
-}
 
 /// The customer's passport `record`, read back under a fresh token of theirs.
 fn passport_of(operator: &Operator, record: amanat::data::RecordId) -> Result<String, Error> {
@@ -59,10 +28,6 @@ fn passport_of(operator: &Operator, record: amanat::data::RecordId) -> Result<St
         .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)?;
     let passport = operator.fetch::<String, IdentityDocument>(record, &token)?;
     Ok(passport.read(&token)?.to_string())
-}
-
-fn customer() -> SubjectId {
-    SubjectId::new("cust-1").unwrap()
 }
 
 /// Stores another database would provide, kept by the test so that an operator can be
@@ -92,7 +57,7 @@ impl Kept {
             Arc::clone(&self.vault) as _,
             Arc::clone(&self.audit),
         );
-        Operator::with_stores(stores, policy())
+        Operator::with_stores(stores, imanum())
             .clock(clock.clone())
             .open()
             .unwrap()
@@ -102,11 +67,11 @@ impl Kept {
 /// An operator with a customer's consent, passport and phone number kept, a phone number
 /// from a credit bureau owed a notice, and an access request received.
 fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::RecordId) {
-    let operator = builder(dir, clock).open().unwrap();
+    let operator = imanum_operator(dir, clock).open().unwrap();
     operator
         .ledger()
         .grant(
-            otp(customer())
+            otp_grant(&customer(), Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .category::<IdentityDocument>(),
         )
@@ -135,7 +100,7 @@ fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::Record
     operator.keep(&mut phone, &phone_token).unwrap();
     operator
         .requests()
-        .receive(customer(), amanat::rights::RequestKind::Access, start());
+        .receive(customer(), amanat::rights::RequestKind::Access, monday());
     (operator, passport.id())
 }
 
@@ -177,7 +142,7 @@ fn holds(bytes: &[u8], value: &str) -> bool {
 #[test]
 fn no_file_of_the_operator_holds_a_value_in_the_clear() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, _) = onboarded(dir.path(), &clock);
     let in_the_clear = |when: &str| {
         for (path, bytes) in files(dir.path()) {
@@ -202,7 +167,7 @@ fn no_file_of_the_operator_holds_a_value_in_the_clear() {
 #[test]
 fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
     drop(operator);
     let backup = tempfile::tempdir().unwrap();
@@ -210,7 +175,7 @@ fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
         std::fs::write(backup.path().join(path.file_name().unwrap()), bytes).unwrap();
     }
 
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     clock.advance(TimeDelta::days(1));
     let now = amanat::Clock::now(&clock);
     operator
@@ -261,11 +226,11 @@ fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
 /// Opens `dir` after `damage`, expecting `refused`, and checks no file changed.
 fn refused_untouched(damage: impl FnOnce(&Path), refused: impl FnOnce(&StoreError) -> bool) {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     drop(onboarded(dir.path(), &clock));
     damage(dir.path());
     let before = fingerprints(dir.path());
-    let opened = builder(dir.path(), &clock).open();
+    let opened = imanum_operator(dir.path(), &clock).open();
     let error = opened.expect_err("a damaged directory must not open");
     assert!(refused(&error), "unexpected error: {error}");
     let shown = format!("{error} {error:?}");
@@ -328,14 +293,14 @@ fn another_master_key_is_refused_and_nothing_is_rewrapped() {
 fn a_store_abroad_is_refused_before_anything_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let operator_dir = dir.path().join("operator");
-    let clock = ManualClock::new(start());
-    let refused = builder(&operator_dir, &clock)
+    let clock = ManualClock::new(monday());
+    let refused = imanum_operator(&operator_dir, &clock)
         .located_in("DE".parse().unwrap())
         .open();
     assert!(matches!(refused, Err(StoreError::Location(_))));
     assert!(!operator_dir.exists());
     // At home it opens.
-    builder(&operator_dir, &clock)
+    imanum_operator(&operator_dir, &clock)
         .located_in("UZ".parse().unwrap())
         .open()
         .unwrap();
@@ -344,20 +309,20 @@ fn a_store_abroad_is_refused_before_anything_is_created() {
 #[test]
 fn the_registers_resume_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, _) = onboarded(dir.path(), &clock);
-    let notices = operator.disclosures().pending_notices(start());
+    let notices = operator.disclosures().pending_notices(monday());
     let requests = operator.requests().open_requests();
     assert_eq!((notices.len(), requests.len()), (1, 1));
     drop(operator);
-    let operator = builder(dir.path(), &clock).open().unwrap();
-    assert_eq!(operator.disclosures().pending_notices(start()), notices);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert_eq!(operator.disclosures().pending_notices(monday()), notices);
     assert_eq!(operator.requests().open_requests(), requests);
     // Numbering goes on where it stopped.
     let next = operator.requests().receive(
         customer(),
         amanat::rights::RequestKind::Destruction,
-        start(),
+        monday(),
     );
     assert_eq!(next, requests[0].id + 1);
 }
@@ -370,12 +335,14 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
     // What another database would provide: the three traits and a log, kept by the caller.
     let journal = Arc::new(MemoryJournal::new());
     let kept = Kept::on(Arc::clone(&journal) as _);
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let record = {
         let operator = kept.open(&clock);
         operator
             .ledger()
-            .grant(otp(customer()).category::<IdentityDocument>())
+            .grant(
+                otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<IdentityDocument>(),
+            )
             .unwrap();
         let token = operator
             .ledger()
@@ -396,7 +363,7 @@ fn an_operator_on_other_stores_rebuilds_from_them_alone() {
 #[test]
 fn a_row_relabelled_as_another_category_does_not_open_to_its_token() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
     drop(operator);
     // Someone with write access to the vault's file files the passport under `phone`.
@@ -410,7 +377,7 @@ fn a_row_relabelled_as_another_category_does_not_open_to_its_token() {
     assert_eq!(changed, 1);
     drop(db);
 
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     let phone_token = operator
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
@@ -425,12 +392,12 @@ fn a_row_relabelled_as_another_category_does_not_open_to_its_token() {
 #[test]
 fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
     let other = SubjectId::new("cust-2").unwrap();
     operator
         .ledger()
-        .grant(otp(other.clone()).category::<IdentityDocument>())
+        .grant(otp_grant(&other, Purpose::SERVICE_PROVISION).category::<IdentityDocument>())
         .unwrap();
     drop(operator);
     let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
@@ -441,7 +408,7 @@ fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
     .unwrap();
     drop(db);
 
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     let theirs = operator
         .ledger()
         .authorize::<IdentityDocument>(&other, &Purpose::SERVICE_PROVISION)
@@ -458,7 +425,7 @@ fn a_row_refiled_under_another_subject_does_not_open_to_their_token() {
 #[test]
 fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
     let token = operator
         .ledger()
@@ -470,7 +437,7 @@ fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
     copy.destroy(amanat::DestructionReason::SubjectRequest);
     drop(operator);
 
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert_eq!(passport_of(&operator, passport).unwrap(), PASSPORT);
 }
 
@@ -485,15 +452,15 @@ fn a_missing_journal_is_refused_and_nothing_is_shredded() {
 #[test]
 fn a_journal_older_than_the_vault_is_refused_and_nothing_is_shredded() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     // Last night's journal: taken before anything was kept.
-    drop(builder(dir.path(), &clock).open().unwrap());
+    drop(imanum_operator(dir.path(), &clock).open().unwrap());
     let old_journal = std::fs::read(dir.path().join("journal.db")).unwrap();
     drop(onboarded(dir.path(), &clock));
     std::fs::write(dir.path().join("journal.db"), old_journal).unwrap();
 
     let before = fingerprints(dir.path());
-    let refused = builder(dir.path(), &clock).open();
+    let refused = imanum_operator(dir.path(), &clock).open();
     assert!(
         matches!(&refused, Err(StoreError::Corrupt(why)) if why.contains("never mentioned")),
         "{:?}",
@@ -505,40 +472,26 @@ fn a_journal_older_than_the_vault_is_refused_and_nothing_is_shredded() {
 #[test]
 fn one_directory_serves_one_operator_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
-    let first = builder(dir.path(), &clock).open().unwrap();
-    let second = builder(dir.path(), &clock).open();
+    let clock = ManualClock::new(monday());
+    let first = imanum_operator(dir.path(), &clock).open().unwrap();
+    let second = imanum_operator(dir.path(), &clock).open();
     assert!(
         matches!(second, Err(StoreError::InUse)),
         "{:?}",
         second.err()
     );
     drop(first);
-    builder(dir.path(), &clock).open().unwrap();
-}
-
-/// The IMANUM policy under another version, requiring re-consent or not.
-fn bumped(version: &str, reconsent: bool) -> Policy {
-    let text = include_str!("../examples/policies/imanum.toml")
-        .replace(
-            "version = \"imanum-privacy-policy-2\"",
-            &format!("version = \"{version}\""),
-        )
-        .replace(
-            "requires_reconsent = false",
-            &format!("requires_reconsent = {reconsent}"),
-        );
-    Policy::from_toml_str(&text).unwrap()
+    imanum_operator(dir.path(), &clock).open().unwrap();
 }
 
 #[test]
 fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_imanum_6() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     drop(onboarded(dir.path(), &clock));
 
     // A version that does not require re-consent changes nothing.
-    let quiet = Operator::builder(dir.path(), bumped("v3-quiet", false))
+    let quiet = Operator::builder(dir.path(), imanum_version("v3-quiet", false))
         .clock(clock.clone())
         .open()
         .unwrap();
@@ -550,7 +503,7 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     );
     drop(quiet);
 
-    let strict = Operator::builder(dir.path(), bumped("v4-reconsent", true))
+    let strict = Operator::builder(dir.path(), imanum_version("v4-reconsent", true))
         .clock(clock.clone())
         .open()
         .unwrap();
@@ -565,7 +518,7 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     drop(strict);
 
     // Ended once: reopening under the same version changes nothing more.
-    let again = Operator::builder(dir.path(), bumped("v4-reconsent", true))
+    let again = Operator::builder(dir.path(), imanum_version("v4-reconsent", true))
         .clock(clock.clone())
         .open()
         .unwrap();
@@ -606,13 +559,13 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
         full: AtomicBool::new(false),
     });
     let stores = Kept::on(Arc::clone(&journal) as _);
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let open = || stores.open(&clock);
 
     let operator = open();
     operator
         .ledger()
-        .grant(otp(customer()).category::<Phone>())
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
         .unwrap();
     let token = operator
         .ledger()
@@ -669,7 +622,7 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
 #[test]
 fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
     let now = amanat::Clock::now(&clock);
     operator
@@ -686,7 +639,7 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
     assert_eq!(lost, destroyed);
     drop(db);
 
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert!(operator.schedule().records_of(&customer()).is_empty());
     assert!(matches!(
         passport_of(&operator, passport),
@@ -719,7 +672,7 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
 #[test]
 fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change_art_11_2() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(monday());
     let (operator, _) = onboarded(dir.path(), &clock);
     clock.advance(TimeDelta::days(3));
     let consent = operator.ledger().consents_of(&customer())[0];
@@ -743,7 +696,7 @@ fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change
         .unwrap();
     assert_eq!(triggers, 0);
     drop(db);
-    let operator = builder(dir.path(), &clock).open().unwrap();
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert_eq!(operator.schedule().records_of(&customer()), records);
     let swept = operator.sweep(amanat::Clock::now(&clock)).unwrap();
     assert_eq!(swept.destroyed.len(), 2);

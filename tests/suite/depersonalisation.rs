@@ -2,17 +2,15 @@
 //! differ under two, masks hide what they must, and a purpose the policy marks as
 //! statistics gets no token for personal data at all.
 
+use crate::common::{customer, imanum, otp_grant};
 use amanat::category::Phone;
 use amanat::depersonalize::{Depersonalize, PseudonymKey, Statistics};
 use amanat::values::{CardNumber, PhoneNumber};
-use amanat::{
-    ConsentForm, ConsentLedger, ElectronicMethod, Error, Grant, PersonalData, Policy, Purpose,
-    SubjectId,
-};
+use amanat::{ConsentLedger, Error, PersonalData, Purpose};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn pseudonyms_are_stable_under_one_key_and_differ_under_two(
@@ -51,20 +49,14 @@ fn a_masked_card_keeps_the_bin_and_last_four_pci_dss_3_4_1() {
 
 #[test]
 fn statistics_get_no_token_for_personal_data_art_19() {
-    let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml")).unwrap();
+    let policy = imanum();
     let ledger = ConsentLedger::with_policy(policy);
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     ledger
         .grant(
-            Grant::new(
-                subject.clone(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .purpose(Purpose::STATISTICS)
-            .category::<Phone>(),
+            otp_grant(&subject, Purpose::SERVICE_PROVISION)
+                .purpose(Purpose::STATISTICS)
+                .category::<Phone>(),
         )
         .unwrap();
     assert!(matches!(

@@ -4,19 +4,18 @@
 
 use std::sync::Arc;
 
+use crate::common::{IMANUM, customer, friday, ledger_under, otp};
 use amanat::audit::AuditLog;
 use amanat::category::Passport;
 use amanat::disclosure::Disclosures;
 use amanat::receipts::{Iso27560Record, KantaraReceipt, ReceiptError};
 use amanat::rights::{ReportSources, access_report};
 use amanat::{
-    Clock, ConsentForm, ConsentId, ConsentLedger, ElectronicMethod, Evidence, Grant, ManualClock,
-    PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
+    Clock, ConsentId, ConsentLedger, Evidence, Grant, ManualClock, PersonalData, Policy, Purpose,
+    RetentionSchedule, SubjectId,
 };
-use chrono::{TimeZone, Utc};
 use serde_json::Value;
 
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
 /// A value no output may contain.
 const CANARY: &str = "AA0000CANARY";
 
@@ -32,14 +31,12 @@ struct World {
 
 fn world(policy_text: &str) -> World {
     let policy = Arc::new(Policy::from_toml_str(policy_text).unwrap());
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    let clock = ManualClock::new(friday());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
     let log = Arc::new(AuditLog::open(&path, 8).unwrap());
     World {
-        ledger: ConsentLedger::builder(policy.version().clone())
-            .policy((*policy).clone())
-            .clock(clock.clone())
+        ledger: ledger_under(&policy, &clock)
             .audit(Arc::clone(&log))
             .build(),
         schedule: RetentionSchedule::builder(Arc::clone(&policy))
@@ -61,18 +58,13 @@ impl World {
         let consent = self
             .ledger
             .grant(
-                Grant::new(
-                    subject.clone(),
-                    ConsentForm::Electronic {
-                        method: ElectronicMethod::OneTimePassword,
-                    },
-                )
-                .evidence(Evidence::OneTimePassword {
-                    challenge_id: format!("otp-{subject}"),
-                    confirmed_at: self.clock.now(),
-                })
-                .purpose(Purpose::CREDIT_SCORING)
-                .category::<Passport>(),
+                Grant::new(subject.clone(), otp())
+                    .evidence(Evidence::OneTimePassword {
+                        challenge_id: format!("otp-{subject}"),
+                        confirmed_at: self.clock.now(),
+                    })
+                    .purpose(Purpose::CREDIT_SCORING)
+                    .category::<Passport>(),
             )
             .unwrap();
         let token = self
@@ -156,7 +148,7 @@ fn the_access_report_answers_every_item_of_art_22_4_for_this_subject_alone() {
 #[test]
 fn the_iso_27560_record_carries_every_field_of_the_consent() {
     let w = world(IMANUM);
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     let consent = w.customer(&subject, "AA1111111");
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
     let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
@@ -222,7 +214,7 @@ fn the_iso_27560_record_carries_every_field_of_the_consent() {
 fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy_lacks() {
     // IMANUM publishes no telephone number: the export says so rather than invent one.
     let w = world(IMANUM);
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     let consent = w.customer(&subject, "AA1111111");
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
     let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
@@ -295,7 +287,7 @@ fn with_phone() -> String {
 #[test]
 fn no_canary_in_the_audit_file_the_report_the_receipts_or_the_proof() {
     let w = world(&with_phone());
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     let consent = w.customer(&subject, CANARY);
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
     let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();

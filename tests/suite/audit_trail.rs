@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use std::sync::Mutex;
 
+use crate::common::{customer, friday, imanum, ledger_under, otp, otp_evidence, otp_grant};
 use amanat::audit::{Alert, AlertHook, AlertKey, AuditEvent, AuditLog, RefusalMonitor};
 use amanat::category::{Passport, Phone};
 use amanat::consent::ProofError;
@@ -14,12 +15,10 @@ use amanat::disclosure::Disclosures;
 use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::rights::{RequestKind, SubjectRequests};
 use amanat::{
-    Actor, ConsentForm, ConsentLedger, DestructionReason, ElectronicMethod, Error, Evidence, Grant,
-    LegalBasis, ManualClock, PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
+    Actor, ConsentLedger, DestructionReason, Error, Evidence, Grant, LegalBasis, ManualClock,
+    PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
 };
-use chrono::{TimeDelta, TimeZone, Utc};
-
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
+use chrono::TimeDelta;
 
 struct World {
     policy: Arc<Policy>,
@@ -30,31 +29,28 @@ struct World {
 }
 
 fn world() -> World {
-    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
+    let policy = Arc::new(imanum());
     // Friday 13 June 2025, 10:00 in Tashkent.
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    let clock = ManualClock::new(friday());
     let log = Arc::new(AuditLog::in_memory());
     World {
-        ledger: ConsentLedger::builder(policy.version().clone())
-            .policy((*policy).clone())
-            .clock(clock.clone())
+        ledger: ledger_under(&policy, &clock)
             .audit(Arc::clone(&log))
             .build(),
         policy,
         log,
         clock,
-        subject: SubjectId::new("cust-1").unwrap(),
+        subject: customer(),
     }
 }
 
 impl World {
     /// The customer consents by one-time password to credit scoring on their passport.
     fn consent_to_scoring(&self) -> amanat::ConsentId {
-        let (form, evidence) = otp(&self.clock);
         self.ledger
             .grant(
-                Grant::new(self.subject.clone(), form)
-                    .evidence(evidence)
+                Grant::new(self.subject.clone(), otp())
+                    .evidence(confirmed(&self.clock))
                     .purpose(Purpose::CREDIT_SCORING)
                     .category::<Passport>(),
             )
@@ -75,16 +71,9 @@ impl World {
     }
 }
 
-fn otp(clock: &ManualClock) -> (ConsentForm, Evidence) {
-    (
-        ConsentForm::Electronic {
-            method: ElectronicMethod::OneTimePassword,
-        },
-        Evidence::OneTimePassword {
-            challenge_id: "sms-gw-7781".into(),
-            confirmed_at: amanat::Clock::now(clock),
-        },
-    )
+/// The SMS gateway's confirmation of a one-time password, now on `clock`.
+fn confirmed(clock: &ManualClock) -> Evidence {
+    otp_evidence("sms-gw-7781", amanat::Clock::now(clock))
 }
 
 /// The events of the log, by their JSON tag, in order.
@@ -294,18 +283,9 @@ fn data_from_a_third_party_leaves_the_notice_it_owes_in_the_log_art_21() {
 #[test]
 fn a_consent_recorded_without_an_audit_log_has_no_proof() {
     let ledger = ConsentLedger::new(amanat::PolicyVersion::new("v1").unwrap());
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     let consent = ledger
-        .grant(
-            Grant::new(
-                subject,
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>(),
-        )
+        .grant(otp_grant(&subject, Purpose::SERVICE_PROVISION).category::<Phone>())
         .unwrap();
     let proof = ledger.proof_of_consent(&consent).unwrap();
     assert!(proof.entries.is_empty());
@@ -326,13 +306,9 @@ fn refusals_reach_the_monitor_per_actor_and_per_subject_and_alert_once_art_25_2(
         3,
         Pager(Arc::clone(&paged)),
     ));
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
-    let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy(policy)
-        .clock(clock.clone())
-        .monitor(monitor)
-        .build();
+    let policy = imanum();
+    let clock = ManualClock::new(friday());
+    let ledger = ledger_under(&policy, &clock).monitor(monitor).build();
     let prober = Actor::new("api-key:7f3a").unwrap();
     for n in 0..5 {
         let subject = SubjectId::new(format!("cust-{n}")).unwrap();
@@ -366,11 +342,11 @@ fn refusals_reach_the_monitor_per_actor_and_per_subject_and_alert_once_art_25_2(
 #[test]
 fn a_proof_of_consent_verifies_alone_and_fails_when_an_event_or_entry_is_altered() {
     let w = world();
-    let (form, evidence) = otp(&w.clock);
+    let evidence = confirmed(&w.clock);
     let consent = w
         .ledger
         .grant(
-            Grant::new(w.subject.clone(), form)
+            Grant::new(w.subject.clone(), otp())
                 .evidence(evidence.clone())
                 .purpose(Purpose::CREDIT_SCORING)
                 .category::<Passport>()

@@ -2,67 +2,17 @@
 //! broken policy is refused whole with the line and column of what is wrong, and deadlines
 //! are counted on the policy's working days.
 
+use crate::common::{
+    IMANUM, TAJIK, customer, imanum, imanum_version, otp, otp_grant, written_grant,
+};
 use amanat::category::{Biometric, Passport, PaymentCard, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::policy::{Country, JurisdictionPack, Policy, PolicyErrorKind};
 use amanat::vocab::FormKind;
 use amanat::{
-    ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Error, Grant, LegalBasis,
-    PersonalData, Purpose, SubjectId,
+    ConsentForm, ConsentLedger, Error, Grant, LegalBasis, PersonalData, Purpose, SubjectId,
 };
 use chrono::NaiveDate;
-
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
-
-/// A small policy under the Tajik pack: phone and selfie for identity verification.
-const TAJIK: &str = r#"version = "tj-1"
-date = 2025-07-01
-pack = "tajikistan-2018"
-
-[operator]
-name = "Dushanbe Pay LLC"
-address = "Dushanbe"
-contact = "privacy@pay.tj"
-registration = "NCPD-0042"
-
-[[category]]
-id = "phone"
-
-[[category]]
-id = "biometric"
-
-[[purpose]]
-id = "identity_verification"
-categories = ["phone", "biometric"]
-basis = "consent"
-written_for = ["biometric"]
-
-[[retention]]
-category = "phone"
-purpose = "identity_verification"
-after = "relationship_end"
-
-[[retention]]
-category = "biometric"
-purpose = "identity_verification"
-after = "relationship_end"
-"#;
-
-fn otp() -> ConsentForm {
-    ConsentForm::Electronic {
-        method: ElectronicMethod::OneTimePassword,
-    }
-}
-
-fn written() -> ConsentForm {
-    ConsentForm::Written {
-        document_sha256: DocumentHash::of(b"signed"),
-    }
-}
-
-fn customer() -> SubjectId {
-    SubjectId::new("cust-1").unwrap()
-}
 
 #[test]
 fn the_imanum_policy_loads_from_its_file() {
@@ -96,8 +46,7 @@ fn a_selfie_under_an_otp_only_consent_is_refused_under_either_pack_art_17() {
         let ledger = ConsentLedger::with_policy(Policy::from_toml_str(text).unwrap());
         ledger
             .grant(
-                Grant::new(customer(), otp())
-                    .purpose(Purpose::IDENTITY_VERIFICATION)
+                otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
                     .category::<Phone>()
                     .category::<Biometric>(),
             )
@@ -116,12 +65,11 @@ fn a_selfie_under_an_otp_only_consent_is_refused_under_either_pack_art_17() {
 
 #[test]
 fn marketing_may_not_read_a_passport_art_8_3() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     // Even a subject who ticked everything: the policy never declared it.
     ledger
         .grant(
-            Grant::new(customer(), otp())
-                .purpose(Purpose::MARKETING_ANALYTICS)
+            otp_grant(&customer(), Purpose::MARKETING_ANALYTICS)
                 .category::<Phone>()
                 .category::<Passport>(),
         )
@@ -141,19 +89,11 @@ fn marketing_may_not_read_a_passport_art_8_3() {
 fn a_consent_for_an_undeclared_purpose_is_not_recorded_art_8_2() {
     let ledger = ConsentLedger::with_policy(Policy::from_toml_str(TAJIK).unwrap());
     let err = ledger
-        .grant(
-            Grant::new(customer(), otp())
-                .purpose(Purpose::MARKETING_ANALYTICS)
-                .category::<Phone>(),
-        )
+        .grant(otp_grant(&customer(), Purpose::MARKETING_ANALYTICS).category::<Phone>())
         .unwrap_err();
     assert!(matches!(err, Error::PurposeNotDeclared { .. }), "{err:?}");
     let err = ledger
-        .grant(
-            Grant::new(customer(), otp())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<PaymentCard>(),
-        )
+        .grant(otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION).category::<PaymentCard>())
         .unwrap_err();
     assert!(matches!(err, Error::CategoryNotDeclared { .. }), "{err:?}");
     assert!(ledger.history(&customer()).is_empty());
@@ -161,7 +101,7 @@ fn a_consent_for_an_undeclared_purpose_is_not_recorded_art_8_2() {
 
 #[test]
 fn a_consent_weaker_than_the_policy_requires_is_refused() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     ledger
         .grant(
             Grant::new(customer(), ConsentForm::Implied)
@@ -180,7 +120,7 @@ fn a_consent_weaker_than_the_policy_requires_is_refused() {
 
 #[test]
 fn processing_without_consent_only_on_the_basis_the_policy_declares_art_12() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     let aml = LegalBasis::LegalObligation {
         reference: "AML law, customer due diligence".into(),
     };
@@ -199,28 +139,11 @@ fn processing_without_consent_only_on_the_basis_the_policy_declares_art_12() {
     ));
 }
 
-fn bumped(text: &str, version: &str, reconsent: bool) -> Policy {
-    let text = text
-        .replace(
-            "version = \"imanum-privacy-policy-2\"",
-            &format!("version = \"{version}\""),
-        )
-        .replace(
-            "requires_reconsent = false",
-            &format!("requires_reconsent = {reconsent}"),
-        );
-    Policy::from_toml_str(&text).unwrap()
-}
-
 #[test]
 fn a_policy_that_requires_reconsent_stops_older_consents_until_granted_again_imanum_6() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     let consent = ledger
-        .grant(
-            Grant::new(customer(), written())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Biometric>(),
-        )
+        .grant(written_grant(&customer(), Purpose::IDENTITY_VERIFICATION).category::<Biometric>())
         .unwrap();
     let token = ledger
         .authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION)
@@ -229,14 +152,14 @@ fn a_policy_that_requires_reconsent_stops_older_consents_until_granted_again_ima
 
     // A new version that does not require re-consent leaves consents as they are.
     let quiet = ledger
-        .adopt(bumped(IMANUM, "imanum-privacy-policy-3", false))
+        .adopt(imanum_version("imanum-privacy-policy-3", false))
         .unwrap();
     assert!(quiet.invalidated.is_empty());
     assert!(selfie.read(&token).is_ok());
     assert_eq!(token.policy_version().as_str(), "imanum-privacy-policy-2");
 
     let strict = ledger
-        .adopt(bumped(IMANUM, "imanum-privacy-policy-4", true))
+        .adopt(imanum_version("imanum-privacy-policy-4", true))
         .unwrap();
     assert_eq!(strict.invalidated, [consent]);
     assert!(matches!(
@@ -259,11 +182,7 @@ fn a_policy_that_requires_reconsent_stops_older_consents_until_granted_again_ima
 
     // The subject consents again, under the new version.
     ledger
-        .grant(
-            Grant::new(customer(), written())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Biometric>(),
-        )
+        .grant(written_grant(&customer(), Purpose::IDENTITY_VERIFICATION).category::<Biometric>())
         .unwrap();
     let fresh = ledger
         .authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION)
@@ -271,7 +190,7 @@ fn a_policy_that_requires_reconsent_stops_older_consents_until_granted_again_ima
     assert_eq!(fresh.policy_version().as_str(), "imanum-privacy-policy-4");
     assert!(selfie.read(&fresh).is_ok());
     assert!(matches!(
-        ledger.adopt(bumped(IMANUM, "imanum-privacy-policy-4", true)),
+        ledger.adopt(imanum_version("imanum-privacy-policy-4", true)),
         Err(Error::SamePolicyVersion { .. })
     ));
 }
@@ -494,7 +413,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 #[test]
 fn deadlines_skip_weekends_and_holidays_art_21_22() {
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let policy = imanum();
     let calendar = policy.calendar();
     let days = policy.pack().subject_request.days;
     assert_eq!(days, 3);
@@ -525,7 +444,7 @@ fn deadlines_skip_weekends_and_holidays_art_21_22() {
 
 #[test]
 fn a_deadline_crosses_the_year_end() {
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let policy = imanum();
     let calendar = policy.calendar();
     // Tuesday 30 December 2025: Wednesday 31, New Year's Day off, Friday 2 January,
     // the weekend, Monday 5 January.
@@ -554,7 +473,7 @@ mod arbitrary_text {
     use super::{IMANUM, Policy};
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: crate::common::cases(512), ..ProptestConfig::default() })]
 
         #[test]
         fn the_loader_never_panics_on_any_text(text in "\\PC*") {
@@ -586,7 +505,7 @@ mod arbitrary_text {
 
 #[test]
 fn the_record_of_processing_names_every_recipient_and_marks_transfers_abroad() {
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let policy = imanum();
     let report = policy.to_markdown();
     for recipient in policy.recipients() {
         assert!(report.contains(&recipient.name), "{}", recipient.name);
@@ -645,11 +564,10 @@ fn a_policy_built_in_code_is_checked_the_same_way() {
 
 #[test]
 fn while_a_policy_is_enforced_consents_take_its_version_imanum_6() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     let err = ledger
         .grant(
-            Grant::new(customer(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
+            otp_grant(&customer(), Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .policy_version(amanat::PolicyVersion::new("imanum-privacy-policy-1").unwrap()),
         )
@@ -662,11 +580,10 @@ fn while_a_policy_is_enforced_consents_take_its_version_imanum_6() {
 
 #[test]
 fn a_purpose_the_subject_withdrew_stays_withdrawn_after_a_reconsent_policy() {
-    let ledger = ConsentLedger::with_policy(Policy::from_toml_str(IMANUM).unwrap());
+    let ledger = ConsentLedger::with_policy(imanum());
     ledger
         .grant(
-            Grant::new(customer(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
+            otp_grant(&customer(), Purpose::SERVICE_PROVISION)
                 .purpose(Purpose::MARKETING_ANALYTICS)
                 .category::<Phone>(),
         )
@@ -675,7 +592,7 @@ fn a_purpose_the_subject_withdrew_stays_withdrawn_after_a_reconsent_policy() {
         .withdraw_purpose(&customer(), &Purpose::MARKETING_ANALYTICS)
         .unwrap();
     ledger
-        .adopt(bumped(IMANUM, "imanum-privacy-policy-3", true))
+        .adopt(imanum_version("imanum-privacy-policy-3", true))
         .unwrap();
     assert!(matches!(
         ledger.authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS),
@@ -691,12 +608,10 @@ fn a_purpose_the_subject_withdrew_stays_withdrawn_after_a_reconsent_policy() {
 fn a_ledger_without_a_policy_can_adopt_one_of_its_own_version() {
     let ledger = ConsentLedger::new(amanat::PolicyVersion::new("imanum-privacy-policy-2").unwrap());
     assert!(ledger.policy().is_none());
-    ledger
-        .adopt(Policy::from_toml_str(IMANUM).unwrap())
-        .unwrap();
+    ledger.adopt(imanum()).unwrap();
     assert!(ledger.policy().is_some());
     assert!(matches!(
-        ledger.adopt(Policy::from_toml_str(IMANUM).unwrap()),
+        ledger.adopt(imanum()),
         Err(Error::SamePolicyVersion { .. })
     ));
 }
@@ -872,9 +787,7 @@ fn a_recipient_is_declared_once() {
 #[test]
 fn no_consent_escapes_a_reconsent_policy_adopted_while_grants_run() {
     use std::sync::Arc;
-    let ledger = Arc::new(ConsentLedger::with_policy(
-        Policy::from_toml_str(IMANUM).unwrap(),
-    ));
+    let ledger = Arc::new(ConsentLedger::with_policy(imanum()));
     let subjects: Vec<Vec<SubjectId>> = (0..2)
         .map(|t| {
             (0..200)
@@ -888,17 +801,13 @@ fn no_consent_escapes_a_reconsent_policy_adopted_while_grants_run() {
             scope.spawn(move || {
                 for subject in batch {
                     ledger
-                        .grant(
-                            Grant::new(subject.clone(), otp())
-                                .purpose(Purpose::SERVICE_PROVISION)
-                                .category::<Phone>(),
-                        )
+                        .grant(otp_grant(subject, Purpose::SERVICE_PROVISION).category::<Phone>())
                         .unwrap();
                 }
             });
         }
         ledger
-            .adopt(bumped(IMANUM, "imanum-privacy-policy-3", true))
+            .adopt(imanum_version("imanum-privacy-policy-3", true))
             .unwrap();
     });
     // Every consent was either given under the new version or ended by it.

@@ -34,7 +34,7 @@ fn card() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: crate::common::cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn luhn_valid_card_numbers_are_accepted(number in card()) {

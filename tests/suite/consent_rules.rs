@@ -4,39 +4,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{customer, otp, otp_grant, policy_day, written, written_grant};
 use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::vocab::BiometricGround;
 use amanat::{
-    ConsentForm, ConsentId, ConsentLedger, ConsentToken, DestructionReason, DocumentHash,
-    ElectronicMethod, Error, Evidence, GivenBy, Grant, LegalBasis, ManualClock, PersonalData,
-    PolicyVersion, Purpose, SubjectId,
+    ConsentForm, ConsentId, ConsentLedger, ConsentToken, DestructionReason, Error, Evidence,
+    GivenBy, Grant, LegalBasis, ManualClock, PersonalData, PolicyVersion, Purpose, SubjectId,
 };
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap()
-}
+use chrono::TimeDelta;
 
 fn setup() -> (ConsentLedger, ManualClock, SubjectId) {
-    let clock = ManualClock::new(start());
+    let clock = ManualClock::new(policy_day());
     let ledger = ConsentLedger::builder(PolicyVersion::new("imanum-2").unwrap())
         .clock(clock.clone())
         .token_ttl(Duration::from_secs(300))
         .build();
-    (ledger, clock, SubjectId::new("cust-1").unwrap())
-}
-
-fn otp() -> ConsentForm {
-    ConsentForm::Electronic {
-        method: ElectronicMethod::OneTimePassword,
-    }
-}
-
-fn written() -> ConsentForm {
-    ConsentForm::Written {
-        document_sha256: DocumentHash::of(b"signed form"),
-    }
+    (ledger, clock, customer())
 }
 
 /// Records a consent of `subject` in `form` for `purpose` on `C` alone, and returns its id
@@ -77,11 +61,7 @@ fn processing_without_consent_is_refused_art_8_1() {
 fn a_purpose_the_subject_did_not_agree_to_is_refused_art_8_2() {
     let (ledger, _, subject) = setup();
     ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
-                .category::<Passport>(),
-        )
+        .grant(otp_grant(&subject, Purpose::IDENTITY_VERIFICATION).category::<Passport>())
         .unwrap();
     assert!(matches!(
         ledger.authorize::<Passport>(&subject, &Purpose::MARKETING_ANALYTICS),
@@ -93,11 +73,7 @@ fn a_purpose_the_subject_did_not_agree_to_is_refused_art_8_2() {
 fn a_category_outside_the_consent_is_refused_art_8_3() {
     let (ledger, _, subject) = setup();
     ledger
-        .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::PAYMENT_PROCESSING)
-                .category::<PaymentCard>(),
-        )
+        .grant(otp_grant(&subject, Purpose::PAYMENT_PROCESSING).category::<PaymentCard>())
         .unwrap();
     let err = ledger
         .authorize::<Passport>(&subject, &Purpose::PAYMENT_PROCESSING)
@@ -110,8 +86,7 @@ fn biometric_needs_written_consent_art_17() {
     let (ledger, _, subject) = setup();
     let by_otp = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::IDENTITY_VERIFICATION)
+            otp_grant(&subject, Purpose::IDENTITY_VERIFICATION)
                 .category::<Biometric>()
                 .category::<Phone>(),
         )
@@ -189,8 +164,7 @@ fn withdrawing_one_purpose_keeps_the_others_art_11_2() {
     let (ledger, _, subject) = setup();
     let consent = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
+            otp_grant(&subject, Purpose::SERVICE_PROVISION)
                 .purpose(Purpose::MARKETING_ANALYTICS)
                 .category::<Phone>(),
         )
@@ -329,10 +303,9 @@ fn a_consent_ends_at_its_validity() {
     let (ledger, clock, subject) = setup();
     let consent = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::CREDIT_SCORING)
+            otp_grant(&subject, Purpose::CREDIT_SCORING)
                 .category::<Passport>()
-                .valid_until(start() + TimeDelta::days(30)),
+                .valid_until(policy_day() + TimeDelta::days(30)),
         )
         .unwrap();
     clock.advance(TimeDelta::days(30) - TimeDelta::minutes(2));
@@ -340,7 +313,7 @@ fn a_consent_ends_at_its_validity() {
         .authorize::<Passport>(&subject, &Purpose::CREDIT_SCORING)
         .unwrap();
     // The token may not outlive its consent, however long the TTL.
-    assert_eq!(token.expires_at(), start() + TimeDelta::days(30));
+    assert_eq!(token.expires_at(), policy_day() + TimeDelta::days(30));
     let passport = PersonalData::collect(&subject, String::from("AB1234567"), &token).unwrap();
     clock.advance(TimeDelta::minutes(2));
     assert!(matches!(
@@ -353,11 +326,14 @@ fn a_consent_ends_at_its_validity() {
     ));
     let history = ledger.history(&subject);
     assert_eq!(history.last().unwrap().kind, ConsentEventKind::Expired);
-    assert_eq!(history.last().unwrap().at, start() + TimeDelta::days(30));
+    assert_eq!(
+        history.last().unwrap().at,
+        policy_day() + TimeDelta::days(30)
+    );
     // An expired consent is neither renewed nor withdrawn; the subject grants again.
     let ended = Error::ConsentNotInForce {
         consent,
-        expired_at: start() + TimeDelta::days(30),
+        expired_at: policy_day() + TimeDelta::days(30),
     };
     assert_eq!(ledger.renew(&consent, None).unwrap_err(), ended);
     assert_eq!(ledger.withdraw(&consent).unwrap_err(), ended);
@@ -368,15 +344,14 @@ fn renewal_extends_a_consent_in_force() {
     let (ledger, clock, subject) = setup();
     let consent = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::CREDIT_SCORING)
+            otp_grant(&subject, Purpose::CREDIT_SCORING)
                 .category::<Passport>()
-                .valid_until(start() + TimeDelta::days(30)),
+                .valid_until(policy_day() + TimeDelta::days(30)),
         )
         .unwrap();
     clock.advance(TimeDelta::days(29));
     ledger
-        .renew(&consent, Some(start() + TimeDelta::days(395)))
+        .renew(&consent, Some(policy_day() + TimeDelta::days(395)))
         .unwrap();
     clock.advance(TimeDelta::days(2));
     assert!(
@@ -390,7 +365,7 @@ fn renewal_extends_a_consent_in_force() {
         .map(|e| e.kind)
         .collect();
     assert!(
-        matches!(kinds[1], ConsentEventKind::Renewed { valid_until: Some(t) } if t == start() + TimeDelta::days(395))
+        matches!(kinds[1], ConsentEventKind::Renewed { valid_until: Some(t) } if t == policy_day() + TimeDelta::days(395))
     );
     assert_eq!(kinds.len(), 2);
 }
@@ -400,17 +375,16 @@ fn a_grant_that_has_already_ended_is_refused() {
     let (ledger, _, subject) = setup();
     let err = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::CREDIT_SCORING)
+            otp_grant(&subject, Purpose::CREDIT_SCORING)
                 .category::<Passport>()
-                .valid_until(start()),
+                .valid_until(policy_day()),
         )
         .unwrap_err();
     assert_eq!(
         err,
         Error::ValidityNotInFuture {
             subject: subject.clone(),
-            valid_until: start()
+            valid_until: policy_day()
         }
     );
     assert!(ledger.history(&subject).is_empty());
@@ -420,7 +394,7 @@ fn a_grant_that_has_already_ended_is_refused() {
 fn tokens_are_short_lived() {
     let (ledger, clock, subject) = setup();
     let (_, token) = consent_for::<Phone>(&ledger, &subject, otp(), &Purpose::SERVICE_PROVISION);
-    assert_eq!(token.expires_at(), start() + TimeDelta::minutes(5));
+    assert_eq!(token.expires_at(), policy_day() + TimeDelta::minutes(5));
     let phone = PersonalData::collect(&subject, String::from("+998901234567"), &token).unwrap();
     clock.advance(TimeDelta::minutes(5));
     assert!(matches!(
@@ -498,8 +472,8 @@ fn destruction_leaves_a_receipt_and_no_value_art_20() {
     assert_eq!(receipt.record, id);
     assert_eq!(receipt.subject, subject);
     assert_eq!(receipt.category.as_str(), "biometric");
-    assert_eq!(receipt.collected_at, start());
-    assert_eq!(receipt.destroyed_at, start() + TimeDelta::hours(1));
+    assert_eq!(receipt.collected_at, policy_day());
+    assert_eq!(receipt.destroyed_at, policy_day() + TimeDelta::hours(1));
     assert_eq!(receipt.reason, DestructionReason::SubjectRequest);
 }
 
@@ -512,8 +486,7 @@ fn a_legal_representative_can_give_consent_art_11_1() {
     };
     ledger
         .grant(
-            Grant::new(subject.clone(), written())
-                .purpose(Purpose::SERVICE_PROVISION)
+            written_grant(&subject, Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .given_by(guardian.clone()),
         )
@@ -529,12 +502,11 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
     let (ledger, clock, subject) = setup();
     let evidence = Evidence::OneTimePassword {
         challenge_id: "sms-1".into(),
-        confirmed_at: start(),
+        confirmed_at: policy_day(),
     };
     let consent = ledger
         .grant(
-            Grant::new(subject.clone(), otp())
-                .purpose(Purpose::SERVICE_PROVISION)
+            otp_grant(&subject, Purpose::SERVICE_PROVISION)
                 .purpose(Purpose::IDENTITY_VERIFICATION)
                 .category::<Phone>()
                 .category::<Passport>()
@@ -545,7 +517,7 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
     ledger.withdraw(&consent).unwrap();
     let history = ledger.history(&subject);
     assert_eq!(history.len(), 2);
-    assert_eq!(history[0].at, start());
+    assert_eq!(history[0].at, policy_day());
     assert_eq!(history[0].consent, Some(consent));
     assert_eq!(
         history[0].kind,
@@ -564,7 +536,7 @@ fn history_proves_what_was_agreed_and_when_art_25_1() {
             cross_border: false,
         }
     );
-    assert_eq!(history[1].at, start() + TimeDelta::days(3));
+    assert_eq!(history[1].at, policy_day() + TimeDelta::days(3));
     assert_eq!(
         history[1].kind,
         ConsentEventKind::Withdrawn {
@@ -614,11 +586,7 @@ fn the_ledger_is_shared_between_threads() {
             std::thread::spawn(move || {
                 let subject = SubjectId::new(format!("cust-{n}")).unwrap();
                 ledger
-                    .grant(
-                        Grant::new(subject.clone(), otp())
-                            .purpose(Purpose::SERVICE_PROVISION)
-                            .category::<Phone>(),
-                    )
+                    .grant(otp_grant(&subject, Purpose::SERVICE_PROVISION).category::<Phone>())
                     .unwrap();
                 ledger
                     .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
@@ -637,8 +605,7 @@ fn a_consent_keeps_the_policy_version_it_was_given_under_imanum_6() {
     let earlier = PolicyVersion::new("imanum-1").unwrap();
     ledger
         .grant(
-            Grant::new(subject.clone(), written())
-                .purpose(Purpose::SERVICE_PROVISION)
+            written_grant(&subject, Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .policy_version(earlier.clone()),
         )

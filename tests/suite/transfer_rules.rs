@@ -7,17 +7,16 @@
 
 use std::sync::Arc;
 
+use crate::common::{IMANUM, customer, friday, ledger_under, otp};
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
 use amanat::data::Source;
 use amanat::disclosure::{CrossBorderGround, Disclosures};
 use amanat::policy::TransferBasis;
 use amanat::{
-    ConsentForm, ConsentLedger, ElectronicMethod, Error, Grant, LegalBasis, ManualClock,
-    PersonalData, Policy, Purpose, SubjectId,
+    ConsentForm, ConsentLedger, Error, Grant, LegalBasis, ManualClock, PersonalData, Policy,
+    Purpose, SubjectId,
 };
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
-
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
 
 type Started = Grant<amanat::consent::WithPurpose, amanat::consent::NoCategory>;
 type Ready = Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>;
@@ -32,21 +31,12 @@ struct World {
 fn world(policy_text: &str) -> World {
     let policy = Arc::new(Policy::from_toml_str(policy_text).unwrap());
     // Friday 13 June 2025, 10:00 in Tashkent.
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap());
+    let clock = ManualClock::new(friday());
     World {
-        ledger: ConsentLedger::builder(policy.version().clone())
-            .policy((*policy).clone())
-            .clock(clock.clone())
-            .build(),
+        ledger: ledger_under(&policy, &clock).build(),
         disclosures: Disclosures::new(policy),
         clock,
-        subject: SubjectId::new("cust-1").unwrap(),
-    }
-}
-
-fn otp() -> ConsentForm {
-    ConsentForm::Electronic {
-        method: ElectronicMethod::OneTimePassword,
+        subject: customer(),
     }
 }
 

@@ -5,11 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::common::written_grant;
 use amanat::category::Biometric;
-use amanat::{
-    ConsentForm, ConsentId, ConsentLedger, DocumentHash, Error, Grant, PersonalData, PolicyVersion,
-    Purpose, SubjectId,
-};
+use amanat::{ConsentId, ConsentLedger, Error, PersonalData, PolicyVersion, Purpose, SubjectId};
 
 const READERS: usize = 4;
 const ROUNDS: usize = 25;
@@ -36,22 +34,11 @@ fn race(withdraw: impl Fn(&ConsentLedger, &ConsentId, &SubjectId)) {
     for round in 0..ROUNDS {
         let ledger = ConsentLedger::new(PolicyVersion::new("v1").unwrap());
         let subject = SubjectId::new(format!("cust-{round}")).unwrap();
-        let written = || ConsentForm::Written {
-            document_sha256: DocumentHash::of(b"form"),
-        };
         let consent = ledger
-            .grant(
-                Grant::new(subject.clone(), written())
-                    .purpose(Purpose::IDENTITY_VERIFICATION)
-                    .category::<Biometric>(),
-            )
+            .grant(written_grant(&subject, Purpose::IDENTITY_VERIFICATION).category::<Biometric>())
             .unwrap();
         ledger
-            .grant(
-                Grant::new(subject.clone(), written())
-                    .purpose(Purpose::FRAUD_PREVENTION)
-                    .category::<Biometric>(),
-            )
+            .grant(written_grant(&subject, Purpose::FRAUD_PREVENTION).category::<Biometric>())
             .unwrap();
         let token = ledger
             .authorize::<Biometric>(&subject, &Purpose::IDENTITY_VERIFICATION)

@@ -4,12 +4,12 @@
 
 #![cfg(feature = "sqlite")]
 
+use crate::common::{customer, policy_day};
 use amanat::data::RecordId;
 use amanat::store::keys::{KeyStore, SqliteKeyStore};
 use amanat::store::seal::SealError;
 use amanat::store::vault::{SqliteVault, StoreError, Vault, VaultEntry, shred};
 use amanat::{Purpose, SubjectId};
-use chrono::{TimeZone, Utc};
 
 const PASSPORT: &[u8] = b"AA0000CANARY";
 
@@ -27,8 +27,8 @@ fn a_backup_taken_before_a_destruction_opens_nothing_after_it() {
         SqliteKeyStore::open(dir.path().join("keys.db"), dir.path().join("keys.key")).unwrap();
     let data = dir.path().join("data.db");
     let vault = SqliteVault::open(&data).unwrap();
-    let subject = SubjectId::new("cust-1").unwrap();
-    let collected = Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap();
+    let subject = customer();
+    let collected = policy_day();
     let passport = RecordId::random();
     let phone = RecordId::random();
     for (record, category, value) in [
@@ -147,7 +147,7 @@ fn a_shred_while_a_reader_holds_the_key_stores_log_says_the_old_bytes_wait() {
     let dir = tempfile::tempdir().unwrap();
     let keys_db = dir.path().join("keys.db");
     let keys = SqliteKeyStore::open(&keys_db, dir.path().join("keys.key")).unwrap();
-    let subject = SubjectId::new("cust-1").unwrap();
+    let subject = customer();
     let record = RecordId::random();
     amanat::store::seal::Sealed::seal(&keys, record, &subject, PASSPORT).unwrap();
 

@@ -4,47 +4,16 @@
 
 #![cfg(feature = "sqlite")]
 
+use crate::common::{TAJIK, imanum};
 use amanat::policy::Country;
 use amanat::store::vault::{SqliteVault, StoreError};
 use amanat::{Error, Policy};
 use chrono::NaiveDate;
 
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
-
-/// A small policy under the Tajik pack, with a copy of the data in Kazakhstan.
+/// The small Tajik policy with a copy of the data in Kazakhstan.
 fn tajik(agreement: Option<&str>) -> String {
     let agreement = agreement.map_or(String::new(), |a| format!("agreement = \"{a}\"\n"));
-    format!(
-        r#"version = "tj-1"
-date = 2025-07-01
-pack = "tajikistan-2018"
-
-[operator]
-name = "Dushanbe Pay LLC"
-address = "Dushanbe"
-contact = "privacy@pay.tj"
-registration = "NCPD-0042"
-
-[[category]]
-id = "phone"
-
-[[purpose]]
-id = "service_provision"
-categories = ["phone"]
-basis = "consent"
-
-[[retention]]
-category = "phone"
-purpose = "service_provision"
-after = "relationship_end"
-
-[[storage]]
-country = "TJ"
-
-[[storage]]
-country = "KZ"
-{agreement}"#
-    )
+    format!("{TAJIK}\n[[storage]]\ncountry = \"TJ\"\n\n[[storage]]\ncountry = \"KZ\"\n{agreement}")
 }
 
 fn country(code: &str) -> Country {
@@ -58,7 +27,7 @@ fn day() -> NaiveDate {
 #[test]
 fn a_store_abroad_is_refused_at_open_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = Policy::from_toml_str(IMANUM).unwrap();
+    let policy = imanum();
     let abroad = dir.path().join("frankfurt.db");
     match SqliteVault::open_in(&abroad, country("DE"), &policy, day()) {
         Err(StoreError::Location(refused)) => {

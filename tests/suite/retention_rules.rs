@@ -5,24 +5,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{customer, imanum, ledger_under, otp, policy_day};
 use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::data::RecordId;
 use amanat::retention::{
     Decision, DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
     RetentionSchedule, Trigger,
 };
-use amanat::{DestructionReason, Error, Policy, Purpose, SubjectId};
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-
-const IMANUM: &str = include_str!("../examples/policies/imanum.toml");
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap()
-}
-
-fn customer() -> SubjectId {
-    SubjectId::new("cust-1").unwrap()
-}
+use amanat::{DestructionReason, Error, Purpose};
+use chrono::{TimeDelta, TimeZone, Utc};
 
 /// A hook that records every request and fails the first `failures` of them.
 struct Recorder {
@@ -64,13 +55,13 @@ impl DestructionHook for Shared {
 }
 
 fn schedule() -> RetentionSchedule {
-    RetentionSchedule::new(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+    RetentionSchedule::new(Arc::new(imanum()))
 }
 
 fn track<C: Category>(schedule: &RetentionSchedule, purpose: &Purpose) -> RecordId {
     let record = RecordId::random();
     schedule
-        .track_record(record, &customer(), C::ID, purpose, t0())
+        .track_record(record, &customer(), C::ID, purpose, policy_day())
         .unwrap();
     record
 }
@@ -79,7 +70,7 @@ fn track<C: Category>(schedule: &RetentionSchedule, purpose: &Purpose) -> Record
 fn a_record_kept_after_collection_is_destroyed_when_its_period_runs_out_art_14_3() {
     let schedule = schedule();
     let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
-    let year = t0() + TimeDelta::days(365);
+    let year = policy_day() + TimeDelta::days(365);
     assert_eq!(schedule.deadline(card), Some(year));
     assert!(
         schedule
@@ -103,11 +94,11 @@ fn closing_the_account_ends_the_relationship_art_20() {
     assert_eq!(schedule.deadline(selfie), None);
     assert!(
         schedule
-            .sweep(t0() + TimeDelta::days(3650))
+            .sweep(policy_day() + TimeDelta::days(3650))
             .destroyed
             .is_empty()
     );
-    let closed = t0() + TimeDelta::days(100);
+    let closed = policy_day() + TimeDelta::days(100);
     assert_eq!(
         schedule.trigger(&customer(), Trigger::AccountClosed, closed),
         [selfie]
@@ -125,13 +116,13 @@ fn logging_out_is_not_a_trigger_imanum_2_1_5() {
     let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
     assert!(
         schedule
-            .trigger(&customer(), Trigger::Logout, t0())
+            .trigger(&customer(), Trigger::Logout, policy_day())
             .is_empty()
     );
     assert_eq!(schedule.deadline(selfie), None);
     assert!(
         schedule
-            .sweep(t0() + TimeDelta::days(3650))
+            .sweep(policy_day() + TimeDelta::days(3650))
             .destroyed
             .is_empty()
     );
@@ -149,7 +140,7 @@ fn a_court_decision_is_due_at_once_art_20() {
     let schedule = schedule();
     let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
     let other = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
-    let decided = t0() + TimeDelta::days(10);
+    let decided = policy_day() + TimeDelta::days(10);
     let order = Trigger::CourtDecision {
         reference: "Tashkent city court, case 2-77/25".into(),
         record: Some(passport),
@@ -169,7 +160,7 @@ fn withdrawal_destroys_only_where_no_other_basis_holds_art_11_2() {
     let schedule = schedule();
     let marketing = track::<Phone>(&schedule, &Purpose::MARKETING_ANALYTICS);
     let fraud = track::<Phone>(&schedule, &Purpose::FRAUD_PREVENTION);
-    let at = t0() + TimeDelta::days(1);
+    let at = policy_day() + TimeDelta::days(1);
     assert_eq!(
         schedule.trigger(
             &customer(),
@@ -200,7 +191,7 @@ fn withdrawal_destroys_only_where_no_other_basis_holds_art_11_2() {
 fn achieving_the_purpose_starts_its_period_art_14_3() {
     let schedule = schedule();
     let phone = track::<Phone>(&schedule, &Purpose::IDENTITY_VERIFICATION);
-    let verified = t0() + TimeDelta::hours(1);
+    let verified = policy_day() + TimeDelta::hours(1);
     schedule.trigger(
         &customer(),
         Trigger::PurposeAchieved(Purpose::IDENTITY_VERIFICATION),
@@ -229,7 +220,7 @@ fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() 
             },
         })
         .unwrap();
-    let closed = t0() + TimeDelta::days(30);
+    let closed = policy_day() + TimeDelta::days(30);
     schedule.trigger(&customer(), Trigger::AccountClosed, closed);
     let report = schedule.sweep(closed);
     assert_eq!(report.destroyed.len(), 1);
@@ -258,7 +249,7 @@ fn a_hold_outweighs_a_court_decision_until_released() {
             until: HoldUntil::Released,
         })
         .unwrap();
-    let decided = t0() + TimeDelta::days(2);
+    let decided = policy_day() + TimeDelta::days(2);
     schedule.trigger(
         &customer(),
         Trigger::CourtDecision {
@@ -286,13 +277,13 @@ fn a_hold_outweighs_a_court_decision_until_released() {
 fn a_failing_hook_is_retried_with_one_key_and_never_completes_twice() {
     let storage = Recorder::new("object-storage", 2);
     let rows = Recorder::new("database", 0);
-    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+    let schedule = RetentionSchedule::builder(Arc::new(imanum()))
         .hook::<PaymentCard>(Shared(Arc::clone(&storage)))
         .hook::<PaymentCard>(Shared(Arc::clone(&rows)))
         .backoff(Duration::from_secs(60), Duration::from_secs(3600))
         .build();
     let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
-    let due = t0() + TimeDelta::days(365);
+    let due = policy_day() + TimeDelta::days(365);
 
     let first = schedule.sweep(due);
     assert!(first.destroyed.is_empty());
@@ -348,13 +339,13 @@ fn a_failing_hook_is_retried_with_one_key_and_never_completes_twice() {
 #[test]
 fn a_destruction_stuck_past_the_limit_is_reported_not_dropped() {
     let storage = Recorder::new("object-storage", u32::MAX);
-    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+    let schedule = RetentionSchedule::builder(Arc::new(imanum()))
         .hook::<PaymentCard>(Shared(Arc::clone(&storage)))
         .backoff(Duration::from_secs(60), Duration::from_secs(600))
         .stuck_after(Duration::from_secs(3600))
         .build();
     let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
-    let due = t0() + TimeDelta::days(365);
+    let due = policy_day() + TimeDelta::days(365);
     let mut now = due;
     let mut reported = Vec::new();
     while now < due + TimeDelta::hours(2) {
@@ -384,11 +375,11 @@ impl DestructionHook for Panicking {
 
 #[test]
 fn a_panicking_hook_is_a_failure_to_retry() {
-    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+    let schedule = RetentionSchedule::builder(Arc::new(imanum()))
         .hook::<PaymentCard>(Panicking)
         .build();
     let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
-    let report = schedule.sweep(t0() + TimeDelta::days(365));
+    let report = schedule.sweep(policy_day() + TimeDelta::days(365));
     assert_eq!(report.retrying.len(), 1);
     assert_eq!(report.retrying[0].0, card);
     assert_eq!(schedule.len(), 1);
@@ -403,7 +394,7 @@ fn a_record_without_a_retention_rule_is_refused() {
             &customer(),
             PaymentCard::ID,
             &Purpose::MARKETING_ANALYTICS,
-            t0(),
+            policy_day(),
         )
         .unwrap_err();
     assert!(matches!(err, Error::NoRetentionRule { .. }));
@@ -411,28 +402,18 @@ fn a_record_without_a_retention_rule_is_refused() {
 
 #[test]
 fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
-    use amanat::{
-        ConsentForm, ConsentLedger, ElectronicMethod, Grant, LegalBasis, ManualClock, PersonalData,
-    };
-    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
-    let clock = ManualClock::new(t0());
-    let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy((*policy).clone())
-        .clock(clock.clone())
-        .build();
+    use amanat::{Grant, LegalBasis, ManualClock, PersonalData};
+    let policy = Arc::new(imanum());
+    let clock = ManualClock::new(policy_day());
+    let ledger = ledger_under(&policy, &clock).build();
     let schedule = RetentionSchedule::new(Arc::clone(&policy));
     ledger
         .grant(
-            Grant::new(
-                customer(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::IDENTITY_VERIFICATION)
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Passport>()
-            .category::<Phone>(),
+            Grant::new(customer(), otp())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Passport>()
+                .category::<Phone>(),
         )
         .unwrap();
     let token = ledger
@@ -464,8 +445,8 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
         })
         .unwrap();
 
-    schedule.trigger(&customer(), Trigger::AccountClosed, t0());
-    let report = schedule.sweep(t0());
+    schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
+    let report = schedule.sweep(policy_day());
     assert_eq!(report.destroyed.len(), 1);
     // The destroyed phone's copy refuses everything.
     assert!(matches!(
@@ -504,24 +485,16 @@ impl zeroize::Zeroize for Watched {
 
 #[test]
 fn a_record_held_in_memory_is_zeroized_in_place_when_destroyed_art_1() {
-    use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, ManualClock, PersonalData};
-    let policy = Arc::new(Policy::from_toml_str(IMANUM).unwrap());
-    let clock = ManualClock::new(t0());
-    let ledger = ConsentLedger::builder(policy.version().clone())
-        .policy((*policy).clone())
-        .clock(clock.clone())
-        .build();
+    use amanat::{Grant, ManualClock, PersonalData};
+    let policy = Arc::new(imanum());
+    let clock = ManualClock::new(policy_day());
+    let ledger = ledger_under(&policy, &clock).build();
     let schedule = RetentionSchedule::new(Arc::clone(&policy));
     ledger
         .grant(
-            Grant::new(
-                customer(),
-                ConsentForm::Electronic {
-                    method: ElectronicMethod::OneTimePassword,
-                },
-            )
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Phone>(),
+            Grant::new(customer(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Phone>(),
         )
         .unwrap();
     let token = ledger
@@ -546,8 +519,8 @@ fn a_record_held_in_memory_is_zeroized_in_place_when_destroyed_art_1() {
 
     // A read in progress keeps its value until it ends; the next sweep wipes it then.
     let reading = second.read(&token).unwrap();
-    schedule.trigger(&customer(), Trigger::AccountClosed, t0());
-    assert_eq!(schedule.sweep(t0()).destroyed.len(), 2);
+    schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
+    assert_eq!(schedule.sweep(policy_day()).destroyed.len(), 2);
     assert!(
         phone_wiped.load(Ordering::SeqCst),
         "destroyed but not zeroized"
@@ -555,7 +528,7 @@ fn a_record_held_in_memory_is_zeroized_in_place_when_destroyed_art_1() {
     assert!(!second_wiped.load(Ordering::SeqCst));
     assert_eq!(reading.text, "+998907654321");
     drop(reading);
-    schedule.sweep(t0());
+    schedule.sweep(policy_day());
     assert!(second_wiped.load(Ordering::SeqCst));
 
     // Both records are still owned here, and both refuse every door.
@@ -600,13 +573,13 @@ impl DestructionHook for Slow {
 #[test]
 fn sweeps_running_at_once_destroy_each_record_once() {
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let schedule = RetentionSchedule::builder(Arc::new(Policy::from_toml_str(IMANUM).unwrap()))
+    let schedule = RetentionSchedule::builder(Arc::new(imanum()))
         .hook::<PaymentCard>(Slow(Arc::clone(&calls)))
         .build();
     let records: Vec<RecordId> = (0..40)
         .map(|_| track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING))
         .collect();
-    let due = t0() + TimeDelta::days(365);
+    let due = policy_day() + TimeDelta::days(365);
     let receipts: Vec<RecordId> = std::thread::scope(|scope| {
         let sweeps: Vec<_> = (0..4)
             .map(|_| scope.spawn(|| schedule.sweep(due).destroyed))

@@ -1,0 +1,157 @@
+//! What the tests stand on, in one place: the IMANUM policy, a customer, the consent forms
+//! and grants, the days the clocks start on, ledgers and operators under a policy, and how
+//! big the long suites run.
+//!
+//! A test that needs something else (a policy of its own, a second customer) builds it
+//! beside itself; what two files would otherwise both build lives here.
+
+use amanat::consent::{LedgerBuilder, NoCategory, WithPurpose};
+use amanat::{
+    ConsentForm, DocumentHash, ElectronicMethod, Evidence, Grant, ManualClock, Policy, Purpose,
+    SubjectId,
+};
+use chrono::{DateTime, TimeZone, Utc};
+
+/// The IMANUM privacy policy as the examples ship it, under the Uzbek pack.
+pub const IMANUM: &str = include_str!("../../examples/policies/imanum.toml");
+
+/// The IMANUM policy, parsed.
+pub fn imanum() -> Policy {
+    Policy::from_toml_str(IMANUM).unwrap()
+}
+
+/// The IMANUM policy as a later `version`, requiring re-consent or not.
+pub fn imanum_version(version: &str, reconsent: bool) -> Policy {
+    let text = IMANUM
+        .replace(
+            "version = \"imanum-privacy-policy-2\"",
+            &format!("version = \"{version}\""),
+        )
+        .replace(
+            "requires_reconsent = false",
+            &format!("requires_reconsent = {reconsent}"),
+        );
+    Policy::from_toml_str(&text).unwrap()
+}
+
+/// A small policy under the Tajik pack: phone and selfie for identity verification.
+pub const TAJIK: &str = r#"version = "tj-1"
+date = 2025-07-01
+pack = "tajikistan-2018"
+
+[operator]
+name = "Dushanbe Pay LLC"
+address = "Dushanbe"
+contact = "privacy@pay.tj"
+registration = "NCPD-0042"
+
+[[category]]
+id = "phone"
+
+[[category]]
+id = "biometric"
+
+[[purpose]]
+id = "identity_verification"
+categories = ["phone", "biometric"]
+basis = "consent"
+written_for = ["biometric"]
+
+[[retention]]
+category = "phone"
+purpose = "identity_verification"
+after = "relationship_end"
+
+[[retention]]
+category = "biometric"
+purpose = "identity_verification"
+after = "relationship_end"
+"#;
+
+/// The customer most tests are about.
+pub fn customer() -> SubjectId {
+    subject("cust-1")
+}
+
+/// A subject with the id `id`.
+pub fn subject(id: impl AsRef<str>) -> SubjectId {
+    SubjectId::new(id).unwrap()
+}
+
+/// Consent confirmed by a one-time password (IMANUM's onboarding).
+pub fn otp() -> ConsentForm {
+    ConsentForm::Electronic {
+        method: ElectronicMethod::OneTimePassword,
+    }
+}
+
+/// Consent on a signed form, as Tajik law Art. 17.1 asks for biometric data.
+pub fn written() -> ConsentForm {
+    ConsentForm::Written {
+        document_sha256: DocumentHash::of(b"signed form"),
+    }
+}
+
+/// What the SMS gateway confirmed for a one-time password, at `at`.
+pub fn otp_evidence(challenge_id: impl Into<String>, at: DateTime<Utc>) -> Evidence {
+    Evidence::OneTimePassword {
+        challenge_id: challenge_id.into(),
+        confirmed_at: at,
+    }
+}
+
+/// A grant of `subject`'s consent by one-time password for `purpose`; the caller names the
+/// categories.
+pub fn otp_grant(subject: &SubjectId, purpose: Purpose) -> Grant<WithPurpose, NoCategory> {
+    Grant::new(subject.clone(), otp()).purpose(purpose)
+}
+
+/// A grant of `subject`'s written consent for `purpose`; the caller names the categories.
+pub fn written_grant(subject: &SubjectId, purpose: Purpose) -> Grant<WithPurpose, NoCategory> {
+    Grant::new(subject.clone(), written()).purpose(purpose)
+}
+
+/// Tuesday 1 July 2025, 09:00 UTC: the day the IMANUM policy takes effect.
+pub fn policy_day() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap()
+}
+
+/// Friday 13 June 2025, 10:00 in Tashkent: a deadline in working days counted from it
+/// crosses a weekend.
+pub fn friday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 13, 5, 0, 0).unwrap()
+}
+
+/// Monday 5 January 2026, 09:00 UTC: the operators' first day.
+pub fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()
+}
+
+/// A ledger under `policy`, its version and its rules, on `clock`.
+pub fn ledger_under(policy: &Policy, clock: &ManualClock) -> LedgerBuilder {
+    amanat::ConsentLedger::builder(policy.version().clone())
+        .policy(policy.clone())
+        .clock(clock.clone())
+}
+
+/// An operator on `dir` under the IMANUM policy, on `clock`.
+#[cfg(feature = "sqlite")]
+pub fn imanum_operator(
+    dir: &std::path::Path,
+    clock: &ManualClock,
+) -> amanat::store::OperatorBuilder {
+    amanat::store::Operator::builder(dir, imanum()).clock(clock.clone())
+}
+
+/// Whether the long suites run at full size: under CI (`CI` set), or when asked for with
+/// `AMANAT_FULL=1`. A local `cargo test` runs them smaller, to stay about a minute.
+pub fn full_size() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+        || std::env::var_os("AMANAT_FULL").is_some_and(|v| v == "1")
+}
+
+/// A property test's case count: `full` at full size, an eighth of it (at least 4)
+/// otherwise.
+pub fn cases(full: u32) -> u32 {
+    if full_size() { full } else { (full / 8).max(4) }
+}

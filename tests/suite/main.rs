@@ -1,0 +1,29 @@
+//! The behaviour tests, one binary: each module is a chapter of the compliance matrix, and
+//! each test is named after the rule it shows (`biometric_needs_written_consent_art_17`).
+//! The fixtures they share are in `tests/common`. The crash test (which re-runs its own
+//! binary as a child) and the compile-fail runner stand alone beside this one.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod audit_log;
+mod audit_trail;
+mod consent_rules;
+mod crypto_shredding;
+mod depersonalisation;
+mod ledger_model;
+mod no_leaks;
+mod operator_store;
+mod policy_files;
+mod receipts;
+mod restart;
+mod retention_model;
+mod retention_rules;
+mod sealing;
+mod store_location;
+mod store_model;
+mod subject_access;
+mod subject_requests;
+mod transfer_rules;
+mod value_types;
+mod withdrawal_concurrency;
