@@ -31,9 +31,16 @@
 //! assert_eq!(Address::ID.as_str(), "address");
 //! ```
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
+use parking_lot::RwLock;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::vocab::Text;
 
 /// A kind of personal data, as a marker type.
 ///
@@ -51,25 +58,28 @@ pub trait Category: Send + Sync + 'static {
 
 /// The stable id of a [`Category`], for use at run time (in consents, errors and records).
 ///
-/// Two categories are the same when their ids are equal.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CategoryId(&'static str);
+/// Two ids are the same when their text is. A category type's id is a constant; an id read
+/// back from a store, a proof or a receipt ([`CategoryId::parse`]) is a value of its own,
+/// owned by what holds it: reading ids registers nothing in the process, however many a
+/// file holds.
+#[derive(Clone)]
+pub struct CategoryId(Text);
 
 impl CategoryId {
     /// Makes an id from a static string. Ids are short, lower-case, snake-case names by
     /// convention (`biometric`, `identity_document`).
     pub const fn new(id: &'static str) -> Self {
-        Self(id)
+        Self(Text::Static(id))
     }
 
     /// The id as text.
-    pub const fn as_str(self) -> &'static str {
-        self.0
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
     }
 
     /// This category's bit in a consent's category mask (see `vocab::id_bit`).
-    pub(crate) const fn bit(self) -> u32 {
-        crate::vocab::id_bit(self.0)
+    pub(crate) fn bit(&self) -> u32 {
+        crate::vocab::id_bit(self.as_str())
     }
 
     /// The id of the category `C`.
@@ -81,51 +91,22 @@ impl CategoryId {
     pub const fn of<C: Category>() -> Self {
         C::ID
     }
-}
 
-impl fmt::Display for CategoryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl fmt::Debug for CategoryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CategoryId({:?})", self.0)
-    }
-}
-
-impl Serialize for CategoryId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0)
-    }
-}
-
-/// How many distinct category ids a process may read back: an id is kept for the life of
-/// the process once read, so a damaged or hostile file can't make the registry grow
-/// without bound.
-const MAX_CATEGORIES: usize = 4096;
-
-impl CategoryId {
-    /// The id with this text, as it is read back from a store, a proof or a file: the
-    /// same id as the category type's, so the two compare equal. Lower-case ASCII letters,
-    /// digits and `_`, up to 128 bytes.
+    /// An id read from input — a store, a proof, a receipt, a policy file: lower-case
+    /// ASCII letters, digits and `_`, up to 128 bytes. It equals the category type's id
+    /// with the same text.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`](crate::Error::InvalidId) if the text is not such an id, or if
-    /// the process has already read 4096 distinct ones.
+    /// [`Error::InvalidId`](crate::Error::InvalidId) if the text is not such an id.
     ///
     /// ```
     /// use amanat::category::{Biometric, Category, CategoryId};
-    /// assert_eq!(CategoryId::intern("biometric")?, Biometric::ID);
-    /// assert!(CategoryId::intern("Not An Id").is_err());
+    /// assert_eq!(CategoryId::parse("biometric")?, Biometric::ID);
+    /// assert!(CategoryId::parse("Not An Id").is_err());
     /// # Ok::<(), amanat::Error>(())
     /// ```
-    pub fn intern(id: &str) -> Result<Self, crate::Error> {
-        use std::collections::HashSet;
-        use std::sync::{Mutex, OnceLock, PoisonError};
-        static KNOWN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    pub fn parse(id: &str) -> Result<Self, crate::Error> {
         let invalid = |reason| crate::Error::InvalidId {
             kind: "category",
             reason,
@@ -139,43 +120,117 @@ impl CategoryId {
         {
             return Err(invalid("it has a character outside a-z, 0-9 and _"));
         }
-        let mut known = KNOWN
-            .get_or_init(|| {
-                Mutex::new(
-                    [
-                        Biometric::ID,
-                        IdentityDocument::ID,
-                        PaymentCard::ID,
-                        Phone::ID,
-                    ]
-                    .into_iter()
-                    .map(Self::as_str)
-                    .collect(),
-                )
-            })
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(&kept) = known.get(id) {
-            return Ok(Self(kept));
-        }
-        if known.len() >= MAX_CATEGORIES {
-            return Err(invalid(
-                "too many distinct category ids read in this process",
-            ));
-        }
-        // Kept for the life of the process: ids are few, and a `CategoryId` is `Copy`.
-        let kept: &'static str = Box::leak(id.to_owned().into_boxed_str());
-        known.insert(kept);
-        Ok(Self(kept))
+        Ok(Self(Text::Shared(Arc::from(id))))
+    }
+}
+
+impl PartialEq for CategoryId {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_str(), other.as_str());
+        // A type's constant is the same bytes at the same address wherever it is used.
+        std::ptr::eq(a, b) || a == b
+    }
+}
+
+impl Eq for CategoryId {}
+
+impl Hash for CategoryId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for CategoryId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CategoryId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Display for CategoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CategoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CategoryId({:?})", self.as_str())
+    }
+}
+
+impl Serialize for CategoryId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for CategoryId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let id = String::deserialize(deserializer)?;
-        Self::intern(&id).map_err(serde::de::Error::custom)
+        let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&id).map_err(serde::de::Error::custom)
     }
 }
+
+/// Which type claims each category id in this process: a category is its type, so two
+/// types that claim one id can't both be used. The built-in categories are claimed before
+/// anything else, so a type of the program's that reuses `biometric` always loses. Only
+/// types are registered, never ids read from input, so it is bounded by the program.
+fn claims() -> &'static RwLock<HashMap<&'static str, TypeId>> {
+    static CLAIMS: OnceLock<RwLock<HashMap<&'static str, TypeId>>> = OnceLock::new();
+    CLAIMS.get_or_init(|| {
+        RwLock::new(HashMap::from([
+            (Biometric::NAME, TypeId::of::<Biometric>()),
+            (IdentityDocument::NAME, TypeId::of::<IdentityDocument>()),
+            (PaymentCard::NAME, TypeId::of::<PaymentCard>()),
+            (Phone::NAME, TypeId::of::<Phone>()),
+        ]))
+    })
+}
+
+/// Claims `C`'s id for `C` at its first use, and checks it at every later one.
+///
+/// # Errors
+///
+/// [`Error::CategoryIdTaken`](crate::Error::CategoryIdTaken) if another type claimed the
+/// id first.
+pub(crate) fn claim<C: Category>() -> Result<(), crate::Error> {
+    let ours = TypeId::of::<C>();
+    let name = C::NAME;
+    let taken = || crate::Error::CategoryIdTaken { category: C::ID };
+    if let Some(&owner) = claims().read().get(name) {
+        return if owner == ours { Ok(()) } else { Err(taken()) };
+    }
+    let mut claims = claims().write();
+    match *claims.entry(name).or_insert(ours) {
+        owner if owner == ours => Ok(()),
+        _ => Err(taken()),
+    }
+}
+
+/// A category type's id as `&'static str`: a type's id is a constant, so it always is.
+pub(crate) trait StaticName: Category {
+    /// The id's text.
+    const NAME: &'static str = static_text(Self::ID);
+}
+
+const fn static_text(id: CategoryId) -> &'static str {
+    let name = match &id.0 {
+        Text::Static(name) => *name,
+        // A constant can't hold the shared form: `CategoryId::parse` is not `const`.
+        Text::Shared(_) => "",
+    };
+    // Evaluated at compile time, where a destructor can't run; a static id owns nothing.
+    std::mem::forget(id);
+    name
+}
+
+impl<C: Category> StaticName for C {}
 
 /// Whether personal data of a category is public-access or restricted-access (Tajik law
 /// Art. 9).
@@ -247,7 +302,7 @@ mod tests {
             PaymentCard::ID,
             Phone::ID,
         ];
-        let mut names: Vec<_> = ids.iter().map(|id| id.as_str()).collect();
+        let mut names: Vec<_> = ids.iter().map(super::CategoryId::as_str).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ids.len());

@@ -17,6 +17,7 @@ use zeroize::Zeroize;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog};
+use crate::category::StaticName;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError, Services};
@@ -183,6 +184,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     ) -> Result<Self, Error> {
         let value = Storage::Plain(SecretBox::new(Box::new(value)));
         let now = token.check()?;
+        crate::category::claim::<C>()?;
         if token.subject() != subject {
             return Err(Error::SubjectMismatch {
                 token_subject: token.subject().clone(),
@@ -208,7 +210,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             AuditEvent::Collection {
                 record: data.id,
                 subject: data.subject.clone(),
-                category: C::ID.as_str().into(),
+                category: C::NAME.into(),
                 actor: token.actor().cloned(),
                 purpose: data.purpose.clone(),
                 source: match &data.source {
@@ -297,6 +299,9 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     #[inline]
     fn check(&self, token: &ConsentToken<C>) -> Result<(), Error> {
         let now = token.check()?;
+        if !token.issued_by(&self.services) {
+            return Err(self.foreign(token, now));
+        }
         if token.subject() != &self.subject {
             return Err(self.mismatch(token));
         }
@@ -337,6 +342,29 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         self.retention.get().is_some()
     }
 
+    /// Refuses a token of another ledger, and records the attempt in this record's log:
+    /// whoever holds such a token is not who the record's ledger answers to.
+    #[cold]
+    fn foreign(&self, token: &ConsentToken<C>, now: i64) -> Error {
+        // The refusal stands whether or not the log can take it.
+        let _ = audit::record(self.services.audit.as_ref(), millis_to_time(now), || {
+            AuditEvent::Authorization {
+                actor: token.actor().cloned(),
+                subject: self.subject.clone(),
+                purpose: token.purpose().clone(),
+                category: C::NAME.into(),
+                granted: false,
+                rule: Some("foreign_token".to_owned()),
+                consent: None,
+            }
+        });
+        Error::ForeignToken {
+            subject: self.subject.clone(),
+            category: C::ID,
+            record: Some(self.id),
+        }
+    }
+
     #[cold]
     fn mismatch(&self, token: &ConsentToken<C>) -> Error {
         Error::SubjectMismatch {
@@ -359,7 +387,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             || AuditEvent::Change {
                 record: self.id,
                 subject: self.subject.clone(),
-                category: C::ID.as_str().into(),
+                category: C::NAME.into(),
                 actor: actor.cloned(),
                 change: change.to_owned(),
             },
@@ -552,8 +580,12 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 impl<T: Zeroize, C: Category> Drop for PersonalData<T, C> {
     fn drop(&mut self) {
         if let Storage::Tracked(vault) = &self.value {
-            // No read can hold the lock: every read borrows `self`, which is going away.
-            *vault.0.write() = None;
+            // Every read borrows `self`, which is going away, so only a read guard that was
+            // leaked (`mem::forget`) can hold the lock: never wait for it. The value is then
+            // zeroized when the schedule, the vault's other owner, lets it go.
+            if let Some(mut slot) = vault.0.try_write() {
+                *slot = None;
+            }
         }
     }
 }

@@ -22,6 +22,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use crate::category::StaticName;
 use crate::store::journal::{self, Journaled, Kind};
 use crate::store::vault::StoreError;
 
@@ -209,7 +210,7 @@ impl Disclosures {
     ) -> Result<TransferPermit<C>, Error> {
         token.still_valid()?;
         let declared = self.policy.recipient(recipient).filter(|r| {
-            r.purposes.contains(token.purpose()) && r.categories.iter().any(|c| c == C::ID.as_str())
+            r.purposes.contains(token.purpose()) && r.categories.iter().any(|c| c == C::NAME)
         });
         let Some(declared) = declared else {
             return Err(Error::RecipientNotDeclared {
@@ -234,7 +235,7 @@ impl Disclosures {
         } else if pack
             .localisation
             .iter()
-            .any(|rule| rule.covers_transfers && rule.in_force_on(C::ID.as_str(), today))
+            .any(|rule| rule.covers_transfers && rule.in_force_on(C::NAME, today))
         {
             // Data the law keeps at home leaves on no ground (ZRU-547 Art. 27-1 as amended).
             return Err(refused());
@@ -299,7 +300,7 @@ impl Disclosures {
             audit::record(log, now, || AuditEvent::Disclosure {
                 record: data.id(),
                 subject: data.subject().clone(),
-                category: C::ID.as_str().into(),
+                category: C::NAME.into(),
                 actor: permit.token.actor().cloned(),
                 recipient: permit.recipient.clone(),
                 country: permit.country.to_string(),

@@ -141,6 +141,32 @@ pub enum Error {
         category: CategoryId,
     },
 
+    /// The token was issued by another ledger than the one the data belongs to: a ledger
+    /// of the caller's own, another operator's, or an earlier instance of this operator
+    /// (a reopened operator is a new ledger). The attempt is recorded in the data's audit
+    /// log, when its ledger keeps one.
+    #[error(
+        "a token of another ledger was refused for {} of subject {subject} (category {category})",
+        record.map_or_else(|| "a record".to_owned(), |r| format!("record {r}"))
+    )]
+    ForeignToken {
+        /// Whose data.
+        subject: SubjectId,
+        /// Which kind of data.
+        category: CategoryId,
+        /// The record, when the refusal was for one.
+        record: Option<RecordId>,
+    },
+
+    /// Two category types claim one id: the first type used with it owns it for the life
+    /// of the process (the built-in categories own theirs from the start), and the other
+    /// is refused at its first use. A category is its type, not its id.
+    #[error("category id {category} is already claimed by another type")]
+    CategoryIdTaken {
+        /// The id claimed twice.
+        category: CategoryId,
+    },
+
     /// The record is blocked: processing is suspended while the data is kept (Art. 1, 22.1).
     #[error("record {record} of subject {subject} (category {category}) is blocked")]
     Blocked {
@@ -521,6 +547,8 @@ impl Error {
             Error::WrittenConsentRequired { .. } => "written_consent_required",
             Error::TokenExpired { .. } => "token_expired",
             Error::SubjectMismatch { .. } => "subject_mismatch",
+            Error::ForeignToken { .. } => "foreign_token",
+            Error::CategoryIdTaken { .. } => "category_id_taken",
             Error::Blocked { .. } => "blocked",
             Error::UnknownConsent { .. } => "unknown_consent",
             Error::AlreadyWithdrawn { .. } => "already_withdrawn",

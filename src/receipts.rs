@@ -644,7 +644,7 @@ impl Iso27560Record {
             .pii_information
             .iter()
             .filter(|c| policy.category(c.as_str()).is_some_and(|d| d.special))
-            .map(|c| c.as_str())
+            .map(CategoryId::as_str)
             .collect();
         let purposes: Vec<Value> = self
             .purposes
@@ -660,7 +660,7 @@ impl Iso27560Record {
                     "purpose": if p.description.is_empty() { p.purpose.as_str() } else { &p.description },
                     "purposeCategory": [p.purpose.as_str()],
                     "consentType": if self.explicit { "EXPLICIT" } else { "IMPLICIT" },
-                    "piiCategory": p.pii_information.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    "piiCategory": p.pii_information.iter().map(super::category::CategoryId::as_str).collect::<Vec<_>>(),
                     "primaryPurpose": i == 0,
                     "termination": self.termination(),
                     "thirdPartyDisclosure": !names.is_empty(),

@@ -325,6 +325,9 @@ pub struct SweepReport {
 #[derive(Debug)]
 pub(crate) struct RetentionCell {
     deadline: AtomicI64,
+    /// Until when a legal hold keeps the record readable past its deadline, on a basis
+    /// other than consent; `i64::MIN` while no hold covers it.
+    held_until: AtomicI64,
     destroyed: AtomicBool,
 }
 
@@ -339,19 +342,22 @@ impl RetentionCell {
     fn new() -> Self {
         Self {
             deadline: AtomicI64::new(i64::MAX),
+            held_until: AtomicI64::new(i64::MIN),
             destroyed: AtomicBool::new(false),
         }
     }
 
     /// Whether a read at `now` may go ahead: never after destruction, and past the
-    /// deadline only on a legal basis other than consent (what a hold keeps data for).
+    /// deadline only while a legal hold keeps the record, and only on a legal basis other
+    /// than consent (what a hold keeps data for). Past its deadline, unheld data is due for
+    /// destruction (Tajik law Art. 20) whether or not a sweep has run yet.
     #[inline]
     pub(crate) fn admits(&self, now: i64, on_consent: bool) -> Result<(), Refusal> {
         if self.destroyed.load(Ordering::Acquire) {
             return Err(Refusal::Destroyed);
         }
         let deadline = self.deadline.load(Ordering::Acquire);
-        if on_consent && now >= deadline {
+        if now >= deadline && (on_consent || now >= self.held_until.load(Ordering::Acquire)) {
             return Err(Refusal::Expired(deadline));
         }
         Ok(())
@@ -525,6 +531,7 @@ impl State {
     /// sweep weighs the holds again: one held until release waits in no queue, one held
     /// until a date waits for that date. Destructions under way keep their retry time.
     fn requeue(&mut self, ids: &[RecordId]) {
+        self.refresh_holds(ids);
         for &id in ids {
             if let Some(entry) = self.records.get(&id)
                 && entry.pending.is_none()
@@ -533,6 +540,25 @@ impl State {
                 self.enqueue(id, due);
             }
         }
+    }
+
+    /// Tells the in-memory copies of records whose holds changed until when a hold keeps
+    /// them readable past their deadline: without one, no token opens them then.
+    fn refresh_holds(&self, ids: &[RecordId]) {
+        for &id in ids {
+            if let Some(entry) = self.records.get(&id)
+                && let Some(cell) = &entry.cell
+            {
+                cell.held_until
+                    .store(self.hold_end(id, entry), Ordering::Release);
+            }
+        }
+    }
+
+    /// The latest end of the holds on `id`, whenever they were placed; `i64::MIN` if none.
+    fn hold_end(&self, id: RecordId, entry: &Entry) -> i64 {
+        self.held_until(id, entry, i64::MIN)
+            .map_or(i64::MIN, |(until, _)| until)
     }
 
     /// The subject's records, in no particular order.
@@ -840,7 +866,7 @@ impl RetentionSchedule {
             return Err(Error::AlreadyTracked { record: data.id() });
         }
         // Refused before the value moves: a record the policy has no rule for stays as it was.
-        let index = self.rule_index(C::ID, data.purpose())?;
+        let index = self.rule_index(&C::ID, data.purpose())?;
         let cell = Arc::new(RetentionCell::new());
         let purge = data.share_with_schedule();
         self.track_inner(
@@ -872,7 +898,7 @@ impl RetentionSchedule {
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let index = self.rule_index(category, purpose)?;
+        let index = self.rule_index(&category, purpose)?;
         self.track_inner(
             index,
             record,
@@ -885,11 +911,11 @@ impl RetentionSchedule {
     }
 
     /// The place of the policy's rule for `category` used for `purpose`.
-    fn rule_index(&self, category: CategoryId, purpose: &Purpose) -> Result<usize, Error> {
+    fn rule_index(&self, category: &CategoryId, purpose: &Purpose) -> Result<usize, Error> {
         self.policy
             .retention_index(category.as_str(), purpose)
             .ok_or_else(|| Error::NoRetentionRule {
-                category,
+                category: category.clone(),
                 purpose: purpose.clone(),
             })
     }
@@ -915,7 +941,7 @@ impl RetentionSchedule {
         journal::append(state.journal.as_deref(), || Kind::Tracked {
             record,
             subject: subject.clone(),
-            category,
+            category: category.clone(),
             purpose: purpose.clone(),
             collected_at: millis_to_time(collected_at.timestamp_millis()),
         })?;
@@ -957,6 +983,8 @@ impl RetentionSchedule {
             // are recorded.
             state.set_deadline(record, after(from, period.0, period.1, period.2), reason);
         }
+        // A subject already under a hold keeps the new record too.
+        state.refresh_holds(&[record]);
         Ok(())
     }
 
@@ -965,19 +993,21 @@ impl RetentionSchedule {
     /// every read, shared by every such copy; `None` if the record is not tracked.
     pub(crate) fn tracked(&self, record: RecordId) -> Option<(Tracked, Arc<RetentionCell>)> {
         let mut state = self.state();
+        let held_until = state.hold_end(record, state.records.get(&record)?);
         let entry = state.records.get_mut(&record)?;
         let deadline = entry.deadline;
         let cell = entry.cell.get_or_insert_with(|| {
             let cell = RetentionCell::new();
             cell.deadline
                 .store(deadline.unwrap_or(i64::MAX), Ordering::Release);
+            cell.held_until.store(held_until, Ordering::Release);
             Arc::new(cell)
         });
         let cell = Arc::clone(cell);
         Some((
             Tracked {
                 subject: entry.subject.clone(),
-                category: entry.category,
+                category: entry.category.clone(),
                 purpose: entry.purpose.clone(),
                 collected_at: entry.collected_at,
             },
@@ -1188,7 +1218,12 @@ impl RetentionSchedule {
                 .push(id),
             HoldScope::Record(record) => state.holds_on_record.entry(*record).or_default().push(id),
         }
+        let covered: Vec<RecordId> = match &hold.scope {
+            HoldScope::Record(record) => vec![*record],
+            HoldScope::Subject(subject) => state.subject_records(subject),
+        };
         state.holds.insert(id, hold);
+        state.refresh_holds(&covered);
         Ok(id)
     }
 
@@ -1243,7 +1278,7 @@ impl RetentionSchedule {
                 let entry = state.records.get(&id)?;
                 Some(TrackedRecord {
                     record: id,
-                    category: entry.category,
+                    category: entry.category.clone(),
                     purpose: entry.purpose.clone(),
                     collected_at: millis_to_time(entry.collected_at),
                     rule: self.rule_texts.get(entry.rule as usize).cloned(),
@@ -1337,7 +1372,7 @@ impl RetentionSchedule {
                 idempotency_key: String::new(),
                 record: id,
                 subject: entry.subject.clone(),
-                category: entry.category,
+                category: entry.category.clone(),
                 attempt: 1,
             };
             return Some((id, Vec::new(), request));
@@ -1362,7 +1397,7 @@ impl RetentionSchedule {
             idempotency_key: pending.key.clone(),
             record: id,
             subject: entry.subject.clone(),
-            category: entry.category,
+            category: entry.category.clone(),
             attempt: pending.attempts,
         };
         Some((id, hooks, request))
@@ -1574,7 +1609,7 @@ impl RetentionSchedule {
         (now.saturating_sub(pending.first_attempt) >= self.stuck_after_ms).then(|| {
             StuckDestruction {
                 record: id,
-                category: entry.category,
+                category: entry.category.clone(),
                 attempts: pending.attempts,
                 since: millis_to_time(pending.first_attempt),
                 waiting_for: self

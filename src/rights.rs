@@ -509,7 +509,7 @@ fn grounds(policy: &Policy, history: &[ConsentEvent]) -> Vec<Ground> {
                         && g.reference == reference
                 }) {
                     if !known.categories.contains(category) {
-                        known.categories.push(*category);
+                        known.categories.push(category.clone());
                     }
                 } else {
                     grounds.push(Ground {
@@ -518,7 +518,7 @@ fn grounds(policy: &Policy, history: &[ConsentEvent]) -> Vec<Ground> {
                         basis: basis.name(),
                         consent: None,
                         reference,
-                        categories: vec![*category],
+                        categories: vec![category.clone()],
                         since: event.at,
                         state: "used",
                     });

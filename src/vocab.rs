@@ -220,14 +220,15 @@ pub(crate) const fn id_bit(id: &str) -> u32 {
     1 << (mix % 32)
 }
 
+/// An id's text: a constant's, or one read at run time and shared by its copies.
 #[derive(Clone)]
-enum Text {
+pub(crate) enum Text {
     Static(&'static str),
     Shared(Arc<str>),
 }
 
 impl Text {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Text::Static(s) => s,
             Text::Shared(s) => s,

@@ -72,6 +72,9 @@ pub struct Grant<P = NoPurpose, K = NoCategory> {
     pub(crate) cross_border: bool,
     pub(crate) valid_until: Option<DateTime<Utc>>,
     pub(crate) policy_version: Option<PolicyVersion>,
+    /// A category type whose id another type claimed first: the grant is refused when it
+    /// is recorded (the builder itself can't fail).
+    pub(crate) impostor: Option<CategoryId>,
     state: PhantomData<fn() -> (P, K)>,
 }
 
@@ -91,6 +94,7 @@ impl Grant {
             cross_border: false,
             valid_until: None,
             policy_version: None,
+            impostor: None,
             state: PhantomData,
         }
     }
@@ -109,6 +113,7 @@ impl<P, K> Grant<P, K> {
             cross_border: self.cross_border,
             valid_until: self.valid_until,
             policy_version: self.policy_version,
+            impostor: self.impostor,
             state: PhantomData,
         }
     }
@@ -122,7 +127,13 @@ impl<P, K> Grant<P, K> {
     }
 
     /// Adds a category of data the subject agreed to have processed for those purposes.
+    ///
+    /// A type whose id another category type claimed first makes the grant fail when it is
+    /// recorded ([`Error::CategoryIdTaken`](crate::Error::CategoryIdTaken)).
     pub fn category<C: Category>(mut self) -> Grant<P, WithCategory> {
+        if crate::category::claim::<C>().is_err() {
+            self.impostor.get_or_insert(C::ID);
+        }
         if !self.categories.iter().any(|(id, _)| *id == C::ID) {
             self.categories.push((C::ID, C::SPECIAL));
         }

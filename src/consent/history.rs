@@ -139,7 +139,7 @@ pub(super) fn public(event: &Event) -> ConsentEvent {
             Some(record.id),
             ConsentEventKind::Given {
                 purposes: record.purposes.to_vec(),
-                categories: record.categories.iter().map(|&(id, _)| id).collect(),
+                categories: record.categories.iter().map(|(id, _)| id.clone()).collect(),
                 form: record.form.clone(),
                 given_by: record.given_by.clone(),
                 policy_version: record.policy_version.clone(),
@@ -183,7 +183,7 @@ pub(super) fn public(event: &Event) -> ConsentEvent {
             None,
             ConsentEventKind::LegalBasisUsed {
                 purpose: used.purpose.clone(),
-                category: used.category,
+                category: used.category.clone(),
                 basis: used.basis.clone(),
             },
         ),

@@ -32,6 +32,7 @@ pub use token::ConsentToken;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
+use crate::category::StaticName;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
 use crate::policy::Policy;
@@ -440,6 +441,13 @@ enum Miss {
 }
 
 impl ConsentLedger {
+    /// Whether this ledger issued `token`. Every door that takes a token asks: a token of
+    /// a private ledger, another operator's, or an earlier instance of this operator
+    /// opens nothing here.
+    pub(crate) fn issued<C: Category>(&self, token: &ConsentToken<C>) -> bool {
+        token.issued_by(&self.services)
+    }
+
     /// A ledger on the system clock with 5-minute tokens, recording consents under
     /// `policy_version`, with no policy to restrict purposes: every purpose a subject
     /// consents to is allowed.
@@ -831,6 +839,9 @@ impl ConsentLedger {
     /// purpose or category the policy does not declare; [`Error::AuditUnavailable`] if the
     /// audit log can't record it (nothing is recorded then).
     pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
+        if let Some(category) = grant.impostor {
+            return Err(Error::CategoryIdTaken { category });
+        }
         let _granting = self.adoption.read().unwrap_or_else(PoisonError::into_inner);
         let terms = self.terms.load();
         if let Some(policy) = &terms.policy {
@@ -855,14 +866,14 @@ impl ConsentLedger {
                     policy_version: version(),
                 });
             }
-            if let Some(&(category, _)) = grant
+            if let Some((category, _)) = grant
                 .categories
                 .iter()
                 .find(|(c, _)| policy.category(c.as_str()).is_none())
             {
                 return Err(Error::CategoryNotDeclared {
                     subject: grant.subject,
-                    category,
+                    category: category.clone(),
                     policy_version: version(),
                 });
             }
@@ -1270,7 +1281,7 @@ impl ConsentLedger {
             AuditEvent::Authorization {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
-                category: C::ID.as_str().into(),
+                category: C::NAME.into(),
                 granted,
                 rule,
                 consent,
@@ -1299,7 +1310,7 @@ impl ConsentLedger {
         };
         let mut best: Option<(&Arc<ConsentRecord>, usize, i64)> = None;
         let mut miss = Miss::NoConsent;
-        let (bit, category_bit) = (purpose.bit(), const { C::ID.bit() });
+        let (bit, category_bit) = (purpose.bit(), const { crate::vocab::id_bit(C::NAME) });
         // A consent that may name the purpose but can't cover `C` can't grant either:
         // it is read only if the refusal needs its reason.
         let mut uncovered = false;
@@ -1432,7 +1443,7 @@ impl ConsentLedger {
             });
         }
         policy
-            .required_form(purpose, C::ID.as_str())
+            .required_form(purpose, C::NAME)
             .ok_or_else(|| Error::NotDeclared {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
@@ -1529,7 +1540,7 @@ impl ConsentLedger {
             || terms
                 .policy
                 .as_ref()
-                .and_then(|p| p.category(C::ID.as_str()))
+                .and_then(|p| p.category(C::NAME))
                 .is_some_and(|c| c.special);
         if special && !basis.allows_special_categories() {
             return Err(Error::BasisNotAllowed {
@@ -1568,7 +1579,7 @@ impl ConsentLedger {
             AuditEvent::LegalBasisUsed {
                 subject: used.subject.clone(),
                 purpose: used.purpose.clone(),
-                category: C::ID.as_str().into(),
+                category: C::NAME.into(),
                 basis: used.basis.name().to_owned(),
                 reference: used.basis.reference().unwrap_or_default().to_owned(),
                 actor: actor.cloned(),
@@ -1579,7 +1590,7 @@ impl ConsentLedger {
                 subject: used.subject.clone(),
                 at: millis_to_time(now),
                 purpose: used.purpose.clone(),
-                category: used.category,
+                category: used.category.clone(),
                 basis: used.basis.clone(),
                 policy_version: used.policy_version.clone(),
             })

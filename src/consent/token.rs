@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{BasisUse, ConsentId, ConsentRecord, Services};
 use crate::Error;
 use crate::audit::{AuditEvent, AuditLog};
+use crate::category::StaticName;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::vocab::{Actor, LegalBasis, PolicyVersion, Purpose, SubjectId};
@@ -161,7 +162,7 @@ impl<C: Category> ConsentToken<C> {
                 AuditEvent::Reads {
                     subject: self.subject().clone(),
                     purpose: self.purpose().clone(),
-                    category: C::ID.as_str().into(),
+                    category: C::NAME.into(),
                     consent: self.consent(),
                     actor: actor.cloned(),
                     count: 0,
@@ -221,10 +222,25 @@ impl<C: Category> ConsentToken<C> {
 
     /// The ledger's clock and audit log, for records collected with this token.
     pub(crate) fn services(&self) -> Arc<Services> {
+        Arc::clone(self.ledger())
+    }
+
+    /// The services of the ledger that issued the token: their allocation is the ledger's
+    /// identity, shared by its records and tokens, so checking it adds no bytes to either.
+    #[inline]
+    fn ledger(&self) -> &Arc<Services> {
         match &self.grounds {
-            Grounds::Consent { record, .. } => Arc::clone(&record.services),
-            Grounds::Basis(basis) => Arc::clone(&basis.services),
+            Grounds::Consent { record, .. } => &record.services,
+            Grounds::Basis(basis) => &basis.services,
         }
+    }
+
+    /// Whether the ledger whose services are `services` issued this token. Records and
+    /// operators ask before anything else: a token of a private ledger, or of an earlier
+    /// instance of the operator, opens nothing of theirs.
+    #[inline]
+    pub(crate) fn issued_by(&self, services: &Arc<Services>) -> bool {
+        Arc::ptr_eq(self.ledger(), services)
     }
 
     /// Checks the token is still good: not past its expiry and, for a consent, neither

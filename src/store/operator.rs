@@ -16,6 +16,7 @@ use super::keys::{KeyStore, MemoryKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
+use crate::category::StaticName;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentId, ConsentLedger, ConsentToken, Withdrawal};
@@ -293,7 +294,7 @@ impl OperatorBuilder {
         let mut schedule =
             RetentionSchedule::builder(Arc::clone(&policy)).clock(Arc::clone(&self.clock));
         for category in policy.categories() {
-            if let Ok(id) = CategoryId::intern(&category.id) {
+            if let Ok(id) = CategoryId::parse(&category.id) {
                 schedule = schedule.hook_for(id, Arc::clone(&shredder));
             }
         }
@@ -473,7 +474,9 @@ impl DestructionHook for Shredder {
 /// Copies of records read with [`fetch`](Self::fetch) belong to the operator that read
 /// them: after reopening, read them again from the new one.
 ///
-/// ```
+// `Operator::open` is the embedded SQLite store's: without it, the example is not built.
+#[cfg_attr(feature = "sqlite", doc = "```")]
+#[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
 /// use amanat::category::Phone;
 /// use amanat::store::Operator;
 /// use amanat::{ConsentForm, ElectronicMethod, Grant, PersonalData, Policy, Purpose, SubjectId};
@@ -630,16 +633,19 @@ impl Operator {
         T: Sealable + Send + Sync + 'static,
         C: Category,
     {
+        // A record of another ledger is refused by `with` below, since the token is ours.
+        self.own(token, data.id())?;
+        crate::category::claim::<C>()?;
         // The category and the subject are sealed with the value: the vault's row names
         // them in the clear, and a row relabelled by someone with the file must not open
         // to another category's or another subject's token.
         let bytes = data.with(token, |value| {
-            framed(C::ID, data.subject(), &value.to_sealed_bytes())
+            framed(&C::ID, data.subject(), &value.to_sealed_bytes())
         })?;
         let entry = VaultEntry::new(
             data.id(),
             data.subject().clone(),
-            C::ID.as_str(),
+            C::NAME,
             data.purpose().clone(),
             data.collected_at(),
         );
@@ -688,6 +694,10 @@ impl Operator {
         // The token first: a refused token learns nothing of the record, not even that it
         // exists or was destroyed.
         token.check()?;
+        self.own(token, record)?;
+        // The record was sealed with its category's id: only the type that owns the id in
+        // this process may open it.
+        crate::category::claim::<C>()?;
         let destroyed = || Error::RecordDestroyed {
             subject: token.subject().clone(),
             category: C::ID,
@@ -712,7 +722,7 @@ impl Operator {
             SealError::Shredded { .. } => destroyed(),
             other => sealing(other),
         })?;
-        let value = unframed(C::ID, token.subject(), &bytes)
+        let value = unframed(&C::ID, token.subject(), &bytes)
             .ok_or(Error::UnknownRecord { record })
             .map(T::from_sealed_bytes)?
             .ok_or_else(|| {
@@ -724,6 +734,31 @@ impl Operator {
             PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
         data.attach_retention(cell);
         Ok(data)
+    }
+
+    /// Refuses a token this operator's ledger did not issue (one of a private ledger, or of
+    /// the instance before a reopening), and records the attempt.
+    fn own<C: Category>(&self, token: &ConsentToken<C>, record: RecordId) -> Result<(), Error> {
+        if self.ledger.issued(token) {
+            return Ok(());
+        }
+        let _ = self.audit.append(
+            self.ledger.clock().now(),
+            AuditEvent::Authorization {
+                actor: token.actor().cloned(),
+                subject: token.subject().clone(),
+                purpose: token.purpose().clone(),
+                category: C::NAME.into(),
+                granted: false,
+                rule: Some("foreign_token".to_owned()),
+                consent: None,
+            },
+        );
+        Err(Error::ForeignToken {
+            subject: token.subject().clone(),
+            category: C::ID,
+            record: Some(record),
+        })
     }
 
     /// Withdraws a consent for every purpose it still holds for
@@ -799,7 +834,7 @@ impl Operator {
 
 /// `value` prefixed with its category's id and its subject's, each ended by a zero byte, as
 /// it is sealed.
-fn framed(category: CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing<Vec<u8>> {
+fn framed(category: &CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing<Vec<u8>> {
     let (id, whose) = (category.as_str().as_bytes(), subject.as_str().as_bytes());
     let mut out = Zeroizing::new(Vec::with_capacity(id.len() + whose.len() + 2 + value.len()));
     out.extend_from_slice(id);
@@ -811,7 +846,7 @@ fn framed(category: CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing<
 }
 
 /// The value of what [`framed`] sealed, if it is of `category` and `subject`.
-fn unframed<'a>(category: CategoryId, subject: &SubjectId, sealed: &'a [u8]) -> Option<&'a [u8]> {
+fn unframed<'a>(category: &CategoryId, subject: &SubjectId, sealed: &'a [u8]) -> Option<&'a [u8]> {
     sealed
         .strip_prefix(category.as_str().as_bytes())?
         .strip_prefix(&[0])?

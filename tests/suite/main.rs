@@ -11,6 +11,7 @@ mod audit_trail;
 mod consent_rules;
 mod crypto_shredding;
 mod depersonalisation;
+mod hostile_caller;
 mod ledger_model;
 mod no_leaks;
 mod operator_store;
