@@ -504,7 +504,7 @@ impl AuditLog {
         };
         verify(&entries)?;
         entries.iter().for_each(&mut *note);
-        let file = OpenOptions::new()
+        let file = crate::files::options()
             .create(true)
             .append(true)
             .open(&path)

@@ -90,6 +90,7 @@ pub mod data;
 pub mod depersonalize;
 pub mod disclosure;
 mod error;
+mod files;
 pub mod policy;
 pub mod receipts;
 pub mod retention;

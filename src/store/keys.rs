@@ -96,6 +96,16 @@ pub enum KeyError {
     /// wrong size. Nothing was written.
     #[error("key store damaged: {0}")]
     Corrupt(String),
+    /// The key file gives group or others access: it is refused, not used. Make it the
+    /// owner's alone (`chmod 600`) once you are sure no one else copied it; otherwise
+    /// rotate the key.
+    #[error("key file {} is readable by others (mode {mode:o}): make it 0600", file.display())]
+    ReadableByOthers {
+        /// The key file.
+        file: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The key store could not be read or written.
     #[error("key store: {0}")]
     Io(String),
@@ -473,6 +483,14 @@ mod sqlite {
     }
 
     fn read_key_file(path: &Path) -> Result<DataKey, KeyError> {
+        // A key others can read is a key others may have copied: refuse it rather than
+        // use it, and say which file to fix.
+        if let Some(mode) = crate::files::loose_bits(path) {
+            return Err(KeyError::ReadableByOthers {
+                file: path.to_path_buf(),
+                mode,
+            });
+        }
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::Io(e.to_string()))?);
         DataKey::from_slice(&bytes).ok_or_else(|| {
             KeyError::Corrupt(format!("key file holds {} bytes, not 32", bytes.len()))

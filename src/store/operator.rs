@@ -142,9 +142,9 @@ impl Stores {
                 "the journal is missing beside the vault: restore it before opening".into(),
             ));
         }
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        crate::files::create_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;
         let io = |e: std::io::Error| StoreError::Io(e.to_string());
-        let lock = std::fs::OpenOptions::new()
+        let lock = crate::files::options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -293,10 +293,13 @@ impl OperatorBuilder {
         });
         let mut schedule =
             RetentionSchedule::builder(Arc::clone(&policy)).clock(Arc::clone(&self.clock));
+        // Every category the policy names gets the shredder, or the operator does not open:
+        // a record of one without it would be reported destroyed and kept.
         for category in policy.categories() {
-            if let Ok(id) = CategoryId::parse(&category.id) {
-                schedule = schedule.hook_for(id, Arc::clone(&shredder));
-            }
+            let id = CategoryId::parse(&category.id).map_err(|_| StoreError::NoShredder {
+                category: category.id.clone(),
+            })?;
+            schedule = schedule.hook_for(id, Arc::clone(&shredder));
         }
         for (category, hook) in self.hooks {
             schedule = schedule.hook_for(category, hook);

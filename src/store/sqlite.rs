@@ -79,6 +79,8 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Openi
             ));
         }
     }
+    // Private from the first byte; SQLite gives the `-wal` and `-shm` files the same mode.
+    crate::files::precreate(path).map_err(|e| Opening::Io(e.to_string()))?;
     let mut db = Connection::open(path)?;
     // Deleted rows are overwritten, not just unlinked: a shredded key leaves no trace.
     db.pragma_update(None, "secure_delete", "ON")?;

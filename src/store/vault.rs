@@ -94,6 +94,13 @@ pub enum StoreError {
     /// kept.
     #[error("the store stopped after a failed write ({0}); reopen it")]
     Stopped(String),
+    /// A category the policy names can't be given the shredder that destroys its records:
+    /// the operator does not open, rather than report such a record destroyed and keep it.
+    #[error("the policy's category {category} can't be given a shredder")]
+    NoShredder {
+        /// The category as the policy names it.
+        category: String,
+    },
     /// Another operator has the store open — in another process, or in this one — and
     /// two writing at once would each number changes the other can't see.
     #[error("the store is in use by another operator")]

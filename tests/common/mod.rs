@@ -10,6 +10,8 @@ use amanat::{
     ConsentForm, DocumentHash, ElectronicMethod, Evidence, Grant, ManualClock, Policy, Purpose,
     SubjectId,
 };
+use std::path::{Path, PathBuf};
+
 use chrono::{DateTime, TimeZone, Utc};
 
 /// The IMANUM privacy policy as the examples ship it, under the Uzbek pack.
@@ -155,4 +157,35 @@ pub fn full_size() -> bool {
 /// otherwise.
 pub fn cases(full: u32) -> u32 {
     if full_size() { full } else { (full / 8).max(4) }
+}
+
+/// Every file under `dir`, with what it holds.
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Each file's name with a hash of what it holds: what a refused open must leave as it was.
+pub fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut out: Vec<(String, u64)> = files(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            let mut hasher = DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                hasher.finish(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -176,3 +176,203 @@ fn a_forgotten_exposed_value_does_not_stop_its_destruction() {
     assert!(phone.read(&token).is_err());
     drop(phone.destroy(DestructionReason::RetentionExpired));
 }
+
+/// An operator on `dir` with the customer's phone number kept on their OTP consent.
+#[cfg(feature = "sqlite")]
+fn operator_with_phone(
+    dir: &std::path::Path,
+    clock: &ManualClock,
+) -> (amanat::store::Operator, amanat::data::RecordId) {
+    let operator = crate::common::imanum_operator(dir, clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    (operator, phone.id())
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn an_operator_opens_its_records_to_no_token_of_another_ledger_and_records_the_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let mine = private_ledger();
+    mine.grant(otp_grant(&customer(), Purpose::new("anything").unwrap()).category::<Phone>())
+        .unwrap();
+    let forged = mine
+        .authorize::<Phone>(&customer(), &Purpose::new("anything").unwrap())
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, Phone>(record, &forged),
+        Err(Error::ForeignToken { .. })
+    ));
+    let basis = mine
+        .authorize_with_basis::<Phone>(
+            &customer(),
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "whatever".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, Phone>(record, &basis),
+        Err(Error::ForeignToken { .. })
+    ));
+    let refusals = operator
+        .audit_log()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            matches!(&e.event, amanat::audit::AuditEvent::Authorization { granted: false, rule: Some(r), .. } if r == "foreign_token")
+        })
+        .count();
+    assert_eq!(refusals, 2);
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_reopened_operator_refuses_the_tokens_and_copies_of_the_instance_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let old_token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let old_copy = operator.fetch::<String, Phone>(record, &old_token).unwrap();
+    drop(operator);
+    let reopened = crate::common::imanum_operator(dir.path(), &clock)
+        .open()
+        .unwrap();
+    assert!(matches!(
+        reopened.fetch::<String, Phone>(record, &old_token),
+        Err(Error::ForeignToken { .. })
+    ));
+    let new_token = reopened
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert!(matches!(
+        old_copy.read(&new_token),
+        Err(Error::ForeignToken { .. })
+    ));
+    // Read again from the new instance, it opens.
+    let copy = reopened.fetch::<String, Phone>(record, &new_token).unwrap();
+    assert_eq!(copy.read(&new_token).unwrap().as_str(), "+998901234567");
+}
+
+/// A user type claiming the built-in phone category's id.
+#[cfg(feature = "sqlite")]
+enum NotAPhone {}
+
+#[cfg(feature = "sqlite")]
+impl Category for NotAPhone {
+    const ID: CategoryId = CategoryId::new("phone");
+    const SPECIAL: bool = false;
+    const ACCESS: Access = Access::Public;
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_type_reusing_a_kept_records_category_id_fetches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let token = operator
+        .ledger()
+        .authorize_with_basis::<NotAPhone>(
+            &customer(),
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "AML law".into(),
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        operator.fetch::<String, NotAPhone>(record, &token),
+        Err(Error::CategoryIdTaken { .. })
+    ));
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn hostile_category_ids_read_from_input_do_not_stop_a_sweep_from_shredding() {
+    // Thousands of distinct ids, as a hostile receipt or proof would carry them.
+    for n in 0..5_000 {
+        let id: CategoryId = serde_json::from_str(&format!("\"hostile_{n}\"")).unwrap();
+        assert_eq!(id.as_str(), format!("hostile_{n}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, crate::common::monday())
+        .unwrap();
+    let report = operator
+        .sweep(crate::common::monday() + TimeDelta::days(1))
+        .unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    drop(operator);
+    // Destroyed means its key is gone from the key store.
+    let keys = amanat::store::keys::SqliteKeyStore::open(
+        dir.path().join("keys.db"),
+        dir.path().join("master.key"),
+    )
+    .unwrap();
+    assert!(matches!(
+        amanat::store::keys::KeyStore::get(&keys, record),
+        Err(amanat::store::keys::KeyError::Shredded { .. })
+    ));
+}
+
+#[cfg(all(feature = "sqlite", unix))]
+#[test]
+fn every_file_and_directory_the_store_creates_is_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("amanat").join("store");
+    let clock = ManualClock::new(crate::common::monday());
+    let (operator, _) = operator_with_phone(&dir, &clock);
+    let mut seen = 0;
+    let mut walk = vec![root.path().join("amanat")];
+    while let Some(path) = walk.pop() {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        if path.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            walk.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+            seen += 1;
+        }
+    }
+    // The journal, vault, keys and their write-ahead logs, the key file, audit file, lock.
+    assert!(seen >= 7, "only {seen} files");
+    drop(operator);
+}
+
+#[cfg(all(feature = "sqlite", unix))]
+#[test]
+fn a_key_file_others_can_read_is_refused_at_open_and_nothing_is_changed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    drop(operator_with_phone(dir.path(), &clock));
+    let key = dir.path().join("master.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = crate::common::fingerprints(dir.path());
+    let refused = crate::common::imanum_operator(dir.path(), &clock).open();
+    assert!(matches!(
+        refused,
+        Err(amanat::store::StoreError::Keys(amanat::store::keys::KeyError::ReadableByOthers { ref file, mode: 0o644 })) if *file == key
+    ));
+    assert_eq!(crate::common::fingerprints(dir.path()), before);
+}

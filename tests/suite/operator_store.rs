@@ -5,9 +5,10 @@
 
 #![cfg(feature = "sqlite")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::{customer, imanum, imanum_operator, imanum_version, monday, otp_grant};
+use crate::common::{files, fingerprints};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::data::Source;
 use amanat::retention::Trigger;
@@ -102,37 +103,6 @@ fn onboarded(dir: &Path, clock: &ManualClock) -> (Operator, amanat::data::Record
         .requests()
         .receive(customer(), amanat::rights::RequestKind::Access, monday());
     (operator, passport.id())
-}
-
-/// Every file under `dir`, with what it holds.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
-        })
-        .collect()
-}
-
-/// Each file's name with a hash of what it holds: what a refused open must leave as it was.
-fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut out: Vec<(String, u64)> = files(dir)
-        .into_iter()
-        .map(|(path, bytes)| {
-            let mut hasher = DefaultHasher::new();
-            bytes.hash(&mut hasher);
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                hasher.finish(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 fn holds(bytes: &[u8], value: &str) -> bool {

@@ -205,6 +205,17 @@ mod sqlite {
         );
     }
 
+    /// A key file as a careful operator writes one: readable by its owner alone (a looser
+    /// one is refused before it is read).
+    fn write_key(path: &std::path::Path, bytes: &[u8]) {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(path).unwrap().write_all(bytes).unwrap();
+    }
+
     #[test]
     fn a_wrong_key_a_newer_schema_and_a_damaged_file_are_named_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
@@ -212,13 +223,13 @@ mod sqlite {
         drop(SqliteKeyStore::open(&db, &key_file).unwrap());
 
         let other_key = dir.path().join("other.key");
-        std::fs::write(&other_key, [7_u8; 32]).unwrap();
+        write_key(&other_key, &[7_u8; 32]);
         assert!(matches!(
             SqliteKeyStore::open(&db, &other_key),
             Err(KeyError::WrongKey)
         ));
         let short_key = dir.path().join("short.key");
-        std::fs::write(&short_key, [7_u8; 31]).unwrap();
+        write_key(&short_key, &[7_u8; 31]);
         assert!(matches!(
             SqliteKeyStore::open(&db, &short_key),
             Err(KeyError::Corrupt(_))
