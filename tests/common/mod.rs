@@ -10,6 +10,7 @@ use amanat::{
     ConsentForm, DocumentHash, ElectronicMethod, Evidence, Grant, ManualClock, Policy, Purpose,
     SubjectId,
 };
+#[cfg(feature = "sqlite")]
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -160,6 +161,7 @@ pub fn cases(full: u32) -> u32 {
 }
 
 /// Every file under `dir`, with what it holds.
+#[cfg(feature = "sqlite")]
 pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -173,6 +175,7 @@ pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Each file's name with a hash of what it holds: what a refused open must leave as it was.
+#[cfg(feature = "sqlite")]
 pub fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut out: Vec<(String, u64)> = files(dir)
