@@ -819,3 +819,82 @@ fn no_consent_escapes_a_reconsent_policy_adopted_while_grants_run() {
         }
     }
 }
+
+/// A valid policy under the Tajik pack with `n` categories, one purpose using (and asking
+/// written consent for) all of them, a retention rule for each, `n` recipients of one
+/// category each, and one storage location naming every category: each list that loading
+/// checks against another is `n` long.
+fn policy_of_size(n: usize) -> String {
+    use std::fmt::Write;
+    let all = (0..n)
+        .map(|i| format!("\"c{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = String::from(
+        "version = \"size-1\"\ndate = 2025-07-01\npack = \"tajikistan-2018\"\n\n\
+         [operator]\nname = \"Size LLC\"\naddress = \"Dushanbe\"\n\
+         contact = \"privacy@size.tj\"\nregistration = \"NCPD-0001\"\n\n",
+    );
+    for i in 0..n {
+        writeln!(text, "[[category]]\nid = \"c{i}\"\n").unwrap();
+    }
+    writeln!(
+        text,
+        "[[purpose]]\nid = \"service_provision\"\ncategories = [{all}]\n\
+         written_for = [{all}]\nbasis = \"consent\"\n"
+    )
+    .unwrap();
+    for i in 0..n {
+        writeln!(
+            text,
+            "[[retention]]\ncategory = \"c{i}\"\npurpose = \"service_provision\"\n\
+             after = \"relationship_end\"\n"
+        )
+        .unwrap();
+    }
+    for i in 0..n {
+        writeln!(
+            text,
+            "[[recipient]]\nid = \"r{i}\"\nname = \"Recipient {i}\"\naddress = \"Dushanbe\"\n\
+             role = \"processor\"\ncountry = \"TJ\"\npurposes = [\"service_provision\"]\n\
+             categories = [\"c{i}\"]\n"
+        )
+        .unwrap();
+    }
+    writeln!(text, "[[storage]]\ncountry = \"TJ\"\ncategories = [{all}]").unwrap();
+    text
+}
+
+/// The shortest of `runs` loads of `text`, the least disturbed by whatever else the
+/// machine runs meanwhile, and the policy loaded.
+fn fastest_load(text: &str, runs: usize) -> (std::time::Duration, Policy) {
+    let mut fastest = None;
+    let mut policy = None;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        let loaded = Policy::from_toml_str(text).unwrap();
+        let took = start.elapsed();
+        fastest = Some(fastest.map_or(took, |f: std::time::Duration| f.min(took)));
+        policy = Some(loaded);
+    }
+    (fastest.unwrap(), policy.unwrap())
+}
+
+#[test]
+fn loading_a_policy_takes_time_linear_in_its_categories_and_recipients() {
+    // A size test, not a timed one: no absolute figure, only how the time grows. Ten times
+    // the categories and recipients take about ten times as long when every check is a
+    // hash lookup (a little more: the larger text no longer fits in the caches), and about
+    // a hundred times when a check scans a list (issue 15: 40 k categories took 7.6 s).
+    // Each size's fastest run is compared, so a run slowed by the machine does not count.
+    let (small_time, _) = fastest_load(&policy_of_size(4_000), 5);
+    let (large_time, large) = fastest_load(&policy_of_size(40_000), 2);
+    assert_eq!(large.categories().len(), 40_000);
+    assert_eq!(large.recipients().len(), 40_000);
+    assert_eq!(large.retention().len(), 40_000);
+    let ratio = large_time.as_secs_f64() / small_time.as_secs_f64();
+    assert!(
+        ratio < 20.0,
+        "10x the policy took {ratio:.1}x the time ({small_time:?} for 4 k, {large_time:?} for 40 k)"
+    );
+}
