@@ -887,14 +887,22 @@ fn loading_a_policy_takes_time_linear_in_its_categories_and_recipients() {
     // hash lookup (a little more: the larger text no longer fits in the caches), and about
     // a hundred times when a check scans a list (issue 15: 40 k categories took 7.6 s).
     // Each size's fastest run is compared, so a run slowed by the machine does not count.
-    let (small_time, _) = fastest_load(&policy_of_size(4_000), 5);
-    let (large_time, large) = fastest_load(&policy_of_size(40_000), 2);
-    assert_eq!(large.categories().len(), 40_000);
-    assert_eq!(large.recipients().len(), 40_000);
-    assert_eq!(large.retention().len(), 40_000);
+    // 40 k under CI, as the issue asks; a local run compares 1.5 k with 15 k, still large
+    // enough for a quadratic loader to show (about 70x).
+    let small = if crate::common::full_size() {
+        4_000
+    } else {
+        1_500
+    };
+    let (small_time, _) = fastest_load(&policy_of_size(small), 5);
+    let (large_time, large) = fastest_load(&policy_of_size(small * 10), 2);
+    assert_eq!(large.categories().len(), small * 10);
+    assert_eq!(large.recipients().len(), small * 10);
+    assert_eq!(large.retention().len(), small * 10);
     let ratio = large_time.as_secs_f64() / small_time.as_secs_f64();
     assert!(
         ratio < 20.0,
-        "10x the policy took {ratio:.1}x the time ({small_time:?} for 4 k, {large_time:?} for 40 k)"
+        "10x the policy took {ratio:.1}x the time ({small_time:?} for {small}, {large_time:?} for {})",
+        small * 10
     );
 }
