@@ -52,7 +52,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, Months, Utc};
@@ -402,6 +402,9 @@ struct Entry {
     cell: Option<Arc<RetentionCell>>,
     /// The handle that zeroizes that record's value in place.
     purge: Option<Arc<dyn Purge>>,
+    /// Copies read back from a store (`Operator::fetch`), zeroized with the record; weak,
+    /// so a copy dropped meanwhile is forgotten here too.
+    copies: Vec<Weak<dyn Purge>>,
 }
 
 #[derive(Default)]
@@ -971,6 +974,7 @@ impl RetentionSchedule {
                 in_flight: false,
                 cell,
                 purge,
+                copies: Vec::new(),
             },
         );
         state
@@ -986,6 +990,18 @@ impl RetentionSchedule {
         // A subject already under a hold keeps the new record too.
         state.refresh_holds(&[record]);
         Ok(())
+    }
+
+    /// Zeroizes `copy`, a copy of tracked `record` read back from a store, when the record
+    /// is destroyed (it refuses reads from then on through the record's cell already).
+    pub(crate) fn watch_copy(&self, record: RecordId, copy: &Arc<dyn Purge>) {
+        let mut state = self.state();
+        if let Some(entry) = state.records.get_mut(&record) {
+            entry.copies.retain(|c| c.strong_count() > 0);
+            entry.copies.push(Arc::downgrade(copy));
+        } else if state.destroyed.contains(&record) && !copy.purge() {
+            state.unpurged.push(Arc::clone(copy));
+        }
     }
 
     /// What the schedule knows of tracked `record` — whose, of which category, for which
@@ -1484,12 +1500,13 @@ impl RetentionSchedule {
         if let Some(cell) = &entry.cell {
             cell.destroyed.store(true, Ordering::Release);
         }
-        if let Some(purge) = entry.purge.clone()
-            && !purge.purge()
-        {
-            // A read holds the value right now; reads are already refused, and the next
-            // sweep zeroizes it.
-            state.unpurged.push(purge);
+        let copies = entry.copies.iter().filter_map(Weak::upgrade);
+        for purge in entry.purge.clone().into_iter().chain(copies) {
+            if !purge.purge() {
+                // A read holds the value right now; reads are already refused, and the next
+                // sweep zeroizes it.
+                state.unpurged.push(purge);
+            }
         }
         if let Some(ids) = state.by_subject.get_mut(&entry.subject) {
             ids.remove(&id);

@@ -691,7 +691,7 @@ impl Operator {
         token: &ConsentToken<C>,
     ) -> Result<PersonalData<T, C>, Error>
     where
-        T: Sealable,
+        T: Sealable + Send + Sync + 'static,
         C: Category,
     {
         // The token first: a refused token learns nothing of the record, not even that it
@@ -733,9 +733,12 @@ impl Operator {
                     "record {record} does not hold a value of the type asked for"
                 )))
             })?;
-        let data =
+        let mut data =
             PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
         data.attach_retention(cell);
+        // Destroying the record zeroizes this copy too, not only refuses it.
+        self.schedule
+            .watch_copy(record, &data.share_with_schedule());
         Ok(data)
     }
 

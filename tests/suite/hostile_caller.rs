@@ -376,3 +376,72 @@ fn a_key_file_others_can_read_is_refused_at_open_and_nothing_is_changed() {
     ));
     assert_eq!(crate::common::fingerprints(dir.path()), before);
 }
+
+/// How many values of `Watched` were zeroized: a fetched copy is one.
+#[cfg(feature = "sqlite")]
+static WIPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A phone number that counts its zeroizing, to see a copy wiped where it lies.
+#[cfg(feature = "sqlite")]
+struct Watched(String);
+
+#[cfg(feature = "sqlite")]
+impl zeroize::Zeroize for Watched {
+    fn zeroize(&mut self) {
+        if self.0.contains("SWEPT-COPY") {
+            WIPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.0.zeroize();
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl amanat::store::Sealable for Watched {
+    fn to_sealed_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(self.0.as_bytes().to_vec())
+    }
+
+    fn from_sealed_bytes(bytes: &[u8]) -> Option<Self> {
+        String::from_utf8(bytes.to_vec()).ok().map(Watched)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_copy_fetched_from_the_store_is_zeroized_where_it_lies_when_its_record_is_destroyed_art_20() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let operator = crate::common::imanum_operator(dir.path(), &clock)
+        .open()
+        .unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut kept =
+        PersonalData::collect(&customer(), Watched("+998 SWEPT-COPY".into()), &token).unwrap();
+    operator.keep(&mut kept, &token).unwrap();
+    let record = kept.id();
+    drop(kept);
+    let wiped_before = WIPED.load(std::sync::atomic::Ordering::SeqCst);
+    let copy = operator.fetch::<Watched, Phone>(record, &token).unwrap();
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, crate::common::monday())
+        .unwrap();
+    operator
+        .sweep(crate::common::monday() + TimeDelta::days(1))
+        .unwrap();
+    // Still held by the caller, and already wiped: not only refused.
+    assert_eq!(
+        WIPED.load(std::sync::atomic::Ordering::SeqCst),
+        wiped_before + 1
+    );
+    assert!(matches!(
+        copy.read(&token),
+        Err(Error::RecordDestroyed { .. })
+    ));
+}
