@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 use arc_swap::ArcSwap;
 use std::time::Duration;
@@ -29,6 +29,7 @@ pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
 pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
 pub use token::ConsentToken;
+use token::ReadCount;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
@@ -131,10 +132,68 @@ pub(crate) struct ConsentRecord {
 
 /// What the ledger shares with the records, tokens and data it leads to: one allocation,
 /// so a `PersonalData` holds one pointer for both.
-#[derive(Debug)]
 pub(crate) struct Services {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) audit: Option<Arc<AuditLog>>,
+    /// The read counts of the tokens issued with a log to report to, live or forgotten.
+    read_counts: Mutex<ReadCounts>,
+}
+
+/// The read counts a ledger holds, pruned of dropped tokens' as it grows.
+#[derive(Default)]
+struct ReadCounts {
+    counts: Vec<Arc<ReadCount>>,
+    /// Prune when there are this many: twice what was left at the last pruning, so that
+    /// registering stays constant time on average.
+    prune_at: usize,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    pub(crate) fn new(clock: Arc<dyn Clock>, audit: Option<Arc<AuditLog>>) -> Self {
+        Self {
+            clock,
+            audit,
+            read_counts: Mutex::default(),
+        }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, ReadCounts> {
+        self.read_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a token's read count, so the ledger can report it even if the token
+    /// itself is never dropped.
+    pub(crate) fn count_reads(&self, event: AuditEvent) -> Arc<ReadCount> {
+        let count = Arc::new(ReadCount::new(event));
+        let mut counts = self.counts();
+        counts.counts.push(Arc::clone(&count));
+        if counts.counts.len() >= counts.prune_at {
+            // A dropped token reported its own reads; only the ledger holds its count.
+            counts.counts.retain(|c| Arc::strong_count(c) > 1);
+            counts.prune_at = (counts.counts.len() * 2).max(64);
+        }
+        count
+    }
+
+    /// Reports the reads counted since the last report by every token with a count here.
+    pub(crate) fn flush_reads(&self) {
+        let mut counts = self.counts();
+        for count in &counts.counts {
+            count.report(self);
+        }
+        counts.counts.retain(|c| Arc::strong_count(c) > 1);
+        counts.prune_at = (counts.counts.len() * 2).max(64);
+    }
 }
 
 impl ConsentRecord {
@@ -348,10 +407,7 @@ impl LedgerBuilder {
             subjects: DashMap::default(),
             consents: DashMap::default(),
             vocabulary: Vocabulary::default(),
-            services: Arc::new(Services {
-                clock: Arc::clone(&self.clock),
-                audit: self.audit.clone(),
-            }),
+            services: Arc::new(Services::new(Arc::clone(&self.clock), self.audit.clone())),
             audit: self.audit,
             monitor: self.monitor,
             journal: self.journal,
@@ -440,7 +496,45 @@ enum Miss {
     TooWeak(usize, FormKind),
 }
 
+/// The reads of tokens still alive, or never dropped, are reported as the ledger goes.
+impl Drop for ConsentLedger {
+    fn drop(&mut self) {
+        self.services.flush_reads();
+    }
+}
+
 impl ConsentLedger {
+    /// Reports to the audit log every read made through this ledger's tokens since they
+    /// were last reported. A token reports its reads when it drops; this reaches the
+    /// tokens still alive and those that will never drop (`mem::forget`), so that no read
+    /// escapes the record. Each read is a relaxed add to a counter the ledger holds, so the
+    /// count is exact whenever it is taken. The ledger flushes when it drops, and an
+    /// [`Operator`](crate::store::Operator) at every sweep; call it on a timer for a
+    /// tighter record.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use amanat::audit::{AuditEvent, AuditLog};
+    /// use amanat::category::Phone;
+    /// use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, PersonalData, PolicyVersion, Purpose, SubjectId};
+    ///
+    /// let log = Arc::new(AuditLog::in_memory());
+    /// let ledger = ConsentLedger::builder(PolicyVersion::new("v1")?).audit(Arc::clone(&log)).build();
+    /// let subject = SubjectId::new("cust-1")?;
+    /// ledger.grant(Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
+    ///     .purpose(Purpose::SERVICE_PROVISION).category::<Phone>())?;
+    /// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+    /// let phone = PersonalData::collect(&subject, String::from("+998901234567"), &token)?;
+    /// phone.with(&token, |_| ())?;
+    /// std::mem::forget(token);
+    /// ledger.flush_reads();
+    /// assert!(log.entries()?.iter().any(|e| matches!(e.event, AuditEvent::Reads { count: 1, .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flush_reads(&self) {
+        self.services.flush_reads();
+    }
+
     /// Whether this ledger issued `token`. Every door that takes a token asks: a token of
     /// a private ledger, another operator's, or an earlier instance of this operator
     /// opens nothing here.

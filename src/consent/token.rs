@@ -40,31 +40,55 @@ pub struct ConsentToken<C: Category> {
 
 /// What a watched token carries besides its grounds.
 struct Observed {
-    reads: AtomicU64,
     actor: Option<Actor>,
-    /// The ledger's clock and audit log, and the entry the read count goes into when the
-    /// token drops; `None` when the ledger keeps no log.
-    report: Option<(Arc<Services>, AuditEvent)>,
+    /// The token's read count, shared with its ledger; `None` when the ledger keeps no
+    /// log to report it to.
+    reads: Option<(Arc<Services>, Arc<ReadCount>)>,
 }
 
-/// Records how many values the token opened: one audit entry per token, not per read, so a
-/// loop over a million reads costs one entry. On `Observed` rather than on the token, so
-/// that dropping a token of an unwatched ledger runs no code of ours.
-impl Drop for Observed {
-    fn drop(&mut self) {
-        let count = *self.reads.get_mut();
+/// How many values a token opened, counted as they happen (a relaxed add) and reported
+/// to the audit log as one entry: when the token drops, or when its ledger flushes the
+/// counts it holds — so reads through a token that is never dropped (`mem::forget`) are
+/// still on the record.
+pub(crate) struct ReadCount {
+    reads: AtomicU64,
+    /// The entry the count goes into.
+    event: AuditEvent,
+}
+
+impl ReadCount {
+    pub(crate) fn new(event: AuditEvent) -> Self {
+        Self {
+            reads: AtomicU64::new(0),
+            event,
+        }
+    }
+
+    /// Reports the reads counted since the last report, if any.
+    pub(crate) fn report(&self, services: &Services) {
+        let count = self.reads.swap(0, Ordering::Relaxed);
         if count == 0 {
             return;
         }
-        if let Some((services, mut event)) = self.report.take()
-            && let Some(log) = &services.audit
-        {
+        if let Some(log) = &services.audit {
+            let mut event = self.event.clone();
             if let AuditEvent::Reads { count: slot, .. } = &mut event {
                 *slot = count;
             }
             // Nothing to refuse any more: the reads happened. A failed log stops itself
             // and refuses what comes next.
             let _ = log.append(services.clock.now(), event);
+        }
+    }
+}
+
+/// Reports what the token read: one audit entry per token, not per read, so a loop over a
+/// million reads costs one entry. On `Observed` rather than on the token, so that dropping
+/// a token of an unwatched ledger runs no code of ours.
+impl Drop for Observed {
+    fn drop(&mut self) {
+        if let Some((services, count)) = &self.reads {
+            count.report(services);
         }
     }
 }
@@ -156,23 +180,21 @@ impl<C: Category> ConsentToken<C> {
 
     /// Names who the token was issued to.
     pub(crate) fn issued_to(mut self, actor: Option<&Actor>) -> Self {
-        let report = self.audit_log().is_some().then(|| {
-            (
-                self.services(),
-                AuditEvent::Reads {
-                    subject: self.subject().clone(),
-                    purpose: self.purpose().clone(),
-                    category: C::NAME.into(),
-                    consent: self.consent(),
-                    actor: actor.cloned(),
-                    count: 0,
-                },
-            )
+        let reads = self.audit_log().is_some().then(|| {
+            let services = self.services();
+            let count = services.count_reads(AuditEvent::Reads {
+                subject: self.subject().clone(),
+                purpose: self.purpose().clone(),
+                category: C::NAME.into(),
+                consent: self.consent(),
+                actor: actor.cloned(),
+                count: 0,
+            });
+            (services, count)
         });
         self.observed = Some(Box::new(Observed {
-            reads: AtomicU64::new(0),
             actor: actor.cloned(),
-            report,
+            reads,
         }));
         self
     }
@@ -191,15 +213,15 @@ impl<C: Category> ConsentToken<C> {
     }
 
     /// Counts one opening of a value, when the ledger keeps an audit log. Relaxed: the
-    /// count is read once, when the token is dropped, by the thread that owns it.
+    /// count is only ever taken whole, by a swap, when it is reported.
     #[inline]
     pub(crate) fn count_read(&self) {
         // Counted only where the count is going somewhere: a ledger with a monitor and
         // no audit log has nothing to write it to.
         if let Some(observed) = &self.observed
-            && observed.report.is_some()
+            && let Some((_, count)) = &observed.reads
         {
-            observed.reads.fetch_add(1, Ordering::Relaxed);
+            count.reads.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -812,6 +812,8 @@ impl Operator {
     /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the next
     /// open completes it from the audit log's record of it, without a second entry.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
+        // The reads of tokens still out, or never dropped, go on the record too.
+        self.ledger.flush_reads();
         let report = self.schedule.sweep(now);
         self.check_kept()?;
         Ok(report)

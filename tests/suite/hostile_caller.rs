@@ -445,3 +445,36 @@ fn a_copy_fetched_from_the_store_is_zeroized_where_it_lies_when_its_record_is_de
         Err(Error::RecordDestroyed { .. })
     ));
 }
+
+#[test]
+fn reads_through_a_forgotten_token_still_reach_the_audit_log_art_25_1() {
+    use amanat::audit::{AuditEvent, AuditLog};
+    let log = Arc::new(AuditLog::in_memory());
+    let ledger = ConsentLedger::builder(PolicyVersion::new("v1").unwrap())
+        .audit(Arc::clone(&log))
+        .build();
+    ledger
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = ledger
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
+    for _ in 0..3 {
+        phone.with(&token, |_| ()).unwrap();
+    }
+    std::mem::forget(token);
+    drop(phone);
+    // The ledger reports what its tokens read, dropped or not, as it goes.
+    drop(ledger);
+    let reads: u64 = log
+        .entries()
+        .unwrap()
+        .iter()
+        .map(|e| match e.event {
+            AuditEvent::Reads { count, .. } => count,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(reads, 3);
+}
