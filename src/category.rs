@@ -213,11 +213,20 @@ pub(crate) fn claim<C: Category>() -> Result<(), crate::Error> {
     }
 }
 
-/// A category type's id as `&'static str`: a type's id is a constant, so it always is.
-pub(crate) trait StaticName: Category {
+/// A category type's id as `&'static str`, for code that needs the text without a
+/// [`CategoryId`] (a match arm, a `const`, a map key). Every [`Category`] has it, derived
+/// from its `ID`; it can't be implemented otherwise.
+///
+/// ```
+/// use amanat::category::{Named, Phone};
+/// assert_eq!(Phone::NAME, "phone");
+/// ```
+pub trait Named: Category {
     /// The id's text.
     const NAME: &'static str = static_text(Self::ID);
 }
+
+impl<C: Category> Named for C {}
 
 const fn static_text(id: CategoryId) -> &'static str {
     let name = match &id.0 {
@@ -229,8 +238,6 @@ const fn static_text(id: CategoryId) -> &'static str {
     std::mem::forget(id);
     name
 }
-
-impl<C: Category> StaticName for C {}
 
 /// Whether personal data of a category is public-access or restricted-access (Tajik law
 /// Art. 9).

@@ -17,7 +17,7 @@ use zeroize::Zeroize;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog};
-use crate::category::StaticName;
+use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, ParseIdError, Services};

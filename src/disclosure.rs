@@ -22,7 +22,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::category::StaticName;
+use crate::category::Named;
 use crate::store::journal::{self, Journaled, Kind};
 use crate::store::vault::StoreError;
 

@@ -33,7 +33,7 @@ use token::ReadCount;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
-use crate::category::StaticName;
+use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
 use crate::policy::Policy;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{BasisUse, ConsentId, ConsentRecord, Services};
 use crate::Error;
 use crate::audit::{AuditEvent, AuditLog};
-use crate::category::StaticName;
+use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::vocab::{Actor, LegalBasis, PolicyVersion, Purpose, SubjectId};

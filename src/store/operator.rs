@@ -16,7 +16,7 @@ use super::keys::{KeyStore, MemoryKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
-use crate::category::StaticName;
+use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentId, ConsentLedger, ConsentToken, Withdrawal};

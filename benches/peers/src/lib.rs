@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
-use amanat::category::{Biometric, Category, Passport, Phone};
+use amanat::category::{Biometric, Category, Named, Passport, Phone};
 use amanat::{
     ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Grant, ManualClock, PolicyVersion,
     Purpose, SubjectId,
@@ -51,9 +51,9 @@ impl Cat {
     /// amanat's name for the category, which the peers use too.
     pub fn name(self) -> &'static str {
         match self {
-            Cat::Phone => Phone::ID.as_str(),
-            Cat::Passport => Passport::ID.as_str(),
-            Cat::Biometric => Biometric::ID.as_str(),
+            Cat::Phone => Phone::NAME,
+            Cat::Passport => Passport::NAME,
+            Cat::Biometric => Biometric::NAME,
         }
     }
 
