@@ -34,7 +34,6 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
@@ -62,7 +61,7 @@ pub trait Category: Send + Sync + 'static {
 /// back from a store, a proof or a receipt ([`CategoryId::parse`]) is a value of its own,
 /// owned by what holds it: reading ids registers nothing in the process, however many a
 /// file holds.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CategoryId(Text);
 
 impl CategoryId {
@@ -121,34 +120,6 @@ impl CategoryId {
             return Err(invalid("it has a character outside a-z, 0-9 and _"));
         }
         Ok(Self(Text::Shared(Arc::from(id))))
-    }
-}
-
-impl PartialEq for CategoryId {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (self.as_str(), other.as_str());
-        // A type's constant is the same bytes at the same address wherever it is used.
-        std::ptr::eq(a, b) || a == b
-    }
-}
-
-impl Eq for CategoryId {}
-
-impl Hash for CategoryId {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl PartialOrd for CategoryId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for CategoryId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
     }
 }
 

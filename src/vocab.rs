@@ -236,6 +236,36 @@ impl Text {
     }
 }
 
+// Compared, hashed and ordered as the text it holds, whichever form holds it.
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_str(), other.as_str());
+        // Constants and the ledger's shared copies are the same bytes at the same address;
+        // the pointer test spares `authorize` a string compare on its hot path.
+        std::ptr::eq(a, b) || a == b
+    }
+}
+
+impl Eq for Text {}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
 /// A declared purpose of processing (Tajik law Art. 8.2): every consent, token and record
 /// names one, and processing for a purpose the subject did not consent to is refused.
 ///
@@ -252,7 +282,7 @@ impl Text {
 /// assert!(Purpose::new("Credit Scoring").is_err());
 /// # Ok::<(), amanat::Error>(())
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Purpose(Text);
 
@@ -307,35 +337,6 @@ impl Purpose {
     #[inline]
     pub(crate) fn bit(&self) -> u32 {
         id_bit(self.as_str())
-    }
-}
-
-impl PartialEq for Purpose {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (self.as_str(), other.as_str());
-        // Constants and the ledger's shared copies are the same bytes at the same address;
-        // the pointer test spares `authorize` a string compare on its hot path.
-        std::ptr::eq(a, b) || a == b
-    }
-}
-
-impl Eq for Purpose {}
-
-impl Hash for Purpose {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl PartialOrd for Purpose {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Purpose {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
     }
 }
 

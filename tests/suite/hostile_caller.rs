@@ -112,8 +112,17 @@ fn a_type_reusing_a_built_in_category_id_is_refused_at_first_use() {
     ));
 }
 
-#[test]
-fn past_its_deadline_a_record_opens_to_no_token_without_a_hold_art_20() {
+/// The customer's phone number on their OTP consent, tracked by a retention schedule
+/// under the IMANUM policy.
+struct Tracked {
+    clock: ManualClock,
+    ledger: ConsentLedger,
+    schedule: RetentionSchedule,
+    token: amanat::ConsentToken<Phone>,
+    phone: PersonalData<String, Phone>,
+}
+
+fn tracked_phone() -> Tracked {
     let policy = Arc::new(imanum());
     let clock = ManualClock::new(policy_day());
     let ledger = ledger_under(&policy, &clock).build();
@@ -128,6 +137,24 @@ fn past_its_deadline_a_record_opens_to_no_token_without_a_hold_art_20() {
         .unwrap();
     let mut phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
     schedule.track(&mut phone).unwrap();
+    Tracked {
+        clock,
+        ledger,
+        schedule,
+        token,
+        phone,
+    }
+}
+
+#[test]
+fn past_its_deadline_a_record_opens_to_no_token_without_a_hold_art_20() {
+    let Tracked {
+        clock,
+        ledger,
+        schedule,
+        token: _,
+        phone,
+    } = tracked_phone();
     schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
     clock.advance(TimeDelta::minutes(1));
     let basis = ledger
@@ -148,20 +175,13 @@ fn past_its_deadline_a_record_opens_to_no_token_without_a_hold_art_20() {
 
 #[test]
 fn a_forgotten_exposed_value_does_not_stop_its_destruction() {
-    let policy = Arc::new(imanum());
-    let clock = ManualClock::new(policy_day());
-    let ledger = ledger_under(&policy, &clock).build();
-    let schedule = RetentionSchedule::builder(Arc::clone(&policy))
-        .clock(clock.clone())
-        .build();
-    ledger
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = ledger
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
-    schedule.track(&mut phone).unwrap();
+    let Tracked {
+        clock: _,
+        ledger: _,
+        schedule,
+        token,
+        phone,
+    } = tracked_phone();
     std::mem::forget(phone.read(&token).unwrap());
     schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
     let (done, finished) = std::sync::mpsc::channel();
