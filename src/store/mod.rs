@@ -38,6 +38,7 @@
 #[cfg(feature = "sqlite")]
 mod audit_store;
 pub mod journal;
+pub mod kek;
 pub mod keys;
 mod operator;
 pub mod seal;
