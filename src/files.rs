@@ -58,6 +58,12 @@ pub(crate) fn write_key(path: &Path, key: &[u8]) -> io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".new");
     let temporary = PathBuf::from(temporary);
+    // One a crash left behind is ours, and unlinking it (a link among them) touches no other
+    // file; the key it held was never in use.
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let written = (|| {
         let mut file = options().write(true).create_new(true).open(&temporary)?;
         file.write_all(key)?;
