@@ -661,15 +661,20 @@ mod sqlite {
                 .collect::<Result<_, _>>()
                 .map_err(|e| corrupt(&e))?
         };
-        for (record, nonce, wrapped) in rows {
-            let key = unwrap(old, record.as_bytes(), &nonce, &wrapped)
-                .map_err(|_| KeyError::Corrupt(format!("the data key of record {record}")))?;
-            let (nonce, wrapped) = wrap(new, record.as_bytes(), &key)?;
-            tx.execute(
-                "UPDATE data_keys SET nonce = ?1, wrapped = ?2 WHERE record = ?3",
-                params![nonce.as_slice(), wrapped, record],
-            )
-            .map_err(|e| corrupt(&e))?;
+        {
+            // Prepared once: parsing the statement again for each key costs more than the
+            // cryptography.
+            let mut update = tx
+                .prepare("UPDATE data_keys SET nonce = ?1, wrapped = ?2 WHERE record = ?3")
+                .map_err(|e| corrupt(&e))?;
+            for (record, nonce, wrapped) in rows {
+                let key = unwrap(old, record.as_bytes(), &nonce, &wrapped)
+                    .map_err(|_| KeyError::Corrupt(format!("the data key of record {record}")))?;
+                let (nonce, wrapped) = wrap(new, record.as_bytes(), &key)?;
+                update
+                    .execute(params![nonce.as_slice(), wrapped, record])
+                    .map_err(|e| corrupt(&e))?;
+            }
         }
         let (nonce, sealed) = wrap(new, b"check", CHECK)?;
         tx.execute(
