@@ -304,7 +304,8 @@ impl OperatorBuilder {
     /// the journal: consents with their history, deadlines, holds and destructions,
     /// notices and requests, with their original ids and times. Destructions interrupted
     /// after their hooks confirmed are completed, and sealed copies whose keeping was
-    /// never acknowledged are shredded.
+    /// never acknowledged are shredded; where any was, the key-encryption key is rotated
+    /// then, as after a sweep.
     ///
     /// # Errors
     ///
@@ -438,8 +439,10 @@ impl OperatorBuilder {
         }
         // One being kept when the process stopped was never acknowledged; kept, it would
         // never fall due. One whose destruction stopped after its hooks finishes.
+        let mut shreds_at_open = 0_usize;
         for record in untracked {
             shred(&*keys, &*vault, record)?;
+            shreds_at_open += 1;
         }
         // The audit log is written before the journal: a destruction it records that the
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
@@ -457,6 +460,7 @@ impl OperatorBuilder {
             if schedule.tracks(record) {
                 shred(&*keys, &*vault, record)?;
                 schedule.complete_destruction(record, at);
+                shreds_at_open += 1;
             }
         }
         schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
@@ -492,7 +496,7 @@ impl OperatorBuilder {
             None => None,
         };
 
-        Ok(Operator {
+        let operator = Operator {
             dir,
             policy,
             ledger,
@@ -506,7 +510,20 @@ impl OperatorBuilder {
             #[cfg(feature = "sqlite")]
             rotation,
             _lock: lock,
-        })
+        };
+        // A destruction completed here is followed by a rotation, as one a sweep does.
+        #[cfg(feature = "sqlite")]
+        if shreds_at_open > 0 {
+            operator
+                .rotate_keys_at(operator.ledger.clock().now(), RotationStep::OldDestroyed)
+                .map_err(|failed| match failed {
+                    Error::NotStored(why) => why,
+                    other => StoreError::Io(other.to_string()),
+                })?;
+        }
+        #[cfg(not(feature = "sqlite"))]
+        let _ = shreds_at_open;
+        Ok(operator)
     }
 }
 
@@ -925,7 +942,9 @@ impl Operator {
     }
 
     /// Destroys every record due at `now` ([`RetentionSchedule::sweep`]): the sealed copy's
-    /// key is shredded first, so no copy of the vault — a backup among them — opens it.
+    /// key is shredded first, so no copy of the vault opens it with the live key store; and
+    /// the rotation that follows (below) leaves no copy of the key store that opens it
+    /// either, where the provider can rotate and destroy.
     ///
     /// # Errors
     ///
