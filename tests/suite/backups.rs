@@ -355,3 +355,28 @@ fn a_store_of_0_1_with_its_master_key_inside_is_refused_until_the_key_is_moved_o
     std::fs::remove_file(&master).unwrap();
     assert!(imanum_operator(dir.path(), &clock).open().is_ok());
 }
+
+#[test]
+fn rotating_the_key_that_wraps_data_keys_leaves_the_other_purposes_keys_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let keys = keys_for(dir.path());
+    let log = keys.create(KeyPurpose::AuthenticateLog).unwrap();
+    let checkpoints = keys.create(KeyPurpose::SignCheckpoints).unwrap();
+    let log_key = *keys.key(KeyPurpose::AuthenticateLog, log).unwrap().expose();
+    let (operator, record) = with_phone(dir.path(), &clock);
+    assert!(operator.rotate_keys().unwrap());
+    drop(operator);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert_eq!(phone_of(&operator, record), PHONE);
+    assert_eq!(versions(&keys), [2]);
+    assert_eq!(keys.versions(KeyPurpose::AuthenticateLog).unwrap(), [log]);
+    assert_eq!(
+        keys.versions(KeyPurpose::SignCheckpoints).unwrap(),
+        [checkpoints]
+    );
+    assert_eq!(
+        *keys.key(KeyPurpose::AuthenticateLog, log).unwrap().expose(),
+        log_key
+    );
+}
