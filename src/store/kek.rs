@@ -177,6 +177,10 @@ pub struct Capabilities {
 /// copy of the key store taken before a shred opens the shredded record's key again with
 /// the same KEK.
 ///
+/// Give each key store a provider (or a KMS key ring) of its own: at open, the operator
+/// destroys every version of [`KeyPurpose::WrapDataKeys`] but the one its key store is
+/// wrapped under, to settle a rotation a crash interrupted.
+///
 /// [`capabilities`]: Self::capabilities
 pub trait KeyProvider: Send + Sync {
     /// Whether it can rotate and destroy.
@@ -377,9 +381,11 @@ impl KeyProvider for KeyDir {
 /// It can neither rotate nor destroy: the operator never rotates under it. Destruction then
 /// reaches only the live key store — a shredded record's data key is deleted from it — and
 /// a copy of the key store taken before a shred still opens that record's key with this
-/// variable's value. Use it where no backup of the key store is kept, or where the key is
-/// itself replaced by hand (a new value with a new store). The value also stays in the
-/// process's environment, where this crate can't zeroize it.
+/// variable's value. The embedded key store (`keys.db`) is in the data directory, so every
+/// backup of the data directory is such a copy: whoever holds one and the value reads
+/// every record it held, shredded since or not. Use it where the data directory is not
+/// backed up, or prefer [`KeyDir`] or a KMS. The value also stays in the process's
+/// environment, where this crate can't zeroize it.
 pub struct EnvKey {
     var: String,
     kek: Kek,
