@@ -380,3 +380,38 @@ fn rotating_the_key_that_wraps_data_keys_leaves_the_other_purposes_keys_alone() 
         log_key
     );
 }
+
+#[test]
+fn a_destruction_completed_at_open_is_followed_by_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = with_phone(dir.path(), &clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, monday())
+        .unwrap();
+    drop(operator);
+    // The journal as it was before the sweep: the audit log will hold a destruction it
+    // lacks, as when a crash falls between the two.
+    let journal = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), journal.path());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let report = operator.sweep(monday() + TimeDelta::days(1)).unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    drop(operator);
+    let keys = keys_for(dir.path());
+    assert_eq!(versions(&keys), [2]);
+    for name in ["journal.db", "journal.db-wal", "journal.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+        if journal.path().join(name).exists() {
+            std::fs::copy(journal.path().join(name), dir.path().join(name)).unwrap();
+        }
+    }
+
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert_eq!(
+        versions(&keys),
+        [3],
+        "the destruction completed at open rotated the KEK"
+    );
+    operator.audit_log().verify().unwrap();
+}
