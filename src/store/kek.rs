@@ -414,9 +414,14 @@ impl EnvKey {
             ))
         };
         let value = Zeroizing::new(std::env::var(&var).map_err(|_| bad())?);
-        let bytes = decode(value.trim()).ok_or_else(bad)?;
-        let kek = Kek::from_slice(&bytes).ok_or_else(bad)?;
-        Ok(Self { var, kek })
+        Self::from_text(var.clone(), &value).ok_or_else(bad)
+    }
+
+    /// The KEK in `text`, as the variable `var` would hold it.
+    fn from_text(var: String, text: &str) -> Option<Self> {
+        let bytes = decode(text.trim())?;
+        let kek = Kek::from_slice(&bytes)?;
+        Some(Self { var, kek })
     }
 }
 
@@ -489,5 +494,59 @@ mod tests {
         let b64 = "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=";
         assert_eq!(decode(b64).unwrap().as_slice(), key);
         assert!(decode("not a key!").is_none());
+    }
+
+    #[test]
+    fn an_environment_key_gives_each_purpose_a_key_of_its_own_and_prints_none() {
+        let text = hex::encode([0x5a_u8; 32]);
+        let env = EnvKey::from_text("AMANAT_KEK".into(), &text).unwrap();
+        let one = KeyVersion::new(1);
+        let wrap = env.key(KeyPurpose::WrapDataKeys, one).unwrap();
+        let log = env.key(KeyPurpose::AuthenticateLog, one).unwrap();
+        assert_ne!(wrap.expose(), log.expose());
+        assert_ne!(wrap.expose(), &[0x5a; 32]);
+        assert!(matches!(
+            env.key(KeyPurpose::WrapDataKeys, KeyVersion::new(2)),
+            Err(KeyError::KekMissing { .. })
+        ));
+        assert!(matches!(
+            env.create(KeyPurpose::WrapDataKeys),
+            Err(KeyError::Unsupported { .. })
+        ));
+        let shown = format!("{env:?} {wrap:?}");
+        assert!(!shown.contains(&text) && !shown.contains("5a5a") && shown.contains("AMANAT_KEK"));
+        assert!(EnvKey::from_text("AMANAT_KEK".into(), "too short").is_none());
+        let unset = EnvKey::from_env("AMANAT_TEST_SURELY_UNSET_KEK").unwrap_err();
+        assert!(unset.to_string().contains("AMANAT_TEST_SURELY_UNSET_KEK"));
+    }
+
+    #[test]
+    fn a_key_directory_makes_numbered_private_files_and_destroys_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyDir::new(dir.path().join("keys")).unwrap();
+        let first = keys.create(KeyPurpose::WrapDataKeys).unwrap();
+        let second = keys.create(KeyPurpose::WrapDataKeys).unwrap();
+        assert_eq!((first.get(), second.get()), (1, 2));
+        assert!(
+            keys.versions(KeyPurpose::SignCheckpoints)
+                .unwrap()
+                .is_empty()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(keys.path()), 0o700);
+            assert_eq!(mode(&keys.file(KeyPurpose::WrapDataKeys, first)), 0o600);
+        }
+        let kek = keys.key(KeyPurpose::WrapDataKeys, first).unwrap();
+        assert_eq!(format!("{kek:?}"), "Kek([REDACTED])");
+        keys.destroy(KeyPurpose::WrapDataKeys, first).unwrap();
+        keys.destroy(KeyPurpose::WrapDataKeys, first).unwrap();
+        assert_eq!(keys.versions(KeyPurpose::WrapDataKeys).unwrap(), [second]);
+        assert!(matches!(
+            keys.key(KeyPurpose::WrapDataKeys, first),
+            Err(KeyError::KekMissing { .. })
+        ));
     }
 }
