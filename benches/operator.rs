@@ -14,6 +14,7 @@ use amanat::audit::{AuditEvent, AuditLog, ChainHash};
 use amanat::category::Phone;
 use amanat::store::Operator;
 use amanat::store::journal::{Change, Journal, SqliteJournal};
+use amanat::store::kek::KeyDir;
 use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, Policy, Purpose, SubjectId};
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 
@@ -38,13 +39,24 @@ fn grant(subject: SubjectId) -> Grant<amanat::consent::WithPurpose, amanat::cons
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+/// The key directory of the data directory `dir`: the same one at every open, outside it.
+fn keys_of(dir: &Path) -> KeyDir {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    KeyDir::new(Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-keys"))).unwrap()
+}
+
 fn fresh_subject() -> SubjectId {
     SubjectId::new(format!("cust-{}", NEXT.fetch_add(1, Ordering::Relaxed))).unwrap()
 }
 
 fn writes(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let operator = Operator::open(dir.path().join("operator"), policy()).unwrap();
+    let operator = Operator::open(
+        dir.path().join("operator"),
+        policy(),
+        KeyDir::new(dir.path().join("keys")).unwrap(),
+    )
+    .unwrap();
     let memory = ConsentLedger::with_policy(policy());
     let bare = rusqlite::Connection::open(dir.path().join("bare.db")).unwrap();
     bare.pragma_update(None, "journal_mode", "WAL").unwrap();
@@ -87,7 +99,7 @@ fn writes(c: &mut Criterion) {
 /// repeated with its own subject and id, appended in large transactions.
 fn journal_of(dir: &Path, count: u64) {
     let template = {
-        let operator = Operator::open(dir, policy()).unwrap();
+        let operator = Operator::open(dir, policy(), keys_of(dir)).unwrap();
         let subject = SubjectId::new("cust-template").unwrap();
         let consent = operator.ledger().grant(grant(subject)).unwrap();
         drop(operator);
@@ -171,7 +183,7 @@ fn reopen(c: &mut Criterion) {
         b.iter_batched(
             || (),
             |()| {
-                let operator = Operator::open(dir.path(), policy()).unwrap();
+                let operator = Operator::open(dir.path(), policy(), keys_of(dir.path())).unwrap();
                 assert_eq!(
                     operator
                         .ledger()

@@ -17,6 +17,7 @@ use amanat::retention::{
     DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold, Trigger,
 };
 use amanat::store::Operator;
+use amanat::store::kek::KeyDir;
 use amanat::store::vault::StoreError;
 use amanat::{
     ConsentForm, DocumentHash, ElectronicMethod, Error, Evidence, Grant, LegalBasis, ManualClock,
@@ -394,10 +395,13 @@ fn main() -> Result<(), Box<dyn StdError>> {
     Ok(())
 }
 
-/// Opens the operator's directory on the story's clock, with the hooks that delete the
-/// copies kept outside it; the operator shreds its own sealed copy by itself.
+/// Opens the operator's data directory (`dir/data`) on the story's clock, its key
+/// directory beside it (`dir/keys`, never inside the data: a backup of the data alone
+/// opens nothing shredded), with the hooks that delete the copies kept outside it; the
+/// operator shreds its own sealed copy by itself.
 fn open_operator(dir: &Path, policy: &Policy, clock: &ManualClock) -> Result<Operator, StoreError> {
-    Operator::builder(dir, policy.clone())
+    let keys = KeyDir::new(dir.join("keys"))?;
+    Operator::builder(dir.join("data"), policy.clone(), keys)
         .clock(clock.clone())
         .hook::<Biometric>(ObjectStorage)
         .hook::<Passport>(ObjectStorage)

@@ -3,13 +3,10 @@
 //! key file that group or others could read is refused rather than used.
 
 use std::fs::OpenOptions;
-#[cfg(feature = "sqlite")]
-use std::io;
-#[cfg(feature = "sqlite")]
-use std::path::Path;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 
 /// Creates `dir` and any missing parent, each created one 0700 on Unix.
-#[cfg(feature = "sqlite")]
 pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -38,7 +35,6 @@ pub(crate) fn precreate(path: &Path) -> io::Result<()> {
     }
 }
 
-#[cfg(feature = "sqlite")]
 /// The mode bits of `path` that give group or others access, if any (Unix only; `None`
 /// elsewhere and for a file that can't be read).
 pub(crate) fn loose_bits(path: &Path) -> Option<u32> {
@@ -52,6 +48,56 @@ pub(crate) fn loose_bits(path: &Path) -> Option<u32> {
     {
         let _ = path;
         None
+    }
+}
+
+/// Writes a new key file whole or not at all: a temporary file of its own (0600, never an
+/// existing file or link), synced, linked into place — never over a file that appeared
+/// meanwhile — and the directory synced.
+pub(crate) fn write_key(path: &Path, key: &[u8]) -> io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".new");
+    let temporary = PathBuf::from(temporary);
+    // One a crash left behind is ours, and unlinking it (a link among them) touches no other
+    // file; the key it held was never in use.
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let written = (|| {
+        let mut file = options().write(true).create_new(true).open(&temporary)?;
+        file.write_all(key)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temporary, path)?;
+        std::fs::remove_file(&temporary)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+#[cfg(feature = "sqlite")]
+/// `path` made absolute with its symbolic links resolved, as far as it exists; the rest
+/// appended as given.
+pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let path = std::path::absolute(path)?;
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(mut found) = existing.canonicalize() {
+            found.extend(rest.iter().rev());
+            return Ok(found);
+        }
+        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+            return Ok(path);
+        };
+        rest.push(name);
+        existing = parent;
     }
 }
 

@@ -24,6 +24,7 @@ use amanat::consent::ConsentEventKind;
 use amanat::data::RecordId;
 use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::store::Operator;
+use amanat::store::kek::KeyDir;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
 use amanat::store::vault::{SqliteVault, Vault};
 use amanat::{ConsentId, PersonalData, Purpose, SubjectId};
@@ -38,6 +39,8 @@ use common::{full_size, imanum, otp_grant};
 
 const DIR: &str = "AMANAT_CRASH_DIR";
 const ROUND: &str = "AMANAT_CRASH_ROUND";
+/// The key directory, apart from the data directory, as the child must find it.
+const KEYS: &str = "AMANAT_CRASH_KEYS";
 /// Kills on one directory before the test starts over on a new one.
 const KILLS_PER_STORE: u32 = 10;
 
@@ -47,7 +50,8 @@ const KILLS_PER_STORE: u32 = 10;
 fn crash_writer() {
     let dir = std::env::var(DIR).expect("run by the crash test");
     let round = std::env::var(ROUND).expect("run by the crash test");
-    let operator = Operator::open(&dir, imanum()).unwrap();
+    let keys = KeyDir::new(std::env::var(KEYS).expect("run by the crash test")).unwrap();
+    let operator = Operator::open(&dir, imanum(), keys).unwrap();
     let mut out = std::io::stdout().lock();
     for i in 0_u32.. {
         let subject = SubjectId::new(format!("r{round}-s{i}")).unwrap();
@@ -173,8 +177,8 @@ impl Moments {
     }
 }
 
-fn check(dir: &Path, seen: &Acknowledged, round: u32) {
-    let operator = Operator::open(dir, imanum()).unwrap();
+fn check(dir: &Path, key_dir: &Path, seen: &Acknowledged, round: u32) {
+    let operator = Operator::open(dir, imanum(), KeyDir::new(key_dir).unwrap()).unwrap();
     let ledger = operator.ledger();
     for (subject, consent) in &seen.granted {
         // One grant per subject: a consent given twice would be a change applied twice.
@@ -326,7 +330,8 @@ fn check(dir: &Path, seen: &Acknowledged, round: u32) {
     drop(vault);
 
     // Destroyed means its key is gone from the key store; tracked means it still opens.
-    let keys = SqliteKeyStore::open(dir.join("keys.db"), dir.join("master.key")).unwrap();
+    let keys =
+        SqliteKeyStore::open_with(dir.join("keys.db"), &KeyDir::new(key_dir).unwrap()).unwrap();
     for record in seen.kept.keys() {
         let key = keys.get(*record);
         if destructions.contains_key(record) {
@@ -359,6 +364,7 @@ fn every_acknowledged_change_survives_sigkill() {
     let mut round = 0;
     while round < kills {
         let dir = tempfile::tempdir().unwrap();
+        let key_dir = tempfile::tempdir().unwrap();
         let mut seen = Acknowledged::default();
         for _ in 0..KILLS_PER_STORE.min(kills - round) {
             let mut child = Command::new(&exe)
@@ -370,6 +376,7 @@ fn every_acknowledged_change_survives_sigkill() {
                     "--test-threads=1",
                 ])
                 .env(DIR, dir.path())
+                .env(KEYS, key_dir.path())
                 .env(ROUND, round.to_string())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -388,7 +395,7 @@ fn every_acknowledged_change_survives_sigkill() {
             child.wait().unwrap();
             changes_seen += output.matches("ack ").count();
             seen.read(&output);
-            check(dir.path(), &seen, round);
+            check(dir.path(), key_dir.path(), &seen, round);
             round += 1;
         }
         totals.0 += seen.granted.len();

@@ -69,7 +69,9 @@ fn main() {
     let customer = SubjectId::new("cust-000123").unwrap();
     let proof;
     {
-        let operator = Operator::builder(dir.path(), policy.clone())
+        let keys = tempfile::tempdir().unwrap();
+        let keys = amanat::store::kek::KeyDir::new(keys.path()).unwrap();
+        let operator = Operator::builder(dir.path(), policy.clone(), keys)
             .clock(clock.clone())
             .open()
             .unwrap();

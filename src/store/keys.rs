@@ -106,6 +106,22 @@ pub enum KeyError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The key provider has no key-encryption key of this purpose and version: it was
+    /// destroyed (by a rotation, or by hand), or never made there. A key store wrapped
+    /// under it opens nothing.
+    #[error("no key-encryption key {purpose} {version}: destroyed, or never made here")]
+    KekMissing {
+        /// What the key is for.
+        purpose: crate::store::kek::KeyPurpose,
+        /// Its version.
+        version: crate::store::kek::KeyVersion,
+    },
+    /// The key provider can't do what was asked (rotate, or destroy a key).
+    #[error("the key provider can't {what}")]
+    Unsupported {
+        /// What it was asked.
+        what: &'static str,
+    },
     /// The key store could not be read or written.
     #[error("key store: {0}")]
     Io(String),
@@ -209,7 +225,7 @@ impl KeyStore for MemoryKeyStore {
 }
 
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteKeyStore;
+pub use sqlite::{RotationStep, SqliteKeyStore};
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
@@ -225,18 +241,25 @@ mod sqlite {
 
     use super::{DataKey, KeyError, KeyStore};
     use crate::data::RecordId;
+    use crate::store::kek::{Kek, KeyProvider, KeyPurpose, KeyVersion};
     use crate::store::sqlite::Opening;
     use crate::vocab::SubjectId;
 
     /// The schema, one migration per version.
-    const MIGRATIONS: &[&str] = &["CREATE TABLE data_keys (
+    const MIGRATIONS: &[&str] = &[
+        "CREATE TABLE data_keys (
              record  TEXT PRIMARY KEY,
              subject TEXT NOT NULL,
              nonce   BLOB NOT NULL,
              wrapped BLOB NOT NULL
          );
          CREATE INDEX data_keys_subject ON data_keys (subject);
-         CREATE TABLE meta (check_nonce BLOB NOT NULL, check_sealed BLOB NOT NULL);"];
+         CREATE TABLE meta (check_nonce BLOB NOT NULL, check_sealed BLOB NOT NULL);",
+        // The version of the provider's key that wraps the keys (a store of 0.1 was wrapped
+        // by its one key file: version 1), and when it was last rotated (Unix seconds).
+        "ALTER TABLE meta ADD COLUMN kek_version INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE meta ADD COLUMN rotated_at INTEGER;",
+    ];
     /// What the store's key must decrypt for the key to be the right one.
     const CHECK: &[u8] = b"amanat key store";
 
@@ -262,7 +285,23 @@ mod sqlite {
     struct Inner {
         db: Connection,
         master: DataKey,
-        key_file: PathBuf,
+        /// The key file of a store opened with [`SqliteKeyStore::open`]; `None` under a
+        /// provider.
+        key_file: Option<PathBuf>,
+        /// The provider's version of `master`; `None` under a key file.
+        version: Option<KeyVersion>,
+    }
+
+    /// How far a rotation goes before it stops: the steps a crash can fall between.
+    #[doc(hidden)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum RotationStep {
+        /// The provider made the new version; the store is still wrapped under the old.
+        NewVersionMade,
+        /// The store is re-wrapped under the new version; the old one is not destroyed.
+        Rewrapped,
+        /// The old version is destroyed: the rotation is done.
+        OldDestroyed,
     }
 
     impl fmt::Debug for SqliteKeyStore {
@@ -314,12 +353,169 @@ mod sqlite {
                 inner: Mutex::new(Inner {
                     db,
                     master,
-                    key_file: key_file.to_path_buf(),
+                    key_file: Some(key_file.to_path_buf()),
+                    version: None,
                 }),
                 path,
             };
             store.check_key()?;
             Ok(store)
+        }
+
+        /// Opens the key store at `path` (created if missing) under the key `provider`
+        /// gives for [`KeyPurpose::WrapDataKeys`]: the version the store records, or for a
+        /// new store the provider's newest (made if it has none).
+        ///
+        /// A rotation a crash interrupted is settled first, once the recorded version has
+        /// opened the store: where the provider can destroy, every other version of the
+        /// purpose is destroyed — a newer one wrapped nothing that was committed (rolled
+        /// back), an older one is what the rotation was to destroy (finished).
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::KekMissing`] if the provider no longer has the version the store was
+        /// wrapped under (a copy of the store from before a rotation);
+        /// [`KeyError::WrongKey`] if its key does not open the store; the provider's own
+        /// errors ([`KeyError::ReadableByOthers`] among them); as [`open`](Self::open)
+        /// otherwise. Nothing is written to the store or the provider then.
+        pub fn open_with(
+            path: impl AsRef<Path>,
+            provider: &dyn KeyProvider,
+        ) -> Result<Self, KeyError> {
+            const PURPOSE: KeyPurpose = KeyPurpose::WrapDataKeys;
+            let path = path.as_ref().to_path_buf();
+            let db = crate::store::sqlite::open(&path, MIGRATIONS)?;
+            let recorded: Option<i64> = db
+                .query_row("SELECT kek_version FROM meta", [], |row| row.get(0))
+                .optional()
+                .map_err(|e| corrupt(&e))?;
+            let version =
+                match recorded {
+                    Some(n) => KeyVersion::new(u32::try_from(n).map_err(|_| {
+                        KeyError::Corrupt(format!("key-encryption key version {n}"))
+                    })?),
+                    None => match provider.versions(PURPOSE)?.last() {
+                        Some(newest) => *newest,
+                        None => provider.create(PURPOSE)?,
+                    },
+                };
+            let kek = provider.key(PURPOSE, version)?;
+            let store = Self {
+                inner: Mutex::new(Inner {
+                    db,
+                    master: data_key(&kek)?,
+                    key_file: None,
+                    version: Some(version),
+                }),
+                path,
+            };
+            store.check_key()?;
+            let capabilities = provider.capabilities();
+            if capabilities.destroy {
+                for other in provider.versions(PURPOSE)? {
+                    if other != version {
+                        provider.destroy(PURPOSE, other)?;
+                    }
+                }
+            }
+            Ok(store)
+        }
+
+        /// The provider's version of the key that wraps the store's keys; `None` for a
+        /// store opened with a key file.
+        pub fn kek_version(&self) -> Option<KeyVersion> {
+            self.inner().version
+        }
+
+        /// When the store's key was last rotated under a provider (Unix seconds), if ever
+        /// noted.
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::Io`] or [`KeyError::Corrupt`] if the store can't be read.
+        pub fn rotated_at(&self) -> Result<Option<i64>, KeyError> {
+            self.inner()
+                .db
+                .query_row("SELECT rotated_at FROM meta", [], |row| row.get(0))
+                .optional()
+                .map(Option::flatten)
+                .map_err(|e| corrupt(&e))
+        }
+
+        /// Notes `at` (Unix seconds) as the time of the last rotation.
+        pub(crate) fn note_rotated(&self, at: i64) -> Result<(), KeyError> {
+            self.inner()
+                .db
+                .execute("UPDATE meta SET rotated_at = ?1", params![at])
+                .map(drop)
+                .map_err(|e| corrupt(&e))
+        }
+
+        /// Rotates the key that wraps the store's keys under `provider`: has it make a new
+        /// version, re-wraps every live data key under that version in one transaction
+        /// that also records the version and `at` (Unix seconds), then has the provider
+        /// destroy the old version. After that no copy of the store taken before opens
+        /// anything, whoever holds the provider.
+        ///
+        /// A crash between the steps is settled at the next [`open_with`](Self::open_with).
+        ///
+        /// # Errors
+        ///
+        /// [`KeyError::Unsupported`] if the provider can't both rotate and destroy (nothing
+        /// is done); the provider's errors; as [`rotate`](Self::rotate) for the store. If
+        /// the re-wrap fails the new version is destroyed and the store keeps the old.
+        pub fn rotate_with(&self, provider: &dyn KeyProvider, at: i64) -> Result<(), KeyError> {
+            self.rotate_until(provider, at, RotationStep::OldDestroyed)
+        }
+
+        /// [`rotate_with`](Self::rotate_with), stopping after `last`: the state a crash
+        /// there leaves, for tests.
+        #[doc(hidden)]
+        pub fn rotate_until(
+            &self,
+            provider: &dyn KeyProvider,
+            at: i64,
+            last: RotationStep,
+        ) -> Result<(), KeyError> {
+            const PURPOSE: KeyPurpose = KeyPurpose::WrapDataKeys;
+            let capabilities = provider.capabilities();
+            if !(capabilities.rotate && capabilities.destroy) {
+                return Err(KeyError::Unsupported {
+                    what: "rotate and destroy",
+                });
+            }
+            let mut inner = self.inner();
+            let Some(old) = inner.version else {
+                return Err(KeyError::Unsupported {
+                    what: "rotate a store opened with a key file",
+                });
+            };
+            let version = provider.create(PURPOSE)?;
+            if last == RotationStep::NewVersionMade {
+                return Ok(());
+            }
+            let fresh = match provider
+                .key(PURPOSE, version)
+                .and_then(|kek| data_key(&kek))
+            {
+                Ok(fresh) => fresh,
+                Err(failed) => {
+                    let _ = provider.destroy(PURPOSE, version);
+                    return Err(failed);
+                }
+            };
+            let Inner { db, master, .. } = &mut *inner;
+            if let Err(failed) = rewrap(db, master, &fresh, Some((version, at))) {
+                let _ = provider.destroy(PURPOSE, version);
+                return Err(failed);
+            }
+            let _ = Self::checkpoint(db);
+            inner.master = fresh;
+            inner.version = Some(version);
+            if last == RotationStep::Rewrapped {
+                return Ok(());
+            }
+            provider.destroy(PURPOSE, old)
         }
 
         fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -341,16 +537,21 @@ mod sqlite {
         pub fn rotate(&self, new_key_file: impl AsRef<Path>) -> Result<(), KeyError> {
             let new_key_file = new_key_file.as_ref();
             let mut inner = self.inner();
+            let Some(old) = inner.key_file.clone() else {
+                return Err(KeyError::Unsupported {
+                    what: "rotate a key file of a store opened under a key provider",
+                });
+            };
             let fresh = write_key_file(new_key_file)?;
             let Inner { db, master, .. } = &mut *inner;
-            if let Err(failed) = rewrap(db, master, &fresh) {
+            if let Err(failed) = rewrap(db, master, &fresh, None) {
                 let _ = std::fs::remove_file(new_key_file);
                 return Err(failed);
             }
             // The old wrapped keys go from the log too; if a reader holds it they stay there
             // a while, under a key about to be deleted.
             let _ = Self::checkpoint(db);
-            let old = std::mem::replace(&mut inner.key_file, new_key_file.to_path_buf());
+            inner.key_file = Some(new_key_file.to_path_buf());
             inner.master = fresh;
             remove_key_file(&old).map_err(|e| {
                 KeyError::Io(format!(
@@ -365,6 +566,7 @@ mod sqlite {
         fn check_key(&self) -> Result<(), KeyError> {
             let inner = self.inner();
             let (db, master) = (&inner.db, &inner.master);
+            let version = i64::from(inner.version.map_or(1, KeyVersion::get));
             let check: Option<(Vec<u8>, Vec<u8>)> = db
                 .query_row("SELECT check_nonce, check_sealed FROM meta", [], |row| {
                     Ok((row.get(0)?, row.get(1)?))
@@ -383,8 +585,8 @@ mod sqlite {
                 }
                 let (nonce, sealed) = wrap(master, b"check", CHECK)?;
                 db.execute(
-                    "INSERT INTO meta (check_nonce, check_sealed) VALUES (?1, ?2)",
-                    params![nonce.as_slice(), sealed],
+                    "INSERT INTO meta (check_nonce, check_sealed, kek_version) VALUES (?1, ?2, ?3)",
+                    params![nonce.as_slice(), sealed, version],
                 )
                 .map_err(|e| corrupt(&e))?;
                 return Ok(());
@@ -440,7 +642,12 @@ mod sqlite {
     }
 
     /// Re-wraps every data key and the key check from `old` to `new` in one transaction.
-    fn rewrap(db: &mut Connection, old: &DataKey, new: &DataKey) -> Result<(), KeyError> {
+    fn rewrap(
+        db: &mut Connection,
+        old: &DataKey,
+        new: &DataKey,
+        version: Option<(KeyVersion, i64)>,
+    ) -> Result<(), KeyError> {
         let tx = db
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| corrupt(&e))?;
@@ -454,15 +661,20 @@ mod sqlite {
                 .collect::<Result<_, _>>()
                 .map_err(|e| corrupt(&e))?
         };
-        for (record, nonce, wrapped) in rows {
-            let key = unwrap(old, record.as_bytes(), &nonce, &wrapped)
-                .map_err(|_| KeyError::Corrupt(format!("the data key of record {record}")))?;
-            let (nonce, wrapped) = wrap(new, record.as_bytes(), &key)?;
-            tx.execute(
-                "UPDATE data_keys SET nonce = ?1, wrapped = ?2 WHERE record = ?3",
-                params![nonce.as_slice(), wrapped, record],
-            )
-            .map_err(|e| corrupt(&e))?;
+        {
+            // Prepared once: parsing the statement again for each key costs more than the
+            // cryptography.
+            let mut update = tx
+                .prepare("UPDATE data_keys SET nonce = ?1, wrapped = ?2 WHERE record = ?3")
+                .map_err(|e| corrupt(&e))?;
+            for (record, nonce, wrapped) in rows {
+                let key = unwrap(old, record.as_bytes(), &nonce, &wrapped)
+                    .map_err(|_| KeyError::Corrupt(format!("the data key of record {record}")))?;
+                let (nonce, wrapped) = wrap(new, record.as_bytes(), &key)?;
+                update
+                    .execute(params![nonce.as_slice(), wrapped, record])
+                    .map_err(|e| corrupt(&e))?;
+            }
         }
         let (nonce, sealed) = wrap(new, b"check", CHECK)?;
         tx.execute(
@@ -470,7 +682,20 @@ mod sqlite {
             params![nonce.as_slice(), sealed],
         )
         .map_err(|e| corrupt(&e))?;
+        if let Some((version, at)) = version {
+            tx.execute(
+                "UPDATE meta SET kek_version = ?1, rotated_at = ?2",
+                params![i64::from(version.get()), at],
+            )
+            .map_err(|e| corrupt(&e))?;
+        }
         tx.commit().map_err(|e| corrupt(&e))
+    }
+
+    /// The KEK as the cipher key it is used as.
+    fn data_key(kek: &Kek) -> Result<DataKey, KeyError> {
+        DataKey::from_slice(&kek.expose()[..])
+            .ok_or_else(|| KeyError::Corrupt("key-encryption key size".into()))
     }
 
     /// Deletes a key file and makes the deletion durable.

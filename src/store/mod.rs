@@ -7,10 +7,15 @@
 //!
 //! Each sealed record is encrypted with its own data key (XChaCha20-Poly1305, the record's
 //! id and the format version bound in as associated data). Data keys live in a
-//! [`KeyStore`](keys::KeyStore), kept apart from the data: destroying a record deletes its key, and closing a subject's
-//! account deletes all of theirs, so every copy of the ciphertext — a backup, a replica,
-//! a file copied off a disk — becomes unreadable at once (crypto-shredding, Art. 1: data
-//! destroyed can't be restored).
+//! [`KeyStore`](keys::KeyStore): destroying a record deletes its key, and closing a
+//! subject's account deletes all of theirs, so a copy of the sealed values alone, without
+//! the key store, opens nothing (crypto-shredding, Art. 1: data destroyed can't be
+//! restored). The embedded key store (`keys.db`) sits in the data directory, each data key
+//! wrapped by a key-encryption key (KEK) the operator takes from a
+//! [`KeyProvider`](kek::KeyProvider) and never from the data directory; a copy of the key
+//! store taken before a shred opens nothing once the provider has destroyed the KEK that
+//! wrapped it, which the operator has it do at the rotation after every sweep that
+//! destroyed something. See [Operations](#operations) for what that means for backups.
 //!
 //! ```
 //! use amanat::data::RecordId;
@@ -34,10 +39,69 @@
 //!
 //! [`Vault`](vault::Vault)s keep the sealed records with their ids; [`shred`](vault::shred)
 //! destroys one, key first.
+//!
+//! # Operations
+//!
+//! ## The files
+//!
+//! [`Operator::open`]`(dir, policy, keys)` writes these in the data directory `dir`
+//! (directories 0700, files 0600, whatever the umask):
+//!
+//! | file | holds | in the clear |
+//! |---|---|---|
+//! | `journal.db` (`-wal`, `-shm`) | every change to consents, deadlines, holds, destructions, notices and requests, replayed at open | subject ids, purposes, categories, consent evidence, representatives' names, dates |
+//! | `vault.db` (`-wal`, `-shm`) | the sealed personal values | record and subject ids, category, purpose, collection time; the values only as ciphertext |
+//! | `keys.db` (`-wal`, `-shm`) | each record's data key, wrapped by the KEK; the version of the KEK that wrapped them and when it was last rotated | record and subject ids |
+//! | `audit.jsonl` | the hash-chained audit log | subject ids, purposes, categories, decisions; never a value |
+//! | `lock` | nothing: held while an operator has the directory open | — |
+//!
+//! The KEKs live with the provider. A [`KeyDir`](kek::KeyDir) is a directory of its own
+//! (0700) holding one 32-byte file (0600) per purpose and version:
+//! `wrap-data-keys.<n>.key`. After an open or a rotation it holds one version of each
+//! purpose in use. [`Operator::open`] refuses a key directory inside the data directory
+//! (or holding it), a key file group or others can read, a KEK that does not open
+//! `keys.db`, and the `master.key` amanat 0.1 kept in the data directory
+//! ([`StoreError::KeysInsideData`]) — each without changing a file.
+//!
+//! ## Backups
+//!
+//! - **Back up the data directory**, whole, while no operator has it open (or as one
+//!   snapshot of the volume): the four stores belong together.
+//! - **Never back up the key directory together with the data directory**, nor into the
+//!   same place, by the same job, or to people who can read the other. Best not at all:
+//!   losing it loses the sealed values (the journal and the audit log still open), and that
+//!   is the price of destruction reaching the backups. If you must, keep the copy apart,
+//!   and know that it keeps every KEK version it holds alive for as long as it exists.
+//! - A restored data directory opens only with the provider's current KEK version; one
+//!   taken before a rotation is refused ([`KeyError::KekMissing`](keys::KeyError::KekMissing)).
+//!
+//! ## Keys and their rotation
+//!
+//! KEKs are separate per [`KeyPurpose`](kek::KeyPurpose): wrapping data keys (used now),
+//! authenticating the log and signing its checkpoints (reserved); rotating one never
+//! touches another. Where the provider can rotate and destroy (a [`KeyDir`](kek::KeyDir),
+//! or your KMS), the operator rotates the data-key-wrapping KEK after every
+//! [`sweep`](Operator::sweep) that destroyed something and at least daily (checked at
+//! `sweep`, on the operator's clock; [`OperatorBuilder::rotate_keys_every`]): a new version,
+//! every live data key re-wrapped under it in one transaction that also records it, then
+//! the old version destroyed. A crash between those steps is settled at the next open:
+//! the store opens with the old key or the new one, and the other is destroyed. Under an
+//! [`EnvKey`](kek::EnvKey), which can do neither, the operator never rotates.
+//!
+//! ## What a thief of each copy recovers
+//!
+//! | stolen | recovers |
+//! |---|---|
+//! | the data directory alone (taken at any time) | the journal and the audit log: who consented to what, when, and every decision; no sealed value |
+//! | the key directory alone | KEKs, and nothing they open |
+//! | a data directory copy and the provider's current KEK | the sealed values live at the copy's time and not shredded since, if no rotation happened since the copy; none once one has (at the latest a day, or the first sweep that destroyed something) |
+//! | a data directory copy and the KEK version it was wrapped under (a key directory taken at the same time, or an [`EnvKey`](kek::EnvKey), which never rotates) | every sealed value live at the copy's time, shredded since or not |
+//! | the live data directory and the live key directory | every value not yet shredded: that is the running system |
 
 #[cfg(feature = "sqlite")]
 mod audit_store;
 pub mod journal;
+pub mod kek;
 pub mod keys;
 mod operator;
 pub mod seal;

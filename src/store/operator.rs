@@ -12,7 +12,11 @@ use chrono::{DateTime, Utc};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::journal::{Journal, Journaled, Kind, MemoryJournal};
+#[cfg(feature = "sqlite")]
+use super::kek::KeyProvider;
 use super::keys::{KeyStore, MemoryKeyStore};
+#[cfg(feature = "sqlite")]
+use super::keys::{RotationStep, SqliteKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
@@ -83,6 +87,9 @@ pub struct Stores {
     /// The schedule's destructions the audit log holds, noted while it was verified at
     /// open; `None` when it must be read again to find them.
     destructions: Option<Vec<(RecordId, DateTime<Utc>)>>,
+    /// The embedded key store and its provider, which the operator rotates.
+    #[cfg(feature = "sqlite")]
+    rotation: Option<(Arc<SqliteKeyStore>, Arc<dyn KeyProvider>)>,
 }
 
 impl fmt::Debug for Stores {
@@ -109,6 +116,8 @@ impl Stores {
             audit,
             lock: None,
             destructions: None,
+            #[cfg(feature = "sqlite")]
+            rotation: None,
         }
     }
 
@@ -123,19 +132,27 @@ impl Stores {
     }
 
     /// The embedded stores in directory `dir`, created if missing: `journal.db`,
-    /// `vault.db`, `keys.db` under the key in `master.key`, and `audit.jsonl` (every entry
-    /// synced before the action it records is acknowledged). A lock on `dir/lock` is held
-    /// while they are open: one operator per directory.
+    /// `vault.db`, `keys.db` under the key-encryption key `keys` gives
+    /// ([`SqliteKeyStore::open_with`]), and `audit.jsonl` (every entry synced before the
+    /// action it records is acknowledged). A lock on `dir/lock` is held while they are
+    /// open: one operator per directory.
     ///
     /// # Errors
     ///
     /// As [`OperatorBuilder::open`].
     #[cfg(feature = "sqlite")]
-    pub fn in_dir(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+    pub fn in_dir(
+        dir: impl AsRef<Path>,
+        keys: impl KeyProvider + 'static,
+    ) -> Result<Self, StoreError> {
+        Self::in_dir_under(dir.as_ref(), Arc::new(keys))
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn in_dir_under(dir: &Path, provider: Arc<dyn KeyProvider>) -> Result<Self, StoreError> {
         use super::journal::SqliteJournal;
-        use super::keys::SqliteKeyStore;
         use super::vault::SqliteVault;
-        let dir = dir.as_ref();
+        keys_apart(dir, &*provider)?;
         if dir.join(files::VAULT).exists() && !dir.join(files::JOURNAL).exists() {
             // Created afresh, it would say nothing was ever kept.
             return Err(StoreError::Corrupt(
@@ -155,12 +172,14 @@ impl Stores {
             std::fs::TryLockError::Error(e) => io(e),
         })?;
         let mut destructions = Vec::new();
+        let journal = Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?);
+        let keys = Arc::new(SqliteKeyStore::open_with(
+            dir.join(files::KEYS),
+            &*provider,
+        )?);
         let stores = Self::new(
-            Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?),
-            Arc::new(SqliteKeyStore::open(
-                dir.join(files::KEYS),
-                dir.join(files::MASTER_KEY),
-            )?),
+            journal,
+            Arc::clone(&keys) as Arc<dyn KeyStore>,
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
             Arc::new(AuditLog::open_noting(
                 dir.join(files::AUDIT),
@@ -171,15 +190,40 @@ impl Stores {
         Ok(Self {
             lock: Some(lock),
             destructions: Some(destructions),
+            rotation: Some((keys, provider)),
             ..stores
         })
     }
 }
 
+/// Refuses key material inside the data directory `dir` — a key file 0.1 left there, or
+/// the provider's key directory in it (or holding it) — before anything is written: a copy
+/// of the directory would carry the keys that open it.
+#[cfg(feature = "sqlite")]
+fn keys_apart(dir: &Path, provider: &dyn KeyProvider) -> Result<(), StoreError> {
+    let legacy = dir.join(files::MASTER_KEY);
+    if legacy.exists() {
+        return Err(StoreError::KeysInsideData { path: legacy });
+    }
+    if let Some(key_dir) = provider.directory() {
+        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        let (data, keys) = (
+            crate::files::resolve(dir).map_err(io)?,
+            crate::files::resolve(key_dir).map_err(io)?,
+        );
+        if keys.starts_with(&data) || data.starts_with(&keys) {
+            return Err(StoreError::KeysInsideData {
+                path: key_dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Where an operator keeps what it keeps.
 enum Place {
     #[cfg(feature = "sqlite")]
-    Dir(PathBuf),
+    Dir(PathBuf, Arc<dyn KeyProvider>),
     Stores(Stores),
 }
 
@@ -192,7 +236,13 @@ pub struct OperatorBuilder {
     location: Option<Country>,
     token_ttl: Option<Duration>,
     hooks: Vec<(CategoryId, Arc<dyn DestructionHook>)>,
+    #[cfg(feature = "sqlite")]
+    rotate_every: Duration,
 }
+
+/// How often the operator rotates its key-encryption key by default: daily.
+#[cfg(feature = "sqlite")]
+const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl fmt::Debug for OperatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,7 +251,7 @@ impl fmt::Debug for OperatorBuilder {
                 "dir",
                 &match &self.place {
                     #[cfg(feature = "sqlite")]
-                    Place::Dir(dir) => Some(dir),
+                    Place::Dir(dir, _) => Some(dir),
                     Place::Stores(_) => None::<&PathBuf>,
                 },
             )
@@ -231,6 +281,18 @@ impl OperatorBuilder {
         self
     }
 
+    /// How often the operator rotates the key-encryption key that wraps its data keys —
+    /// re-wraps every live data key under a new version and has the provider destroy the
+    /// old — checked at each [`sweep`](Operator::sweep) on the operator's clock; it also
+    /// rotates after every sweep that destroyed something. Default: daily. Only where the
+    /// provider can both rotate and destroy ([`Capabilities`](super::kek::Capabilities));
+    /// under any other, it never rotates.
+    #[cfg(feature = "sqlite")]
+    pub fn rotate_keys_every(mut self, every: Duration) -> Self {
+        self.rotate_every = every;
+        self
+    }
+
     /// Registers `hook` to delete the copies of category `C` kept outside the operator's
     /// directory; the operator's own sealed copy is shredded by a hook of its own.
     pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
@@ -242,15 +304,22 @@ impl OperatorBuilder {
     /// the journal: consents with their history, deadlines, holds and destructions,
     /// notices and requests, with their original ids and times. Destructions interrupted
     /// after their hooks confirmed are completed, and sealed copies whose keeping was
-    /// never acknowledged are shredded.
+    /// never acknowledged are shredded; where any was, the key-encryption key is rotated
+    /// then, as after a sweep.
     ///
     /// # Errors
     ///
     /// [`StoreError::Location`] if the policy refuses the location (nothing is created);
     /// [`StoreError::InUse`] if another operator has the directory open;
+    /// [`StoreError::KeysInsideData`] if a key directory or key file lies in the data
+    /// directory (0.1 kept `master.key` there: move it out first);
     /// [`StoreError::NewerSchema`], [`StoreError::Corrupt`], [`StoreError::Keys`] (a wrong
-    /// master key among them) or [`StoreError::Audit`] for a file that is not as this
-    /// library left it — nothing is written to it then; [`StoreError::Io`] otherwise.
+    /// key-encryption key, a key file others can read, or a key the provider destroyed,
+    /// among them) or [`StoreError::Audit`] for a file that is not as this library left it
+    /// — nothing is written to it then; [`StoreError::Io`] otherwise.
+    ///
+    /// A rotation of the key-encryption key that a crash interrupted is settled first
+    /// ([`SqliteKeyStore::open_with`]).
     pub fn open(self) -> Result<Operator, StoreError> {
         let today = self.clock.now().date_naive();
         if let Some(country) = self.location {
@@ -260,8 +329,8 @@ impl OperatorBuilder {
         }
         let (dir, stores) = match self.place {
             #[cfg(feature = "sqlite")]
-            Place::Dir(dir) => {
-                let stores = Stores::in_dir(&dir)?;
+            Place::Dir(dir, provider) => {
+                let stores = Stores::in_dir_under(&dir, provider)?;
                 (Some(dir), stores)
             }
             Place::Stores(stores) => (None, stores),
@@ -273,6 +342,8 @@ impl OperatorBuilder {
             audit,
             lock,
             destructions,
+            #[cfg(feature = "sqlite")]
+            rotation,
         } = stores;
         let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
         let policy = Arc::new(self.policy);
@@ -368,8 +439,10 @@ impl OperatorBuilder {
         }
         // One being kept when the process stopped was never acknowledged; kept, it would
         // never fall due. One whose destruction stopped after its hooks finishes.
+        let mut shreds_at_open = 0_usize;
         for record in untracked {
             shred(&*keys, &*vault, record)?;
+            shreds_at_open += 1;
         }
         // The audit log is written before the journal: a destruction it records that the
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
@@ -387,6 +460,7 @@ impl OperatorBuilder {
             if schedule.tracks(record) {
                 shred(&*keys, &*vault, record)?;
                 schedule.complete_destruction(record, at);
+                shreds_at_open += 1;
             }
         }
         schedule.attach(Some(Arc::clone(&audit)), Arc::clone(&journaled));
@@ -401,8 +475,28 @@ impl OperatorBuilder {
             })?;
         disclosures.attach(Arc::clone(&journaled));
         requests.attach(Arc::clone(&journaled));
+        #[cfg(feature = "sqlite")]
+        let rotation = match rotation {
+            Some((store, provider)) => {
+                let noted = store.rotated_at()?;
+                let last = if let Some(at) = noted {
+                    at
+                } else {
+                    let now = self.clock.now().timestamp();
+                    store.note_rotated(now)?;
+                    now
+                };
+                Some(Rotation {
+                    store,
+                    provider,
+                    every: self.rotate_every,
+                    last: std::sync::Mutex::new(last),
+                })
+            }
+            None => None,
+        };
 
-        Ok(Operator {
+        let operator = Operator {
             dir,
             policy,
             ledger,
@@ -413,9 +507,34 @@ impl OperatorBuilder {
             journal: journaled,
             keys,
             vault,
+            #[cfg(feature = "sqlite")]
+            rotation,
             _lock: lock,
-        })
+        };
+        // A destruction completed here is followed by a rotation, as one a sweep does.
+        #[cfg(feature = "sqlite")]
+        if shreds_at_open > 0 {
+            operator
+                .rotate_keys_at(operator.ledger.clock().now(), RotationStep::OldDestroyed)
+                .map_err(|failed| match failed {
+                    Error::NotStored(why) => why,
+                    other => StoreError::Io(other.to_string()),
+                })?;
+        }
+        #[cfg(not(feature = "sqlite"))]
+        let _ = shreds_at_open;
+        Ok(operator)
     }
+}
+
+/// The embedded key store, the provider of its key-encryption key, and when to rotate.
+#[cfg(feature = "sqlite")]
+struct Rotation {
+    store: Arc<SqliteKeyStore>,
+    provider: Arc<dyn KeyProvider>,
+    every: Duration,
+    /// When it was last rotated (Unix seconds on the operator's clock).
+    last: std::sync::Mutex<i64>,
 }
 
 /// Tells `schedule` of a withdrawal, without journaling the triggers: the withdrawal's
@@ -482,13 +601,17 @@ impl DestructionHook for Shredder {
 #[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
 /// use amanat::category::Phone;
 /// use amanat::store::Operator;
+/// use amanat::store::kek::KeyDir;
 /// use amanat::{ConsentForm, ElectronicMethod, Grant, PersonalData, Policy, Purpose, SubjectId};
 ///
 /// let dir = tempfile::tempdir()?;
+/// // The key-encryption keys live apart from the data: a copy of `dir` alone opens nothing
+/// // once a record in it is shredded.
+/// let keys = tempfile::tempdir()?;
 /// let policy = Policy::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml"))?;
 /// let subject = SubjectId::new("cust-1")?;
 /// let record = {
-///     let operator = Operator::open(dir.path(), policy.clone())?;
+///     let operator = Operator::open(dir.path(), policy.clone(), KeyDir::new(keys.path())?)?;
 ///     operator.ledger().grant(
 ///         Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
 ///             .purpose(Purpose::SERVICE_PROVISION)
@@ -501,7 +624,7 @@ impl DestructionHook for Shredder {
 /// };
 ///
 /// // Another process, another day: the consent and the sealed phone number are there.
-/// let operator = Operator::open(dir.path(), policy)?;
+/// let operator = Operator::open(dir.path(), policy, KeyDir::new(keys.path())?)?;
 /// let token = operator.ledger().authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
 /// let phone = operator.fetch::<String, Phone>(record, &token)?;
 /// assert_eq!(phone.read(&token)?.as_str(), "+998901234567");
@@ -518,6 +641,8 @@ pub struct Operator {
     journal: Arc<Journaled>,
     keys: Arc<dyn KeyStore>,
     vault: Arc<dyn Vault>,
+    #[cfg(feature = "sqlite")]
+    rotation: Option<Rotation>,
     /// The directory's lock, released when the operator drops.
     _lock: Option<std::fs::File>,
 }
@@ -535,22 +660,35 @@ impl fmt::Debug for Operator {
 }
 
 impl Operator {
-    /// Opens the operator's directory `dir` under `policy`, on the system clock, located in
-    /// the policy's home country. See [`OperatorBuilder::open`].
+    /// Opens the operator's directory `dir` under `policy`, with the key-encryption keys
+    /// of `keys` (a [`KeyDir`](super::kek::KeyDir) outside `dir`, an
+    /// [`EnvKey`](super::kek::EnvKey), or your KMS), on the system clock, located in the
+    /// policy's home country. See [`OperatorBuilder::open`].
     ///
     /// # Errors
     ///
     /// As [`OperatorBuilder::open`].
     #[cfg(feature = "sqlite")]
-    pub fn open(dir: impl AsRef<Path>, policy: Policy) -> Result<Self, StoreError> {
-        Self::builder(dir, policy).open()
+    pub fn open(
+        dir: impl AsRef<Path>,
+        policy: Policy,
+        keys: impl KeyProvider + 'static,
+    ) -> Result<Self, StoreError> {
+        Self::builder(dir, policy, keys).open()
     }
 
     /// Starts configuring an operator on the embedded stores in `dir`
-    /// ([`Stores::in_dir`]) under `policy`.
+    /// ([`Stores::in_dir`]) under `policy`, with the key-encryption keys of `keys`.
     #[cfg(feature = "sqlite")]
-    pub fn builder(dir: impl AsRef<Path>, policy: Policy) -> OperatorBuilder {
-        Self::builder_on(Place::Dir(dir.as_ref().to_path_buf()), policy)
+    pub fn builder(
+        dir: impl AsRef<Path>,
+        policy: Policy,
+        keys: impl KeyProvider + 'static,
+    ) -> OperatorBuilder {
+        Self::builder_on(
+            Place::Dir(dir.as_ref().to_path_buf(), Arc::new(keys)),
+            policy,
+        )
     }
 
     /// Starts configuring an operator on `stores` under `policy`: your own database's, or
@@ -567,6 +705,8 @@ impl Operator {
             location: None,
             token_ttl: None,
             hooks: Vec::new(),
+            #[cfg(feature = "sqlite")]
+            rotate_every: DAILY,
         }
     }
 
@@ -805,18 +945,80 @@ impl Operator {
     }
 
     /// Destroys every record due at `now` ([`RetentionSchedule::sweep`]): the sealed copy's
-    /// key is shredded first, so no copy of the vault — a backup among them — opens it.
+    /// key is shredded first, so no copy of the vault opens it with the live key store; and
+    /// the rotation that follows (below) leaves no copy of the key store that opens it
+    /// either, where the provider can rotate and destroy.
     ///
     /// # Errors
     ///
     /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the next
     /// open completes it from the audit log's record of it, without a second entry.
+    ///
+    /// Then, where the key provider can rotate and destroy, it rotates the key-encryption
+    /// key when the sweep destroyed something or the rotation interval has passed since
+    /// the last one (on the operator's clock): after that, no copy of the key store taken
+    /// before the sweep opens the destroyed records' keys either.
+    /// [`Error::NotStored`] with [`StoreError::Keys`] if that rotation failed: the
+    /// destructions stand, the store keeps the key it had.
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
         // The reads of tokens still out, or never dropped, go on the record too.
         self.ledger.flush_reads();
         let report = self.schedule.sweep(now);
         self.check_kept()?;
+        #[cfg(feature = "sqlite")]
+        if let Some(rotation) = &self.rotation {
+            let last = *rotation
+                .last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let every = i64::try_from(rotation.every.as_secs()).unwrap_or(i64::MAX);
+            if !report.destroyed.is_empty() || now.timestamp().saturating_sub(last) >= every {
+                self.rotate_keys_at(now, RotationStep::OldDestroyed)?;
+            }
+        }
         Ok(report)
+    }
+
+    /// Rotates the key-encryption key that wraps the data keys now, and says whether it
+    /// did: not under a provider that can't both rotate and destroy, nor on stores other
+    /// than the embedded ones. See [`OperatorBuilder::rotate_keys_every`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] with [`StoreError::Keys`] if it failed; the store keeps the key
+    /// it had.
+    #[cfg(feature = "sqlite")]
+    pub fn rotate_keys(&self) -> Result<bool, Error> {
+        self.rotate_keys_at(self.ledger.clock().now(), RotationStep::OldDestroyed)
+    }
+
+    /// [`rotate_keys`](Self::rotate_keys), stopping after `last`: the state a crash there
+    /// leaves, for tests.
+    #[doc(hidden)]
+    #[cfg(feature = "sqlite")]
+    pub fn rotate_keys_until(&self, last: RotationStep) -> Result<bool, Error> {
+        self.rotate_keys_at(self.ledger.clock().now(), last)
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn rotate_keys_at(&self, now: DateTime<Utc>, last: RotationStep) -> Result<bool, Error> {
+        let Some(rotation) = &self.rotation else {
+            return Ok(false);
+        };
+        let can = rotation.provider.capabilities();
+        if !(can.rotate && can.destroy) {
+            return Ok(false);
+        }
+        let mut noted = rotation
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rotation
+            .store
+            .rotate_until(&*rotation.provider, now.timestamp(), last)
+            .map_err(|e| Error::NotStored(StoreError::Keys(e)))?;
+        *noted = now.timestamp();
+        Ok(true)
     }
 
     /// What `subject` is told on an access request, from everything the operator keeps

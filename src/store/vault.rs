@@ -101,6 +101,16 @@ pub enum StoreError {
         /// The category as the policy names it.
         category: String,
     },
+    /// Key material lies inside the data directory — the provider's key directory, or a
+    /// key file (`master.key`, which 0.1 kept there): a copy of the directory would carry
+    /// the keys that open it, and shredding would reach no backup. Nothing was written.
+    /// Move it to a key directory of its own outside (a 0.1 `master.key` becomes
+    /// `wrap-data-keys.1.key` in a [`KeyDir`](crate::store::kek::KeyDir)).
+    #[error("key material {} lies inside the data directory: move it to a key directory outside", path.display())]
+    KeysInsideData {
+        /// The key directory or key file.
+        path: std::path::PathBuf,
+    },
     /// Another operator has the store open — in another process, or in this one — and
     /// two writing at once would each number changes the other can't see.
     #[error("the store is in use by another operator")]

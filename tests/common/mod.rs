@@ -138,13 +138,29 @@ pub fn ledger_under(policy: &Policy, clock: &ManualClock) -> LedgerBuilder {
         .clock(clock.clone())
 }
 
-/// An operator on `dir` under the IMANUM policy, on `clock`.
+/// An operator on `dir` under the IMANUM policy, with the key directory of `dir`
+/// ([`keys_for`]), on `clock`.
 #[cfg(feature = "sqlite")]
 pub fn imanum_operator(
     dir: &std::path::Path,
     clock: &ManualClock,
 ) -> amanat::store::OperatorBuilder {
-    amanat::store::Operator::builder(dir, imanum()).clock(clock.clone())
+    amanat::store::Operator::builder(dir, imanum(), keys_for(dir)).clock(clock.clone())
+}
+
+/// The key directory of the data directory `dir`: always the same one for it, and never
+/// inside it — a directory of its own under Cargo's temporary directory for tests, named
+/// after a hash of `dir`'s path, so a test that reopens `dir` (or a child process given
+/// `dir`) finds the keys it was opened with.
+#[cfg(feature = "sqlite")]
+pub fn keys_for(dir: &Path) -> amanat::store::kek::KeyDir {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    std::path::absolute(dir).unwrap().hash(&mut hasher);
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("keys")
+        .join(format!("{:016x}", hasher.finish()));
+    amanat::store::kek::KeyDir::new(path).unwrap()
 }
 
 /// Whether the long suites run at full size: under CI (`CI` set), or when asked for with

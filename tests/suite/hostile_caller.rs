@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use amanat::category::{Access, Biometric, Category, CategoryId, Phone};
 use amanat::retention::{RetentionSchedule, Trigger};
+#[cfg(all(feature = "sqlite", unix))]
+use amanat::store::kek::{KeyPurpose, KeyVersion};
 use amanat::{
     ConsentLedger, DestructionReason, Error, LegalBasis, ManualClock, PersonalData, PolicyVersion,
     Purpose,
@@ -343,9 +345,9 @@ fn hostile_category_ids_read_from_input_do_not_stop_a_sweep_from_shredding() {
     assert_eq!(report.destroyed.len(), 1);
     drop(operator);
     // Destroyed means its key is gone from the key store.
-    let keys = amanat::store::keys::SqliteKeyStore::open(
+    let keys = amanat::store::keys::SqliteKeyStore::open_with(
         dir.path().join("keys.db"),
-        dir.path().join("master.key"),
+        &crate::common::keys_for(dir.path()),
     )
     .unwrap();
     assert!(matches!(
@@ -386,15 +388,18 @@ fn a_key_file_others_can_read_is_refused_at_open_and_nothing_is_changed() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
     drop(operator_with_phone(dir.path(), &clock));
-    let key = dir.path().join("master.key");
+    let key_dir = crate::common::keys_for(dir.path());
+    let key = key_dir.file(KeyPurpose::WrapDataKeys, KeyVersion::new(1));
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let before = crate::common::fingerprints(dir.path());
+    let keys_before = crate::common::fingerprints(key_dir.path());
     let refused = crate::common::imanum_operator(dir.path(), &clock).open();
     assert!(matches!(
         refused,
         Err(amanat::store::StoreError::Keys(amanat::store::keys::KeyError::ReadableByOthers { ref file, mode: 0o644 })) if *file == key
     ));
     assert_eq!(crate::common::fingerprints(dir.path()), before);
+    assert_eq!(crate::common::fingerprints(key_dir.path()), keys_before);
 }
 
 /// How many values of `Watched` were zeroized: a fetched copy is one.

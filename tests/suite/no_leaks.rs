@@ -303,10 +303,14 @@ fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
     let dir = tempfile::tempdir().unwrap();
     let policy = imanum();
     let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
-    let operator = Operator::builder(dir.path(), policy.clone())
-        .clock(clock.clone())
-        .open()
-        .unwrap();
+    let operator = Operator::builder(
+        dir.path(),
+        policy.clone(),
+        crate::common::keys_for(dir.path()),
+    )
+    .clock(clock.clone())
+    .open()
+    .unwrap();
     let Alice {
         id: alice,
         selfie_token,

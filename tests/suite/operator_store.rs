@@ -8,11 +8,12 @@
 use std::path::Path;
 
 use crate::common::{customer, imanum, imanum_operator, imanum_version, monday, otp_grant};
-use crate::common::{files, fingerprints};
+use crate::common::{files, fingerprints, keys_for};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::data::Source;
 use amanat::retention::Trigger;
 use amanat::store::Operator;
+use amanat::store::kek::{KeyProvider, KeyPurpose};
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
 use amanat::store::seal::SealError;
 use amanat::store::vault::{SqliteVault, StoreError, Vault};
@@ -171,7 +172,7 @@ fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
 
     // Neither the live vault nor the copy opens it with the key store as it is now.
     let keys =
-        SqliteKeyStore::open(dir.path().join("keys.db"), dir.path().join("master.key")).unwrap();
+        SqliteKeyStore::open_with(dir.path().join("keys.db"), &keys_for(dir.path())).unwrap();
     assert!(matches!(keys.get(passport), Err(KeyError::Shredded { .. })));
     let live = SqliteVault::open(dir.path().join("vault.db")).unwrap();
     assert!(live.get(passport).unwrap().is_none());
@@ -200,6 +201,7 @@ fn refused_untouched(damage: impl FnOnce(&Path), refused: impl FnOnce(&StoreErro
     drop(onboarded(dir.path(), &clock));
     damage(dir.path());
     let before = fingerprints(dir.path());
+    let keys_before = fingerprints(keys_for(dir.path()).path());
     let opened = imanum_operator(dir.path(), &clock).open();
     let error = opened.expect_err("a damaged directory must not open");
     assert!(refused(&error), "unexpected error: {error}");
@@ -209,6 +211,11 @@ fn refused_untouched(damage: impl FnOnce(&Path), refused: impl FnOnce(&StoreErro
         before,
         fingerprints(dir.path()),
         "a refused open wrote to the directory"
+    );
+    assert_eq!(
+        keys_before,
+        fingerprints(keys_for(dir.path()).path()),
+        "a refused open changed the key directory"
     );
 }
 
@@ -252,9 +259,14 @@ fn a_journal_entry_this_library_did_not_write_is_refused() {
 }
 
 #[test]
-fn another_master_key_is_refused_and_nothing_is_rewrapped() {
+fn another_key_encryption_key_is_refused_and_nothing_is_rewrapped() {
     refused_untouched(
-        |dir| std::fs::write(dir.join("master.key"), [7_u8; 32]).unwrap(),
+        |dir| {
+            let keys = keys_for(dir);
+            for version in keys.versions(KeyPurpose::WrapDataKeys).unwrap() {
+                std::fs::write(keys.file(KeyPurpose::WrapDataKeys, version), [7_u8; 32]).unwrap();
+            }
+        },
         |e| matches!(e, StoreError::Keys(KeyError::WrongKey)),
     );
 }
@@ -461,10 +473,14 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     drop(onboarded(dir.path(), &clock));
 
     // A version that does not require re-consent changes nothing.
-    let quiet = Operator::builder(dir.path(), imanum_version("v3-quiet", false))
-        .clock(clock.clone())
-        .open()
-        .unwrap();
+    let quiet = Operator::builder(
+        dir.path(),
+        imanum_version("v3-quiet", false),
+        keys_for(dir.path()),
+    )
+    .clock(clock.clone())
+    .open()
+    .unwrap();
     assert!(
         quiet
             .ledger()
@@ -473,10 +489,14 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     );
     drop(quiet);
 
-    let strict = Operator::builder(dir.path(), imanum_version("v4-reconsent", true))
-        .clock(clock.clone())
-        .open()
-        .unwrap();
+    let strict = Operator::builder(
+        dir.path(),
+        imanum_version("v4-reconsent", true),
+        keys_for(dir.path()),
+    )
+    .clock(clock.clone())
+    .open()
+    .unwrap();
     let refused = strict
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION);
@@ -488,10 +508,14 @@ fn reopening_under_a_version_that_requires_reconsent_ends_the_older_consents_ima
     drop(strict);
 
     // Ended once: reopening under the same version changes nothing more.
-    let again = Operator::builder(dir.path(), imanum_version("v4-reconsent", true))
-        .clock(clock.clone())
-        .open()
-        .unwrap();
+    let again = Operator::builder(
+        dir.path(),
+        imanum_version("v4-reconsent", true),
+        keys_for(dir.path()),
+    )
+    .clock(clock.clone())
+    .open()
+    .unwrap();
     assert_eq!(again.ledger().history(&customer()), history);
     again.audit_log().verify().unwrap();
 }

@@ -246,7 +246,7 @@ mod sqlite {
             SqliteKeyStore::open(&newer, &key_file).unwrap_err(),
             KeyError::NewerSchema {
                 found: 99,
-                supported: 1
+                supported: 2
             }
         );
         assert_eq!(std::fs::read(&newer).unwrap(), before);

@@ -1,0 +1,417 @@
+//! Destruction reaches the backups (issue 15, item 3): the key-encryption key never lives in
+//! the data directory, so a copy of that directory opens nothing shredded — nor anything at
+//! all on its own — and a copy of the key store opens nothing once the provider has
+//! destroyed the KEK it was wrapped under. Rotation survives a kill at each of its steps;
+//! key material in the wrong place is a typed error that changes nothing.
+#![cfg(feature = "sqlite")]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use amanat::category::Phone;
+use amanat::data::RecordId;
+use amanat::retention::Trigger;
+use amanat::store::kek::{Capabilities, Kek, KeyDir, KeyProvider, KeyPurpose, KeyVersion};
+use amanat::store::keys::{KeyError, KeyStore, RotationStep, SqliteKeyStore};
+use amanat::store::{Operator, StoreError};
+use amanat::{ManualClock, PersonalData, Purpose};
+use chrono::TimeDelta;
+
+use crate::common::{customer, fingerprints, imanum, imanum_operator, keys_for, monday, otp_grant};
+
+const PHONE: &str = "+998901234567";
+
+/// An operator on `dir` keeping the customer's phone number, and the record's id.
+fn with_phone(dir: &Path, clock: &ManualClock) -> (Operator, RecordId) {
+    let operator = imanum_operator(dir, clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    (operator, phone.id())
+}
+
+/// The phone number as `operator` reads it back.
+fn phone_of(operator: &Operator, record: RecordId) -> String {
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone = operator.fetch::<String, Phone>(record, &token).unwrap();
+    phone.read(&token).unwrap().clone()
+}
+
+/// Copies every file of `from` into `to`, as a backup of the directory would.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn versions(keys: &KeyDir) -> Vec<u32> {
+    keys.versions(KeyPurpose::WrapDataKeys)
+        .unwrap()
+        .into_iter()
+        .map(KeyVersion::get)
+        .collect()
+}
+
+#[test]
+fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_art_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = with_phone(dir.path(), &clock);
+    assert_eq!(phone_of(&operator, record), PHONE);
+    drop(operator);
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), backup.path());
+
+    // The account is closed; the sweep shreds the phone number and rotates the KEK.
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, monday())
+        .unwrap();
+    let report = operator.sweep(monday() + TimeDelta::days(1)).unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    drop(operator);
+    let live = keys_for(dir.path());
+    assert_eq!(
+        versions(&live),
+        [2],
+        "the KEK the backup was wrapped under is destroyed"
+    );
+
+    // The backup, restored, does not open with the live key provider, and takes nothing
+    // from it.
+    let live_before = fingerprints(live.path());
+    let backup_before = fingerprints(backup.path());
+    let restored = Operator::open(backup.path(), imanum(), keys_for(dir.path()));
+    assert!(
+        matches!(
+            restored,
+            Err(StoreError::Keys(KeyError::KekMissing {
+                purpose: KeyPurpose::WrapDataKeys,
+                ..
+            }))
+        ),
+        "{restored:?}"
+    );
+    let keys = SqliteKeyStore::open_with(backup.path().join("keys.db"), &live);
+    assert!(matches!(keys, Err(KeyError::KekMissing { .. })));
+    assert_eq!(fingerprints(live.path()), live_before);
+    assert_eq!(fingerprints(backup.path()), backup_before);
+}
+
+#[test]
+fn a_copy_of_the_data_directory_alone_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = with_phone(dir.path(), &clock);
+    assert_eq!(phone_of(&operator, record), PHONE);
+    drop(operator);
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), copy.path());
+    let before = fingerprints(copy.path());
+
+    // No key of the data directory is in it: a thief's own key directory opens nothing.
+    let thief = tempfile::tempdir().unwrap();
+    let refused = Operator::open(copy.path(), imanum(), KeyDir::new(thief.path()).unwrap());
+    assert!(
+        matches!(refused, Err(StoreError::Keys(KeyError::KekMissing { .. }))),
+        "{refused:?}"
+    );
+    // A key of the thief's own making at the version the store names does not open it.
+    let made = KeyDir::new(thief.path()).unwrap();
+    made.create(KeyPurpose::WrapDataKeys).unwrap();
+    let refused = Operator::open(copy.path(), imanum(), made);
+    assert!(
+        matches!(refused, Err(StoreError::Keys(KeyError::WrongKey))),
+        "{refused:?}"
+    );
+    assert_eq!(fingerprints(copy.path()), before);
+}
+
+#[test]
+fn a_key_store_copied_before_a_rotation_opens_nothing_after_the_old_kek_is_destroyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = with_phone(dir.path(), &clock);
+    drop(operator);
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("keys.db"), copy.path().join("keys.db")).unwrap();
+
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert!(operator.rotate_keys().unwrap());
+    // The live store opens under the new version.
+    assert_eq!(phone_of(&operator, record), PHONE);
+    drop(operator);
+
+    let live = keys_for(dir.path());
+    assert_eq!(versions(&live), [2]);
+    let opened = SqliteKeyStore::open_with(copy.path().join("keys.db"), &live);
+    assert!(
+        matches!(
+            opened,
+            Err(KeyError::KekMissing {
+                purpose: KeyPurpose::WrapDataKeys,
+                version
+            }) if version == KeyVersion::new(1)
+        ),
+        "{opened:?}"
+    );
+}
+
+#[test]
+fn a_kill_at_each_step_of_a_rotation_leaves_a_store_that_opens_with_the_old_or_the_new_key() {
+    for (step, settled) in [
+        // The new version wrapped nothing committed: rolled back.
+        (RotationStep::NewVersionMade, 1),
+        // The store is under the new version: the old one is destroyed at open.
+        (RotationStep::Rewrapped, 2),
+        (RotationStep::OldDestroyed, 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(monday());
+        let (operator, record) = with_phone(dir.path(), &clock);
+        assert!(operator.rotate_keys_until(step).unwrap());
+        // Stopped there, as a kill would leave it: the files as they are now.
+        let keys = keys_for(dir.path());
+        let left = versions(&keys);
+        drop(operator);
+        assert!(!left.is_empty(), "{step:?}: no key left");
+
+        let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+        assert_eq!(phone_of(&operator, record), PHONE, "{step:?}");
+        assert_eq!(versions(&keys), [settled], "{step:?}: left {left:?}");
+        // And it rotates again from there.
+        assert!(operator.rotate_keys().unwrap());
+        assert_eq!(versions(&keys), [settled + 1], "{step:?}");
+        assert_eq!(phone_of(&operator, record), PHONE, "{step:?}");
+    }
+}
+
+#[test]
+fn the_operator_rotates_daily_and_after_every_sweep_that_destroyed_something() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = with_phone(dir.path(), &clock);
+    let keys = keys_for(dir.path());
+    operator.sweep(monday() + TimeDelta::hours(1)).unwrap();
+    assert_eq!(versions(&keys), [1], "nothing destroyed, not a day yet");
+    operator.sweep(monday() + TimeDelta::hours(25)).unwrap();
+    assert_eq!(versions(&keys), [2], "a day passed");
+    assert_eq!(phone_of(&operator, record), PHONE);
+    operator
+        .trigger(
+            &customer(),
+            Trigger::AccountClosed,
+            monday() + TimeDelta::hours(25),
+        )
+        .unwrap();
+    let report = operator.sweep(monday() + TimeDelta::hours(26)).unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(versions(&keys), [3], "a sweep destroyed something");
+    drop(operator);
+
+    // The schedule outlives the process: reopened an hour later, it does not rotate.
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator.sweep(monday() + TimeDelta::hours(27)).unwrap();
+    assert_eq!(versions(&keys), [3]);
+}
+
+/// A provider that holds one key and can neither rotate nor destroy, as an environment
+/// variable does.
+struct Fixed(Kek);
+
+impl KeyProvider for Fixed {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            rotate: false,
+            destroy: false,
+        }
+    }
+    fn versions(&self, _: KeyPurpose) -> Result<Vec<KeyVersion>, KeyError> {
+        Ok(vec![KeyVersion::new(1)])
+    }
+    fn key(&self, purpose: KeyPurpose, version: KeyVersion) -> Result<Kek, KeyError> {
+        if version != KeyVersion::new(1) {
+            return Err(KeyError::KekMissing { purpose, version });
+        }
+        Ok(Kek::from_slice(self.0.expose()).unwrap())
+    }
+}
+
+#[test]
+fn under_a_provider_that_can_not_destroy_the_operator_never_rotates_and_a_key_store_copy_still_opens()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let provider = Arc::new(Fixed(Kek::random()));
+    let operator = Operator::builder(dir.path(), imanum(), Arc::clone(&provider))
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    let record = phone.id();
+    drop(operator);
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(dir.path().join("keys.db"), copy.path().join("keys.db")).unwrap();
+
+    let operator = Operator::builder(dir.path(), imanum(), Arc::clone(&provider))
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    assert!(!operator.rotate_keys().unwrap());
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, monday())
+        .unwrap();
+    assert_eq!(
+        operator
+            .sweep(monday() + TimeDelta::days(2))
+            .unwrap()
+            .destroyed
+            .len(),
+        1
+    );
+    drop(operator);
+    // What the docs of such a provider say: the live store lost the key, the copy did not.
+    let live = SqliteKeyStore::open_with(dir.path().join("keys.db"), &*provider).unwrap();
+    assert!(matches!(live.get(record), Err(KeyError::Shredded { .. })));
+    let copied = SqliteKeyStore::open_with(copy.path().join("keys.db"), &*provider).unwrap();
+    assert!(copied.get(record).is_ok());
+}
+
+#[test]
+fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    drop(with_phone(dir.path(), &clock));
+    let before = fingerprints(dir.path());
+    for inside in [dir.path().join("keys"), dir.path().to_path_buf()] {
+        let refused = Operator::open(dir.path(), imanum(), KeyDir::new(&inside).unwrap());
+        assert!(
+            matches!(refused, Err(StoreError::KeysInsideData { ref path }) if *path == inside),
+            "{refused:?}"
+        );
+        assert_eq!(fingerprints(dir.path()), before);
+    }
+    // Nor the data directory inside the key directory: a backup of the keys would carry the
+    // data.
+    let root = tempfile::tempdir().unwrap();
+    let refused = Operator::open(
+        root.path().join("data"),
+        imanum(),
+        KeyDir::new(root.path()).unwrap(),
+    );
+    assert!(matches!(refused, Err(StoreError::KeysInsideData { .. })));
+    assert!(!root.path().join("data").exists(), "nothing is created");
+}
+
+#[test]
+fn a_store_of_0_1_with_its_master_key_inside_is_refused_until_the_key_is_moved_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    drop(with_phone(dir.path(), &clock));
+    // 0.1 kept its key-encryption key in the data directory as master.key.
+    let keys = keys_for(dir.path());
+    let master = dir.path().join("master.key");
+    std::fs::copy(
+        keys.file(KeyPurpose::WrapDataKeys, KeyVersion::new(1)),
+        &master,
+    )
+    .unwrap();
+    let before = fingerprints(dir.path());
+    let refused = imanum_operator(dir.path(), &clock).open();
+    assert!(
+        matches!(refused, Err(StoreError::KeysInsideData { ref path }) if *path == master),
+        "{refused:?}"
+    );
+    let shown = refused.unwrap_err().to_string();
+    assert!(
+        shown.contains("master.key") && shown.contains("move it"),
+        "{shown}"
+    );
+    assert_eq!(fingerprints(dir.path()), before);
+    // Moved out, it opens.
+    std::fs::remove_file(&master).unwrap();
+    assert!(imanum_operator(dir.path(), &clock).open().is_ok());
+}
+
+#[test]
+fn rotating_the_key_that_wraps_data_keys_leaves_the_other_purposes_keys_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let keys = keys_for(dir.path());
+    let log = keys.create(KeyPurpose::AuthenticateLog).unwrap();
+    let checkpoints = keys.create(KeyPurpose::SignCheckpoints).unwrap();
+    let log_key = *keys.key(KeyPurpose::AuthenticateLog, log).unwrap().expose();
+    let (operator, record) = with_phone(dir.path(), &clock);
+    assert!(operator.rotate_keys().unwrap());
+    drop(operator);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert_eq!(phone_of(&operator, record), PHONE);
+    assert_eq!(versions(&keys), [2]);
+    assert_eq!(keys.versions(KeyPurpose::AuthenticateLog).unwrap(), [log]);
+    assert_eq!(
+        keys.versions(KeyPurpose::SignCheckpoints).unwrap(),
+        [checkpoints]
+    );
+    assert_eq!(
+        *keys.key(KeyPurpose::AuthenticateLog, log).unwrap().expose(),
+        log_key
+    );
+}
+
+#[test]
+fn a_destruction_completed_at_open_is_followed_by_a_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = with_phone(dir.path(), &clock);
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, monday())
+        .unwrap();
+    drop(operator);
+    // The journal as it was before the sweep: the audit log will hold a destruction it
+    // lacks, as when a crash falls between the two.
+    let journal = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), journal.path());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let report = operator.sweep(monday() + TimeDelta::days(1)).unwrap();
+    assert_eq!(report.destroyed.len(), 1);
+    drop(operator);
+    let keys = keys_for(dir.path());
+    assert_eq!(versions(&keys), [2]);
+    for name in ["journal.db", "journal.db-wal", "journal.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+        if journal.path().join(name).exists() {
+            std::fs::copy(journal.path().join(name), dir.path().join(name)).unwrap();
+        }
+    }
+
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert_eq!(
+        versions(&keys),
+        [3],
+        "the destruction completed at open rotated the KEK"
+    );
+    operator.audit_log().verify().unwrap();
+}
