@@ -318,6 +318,10 @@ pub struct SweepReport {
     pub retrying: Vec<(RecordId, DateTime<Utc>)>,
     /// Destructions failing for longer than the limit.
     pub stuck: Vec<StuckDestruction>,
+    /// Destroyed records whose value in this process could not be zeroized yet, because a
+    /// read still holds it (an `Exposed` alive, or one leaked with `mem::forget`): reads
+    /// of it are refused, and every sweep tries again until the holder lets it go.
+    pub not_yet_zeroized: Vec<RecordId>,
 }
 
 /// What a tracked [`PersonalData`] consults on every read: the deadline the schedule set
@@ -419,7 +423,7 @@ struct State {
     relationship_ended: HashMap<SubjectId, i64, RandomState>,
     destroyed: HashSet<RecordId, RandomState>,
     /// Destroyed records whose in-memory value a read still held at destruction.
-    unpurged: Vec<Arc<dyn Purge>>,
+    unpurged: Vec<(RecordId, Arc<dyn Purge>)>,
     decisions: Vec<Decision>,
     audit: Option<Arc<AuditLog>>,
     journal: Option<Arc<Journaled>>,
@@ -1000,7 +1004,7 @@ impl RetentionSchedule {
             entry.copies.retain(|c| c.strong_count() > 0);
             entry.copies.push(Arc::downgrade(copy));
         } else if state.destroyed.contains(&record) && !copy.purge() {
-            state.unpurged.push(Arc::clone(copy));
+            state.unpurged.push((record, Arc::clone(copy)));
         }
     }
 
@@ -1329,7 +1333,7 @@ impl RetentionSchedule {
         // lock again: two lock round-trips per sweep, whatever k is.
         let claimed = {
             let mut state = self.state();
-            state.unpurged.retain(|purge| !purge.purge());
+            state.unpurged.retain(|(_, purge)| !purge.purge());
             let mut claimed = Vec::new();
             while let Some(&(due, id)) = state.queue.first() {
                 if due > now_ms {
@@ -1363,6 +1367,9 @@ impl RetentionSchedule {
         for (id, results) in settled {
             self.settle(&mut state, id, results, now_ms, &mut report);
         }
+        report.not_yet_zeroized = state.unpurged.iter().map(|(id, _)| *id).collect();
+        report.not_yet_zeroized.sort_unstable();
+        report.not_yet_zeroized.dedup();
         report
     }
 
@@ -1505,7 +1512,7 @@ impl RetentionSchedule {
             if !purge.purge() {
                 // A read holds the value right now; reads are already refused, and the next
                 // sweep zeroizes it.
-                state.unpurged.push(purge);
+                state.unpurged.push((id, purge));
             }
         }
         if let Some(ids) = state.by_subject.get_mut(&entry.subject) {

@@ -195,6 +195,8 @@ fn a_forgotten_exposed_value_does_not_stop_its_destruction() {
         .recv_timeout(Duration::from_secs(5))
         .expect("a forgotten reader deadlocked the destruction");
     assert_eq!(report.destroyed.len(), 1);
+    // Reported, not hidden: the leaked guard still holds the value's lock.
+    assert_eq!(report.not_yet_zeroized, [phone.id()]);
     assert!(phone.read(&token).is_err());
     drop(phone.destroy(DestructionReason::RetentionExpired));
 }
