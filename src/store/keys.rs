@@ -230,7 +230,6 @@ pub use sqlite::{RotationStep, SqliteKeyStore};
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::fmt;
-    use std::io::Write as _;
     use std::path::{Path, PathBuf};
     use std::sync::{Mutex, PoisonError};
 
@@ -613,31 +612,9 @@ mod sqlite {
     /// Writes a fresh key file whole or not at all: a temporary file of its own (0600,
     /// never an existing file or link), synced, renamed into place, the directory synced.
     fn write_key_file(path: &Path) -> Result<DataKey, KeyError> {
-        let io = |e: std::io::Error| KeyError::Io(e.to_string());
         let key = DataKey::random();
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".new");
-        let temporary = PathBuf::from(temporary);
-        let written = (|| {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&temporary)?;
-            file.write_all(&key.expose()[..])?;
-            file.sync_all()?;
-            // Never replaces a key file that appeared meanwhile.
-            std::fs::hard_link(&temporary, path)?;
-            std::fs::remove_file(&temporary)?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(io(e));
-        }
+        crate::files::write_key(path, &key.expose()[..])
+            .map_err(|e| KeyError::Io(e.to_string()))?;
         Ok(key)
     }
 

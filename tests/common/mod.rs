@@ -148,6 +148,29 @@ pub fn imanum_operator(
     amanat::store::Operator::builder(dir, imanum(), keys_for(dir)).clock(clock.clone())
 }
 
+/// An operator on `dir` with the customer's phone number (`+998901234567`) kept on their
+/// OTP consent for the service, and the record's id.
+#[cfg(feature = "sqlite")]
+pub fn kept_phone(
+    dir: &Path,
+    clock: &ManualClock,
+) -> (amanat::store::Operator, amanat::data::RecordId) {
+    use amanat::category::Phone;
+    let operator = imanum_operator(dir, clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone =
+        amanat::PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    (operator, phone.id())
+}
+
 /// The key directory of the data directory `dir`: always the same one for it, and never
 /// inside it — a directory of its own under Cargo's temporary directory for tests, named
 /// after a hash of `dir`'s path, so a test that reopens `dir` (or a child process given

@@ -17,25 +17,11 @@ use amanat::store::{Operator, StoreError};
 use amanat::{ManualClock, PersonalData, Purpose};
 use chrono::TimeDelta;
 
-use crate::common::{customer, fingerprints, imanum, imanum_operator, keys_for, monday, otp_grant};
+use crate::common::{
+    customer, fingerprints, imanum, imanum_operator, kept_phone, keys_for, monday, otp_grant,
+};
 
 const PHONE: &str = "+998901234567";
-
-/// An operator on `dir` keeping the customer's phone number, and the record's id.
-fn with_phone(dir: &Path, clock: &ManualClock) -> (Operator, RecordId) {
-    let operator = imanum_operator(dir, clock).open().unwrap();
-    operator
-        .ledger()
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
-    operator.keep(&mut phone, &token).unwrap();
-    (operator, phone.id())
-}
 
 /// The phone number as `operator` reads it back.
 fn phone_of(operator: &Operator, record: RecordId) -> String {
@@ -70,7 +56,7 @@ fn versions(keys: &KeyDir) -> Vec<u32> {
 fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_art_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    let (operator, record) = with_phone(dir.path(), &clock);
+    let (operator, record) = kept_phone(dir.path(), &clock);
     assert_eq!(phone_of(&operator, record), PHONE);
     drop(operator);
     let backup = tempfile::tempdir().unwrap();
@@ -116,7 +102,7 @@ fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_ar
 fn a_copy_of_the_data_directory_alone_opens_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    let (operator, record) = with_phone(dir.path(), &clock);
+    let (operator, record) = kept_phone(dir.path(), &clock);
     assert_eq!(phone_of(&operator, record), PHONE);
     drop(operator);
     let copy = tempfile::tempdir().unwrap();
@@ -145,7 +131,7 @@ fn a_copy_of_the_data_directory_alone_opens_nothing() {
 fn a_key_store_copied_before_a_rotation_opens_nothing_after_the_old_kek_is_destroyed() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    let (operator, record) = with_phone(dir.path(), &clock);
+    let (operator, record) = kept_phone(dir.path(), &clock);
     drop(operator);
     let copy = tempfile::tempdir().unwrap();
     std::fs::copy(dir.path().join("keys.db"), copy.path().join("keys.db")).unwrap();
@@ -182,7 +168,7 @@ fn a_kill_at_each_step_of_a_rotation_leaves_a_store_that_opens_with_the_old_or_t
     ] {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(monday());
-        let (operator, record) = with_phone(dir.path(), &clock);
+        let (operator, record) = kept_phone(dir.path(), &clock);
         assert!(operator.rotate_keys_until(step).unwrap());
         // Stopped there, as a kill would leave it: the files as they are now.
         let keys = keys_for(dir.path());
@@ -204,7 +190,7 @@ fn a_kill_at_each_step_of_a_rotation_leaves_a_store_that_opens_with_the_old_or_t
 fn the_operator_rotates_daily_and_after_every_sweep_that_destroyed_something() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    let (operator, record) = with_phone(dir.path(), &clock);
+    let (operator, record) = kept_phone(dir.path(), &clock);
     let keys = keys_for(dir.path());
     operator.sweep(monday() + TimeDelta::hours(1)).unwrap();
     assert_eq!(versions(&keys), [1], "nothing destroyed, not a day yet");
@@ -304,7 +290,7 @@ fn under_a_provider_that_can_not_destroy_the_operator_never_rotates_and_a_key_st
 fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    drop(with_phone(dir.path(), &clock));
+    drop(kept_phone(dir.path(), &clock));
     let before = fingerprints(dir.path());
     for inside in [dir.path().join("keys"), dir.path().to_path_buf()] {
         let refused = Operator::open(dir.path(), imanum(), KeyDir::new(&inside).unwrap());
@@ -330,7 +316,7 @@ fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed()
 fn a_store_of_0_1_with_its_master_key_inside_is_refused_until_the_key_is_moved_out() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    drop(with_phone(dir.path(), &clock));
+    drop(kept_phone(dir.path(), &clock));
     // 0.1 kept its key-encryption key in the data directory as master.key.
     let keys = keys_for(dir.path());
     let master = dir.path().join("master.key");
@@ -364,7 +350,7 @@ fn rotating_the_key_that_wraps_data_keys_leaves_the_other_purposes_keys_alone() 
     let log = keys.create(KeyPurpose::AuthenticateLog).unwrap();
     let checkpoints = keys.create(KeyPurpose::SignCheckpoints).unwrap();
     let log_key = *keys.key(KeyPurpose::AuthenticateLog, log).unwrap().expose();
-    let (operator, record) = with_phone(dir.path(), &clock);
+    let (operator, record) = kept_phone(dir.path(), &clock);
     assert!(operator.rotate_keys().unwrap());
     drop(operator);
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -385,7 +371,7 @@ fn rotating_the_key_that_wraps_data_keys_leaves_the_other_purposes_keys_alone() 
 fn a_destruction_completed_at_open_is_followed_by_a_rotation() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    let (operator, _) = with_phone(dir.path(), &clock);
+    let (operator, _) = kept_phone(dir.path(), &clock);
     operator
         .trigger(&customer(), Trigger::AccountClosed, monday())
         .unwrap();

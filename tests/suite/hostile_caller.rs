@@ -201,32 +201,12 @@ fn a_forgotten_exposed_value_does_not_stop_its_destruction() {
     drop(phone.destroy(DestructionReason::RetentionExpired));
 }
 
-/// An operator on `dir` with the customer's phone number kept on their OTP consent.
-#[cfg(feature = "sqlite")]
-fn operator_with_phone(
-    dir: &std::path::Path,
-    clock: &ManualClock,
-) -> (amanat::store::Operator, amanat::data::RecordId) {
-    let operator = crate::common::imanum_operator(dir, clock).open().unwrap();
-    operator
-        .ledger()
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
-    operator.keep(&mut phone, &token).unwrap();
-    (operator, phone.id())
-}
-
 #[cfg(feature = "sqlite")]
 #[test]
 fn an_operator_opens_its_records_to_no_token_of_another_ledger_and_records_the_attempt() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
-    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let (operator, record) = crate::common::kept_phone(dir.path(), &clock);
     let mine = private_ledger();
     mine.grant(otp_grant(&customer(), Purpose::new("anything").unwrap()).category::<Phone>())
         .unwrap();
@@ -267,7 +247,7 @@ fn an_operator_opens_its_records_to_no_token_of_another_ledger_and_records_the_a
 fn a_reopened_operator_refuses_the_tokens_and_copies_of_the_instance_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
-    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let (operator, record) = crate::common::kept_phone(dir.path(), &clock);
     let old_token = operator
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
@@ -310,7 +290,7 @@ impl Category for NotAPhone {
 fn a_type_reusing_a_kept_records_category_id_fetches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
-    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let (operator, record) = crate::common::kept_phone(dir.path(), &clock);
     let token = operator
         .ledger()
         .authorize_with_basis::<NotAPhone>(
@@ -337,7 +317,7 @@ fn hostile_category_ids_read_from_input_do_not_stop_a_sweep_from_shredding() {
     }
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
-    let (operator, record) = operator_with_phone(dir.path(), &clock);
+    let (operator, record) = crate::common::kept_phone(dir.path(), &clock);
     operator
         .trigger(&customer(), Trigger::AccountClosed, crate::common::monday())
         .unwrap();
@@ -365,7 +345,7 @@ fn every_file_and_directory_the_store_creates_is_the_owners_alone() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("amanat").join("store");
     let clock = ManualClock::new(crate::common::monday());
-    let (operator, _) = operator_with_phone(&dir, &clock);
+    let (operator, _) = crate::common::kept_phone(&dir, &clock);
     let mut seen = 0;
     let mut walk = vec![root.path().join("amanat")];
     while let Some(path) = walk.pop() {
@@ -389,7 +369,7 @@ fn a_key_file_others_can_read_is_refused_at_open_and_nothing_is_changed() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
-    drop(operator_with_phone(dir.path(), &clock));
+    drop(crate::common::kept_phone(dir.path(), &clock));
     let key_dir = crate::common::keys_for(dir.path());
     let key = key_dir.file(KeyPurpose::WrapDataKeys, KeyVersion::new(1));
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
