@@ -298,10 +298,9 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     #[inline]
     fn check(&self, token: &ConsentToken<C>) -> Result<(), Error> {
-        let now = token.check()?;
-        if !token.issued_by(&self.services) {
-            return Err(self.foreign(token, now));
-        }
+        let now = token
+            .check_for(&self.services)
+            .map_err(|refused| refused.unwrap_or_else(|| self.foreign(token)))?;
         if token.subject() != &self.subject {
             return Err(self.mismatch(token));
         }
@@ -345,10 +344,12 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Refuses a token of another ledger, and records the attempt in this record's log:
     /// whoever holds such a token is not who the record's ledger answers to.
     #[cold]
-    fn foreign(&self, token: &ConsentToken<C>, now: i64) -> Error {
+    fn foreign(&self, token: &ConsentToken<C>) -> Error {
         // The refusal stands whether or not the log can take it.
-        let _ = audit::record(self.services.audit.as_ref(), millis_to_time(now), || {
-            AuditEvent::Authorization {
+        let _ = audit::record(
+            self.services.audit.as_ref(),
+            self.services.clock.now(),
+            || AuditEvent::Authorization {
                 actor: token.actor().cloned(),
                 subject: self.subject.clone(),
                 purpose: token.purpose().clone(),
@@ -356,8 +357,8 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 granted: false,
                 rule: Some("foreign_token".to_owned()),
                 consent: None,
-            }
-        });
+            },
+        );
         Error::ForeignToken {
             subject: self.subject.clone(),
             category: C::ID,

@@ -287,6 +287,44 @@ impl<C: Category> ConsentToken<C> {
         Ok(now)
     }
 
+    /// [`check`](Self::check) for data of the ledger whose services are `ledger`, in one
+    /// pass over the token's grounds: `Err(None)` if another ledger issued the token. The
+    /// read path's checks, so each arm loads its grounds once.
+    #[inline]
+    pub(crate) fn check_for(&self, ledger: &Arc<Services>) -> Result<i64, Option<Error>> {
+        match &self.grounds {
+            Grounds::Consent { record, purpose } => {
+                if !Arc::ptr_eq(&record.services, ledger) {
+                    return Err(None);
+                }
+                let now = record.clock.now_millis();
+                if now >= self.expires_at {
+                    return Err(Some(self.refusal(Refusal::TokenExpired)));
+                }
+                // Acquire pairs with the Release store in `withdraw`: once withdraw has
+                // returned, this load sees it.
+                if record.is_withdrawn(*purpose) {
+                    return Err(Some(self.refusal(Refusal::Withdrawn)));
+                }
+                let valid_until = record.valid_until.load(Ordering::Acquire);
+                if now >= valid_until {
+                    return Err(Some(self.refusal(Refusal::ConsentExpired(valid_until))));
+                }
+                Ok(now)
+            }
+            Grounds::Basis(basis) => {
+                if !Arc::ptr_eq(&basis.services, ledger) {
+                    return Err(None);
+                }
+                let now = basis.clock.now_millis();
+                if now >= self.expires_at {
+                    return Err(Some(self.refusal(Refusal::TokenExpired)));
+                }
+                Ok(now)
+            }
+        }
+    }
+
     #[cold]
     fn refusal(&self, why: Refusal) -> Error {
         let subject = self.subject().clone();
