@@ -83,20 +83,31 @@ pub(crate) fn write_key(path: &Path, key: &[u8]) -> io::Result<()> {
 
 #[cfg(feature = "sqlite")]
 /// `path` made absolute with its symbolic links resolved, as far as it exists; the rest
-/// appended as given.
+/// applied as written, `..` included: what does not exist yet can't be a link, so taking
+/// a `..` there lexically is exact (`/a/not-yet/../keys` is `/a/keys`).
 pub(crate) fn resolve(path: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
     let path = std::path::absolute(path)?;
     let mut existing = path.as_path();
     let mut rest = Vec::new();
     loop {
         if let Ok(mut found) = existing.canonicalize() {
-            found.extend(rest.iter().rev());
+            for part in rest.iter().rev() {
+                match part {
+                    Component::ParentDir => {
+                        found.pop();
+                    }
+                    Component::CurDir => {}
+                    other => found.push(other.as_os_str()),
+                }
+            }
             return Ok(found);
         }
-        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+        let (Some(parent), Some(last)) = (existing.parent(), existing.components().next_back())
+        else {
             return Ok(path);
         };
-        rest.push(name);
+        rest.push(last);
         existing = parent;
     }
 }
@@ -109,6 +120,37 @@ mod tests {
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_path_resolves_through_dot_dot_where_it_does_not_exist_yet() {
+        let root = tempfile::tempdir().unwrap();
+        let keys = root.path().join("keys");
+        std::fs::create_dir(&keys).unwrap();
+        let real = keys.canonicalize().unwrap();
+        for sneaky in [
+            root.path().join("not-yet").join("..").join("keys"),
+            root.path()
+                .join("not-yet")
+                .join(".")
+                .join("..")
+                .join("keys")
+                .join("data"),
+            keys.join("data").join("..").join("."),
+        ] {
+            let resolved = resolve(&sneaky).unwrap();
+            assert!(
+                resolved.starts_with(&real),
+                "{} -> {}",
+                sneaky.display(),
+                resolved.display()
+            );
+        }
+        assert!(
+            !resolve(&root.path().join("elsewhere"))
+                .unwrap()
+                .starts_with(&real)
+        );
     }
 
     #[test]

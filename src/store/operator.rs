@@ -160,6 +160,9 @@ impl Stores {
             ));
         }
         crate::files::create_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;
+        // Again, now that the directory exists and every link in its path resolves: no
+        // file is written before both checks pass.
+        keys_apart(dir, &*provider)?;
         let io = |e: std::io::Error| StoreError::Io(e.to_string());
         let lock = crate::files::options()
             .create(true)

@@ -313,6 +313,29 @@ fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed()
 }
 
 #[test]
+fn a_data_directory_that_reaches_the_key_directory_through_dot_dot_is_refused() {
+    // The path names a directory that does not exist yet, then climbs back into the keys.
+    let root = tempfile::tempdir().unwrap();
+    let keys = root.path().join("keys");
+    for sneaky in [
+        root.path().join("not-yet").join("..").join("keys"),
+        root.path()
+            .join("not-yet")
+            .join("..")
+            .join("keys")
+            .join("data"),
+    ] {
+        let refused = Operator::open(&sneaky, imanum(), KeyDir::new(&keys).unwrap());
+        assert!(
+            matches!(refused, Err(StoreError::KeysInsideData { .. })),
+            "{}: {refused:?}",
+            sneaky.display()
+        );
+        assert!(!keys.join("vault.db").exists() && !keys.join("data").exists());
+    }
+}
+
+#[test]
 fn a_store_of_0_1_with_its_master_key_inside_is_refused_until_the_key_is_moved_out() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
