@@ -81,6 +81,42 @@ pub(crate) fn write_key(path: &Path, key: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Why a key directory or key file is not this process's alone, if it isn't: a symbolic
+/// link (it could point anywhere, the data directory included), another user's (they could
+/// have planted the key), or, for a directory, open to group or others. A key file's own
+/// mode bits are [`loose_bits`]' business. Unix only; `None` elsewhere.
+#[cfg(feature = "sqlite")]
+pub(crate) fn not_ours(path: &Path, dir: bool) -> io::Result<Option<&'static str>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.file_type().is_symlink() {
+            return Ok(Some("is a symbolic link"));
+        }
+        if meta.is_dir() != dir {
+            return Ok(Some(if dir {
+                "is not a directory"
+            } else {
+                "is not a file"
+            }));
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Ok(Some("belongs to another user"));
+        }
+        if dir && meta.mode() & 0o077 != 0 {
+            return Ok(Some("is open to group or others (make it 0700)"));
+        }
+        Ok(None)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, dir);
+        Ok(None)
+    }
+}
+
 #[cfg(feature = "sqlite")]
 /// `path` made absolute with its symbolic links resolved, as far as it exists; the rest
 /// applied as written, `..` included: what does not exist yet can't be a link, so taking

@@ -364,7 +364,9 @@ fn every_acknowledged_change_survives_sigkill() {
     let mut round = 0;
     while round < kills {
         let dir = tempfile::tempdir().unwrap();
-        let key_dir = tempfile::tempdir().unwrap();
+        // A directory the key provider makes itself, the owner's alone.
+        let key_root = tempfile::tempdir().unwrap();
+        let key_dir = key_root.path().join("keys");
         let mut seen = Acknowledged::default();
         for _ in 0..KILLS_PER_STORE.min(kills - round) {
             let mut child = Command::new(&exe)
@@ -376,7 +378,7 @@ fn every_acknowledged_change_survives_sigkill() {
                     "--test-threads=1",
                 ])
                 .env(DIR, dir.path())
-                .env(KEYS, key_dir.path())
+                .env(KEYS, &key_dir)
                 .env(ROUND, round.to_string())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -395,7 +397,7 @@ fn every_acknowledged_change_survives_sigkill() {
             child.wait().unwrap();
             changes_seen += output.matches("ack ").count();
             seen.read(&output);
-            check(dir.path(), key_dir.path(), &seen, round);
+            check(dir.path(), &key_dir, &seen, round);
             round += 1;
         }
         totals.0 += seen.granted.len();

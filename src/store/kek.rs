@@ -285,7 +285,12 @@ impl KeyDir {
     /// [`KeyError::Io`] if it can't be created.
     pub fn new(dir: impl AsRef<Path>) -> Result<Self, KeyError> {
         let dir = dir.as_ref().to_path_buf();
-        crate::files::create_dir(&dir).map_err(|e| KeyError::Io(e.to_string()))?;
+        let io = |e: std::io::Error| KeyError::Io(e.to_string());
+        crate::files::create_dir(&dir).map_err(io)?;
+        // One made before us must be ours alone, or whoever else can write it chooses our key.
+        if let Some(reason) = crate::files::not_ours(&dir, true).map_err(io)? {
+            return Err(KeyError::Untrusted { path: dir, reason });
+        }
         Ok(Self { dir })
     }
 
@@ -319,6 +324,9 @@ impl KeyProvider for KeyDir {
                 .to_str()
                 .and_then(|n| n.strip_prefix(&prefix))
                 .and_then(|n| n.strip_suffix(".key"))
+                // Only the number as `file` writes it: `01` or `+1` would be a second file
+                // of one version, which destroying that version would leave behind.
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
                 .and_then(|n| n.parse::<u32>().ok());
             versions.extend(version.map(KeyVersion));
         }
@@ -328,8 +336,15 @@ impl KeyProvider for KeyDir {
 
     fn key(&self, purpose: KeyPurpose, version: KeyVersion) -> Result<Kek, KeyError> {
         let file = self.file(purpose, version);
-        if !file.exists() {
+        if std::fs::symlink_metadata(&file).is_err() {
             return Err(KeyError::KekMissing { purpose, version });
+        }
+        // Not followed through a link, nor taken from another user: either could hand us a
+        // key someone else holds.
+        if let Some(reason) =
+            crate::files::not_ours(&file, false).map_err(|e| KeyError::Io(e.to_string()))?
+        {
+            return Err(KeyError::Untrusted { path: file, reason });
         }
         // A key others can read is a key others may have copied: refuse it rather than
         // use it, and say which file to fix.

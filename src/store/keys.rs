@@ -106,6 +106,16 @@ pub enum KeyError {
         /// Its permission bits.
         mode: u32,
     },
+    /// A key directory or key file that isn't this process's alone: a symbolic link, one
+    /// another user owns, or a directory group or others can enter. Someone else could
+    /// have planted the key in it, or could read it: it is refused, not used.
+    #[error("key path {} can't be trusted: it {reason}", path.display())]
+    Untrusted {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The key provider has no key-encryption key of this purpose and version: it was
     /// destroyed (by a rotation, or by hand), or never made there. A key store wrapped
     /// under it opens nothing.

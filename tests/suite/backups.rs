@@ -110,14 +110,15 @@ fn a_copy_of_the_data_directory_alone_opens_nothing() {
     let before = fingerprints(copy.path());
 
     // No key of the data directory is in it: a thief's own key directory opens nothing.
-    let thief = tempfile::tempdir().unwrap();
-    let refused = Operator::open(copy.path(), imanum(), KeyDir::new(thief.path()).unwrap());
+    let thief_root = tempfile::tempdir().unwrap();
+    let thief = thief_root.path().join("keys");
+    let refused = Operator::open(copy.path(), imanum(), KeyDir::new(&thief).unwrap());
     assert!(
         matches!(refused, Err(StoreError::Keys(KeyError::KekMissing { .. }))),
         "{refused:?}"
     );
     // A key of the thief's own making at the version the store names does not open it.
-    let made = KeyDir::new(thief.path()).unwrap();
+    let made = KeyDir::new(&thief).unwrap();
     made.create(KeyPurpose::WrapDataKeys).unwrap();
     let refused = Operator::open(copy.path(), imanum(), made);
     assert!(
@@ -289,6 +290,14 @@ fn under_a_provider_that_can_not_destroy_the_operator_never_rotates_and_a_key_st
 #[test]
 fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed() {
     let dir = tempfile::tempdir().unwrap();
+    // Private, as a data directory the store makes itself is, so that it could pass for a
+    // key directory: only its place refuses it.
+    #[cfg(unix)]
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
     let clock = ManualClock::new(monday());
     drop(kept_phone(dir.path(), &clock));
     let before = fingerprints(dir.path());
@@ -303,13 +312,10 @@ fn a_key_directory_inside_the_data_directory_is_refused_and_nothing_is_changed()
     // Nor the data directory inside the key directory: a backup of the keys would carry the
     // data.
     let root = tempfile::tempdir().unwrap();
-    let refused = Operator::open(
-        root.path().join("data"),
-        imanum(),
-        KeyDir::new(root.path()).unwrap(),
-    );
+    let keys = root.path().join("keys");
+    let refused = Operator::open(keys.join("data"), imanum(), KeyDir::new(&keys).unwrap());
     assert!(matches!(refused, Err(StoreError::KeysInsideData { .. })));
-    assert!(!root.path().join("data").exists(), "nothing is created");
+    assert!(!keys.join("data").exists(), "nothing is created");
 }
 
 #[test]
@@ -423,4 +429,77 @@ fn a_destruction_completed_at_open_is_followed_by_a_rotation() {
         "the destruction completed at open rotated the KEK"
     );
     operator.audit_log().verify().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_directory_others_can_enter_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let keys = root.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(matches!(
+        KeyDir::new(&keys),
+        Err(KeyError::Untrusted { ref path, .. }) if *path == keys
+    ));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_that_is_a_symbolic_link_is_refused_and_nothing_is_created() {
+    // The link could point anywhere — into the data directory, or at a key someone else
+    // keeps a copy of.
+    let root = tempfile::tempdir().unwrap();
+    let keys = KeyDir::new(root.path().join("keys")).unwrap();
+    let elsewhere = root.path().join("elsewhere.key");
+    std::fs::write(&elsewhere, [7_u8; 32]).unwrap();
+    std::fs::set_permissions(
+        &elsewhere,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        &elsewhere,
+        keys.file(KeyPurpose::WrapDataKeys, KeyVersion::new(1)),
+    )
+    .unwrap();
+    let data = root.path().join("data");
+    let refused = Operator::open(&data, imanum(), keys);
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Keys(KeyError::Untrusted { reason, .. })) if reason.contains("link")
+        ),
+        "{refused:?}"
+    );
+    assert!(!data.join("vault.db").exists());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_key_file_planted_by_another_user_is_refused() {
+    // Someone who could write the key directory before us leaves a key they keep a copy
+    // of. Changing a file's owner takes root, as CI runs; elsewhere the test says so.
+    let root = tempfile::tempdir().unwrap();
+    let keys = KeyDir::new(root.path().join("keys")).unwrap();
+    let planted = keys.file(KeyPurpose::WrapDataKeys, KeyVersion::new(1));
+    std::fs::write(&planted, [7_u8; 32]).unwrap();
+    std::fs::set_permissions(
+        &planted,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    if std::os::unix::fs::chown(&planted, Some(65_534), Some(65_534)).is_err() {
+        eprintln!("not root: can't give the planted key to another user; run as root (CI does)");
+        return;
+    }
+    let refused = Operator::open(root.path().join("data"), imanum(), keys);
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Keys(KeyError::Untrusted { reason, .. })) if reason.contains("another user")
+        ),
+        "{refused:?}"
+    );
 }
