@@ -85,7 +85,6 @@ pub(crate) fn write_key(path: &Path, key: &[u8]) -> io::Result<()> {
 /// link (it could point anywhere, the data directory included), another user's (they could
 /// have planted the key), or, for a directory, open to group or others. A key file's own
 /// mode bits are [`loose_bits`]' business. Unix only; `None` elsewhere.
-#[cfg(feature = "sqlite")]
 pub(crate) fn not_ours(path: &Path, dir: bool) -> io::Result<Option<&'static str>> {
     #[cfg(unix)]
     {
