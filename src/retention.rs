@@ -52,7 +52,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, Months, Utc};
@@ -322,6 +322,11 @@ pub struct SweepReport {
     /// read still holds it (an `Exposed` alive, or one leaked with `mem::forget`): reads
     /// of it are refused, and every sweep tries again until the holder lets it go.
     pub not_yet_zeroized: Vec<RecordId>,
+    /// Why the key-encryption key could not be rotated after this sweep, when the schedule
+    /// is an [`Operator`](crate::store::Operator)'s and a rotation was due (after a
+    /// destruction, or daily) but failed: until one succeeds, a backup taken before the
+    /// destruction still opens what it destroyed. Every later sweep tries again.
+    pub keys_not_rotated: Option<String>,
 }
 
 /// What a tracked [`PersonalData`] consults on every read: the deadline the schedule set
@@ -786,6 +791,7 @@ impl ScheduleBuilder {
                 audit: self.audit,
                 ..State::default()
             }),
+            after_sweep: OnceLock::new(),
         }
     }
 }
@@ -802,7 +808,15 @@ pub struct RetentionSchedule {
     rule_texts: Vec<Arc<str>>,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
+    /// Called after every sweep, however it was started, told whether it destroyed
+    /// something: an operator rotates its key-encryption key there, so that a backup taken
+    /// before a destruction opens nothing after it. Says why, if it could not.
+    after_sweep: OnceLock<AfterSweep>,
 }
+
+/// What an owner of the schedule does after a sweep, at its time, told whether the sweep
+/// destroyed something.
+pub(crate) type AfterSweep = Arc<dyn Fn(DateTime<Utc>, bool) -> Result<(), String> + Send + Sync>;
 
 impl fmt::Debug for RetentionSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1370,7 +1384,20 @@ impl RetentionSchedule {
         report.not_yet_zeroized = state.unpurged.iter().map(|(id, _)| *id).collect();
         report.not_yet_zeroized.sort_unstable();
         report.not_yet_zeroized.dedup();
+        drop(state);
+        if let Some(after) = self.after_sweep.get() {
+            report.keys_not_rotated = after(now, !report.destroyed.is_empty()).err();
+        }
         report
+    }
+
+    /// Has `after` run after every sweep (set once per schedule).
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        expect(dead_code, reason = "only the embedded store's key rotation sets it")
+    )]
+    pub(crate) fn after_sweep(&self, after: AfterSweep) {
+        let _ = self.after_sweep.set(after);
     }
 
     /// Takes a due record out of the queue for destruction, or postpones it if a hold

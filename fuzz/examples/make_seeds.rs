@@ -69,8 +69,8 @@ fn main() {
     let customer = SubjectId::new("cust-000123").unwrap();
     let proof;
     {
-        let keys = tempfile::tempdir().unwrap();
-        let keys = amanat::store::kek::KeyDir::new(keys.path()).unwrap();
+        let keys_root = tempfile::tempdir().unwrap();
+        let keys = amanat::store::kek::KeyDir::new(keys_root.path().join("keys")).unwrap();
         let operator = Operator::builder(dir.path(), policy.clone(), keys)
             .clock(clock.clone())
             .open()

@@ -489,12 +489,20 @@ impl OperatorBuilder {
                     store.note_rotated(now)?;
                     now
                 };
-                Some(Rotation {
+                let rotation = Arc::new(Rotation {
                     store,
                     provider,
                     every: self.rotate_every,
                     last: std::sync::Mutex::new(last),
-                })
+                    owed: std::sync::atomic::AtomicBool::new(false),
+                });
+                // However a sweep is started — `Operator::sweep`, or `schedule().sweep()` —
+                // a destruction is followed by a rotation.
+                let after = Arc::clone(&rotation);
+                schedule.after_sweep(Arc::new(move |now, destroyed| {
+                    after.after_sweep(now, destroyed)
+                }));
+                Some(rotation)
             }
             None => None,
         };
@@ -538,6 +546,49 @@ struct Rotation {
     every: Duration,
     /// When it was last rotated (Unix seconds on the operator's clock).
     last: std::sync::Mutex<i64>,
+    /// A rotation a destruction called for that has not succeeded yet.
+    owed: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(feature = "sqlite")]
+impl Rotation {
+    /// Rotates now, through step `last`, and says whether it did: not under a provider that
+    /// can't both rotate and destroy.
+    fn rotate(&self, now: DateTime<Utc>, last: RotationStep) -> Result<bool, Error> {
+        let can = self.provider.capabilities();
+        if !(can.rotate && can.destroy) {
+            return Ok(false);
+        }
+        let mut noted = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.store
+            .rotate_until(&*self.provider, now.timestamp(), last)
+            .map_err(|e| Error::NotStored(StoreError::Keys(e)))?;
+        *noted = now.timestamp();
+        Ok(true)
+    }
+
+    /// After a sweep: rotates if it destroyed something, if an earlier rotation is owed,
+    /// or if the last one is older than `every`.
+    fn after_sweep(&self, now: DateTime<Utc>, destroyed: bool) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        let last = *self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let every = i64::try_from(self.every.as_secs()).unwrap_or(i64::MAX);
+        let owed = destroyed || self.owed.load(Ordering::Acquire);
+        if !owed && now.timestamp().saturating_sub(last) < every {
+            return Ok(());
+        }
+        self.owed.store(true, Ordering::Release);
+        self.rotate(now, RotationStep::OldDestroyed)
+            .map_err(|e| e.to_string())?;
+        self.owed.store(false, Ordering::Release);
+        Ok(())
+    }
 }
 
 /// Tells `schedule` of a withdrawal, without journaling the triggers: the withdrawal's
@@ -614,7 +665,7 @@ impl DestructionHook for Shredder {
 /// let policy = Policy::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml"))?;
 /// let subject = SubjectId::new("cust-1")?;
 /// let record = {
-///     let operator = Operator::open(dir.path(), policy.clone(), KeyDir::new(keys.path())?)?;
+///     let operator = Operator::open(dir.path(), policy.clone(), KeyDir::new(keys.path().join("amanat-keys"))?)?;
 ///     operator.ledger().grant(
 ///         Grant::new(subject.clone(), ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
 ///             .purpose(Purpose::SERVICE_PROVISION)
@@ -627,7 +678,7 @@ impl DestructionHook for Shredder {
 /// };
 ///
 /// // Another process, another day: the consent and the sealed phone number are there.
-/// let operator = Operator::open(dir.path(), policy, KeyDir::new(keys.path())?)?;
+/// let operator = Operator::open(dir.path(), policy, KeyDir::new(keys.path().join("amanat-keys"))?)?;
 /// let token = operator.ledger().authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
 /// let phone = operator.fetch::<String, Phone>(record, &token)?;
 /// assert_eq!(phone.read(&token)?.as_str(), "+998901234567");
@@ -645,7 +696,7 @@ pub struct Operator {
     keys: Arc<dyn KeyStore>,
     vault: Arc<dyn Vault>,
     #[cfg(feature = "sqlite")]
-    rotation: Option<Rotation>,
+    rotation: Option<Arc<Rotation>>,
     /// The directory's lock, released when the operator drops.
     _lock: Option<std::fs::File>,
 }
@@ -966,18 +1017,13 @@ impl Operator {
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
         // The reads of tokens still out, or never dropped, go on the record too.
         self.ledger.flush_reads();
+        // The schedule rotates the keys after it, where a destruction or the day calls for it.
         let report = self.schedule.sweep(now);
         self.check_kept()?;
-        #[cfg(feature = "sqlite")]
-        if let Some(rotation) = &self.rotation {
-            let last = *rotation
-                .last
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let every = i64::try_from(rotation.every.as_secs()).unwrap_or(i64::MAX);
-            if !report.destroyed.is_empty() || now.timestamp().saturating_sub(last) >= every {
-                self.rotate_keys_at(now, RotationStep::OldDestroyed)?;
-            }
+        if let Some(why) = &report.keys_not_rotated {
+            return Err(Error::NotStored(StoreError::Io(format!(
+                "the key-encryption key was not rotated after the sweep: {why}"
+            ))));
         }
         Ok(report)
     }
@@ -1005,23 +1051,10 @@ impl Operator {
 
     #[cfg(feature = "sqlite")]
     fn rotate_keys_at(&self, now: DateTime<Utc>, last: RotationStep) -> Result<bool, Error> {
-        let Some(rotation) = &self.rotation else {
-            return Ok(false);
-        };
-        let can = rotation.provider.capabilities();
-        if !(can.rotate && can.destroy) {
-            return Ok(false);
+        match &self.rotation {
+            Some(rotation) => rotation.rotate(now, last),
+            None => Ok(false),
         }
-        let mut noted = rotation
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        rotation
-            .store
-            .rotate_until(&*rotation.provider, now.timestamp(), last)
-            .map_err(|e| Error::NotStored(StoreError::Keys(e)))?;
-        *noted = now.timestamp();
-        Ok(true)
     }
 
     /// What `subject` is told on an access request, from everything the operator keeps

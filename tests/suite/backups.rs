@@ -99,6 +99,31 @@ fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_ar
 }
 
 #[test]
+fn a_sweep_started_through_the_schedule_rotates_the_key_too() {
+    // The operator's schedule is public: sweeping it directly must not skip the rotation
+    // that makes a backup from before the shred useless.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    drop(kept_phone(dir.path(), &clock));
+    let backup = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), backup.path());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, monday())
+        .unwrap();
+    let report = operator.schedule().sweep(monday() + TimeDelta::hours(1));
+    assert_eq!(report.destroyed.len(), 1);
+    assert_eq!(report.keys_not_rotated, None);
+    drop(operator);
+    assert_eq!(versions(&keys_for(dir.path())), [2]);
+    let restored = Operator::open(backup.path(), imanum(), keys_for(dir.path()));
+    assert!(
+        matches!(restored, Err(StoreError::Keys(KeyError::KekMissing { .. }))),
+        "{restored:?}"
+    );
+}
+
+#[test]
 fn a_copy_of_the_data_directory_alone_opens_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
