@@ -17,6 +17,19 @@ use chrono::TimeDelta;
 
 use crate::common::{customer, imanum, ledger_under, otp_grant, policy_day, written_grant};
 
+/// A token of `ledger` for the customer's `C` on the AML law, without consent.
+fn aml_token<C: Category>(ledger: &ConsentLedger) -> amanat::ConsentToken<C> {
+    ledger
+        .authorize_with_basis::<C>(
+            &customer(),
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "AML law".into(),
+            },
+        )
+        .unwrap()
+}
+
 /// A ledger the attacker makes for themselves: no policy, no log.
 fn private_ledger() -> ConsentLedger {
     ConsentLedger::new(PolicyVersion::new("mine").unwrap())
@@ -67,15 +80,7 @@ fn a_basis_token_of_another_ledger_opens_no_record() {
         .unwrap();
     let phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
     let mine = private_ledger();
-    let forged = mine
-        .authorize_with_basis::<Phone>(
-            &customer(),
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "whatever".into(),
-            },
-        )
-        .unwrap();
+    let forged = aml_token::<Phone>(&mine);
     assert!(matches!(
         phone.read(&forged),
         Err(Error::ForeignToken { .. })
@@ -99,15 +104,7 @@ fn a_type_reusing_a_built_in_category_id_is_refused_at_first_use() {
         ledger.grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<NotBiometric>()),
         Err(Error::CategoryIdTaken { .. })
     ));
-    let token = ledger
-        .authorize_with_basis::<NotBiometric>(
-            &customer(),
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "AML law".into(),
-            },
-        )
-        .unwrap();
+    let token = aml_token::<NotBiometric>(&ledger);
     assert!(matches!(
         PersonalData::collect(&customer(), b"x".to_vec(), &token),
         Err(Error::CategoryIdTaken { .. })
@@ -159,15 +156,7 @@ fn past_its_deadline_a_record_opens_to_no_token_without_a_hold_art_20() {
     } = tracked_phone();
     schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
     clock.advance(TimeDelta::minutes(1));
-    let basis = ledger
-        .authorize_with_basis::<Phone>(
-            &customer(),
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "AML law".into(),
-            },
-        )
-        .unwrap();
+    let basis = aml_token::<Phone>(&ledger);
     // No hold anywhere: the deadline binds the basis token as it binds consent.
     assert!(matches!(
         phone.read(&basis),
@@ -217,15 +206,7 @@ fn an_operator_opens_its_records_to_no_token_of_another_ledger_and_records_the_a
         operator.fetch::<String, Phone>(record, &forged),
         Err(Error::ForeignToken { .. })
     ));
-    let basis = mine
-        .authorize_with_basis::<Phone>(
-            &customer(),
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "whatever".into(),
-            },
-        )
-        .unwrap();
+    let basis = aml_token::<Phone>(&mine);
     assert!(matches!(
         operator.fetch::<String, Phone>(record, &basis),
         Err(Error::ForeignToken { .. })
