@@ -272,16 +272,7 @@ fn a_type_reusing_a_kept_records_category_id_fetches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
     let (operator, record) = crate::common::kept_phone(dir.path(), &clock);
-    let token = operator
-        .ledger()
-        .authorize_with_basis::<NotAPhone>(
-            &customer(),
-            &Purpose::FRAUD_PREVENTION,
-            LegalBasis::LegalObligation {
-                reference: "AML law".into(),
-            },
-        )
-        .unwrap();
+    let token = aml_token::<NotAPhone>(operator.ledger());
     assert!(matches!(
         operator.fetch::<String, NotAPhone>(record, &token),
         Err(Error::CategoryIdTaken { .. })
