@@ -148,15 +148,23 @@ pub fn imanum_operator(
     amanat::store::Operator::builder(dir, imanum(), keys_for(dir)).clock(clock.clone())
 }
 
-/// An operator on `dir` with the customer's phone number (`+998901234567`) kept on their
-/// OTP consent for the service, and the record's id.
+/// An operator on `dir` with the customer's phone number kept ([`keep_phone`]), and the
+/// record's id.
 #[cfg(feature = "sqlite")]
 pub fn kept_phone(
     dir: &Path,
     clock: &ManualClock,
 ) -> (amanat::store::Operator, amanat::data::RecordId) {
-    use amanat::category::Phone;
     let operator = imanum_operator(dir, clock).open().unwrap();
+    let record = keep_phone(&operator);
+    (operator, record)
+}
+
+/// Keeps the customer's phone number (`+998901234567`) in `operator`, on their OTP
+/// consent for the service, and returns the record's id.
+#[cfg(feature = "sqlite")]
+pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId {
+    use amanat::category::Phone;
     operator
         .ledger()
         .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
@@ -168,7 +176,7 @@ pub fn kept_phone(
     let mut phone =
         amanat::PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
     operator.keep(&mut phone, &token).unwrap();
-    (operator, phone.id())
+    phone.id()
 }
 
 /// The key directory of the data directory `dir`: always the same one for it, and never

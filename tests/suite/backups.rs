@@ -14,11 +14,11 @@ use amanat::retention::Trigger;
 use amanat::store::kek::{Capabilities, Kek, KeyDir, KeyProvider, KeyPurpose, KeyVersion};
 use amanat::store::keys::{KeyError, KeyStore, RotationStep, SqliteKeyStore};
 use amanat::store::{Operator, StoreError};
-use amanat::{ManualClock, PersonalData, Purpose};
+use amanat::{ManualClock, Purpose};
 use chrono::TimeDelta;
 
 use crate::common::{
-    customer, fingerprints, imanum, imanum_operator, kept_phone, keys_for, monday, otp_grant,
+    customer, fingerprints, imanum, imanum_operator, keep_phone, kept_phone, keys_for, monday,
 };
 
 const PHONE: &str = "+998901234567";
@@ -273,17 +273,7 @@ fn under_a_provider_that_can_not_destroy_the_operator_never_rotates_and_a_key_st
         .clock(clock.clone())
         .open()
         .unwrap();
-    operator
-        .ledger()
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
-    operator.keep(&mut phone, &token).unwrap();
-    let record = phone.id();
+    let record = keep_phone(&operator);
     drop(operator);
     let copy = tempfile::tempdir().unwrap();
     std::fs::copy(dir.path().join("keys.db"), copy.path().join("keys.db")).unwrap();
