@@ -33,10 +33,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::consent::ConsentId;
-use crate::data::{DestructionReason, RecordId};
-use crate::retention::HoldId;
-use crate::rights::RequestKind;
+pub use crate::error::AuditError;
+use crate::vocab::ids::{ConsentId, HoldId, RecordId};
+use crate::vocab::register::RequestKind;
+use crate::vocab::retention::DestructionReason;
 use crate::vocab::{Actor, Purpose, SubjectId};
 
 /// What happened, as the audit log records it.
@@ -332,35 +332,6 @@ impl AuditEntry {
         hasher.update(prev.0);
         ChainHash(hasher.finalize().into())
     }
-}
-
-/// Where the chain breaks, and how.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// The entry at this position (counted from 1) is not the one the chain expects: edited,
-    /// or an entry before it was deleted, inserted or moved.
-    #[error("audit entry at position {position} breaks the chain: {problem}")]
-    Broken {
-        /// The position, from 1.
-        position: u64,
-        /// What is wrong with it.
-        problem: &'static str,
-    },
-    /// A line of the file is not an entry.
-    #[error("audit line {line} is not an entry")]
-    Unreadable {
-        /// The line, from 1.
-        line: u64,
-    },
-    /// The file could not be read or written.
-    #[error("audit file: {0}")]
-    Io(String),
-    /// An earlier write failed, so the log takes no more entries: a half-written line
-    /// must not be followed by more, and an action that can't be recorded is not done.
-    /// Reopen the file to go on; opening checks what reached it.
-    #[error("audit log stopped after a failed write: {0}")]
-    Stopped(String),
 }
 
 /// Checks a sequence of entries and returns how many there are.

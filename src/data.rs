@@ -3,7 +3,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,8 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use parking_lot::{MappedRwLockReadGuard, RwLock, RwLockReadGuard};
 use secrecy::{ExposeSecret, SecretBox};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -20,68 +18,13 @@ use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::consent::{ConsentToken, ParseIdError, Services};
+use crate::consent::{ConsentToken, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::retention::{Refusal, RetentionCell};
+pub use crate::vocab::ids::RecordId;
+pub use crate::vocab::register::Source;
+pub use crate::vocab::retention::DestructionReason;
 use crate::vocab::{Actor, Purpose, SubjectId};
-
-/// The id of one [`PersonalData`] record: what receipts, audit records and stores name
-/// instead of the value.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RecordId(Uuid);
-
-impl fmt::Display for RecordId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl RecordId {
-    /// A new id, for a record the library tracks but does not hold — a database row, a file
-    /// in object storage.
-    pub fn random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// The id's 16 bytes, as sealed records bind it.
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        self.0.as_bytes()
-    }
-
-    /// An id from its 16 bytes.
-    pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(Uuid::from_bytes(bytes))
-    }
-}
-
-impl FromStr for RecordId {
-    type Err = ParseIdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(s).map(Self).map_err(|_| ParseIdError)
-    }
-}
-
-impl fmt::Debug for RecordId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RecordId({self})")
-    }
-}
-
-/// Where the data came from: the subject, or a third party (which owes the subject a
-/// notice, Tajik law Art. 21).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "from")]
-#[non_exhaustive]
-pub enum Source {
-    /// The subject gave it.
-    Subject,
-    /// Someone else gave it: a credit bureau, a partner bank.
-    ThirdParty {
-        /// Who gave it.
-        name: Arc<str>,
-    },
-}
 
 /// A value of personal data of category `C`, with who it belongs to, when and why it was
 /// collected, and where it came from.
@@ -671,31 +614,6 @@ impl<T> fmt::Debug for Exposed<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Exposed([REDACTED])")
     }
-}
-
-/// Why a record was destroyed (Tajik law Art. 20, 22.1, 25.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "reason")]
-#[non_exhaustive]
-pub enum DestructionReason {
-    /// The subject withdrew consent and no other legal basis holds.
-    ConsentWithdrawn,
-    /// The subject asked for it (Art. 22.1).
-    SubjectRequest,
-    /// The purpose of processing was achieved (Art. 14.3).
-    PurposeAchieved,
-    /// The retention period ran out.
-    RetentionExpired,
-    /// The legal relationship with the subject ended: the account was closed (not a logout).
-    RelationshipEnded,
-    /// A court decision entered into force.
-    CourtDecision {
-        /// The court and case number.
-        reference: String,
-    },
-    /// The data was found incomplete, outdated, wrong, unlawfully obtained or unnecessary
-    /// (Art. 22.1).
-    Unlawful,
 }
 
 /// What a destruction did: which record, of whom, of which category, why and when —

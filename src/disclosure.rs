@@ -26,16 +26,17 @@ use crate::category::Named;
 use crate::store::journal::{self, Journaled, Kind};
 use crate::store::vault::StoreError;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog};
-use crate::category::{Access, Category, CategoryId};
+use crate::category::{Access, Category};
 use crate::consent::ConsentToken;
 use crate::data::{PersonalData, RecordId, Source};
 use crate::policy::{Country, Policy, RecipientRole, TransferBasis};
+pub use crate::vocab::register::TransferNotice;
 use crate::vocab::{LegalBasis, Purpose, SubjectId};
 
 /// Why a transfer abroad is allowed (Art. 18).
@@ -109,36 +110,6 @@ impl<C: Category> fmt::Debug for TransferPermit<C> {
             .field("token", &self.token)
             .finish()
     }
-}
-
-/// The notice a subject is owed when their data went to a third party, or came from one
-/// (Tajik law Art. 21): who has it, where, for what, and where it came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct TransferNotice {
-    /// The notice's number in the register.
-    pub id: u64,
-    /// Whom to notify.
-    pub subject: SubjectId,
-    /// The record concerned.
-    pub record: RecordId,
-    /// Its category.
-    pub category: CategoryId,
-    /// Who now holds the data: the recipient's name, or the operator's when the data came
-    /// from a third party.
-    pub holder: String,
-    /// The holder's address.
-    pub address: String,
-    /// The purpose.
-    pub purpose: Purpose,
-    /// Where the data came from.
-    pub source: Source,
-    /// When the transfer or collection happened.
-    pub at: DateTime<Utc>,
-    /// The last day the notice may be sent.
-    pub due: NaiveDate,
-    /// When it was sent, once it was.
-    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// What a disclosure did.

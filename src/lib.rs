@@ -91,6 +91,7 @@ pub mod depersonalize;
 pub mod disclosure;
 mod error;
 mod files;
+mod key;
 pub mod policy;
 pub mod receipts;
 pub mod retention;

@@ -57,7 +57,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Days, Months, Utc};
 use foldhash::fast::RandomState;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
@@ -67,6 +67,8 @@ use crate::clock::{Clock, millis_to_time};
 use crate::data::{DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId};
 use crate::policy::{Policy, RetentionRule, RetentionStart};
 use crate::store::journal::{self, Journaled, Kind};
+pub use crate::vocab::ids::HoldId;
+pub use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
 
 /// What the schedule knows of a tracked record, as the journal gave it.
@@ -75,85 +77,6 @@ pub(crate) struct Tracked {
     pub(crate) category: CategoryId,
     pub(crate) purpose: Purpose,
     pub(crate) collected_at: i64,
-}
-
-/// What brings a deadline forward (Tajik law Art. 20, 25.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Trigger {
-    /// The account is closed: the legal relationship ends. Rules counted "after the
-    /// relationship ends" start running, and so do holds counted from it.
-    AccountClosed,
-    /// The subject logged out. **Not** a trigger: logging out does not end the relationship
-    /// and the data is kept (IMANUM §2.1.5). Recorded, so the record shows it was seen.
-    Logout,
-    /// The purpose was achieved: rules counted "after the purpose is achieved" start.
-    PurposeAchieved(Purpose),
-    /// A court decision ordering destruction entered into force: due at once.
-    CourtDecision {
-        /// The court and case number.
-        reference: String,
-        /// The record it names, or `None` for all of the subject's records.
-        record: Option<RecordId>,
-    },
-    /// The subject withdrew consent for a purpose: records collected for it are due at once
-    /// where the policy declares the purpose on consent; where it declares another basis,
-    /// that basis still holds and nothing changes (Art. 11.2).
-    ConsentWithdrawn(Purpose),
-}
-
-/// What a legal hold covers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldScope {
-    /// Every record of a subject.
-    Subject(SubjectId),
-    /// One record.
-    Record(RecordId),
-}
-
-/// When a legal hold ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HoldUntil {
-    /// At a date.
-    Date(DateTime<Utc>),
-    /// So long after the relationship with the subject ends (AML: five years, FATF
-    /// Recommendation 11); until then, indefinitely.
-    AfterRelationshipEnd {
-        /// Years.
-        years: u32,
-        /// Months.
-        months: u32,
-        /// Days.
-        days: u32,
-    },
-    /// Until released.
-    Released,
-}
-
-/// A duty to keep data that postpones its destruction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LegalHold {
-    /// What it covers.
-    pub scope: HoldScope,
-    /// Why, in words.
-    pub reason: String,
-    /// The law, order or case it stands on.
-    pub reference: String,
-    /// When it ends.
-    pub until: HoldUntil,
-}
-
-/// The id of a placed hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct HoldId(u64);
-
-impl fmt::Display for HoldId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "hold-{}", self.0)
-    }
 }
 
 /// What a destruction hook is asked to do: delete every copy of one record it knows of.

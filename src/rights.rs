@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use crate::store::journal::{self, Journaled, Kind};
 use crate::store::vault::StoreError;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::Error;
 use crate::audit::{AuditEntry, AuditEvent, AuditLog};
@@ -32,42 +32,8 @@ use crate::consent::{ConsentEvent, ConsentEventKind, ConsentId, ConsentLedger};
 use crate::data::RecordId;
 use crate::policy::{Deadline, Operator, Policy, Recipient};
 use crate::retention::{RetentionSchedule, TrackedRecord};
+pub use crate::vocab::register::{RequestKind, SubjectRequest};
 use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
-
-/// What the subject asks for (Art. 22.1-22.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum RequestKind {
-    /// To be told what is processed, why, by whom, for how long (Art. 22.2-22.4).
-    Access,
-    /// To have incomplete or wrong data corrected.
-    Rectification,
-    /// To have processing suspended.
-    Blocking,
-    /// To have data destroyed.
-    Destruction,
-    /// To withdraw consent.
-    Withdrawal,
-}
-
-/// One request and its dates.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SubjectRequest {
-    /// Its number.
-    pub id: u64,
-    /// Who asked.
-    pub subject: SubjectId,
-    /// For what.
-    pub kind: RequestKind,
-    /// When it arrived.
-    pub received: DateTime<Utc>,
-    /// The last day to answer, on the policy's calendar.
-    pub due: NaiveDate,
-    /// When it was answered, once it was.
-    pub completed: Option<DateTime<Utc>>,
-}
 
 /// The register of subjects' requests.
 #[derive(Debug)]

@@ -10,7 +10,6 @@ mod proof;
 mod token;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
@@ -21,10 +20,10 @@ use std::time::Duration;
 use dashmap::DashMap;
 use dashmap::mapref::one::RefMut;
 use foldhash::fast::RandomState;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use smallvec::SmallVec;
-use uuid::Uuid;
 
+pub use crate::vocab::ids::{ConsentId, ParseIdError};
 pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
 pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
@@ -47,49 +46,6 @@ use token::Grounds;
 
 /// "No end": a consent without `valid_until`.
 const NEVER: i64 = i64::MAX;
-
-/// The id of one consent in the ledger.
-///
-/// ```
-/// use amanat::ConsentId;
-/// let id: ConsentId = "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f".parse()?;
-/// assert_eq!(id.to_string(), "0b6f3c5e-1d2a-4f4e-9c1b-6a0f3c2d1e5f");
-/// # Ok::<(), amanat::consent::ParseIdError>(())
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ConsentId(Uuid);
-
-impl ConsentId {
-    fn random() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-impl fmt::Display for ConsentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for ConsentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ConsentId({self})")
-    }
-}
-
-/// The text was not a [`ConsentId`] or [`RecordId`](crate::data::RecordId): they are
-/// UUIDs, written hyphenated, simple, braced or as a URN.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an id: expected a UUID")]
-pub struct ParseIdError;
-
-impl FromStr for ConsentId {
-    type Err = ParseIdError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::try_parse(s).map(Self).map_err(|_| ParseIdError)
-    }
-}
 
 /// One consent as recorded. The immutable part is what the subject agreed to; the atomics
 /// are what tokens watch, so that a withdrawal reaches every token issued on it at once.

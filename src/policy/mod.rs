@@ -47,7 +47,6 @@
 //! ```
 
 mod calendar;
-mod error;
 mod pack;
 mod raw;
 pub mod reference;
@@ -60,8 +59,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::{PolicyError, PolicyErrorKind};
 pub use calendar::WorkingCalendar;
-pub use error::{PolicyError, PolicyErrorKind};
 pub use pack::{
     BasisRule, Citation, Country, DayCount, Deadline, JurisdictionPack, Localisation, Localised,
     ParseCountryError, TransferBasis, TransferRule, WrittenConsentRule,

@@ -101,7 +101,6 @@
 #[cfg(feature = "sqlite")]
 mod audit_store;
 pub mod journal;
-pub mod kek;
 pub mod keys;
 mod operator;
 pub mod seal;
@@ -113,3 +112,9 @@ pub mod vault;
 pub use audit_store::SqliteAuditStore;
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;
+
+/// Key-encryption keys and where they come from: see [`crate::key`]'s items, re-exported
+/// here under the name 0.1 gave them.
+pub mod kek {
+    pub use crate::key::*;
+}

@@ -9,7 +9,7 @@
 //! wraps data keys makes a new version of that purpose only, so it never orphans the keys of
 //! another purpose. A provider declares its [`Capabilities`]: whether it can make a new
 //! version (rotate) and destroy an old one irrecoverably. Only where it can do both does the
-//! operator rotate ([`OperatorBuilder::rotate_keys_every`](super::OperatorBuilder::rotate_keys_every)),
+//! operator rotate ([`OperatorBuilder::rotate_keys_every`](crate::store::OperatorBuilder::rotate_keys_every)),
 //! and only then does a copy of the key store taken before a rotation open nothing after it.
 //!
 //! - [`KeyDir`]: key files in a directory of their own (0700, files 0600), one per purpose
@@ -68,7 +68,9 @@ use std::path::{Path, PathBuf};
 use chacha20poly1305::aead::{OsRng, rand_core::RngCore};
 use zeroize::Zeroizing;
 
-use super::keys::KeyError;
+mod error;
+
+pub use error::KeyError;
 
 /// What a KEK is for. Each purpose has keys of its own, rotated on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

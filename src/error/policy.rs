@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::Country;
+use crate::vocab::border::{Country, TransferBasis};
 use crate::vocab::{BasisKind, FormKind};
 
 /// A policy that could not be loaded: what is wrong and, when it came from text, the file,
@@ -148,7 +148,7 @@ pub enum PolicyErrorKind {
         /// The recipient.
         recipient: String,
         /// The ground given.
-        basis: super::TransferBasis,
+        basis: TransferBasis,
         /// The pack.
         pack: &'static str,
     },

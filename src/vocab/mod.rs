@@ -9,13 +9,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Error;
+pub(crate) mod border;
+pub(crate) mod category_id;
+pub(crate) mod ids;
+pub(crate) mod register;
+pub(crate) mod retention;
 
 const MAX_ID_LEN: usize = 128;
 
 /// Ids are printed in errors and audit records, so they may hold only characters that can't
 /// forge a log line or hide text.
-fn check_id(kind: &'static str, id: &str, allowed: fn(char) -> bool) -> Result<(), Error> {
+fn check_id(kind: &'static str, id: &str, allowed: fn(char) -> bool) -> Result<(), InvalidId> {
     let reason = if id.is_empty() {
         "it is empty"
     } else if id.len() > MAX_ID_LEN {
@@ -25,7 +29,21 @@ fn check_id(kind: &'static str, id: &str, allowed: fn(char) -> bool) -> Result<(
     } else {
         return Ok(());
     };
-    Err(Error::InvalidId { kind, reason })
+    Err(InvalidId { kind, reason })
+}
+
+/// An id or a version that can't be made from the text given: what kind of id, and why.
+///
+/// The text itself is never repeated, since a caller may have passed a phone number by
+/// mistake. [`Error`](crate::Error) wraps it as [`Error::InvalidId`](crate::Error::InvalidId),
+/// so `?` carries it on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} id: {reason}")]
+pub struct InvalidId {
+    /// The kind of id: `subject`, `purpose`, `category`, `actor`, `policy version`.
+    pub kind: &'static str,
+    /// Why it was refused.
+    pub reason: &'static str,
 }
 
 /// The opaque id of a data subject: the natural person the data belongs to.
@@ -56,16 +74,16 @@ impl SubjectId {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`] if the id is empty, longer than 128 bytes, has a character
+    /// [`InvalidId`] if the id is empty, longer than 128 bytes, has a character
     /// other than an ASCII letter, digit or one of `-_.:`, or is nine or more digits alone.
     /// The error does not repeat the text.
-    pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
+    pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidId> {
         let id = id.as_ref();
         check_id("subject", id, |c| {
             c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
         })?;
         if id.len() >= 9 && id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::InvalidId {
+            return Err(InvalidId {
                 kind: "subject",
                 reason: "it is only digits, like a phone, card or PINFL number",
             });
@@ -128,8 +146,8 @@ impl fmt::Debug for SubjectId {
 }
 
 impl TryFrom<String> for SubjectId {
-    type Error = Error;
-    fn try_from(id: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(id: String) -> Result<Self, InvalidId> {
         Self::new(id)
     }
 }
@@ -166,9 +184,9 @@ impl Actor {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`] if it is empty, longer than 128 bytes, or has a character other
+    /// [`InvalidId`] if it is empty, longer than 128 bytes, or has a character other
     /// than an ASCII letter, digit or one of `-_.:/`.
-    pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
+    pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidId> {
         let id = id.as_ref();
         check_id("actor", id, |c| {
             c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')
@@ -195,8 +213,8 @@ impl fmt::Debug for Actor {
 }
 
 impl TryFrom<String> for Actor {
-    type Error = Error;
-    fn try_from(id: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(id: String) -> Result<Self, InvalidId> {
         Self::new(id)
     }
 }
@@ -310,9 +328,9 @@ impl Purpose {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`] if the id is empty, longer than 128 bytes or has a character other
+    /// [`InvalidId`] if the id is empty, longer than 128 bytes or has a character other
     /// than a lower-case ASCII letter, a digit or `_`.
-    pub fn new(id: impl AsRef<str>) -> Result<Self, Error> {
+    pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidId> {
         let id = id.as_ref();
         check_id("purpose", id, |c| {
             c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
@@ -353,8 +371,8 @@ impl fmt::Debug for Purpose {
 }
 
 impl TryFrom<String> for Purpose {
-    type Error = Error;
-    fn try_from(id: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(id: String) -> Result<Self, InvalidId> {
         Self::new(id)
     }
 }
@@ -383,9 +401,9 @@ impl PolicyVersion {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidId`] if the text is empty, too long or has a space or a character
+    /// [`InvalidId`] if the text is empty, too long or has a space or a character
     /// outside printable ASCII.
-    pub fn new(version: impl AsRef<str>) -> Result<Self, Error> {
+    pub fn new(version: impl AsRef<str>) -> Result<Self, InvalidId> {
         let version = version.as_ref();
         check_id("policy version", version, |c| c.is_ascii_graphic())?;
         Ok(Self(Arc::from(version)))
@@ -410,8 +428,8 @@ impl fmt::Debug for PolicyVersion {
 }
 
 impl TryFrom<String> for PolicyVersion {
-    type Error = Error;
-    fn try_from(version: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(version: String) -> Result<Self, InvalidId> {
         Self::new(version)
     }
 }

@@ -2,10 +2,17 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::category::CategoryId;
-use crate::consent::ConsentId;
-use crate::data::RecordId;
+use crate::vocab::category_id::CategoryId;
+use crate::vocab::ids::{ConsentId, HoldId, RecordId};
 use crate::vocab::{FormKind, PolicyVersion, Purpose, SubjectId};
+
+mod audit;
+pub(crate) mod policy;
+mod store;
+
+pub use audit::AuditError;
+pub use policy::{PolicyError, PolicyErrorKind};
+pub use store::StoreError;
 
 /// Why the library refused.
 ///
@@ -32,13 +39,8 @@ pub enum Error {
     /// An id (subject, purpose, policy version) was empty, too long or had characters an id
     /// may not have. The text itself is not repeated: it may be personal data passed by
     /// mistake.
-    #[error("invalid {kind} id: {reason}")]
-    InvalidId {
-        /// Which kind of id: `subject`, `purpose`, `policy version`.
-        kind: &'static str,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidId(#[from] crate::vocab::InvalidId),
 
     /// The subject never gave a consent that covers this purpose (Tajik law Art. 8.1, 11.1).
     #[error("no consent from subject {subject} for purpose {purpose} on category {category}")]
@@ -414,7 +416,7 @@ pub enum Error {
 
     /// A policy could not be loaded.
     #[error(transparent)]
-    Policy(#[from] crate::policy::PolicyError),
+    Policy(#[from] PolicyError),
 
     /// The policy has no retention rule for this category and purpose, so the record can't
     /// be given a deadline (Art. 14.3).
@@ -465,7 +467,7 @@ pub enum Error {
     #[error("no legal hold {hold}")]
     UnknownHold {
         /// The hold.
-        hold: crate::retention::HoldId,
+        hold: HoldId,
     },
 
     /// The schedule does not track this record.
@@ -512,14 +514,14 @@ pub enum Error {
     /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
     #[error("not done: the audit log could not record it ({0})")]
-    AuditUnavailable(#[from] crate::audit::AuditError),
+    AuditUnavailable(#[from] AuditError),
 
     /// The store could not keep the change, so it is not acknowledged: what widens
     /// processing (a grant, a renewal, a record tracked, a hold) was not done; what
     /// protects the subject (a withdrawal) took effect in this process but will not be
     /// there after a restart. The store stops and refuses the rest until it is reopened.
     #[error("not stored: {0}")]
-    NotStored(#[from] crate::store::vault::StoreError),
+    NotStored(#[from] StoreError),
 }
 
 impl Error {

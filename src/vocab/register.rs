@@ -1,0 +1,91 @@
+//! What the registers hold: transfer notices owed to subjects and requests received from
+//! them, and where a record came from.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::category_id::CategoryId;
+use super::ids::RecordId;
+use super::{Purpose, SubjectId};
+
+/// Where the data came from: the subject, or a third party (which owes the subject a
+/// notice, Tajik law Art. 21).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+#[non_exhaustive]
+pub enum Source {
+    /// The subject gave it.
+    Subject,
+    /// Someone else gave it: a credit bureau, a partner bank.
+    ThirdParty {
+        /// Who gave it.
+        name: Arc<str>,
+    },
+}
+
+/// The notice a subject is owed when their data went to a third party, or came from one
+/// (Tajik law Art. 21): who has it, where, for what, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TransferNotice {
+    /// The notice's number in the register.
+    pub id: u64,
+    /// Whom to notify.
+    pub subject: SubjectId,
+    /// The record concerned.
+    pub record: RecordId,
+    /// Its category.
+    pub category: CategoryId,
+    /// Who now holds the data: the recipient's name, or the operator's when the data came
+    /// from a third party.
+    pub holder: String,
+    /// The holder's address.
+    pub address: String,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// Where the data came from.
+    pub source: Source,
+    /// When the transfer or collection happened.
+    pub at: DateTime<Utc>,
+    /// The last day the notice may be sent.
+    pub due: NaiveDate,
+    /// When it was sent, once it was.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// One request and its dates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SubjectRequest {
+    /// Its number.
+    pub id: u64,
+    /// Who asked.
+    pub subject: SubjectId,
+    /// For what.
+    pub kind: RequestKind,
+    /// When it arrived.
+    pub received: DateTime<Utc>,
+    /// The last day to answer, on the policy's calendar.
+    pub due: NaiveDate,
+    /// When it was answered, once it was.
+    pub completed: Option<DateTime<Utc>>,
+}
+
+/// What the subject asks for (Art. 22.1-22.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// To be told what is processed, why, by whom, for how long (Art. 22.2-22.4).
+    Access,
+    /// To have incomplete or wrong data corrected.
+    Rectification,
+    /// To have processing suspended.
+    Blocking,
+    /// To have data destroyed.
+    Destruction,
+    /// To withdraw consent.
+    Withdrawal,
+}
