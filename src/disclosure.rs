@@ -23,8 +23,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::category::Named;
-use crate::store::journal::{self, Journaled, Kind};
-use crate::store::vault::StoreError;
+use crate::error::StoreError;
+use crate::event::{self as journal, Journaled, Kind};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

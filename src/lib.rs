@@ -68,7 +68,8 @@
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
-//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`];
+//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`]; key-encryption keys and their providers in
+//! [`key`];
 //! consent receipts from elsewhere in [`receipts`]; subjects' requests and their due dates
 //! in [`rights`].
 
@@ -90,8 +91,9 @@ pub mod data;
 pub mod depersonalize;
 pub mod disclosure;
 mod error;
+mod event;
 mod files;
-mod key;
+pub mod key;
 pub mod policy;
 pub mod receipts;
 pub mod retention;

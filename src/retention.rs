@@ -51,7 +51,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
@@ -64,9 +64,11 @@ use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::data::{DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId};
-use crate::policy::{Policy, RetentionRule, RetentionStart};
-use crate::store::journal::{self, Journaled, Kind};
+use crate::data::{
+    DestructionReason, DestructionReceipt, PersonalData, Purge, RecordId, RetentionCell,
+};
+use crate::event::{self as journal, Journaled, Kind};
+use crate::policy::{Policy, RetentionStart};
 pub use crate::vocab::ids::HoldId;
 pub use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
@@ -250,50 +252,6 @@ pub struct SweepReport {
     /// destruction, or daily) but failed: until one succeeds, a backup taken before the
     /// destruction still opens what it destroyed. Every later sweep tries again.
     pub keys_not_rotated: Option<String>,
-}
-
-/// What a tracked [`PersonalData`] consults on every read: the deadline the schedule set
-/// and whether the schedule destroyed the record. Two atomics, so a read pays two loads.
-#[derive(Debug)]
-pub(crate) struct RetentionCell {
-    deadline: AtomicI64,
-    /// Until when a legal hold keeps the record readable past its deadline, on a basis
-    /// other than consent; `i64::MIN` while no hold covers it.
-    held_until: AtomicI64,
-    destroyed: AtomicBool,
-}
-
-/// Why a tracked record refuses a read.
-#[derive(Clone, Copy)]
-pub(crate) enum Refusal {
-    Destroyed,
-    Expired(i64),
-}
-
-impl RetentionCell {
-    fn new() -> Self {
-        Self {
-            deadline: AtomicI64::new(i64::MAX),
-            held_until: AtomicI64::new(i64::MIN),
-            destroyed: AtomicBool::new(false),
-        }
-    }
-
-    /// Whether a read at `now` may go ahead: never after destruction, and past the
-    /// deadline only while a legal hold keeps the record, and only on a legal basis other
-    /// than consent (what a hold keeps data for). Past its deadline, unheld data is due for
-    /// destruction (Tajik law Art. 20) whether or not a sweep has run yet.
-    #[inline]
-    pub(crate) fn admits(&self, now: i64, on_consent: bool) -> Result<(), Refusal> {
-        if self.destroyed.load(Ordering::Acquire) {
-            return Err(Refusal::Destroyed);
-        }
-        let deadline = self.deadline.load(Ordering::Acquire);
-        if now >= deadline && (on_consent || now >= self.held_until.load(Ordering::Acquire)) {
-            return Err(Refusal::Expired(deadline));
-        }
-        Ok(())
-    }
 }
 
 /// The period a rule or hold counts, added to a time in milliseconds.
@@ -700,7 +658,7 @@ impl ScheduleBuilder {
             .policy
             .retention()
             .iter()
-            .map(|rule| Arc::from(describe(rule)))
+            .map(|rule| Arc::from(rule.describe()))
             .collect();
         RetentionSchedule {
             policy: self.policy,
@@ -1514,11 +1472,11 @@ impl RetentionSchedule {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Corrupt`](crate::store::vault::StoreError::Corrupt) if the change
+    /// [`StoreError::Corrupt`](crate::error::StoreError::Corrupt) if the change
     /// can't be applied as it was: the policy lost a rule, or a hold or record is unknown.
-    pub(crate) fn replay(&self, change: Kind) -> Result<(), crate::store::vault::StoreError> {
+    pub(crate) fn replay(&self, change: Kind) -> Result<(), crate::error::StoreError> {
         let refused = |e: Error| {
-            crate::store::vault::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
+            crate::error::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
         };
         match change {
             Kind::Tracked {
@@ -1599,32 +1557,4 @@ impl RetentionSchedule {
             }
         })
     }
-}
-
-pub(crate) fn describe(rule: &RetentionRule) -> String {
-    let start = match rule.after {
-        RetentionStart::Collection => "collection",
-        RetentionStart::PurposeAchieved => "the purpose was achieved",
-        RetentionStart::RelationshipEnd => "the relationship ended",
-    };
-    let period: Vec<String> = [
-        (rule.years, "year"),
-        (rule.months, "month"),
-        (rule.days, "day"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
-    .collect();
-    let when = if period.is_empty() {
-        format!("once {start}")
-    } else {
-        format!("{} after {start}", period.join(" "))
-    };
-    let mut text = format!("rule: {} for {}, {when}", rule.category, rule.purpose);
-    if !rule.reference.is_empty() {
-        text.push_str("; ");
-        text.push_str(&rule.reference);
-    }
-    text
 }

@@ -35,9 +35,9 @@ use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
 use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock, millis_to_time};
+use crate::error::StoreError;
+use crate::event::{self as journal, Given, Journaled};
 use crate::policy::Policy;
-use crate::store::journal::{self, Given, Journaled};
-use crate::store::vault::StoreError;
 use crate::vocab::{
     Actor, ConsentForm, Evidence, FormKind, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
 };

@@ -67,9 +67,9 @@ pub enum KeyError {
     #[error("no key-encryption key {purpose} {version}: destroyed, or never made here")]
     KekMissing {
         /// What the key is for.
-        purpose: super::KeyPurpose,
+        purpose: super::name::KeyPurpose,
         /// Its version.
-        version: super::KeyVersion,
+        version: super::name::KeyVersion,
     },
     /// The key provider can't do what was asked (rotate, or destroy a key).
     #[error("the key provider can't {what}")]

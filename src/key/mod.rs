@@ -9,7 +9,7 @@
 //! wraps data keys makes a new version of that purpose only, so it never orphans the keys of
 //! another purpose. A provider declares its [`Capabilities`]: whether it can make a new
 //! version (rotate) and destroy an old one irrecoverably. Only where it can do both does the
-//! operator rotate ([`OperatorBuilder::rotate_keys_every`](crate::store::OperatorBuilder::rotate_keys_every)),
+//! operator rotate (`OperatorBuilder::rotate_keys_every`, with the `sqlite` feature),
 //! and only then does a copy of the key store taken before a rotation open nothing after it.
 //!
 //! - [`KeyDir`]: key files in a directory of their own (0700, files 0600), one per purpose
@@ -69,65 +69,14 @@ use chacha20poly1305::aead::{OsRng, rand_core::RngCore};
 use zeroize::Zeroizing;
 
 mod error;
+mod name;
 
 pub use error::KeyError;
+pub use name::{KeyPurpose, KeyVersion};
 
-/// What a KEK is for. Each purpose has keys of its own, rotated on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum KeyPurpose {
-    /// Wraps the per-record data keys in the key store.
-    WrapDataKeys,
-    /// Authenticates the event log (reserved for the authenticated log).
-    AuthenticateLog,
-    /// Signs the event log's checkpoints (reserved for the authenticated log).
-    SignCheckpoints,
-}
-
-impl KeyPurpose {
-    /// Every purpose.
-    pub const ALL: [KeyPurpose; 3] = [
-        KeyPurpose::WrapDataKeys,
-        KeyPurpose::AuthenticateLog,
-        KeyPurpose::SignCheckpoints,
-    ];
-
-    /// The purpose's name, as [`KeyDir`] names its files: `wrap-data-keys`,
-    /// `authenticate-log`, `sign-checkpoints`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            KeyPurpose::WrapDataKeys => "wrap-data-keys",
-            KeyPurpose::AuthenticateLog => "authenticate-log",
-            KeyPurpose::SignCheckpoints => "sign-checkpoints",
-        }
-    }
-}
-
-impl fmt::Display for KeyPurpose {
+impl fmt::Debug for Kek {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A KEK's version within its purpose: 1 for the first, one more at each rotation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyVersion(u32);
-
-impl KeyVersion {
-    /// Version `n`.
-    pub const fn new(n: u32) -> Self {
-        Self(n)
-    }
-
-    /// Its number.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for KeyVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}", self.0)
+        f.write_str("Kek([REDACTED])")
     }
 }
 
@@ -153,12 +102,6 @@ impl Kek {
     /// The key's bytes.
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
-    }
-}
-
-impl fmt::Debug for Kek {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Kek([REDACTED])")
     }
 }
 

@@ -188,6 +188,37 @@ pub struct RetentionRule {
     pub reference: String,
 }
 
+impl RetentionRule {
+    pub(crate) fn describe(&self) -> String {
+        let rule = self;
+        let start = match rule.after {
+            RetentionStart::Collection => "collection",
+            RetentionStart::PurposeAchieved => "the purpose was achieved",
+            RetentionStart::RelationshipEnd => "the relationship ended",
+        };
+        let period: Vec<String> = [
+            (rule.years, "year"),
+            (rule.months, "month"),
+            (rule.days, "day"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+        let when = if period.is_empty() {
+            format!("once {start}")
+        } else {
+            format!("{} after {start}", period.join(" "))
+        };
+        let mut text = format!("rule: {} for {}, {when}", rule.category, rule.purpose);
+        if !rule.reference.is_empty() {
+            text.push_str("; ");
+            text.push_str(&rule.reference);
+        }
+        text
+    }
+}
+
 /// Who a recipient is to the operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -479,7 +510,7 @@ impl Policy {
         self.retention()
             .iter()
             .filter(|rule| uses(&rule.purpose, &rule.category))
-            .map(crate::retention::describe)
+            .map(RetentionRule::describe)
             .collect()
     }
 

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Weekday};
 use serde::Serialize;
 
-use super::WorkingCalendar;
+use super::calendar::WorkingCalendar;
 use crate::category::CategoryId;
 use crate::vocab::FormKind;
 pub use crate::vocab::border::{Country, ParseCountryError, TransferBasis};

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, params};
 
-use super::vault::StoreError;
 use crate::audit::{AuditEntry, AuditError, AuditStore};
+use crate::error::StoreError;
 
 /// The schema, one migration per version.
 const MIGRATIONS: &[&str] = &["CREATE TABLE entries (

@@ -113,8 +113,8 @@ pub use audit_store::SqliteAuditStore;
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;
 
-/// Key-encryption keys and where they come from: see [`crate::key`]'s items, re-exported
-/// here under the name 0.1 gave them.
+/// Key-encryption keys and where they come from: the items of [`crate::key`], under the
+/// path 0.1 gave them.
 pub mod kek {
     pub use crate::key::*;
 }

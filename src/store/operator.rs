@@ -11,9 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::journal::{Journal, Journaled, Kind, MemoryJournal};
-#[cfg(feature = "sqlite")]
-use super::kek::KeyProvider;
+use super::journal::{Journal, MemoryJournal};
 use super::keys::{KeyStore, MemoryKeyStore};
 #[cfg(feature = "sqlite")]
 use super::keys::{RotationStep, SqliteKeyStore};
@@ -26,6 +24,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentId, ConsentLedger, ConsentToken, Withdrawal};
 use crate::data::{PersonalData, RecordId};
 use crate::disclosure::Disclosures;
+use crate::event::{Journaled, Kind};
+#[cfg(feature = "sqlite")]
+use crate::key::KeyProvider;
 use crate::policy::{Country, Policy};
 use crate::retention::{DestructionHook, DestructionRequest, HookError, SweepReport, Trigger};
 use crate::rights::{AccessReport, ReportSources, SubjectRequests};
@@ -288,7 +289,7 @@ impl OperatorBuilder {
     /// re-wraps every live data key under a new version and has the provider destroy the
     /// old — checked at each [`sweep`](Operator::sweep) on the operator's clock; it also
     /// rotates after every sweep that destroyed something. Default: daily. Only where the
-    /// provider can both rotate and destroy ([`Capabilities`](super::kek::Capabilities));
+    /// provider can both rotate and destroy ([`Capabilities`](crate::key::Capabilities));
     /// under any other, it never rotates.
     #[cfg(feature = "sqlite")]
     pub fn rotate_keys_every(mut self, every: Duration) -> Self {
@@ -715,8 +716,8 @@ impl fmt::Debug for Operator {
 
 impl Operator {
     /// Opens the operator's directory `dir` under `policy`, with the key-encryption keys
-    /// of `keys` (a [`KeyDir`](super::kek::KeyDir) outside `dir`, an
-    /// [`EnvKey`](super::kek::EnvKey), or your KMS), on the system clock, located in the
+    /// of `keys` (a [`KeyDir`](crate::key::KeyDir) outside `dir`, an
+    /// [`EnvKey`](crate::key::EnvKey), or your KMS), on the system clock, located in the
     /// policy's home country. See [`OperatorBuilder::open`].
     ///
     /// # Errors

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::vault::StoreError;
+use crate::error::StoreError;
 
 /// Why a file could not be opened as a store.
 pub(crate) enum Opening {

@@ -20,8 +20,10 @@ use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
-use crate::retention::{Refusal, RetentionCell};
 pub use crate::vocab::ids::RecordId;
+pub(crate) use retention_cell::{Refusal, RetentionCell};
+
+mod retention_cell;
 pub use crate::vocab::register::Source;
 pub use crate::vocab::retention::DestructionReason;
 use crate::vocab::{Actor, Purpose, SubjectId};
