@@ -68,10 +68,39 @@
 //! jurisdiction packs and the working-day calendar in [`policy`]; deadlines, holds and
 //! destruction in [`retention`]; validated phone, card, passport, PINFL and face-image values
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
-//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`]; key-encryption keys and their providers in
-//! [`key`];
+//! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`];
 //! consent receipts from elsewhere in [`receipts`]; subjects' requests and their due dates
-//! in [`rights`].
+//! in [`rights`]; key-encryption keys and their providers in [`key`]; vaults, journals and
+//! the [`Operator`](store::Operator) that keeps everything on disk in [`store`].
+//!
+//! # Architecture
+//!
+//! The modules are built in layers, and a module uses only the layers below it: no import
+//! cycle, and persistence is not woven into the domain (the `layers` behaviour tests read
+//! the sources and hold every import to this plan).
+//!
+//! ```text
+//!  store            vaults, key stores, journals on disk; the Operator facade
+//!    ↑
+//!  receipts         consent receipts from elsewhere
+//!  rights  disclosure   subjects' requests; transfers and their notices
+//!  retention        deadlines, holds, sweeps, destruction
+//!  data             PersonalData and what a read of it checks
+//!  consent          the ledger, tokens, history, proofs
+//!    ↑  emit changes through event::Journaled, entries through audit::AuditLog
+//!  policy           the privacy policy, jurisdiction packs, calendars
+//!  event  audit  depersonalize   what the domain emits; masks and pseudonyms
+//!  category         categories as types
+//!  error            every error the crate returns
+//!  key              where key-encryption keys come from
+//!  vocab  values  clock  files   ids and the words of the law; validated values; time
+//! ```
+//!
+//! The ids every layer names — subjects, purposes, categories, consents, records, holds —
+//! and the plain records the registers keep (transfer notices, subject requests, holds,
+//! triggers) are vocabulary, at the bottom; the modules that own their behaviour re-export
+//! them, so `amanat::consent::ConsentId` and `amanat::retention::LegalHold` are where they
+//! were. The crate-wide [`Error`] sits just above them, beside the errors it wraps.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -13,6 +13,7 @@ mod consent_rules;
 mod crypto_shredding;
 mod depersonalisation;
 mod hostile_caller;
+mod layers;
 mod ledger_model;
 mod no_leaks;
 mod operator_store;

@@ -1,0 +1,223 @@
+//! The house is built in layers (the crate docs draw them): a module imports only from the
+//! layers below it, so persistence is never woven into the domain and no change to a low
+//! module has to be made in step with a high one. These tests read `src/` and hold every
+//! `crate::` path written outside a unit-test module to that plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Each top-level module with its layer, lowest first: a module may use only modules of a
+/// lower layer. Neighbours in one layer don't use each other either.
+const LAYERS: &[(&str, u8)] = &[
+    // Ids and the vocabulary of the law, validated values, time, file modes.
+    ("vocab", 0),
+    ("values", 0),
+    ("clock", 0),
+    ("files", 0),
+    // Where keys come from.
+    ("key", 1),
+    // Every error the crate returns.
+    ("error", 2),
+    ("category", 3),
+    // What the domain emits: the events a journal keeps and the audit trail.
+    ("event", 4),
+    ("audit", 4),
+    ("depersonalize", 4),
+    ("policy", 5),
+    // The domain.
+    ("consent", 6),
+    ("data", 7),
+    ("retention", 8),
+    ("rights", 9),
+    ("disclosure", 9),
+    ("receipts", 10),
+    // The log, the stores and the `Operator` facade.
+    ("store", 11),
+];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("src is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level module a file belongs to; `None` for `lib.rs`.
+fn module_of(file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(src()).expect("a file under src");
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (name != "lib").then(|| name.to_owned())
+}
+
+/// The code a module compiles into the library: comments (doc links are not imports) and
+/// the unit-test module at the end of the file dropped.
+fn library_code(text: &str) -> String {
+    let code = text
+        .find("#[cfg(test)]\nmod tests")
+        .map_or(text, |at| &text[..at]);
+    code.lines()
+        .map(|line| line.find("//").map_or(line, |at| &line[..at]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The first segment of every `crate::` path in `code`, groups (`crate::{a, b::C}`)
+/// included.
+fn crate_paths(code: &str) -> Vec<String> {
+    let ident = |s: &str| {
+        s.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<String>()
+    };
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if item_start && !c.is_whitespace() => {
+                        found.push(ident(&group[i..]));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.push(ident(rest));
+        }
+    }
+    found
+}
+
+/// Which module each name `lib.rs` re-exports at the root comes from.
+fn root_names() -> BTreeMap<String, String> {
+    let lib = fs::read_to_string(src().join("lib.rs")).expect("lib.rs");
+    let mut names = BTreeMap::new();
+    for statement in lib.split(';') {
+        let Some(path) = statement.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let (module, items) = path.split_once("::").expect("pub use module::item");
+        for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
+            let item = item.trim();
+            if !item.is_empty() {
+                names.insert(item.to_owned(), module.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Every (importing module, imported module) pair, each with a file that shows it.
+fn imports() -> BTreeMap<(String, String), PathBuf> {
+    let root = root_names();
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut edges = BTreeMap::new();
+    for file in files {
+        let Some(from) = module_of(&file) else {
+            continue;
+        };
+        let code = library_code(&fs::read_to_string(&file).expect("a source file"));
+        for first in crate_paths(&code) {
+            let to = root.get(&first).cloned().unwrap_or(first);
+            // `crate::slot` and other items of `lib.rs` itself belong to no layer.
+            if to != from && LAYERS.iter().any(|(m, _)| *m == to) {
+                edges.entry((from.clone(), to)).or_insert_with(|| file.clone());
+            }
+        }
+    }
+    edges
+}
+
+fn layer(module: &str) -> u8 {
+    LAYERS
+        .iter()
+        .find(|(m, _)| *m == module)
+        .map(|(_, l)| *l)
+        .unwrap_or_else(|| panic!("module {module} is in no layer: add it to LAYERS"))
+}
+
+#[test]
+fn every_module_has_a_layer() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let modules: BTreeSet<String> = files.iter().filter_map(|f| module_of(f)).collect();
+    for module in &modules {
+        layer(module);
+    }
+    assert!(modules.contains("store") && modules.contains("vocab"));
+}
+
+#[test]
+fn no_module_imports_from_its_own_layer_or_one_above() {
+    let edges = imports();
+    assert!(
+        edges.contains_key(&("store".to_owned(), "consent".to_owned())),
+        "the reader finds imports at all"
+    );
+    let upward: Vec<String> = edges
+        .iter()
+        .filter(|((from, to), _)| layer(to) >= layer(from))
+        .map(|((from, to), file)| format!("{from} -> {to} ({})", file.display()))
+        .collect();
+    assert!(upward.is_empty(), "imports against the layers: {upward:#?}");
+}
+
+#[test]
+fn nothing_outside_the_store_imports_it() {
+    let outside: Vec<String> = imports()
+        .into_iter()
+        .filter(|((from, to), _)| to == "store" && from != "store")
+        .map(|((from, _), file)| format!("{from} ({})", file.display()))
+        .collect();
+    assert!(outside.is_empty(), "the store is imported by {outside:?}");
+}
+
+#[test]
+fn the_event_vocabulary_imports_no_domain_module() {
+    let domain = [
+        "category",
+        "policy",
+        "consent",
+        "data",
+        "retention",
+        "rights",
+        "disclosure",
+        "receipts",
+        "store",
+    ];
+    let found: Vec<String> = imports()
+        .into_keys()
+        .filter(|(from, to)| from == "event" && domain.contains(&to.as_str()))
+        .map(|(_, to)| to)
+        .collect();
+    assert!(found.is_empty(), "event imports {found:?}");
+}
+
+#[test]
+fn the_reader_sees_grouped_and_root_imports() {
+    let code = "use crate::{Error, vocab::{Purpose, SubjectId}};\nlet x = crate::slot(1);";
+    assert_eq!(crate_paths(code), ["Error", "vocab", "slot"]);
+    assert_eq!(root_names().get("Error").map(String::as_str), Some("error"));
+    assert_eq!(
+        library_code("use crate::a; // crate::b\n#[cfg(test)]\nmod tests { use crate::c; }"),
+        "use crate::a; "
+    );
+}
