@@ -139,7 +139,9 @@ fn imports() -> BTreeMap<(String, String), PathBuf> {
             let to = root.get(&first).cloned().unwrap_or(first);
             // `crate::slot` and other items of `lib.rs` itself belong to no layer.
             if to != from && LAYERS.iter().any(|(m, _)| *m == to) {
-                edges.entry((from.clone(), to)).or_insert_with(|| file.clone());
+                edges
+                    .entry((from.clone(), to))
+                    .or_insert_with(|| file.clone());
             }
         }
     }
