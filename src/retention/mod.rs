@@ -32,7 +32,7 @@
 //! use std::sync::Arc;
 //!
 //! let policy = Arc::new(Policy::from_toml_str(include_str!(
-//!     "../examples/policies/imanum.toml"))?);
+//!     "../../examples/policies/imanum.toml"))?);
 //! let schedule = RetentionSchedule::new(policy);
 //! let customer = SubjectId::new("cust-1")?;
 //! let t0 = Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap();
