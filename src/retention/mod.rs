@@ -73,51 +73,17 @@ pub use crate::vocab::ids::HoldId;
 pub use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
 use crate::vocab::{BasisKind, Purpose, SubjectId};
 
+mod hook;
+
+use hook::Registered;
+pub use hook::{DestructionHook, DestructionRequest, HookError};
+
 /// What the schedule knows of a tracked record, as the journal gave it.
 pub(crate) struct Tracked {
     pub(crate) subject: SubjectId,
     pub(crate) category: CategoryId,
     pub(crate) purpose: Purpose,
     pub(crate) collected_at: i64,
-}
-
-/// What a destruction hook is asked to do: delete every copy of one record it knows of.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct DestructionRequest {
-    /// The same for every attempt at this record's destruction: a hook that already
-    /// deleted the copy and failed to say so can recognise the retry.
-    pub idempotency_key: String,
-    /// The record.
-    pub record: RecordId,
-    /// Whose it is.
-    pub subject: SubjectId,
-    /// Its category.
-    pub category: CategoryId,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-}
-
-/// Why a hook could not delete its copy. Say what failed, never the data.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct HookError(pub String);
-
-/// Your code that deletes the copies the library can't see: a database row, an object in
-/// storage, a request to a processor to delete.
-///
-/// It must be idempotent on [`DestructionRequest::idempotency_key`]: a destruction is
-/// retried until every hook confirms, and a hook that confirmed is not asked again.
-pub trait DestructionHook: Send + Sync {
-    /// The hook's name, for receipts.
-    fn name(&self) -> &str;
-
-    /// Deletes this record's copies.
-    ///
-    /// # Errors
-    ///
-    /// A [`HookError`] when the copies could not be deleted now; the schedule retries.
-    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError>;
 }
 
 /// A decision the schedule took about a record, for the record of processing.
@@ -567,14 +533,6 @@ impl State {
     }
 }
 
-/// A registered hook, with its name read once: a hook's own code never runs under the
-/// schedule's lock.
-#[derive(Debug, Clone)]
-struct Registered {
-    name: String,
-    hook: Arc<dyn DestructionHook>,
-}
-
 /// A record taken out of the queue for destruction: the hooks still to confirm (by their
 /// place among the category's hooks), and what to ask them.
 type Claim = (
@@ -594,12 +552,6 @@ pub struct ScheduleBuilder {
     stuck_after: Duration,
     audit: Option<Arc<AuditLog>>,
     clock: Arc<dyn Clock>,
-}
-
-impl fmt::Debug for dyn DestructionHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DestructionHook({})", self.name())
-    }
 }
 
 impl ScheduleBuilder {
