@@ -1,0 +1,64 @@
+//! Rebuilding a schedule from its journal, change by change, as each was first made.
+
+use super::RetentionSchedule;
+use crate::Error;
+use crate::event::Kind;
+
+impl RetentionSchedule {
+    /// Applies a change read back from the journal, as it was made, before the schedule
+    /// records anywhere ([`attach`](Self::attach)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`](crate::error::StoreError::Corrupt) if the change
+    /// can't be applied as it was: the policy lost a rule, or a hold or record is unknown.
+    pub(crate) fn replay(&self, change: Kind) -> Result<(), crate::error::StoreError> {
+        let refused = |e: Error| {
+            crate::error::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
+        };
+        match change {
+            Kind::Tracked {
+                record,
+                subject,
+                category,
+                purpose,
+                collected_at,
+            } => self
+                .track_record(record, &subject, category, &purpose, collected_at)
+                .map_err(refused),
+            Kind::Triggered {
+                subject,
+                at,
+                trigger,
+            } => {
+                self.trigger(&subject, trigger, at);
+                Ok(())
+            }
+            Kind::HoldPlaced {
+                hold,
+                at,
+                legal_hold,
+            } => {
+                let placed = self
+                    .place_hold_at(legal_hold, at.timestamp_millis())
+                    .map_err(refused)?;
+                if placed == hold {
+                    Ok(())
+                } else {
+                    Err(refused(Error::UnknownHold { hold }))
+                }
+            }
+            Kind::HoldReleased { hold, at } => self
+                .release_hold_at(hold, at.timestamp_millis())
+                .map(drop)
+                .map_err(refused),
+            Kind::Destroyed { record, at } => {
+                let mut state = self.state();
+                self.finish_destruction(&mut state, record, at.timestamp_millis())
+                    .map(drop)
+                    .ok_or_else(|| refused(Error::UnknownRecord { record }))
+            }
+            _ => Ok(()),
+        }
+    }
+}

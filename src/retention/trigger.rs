@@ -1,0 +1,167 @@
+//! Triggers: events in a subject's life that bring their records' deadlines forward.
+
+use chrono::{DateTime, Utc};
+
+use super::{Decision, RetentionSchedule, State, after};
+use crate::clock::millis_to_time;
+use crate::data::{DestructionReason, RecordId};
+use crate::event::{self as journal, Kind};
+use crate::policy::RetentionStart;
+use crate::vocab::retention::Trigger;
+use crate::vocab::{BasisKind, SubjectId};
+
+impl RetentionSchedule {
+    /// Applies a trigger to `subject`'s records and returns the records whose deadline it
+    /// set or brought forward.
+    pub fn trigger(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+    ) -> Vec<RecordId> {
+        self.trigger_kept(subject, trigger, at, true)
+    }
+
+    /// [`trigger`](Self::trigger), journaled only when `journaled`: a trigger that another
+    /// change carries (a withdrawal made through an Operator) is replayed with it.
+    pub(crate) fn trigger_kept(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+        journaled: bool,
+    ) -> Vec<RecordId> {
+        let at = at.timestamp_millis();
+        let mut state = self.state();
+        let kept = journaled.then(|| trigger.clone());
+        let ids = state.subject_records(subject);
+        let before: Vec<Option<i64>> = ids
+            .iter()
+            .map(|id| state.records.get(id).and_then(|e| e.deadline))
+            .collect();
+        match trigger {
+            Trigger::Logout => {
+                state.decide(
+                    at,
+                    Decision::NoEffect {
+                        at: millis_to_time(at),
+                        subject: subject.clone(),
+                        trigger: "logout",
+                        why: "logging out does not end the relationship (IMANUM §2.1.5)",
+                    },
+                );
+            }
+            Trigger::AccountClosed => {
+                state
+                    .relationship_ended
+                    .entry(subject.clone())
+                    .or_insert(at);
+                let ended = state.relationship_ended[subject];
+                for &id in &ids {
+                    let Some(entry) = state.records.get(&id) else {
+                        continue;
+                    };
+                    let rule = &self.policy.retention()[entry.rule as usize];
+                    // A purpose can't go on once the relationship has ended (Art. 20): a
+                    // period counted from achieving it starts now if it has not already.
+                    let from_now = rule.after == RetentionStart::RelationshipEnd
+                        || (rule.after == RetentionStart::PurposeAchieved
+                            && entry.deadline.is_none());
+                    if from_now {
+                        let due = after(ended, rule.years, rule.months, rule.days);
+                        state.bring_forward(at, id, due, DestructionReason::RelationshipEnded);
+                    }
+                }
+                // Holds counted from the relationship's end now have an end.
+                state.requeue(&ids);
+            }
+            Trigger::PurposeAchieved(purpose) => {
+                for &id in &ids {
+                    let Some(entry) = state.records.get(&id) else {
+                        continue;
+                    };
+                    let rule = &self.policy.retention()[entry.rule as usize];
+                    if rule.after == RetentionStart::PurposeAchieved && entry.purpose == purpose {
+                        let due = after(at, rule.years, rule.months, rule.days);
+                        state.bring_forward(at, id, due, DestructionReason::PurposeAchieved);
+                    }
+                }
+            }
+            Trigger::CourtDecision { reference, record } => {
+                for &id in &ids {
+                    if record.is_none_or(|r| r == id) {
+                        state.bring_forward(
+                            at,
+                            id,
+                            at,
+                            DestructionReason::CourtDecision {
+                                reference: reference.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            Trigger::ConsentWithdrawn(purpose) => {
+                let on_consent = self
+                    .policy
+                    .purpose(&purpose)
+                    .is_none_or(|p| p.basis == BasisKind::Consent);
+                if on_consent {
+                    for &id in &ids {
+                        if state.records.get(&id).is_some_and(|e| e.purpose == purpose) {
+                            state.bring_forward(at, id, at, DestructionReason::ConsentWithdrawn);
+                        }
+                    }
+                } else {
+                    state.decide(
+                        at,
+                        Decision::NoEffect {
+                            at: millis_to_time(at),
+                            subject: subject.clone(),
+                            trigger: "consent withdrawn",
+                            why: "the policy declares another legal basis for the purpose (Art. 11.2)",
+                        },
+                    );
+                }
+            }
+        }
+        // A trigger only ever shortens retention: it applies even if it can't be kept (the
+        // journal stops then, and an Operator reports it). Kept after its decisions are
+        // in the audit log.
+        if let Some(trigger) = kept {
+            let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
+                subject: subject.clone(),
+                at: millis_to_time(at),
+                trigger,
+            });
+        }
+        ids.iter()
+            .zip(before)
+            .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+impl State {
+    /// Brings the deadline of `id` forward for a trigger, and records the decision.
+    pub(super) fn bring_forward(
+        &mut self,
+        at: i64,
+        id: RecordId,
+        due: i64,
+        reason: DestructionReason,
+    ) {
+        if self.set_deadline(id, due, reason.clone()) {
+            // An earlier deadline only shortens retention: it stands even if unrecorded.
+            self.decide(
+                at,
+                Decision::Deadline {
+                    record: id,
+                    due: millis_to_time(due),
+                    reason,
+                },
+            );
+        }
+    }
+}
