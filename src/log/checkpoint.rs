@@ -317,25 +317,48 @@ impl Anchor for FileAnchor {
     }
 
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
-        let mut text = String::new();
-        match std::fs::File::open(&self.file) {
-            Ok(mut file) => file
-                .read_to_string(&mut text)
-                .map_err(|e| LogError::Anchor(e.to_string()))?,
+        let io = |e: std::io::Error| LogError::Anchor(e.to_string());
+        let file = match std::fs::File::open(&self.file) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(LogError::Anchor(e.to_string())),
+            Err(e) => return Err(io(e)),
         };
         // Only complete lines: the last may have been torn by a crash while it was written,
         // and a checkpoint not yet fully published is not yet a promise.
+        let Some(line) = last_complete_line(file).map_err(io)? else {
+            return Ok(None);
+        };
+        SignedCheckpoint::from_text(&line).map(Some).ok_or_else(|| {
+            LogError::Anchor(format!(
+                "{} holds a line that is not a checkpoint",
+                self.file.display()
+            ))
+        })
+    }
+}
+
+/// The last non-empty line of `file` that ends in a newline, read from the end: the file
+/// gains a line per checkpoint — tens of thousands a day at the default interval — and
+/// opening must not read them all.
+fn last_complete_line(mut file: std::fs::File) -> std::io::Result<Option<String>> {
+    use std::io::{Seek as _, SeekFrom};
+    let len = file.metadata()?.len();
+    let mut window: u64 = 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        let text = String::from_utf8_lossy(&tail);
         let complete = text.rfind('\n').map_or("", |end| &text[..end]);
-        match complete.lines().rev().find(|l| !l.is_empty()) {
-            None => Ok(None),
-            Some(line) => SignedCheckpoint::from_text(line).map(Some).ok_or_else(|| {
-                LogError::Anchor(format!(
-                    "{} holds a line that is not a checkpoint",
-                    self.file.display()
-                ))
-            }),
+        let complete = complete.trim_end_matches('\n');
+        match complete.rfind('\n') {
+            // A newline before it in the window: the line is whole.
+            Some(newline) => return Ok(Some(complete[newline + 1..].to_owned())),
+            None if start == 0 => {
+                return Ok((!complete.is_empty()).then(|| complete.to_owned()));
+            }
+            None => window = window.saturating_mul(4),
         }
     }
 }
@@ -434,6 +457,18 @@ mod tests {
         assert_eq!(anchor.latest().unwrap(), Some(first));
         anchor.publish(&second).unwrap();
         assert_eq!(anchor.latest().unwrap(), Some(second));
+        // Read from the end: the latest of many, past the first window.
+        for count in 3..=40 {
+            anchor.publish(&signed(count).1).unwrap();
+        }
+        assert_eq!(anchor.latest().unwrap(), Some(signed(40).1));
+        // A torn tail longer than the first window read from the end.
+        let mut file = crate::files::options()
+            .append(true)
+            .open(anchor.file())
+            .unwrap();
+        file.write_all(&[b'x'; 3000]).unwrap();
+        assert_eq!(anchor.latest().unwrap(), Some(signed(40).1));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
