@@ -114,7 +114,7 @@ pub use store::{Head, LogStore, MemoryLogStore, continues};
 use checkpoint::Signer;
 use entry::MacKey;
 
-use crate::key::{Kek, KeyProvider, KeyPurpose};
+use crate::key::{Kek, KeyError, KeyProvider, KeyPurpose, KeyVersion};
 
 /// How many entries at most go unanchored, by default.
 pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1000;
@@ -180,30 +180,33 @@ impl<S: LogStore> LogBuilder<S> {
         self
     }
 
-    /// Opens the log: takes its keys from `keys` (making the first version of each purpose
-    /// if the provider has none), then verifies every entry from the last verified
+    /// Opens the log: takes its keys from `keys` (the newest version of each purpose;
+    /// for a new, empty log, the first is made if the provider has none), then verifies every entry from the last verified
     /// checkpoint on — the store's latest or the anchor's, whichever is earlier, each with
     /// its signature checked — before anything is written.
     ///
     /// # Errors
     ///
     /// [`LogError::Tampered`] naming the first bad position, and nothing is written;
-    /// [`LogError::Key`] if a key can't be had; others if the store or the anchor can't be
-    /// read.
+    /// [`LogError::Key`] if a key can't be had ([`KeyError::KekMissing`] for a log with
+    /// entries whose provider has no key); others if the store or the anchor can't be read.
     pub fn open(self, keys: &dyn KeyProvider) -> Result<Log<S>, LogError> {
-        let mac = MacKey::new(&current(keys, KeyPurpose::AuthenticateLog)?)?;
-        let seed = zeroize::Zeroizing::new(entry::derive(
-            &current(keys, KeyPurpose::SignCheckpoints)?,
-            b"amanat/log/checkpoint-key/v1",
-        )?);
-        let signer = Signer::new(&seed);
-        let public = signer.public();
-
         let stored = self.store.latest_checkpoint()?;
         let anchored = match &self.anchor {
             Some(anchor) => anchor.latest()?,
             None => None,
         };
+        // Keys are made for a new log only: for one that has entries, a missing key is
+        // a missing key, and a fresh one would only make every entry look forged.
+        let new = self.store.head()?.is_none() && stored.is_none() && anchored.is_none();
+        let mac = MacKey::new(&current(keys, KeyPurpose::AuthenticateLog, new)?)?;
+        let seed = zeroize::Zeroizing::new(entry::derive(
+            &current(keys, KeyPurpose::SignCheckpoints, new)?,
+            b"amanat/log/checkpoint-key/v1",
+        )?);
+        let signer = Signer::new(&seed);
+        let public = signer.public();
+
         let checkpoints = signed_checkpoints(stored, anchored, &public)?;
         let head = verify::walk(&self.store, Some(&mac), checkpoints, false)?;
 
@@ -242,11 +245,18 @@ impl<S: LogStore> LogBuilder<S> {
     }
 }
 
-/// The newest version of `purpose`'s KEK, made if the provider has none.
-fn current(keys: &dyn KeyProvider, purpose: KeyPurpose) -> Result<Kek, LogError> {
+/// The newest version of `purpose`'s KEK; made if the provider has none and the log is
+/// `new`.
+fn current(keys: &dyn KeyProvider, purpose: KeyPurpose, new: bool) -> Result<Kek, LogError> {
     let version = match keys.versions(purpose)?.last() {
         Some(version) => *version,
-        None => keys.create(purpose)?,
+        None if new => keys.create(purpose)?,
+        None => {
+            return Err(LogError::Key(KeyError::KekMissing {
+                purpose,
+                version: KeyVersion::new(1),
+            }));
+        }
     };
     Ok(keys.key(purpose, version)?)
 }
@@ -317,7 +327,8 @@ impl<S: LogStore> Log<S> {
     /// Concurrent appenders share one write: the entry is queued, and the first appender to
     /// find no write under way takes everything queued and writes it as one batch while the
     /// others wait for their position to be durable. Signs a checkpoint afterwards if one is
-    /// due; a checkpoint that fails does not fail the append (the entry is durable), is
+    /// due — that append then also waits for the checkpoint to be kept and published —;
+    /// a checkpoint that fails does not fail the append (the entry is durable), is
     /// tried again at the next, and shows in [`last_checkpoint_error`](Self::last_checkpoint_error).
     ///
     /// # Errors
@@ -726,6 +737,36 @@ mod tests {
             verify_against_anchor(&*f.store, &log.checkpoint_key(), &*f.anchor),
             3,
             Problem::BrokenLink,
+        );
+    }
+
+    #[test]
+    fn a_log_with_entries_is_not_given_new_keys_when_its_own_are_missing() {
+        let f = fixture();
+        f.ten();
+        let other = tempfile::tempdir().unwrap();
+        let empty = KeyDir::new(other.path().join("keys")).unwrap();
+        let opened = Log::builder(Arc::clone(&f.store))
+            .anchor(Arc::clone(&f.anchor))
+            .open(&empty);
+        assert!(matches!(
+            opened,
+            Err(LogError::Key(KeyError::KekMissing {
+                purpose: KeyPurpose::AuthenticateLog,
+                ..
+            }))
+        ));
+        assert!(
+            empty
+                .versions(KeyPurpose::AuthenticateLog)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            empty
+                .versions(KeyPurpose::SignCheckpoints)
+                .unwrap()
+                .is_empty()
         );
     }
 
