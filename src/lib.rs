@@ -123,6 +123,7 @@ mod error;
 mod event;
 mod files;
 pub mod key;
+pub mod log;
 pub mod policy;
 pub mod receipts;
 pub mod retention;

@@ -102,6 +102,8 @@
 mod audit_store;
 pub mod journal;
 pub mod keys;
+#[cfg(feature = "sqlite")]
+mod log;
 mod operator;
 pub mod seal;
 #[cfg(feature = "sqlite")]
@@ -110,6 +112,8 @@ pub mod vault;
 
 #[cfg(feature = "sqlite")]
 pub use audit_store::SqliteAuditStore;
+#[cfg(feature = "sqlite")]
+pub use log::SqliteLogStore;
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;
 

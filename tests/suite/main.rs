@@ -8,6 +8,7 @@ mod common;
 
 mod audit_log;
 mod audit_trail;
+mod authenticated_log;
 mod backups;
 mod consent_rules;
 mod crypto_shredding;

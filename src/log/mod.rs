@@ -1,0 +1,847 @@
+//! The authenticated, anchored, group-committed log: an append-only sequence of opaque
+//! payloads that its own database administrator can't rewrite unnoticed.
+//!
+//! - **Chained**: each [`Entry`] carries its position ([`Seq`], from 1, assigned by the
+//!   store), its time, the previous entry's hash (`prev`, [`GENESIS`] for the first) and
+//!   its own `hash`: SHA-256 over all of them and the payload, domain-separated and
+//!   length-prefixed.
+//! - **Authenticated**: each entry's hash is authenticated (HMAC-SHA-256) under the log's key,
+//!   derived from the [`KeyPurpose::AuthenticateLog`] KEK of a [`KeyProvider`] — never
+//!   from the data directory. Without that key no one can write an entry that verifies.
+//! - **Anchored**: every N entries or T (see [`LogBuilder`]; 1000 entries and one second
+//!   by default, checked when appending) the log signs a [`Checkpoint`] of a synced prefix
+//!   (count, head hash, time) with an Ed25519 key derived from the
+//!   [`KeyPurpose::SignCheckpoints`] KEK, keeps it in its store and hands it to an
+//!   [`Anchor`] — [`FileAnchor`] writes it to a file in another directory; a real
+//!   deployment sends it to a witness outside the host. Anyone holding the public
+//!   [`CheckpointKey`] ([`Log::checkpoint_key`]) can then check the log against the anchor
+//!   with [`verify_against_anchor`], without the MAC key.
+//! - **Group-committed**: [`Log::append`] returns once its entry is durable. Appenders
+//!   arriving while a write is under way queue their entries; when it ends, one of them
+//!   writes everything queued as one batch (one transaction, one sync) and wakes the rest.
+//!   One appender alone writes its entry at once, as a plain synced insert would. Nothing
+//!   on a read path syncs.
+//!
+//! # What is checked, and when
+//!
+//! | check | from | key needed | catches |
+//! |---|---|---|---|
+//! | [`LogBuilder::open`] | the last verified checkpoint (the store's or the anchor's, each signature checked) | the KEKs | a deleted, inserted, edited, reordered entry after it; a log cut off before a checkpoint's count; a checkpoint whose head differs from the entry at its count |
+//! | [`Log::verify_full`] | the first entry | the KEKs | the same, and any edit before the last checkpoint |
+//! | [`verify_against_anchor`] | the first entry | the public key only | a broken chain anywhere; a log cut off before the anchored count; a log rewritten with a fresh chain (its entry at the anchored count has another hash) |
+//!
+//! Every failure is [`LogError::Tampered`] naming the first bad position and the
+//! [`Problem`] there (never a payload byte), and a failed open writes nothing.
+//!
+//! An edit before the last checkpoint that keeps the entry's hash valid (the hash
+//! recomputed) but can't forge its MAC is caught by `verify_full` ([`Problem::BadMac`]) and,
+//! because every later hash then depends on it, by the anchor check at the checkpoint's
+//! count ([`Problem::BrokenLink`] at the entry after the edit, or a
+//! [`Problem::CheckpointMismatch`] if the rest of the chain was recomputed too).
+//! `open` looks only from the last checkpoint on, which is what makes it fast.
+//!
+//! # The window a truncated tail hides in
+//!
+//! An acknowledged entry is durable, so a crash loses none; but only a checkpoint says how
+//! many entries there were. Entries after the latest checkpoint the anchor holds — at most
+//! N, or those of the last T, and any appended since the last append if appends stopped
+//! (checkpoints are made when appending; call [`Log::checkpoint`] from a timer, or
+//! [`Log::close`], to close that gap) — can be cut off the tail of the store, together with
+//! any later checkpoint the store holds, and what remains is a sound log that can't be told
+//! from one whose writer stopped earlier. Everything up to the anchored count can't be cut
+//! off unnoticed. A crash right after a checkpoint (its entries present, the next ones never
+//! written, or a checkpoint line half-written to the anchor file) is not tampering: the
+//! checkpoint is always of entries already synced, and a torn anchor line is skipped.
+//!
+//! Restoring a backup older than the latest anchored checkpoint looks exactly like
+//! truncation, and is reported as such.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use amanat::key::KeyDir;
+//! use amanat::log::{Log, LogError, MemoryAnchor, MemoryLogStore, Problem, Seq, verify_against_anchor};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let keys = KeyDir::new(dir.path().join("keys"))?;
+//! let store = Arc::new(MemoryLogStore::new());
+//! let anchor = Arc::new(MemoryAnchor::new());
+//!
+//! let log = Log::builder(Arc::clone(&store))
+//!     .anchor(Arc::clone(&anchor))
+//!     .checkpoint_every(2)
+//!     .open(&keys)?;
+//! assert_eq!(log.append(b"consent given")?, Seq::new(1));
+//! assert_eq!(log.append(b"consent withdrawn")?, Seq::new(2)); // the second anchors both
+//! log.append(b"record read")?;
+//! let public = log.checkpoint_key();
+//! drop(log);
+//!
+//! // An auditor with the public key alone: the chain is sound, and holds the anchored prefix.
+//! let verified = verify_against_anchor(&*store, &public, &*anchor)?;
+//! assert_eq!(verified.head.map(|h| h.seq), Some(Seq::new(3)));
+//!
+//! // Someone erases the withdrawal from the store.
+//! store.entries_mut().remove(1);
+//! let reopened = Log::builder(Arc::clone(&store)).anchor(Arc::clone(&anchor)).open(&keys);
+//! assert!(matches!(
+//!     reopened,
+//!     Err(LogError::Tampered { position, problem: Problem::Missing }) if position == Seq::new(2)
+//! ));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod checkpoint;
+mod entry;
+mod error;
+mod store;
+mod verify;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+pub use checkpoint::{
+    Anchor, Checkpoint, CheckpointKey, FileAnchor, MemoryAnchor, SignedCheckpoint,
+};
+pub use entry::{Entry, GENESIS, Hash, Seq};
+pub use error::{LogError, Problem};
+pub use store::{Head, LogStore, MemoryLogStore, continues};
+
+use checkpoint::Signer;
+use entry::MacKey;
+
+use crate::key::{Kek, KeyError, KeyProvider, KeyPurpose, KeyVersion};
+
+/// How many entries at most go unanchored, by default.
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1000;
+/// How long at most entries go unanchored while appends go on, by default.
+pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What a check found sound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The last entry, if the log holds any.
+    pub head: Option<Head>,
+    /// The latest checkpoint the log was found to contain, if any.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Configures a [`Log`] before it opens.
+#[must_use = "call open() to open the log"]
+pub struct LogBuilder<S> {
+    store: S,
+    anchor: Option<Box<dyn Anchor>>,
+    every: u64,
+    interval: Duration,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl<S> fmt::Debug for LogBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogBuilder")
+            .field("anchored", &self.anchor.is_some())
+            .field("every", &self.every)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: LogStore> LogBuilder<S> {
+    /// Hands each checkpoint to `anchor` too, and checks against its latest at open.
+    /// Without one, checkpoints are kept in the store alone, where whoever can delete
+    /// entries can delete them too.
+    pub fn anchor(mut self, anchor: impl Anchor + 'static) -> Self {
+        self.anchor = Some(Box::new(anchor));
+        self
+    }
+
+    /// Signs a checkpoint once `n` entries (at least 1) were appended since the last
+    /// ([`DEFAULT_CHECKPOINT_EVERY`] by default).
+    pub fn checkpoint_every(mut self, n: u64) -> Self {
+        self.every = n.max(1);
+        self
+    }
+
+    /// Signs a checkpoint at the first append once `interval` has passed since the last
+    /// ([`DEFAULT_CHECKPOINT_INTERVAL`] by default).
+    pub fn checkpoint_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Takes entries' and checkpoints' times, in milliseconds since the Unix epoch, from
+    /// `clock` rather than the system's.
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Opens the log: takes its keys from `keys` (the newest version of each purpose;
+    /// for a new, empty log, the first is made if the provider has none), then verifies every entry from the last verified
+    /// checkpoint on — the store's latest or the anchor's, whichever is earlier, each with
+    /// its signature checked — before anything is written.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] naming the first bad position, and nothing is written;
+    /// [`LogError::Key`] if a key can't be had ([`KeyError::KekMissing`] for a log with
+    /// entries whose provider has no key); others if the store or the anchor can't be read.
+    pub fn open(self, keys: &dyn KeyProvider) -> Result<Log<S>, LogError> {
+        let stored = self.store.latest_checkpoint()?;
+        let anchored = match &self.anchor {
+            Some(anchor) => anchor.latest()?,
+            None => None,
+        };
+        // Keys are made for a new log only: for one that has entries, a missing key is
+        // a missing key, and a fresh one would only make every entry look forged.
+        let new = self.store.head()?.is_none() && stored.is_none() && anchored.is_none();
+        let mac = MacKey::new(&current(keys, KeyPurpose::AuthenticateLog, new)?)?;
+        let seed = zeroize::Zeroizing::new(entry::derive(
+            &current(keys, KeyPurpose::SignCheckpoints, new)?,
+            b"amanat/log/checkpoint-key/v1",
+        )?);
+        let signer = Signer::new(&seed);
+        let public = signer.public();
+
+        let checkpoints = signed_checkpoints(stored, anchored, &public)?;
+        let head = verify::walk(&self.store, Some(&mac), checkpoints, false)?;
+
+        // The anchor's count when there is one: the next checkpoint is due relative to
+        // what the witness holds, not to what the store alone holds.
+        let published = if self.anchor.is_some() {
+            anchored
+        } else {
+            stored
+        };
+        let (durable, durable_hash) = head.map_or((0, GENESIS), |h| (h.seq.get(), h.hash));
+        Ok(Log {
+            store: self.store,
+            mac,
+            signer,
+            anchor: self.anchor,
+            every: self.every,
+            interval: self.interval,
+            clock: self.clock,
+            queue: Mutex::new(Queue {
+                next: durable + 1,
+                tail: durable_hash,
+                pending: Vec::new(),
+                writing: false,
+                durable,
+                durable_hash,
+                failed: None,
+            }),
+            written: Condvar::new(),
+            checkpoints: Mutex::new(Checkpointing {
+                count: published.map_or(0, |c| c.checkpoint.count.get()),
+                at: Instant::now(),
+                failure: None,
+            }),
+        })
+    }
+}
+
+/// The newest version of `purpose`'s KEK; made if the provider has none and the log is
+/// `new`.
+fn current(keys: &dyn KeyProvider, purpose: KeyPurpose, new: bool) -> Result<Kek, LogError> {
+    let version = match keys.versions(purpose)?.last() {
+        Some(version) => *version,
+        None if new => keys.create(purpose)?,
+        None => {
+            return Err(LogError::Key(KeyError::KekMissing {
+                purpose,
+                version: KeyVersion::new(1),
+            }));
+        }
+    };
+    Ok(keys.key(purpose, version)?)
+}
+
+/// The authenticated log over a [`LogStore`]: see the [module](self) documentation.
+pub struct Log<S> {
+    store: S,
+    mac: MacKey,
+    signer: Signer,
+    anchor: Option<Box<dyn Anchor>>,
+    every: u64,
+    interval: Duration,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    queue: Mutex<Queue>,
+    /// Signalled whenever a batch was written, or failed.
+    written: Condvar,
+    checkpoints: Mutex<Checkpointing>,
+}
+
+/// The appenders' shared state.
+struct Queue {
+    /// The position the next entry gets.
+    next: u64,
+    /// The hash of the last entry queued: the next one links to it.
+    tail: Hash,
+    /// Entries waiting for a writer.
+    pending: Vec<Entry>,
+    /// Whether an appender is writing a batch now.
+    writing: bool,
+    /// The last position known durable, and its hash.
+    durable: u64,
+    durable_hash: Hash,
+    /// The error a write failed with: the log is stopped.
+    failed: Option<LogError>,
+}
+
+struct Checkpointing {
+    /// The count of the last checkpoint published.
+    count: u64,
+    at: Instant,
+    failure: Option<LogError>,
+}
+
+impl<S> fmt::Debug for Log<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queue = self.queue.lock();
+        f.debug_struct("Log")
+            .field("durable", &queue.durable)
+            .field("checkpoint_key", &self.signer.public())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: LogStore> Log<S> {
+    /// A builder for the log over `store`.
+    pub fn builder(store: S) -> LogBuilder<S> {
+        LogBuilder {
+            store,
+            anchor: None,
+            every: DEFAULT_CHECKPOINT_EVERY,
+            interval: DEFAULT_CHECKPOINT_INTERVAL,
+            clock: Arc::new(|| chrono::Utc::now().timestamp_millis()),
+        }
+    }
+
+    /// Appends `payload` and returns its position once it is durable.
+    ///
+    /// Concurrent appenders share one write: the entry is queued, and the first appender to
+    /// find no write under way takes everything queued and writes it as one batch while the
+    /// others wait for their position to be durable. Signs a checkpoint afterwards if one is
+    /// due — that append then also waits for the checkpoint to be kept and published —;
+    /// a checkpoint that fails does not fail the append (the entry is durable), is
+    /// tried again at the next, and shows in [`last_checkpoint_error`](Self::last_checkpoint_error).
+    ///
+    /// # Errors
+    ///
+    /// The store's error if the batch holding the entry could not be written — whether it
+    /// reached the disk is then unknown, and the log stops: every later append is
+    /// [`LogError::Stopped`]; reopen to go on from what was kept.
+    pub fn append(&self, payload: &[u8]) -> Result<Seq, LogError> {
+        let mut queue = self.queue.lock();
+        if let Some(failed) = &queue.failed {
+            return Err(LogError::Stopped(failed.to_string()));
+        }
+        let seq = Seq::new(queue.next);
+        queue.next += 1;
+        // Sealed under the lock: the link to the previous entry is only known here, and a
+        // hash and a MAC of a small payload cost a microsecond or two against a sync's ~100.
+        let entry = Entry::seal(seq, (self.clock)(), queue.tail, payload.to_vec(), &self.mac);
+        queue.tail = entry.hash;
+        queue.pending.push(entry);
+        loop {
+            if queue.durable >= seq.get() {
+                break;
+            }
+            if let Some(failed) = &queue.failed {
+                return Err(failed.clone());
+            }
+            if queue.writing {
+                self.written.wait(&mut queue);
+                continue;
+            }
+            // No write under way and ours is not durable: ours is queued, so we lead.
+            let batch = std::mem::take(&mut queue.pending);
+            queue.writing = true;
+            let result =
+                parking_lot::MutexGuard::unlocked(&mut queue, || self.store.append(&batch));
+            queue.writing = false;
+            match (result, batch.last()) {
+                (Ok(()), Some(last)) => {
+                    queue.durable = last.seq.get();
+                    queue.durable_hash = last.hash;
+                }
+                (Ok(()), None) => {}
+                (Err(e), _) => queue.failed = Some(e),
+            }
+            self.written.notify_all();
+        }
+        drop(queue);
+        self.checkpoint_if_due();
+        Ok(seq)
+    }
+
+    fn checkpoint_if_due(&self) {
+        // Never wait behind another appender's checkpoint: it covers ours, or the next will.
+        let Some(mut state) = self.checkpoints.try_lock() else {
+            return;
+        };
+        let durable = self.queue.lock().durable;
+        let due = durable.saturating_sub(state.count) >= self.every
+            || (durable > state.count && state.at.elapsed() >= self.interval);
+        if due {
+            let _ = self.checkpoint_locked(&mut state);
+        }
+    }
+
+    /// Signs a checkpoint of everything durable now, keeps it in the store and publishes it
+    /// to the anchor; `None` if there is nothing new to checkpoint. Call it from a timer to
+    /// keep the [window](self#the-window-a-truncated-tail-hides-in) short when appends are
+    /// rare.
+    ///
+    /// # Errors
+    ///
+    /// The store's or the anchor's error if it could not be kept or published (it is tried
+    /// again at the next checkpoint).
+    pub fn checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+        let mut state = self.checkpoints.lock();
+        self.checkpoint_locked(&mut state)
+    }
+
+    fn checkpoint_locked(
+        &self,
+        state: &mut Checkpointing,
+    ) -> Result<Option<SignedCheckpoint>, LogError> {
+        let (durable, head) = {
+            let queue = self.queue.lock();
+            (queue.durable, queue.durable_hash)
+        };
+        if durable == 0 || durable <= state.count {
+            return Ok(None);
+        }
+        let signed = self.signer.sign(Checkpoint {
+            count: Seq::new(durable),
+            head,
+            at_ms: (self.clock)(),
+        });
+        // The store first: a crash before the anchor has it leaves a checkpoint the anchor
+        // lacks, which is no tampering; the other order would leave an anchored count
+        // whose checkpoint the store never kept — harmless too, but the store's copy is the
+        // one open finds first.
+        let published = self.store.put_checkpoint(&signed).and_then(|()| {
+            self.anchor
+                .as_ref()
+                .map_or(Ok(()), |anchor| anchor.publish(&signed))
+        });
+        state.at = Instant::now();
+        match published {
+            Ok(()) => {
+                state.count = durable;
+                state.failure = None;
+                Ok(Some(signed))
+            }
+            Err(e) => {
+                state.failure = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Why the last checkpoint made while appending failed, if it did and none has
+    /// succeeded since.
+    pub fn last_checkpoint_error(&self) -> Option<LogError> {
+        self.checkpoints.lock().failure.clone()
+    }
+
+    /// Signs a last checkpoint, so that nothing appended is left in the window.
+    ///
+    /// # Errors
+    ///
+    /// As [`checkpoint`](Self::checkpoint).
+    pub fn close(self) -> Result<(), LogError> {
+        self.checkpoint().map(|_| ())
+    }
+
+    /// The public key checkpoints are signed with: give it to auditors, and to
+    /// [`verify_against_anchor`].
+    pub fn checkpoint_key(&self) -> CheckpointKey {
+        self.signer.public()
+    }
+
+    /// The last durable entry, if any: from memory, without reading the store.
+    pub fn head(&self) -> Option<Head> {
+        let queue = self.queue.lock();
+        (queue.durable > 0).then(|| Head {
+            seq: Seq::new(queue.durable),
+            hash: queue.durable_hash,
+        })
+    }
+
+    /// The store under the log.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives `visit` each entry from position `from` on, each checked (hash, MAC, position,
+    /// link to the one before) as it is read. Reads what is durable; never syncs.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] at the first entry that fails a check; whatever `visit`
+    /// returns; the store's error if it can't be read.
+    pub fn read_from(
+        &self,
+        from: Seq,
+        visit: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        let mut walk = verify::Walk::new(from, Some(&self.mac), Vec::new());
+        self.store.read_from(from.max(Seq::FIRST), &mut |entry| {
+            walk.visit(&entry)?;
+            visit(entry)
+        })
+    }
+
+    /// Verifies the whole log from its first entry, MACs included, and against the store's
+    /// latest checkpoint and the anchor's: catches an edit before the last checkpoint,
+    /// which [`open`](LogBuilder::open) does not look for.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] naming the first bad position; others if the store or the
+    /// anchor can't be read.
+    pub fn verify_full(&self) -> Result<Verified, LogError> {
+        let public = self.signer.public();
+        let anchored = match &self.anchor {
+            Some(anchor) => anchor.latest()?,
+            None => None,
+        };
+        let checkpoints = signed_checkpoints(self.store.latest_checkpoint()?, anchored, &public)?;
+        let latest = checkpoints.iter().max_by_key(|c| c.count).copied();
+        let head = verify::walk(&self.store, Some(&self.mac), checkpoints, true)?;
+        Ok(Verified {
+            head,
+            checkpoint: latest,
+        })
+    }
+}
+
+/// The checkpoints among these, each of whose signature must verify.
+fn signed_checkpoints(
+    stored: Option<SignedCheckpoint>,
+    anchored: Option<SignedCheckpoint>,
+    key: &CheckpointKey,
+) -> Result<Vec<Checkpoint>, LogError> {
+    let mut checkpoints = Vec::new();
+    for signed in stored.iter().chain(anchored.iter()) {
+        signed.check(key)?;
+        checkpoints.push(signed.checkpoint);
+    }
+    Ok(checkpoints)
+}
+
+/// An auditor's check, with the public [`CheckpointKey`] alone (no MAC key): recomputes the
+/// hash chain from the first entry, checks the signature of the anchor's latest checkpoint
+/// (and of the store's), and that the log holds that prefix with that head hash. A log cut
+/// off before the anchored count, or rewritten with a fresh chain, fails here. What it
+/// can't see without the MAC key: an entry appended after the anchored count by someone
+/// else (a sound hash, a forged MAC) — [`Log::verify_full`] sees that.
+///
+/// If the anchor holds no checkpoint, [`Verified::checkpoint`] is `None` and only the
+/// chain's consistency was shown: treat an empty anchor beside a non-empty log as suspect.
+///
+/// # Errors
+///
+/// [`LogError::Tampered`] naming the first bad position; others if the store or the anchor
+/// can't be read.
+pub fn verify_against_anchor<S: LogStore + ?Sized>(
+    store: &S,
+    key: &CheckpointKey,
+    anchor: &dyn Anchor,
+) -> Result<Verified, LogError> {
+    let anchored = anchor.latest()?;
+    let checkpoints = signed_checkpoints(store.latest_checkpoint()?, anchored, key)?;
+    let head = verify::walk(store, None, checkpoints, true)?;
+    Ok(Verified {
+        head,
+        checkpoint: anchored.map(|c| c.checkpoint),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key::KeyDir;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        keys: KeyDir,
+        store: Arc<MemoryLogStore>,
+        anchor: Arc<MemoryAnchor>,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeyDir::new(dir.path().join("keys")).unwrap();
+        Fixture {
+            _dir: dir,
+            keys,
+            store: Arc::new(MemoryLogStore::new()),
+            anchor: Arc::new(MemoryAnchor::new()),
+        }
+    }
+
+    impl Fixture {
+        fn open(&self) -> Result<Log<Arc<MemoryLogStore>>, LogError> {
+            Log::builder(Arc::clone(&self.store))
+                .anchor(Arc::clone(&self.anchor))
+                .checkpoint_every(4)
+                .checkpoint_interval(Duration::from_secs(3600))
+                .open(&self.keys)
+        }
+
+        /// Ten entries, checkpointed at 4 and 8.
+        fn ten(&self) {
+            let log = self.open().unwrap();
+            for i in 0..10_u8 {
+                log.append(&[i; 3]).unwrap();
+            }
+        }
+    }
+
+    fn tampered(result: Result<impl fmt::Debug, LogError>, position: u64, problem: Problem) {
+        match result {
+            Err(LogError::Tampered {
+                position: p,
+                problem: q,
+            }) => assert_eq!((p.get(), q), (position, problem)),
+            other => panic!("expected tampering at {position} ({problem:?}), got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn appends_are_numbered_from_one_chained_and_checkpointed_every_n() {
+        let f = fixture();
+        f.ten();
+        let counts: Vec<u64> = f
+            .anchor
+            .all()
+            .iter()
+            .map(|c| c.checkpoint.count.get())
+            .collect();
+        assert_eq!(counts, [4, 8]);
+        let log = f.open().unwrap();
+        assert_eq!(log.head().unwrap().seq, Seq::new(10));
+        assert_eq!(log.append(b"x").unwrap(), Seq::new(11));
+        let mut seen = Vec::new();
+        log.read_from(Seq::new(9), &mut |e| {
+            seen.push(e.seq.get());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, [9, 10, 11]);
+        assert_eq!(log.verify_full().unwrap().head.unwrap().seq, Seq::new(11));
+        assert_eq!(
+            log.checkpoint().unwrap().unwrap().checkpoint.count,
+            Seq::new(11)
+        );
+        assert_eq!(log.checkpoint().unwrap(), None);
+    }
+
+    #[test]
+    fn tampering_after_the_checkpoint_is_refused_at_open_with_its_first_position() {
+        // Deleted.
+        let f = fixture();
+        f.ten();
+        f.store.entries_mut().remove(9 - 1);
+        tampered(f.open(), 9, Problem::Missing);
+
+        // Edited, its hash left alone.
+        let f = fixture();
+        f.ten();
+        f.store.entries_mut()[9].payload = b"AA1234567".to_vec();
+        let error = f.open().unwrap_err();
+        assert!(!error.to_string().contains("AA1234567"));
+        tampered(Err::<(), _>(error), 10, Problem::HashMismatch);
+
+        // Edited, its hash recomputed: the MAC gives it away.
+        let f = fixture();
+        f.ten();
+        {
+            let mut entries = f.store.entries_mut();
+            let e = &mut entries[9];
+            e.payload = b"forged".to_vec();
+            e.hash = Entry::compute_hash(e.seq, e.at_ms, &e.prev, &e.payload);
+        }
+        tampered(f.open(), 10, Problem::BadMac);
+
+        // Reordered: 9 and 10 swap places.
+        let f = fixture();
+        f.ten();
+        {
+            let mut entries = f.store.entries_mut();
+            let (a, b) = (entries[8].clone(), entries[9].clone());
+            entries[8] = Entry { seq: a.seq, ..b };
+            entries[9] = Entry { seq: b.seq, ..a };
+        }
+        tampered(f.open(), 9, Problem::HashMismatch);
+
+        // Inserted at the end with a sound hash.
+        let f = fixture();
+        f.ten();
+        {
+            let mut entries = f.store.entries_mut();
+            let last = entries[9].clone();
+            let seq = Seq::new(11);
+            let hash = Entry::compute_hash(seq, 0, &last.hash, b"consent_given");
+            entries.push(Entry {
+                seq,
+                at_ms: 0,
+                prev: last.hash,
+                payload: b"consent_given".to_vec(),
+                hash,
+                mac: [0; 32],
+            });
+        }
+        tampered(f.open(), 11, Problem::BadMac);
+
+        // Cut below the anchored count: the checkpoint at 8 names entries no longer there.
+        let f = fixture();
+        f.ten();
+        f.store.entries_mut().truncate(6);
+        f.store.checkpoints_mut().clear();
+        tampered(f.open(), 7, Problem::Truncated);
+
+        // Emptied, store checkpoints and all: the anchor still knows.
+        let f = fixture();
+        f.ten();
+        f.store.entries_mut().clear();
+        f.store.checkpoints_mut().clear();
+        tampered(f.open(), 1, Problem::Truncated);
+    }
+
+    #[test]
+    fn an_edit_before_the_checkpoint_passes_open_and_fails_verify_full() {
+        let f = fixture();
+        f.ten();
+        {
+            let mut entries = f.store.entries_mut();
+            let e = &mut entries[1];
+            e.payload = b"forged".to_vec();
+            e.hash = Entry::compute_hash(e.seq, e.at_ms, &e.prev, &e.payload);
+        }
+        let log = f.open().unwrap();
+        tampered(log.verify_full(), 2, Problem::BadMac);
+        // The auditor without the MAC key sees the chain break at the next entry.
+        tampered(
+            verify_against_anchor(&*f.store, &log.checkpoint_key(), &*f.anchor),
+            3,
+            Problem::BrokenLink,
+        );
+    }
+
+    #[test]
+    fn a_log_with_entries_is_not_given_new_keys_when_its_own_are_missing() {
+        let f = fixture();
+        f.ten();
+        let other = tempfile::tempdir().unwrap();
+        let empty = KeyDir::new(other.path().join("keys")).unwrap();
+        let opened = Log::builder(Arc::clone(&f.store))
+            .anchor(Arc::clone(&f.anchor))
+            .open(&empty);
+        assert!(matches!(
+            opened,
+            Err(LogError::Key(KeyError::KekMissing {
+                purpose: KeyPurpose::AuthenticateLog,
+                ..
+            }))
+        ));
+        assert!(
+            empty
+                .versions(KeyPurpose::AuthenticateLog)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            empty
+                .versions(KeyPurpose::SignCheckpoints)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_forged_or_foreign_checkpoint_is_refused() {
+        let f = fixture();
+        f.ten();
+        {
+            let mut checkpoints = f.store.checkpoints_mut();
+            let last = checkpoints.last_mut().unwrap();
+            last.checkpoint.count = Seq::new(10);
+        }
+        tampered(f.open(), 10, Problem::BadSignature);
+    }
+
+    #[test]
+    fn sixteen_threads_get_distinct_dense_positions_on_a_sound_chain() {
+        let f = fixture();
+        let log = Arc::new(f.open().unwrap());
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|i| log.append(&[t, i]).unwrap().get())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (1..=800).collect::<Vec<_>>());
+        assert_eq!(log.verify_full().unwrap().head.unwrap().seq, Seq::new(800));
+        let key = log.checkpoint_key();
+        let verified = verify_against_anchor(&*f.store, &key, &*f.anchor).unwrap();
+        assert!(verified.checkpoint.is_some());
+    }
+
+    /// Fails every write: the appender that led and those queued behind it get the error,
+    /// and the log stops.
+    struct Broken;
+
+    impl LogStore for Broken {
+        fn append(&self, _: &[Entry]) -> Result<(), LogError> {
+            Err(LogError::Store(crate::error::StoreError::Io(
+                "disk full".into(),
+            )))
+        }
+        fn read_from(
+            &self,
+            _: Seq,
+            _: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+        ) -> Result<(), LogError> {
+            Ok(())
+        }
+        fn head(&self) -> Result<Option<Head>, LogError> {
+            Ok(None)
+        }
+        fn put_checkpoint(&self, _: &SignedCheckpoint) -> Result<(), LogError> {
+            Ok(())
+        }
+        fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_log() {
+        let f = fixture();
+        let log = Log::builder(Broken).open(&f.keys).unwrap();
+        assert!(matches!(log.append(b"a"), Err(LogError::Store(_))));
+        assert!(matches!(log.append(b"b"), Err(LogError::Stopped(_))));
+        assert_eq!(log.head(), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Where the log's entries and checkpoints are kept: the [`LogStore`] trait, and
+//! [`MemoryLogStore`].
+
+use parking_lot::RwLock;
+
+use super::checkpoint::SignedCheckpoint;
+use super::entry::{Entry, Hash, Seq};
+use super::error::LogError;
+
+/// The last entry a store holds: its position and its hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The last entry's position (the number of entries, in a sound log).
+    pub seq: Seq,
+    /// Its hash.
+    pub hash: Hash,
+}
+
+/// The storage under a [`Log`](super::Log): SQLite (`SqliteLogStore`, with the `sqlite`
+/// feature), memory ([`MemoryLogStore`]), or another database through this trait.
+///
+/// The store is the authority on the chain's head: [`append`](Self::append) takes a batch
+/// only if it continues the store's own head — its first entry one position after the
+/// head, linked to the head's hash — so two writers can't both number the same position,
+/// and the position each entry gets is the store's. It checks nothing else: the log
+/// verifies what it reads, and a store is assumed to be editable by an attacker.
+pub trait LogStore: Send + Sync {
+    /// Keeps `batch` — consecutive entries, non-empty — all or none, durably (on disk, not
+    /// in a cache a power cut loses) before returning.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Conflict`] if the batch does not continue the store's head (nothing is
+    /// kept); others if it can't be written, and then none of it may be kept.
+    fn append(&self, batch: &[Entry]) -> Result<(), LogError>;
+
+    /// Gives `visit` every entry of position `from` or later, in order of position, as
+    /// stored; stops at the first error `visit` returns and returns it.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `visit` returns; [`LogError::Tampered`] with [`Malformed`] for a stored
+    /// row that is not an entry; others if the store can't be read.
+    ///
+    /// [`Malformed`]: super::Problem::Malformed
+    fn read_from(
+        &self,
+        from: Seq,
+        visit: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+    ) -> Result<(), LogError>;
+
+    /// The last entry it holds, if any.
+    ///
+    /// # Errors
+    ///
+    /// If the store can't be read.
+    fn head(&self) -> Result<Option<Head>, LogError>;
+
+    /// Keeps `checkpoint`, durably.
+    ///
+    /// # Errors
+    ///
+    /// If it can't be written.
+    fn put_checkpoint(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError>;
+
+    /// The checkpoint of the greatest count it holds, if any.
+    ///
+    /// # Errors
+    ///
+    /// If the store can't be read.
+    fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError>;
+}
+
+impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
+    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+        (**self).append(batch)
+    }
+    fn read_from(
+        &self,
+        from: Seq,
+        visit: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        (**self).read_from(from, visit)
+    }
+    fn head(&self) -> Result<Option<Head>, LogError> {
+        (**self).head()
+    }
+    fn put_checkpoint(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
+        (**self).put_checkpoint(checkpoint)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+        (**self).latest_checkpoint()
+    }
+}
+
+/// Checks that `batch` continues `head`: what every store's `append` must refuse otherwise.
+///
+/// # Errors
+///
+/// [`LogError::Conflict`] if it does not.
+pub fn continues(head: Option<Head>, batch: &[Entry]) -> Result<(), LogError> {
+    let (next, prev) = head.map_or((Seq::FIRST, super::GENESIS), |h| (h.seq.next(), h.hash));
+    let mut expected = (next, prev);
+    for entry in batch {
+        if entry.seq != expected.0 || entry.prev != expected.1 {
+            return Err(LogError::Conflict {
+                expected: entry.seq,
+                found: expected.0,
+            });
+        }
+        expected = (entry.seq.next(), entry.hash);
+    }
+    Ok(())
+}
+
+/// The log in memory, for tests and examples: it lives no longer than the process. Its
+/// [`entries_mut`](Self::entries_mut) lets a test tamper with it.
+#[derive(Debug, Default)]
+pub struct MemoryLogStore {
+    entries: RwLock<Vec<Entry>>,
+    checkpoints: RwLock<Vec<SignedCheckpoint>>,
+}
+
+impl MemoryLogStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The entries as stored, to edit as an attacker with access to the store would.
+    pub fn entries_mut(&self) -> parking_lot::RwLockWriteGuard<'_, Vec<Entry>> {
+        self.entries.write()
+    }
+
+    /// The checkpoints as stored, to edit likewise.
+    pub fn checkpoints_mut(&self) -> parking_lot::RwLockWriteGuard<'_, Vec<SignedCheckpoint>> {
+        self.checkpoints.write()
+    }
+}
+
+impl LogStore for MemoryLogStore {
+    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+        let mut entries = self.entries.write();
+        let head = entries.iter().max_by_key(|e| e.seq).map(|e| Head {
+            seq: e.seq,
+            hash: e.hash,
+        });
+        continues(head, batch)?;
+        entries.extend_from_slice(batch);
+        Ok(())
+    }
+
+    fn read_from(
+        &self,
+        from: Seq,
+        visit: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        // Ordered by position as a database would order them, whatever the vector's order.
+        let mut found: Vec<Entry> = self
+            .entries
+            .read()
+            .iter()
+            .filter(|e| e.seq >= from)
+            .cloned()
+            .collect();
+        found.sort_by_key(|e| e.seq);
+        found.into_iter().try_for_each(visit)
+    }
+
+    fn head(&self) -> Result<Option<Head>, LogError> {
+        Ok(self
+            .entries
+            .read()
+            .iter()
+            .max_by_key(|e| e.seq)
+            .map(|e| Head {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+
+    fn put_checkpoint(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
+        self.checkpoints.write().push(*checkpoint);
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+        Ok(self
+            .checkpoints
+            .read()
+            .iter()
+            .max_by_key(|c| c.checkpoint.count)
+            .copied())
+    }
+}
