@@ -116,7 +116,6 @@ pub(crate) fn not_ours(path: &Path, dir: bool) -> io::Result<Option<&'static str
     }
 }
 
-#[cfg(feature = "sqlite")]
 /// `path` made absolute with its symbolic links resolved, as far as it exists; the rest
 /// applied as written, `..` included: what does not exist yet can't be a link, so taking
 /// a `..` there lexically is exact (`/a/not-yet/../keys` is `/a/keys`).

@@ -90,7 +90,7 @@
 //!    ↑  emit changes through event::Journaled, entries through audit::AuditLog
 //!  policy           the privacy policy, jurisdiction packs, calendars
 //!  event  audit  depersonalize   what the domain emits; masks and pseudonyms
-//!  category         categories as types
+//!  category  log    categories as types; the authenticated, anchored log of entries
 //!  error            every error the crate returns
 //!  key              where key-encryption keys come from
 //!  vocab  values  clock  files   ids and the words of the law; validated values; time

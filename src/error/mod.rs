@@ -8,9 +8,11 @@ use crate::vocab::ids::{ConsentId, HoldId, RecordId};
 use crate::vocab::{FormKind, PolicyVersion, Purpose, SubjectId};
 
 mod audit;
+mod log;
 pub(crate) mod policy;
 
 pub use audit::AuditError;
+pub use log::{LogError, Problem};
 pub use policy::{PolicyError, PolicyErrorKind};
 
 /// Why the library refused.

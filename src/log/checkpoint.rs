@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use parking_lot::Mutex;
 
-use super::entry::{Hash, Seq};
-use super::error::{LogError, Problem};
+use super::entry::Hash;
+use crate::error::{LogError, Problem};
+use crate::vocab::ids::Seq;
 
 /// Separates what a checkpoint signature signs from anything else signed with the key.
 const CHECKPOINT_DOMAIN: &[u8] = b"amanat/log/checkpoint/v1";
@@ -259,8 +260,8 @@ impl FileAnchor {
         let dir = dir.as_ref();
         let io = |e: std::io::Error| LogError::Anchor(e.to_string());
         let (anchor, data) = (
-            resolve(dir).map_err(io)?,
-            resolve(data_dir.as_ref()).map_err(io)?,
+            crate::files::resolve(dir).map_err(io)?,
+            crate::files::resolve(data_dir.as_ref()).map_err(io)?,
         );
         if anchor.starts_with(&data) || data.starts_with(&anchor) {
             return Err(LogError::AnchorInsideData {
@@ -370,36 +371,6 @@ fn ends_with_newline(path: &Path) -> std::io::Result<bool> {
     let mut last = [0_u8];
     file.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
-}
-
-/// `path` made absolute with its symbolic links resolved as far as it exists, the rest
-/// applied as written: a `..` in what does not exist yet can't cross a link. (The same as
-/// the store's helper, which is compiled only with the `sqlite` feature.)
-fn resolve(path: &Path) -> std::io::Result<PathBuf> {
-    use std::path::Component;
-    let path = std::path::absolute(path)?;
-    let mut existing = path.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(mut found) = existing.canonicalize() {
-            for part in rest.iter().rev() {
-                match part {
-                    Component::ParentDir => {
-                        found.pop();
-                    }
-                    Component::CurDir => {}
-                    other => found.push(other.as_os_str()),
-                }
-            }
-            return Ok(found);
-        }
-        let (Some(parent), Some(last)) = (existing.parent(), existing.components().next_back())
-        else {
-            return Ok(path);
-        };
-        rest.push(last);
-        existing = parent;
-    }
 }
 
 #[cfg(test)]

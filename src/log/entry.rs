@@ -6,8 +6,9 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::error::LogError;
+use crate::error::LogError;
 use crate::key::Kek;
+use crate::vocab::ids::Seq;
 
 /// A SHA-256 digest: an entry's hash, or a chain's head.
 pub type Hash = [u8; 32];
@@ -20,38 +21,6 @@ pub const GENESIS: Hash = [0; 32];
 const ENTRY_DOMAIN: &[u8] = b"amanat/log/entry/v1";
 /// Separates an entry's MAC from every other HMAC under the same key.
 const MAC_DOMAIN: &[u8] = b"amanat/log/mac/v1";
-
-/// An entry's position in the log: 1 for the first, one more for each after it. The store
-/// assigns it; a gap or a repeat is tampering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Seq(u64);
-
-impl Seq {
-    /// The first entry's position.
-    pub const FIRST: Seq = Seq(1);
-
-    /// Position `n`.
-    pub const fn new(n: u64) -> Self {
-        Self(n)
-    }
-
-    /// Its number.
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-
-    /// The position after it.
-    #[must_use]
-    pub const fn next(self) -> Self {
-        Self(self.0.saturating_add(1))
-    }
-}
-
-impl fmt::Display for Seq {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// One entry as the store keeps it. Every field is public so that a store can build one
 /// from its rows; nothing in it is trusted until the log has checked it.
@@ -91,7 +60,7 @@ impl Entry {
         let mut hasher = Sha256::new();
         hasher.update(length(ENTRY_DOMAIN.len()));
         hasher.update(ENTRY_DOMAIN);
-        hasher.update(seq.0.to_be_bytes());
+        hasher.update(seq.get().to_be_bytes());
         hasher.update(at_ms.to_be_bytes());
         hasher.update(prev);
         hasher.update(length(payload.len()));
@@ -167,14 +136,14 @@ mod tests {
 
     #[test]
     fn every_field_changes_the_hash_and_lengths_keep_fields_apart() {
-        let base = Entry::compute_hash(Seq(1), 5, &GENESIS, b"ab");
-        assert_ne!(base, Entry::compute_hash(Seq(2), 5, &GENESIS, b"ab"));
-        assert_ne!(base, Entry::compute_hash(Seq(1), 6, &GENESIS, b"ab"));
-        assert_ne!(base, Entry::compute_hash(Seq(1), 5, &[1; 32], b"ab"));
-        assert_ne!(base, Entry::compute_hash(Seq(1), 5, &GENESIS, b"abc"));
+        let base = Entry::compute_hash(Seq::new(1), 5, &GENESIS, b"ab");
+        assert_ne!(base, Entry::compute_hash(Seq::new(2), 5, &GENESIS, b"ab"));
+        assert_ne!(base, Entry::compute_hash(Seq::new(1), 6, &GENESIS, b"ab"));
+        assert_ne!(base, Entry::compute_hash(Seq::new(1), 5, &[1; 32], b"ab"));
+        assert_ne!(base, Entry::compute_hash(Seq::new(1), 5, &GENESIS, b"abc"));
         assert_ne!(
-            Entry::compute_hash(Seq(1), 5, &GENESIS, b""),
-            Entry::compute_hash(Seq(1), 5, &GENESIS, &[0; 8])
+            Entry::compute_hash(Seq::new(1), 5, &GENESIS, b""),
+            Entry::compute_hash(Seq::new(1), 5, &GENESIS, &[0; 8])
         );
     }
 
@@ -182,7 +151,7 @@ mod tests {
     fn a_tag_verifies_under_its_key_only_and_debug_hides_the_payload() {
         let key = MacKey::new(&Kek::random()).unwrap();
         let other = MacKey::new(&Kek::random()).unwrap();
-        let entry = Entry::seal(Seq(1), 0, GENESIS, b"AA1234567".to_vec(), &key);
+        let entry = Entry::seal(Seq::new(1), 0, GENESIS, b"AA1234567".to_vec(), &key);
         assert!(entry.hash_is_sound());
         assert!(key.verify(&entry.hash, &entry.mac));
         assert!(!other.verify(&entry.hash, &entry.mac));

@@ -94,7 +94,6 @@
 
 mod checkpoint;
 mod entry;
-mod error;
 mod store;
 mod verify;
 
@@ -104,11 +103,12 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+pub use crate::error::{LogError, Problem};
+pub use crate::vocab::ids::Seq;
 pub use checkpoint::{
     Anchor, Checkpoint, CheckpointKey, FileAnchor, MemoryAnchor, SignedCheckpoint,
 };
-pub use entry::{Entry, GENESIS, Hash, Seq};
-pub use error::{LogError, Problem};
+pub use entry::{Entry, GENESIS, Hash};
 pub use store::{Head, LogStore, MemoryLogStore, continues};
 
 use checkpoint::Signer;

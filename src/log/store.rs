@@ -4,8 +4,9 @@
 use parking_lot::RwLock;
 
 use super::checkpoint::SignedCheckpoint;
-use super::entry::{Entry, Hash, Seq};
-use super::error::LogError;
+use super::entry::{Entry, Hash};
+use crate::error::LogError;
+use crate::vocab::ids::Seq;
 
 /// The last entry a store holds: its position and its hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

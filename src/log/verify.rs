@@ -3,9 +3,10 @@
 //! and against any checkpoint of its position.
 
 use super::checkpoint::Checkpoint;
-use super::entry::{Entry, GENESIS, MacKey, Seq};
-use super::error::{LogError, Problem};
+use super::entry::{Entry, GENESIS, MacKey};
 use super::store::{Head, LogStore};
+use crate::error::{LogError, Problem};
+use crate::vocab::ids::Seq;
 
 pub(crate) struct Walk<'a> {
     mac: Option<&'a MacKey>,

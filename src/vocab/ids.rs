@@ -1,4 +1,4 @@
-//! The ids of what the library records: consents, records, holds.
+//! The ids of what the library records: consents, records, holds, and entries of the log.
 
 use std::fmt;
 use std::str::FromStr;
@@ -99,5 +99,37 @@ pub struct HoldId(pub(crate) u64);
 impl fmt::Display for HoldId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "hold-{}", self.0)
+    }
+}
+
+/// An entry's position in the log: 1 for the first, one more for each after it. The store
+/// assigns it; a gap or a repeat is tampering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seq(u64);
+
+impl Seq {
+    /// The first entry's position.
+    pub const FIRST: Seq = Seq(1);
+
+    /// Position `n`.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// Its number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The position after it.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }

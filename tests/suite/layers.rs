@@ -20,6 +20,8 @@ const LAYERS: &[(&str, u8)] = &[
     // Every error the crate returns.
     ("error", 2),
     ("category", 3),
+    // The authenticated log: opaque entries, chained, MACed and anchored.
+    ("log", 3),
     // What the domain emits: the events a journal keeps and the audit trail.
     ("event", 4),
     ("audit", 4),
@@ -149,11 +151,10 @@ fn imports() -> BTreeMap<(String, String), PathBuf> {
 }
 
 fn layer(module: &str) -> u8 {
-    LAYERS
-        .iter()
-        .find(|(m, _)| *m == module)
-        .map(|(_, l)| *l)
-        .unwrap_or_else(|| panic!("module {module} is in no layer: add it to LAYERS"))
+    LAYERS.iter().find(|(m, _)| *m == module).map_or_else(
+        || panic!("module {module} is in no layer: add it to LAYERS"),
+        |(_, l)| *l,
+    )
 }
 
 #[test]

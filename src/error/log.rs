@@ -4,9 +4,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::entry::Seq;
-use crate::error::StoreError;
+use super::StoreError;
 use crate::key::KeyError;
+use crate::vocab::ids::Seq;
 
 /// What is wrong at the position a [`LogError::Tampered`] names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
