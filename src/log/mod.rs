@@ -337,17 +337,58 @@ impl<S: LogStore> Log<S> {
     /// reached the disk is then unknown, and the log stops: every later append is
     /// [`LogError::Stopped`]; reopen to go on from what was kept.
     pub fn append(&self, payload: &[u8]) -> Result<Seq, LogError> {
+        let seq = self.submit(&[payload])?;
+        self.wait_durable(seq)?;
+        Ok(seq)
+    }
+
+    /// Appends `payloads` as consecutive entries, written in one batch — all of them
+    /// durable, or after a crash none — and returns the last one's position once they are
+    /// durable. An empty list appends nothing and returns the last position queued.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append).
+    pub fn append_all(&self, payloads: &[&[u8]]) -> Result<Seq, LogError> {
+        let seq = self.submit(payloads)?;
+        self.wait_durable(seq)?;
+        Ok(seq)
+    }
+
+    /// Queues `payloads` as consecutive entries, which the next write takes together, and
+    /// returns the last one's position at once, without waiting for it to be durable: for
+    /// entries a crash may lose (see [`wait_durable`](Self::wait_durable)). Queued entries
+    /// are written by the next [`append`](Self::append) or `wait_durable`, in order.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Stopped`] if a write failed before; nothing is queued then.
+    pub fn submit(&self, payloads: &[&[u8]]) -> Result<Seq, LogError> {
         let mut queue = self.queue.lock();
         if let Some(failed) = &queue.failed {
             return Err(LogError::Stopped(failed.to_string()));
         }
-        let seq = Seq::new(queue.next);
-        queue.next += 1;
-        // Sealed under the lock: the link to the previous entry is only known here, and a
-        // hash and a MAC of a small payload cost a microsecond or two against a sync's ~100.
-        let entry = Entry::seal(seq, (self.clock)(), queue.tail, payload.to_vec(), &self.mac);
-        queue.tail = entry.hash;
-        queue.pending.push(entry);
+        for payload in payloads {
+            let seq = Seq::new(queue.next);
+            queue.next += 1;
+            // Sealed under the lock: the link to the previous entry is only known here, and
+            // a hash and a MAC of a small payload cost a microsecond or two against a
+            // sync's ~100.
+            let entry = Entry::seal(seq, (self.clock)(), queue.tail, payload.to_vec(), &self.mac);
+            queue.tail = entry.hash;
+            queue.pending.push(entry);
+        }
+        Ok(Seq::new(queue.next - 1))
+    }
+
+    /// Returns once every entry up to `seq` is durable, writing what is queued if no other
+    /// appender is writing; signs a checkpoint afterwards if one is due.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Self::append).
+    pub fn wait_durable(&self, seq: Seq) -> Result<(), LogError> {
+        let mut queue = self.queue.lock();
         loop {
             if queue.durable >= seq.get() {
                 break;
@@ -377,7 +418,13 @@ impl<S: LogStore> Log<S> {
         }
         drop(queue);
         self.checkpoint_if_due();
-        Ok(seq)
+        Ok(())
+    }
+
+    /// Whether entries are queued that are not durable yet.
+    pub fn has_pending(&self) -> bool {
+        let queue = self.queue.lock();
+        queue.next - 1 > queue.durable
     }
 
     fn checkpoint_if_due(&self) {
@@ -843,5 +890,55 @@ mod tests {
         assert!(matches!(log.append(b"a"), Err(LogError::Store(_))));
         assert!(matches!(log.append(b"b"), Err(LogError::Stopped(_))));
         assert_eq!(log.head(), None);
+    }
+
+    /// Counts the batches written and their sizes.
+    #[derive(Default)]
+    struct Batches {
+        inner: MemoryLogStore,
+        sizes: parking_lot::Mutex<Vec<usize>>,
+    }
+
+    impl LogStore for Batches {
+        fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+            self.sizes.lock().push(batch.len());
+            self.inner.append(batch)
+        }
+        fn read_from(
+            &self,
+            from: Seq,
+            visit: &mut dyn FnMut(Entry) -> Result<(), LogError>,
+        ) -> Result<(), LogError> {
+            self.inner.read_from(from, visit)
+        }
+        fn head(&self) -> Result<Option<Head>, LogError> {
+            self.inner.head()
+        }
+        fn put_checkpoint(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
+            self.inner.put_checkpoint(checkpoint)
+        }
+        fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+            self.inner.latest_checkpoint()
+        }
+    }
+
+    #[test]
+    fn submitted_entries_wait_for_the_next_write_and_go_with_it_in_one_batch() {
+        let f = fixture();
+        let store = Arc::new(Batches::default());
+        let log = Log::builder(Arc::clone(&store)).open(&f.keys).unwrap();
+        assert_eq!(log.submit(&[b"read", b"read"]).unwrap(), Seq::new(2));
+        assert!(log.has_pending());
+        assert_eq!(log.head(), None, "nothing is durable before a write");
+        assert_eq!(
+            log.append_all(&[b"given", b"its audit"]).unwrap(),
+            Seq::new(4)
+        );
+        assert!(!log.has_pending());
+        assert_eq!(*store.sizes.lock(), [4], "one batch: all durable, or none");
+        log.submit(&[b"read"]).unwrap();
+        log.wait_durable(Seq::new(5)).unwrap();
+        assert_eq!(*store.sizes.lock(), [4, 1]);
+        assert_eq!(log.verify_full().unwrap().head.unwrap().seq, Seq::new(5));
     }
 }
