@@ -2,7 +2,8 @@
 //! granting, keeping sealed records, withdrawing, closing accounts and sweeping — and
 //! prints each change once the operator has acknowledged it; the test kills it with
 //! SIGKILL at a random moment, reopens the directory, and checks every acknowledged change
-//! is there, nothing is half-applied, the audit chain verifies, and destructions a kill
+//! is there, nothing is half-applied, the audit chain and the authenticated log (its
+//! checkpoints too) verify, and destructions a kill
 //! interrupted resume and complete exactly once.
 //!
 //! Kills land on one directory ten at a time, so that a store is reopened after a crash
@@ -220,6 +221,18 @@ fn check(dir: &Path, key_dir: &Path, seen: &Acknowledged, round: u32) {
         .audit_log()
         .verify()
         .unwrap_or_else(|e| panic!("round {round}: audit chain: {e}"));
+    // The log the kills interrupted is sound from its first entry, and its checkpoints
+    // (those the store holds, and the anchor's) sign prefixes it still holds.
+    let verified = operator
+        .verify_full()
+        .unwrap_or_else(|e| panic!("round {round}: log: {e}"))
+        .expect("an operator in a directory keeps the authenticated log");
+    if let Some(checkpoint) = verified.checkpoint {
+        assert!(
+            Some(checkpoint.count) <= verified.head.map(|h| h.seq),
+            "round {round}: a checkpoint past the log's end"
+        );
+    }
 
     // Destructions a kill interrupted resume: every record of a closed account is due,
     // and the sweep destroys each one that is still tracked.

@@ -660,4 +660,27 @@ pub enum StoreError {
     /// The audit log kept with the store could not be opened.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The store's authenticated log refused to open or to write: tampered with
+    /// ([`LogError::Tampered`], naming the first bad entry), cut short below its latest
+    /// anchored checkpoint, or written by another writer.
+    #[error(transparent)]
+    Log(Box<LogError>),
+    /// The directory holds a store of an older format, which this library does not open:
+    /// format 1 is amanat 0.1's (`journal.db` and `audit.jsonl`, neither authenticated).
+    /// Nothing in it was read or changed. See the CHANGELOG for what to do with it.
+    #[error("the directory holds a store of format {version} (amanat 0.1), which is not opened")]
+    OldFormat {
+        /// The format found.
+        version: u32,
+    },
+}
+
+impl From<LogError> for StoreError {
+    /// A store's own error comes back as itself; any other as [`StoreError::Log`].
+    fn from(error: LogError) -> Self {
+        match error {
+            LogError::Store(store) => store,
+            other => StoreError::Log(Box::new(other)),
+        }
+    }
 }

@@ -205,6 +205,14 @@ impl<A: Anchor + ?Sized> Anchor for std::sync::Arc<A> {
         (**self).latest()
     }
 }
+impl<T: Anchor + ?Sized> Anchor for Box<T> {
+    fn publish(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
+        (**self).publish(checkpoint)
+    }
+    fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
+        (**self).latest()
+    }
+}
 
 /// An anchor in memory, for tests and examples: it lives no longer than the process.
 #[derive(Debug, Default)]

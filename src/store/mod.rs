@@ -100,6 +100,8 @@
 
 #[cfg(feature = "sqlite")]
 mod audit_store;
+#[cfg(feature = "sqlite")]
+mod event_log;
 pub mod journal;
 pub mod keys;
 #[cfg(feature = "sqlite")]
@@ -114,6 +116,8 @@ pub mod vault;
 pub use audit_store::SqliteAuditStore;
 #[cfg(feature = "sqlite")]
 pub use log::SqliteLogStore;
+#[cfg(feature = "sqlite")]
+pub use operator::DEFAULT_AUDIT_SYNC_WITHIN;
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;
 

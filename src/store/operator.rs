@@ -11,6 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use zeroize::{Zeroize, Zeroizing};
 
+#[cfg(feature = "sqlite")]
+use super::event_log::{EventLog, LogAudit, LogJournal};
 use super::journal::{Journal, MemoryJournal};
 use super::keys::{KeyStore, MemoryKeyStore};
 #[cfg(feature = "sqlite")]
@@ -27,6 +29,10 @@ use crate::disclosure::Disclosures;
 use crate::event::{Journaled, Kind};
 #[cfg(feature = "sqlite")]
 use crate::key::KeyProvider;
+#[cfg(feature = "sqlite")]
+use crate::log::{Anchor, FileAnchor, Log, LogStore};
+#[cfg(feature = "sqlite")]
+use crate::log::{CheckpointKey, Verified};
 use crate::policy::{Country, Policy};
 use crate::retention::{DestructionHook, DestructionRequest, HookError, SweepReport, Trigger};
 use crate::rights::{AccessReport, ReportSources, SubjectRequests};
@@ -67,6 +73,12 @@ impl Sealable for String {
 /// The files of an operator's directory.
 #[cfg(feature = "sqlite")]
 mod files {
+    /// The authenticated log of changes and audit entries (format 2).
+    pub(super) const LOG: &str = "log.db";
+    /// Where the checkpoints are anchored by default: in the key directory, which a copy
+    /// of the data directory does not carry.
+    pub(super) const ANCHORS: &str = "anchors";
+    /// amanat 0.1's journal and audit file (format 1): refused.
     pub(super) const JOURNAL: &str = "journal.db";
     pub(super) const VAULT: &str = "vault.db";
     pub(super) const KEYS: &str = "keys.db";
@@ -91,6 +103,9 @@ pub struct Stores {
     /// The embedded key store and its provider, which the operator rotates.
     #[cfg(feature = "sqlite")]
     rotation: Option<(Arc<SqliteKeyStore>, Arc<dyn KeyProvider>)>,
+    /// The authenticated log the journal and the audit log share, in a directory.
+    #[cfg(feature = "sqlite")]
+    event_log: Option<Arc<EventLog>>,
 }
 
 impl fmt::Debug for Stores {
@@ -119,6 +134,8 @@ impl Stores {
             destructions: None,
             #[cfg(feature = "sqlite")]
             rotation: None,
+            #[cfg(feature = "sqlite")]
+            event_log: None,
         }
     }
 
@@ -146,18 +163,25 @@ impl Stores {
         dir: impl AsRef<Path>,
         keys: impl KeyProvider + 'static,
     ) -> Result<Self, StoreError> {
-        Self::in_dir_under(dir.as_ref(), Arc::new(keys))
+        Self::in_dir_under(dir.as_ref(), Arc::new(keys), LogSettings::default())
     }
 
     #[cfg(feature = "sqlite")]
-    fn in_dir_under(dir: &Path, provider: Arc<dyn KeyProvider>) -> Result<Self, StoreError> {
-        use super::journal::SqliteJournal;
+    fn in_dir_under(
+        dir: &Path,
+        provider: Arc<dyn KeyProvider>,
+        settings: LogSettings,
+    ) -> Result<Self, StoreError> {
+        use super::log::SqliteLogStore;
         use super::vault::SqliteVault;
         keys_apart(dir, &*provider)?;
-        if dir.join(files::VAULT).exists() && !dir.join(files::JOURNAL).exists() {
+        if dir.join(files::JOURNAL).exists() || dir.join(files::AUDIT).exists() {
+            return Err(StoreError::OldFormat { version: 1 });
+        }
+        if dir.join(files::VAULT).exists() && !dir.join(files::LOG).exists() {
             // Created afresh, it would say nothing was ever kept.
             return Err(StoreError::Corrupt(
-                "the journal is missing beside the vault: restore it before opening".into(),
+                "the log is missing beside the vault: restore it before opening".into(),
             ));
         }
         crate::files::create_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;
@@ -175,26 +199,46 @@ impl Stores {
             std::fs::TryLockError::WouldBlock => StoreError::InUse,
             std::fs::TryLockError::Error(e) => io(e),
         })?;
-        let mut destructions = Vec::new();
-        let journal = Arc::new(SqliteJournal::open(dir.join(files::JOURNAL))?);
         let keys = Arc::new(SqliteKeyStore::open_with(
             dir.join(files::KEYS),
             &*provider,
         )?);
+        let anchor: Option<Box<dyn Anchor>> = match settings.anchor {
+            Some(anchor) => Some(anchor),
+            None => match provider.directory() {
+                Some(key_dir) => Some(Box::new(FileAnchor::new(
+                    key_dir.join(files::ANCHORS),
+                    dir,
+                )?)),
+                None => None,
+            },
+        };
+        let store: Arc<dyn LogStore> = Arc::new(SqliteLogStore::open(dir.join(files::LOG))?);
+        let mut log = Log::builder(store);
+        if let Some(anchor) = anchor {
+            log = log.anchor(anchor);
+        }
+        if let Some(every) = settings.checkpoint_every {
+            log = log.checkpoint_every(every);
+        }
+        let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
+        let audited = event_log.audit_entries()?;
+        let destructions = audited.iter().filter_map(schedule_destruction).collect();
         let stores = Self::new(
-            journal,
+            Arc::new(LogJournal(Arc::clone(&event_log))),
             Arc::clone(&keys) as Arc<dyn KeyStore>,
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
-            Arc::new(AuditLog::open_noting(
-                dir.join(files::AUDIT),
-                1,
-                &mut |entry| destructions.extend(schedule_destruction(entry)),
+            // Audit entries queue until the next change or flush: never a sync of their own.
+            Arc::new(AuditLog::with_store(
+                Box::new(LogAudit(Arc::clone(&event_log))),
+                usize::MAX,
             )?),
         );
         Ok(Self {
             lock: Some(lock),
             destructions: Some(destructions),
             rotation: Some((keys, provider)),
+            event_log: Some(event_log),
             ..stores
         })
     }
@@ -242,6 +286,8 @@ pub struct OperatorBuilder {
     hooks: Vec<(CategoryId, Arc<dyn DestructionHook>)>,
     #[cfg(feature = "sqlite")]
     rotate_every: Duration,
+    #[cfg(feature = "sqlite")]
+    log: LogSettings,
 }
 
 /// How often the operator rotates its key-encryption key by default: daily.
@@ -297,6 +343,40 @@ impl OperatorBuilder {
         self
     }
 
+    /// Where the log's signed checkpoints are published: a witness the data directory's
+    /// administrator can't rewrite — another host, a write-once store, a transparency
+    /// service. Default: a [`FileAnchor`] in `anchors/` of the key provider's directory
+    /// (none for a provider without one, such as [`EnvKey`](crate::key::EnvKey)), which a
+    /// copy of the data directory doesn't carry. Without an anchor, deleting the log's tail
+    /// together with its stored checkpoints goes unnoticed.
+    #[cfg(feature = "sqlite")]
+    pub fn anchor(mut self, anchor: impl Anchor + 'static) -> Self {
+        self.log.anchor = Some(Box::new(anchor));
+        self
+    }
+
+    /// How many entries at most go unanchored: a checkpoint is signed and anchored every
+    /// `n` entries, and at least every second while entries are written. Default:
+    /// [`DEFAULT_CHECKPOINT_EVERY`](crate::log::DEFAULT_CHECKPOINT_EVERY). The entries
+    /// after the last anchored checkpoint are the window in which a cut tail can't be told
+    /// from a crash.
+    #[cfg(feature = "sqlite")]
+    pub fn checkpoint_every(mut self, n: u64) -> Self {
+        self.log.checkpoint_every = Some(n.max(1));
+        self
+    }
+
+    /// How long an audit-only entry (an authorization, a count of reads) waits at most
+    /// for the disk: it goes with the next change, or with a flush at most this long
+    /// after it. A crash can lose the audit-only entries of the last such interval; never
+    /// a change, and never a change's own audit entry. Default:
+    /// [`DEFAULT_AUDIT_SYNC_WITHIN`] (100 ms).
+    #[cfg(feature = "sqlite")]
+    pub fn audit_sync_within(mut self, within: Duration) -> Self {
+        self.log.audit_sync_within = within;
+        self
+    }
+
     /// Registers `hook` to delete the copies of category `C` kept outside the operator's
     /// directory; the operator's own sealed copy is shredded by a hook of its own.
     pub fn hook<C: Category>(mut self, hook: impl DestructionHook + 'static) -> Self {
@@ -334,7 +414,7 @@ impl OperatorBuilder {
         let (dir, stores) = match self.place {
             #[cfg(feature = "sqlite")]
             Place::Dir(dir, provider) => {
-                let stores = Stores::in_dir_under(&dir, provider)?;
+                let stores = Stores::in_dir_under(&dir, provider, self.log)?;
                 (Some(dir), stores)
             }
             Place::Stores(stores) => (None, stores),
@@ -348,6 +428,8 @@ impl OperatorBuilder {
             destructions,
             #[cfg(feature = "sqlite")]
             rotation,
+            #[cfg(feature = "sqlite")]
+            event_log,
         } = stores;
         let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
         let policy = Arc::new(self.policy);
@@ -521,6 +603,8 @@ impl OperatorBuilder {
             vault,
             #[cfg(feature = "sqlite")]
             rotation,
+            #[cfg(feature = "sqlite")]
+            event_log,
             _lock: lock,
         };
         // A destruction completed here is followed by a rotation, as one a sweep does.
@@ -698,8 +782,22 @@ pub struct Operator {
     vault: Arc<dyn Vault>,
     #[cfg(feature = "sqlite")]
     rotation: Option<Arc<Rotation>>,
+    /// The log the journal and the audit log share, closed as the operator drops.
+    #[cfg(feature = "sqlite")]
+    event_log: Option<Arc<EventLog>>,
     /// The directory's lock, released when the operator drops.
     _lock: Option<std::fs::File>,
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        // Before the lock is released: the next operator finds every acknowledged entry
+        // on disk and the last checkpoint signed.
+        #[cfg(feature = "sqlite")]
+        if let Some(log) = &self.event_log {
+            log.close();
+        }
+    }
 }
 
 impl fmt::Debug for Operator {
@@ -762,6 +860,8 @@ impl Operator {
             hooks: Vec::new(),
             #[cfg(feature = "sqlite")]
             rotate_every: DAILY,
+            #[cfg(feature = "sqlite")]
+            log: LogSettings::default(),
         }
     }
 
@@ -796,6 +896,33 @@ impl Operator {
     /// it records is acknowledged).
     pub fn audit_log(&self) -> &Arc<AuditLog> {
         &self.audit
+    }
+
+    /// The public key the log's checkpoints are signed with, for an auditor's
+    /// [`verify_against_anchor`](crate::log::verify_against_anchor); `None` for an
+    /// operator on stores without the authenticated log.
+    #[cfg(feature = "sqlite")]
+    pub fn checkpoint_key(&self) -> Option<CheckpointKey> {
+        self.event_log
+            .as_ref()
+            .map(|log| log.log().checkpoint_key())
+    }
+
+    /// Verifies the whole log from its first entry — every hash, link and MAC, and every
+    /// checkpoint the store holds — where opening checks only what follows the last
+    /// checkpoint; `None` for an operator on stores without the authenticated log.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Log`] with [`LogError::Tampered`](crate::log::LogError::Tampered)
+    /// naming the first bad entry; [`StoreError::Io`] if the log can't be read.
+    #[cfg(feature = "sqlite")]
+    pub fn verify_full(&self) -> Result<Option<Verified>, StoreError> {
+        self.event_log
+            .as_ref()
+            .map(|log| log.log().verify_full())
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Whether every change so far was kept. A change the registers make without an
@@ -1107,4 +1234,27 @@ fn sealing(failed: SealError) -> Error {
         SealError::Keys(keys) => StoreError::Keys(keys),
         other => StoreError::Corrupt(other.to_string()),
     })
+}
+
+/// How the operator's log is kept: see the builder's settings.
+#[cfg(feature = "sqlite")]
+struct LogSettings {
+    anchor: Option<Box<dyn Anchor>>,
+    checkpoint_every: Option<u64>,
+    audit_sync_within: Duration,
+}
+
+/// How long an audit-only entry waits at most for the disk, by default.
+#[cfg(feature = "sqlite")]
+pub const DEFAULT_AUDIT_SYNC_WITHIN: Duration = Duration::from_millis(100);
+
+#[cfg(feature = "sqlite")]
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            anchor: None,
+            checkpoint_every: None,
+            audit_sync_within: DEFAULT_AUDIT_SYNC_WITHIN,
+        }
+    }
 }

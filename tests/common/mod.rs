@@ -239,3 +239,59 @@ pub fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
     out.sort();
     out
 }
+
+/// The payloads of the operator's log in `dir`, oldest first, read from its file as a
+/// backup tool would (the entries' MACs are not checked here).
+pub fn log_payloads(dir: &Path) -> Vec<Vec<u8>> {
+    use amanat::log::{LogStore, Seq};
+    let store = amanat::store::SqliteLogStore::open(dir.join("log.db")).unwrap();
+    let mut payloads = Vec::new();
+    store
+        .read_from(Seq::FIRST, &mut |entry| {
+            payloads.push(entry.payload);
+            Ok(())
+        })
+        .unwrap();
+    payloads
+}
+
+/// The kinds of the changes in the operator's log in `dir` (`consent_given`, `destroyed`,
+/// …), oldest first.
+pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
+    log_payloads(dir)
+        .iter()
+        .filter_map(|p| p.strip_prefix(b"c"))
+        .map(|json| {
+            amanat::store::journal::Change::from_json(std::str::from_utf8(json).unwrap())
+                .unwrap()
+                .kind()
+        })
+        .collect()
+}
+
+/// Writes the operator's log in `dir` again, with its own keys, keeping only the entries
+/// `keep` accepts, and starts its anchor afresh: the state a crash leaves when it falls
+/// between two entries the operator writes in separate batches, which no edit of the file
+/// without the keys could make.
+pub fn rewrite_log(dir: &Path, keep: impl Fn(&[u8]) -> bool) {
+    use amanat::log::Log;
+    let kept: Vec<Vec<u8>> = log_payloads(dir).into_iter().filter(|p| keep(p)).collect();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("log.db{suffix}")));
+    }
+    let keys = keys_for(dir);
+    let _ = std::fs::remove_dir_all(keys.path().join("anchors"));
+    let store = amanat::store::SqliteLogStore::open(dir.join("log.db")).unwrap();
+    let log = Log::builder(store).open(&keys).unwrap();
+    let payloads: Vec<&[u8]> = kept.iter().map(Vec::as_slice).collect();
+    log.append_all(&payloads).unwrap();
+}
+
+/// Whether `payload` is the log entry of a change of `kind`.
+pub fn is_change(payload: &[u8], kind: &str) -> bool {
+    payload
+        .strip_prefix(b"c")
+        .and_then(|json| std::str::from_utf8(json).ok())
+        .and_then(|json| amanat::store::journal::Change::from_json(json).ok())
+        .is_some_and(|change| change.kind() == kind)
+}

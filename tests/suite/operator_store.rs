@@ -7,10 +7,11 @@
 
 use std::path::Path;
 
+use crate::common::{change_kinds, files, fingerprints, is_change, keys_for, rewrite_log};
 use crate::common::{customer, imanum, imanum_operator, imanum_version, monday, otp_grant};
-use crate::common::{files, fingerprints, keys_for};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::data::Source;
+use amanat::log::{LogError, Problem};
 use amanat::retention::Trigger;
 use amanat::store::Operator;
 use amanat::store::kek::{KeyProvider, KeyPurpose};
@@ -220,10 +221,10 @@ fn refused_untouched(damage: impl FnOnce(&Path), refused: impl FnOnce(&StoreErro
 }
 
 #[test]
-fn a_journal_written_by_a_newer_library_is_refused_and_left_as_it_is() {
+fn a_log_written_by_a_newer_library_is_refused_and_left_as_it_is() {
     refused_untouched(
         |dir| {
-            let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();
+            let db = rusqlite::Connection::open(dir.join("log.db")).unwrap();
             db.pragma_update(None, "user_version", 99).unwrap();
         },
         |e| matches!(e, StoreError::NewerSchema { found: 99, .. }),
@@ -231,10 +232,10 @@ fn a_journal_written_by_a_newer_library_is_refused_and_left_as_it_is() {
 }
 
 #[test]
-fn a_damaged_journal_is_refused_and_left_as_it_is() {
+fn a_damaged_log_is_refused_and_left_as_it_is() {
     refused_untouched(
         |dir| {
-            let path = dir.join("journal.db");
+            let path = dir.join("log.db");
             let mut bytes = std::fs::read(&path).unwrap();
             bytes[..16].copy_from_slice(b"not a database!!");
             std::fs::write(&path, bytes).unwrap();
@@ -244,17 +245,20 @@ fn a_damaged_journal_is_refused_and_left_as_it_is() {
 }
 
 #[test]
-fn a_journal_entry_this_library_did_not_write_is_refused() {
+fn a_log_entry_this_library_did_not_write_is_refused() {
     refused_untouched(
         |dir| {
-            let db = rusqlite::Connection::open(dir.join("journal.db")).unwrap();
+            let db = rusqlite::Connection::open(dir.join("log.db")).unwrap();
             db.execute(
-                "INSERT INTO changes (kind, subject, at, body) VALUES ('consent_given', NULL, 0, ?1)",
-                [format!("{{\"change\":\"consent_given\",\"secret\":\"{PASSPORT}\"}}")],
+                "INSERT INTO entries (seq, at, prev, hash, mac, payload)
+                 SELECT seq + 1, at, hash, hash, mac, ?1 FROM entries ORDER BY seq DESC LIMIT 1",
+                [format!(
+                    "c{{\"change\":\"consent_given\",\"secret\":\"{PASSPORT}\"}}"
+                )],
             )
             .unwrap();
         },
-        |e| matches!(e, StoreError::Corrupt(_)),
+        |e| matches!(e, StoreError::Log(log) if matches!(**log, LogError::Tampered { .. })),
     );
 }
 
@@ -424,22 +428,52 @@ fn destroying_a_fetched_copy_leaves_the_kept_record_after_reopening() {
 }
 
 #[test]
-fn a_missing_journal_is_refused_and_nothing_is_shredded() {
+fn a_missing_log_is_refused_and_nothing_is_shredded() {
     refused_untouched(
-        |dir| std::fs::remove_file(dir.join("journal.db")).unwrap(),
-        |e| matches!(e, StoreError::Corrupt(why) if why.contains("journal is missing")),
+        |dir| {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(dir.join(format!("log.db{suffix}")));
+            }
+        },
+        |e| matches!(e, StoreError::Corrupt(why) if why.contains("log is missing")),
     );
 }
 
+/// Opens an operator in `dir`, then keeps a customer's data, and puts back the log as it
+/// was before that: last night's backup of the log, restored beside today's vault.
+fn log_restored_older_than_the_vault(dir: &Path, clock: &ManualClock) {
+    drop(imanum_operator(dir, clock).open().unwrap());
+    let old_log = std::fs::read(dir.join("log.db")).unwrap();
+    drop(onboarded(dir, clock));
+    std::fs::write(dir.join("log.db"), old_log).unwrap();
+}
+
 #[test]
-fn a_journal_older_than_the_vault_is_refused_and_nothing_is_shredded() {
+fn a_log_older_than_its_anchored_checkpoint_is_refused_as_cut_short_and_nothing_is_shredded() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
-    // Last night's journal: taken before anything was kept.
-    drop(imanum_operator(dir.path(), &clock).open().unwrap());
-    let old_journal = std::fs::read(dir.path().join("journal.db")).unwrap();
-    drop(onboarded(dir.path(), &clock));
-    std::fs::write(dir.path().join("journal.db"), old_journal).unwrap();
+    log_restored_older_than_the_vault(dir.path(), &clock);
+
+    let before = fingerprints(dir.path());
+    let refused = imanum_operator(dir.path(), &clock).open();
+    assert!(
+        matches!(&refused, Err(StoreError::Log(log)) if matches!(
+            **log,
+            LogError::Tampered { problem: Problem::Truncated, .. }
+        )),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(before, fingerprints(dir.path()));
+}
+
+#[test]
+fn a_log_older_than_the_vault_is_refused_without_its_anchor_too_and_nothing_is_shredded() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    log_restored_older_than_the_vault(dir.path(), &clock);
+    // No witness to say the log was longer: the vault still names records it never kept.
+    std::fs::remove_dir_all(keys_for(dir.path()).path().join("anchors")).unwrap();
 
     let before = fingerprints(dir.path());
     let refused = imanum_operator(dir.path(), &clock).open();
@@ -625,13 +659,11 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
     let destroyed = operator.sweep(now).unwrap().destroyed.len();
     assert!(destroyed >= 1);
     drop(operator);
-    // As if the process died after the audit entries and before the journal rows.
-    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
-    let lost = db
-        .execute("DELETE FROM changes WHERE kind = 'destroyed'", [])
-        .unwrap();
-    assert_eq!(lost, destroyed);
-    drop(db);
+    // As if the process died after the audit entries were written and before the
+    // changes were, in a later batch.
+    let kept = change_kinds(dir.path()).len();
+    rewrite_log(dir.path(), |entry| !is_change(entry, "destroyed"));
+    assert_eq!(change_kinds(dir.path()).len(), kept - destroyed);
 
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert!(operator.schedule().records_of(&customer()).is_empty());
@@ -648,18 +680,11 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
         .count();
     assert_eq!(recorded, destroyed, "each destruction is recorded once");
     drop(operator);
-    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
-    let kept: i64 = db
-        .query_row(
-            "SELECT count(*) FROM changes WHERE kind = 'destroyed'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let kept = change_kinds(dir.path());
     assert_eq!(
-        usize::try_from(kept).unwrap(),
+        kept.iter().filter(|k| **k == "destroyed").count(),
         destroyed,
-        "and kept in the journal again"
+        "and kept in the log again"
     );
 }
 
@@ -679,17 +704,10 @@ fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change
     );
     drop(operator);
 
-    // One journal row carried both: no separate trigger was kept, and both come back.
-    let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
-    let triggers: i64 = db
-        .query_row(
-            "SELECT count(*) FROM changes WHERE kind = 'triggered'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(triggers, 0);
-    drop(db);
+    // One change carried both: no separate trigger was kept, and both come back.
+    let kinds = change_kinds(dir.path());
+    assert!(kinds.contains(&"consent_withdrawn"));
+    assert!(!kinds.contains(&"triggered"), "{kinds:?}");
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert_eq!(operator.schedule().records_of(&customer()), records);
     let swept = operator.sweep(amanat::Clock::now(&clock)).unwrap();

@@ -1,0 +1,245 @@
+//! The operator's one log: the changes replay needs and the entries of the audit trail, as
+//! entries of one [authenticated log](crate::log), so neither can be edited, deleted,
+//! inserted, reordered or cut short below the last anchored checkpoint unnoticed.
+//!
+//! Two durability classes:
+//!
+//! - **A change** (a consent given or withdrawn, a record kept, a deadline, a hold, a
+//!   destruction, a notice, a request) is acknowledged once it is durable: its entry goes
+//!   to disk in one batch together with every audit entry made before it, so the change
+//!   and the audit entry that records it are both kept after a crash, or neither.
+//! - **An audit-only entry** (an authorization, a read count) is queued and written with
+//!   the next change, or by a background flush within the operator's
+//!   [`audit_sync_within`](super::OperatorBuilder::audit_sync_within) (100 ms by default),
+//!   whichever comes first. A crash can lose those of the last such interval, and never
+//!   a sync on the read path.
+//!
+//! Each entry's payload is one tag byte — `c` for a change, `a` for an audit entry — and
+//! the JSON the journal and the audit log have always written.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::audit::{AuditEntry, AuditStore};
+use crate::error::{AuditError, LogError, StoreError};
+use crate::event::{Change, Journal};
+use crate::log::{Log, LogStore, Seq};
+
+const CHANGE: u8 = b'c';
+const AUDIT: u8 = b'a';
+
+/// The log, shared by the journal's and the audit log's side of it.
+pub(crate) struct EventLog {
+    log: Log<Arc<dyn LogStore>>,
+    /// Audit entries acknowledged and not yet handed to the log, oldest first: they go with
+    /// the next change, or with the next flush.
+    pending: Mutex<Vec<Vec<u8>>>,
+    /// Tells the flusher to end, and wakes it.
+    stop: Arc<Stop>,
+}
+
+/// Whether the flusher should end, and what it sleeps on: apart from the log, so that the
+/// flusher holds the log only while it writes.
+#[derive(Default)]
+struct Stop {
+    stopped: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("log", &self.log)
+            .field("pending", &self.pending.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventLog {
+    /// The event log over `log`, with a thread that writes queued audit entries at least
+    /// every `flush_within`.
+    pub(crate) fn new(log: Log<Arc<dyn LogStore>>, flush_within: Duration) -> Arc<Self> {
+        let stop = Arc::new(Stop::default());
+        let this = Arc::new(Self {
+            log,
+            pending: Mutex::new(Vec::new()),
+            stop: Arc::clone(&stop),
+        });
+        let weak = Arc::downgrade(&this);
+        // A thread of its own, so that the bound holds when nothing else is written; it
+        // holds the log only while it flushes, and ends once the log is closed or dropped.
+        let spawned = std::thread::Builder::new()
+            .name("amanat-audit-flush".into())
+            .spawn(move || flusher(&weak, &stop, flush_within));
+        if spawned.is_err() {
+            // Without it, audit-only entries wait for the next change or the next flush:
+            // still written in order, only later.
+        }
+        this
+    }
+
+    /// The log under it.
+    pub(crate) fn log(&self) -> &Log<Arc<dyn LogStore>> {
+        &self.log
+    }
+
+    /// Hands the queued audit entries and `then` (if any) to the log as consecutive
+    /// entries of one batch, and returns the last position once it is durable.
+    fn write(&self, then: Option<&[u8]>) -> Result<(), LogError> {
+        let last = {
+            let mut pending = self.pending.lock();
+            if pending.is_empty() && then.is_none() && !self.log.has_pending() {
+                return Ok(());
+            }
+            let mut payloads: Vec<&[u8]> = pending.iter().map(Vec::as_slice).collect();
+            if let Some(change) = then {
+                payloads.push(change);
+            }
+            // Queued under the lock, so entries reach the log in the order the audit log
+            // numbered them, and a change after the entries that preceded it.
+            let last = self.log.submit(&payloads)?;
+            pending.clear();
+            last
+        };
+        self.log.wait_durable(last)
+    }
+
+    /// Every entry with `tag`, oldest first, its payload without the tag.
+    fn each(
+        &self,
+        tag: u8,
+        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut failed = None;
+        let read = self.log.read_from(Seq::FIRST, &mut |entry| {
+            match entry.payload.split_first() {
+                Some((&t, body)) if t == tag => {
+                    if let Err(e) = visit(body) {
+                        failed = Some(e);
+                        // Stops the read; the visitor's own error is returned below.
+                        return Err(LogError::Stopped("read stopped".into()));
+                    }
+                }
+                Some((&t, _)) if t == CHANGE || t == AUDIT => {}
+                _ => {
+                    return Err(LogError::Store(StoreError::Corrupt(format!(
+                        "log entry {} is not an entry this library wrote",
+                        entry.seq
+                    ))));
+                }
+            }
+            Ok(())
+        });
+        match (failed, read) {
+            (Some(e), _) => Err(e),
+            (None, read) => read.map_err(StoreError::from),
+        }
+    }
+
+    /// Every audit entry kept, oldest first.
+    pub(crate) fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut entries = Vec::new();
+        self.each(AUDIT, &mut |body| {
+            entries.push(serde_json::from_slice(body).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "an audit entry in the log is not one this library wrote (column {})",
+                    e.column()
+                ))
+            })?);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+}
+
+impl EventLog {
+    /// Writes what is queued, signs a last checkpoint and ends the flusher: what was
+    /// acknowledged reaches the disk, and the checkpoint closes the window in which a cut
+    /// tail can't be told from a crash. Called by the operator as it drops, before its
+    /// directory's lock is released, whoever still holds the log.
+    pub(crate) fn close(&self) {
+        *self.stop.stopped.lock() = true;
+        self.stop.wake.notify_all();
+        // Best effort, as in a drop: a failure has stopped the log, and the next open
+        // finds what was kept.
+        let _ = self.write(None);
+        let _ = self.log.checkpoint();
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        // Not `close`: an operator that failed to open drops its log too, and a refused
+        // open writes nothing. What was queued is written, as acknowledged; a refused open
+        // queued nothing.
+        *self.stop.stopped.lock() = true;
+        self.stop.wake.notify_all();
+        let _ = self.write(None);
+    }
+}
+
+fn flusher(log: &Weak<EventLog>, stop: &Stop, every: Duration) {
+    loop {
+        {
+            let mut stopped = stop.stopped.lock();
+            if *stopped {
+                return;
+            }
+            stop.wake.wait_for(&mut stopped, every);
+            if *stopped {
+                return;
+            }
+        }
+        let Some(log) = log.upgrade() else { return };
+        // A failure stops the log; the next change or flush reports it.
+        let _ = log.write(None);
+    }
+}
+
+/// The journal's side: each change is one entry, durable before `append` returns.
+pub(crate) struct LogJournal(pub(crate) Arc<EventLog>);
+
+impl Journal for LogJournal {
+    fn append(&self, change: &Change) -> Result<(), StoreError> {
+        let mut payload = vec![CHANGE];
+        payload.extend_from_slice(change.to_json()?.as_bytes());
+        self.0.write(Some(&payload)).map_err(StoreError::from)
+    }
+
+    fn replay(
+        &self,
+        visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.0.each(CHANGE, &mut |body| {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| StoreError::Corrupt("a change in the log is not text".into()))?;
+            visit(Change::from_json(text)?)
+        })
+    }
+}
+
+/// The audit log's side: entries queue until the next change or flush.
+pub(crate) struct LogAudit(pub(crate) Arc<EventLog>);
+
+impl AuditStore for LogAudit {
+    fn entries(&mut self) -> Result<Vec<AuditEntry>, AuditError> {
+        self.0
+            .audit_entries()
+            .map_err(|e| AuditError::Io(e.to_string()))
+    }
+
+    fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
+        let mut payload = vec![AUDIT];
+        serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
+        self.0.pending.lock().push(payload);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), AuditError> {
+        self.0
+            .write(None)
+            .map_err(|e| AuditError::Io(e.to_string()))
+    }
+}
