@@ -240,6 +240,7 @@ pub fn fingerprints(dir: &Path) -> Vec<(String, u64)> {
     out
 }
 
+#[cfg(feature = "sqlite")]
 /// The payloads of the operator's log in `dir`, oldest first, read from its file as a
 /// backup tool would (the entries' MACs are not checked here).
 pub fn log_payloads(dir: &Path) -> Vec<Vec<u8>> {
@@ -255,6 +256,7 @@ pub fn log_payloads(dir: &Path) -> Vec<Vec<u8>> {
     payloads
 }
 
+#[cfg(feature = "sqlite")]
 /// The kinds of the changes in the operator's log in `dir` (`consent_given`, `destroyed`,
 /// …), oldest first.
 pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
@@ -269,6 +271,7 @@ pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
         .collect()
 }
 
+#[cfg(feature = "sqlite")]
 /// Writes the operator's log in `dir` again, with its own keys, keeping only the entries
 /// `keep` accepts, and starts its anchor afresh: the state a crash leaves when it falls
 /// between two entries the operator writes in separate batches, which no edit of the file
@@ -287,6 +290,7 @@ pub fn rewrite_log(dir: &Path, keep: impl Fn(&[u8]) -> bool) {
     log.append_all(&payloads).unwrap();
 }
 
+#[cfg(feature = "sqlite")]
 /// Whether `payload` is the log entry of a change of `kind`.
 pub fn is_change(payload: &[u8], kind: &str) -> bool {
     payload
