@@ -221,7 +221,14 @@ impl Stores {
         if let Some(every) = settings.checkpoint_every {
             log = log.checkpoint_every(every);
         }
-        let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
+        let log = log.open(&*provider)?;
+        // The replay below reads every entry, so every entry it reads is verified first —
+        // hash, link and MAC from the first — not only those after the last checkpoint,
+        // which is all the log's own open checks: a withdrawal deleted before a
+        // checkpoint would otherwise come back silently undone. (A snapshot replayed from
+        // its checkpoint would need only the entries after it.)
+        log.verify_full()?;
+        let event_log = EventLog::new(log, settings.audit_sync_within);
         let audited = event_log.audit_entries()?;
         let destructions = audited.iter().filter_map(schedule_destruction).collect();
         let stores = Self::new(

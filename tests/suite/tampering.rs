@@ -1,0 +1,330 @@
+//! The operator's record of consent, retention and holds can't be rewritten by whoever can
+//! edit its data directory (Tajik law Art. 25.1: the operator proves consent; a record its
+//! own DBA can rewrite unnoticed proves nothing). Each test is the attack, made with SQL on
+//! `log.db` as `sqlite3` would make it, without the keys (which live in another
+//! directory): the next open refuses with a typed error naming the first bad entry, and
+//! changes nothing in either directory.
+
+#![cfg(feature = "sqlite")]
+
+use std::path::Path;
+
+use amanat::category::Phone;
+use amanat::log::{Entry, LogError, Problem, Seq};
+use amanat::retention::{HoldScope, HoldUntil, LegalHold};
+use amanat::store::StoreError;
+use amanat::{ManualClock, Purpose};
+use rusqlite::{Connection, params};
+
+use crate::common::{customer, fingerprints, imanum_operator, is_change, kept_phone, keys_for};
+use crate::common::{monday, subject};
+
+/// An operator's directory after a day's work: the customer consented, their phone number
+/// was kept, a hold was placed on it, and the consent was withdrawn.
+fn a_days_work(dir: &Path, clock: &ManualClock) {
+    let (operator, record) = kept_phone(dir, clock);
+    operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(record),
+            reason: "aml".into(),
+            reference: "AML law Art. 12".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    let consent = operator.ledger().consents_of(&customer())[0];
+    operator.withdraw(&consent).unwrap();
+}
+
+/// Each row of the log: its position and payload.
+fn rows(db: &Connection) -> Vec<(i64, Vec<u8>)> {
+    let mut query = db
+        .prepare("SELECT seq, payload FROM entries ORDER BY seq")
+        .unwrap();
+    query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The position of the first change of `kind`.
+fn position_of(db: &Connection, kind: &str) -> i64 {
+    rows(db)
+        .into_iter()
+        .find(|(_, payload)| is_change(payload, kind))
+        .unwrap_or_else(|| panic!("no {kind} in the log"))
+        .0
+}
+
+/// Makes the day's work, lets `attack` loose on `log.db`, and opens again: the open is
+/// refused as tampering, where `problem` says, and neither directory changes.
+fn caught(attack: impl FnOnce(&Connection), problem: impl FnOnce(u64, Problem) -> bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    a_days_work(dir.path(), &clock);
+    let db = Connection::open(dir.path().join("log.db")).unwrap();
+    attack(&db);
+    drop(db);
+
+    let keys = keys_for(dir.path());
+    let (data_before, keys_before) = (fingerprints(dir.path()), fingerprints(keys.path()));
+    let opened = imanum_operator(dir.path(), &clock).open();
+    match &opened {
+        Err(StoreError::Log(log)) => match **log {
+            LogError::Tampered {
+                position,
+                problem: p,
+            } => assert!(
+                problem(position.get(), p),
+                "caught at {position} as {p:?}, not where the attack was"
+            ),
+            ref other => panic!("not reported as tampering: {other}"),
+        },
+        other => panic!("the tampered log was not refused: {other:?}"),
+    }
+    assert_eq!(
+        fingerprints(dir.path()),
+        data_before,
+        "a refused open wrote"
+    );
+    assert_eq!(
+        fingerprints(keys.path()),
+        keys_before,
+        "a refused open wrote"
+    );
+}
+
+#[test]
+fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_2() {
+    let at = std::cell::Cell::new(0);
+    caught(
+        |db| {
+            at.set(position_of(db, "consent_withdrawn"));
+            db.execute("DELETE FROM entries WHERE seq = ?1", [at.get()])
+                .unwrap();
+        },
+        |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::Missing,
+    );
+}
+
+#[test]
+fn a_consent_inserted_for_a_subject_who_never_gave_it_is_refused_art_8_1() {
+    caught(
+        |db| {
+            let given = position_of(db, "consent_given");
+            let (_, payload) = rows(db).into_iter().find(|(s, _)| *s == given).unwrap();
+            let forged = String::from_utf8(payload)
+                .unwrap()
+                .replace(customer().as_str(), subject("cust-never-asked").as_str());
+            // Appended at the end, linked and hashed as the library would; only the MAC
+            // can't be made without the log's key, so one is copied from a real entry.
+            let (last, prev, mac): (i64, Vec<u8>, Vec<u8>) = db
+                .query_row(
+                    "SELECT seq, hash, mac FROM entries ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            let seq = Seq::new(u64::try_from(last + 1).unwrap());
+            let prev: [u8; 32] = prev.try_into().unwrap();
+            let hash = Entry::compute_hash(seq, 0, &prev, forged.as_bytes());
+            db.execute(
+                "INSERT INTO entries (seq, at, prev, hash, mac, payload) VALUES (?1, 0, ?2, ?3, ?4, ?5)",
+                params![last + 1, prev.to_vec(), hash.to_vec(), mac, forged.into_bytes()],
+            )
+            .unwrap();
+        },
+        |_, problem| problem == Problem::BadMac,
+    );
+}
+
+#[test]
+fn moving_a_records_collection_seventy_years_ahead_is_refused_art_20() {
+    let at = std::cell::Cell::new(0);
+    caught(
+        |db| {
+            at.set(position_of(db, "tracked"));
+            let (_, payload) = rows(db).into_iter().find(|(s, _)| *s == at.get()).unwrap();
+            let year = monday().format("%Y").to_string();
+            let later = (monday() + chrono::TimeDelta::days(70 * 365))
+                .format("%Y")
+                .to_string();
+            let moved = String::from_utf8(payload).unwrap().replace(&year, &later);
+            db.execute(
+                "UPDATE entries SET payload = ?1 WHERE seq = ?2",
+                params![moved.into_bytes(), at.get()],
+            )
+            .unwrap();
+        },
+        |position, problem| {
+            i64::try_from(position) == Ok(at.get()) && problem == Problem::HashMismatch
+        },
+    );
+}
+
+#[test]
+fn deleting_a_legal_hold_does_not_lift_it() {
+    let at = std::cell::Cell::new(0);
+    caught(
+        |db| {
+            at.set(position_of(db, "hold_placed"));
+            db.execute("DELETE FROM entries WHERE seq = ?1", [at.get()])
+                .unwrap();
+        },
+        |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::Missing,
+    );
+}
+
+#[test]
+fn reordering_two_entries_is_refused() {
+    let at = std::cell::Cell::new(0);
+    caught(
+        |db| {
+            at.set(position_of(db, "consent_withdrawn"));
+            db.execute_batch(&format!(
+                "UPDATE entries SET seq = -1 WHERE seq = {at};
+                 UPDATE entries SET seq = {at} WHERE seq = {prev};
+                 UPDATE entries SET seq = {prev} WHERE seq = -1;",
+                at = at.get(),
+                prev = at.get() - 1
+            ))
+            .unwrap();
+        },
+        |position, _| i64::try_from(position) == Ok(at.get() - 1),
+    );
+}
+
+#[test]
+fn cutting_off_the_tail_is_refused_against_the_anchor() {
+    caught(
+        |db| {
+            let withdrawn = position_of(db, "consent_withdrawn");
+            db.execute("DELETE FROM entries WHERE seq >= ?1", [withdrawn])
+                .unwrap();
+            db.execute("DELETE FROM checkpoints", []).unwrap();
+        },
+        |_, problem| problem == Problem::Truncated,
+    );
+}
+
+#[test]
+fn emptying_the_log_is_refused_against_the_anchor() {
+    caught(
+        |db| {
+            db.execute_batch("DELETE FROM entries; DELETE FROM checkpoints;")
+                .unwrap();
+        },
+        |position, problem| position == 1 && problem == Problem::Truncated,
+    );
+}
+
+/// Every entry without the withdrawal, numbered, linked and hashed afresh from the first:
+/// the whole log rewritten as the library would write it, but for the MACs, which can't be
+/// made without the log's key.
+fn rewritten_without_the_withdrawal(db: &Connection) {
+    let kept: Vec<(i64, Vec<u8>, Vec<u8>)> = {
+        let mut query = db
+            .prepare("SELECT at, mac, payload FROM entries ORDER BY seq")
+            .unwrap();
+        query
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(_, _, payload)| {
+                // The change, and the audit entry that recorded it.
+                let audited_withdrawal = payload.starts_with(b"a")
+                    && String::from_utf8_lossy(payload).contains("\"withdrawn\"");
+                !(is_change(payload, "consent_withdrawn") || audited_withdrawal)
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(db).len() - kept.len(),
+        2,
+        "the change and its audit entry are erased"
+    );
+    db.execute_batch("DELETE FROM entries; DELETE FROM checkpoints;")
+        .unwrap();
+    let mut prev = [0_u8; 32];
+    for (n, (at, mac, payload)) in (1_i64..).zip(kept) {
+        let seq = Seq::new(n.unsigned_abs());
+        let hash = Entry::compute_hash(seq, at, &prev, &payload);
+        db.execute(
+            "INSERT INTO entries (seq, at, prev, hash, mac, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![n, at, prev.to_vec(), hash.to_vec(), mac, payload],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
+#[test]
+fn a_withdrawal_erased_from_the_whole_log_with_a_fresh_chain_is_refused() {
+    caught(rewritten_without_the_withdrawal, |_, problem| {
+        matches!(
+            problem,
+            // Shorter than the anchored count, or as long with other hashes, or MACs
+            // that don't verify: whichever the open meets first.
+            Problem::Truncated | Problem::BadMac | Problem::CheckpointMismatch
+        )
+    });
+}
+
+#[test]
+fn an_edit_before_the_last_checkpoint_is_refused_at_open_too() {
+    caught(
+        |db| {
+            // The first entry lies before every checkpoint: the operator's close signed
+            // one of the whole day.
+            let checkpoints: i64 = db
+                .query_row("SELECT count(*) FROM checkpoints", [], |r| r.get(0))
+                .unwrap();
+            assert!(checkpoints >= 1);
+            db.execute(
+                "UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), 'imanum', 'other') AS BLOB) WHERE seq = 1",
+                [],
+            )
+            .unwrap();
+        },
+        |position, problem| position == 1 && problem == Problem::HashMismatch,
+    );
+}
+
+#[test]
+fn the_withdrawal_reopens_as_it_was_when_nothing_was_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    a_days_work(dir.path(), &clock);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert!(
+        operator
+            .ledger()
+            .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+            .is_err()
+    );
+    let verified = operator.verify_full().unwrap().unwrap();
+    assert!(verified.checkpoint.is_some());
+}
+
+#[test]
+fn a_directory_written_by_0_1_is_refused_naming_its_format_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    std::fs::write(dir.path().join("journal.db"), b"").unwrap();
+    std::fs::write(dir.path().join("audit.jsonl"), b"").unwrap();
+    let before = fingerprints(dir.path());
+    let refused = imanum_operator(dir.path(), &clock).open();
+    assert!(
+        matches!(refused, Err(StoreError::OldFormat { version: 1 })),
+        "{:?}",
+        refused.err()
+    );
+    assert_eq!(fingerprints(dir.path()), before);
+}
