@@ -1,8 +1,9 @@
 //! The embedded store on SQLite: what a grant and a withdrawal cost when each is kept
-//! before it is acknowledged (one synced journal transaction, one synced audit entry),
-//! against the same grant in memory and a bare synced SQLite insert; and how long reopening
-//! takes with a million consents to rebuild (and their million audit entries to verify),
-//! against reading the same journal rows and nothing more (`AMANAT_BENCH_CONSENTS` to
+//! before it is acknowledged (one synced batch of the authenticated log, holding the change
+//! and its audit entry), from one thread and from sixteen sharing syncs, against the same
+//! grant in memory and a bare synced SQLite insert; and how long reopening takes with a
+//! million consents to rebuild (and their million audit entries, and the whole log, to
+//! verify), against reading the same rows and nothing more (`AMANAT_BENCH_CONSENTS` to
 //! change the million).
 
 use std::hint::black_box;
@@ -12,9 +13,9 @@ use std::time::Duration;
 
 use amanat::audit::{AuditEvent, AuditLog, ChainHash};
 use amanat::category::Phone;
-use amanat::store::Operator;
-use amanat::store::journal::{Change, Journal, SqliteJournal};
+use amanat::log::{Log, LogStore, Seq};
 use amanat::store::kek::KeyDir;
+use amanat::store::{Operator, SqliteLogStore};
 use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, Policy, Purpose, SubjectId};
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 
@@ -85,6 +86,30 @@ fn writes(c: &mut Criterion) {
                 .unwrap()
         });
     });
+    // Sixteen threads granting at once: the log writes what they queued meanwhile in one
+    // batch, so they share its syncs. The time is per grant.
+    let operator = std::sync::Arc::new(operator);
+    group.bench_function("grant_kept_16_threads", |b| {
+        b.iter_custom(|iters| {
+            let each = iters.div_ceil(16);
+            let start = std::time::Instant::now();
+            let threads: Vec<_> = (0..16)
+                .map(|_| {
+                    let operator = std::sync::Arc::clone(&operator);
+                    std::thread::spawn(move || {
+                        for _ in 0..each {
+                            operator.ledger().grant(grant(fresh_subject())).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+            // Per grant: the threads made `each * 16` of them, a few more than `iters`.
+            start.elapsed() * u32::try_from(iters).unwrap() / u32::try_from(each * 16).unwrap()
+        });
+    });
     group.bench_function("withdraw_kept", |b| {
         b.iter_batched(
             || operator.ledger().grant(grant(fresh_subject())).unwrap(),
@@ -95,43 +120,34 @@ fn writes(c: &mut Criterion) {
     group.finish();
 }
 
-/// A journal of `count` consents, each as the library writes it: one real grant's change,
-/// repeated with its own subject and id, appended in large transactions.
-fn journal_of(dir: &Path, count: u64) {
-    let template = {
+/// A log of `count` consents, each as the library writes it: one real grant's change and
+/// its audit entry, repeated with their own subject and id, appended in large batches.
+fn log_of(dir: &Path, count: u64) {
+    let change = {
         let operator = Operator::open(dir, policy(), keys_of(dir)).unwrap();
         let subject = SubjectId::new("cust-template").unwrap();
         let consent = operator.ledger().grant(grant(subject)).unwrap();
         drop(operator);
-        let journal = SqliteJournal::open(dir.join("journal.db")).unwrap();
-        let mut first = None;
-        journal
-            .replay(&mut |change| {
-                if change.kind() == "consent_given" {
-                    first.get_or_insert(change.to_json().unwrap());
+        let store = SqliteLogStore::open(dir.join("log.db")).unwrap();
+        let mut change = None;
+        store
+            .read_from(Seq::FIRST, &mut |entry| {
+                if entry.payload.starts_with(b"c{\"consent_given\"") {
+                    change.get_or_insert(String::from_utf8(entry.payload).unwrap());
                 }
                 Ok(())
             })
             .unwrap();
-        first.unwrap().replace(&consent.to_string(), "{consent}")
+        change.unwrap().replace(&consent.to_string(), "{consent}")
     };
-    let journal = SqliteJournal::open(dir.join("journal.db")).unwrap();
-    let mut batch = Vec::with_capacity(100_000);
-    for n in 1..count {
-        let json = template
-            .replace("cust-template", &format!("cust-{n}"))
-            .replace("{consent}", &uuid_for(n));
-        batch.push(Change::from_json(&json).unwrap());
-        if batch.len() == batch.capacity() {
-            journal.append_all(&batch).unwrap();
-            batch.clear();
-        }
+    // The template's log goes: the million are written from the first entry on.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("log.db{suffix}")));
     }
-    journal.append_all(&batch).unwrap();
-    drop(journal);
-
-    // And the audit log a real store would have beside it: an entry per consent given.
-    let audit = AuditLog::open(dir.join("audit.jsonl"), 4096).unwrap();
+    let _ = std::fs::remove_dir_all(keys_of(dir).path().join("anchors"));
+    // The audit entries a real store would hold beside them, chained as the audit log
+    // chains them.
+    let audit = AuditLog::in_memory();
     let at = chrono::Utc::now();
     for n in 1..count {
         audit
@@ -146,7 +162,30 @@ fn journal_of(dir: &Path, count: u64) {
             )
             .unwrap();
     }
-    audit.flush().unwrap();
+    let store = SqliteLogStore::open(dir.join("log.db")).unwrap();
+    let log = Log::builder(store).open(&keys_of(dir)).unwrap();
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(100_000);
+    let flush = |batch: &mut Vec<Vec<u8>>| {
+        let payloads: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        log.append_all(&payloads).unwrap();
+        batch.clear();
+    };
+    for (n, entry) in (1..count).zip(audit.entries().unwrap()) {
+        let mut audited = b"a".to_vec();
+        serde_json::to_writer(&mut audited, &entry).unwrap();
+        batch.push(audited);
+        batch.push(
+            change
+                .replace("cust-template", &format!("cust-{n}"))
+                .replace("{consent}", &uuid_for(n))
+                .into_bytes(),
+        );
+        if batch.len() >= 100_000 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    log.close().unwrap();
 }
 
 /// A distinct, well-formed consent id for the `n`th consent.
@@ -160,7 +199,7 @@ fn reopen(c: &mut Criterion) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    journal_of(dir.path(), count);
+    log_of(dir.path(), count);
 
     let mut group = c.benchmark_group(format!("reopen_{count}_consents"));
     group.sample_size(10);
@@ -168,12 +207,14 @@ fn reopen(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(60));
     group.bench_function("read_rows_only", |b| {
         b.iter(|| {
-            let db = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
-            let mut query = db.prepare("SELECT body FROM changes ORDER BY seq").unwrap();
+            let db = rusqlite::Connection::open(dir.path().join("log.db")).unwrap();
+            let mut query = db
+                .prepare("SELECT payload FROM entries ORDER BY seq")
+                .unwrap();
             let mut rows = query.query([]).unwrap();
             let mut bytes = 0;
             while let Some(row) = rows.next().unwrap() {
-                bytes += row.get_ref(0).unwrap().as_str().unwrap().len();
+                bytes += row.get_ref(0).unwrap().as_blob().unwrap().len();
             }
             black_box(bytes)
         });

@@ -521,8 +521,18 @@ impl AuditLog {
     /// [`AuditError`] if the store can't be read, or what is in it does not verify.
     pub fn with_store(mut store: Box<dyn AuditStore>, batch: usize) -> Result<Self, AuditError> {
         let entries = store.entries()?;
-        verify(&entries)?;
-        Ok(Self::continuing(&entries, None, Some(store), batch))
+        Self::with_store_holding(store, &entries, batch)
+    }
+
+    /// [`with_store`](Self::with_store) for a caller that has read `entries` from `store`
+    /// already: one pass over a large store.
+    pub(crate) fn with_store_holding(
+        store: Box<dyn AuditStore>,
+        entries: &[AuditEntry],
+        batch: usize,
+    ) -> Result<Self, AuditError> {
+        verify(entries)?;
+        Ok(Self::continuing(entries, None, Some(store), batch))
     }
 
     /// A log appending to an open file as is, without reading it first: for tests that

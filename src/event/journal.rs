@@ -125,12 +125,17 @@ impl Journaled {
     /// [`crate::Error::NotStored`] if the journal has stopped or can't keep it; it stops
     /// then.
     pub(crate) fn append(&self, make: impl FnOnce() -> Kind) -> Result<(), crate::Error> {
-        let mut stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(why) = stopped.as_ref() {
-            return Err(crate::Error::NotStored(StoreError::Stopped(why.clone())));
+        if let Some(why) = self.stopped() {
+            return Err(crate::Error::NotStored(StoreError::Stopped(why)));
         }
+        // Not under the lock: appenders on other threads share the journal's syncs
+        // (the authenticated log writes what they queued meanwhile in one batch). One
+        // that passed the check while another failed is refused by the journal itself.
         self.journal.append(&Change(make())).map_err(|failed| {
-            *stopped = Some(failed.to_string());
+            self.stopped
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(|| failed.to_string());
             crate::Error::NotStored(failed)
         })
     }

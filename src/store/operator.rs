@@ -236,8 +236,9 @@ impl Stores {
             Arc::clone(&keys) as Arc<dyn KeyStore>,
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
             // Audit entries queue until the next change or flush: never a sync of their own.
-            Arc::new(AuditLog::with_store(
+            Arc::new(AuditLog::with_store_holding(
                 Box::new(LogAudit(Arc::clone(&event_log))),
+                &audited,
                 usize::MAX,
             )?),
         );
