@@ -4,6 +4,7 @@
 //! one question, fast — *may this purpose use this category of this subject's data right
 //! now?* — with a [`ConsentToken`] or a typed [`Error`].
 
+mod entry;
 mod grant;
 mod history;
 mod proof;
@@ -22,9 +23,9 @@ use dashmap::DashMap;
 use dashmap::mapref::one::RefMut;
 use foldhash::fast::RandomState;
 use serde::Serialize;
-use smallvec::SmallVec;
 
 pub use crate::vocab::ids::{ConsentId, ParseIdError};
+use entry::{Held, SubjectEntry};
 pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
 pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
@@ -60,68 +61,6 @@ pub(crate) struct BasisUse {
     pub(crate) at: i64,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) services: Arc<Services>,
-}
-
-#[derive(Default)]
-struct SubjectEntry {
-    /// Inline for the usual handful, so that `authorize` goes from the map's bucket
-    /// straight to the records without another dependent cache miss.
-    consents: SmallVec<[Held; 4]>,
-    /// Boxed, so the bucket stays small: `authorize` never reads the history, and each
-    /// line of the bucket is another miss on a cold subject.
-    #[expect(
-        clippy::box_collection,
-        reason = "one pointer in the bucket instead of three words: each subject costs \
-                  one more small allocation, and the history's paths one more pointer"
-    )]
-    events: Box<Vec<Event>>,
-}
-
-/// A subject's consent with masks of its purposes and categories beside it, so that
-/// `authorize` skips a consent that can't grant without loading the record: on a cold
-/// subject each record is a cache miss or two, and most of a subject's consents are for
-/// other purposes or data.
-struct Held {
-    /// [`Purpose::bit`] of each purpose the consent names. A purpose never leaves a
-    /// consent (withdrawal only flags it), so the mask never changes.
-    purpose_bits: u32,
-    /// [`CategoryId::bit`] of each category it covers; fixed at grant too.
-    category_bits: u32,
-    record: Arc<ConsentRecord>,
-}
-
-impl Held {
-    fn new(record: &Arc<ConsentRecord>) -> Self {
-        Self {
-            purpose_bits: record.purposes.iter().fold(0, |mask, p| mask | p.bit()),
-            category_bits: record
-                .categories
-                .iter()
-                .fold(0, |mask, (c, _)| mask | c.bit()),
-            record: Arc::clone(record),
-        }
-    }
-
-    /// Whether the consent may name the purpose of `bit`: a false answer is certain, a
-    /// true one is checked against the record.
-    #[inline]
-    fn may_name(&self, bit: u32) -> bool {
-        self.purpose_bits & bit != 0
-    }
-
-    /// Whether it may cover the category of `bit`, as [`may_name`](Self::may_name).
-    #[inline]
-    fn may_cover(&self, bit: u32) -> bool {
-        self.category_bits & bit != 0
-    }
-}
-
-impl std::ops::Deref for Held {
-    type Target = Arc<ConsentRecord>;
-
-    fn deref(&self) -> &Arc<ConsentRecord> {
-        &self.record
-    }
 }
 
 /// What a withdrawal did.
