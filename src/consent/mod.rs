@@ -9,6 +9,7 @@ mod basis;
 mod builder;
 mod entry;
 mod grant;
+mod granting;
 mod history;
 mod proof;
 mod record;
@@ -34,7 +35,7 @@ pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
 pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
 pub(crate) use record::Services;
-use record::{ConsentRecord, given_of, purposes_mask, withdraw_purposes};
+use record::{ConsentRecord, purposes_mask, withdraw_purposes};
 pub use token::ConsentToken;
 
 use crate::Error;
@@ -42,10 +43,10 @@ use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
 use crate::category::Category;
 use crate::clock::{Clock, millis_to_time};
 use crate::error::StoreError;
-use crate::event::{self as journal, Given, Journaled};
+use crate::event::{self as journal, Journaled};
 use crate::policy::Policy;
 use crate::vocab::{PolicyVersion, Purpose, SubjectId};
-use history::{Event, end};
+use history::Event;
 
 /// "No end": a consent without `valid_until`.
 const NEVER: i64 = i64::MAX;
@@ -507,114 +508,6 @@ impl ConsentLedger {
         &*self.clock
     }
 
-    /// Records a consent and returns its id.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ValidityNotInFuture`] if its `valid_until` is not in the future;
-    /// [`Error::TooManyPurposes`] if it names more than 64 purposes; with a policy,
-    /// [`Error::PurposeNotDeclared`] or [`Error::CategoryNotDeclared`] if it names a
-    /// purpose or category the policy does not declare; [`Error::AuditUnavailable`] if the
-    /// audit log can't record it (nothing is recorded then).
-    pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
-        if let Some(category) = grant.impostor {
-            return Err(Error::CategoryIdTaken { category });
-        }
-        let _granting = self.adoption.read().unwrap_or_else(PoisonError::into_inner);
-        let terms = self.terms.load();
-        if let Some(policy) = &terms.policy {
-            let version = || terms.version.clone();
-            // A consent stamped with another version would escape the re-consent that
-            // version's adoption demands (or will demand).
-            if let Some(given) = grant
-                .policy_version
-                .as_ref()
-                .filter(|v| **v != terms.version)
-            {
-                return Err(Error::PolicyVersionMismatch {
-                    subject: grant.subject,
-                    given: given.clone(),
-                    policy_version: version(),
-                });
-            }
-            if let Some(purpose) = grant.purposes.iter().find(|p| policy.purpose(p).is_none()) {
-                return Err(Error::PurposeNotDeclared {
-                    subject: grant.subject,
-                    purpose: purpose.clone(),
-                    policy_version: version(),
-                });
-            }
-            if let Some((category, _)) = grant
-                .categories
-                .iter()
-                .find(|(c, _)| policy.category(c.as_str()).is_none())
-            {
-                return Err(Error::CategoryNotDeclared {
-                    subject: grant.subject,
-                    category: category.clone(),
-                    policy_version: version(),
-                });
-            }
-        }
-        let now = self.clock.now_millis();
-        let valid_until = grant.valid_until.map_or(NEVER, |t| t.timestamp_millis());
-        if valid_until <= now {
-            return Err(Error::ValidityNotInFuture {
-                subject: grant.subject,
-                valid_until: millis_to_time(valid_until),
-            });
-        }
-        if grant.purposes.len() > MAX_PURPOSES {
-            return Err(Error::TooManyPurposes {
-                subject: grant.subject,
-                count: grant.purposes.len(),
-            });
-        }
-        let purposes = grant
-            .purposes
-            .into_iter()
-            .map(|p| self.vocabulary.canonical(p))
-            .collect();
-        let id = ConsentId::random();
-        let mut entry = self.subjects.entry(grant.subject).or_default();
-        let record = self.record_of(Given {
-            consent: id,
-            // Share the ledger's copy of the id, so reads compare pointers, not bytes.
-            subject: entry.key().clone(),
-            at: millis_to_time(now),
-            purposes,
-            categories: grant.categories,
-            form: grant.form,
-            given_by: grant.given_by,
-            policy_version: grant
-                .policy_version
-                .unwrap_or_else(|| terms.version.clone()),
-            evidence: grant.evidence,
-            recipients: grant.recipients,
-            cross_border: grant.cross_border,
-            valid_until: end(valid_until),
-        });
-        let given = Event::Given(Arc::clone(&record));
-        let kept = self.audit_consent(&record, &given).and_then(|()| {
-            journal::append(self.journal.as_deref(), || {
-                journal::Kind::ConsentGiven(given_of(&record))
-            })
-        });
-        if let Err(failed) = kept {
-            drop(entry);
-            self.forget_if_empty(&record.subject);
-            return Err(failed);
-        }
-        entry.consents.push(Held::new(&record));
-        entry.events.push(given);
-        // Registered by id before the subject's entry is released, so that no token can be
-        // issued on a consent that `withdraw` can't find yet. This is the only place the
-        // two maps are locked together, always subject first: no lock order can deadlock.
-        self.consents.insert(id, record);
-        drop(entry);
-        Ok(id)
-    }
-
     /// The consent's record, and its subject's entry locked for writing. The id map's guard
     /// is released before the subject map is locked (see `grant` for the one lock order).
     fn lock_consent(
@@ -730,46 +623,6 @@ impl ConsentLedger {
             at: millis_to_time(now),
             withdrawn,
         })
-    }
-
-    /// Moves the end of a consent's validity, or removes it with `None`. The subject renews
-    /// a consent that is still in force; one that has expired needs a new grant.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::UnknownConsent`] if there is no such consent; [`Error::AlreadyWithdrawn`] if
-    /// it was withdrawn for every purpose; [`Error::ConsentNotInForce`] if it has expired;
-    /// [`Error::ValidityNotInFuture`] if the new end is not in the future;
-    /// [`Error::AuditUnavailable`] if the audit log can't record it.
-    pub fn renew(
-        &self,
-        consent: &ConsentId,
-        valid_until: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<(), Error> {
-        let (record, mut entry) = self.lock_consent(consent)?;
-        let now = self.clock.now_millis();
-        record.ensure_open(now)?;
-        let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
-        if until <= now {
-            return Err(Error::ValidityNotInFuture {
-                subject: record.subject.clone(),
-                valid_until: millis_to_time(until),
-            });
-        }
-        let event = Event::Renewed {
-            record: Arc::clone(&record),
-            valid_until: until,
-            at: now,
-        };
-        self.audit_consent(&record, &event)?;
-        journal::append(self.journal.as_deref(), || journal::Kind::ConsentRenewed {
-            consent: record.id,
-            at: millis_to_time(now),
-            valid_until: end(until),
-        })?;
-        record.valid_until.store(until, Ordering::Release);
-        entry.events.push(event);
-        Ok(())
     }
 
     /// Every consent event of `subject`, oldest first: each consent given with all it
@@ -945,37 +798,6 @@ mod tests {
         ConsentForm::Electronic {
             method: ElectronicMethod::OneTimePassword,
         }
-    }
-
-    #[test]
-    fn a_grant_of_more_purposes_than_withdrawal_bits_is_refused() {
-        let subject = SubjectId::new("s").unwrap();
-        let mut grant = Grant::new(subject.clone(), otp())
-            .purpose(Purpose::new("p0").unwrap())
-            .category::<Phone>();
-        for n in 1..=MAX_PURPOSES {
-            grant = grant.purpose(Purpose::new(format!("p{n}")).unwrap());
-        }
-        assert!(matches!(
-            ledger().grant(grant),
-            Err(Error::TooManyPurposes { count: 65, .. })
-        ));
-        let mut grant = Grant::new(subject, otp())
-            .purpose(Purpose::new("p0").unwrap())
-            .category::<Phone>();
-        for n in 1..MAX_PURPOSES {
-            grant = grant.purpose(Purpose::new(format!("p{n}")).unwrap());
-        }
-        let ledger = ledger();
-        let id = ledger.grant(grant).unwrap();
-        // The last bit works like the first.
-        let last = Purpose::new(format!("p{}", MAX_PURPOSES - 1)).unwrap();
-        let subject = SubjectId::new("s").unwrap();
-        let withdrawal = ledger.withdraw_purpose(&subject, &last).unwrap();
-        assert_eq!(withdrawal.withdrawn, [(id, vec![last.clone()])]);
-        assert!(ledger.authorize::<Phone>(&subject, &last).is_err());
-        let first = Purpose::new("p0").unwrap();
-        assert!(ledger.authorize::<Phone>(&subject, &first).is_ok());
     }
 
     #[test]
