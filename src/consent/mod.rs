@@ -20,11 +20,9 @@ mod token;
 mod withdraw;
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwap;
-
 use dashmap::DashMap;
 use dashmap::mapref::one::RefMut;
 use foldhash::fast::RandomState;
@@ -116,6 +114,22 @@ impl Terms {
     }
 }
 
+/// The purposes the ledger has seen, one shared copy each, so that the strings `authorize`
+/// compares are the same few allocations, warm in cache, however many consents name them.
+#[derive(Default)]
+struct Vocabulary {
+    purposes: DashMap<Purpose, (), RandomState>,
+}
+
+impl Vocabulary {
+    fn canonical(&self, purpose: Purpose) -> Purpose {
+        if purpose.is_static() {
+            return purpose;
+        }
+        self.purposes.entry(purpose).or_default().key().clone()
+    }
+}
+
 /// The reads of tokens still alive, or never dropped, are reported as the ledger goes.
 impl Drop for ConsentLedger {
     fn drop(&mut self) {
@@ -123,6 +137,8 @@ impl Drop for ConsentLedger {
     }
 }
 
+// What every concern of the ledger shares: its accessors, the audit of consent events,
+// and the one way to lock a consent's subject.
 impl ConsentLedger {
     /// Reports to the audit log every read made through this ledger's tokens since they
     /// were last reported. A token reports its reads when it drops; this reaches the
@@ -230,22 +246,6 @@ impl ConsentLedger {
     }
 }
 
-/// The purposes the ledger has seen, one shared copy each, so that the strings `authorize`
-/// compares are the same few allocations, warm in cache, however many consents name them.
-#[derive(Default)]
-struct Vocabulary {
-    purposes: DashMap<Purpose, (), RandomState>,
-}
-
-impl Vocabulary {
-    fn canonical(&self, purpose: Purpose) -> Purpose {
-        if purpose.is_static() {
-            return purpose;
-        }
-        self.purposes.entry(purpose).or_default().key().clone()
-    }
-}
-
 /// Counts, not contents: a ledger's `Debug` goes into logs.
 impl fmt::Debug for ConsentLedger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -269,8 +269,15 @@ mod tests {
     use crate::category::Phone;
     use crate::vocab::{ConsentForm, ElectronicMethod};
 
+    // Shared with the tests of the files beside this one.
     pub(super) fn ledger() -> ConsentLedger {
         ConsentLedger::new(PolicyVersion::new("t").unwrap())
+    }
+
+    pub(super) fn otp() -> ConsentForm {
+        ConsentForm::Electronic {
+            method: ElectronicMethod::OneTimePassword,
+        }
     }
 
     /// Every write to `/dev/full` fails with "no space left": the log fails at its first
@@ -317,12 +324,6 @@ mod tests {
                 .is_err()
         );
         assert!(ledger.subjects.get(&newcomer).is_none());
-    }
-
-    pub(super) fn otp() -> ConsentForm {
-        ConsentForm::Electronic {
-            method: ElectronicMethod::OneTimePassword,
-        }
     }
 
     #[test]
