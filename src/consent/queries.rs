@@ -1,0 +1,97 @@
+//! What the ledger tells about consents already recorded: whose one is, which a subject
+//! gave, their history, and the proof of one.
+
+use std::sync::Arc;
+
+use super::{ConsentEvent, ConsentId, ConsentLedger, ConsentProof, history};
+use crate::Error;
+use crate::audit::AuditEvent;
+use crate::vocab::SubjectId;
+
+// Queries: read-only answers about consents already recorded.
+impl ConsentLedger {
+    /// The subject whose consent `consent` is.
+    pub(crate) fn subject_of(&self, consent: &ConsentId) -> Option<SubjectId> {
+        self.consents.get(consent).map(|r| r.subject.clone())
+    }
+
+    /// Every consent event of `subject`, oldest first: each consent given with all it
+    /// covered, its form, evidence and policy version; each renewal, withdrawal and expiry;
+    /// each use of another legal basis with its reference. Enough to prove later what the
+    /// processing stood on (Art. 25.1). Empty for an unknown subject.
+    pub fn history(&self, subject: &SubjectId) -> Vec<ConsentEvent> {
+        let now = self.clock.now_millis();
+        self.subjects
+            .get(subject)
+            .map(|entry| history::materialize(&entry.events, now))
+            .unwrap_or_default()
+    }
+
+    /// The proof of a consent: its events, evidence and policy version, with the audit
+    /// entries that recorded them (Art. 25.1). Check it with [`ConsentProof::verify`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownConsent`] if the ledger has no such consent;
+    /// [`Error::AuditUnavailable`] if the audit log can't be read.
+    ///
+    /// ```
+    /// use amanat::audit::AuditLog;
+    /// use amanat::{category::Phone, ConsentForm, ConsentLedger, ElectronicMethod, Grant,
+    ///              PolicyVersion, Purpose, SubjectId};
+    /// use std::sync::Arc;
+    ///
+    /// let ledger = ConsentLedger::builder(PolicyVersion::new("v1")?)
+    ///     .audit(Arc::new(AuditLog::in_memory()))
+    ///     .build();
+    /// let subject = SubjectId::new("cust-1")?;
+    /// let consent = ledger.grant(
+    ///     Grant::new(subject, ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword })
+    ///         .purpose(Purpose::SERVICE_PROVISION)
+    ///         .category::<Phone>(),
+    /// )?;
+    /// ledger.withdraw(&consent)?;
+    ///
+    /// let proof = ledger.proof_of_consent(&consent)?;
+    /// assert_eq!(proof.verify()?, 2); // given, withdrawn
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proof_of_consent(&self, consent: &ConsentId) -> Result<ConsentProof, Error> {
+        let record = self
+            .consents
+            .get(consent)
+            .map(|r| Arc::clone(r.value()))
+            .ok_or(Error::UnknownConsent { consent: *consent })?;
+        let events: Vec<ConsentEvent> = self
+            .history(&record.subject)
+            .into_iter()
+            .filter(|e| e.consent == Some(*consent))
+            .collect();
+        let entries = match &self.audit {
+            Some(log) => log
+                .entries()?
+                .into_iter()
+                .filter(
+                    |e| matches!(&e.event, AuditEvent::Consent { consent: c, .. } if c == consent),
+                )
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(ConsentProof {
+            consent: *consent,
+            subject: record.subject.clone(),
+            policy_version: record.policy_version.clone(),
+            evidence: record.evidence.clone(),
+            events,
+            entries,
+        })
+    }
+
+    /// The ids of the consents `subject` has given, oldest first, whatever their state.
+    pub fn consents_of(&self, subject: &SubjectId) -> Vec<ConsentId> {
+        self.subjects
+            .get(subject)
+            .map(|entry| entry.consents.iter().map(|r| r.id).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,245 @@
+//! One consent as recorded, and the services it shares with the tokens and data it leads
+//! to: what `authorize` reads, what a withdrawal flips, and the journal's form of it.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use smallvec::SmallVec;
+
+use super::history::end;
+use super::token::ReadCount;
+use super::{ConsentId, ConsentLedger, NEVER};
+use crate::Error;
+use crate::audit::{AuditEvent, AuditLog};
+use crate::category::{Category, CategoryId};
+use crate::clock::{Clock, millis_to_time};
+use crate::event::Given;
+use crate::vocab::{ConsentForm, Evidence, FormKind, GivenBy, PolicyVersion, Purpose, SubjectId};
+
+/// One consent as recorded. The immutable part is what the subject agreed to; the atomics
+/// are what tokens watch, so that a withdrawal reaches every token issued on it at once.
+///
+/// `authorize` reads every consent of a subject its masks don't rule out (see `Held`),
+/// and with a million subjects each read is a cache miss; so everything it reads sits in
+/// one allocation, at the front (`repr(C)` keeps the order), next to the reference count
+/// that issuing a token bumps.
+#[repr(C)]
+pub(crate) struct ConsentRecord {
+    pub(crate) valid_until: AtomicI64,
+    /// Bit `i` set: withdrawn for `purposes[i]`. A consent can be withdrawn for one purpose
+    /// and stay for the others.
+    pub(crate) withdrawn: AtomicU64,
+    pub(crate) form_kind: FormKind,
+    pub(crate) purposes: SmallVec<[Purpose; 3]>,
+    /// Each category with whether it was special when granted.
+    pub(crate) categories: SmallVec<[(CategoryId, bool); 3]>,
+    pub(crate) id: ConsentId,
+    pub(crate) subject: SubjectId,
+    pub(crate) form: ConsentForm,
+    pub(crate) given_by: GivenBy,
+    pub(crate) policy_version: PolicyVersion,
+    pub(crate) evidence: Option<Evidence>,
+    /// Recipients the subject agreed to by name.
+    pub(crate) recipients: Vec<String>,
+    /// Whether the subject agreed to transfers abroad.
+    pub(crate) cross_border: bool,
+    pub(crate) given_at: i64,
+    /// The end of validity as given; `valid_until` moves with renewals.
+    pub(crate) given_until: i64,
+    /// The policy version that ended this consent by requiring re-consent, and the
+    /// purposes it ended (those not already withdrawn by the subject).
+    pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The ledger's clock and audit log, for what is done with tokens issued on this
+    /// consent and the data they collect.
+    pub(crate) services: Arc<Services>,
+}
+
+/// What the ledger shares with the records, tokens and data it leads to: one allocation,
+/// so a `PersonalData` holds one pointer for both.
+pub(crate) struct Services {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) audit: Option<Arc<AuditLog>>,
+    /// The read counts of the tokens issued with a log to report to, live or forgotten.
+    read_counts: Mutex<ReadCounts>,
+}
+
+/// The read counts a ledger holds, pruned of dropped tokens' as it grows.
+#[derive(Default)]
+struct ReadCounts {
+    counts: Vec<Arc<ReadCount>>,
+    /// Prune when there are this many: twice what was left at the last pruning, so that
+    /// registering stays constant time on average.
+    prune_at: usize,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    pub(crate) fn new(clock: Arc<dyn Clock>, audit: Option<Arc<AuditLog>>) -> Self {
+        Self {
+            clock,
+            audit,
+            read_counts: Mutex::default(),
+        }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, ReadCounts> {
+        self.read_counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a token's read count, so the ledger can report it even if the token
+    /// itself is never dropped.
+    pub(crate) fn count_reads(&self, event: AuditEvent) -> Arc<ReadCount> {
+        let count = Arc::new(ReadCount::new(event));
+        let mut counts = self.counts();
+        counts.counts.push(Arc::clone(&count));
+        if counts.counts.len() >= counts.prune_at {
+            // A dropped token reported its own reads; only the ledger holds its count.
+            counts.counts.retain(|c| Arc::strong_count(c) > 1);
+            counts.prune_at = (counts.counts.len() * 2).max(64);
+        }
+        count
+    }
+
+    /// Reports the reads counted since the last report by every token with a count here.
+    pub(crate) fn flush_reads(&self) {
+        let mut counts = self.counts();
+        for count in &counts.counts {
+            count.report(self);
+        }
+        counts.counts.retain(|c| Arc::strong_count(c) > 1);
+        counts.prune_at = (counts.counts.len() * 2).max(64);
+    }
+}
+
+impl ConsentRecord {
+    pub(crate) fn is_withdrawn(&self, purpose: usize) -> bool {
+        self.withdrawn.load(Ordering::Acquire) & (1 << purpose) != 0
+    }
+
+    /// The policy version that ended `purpose` of this consent, if a policy did rather
+    /// than the subject.
+    pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<&PolicyVersion> {
+        self.invalidated_by
+            .get()
+            .filter(|(_, mask)| mask & (1 << purpose) != 0)
+            .map(|(version, _)| version)
+    }
+
+    /// Whether the consent can still change (be withdrawn or renewed): not ended by a
+    /// policy, not withdrawn for every purpose, not expired — checked in that order.
+    pub(super) fn ensure_open(&self, now: i64) -> Result<(), Error> {
+        if let Some((version, _)) = self.invalidated_by.get() {
+            return Err(Error::ConsentInvalidated {
+                consent: self.id,
+                policy_version: version.clone(),
+            });
+        }
+        if (0..self.purposes.len()).all(|p| self.is_withdrawn(p)) {
+            return Err(Error::AlreadyWithdrawn { consent: self.id });
+        }
+        let valid_until = self.valid_until.load(Ordering::Acquire);
+        if now >= valid_until {
+            return Err(Error::ConsentNotInForce {
+                consent: self.id,
+                expired_at: millis_to_time(valid_until),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the consent names category `C`, and whether it needs written consent: when
+    /// either the type asking or the type the consent was granted for says so, so that a
+    /// user category reusing a special category's id can't weaken the rule.
+    pub(super) fn covers<C: Category>(&self) -> Option<bool> {
+        self.categories
+            .iter()
+            .find(|(id, _)| *id == C::ID)
+            .map(|&(_, special)| special || C::SPECIAL)
+    }
+}
+
+/// One bit for each purpose of `record`.
+pub(super) fn purposes_mask(record: &ConsentRecord) -> u64 {
+    u64::MAX >> (64 - record.purposes.len())
+}
+
+/// Marks as withdrawn the purposes of `record` that `pick` selects and that were not yet
+/// withdrawn; returns them.
+pub(super) fn withdraw_purposes(
+    record: &ConsentRecord,
+    pick: impl Fn(&Purpose) -> bool,
+) -> Vec<Purpose> {
+    let mask = record
+        .purposes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| pick(p))
+        .fold(0_u64, |mask, (i, _)| mask | 1 << i);
+    // Every later read of the flags sees this store (coherence); AcqRel orders it with the
+    // event pushed after it, for a caller that then tells other threads the withdrawal is
+    // done.
+    let newly = mask & !record.withdrawn.fetch_or(mask, Ordering::AcqRel);
+    record
+        .purposes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| newly & (1 << i) != 0)
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+/// The journal's form of a consent as given.
+pub(super) fn given_of(record: &ConsentRecord) -> Given {
+    Given {
+        consent: record.id,
+        subject: record.subject.clone(),
+        at: millis_to_time(record.given_at),
+        purposes: record.purposes.to_vec(),
+        categories: record.categories.to_vec(),
+        form: record.form.clone(),
+        given_by: record.given_by.clone(),
+        policy_version: record.policy_version.clone(),
+        evidence: record.evidence.clone(),
+        recipients: record.recipients.clone(),
+        cross_border: record.cross_border,
+        valid_until: end(record.given_until),
+    }
+}
+
+// Records made from the journal's form of a consent, by granting and by replay.
+impl ConsentLedger {
+    /// The record of a consent given as `given` says.
+    pub(super) fn record_of(&self, given: Given) -> Arc<ConsentRecord> {
+        let given_until = given.valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        Arc::new(ConsentRecord {
+            id: given.consent,
+            subject: given.subject,
+            withdrawn: AtomicU64::new(0),
+            form_kind: given.form.kind(),
+            invalidated_by: OnceLock::new(),
+            purposes: given.purposes.into(),
+            categories: given.categories.into(),
+            form: given.form,
+            given_by: given.given_by,
+            policy_version: given.policy_version,
+            evidence: given.evidence,
+            recipients: given.recipients,
+            cross_border: given.cross_border,
+            given_at: given.at.timestamp_millis(),
+            given_until,
+            valid_until: AtomicI64::new(given_until),
+            clock: Arc::clone(&self.clock),
+            services: Arc::clone(&self.services),
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Replay: rebuilding the ledger from its journal at open, change by change, with the ids
+//! and times they were made with.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::basis::BasisUse;
+use super::entry::Held;
+use super::history::Event;
+use super::record::{purposes_mask, withdraw_purposes};
+use super::{ConsentId, ConsentLedger, MAX_PURPOSES, NEVER};
+use crate::error::StoreError;
+use crate::event as journal;
+use crate::vocab::SubjectId;
+
+// Replay: each change applied as journaled, with no new audit entry or journal line.
+impl ConsentLedger {
+    /// Applies a change read back from the journal, as it was made: same ids, same times,
+    /// without writing to the audit log or the journal again.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it names a consent the journal never gave.
+    pub(crate) fn replay(&self, change: journal::Kind) -> Result<(), StoreError> {
+        let unknown = |consent: ConsentId| {
+            StoreError::Corrupt(format!(
+                "the journal changes consent {consent}, which it never gave"
+            ))
+        };
+        let find = |consent: ConsentId| {
+            self.consents
+                .get(&consent)
+                .map(|r| Arc::clone(r.value()))
+                .ok_or_else(|| unknown(consent))
+        };
+        match change {
+            journal::Kind::ConsentGiven(mut given) => {
+                if given.purposes.len() > MAX_PURPOSES {
+                    return Err(StoreError::Corrupt(
+                        "a consent with too many purposes".into(),
+                    ));
+                }
+                if self.consents.contains_key(&given.consent) {
+                    return Err(StoreError::Corrupt(format!(
+                        "the journal gives consent {} twice",
+                        given.consent
+                    )));
+                }
+                given.purposes = given
+                    .purposes
+                    .into_iter()
+                    .map(|p| self.vocabulary.canonical(p))
+                    .collect();
+                let mut entry = self.subjects.entry(given.subject.clone()).or_default();
+                given.subject = entry.key().clone();
+                let record = self.record_of(given);
+                entry.consents.push(Held::new(&record));
+                entry.events.push(Event::Given(Arc::clone(&record)));
+                self.consents.insert(record.id, record);
+            }
+            journal::Kind::ConsentRenewed {
+                consent,
+                at,
+                valid_until,
+            } => {
+                let record = find(consent)?;
+                let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
+                record.valid_until.store(until, Ordering::Release);
+                self.push_event(
+                    &record.subject,
+                    Event::Renewed {
+                        record: Arc::clone(&record),
+                        valid_until: until,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::ConsentWithdrawn {
+                consent,
+                at,
+                purposes,
+                ..
+            } => {
+                let record = find(consent)?;
+                let purposes = withdraw_purposes(&record, |p| purposes.contains(p));
+                self.push_event(
+                    &record.subject,
+                    Event::Withdrawn {
+                        record: Arc::clone(&record),
+                        purposes,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::ConsentInvalidated { consent, at, by } => {
+                let record = find(consent)?;
+                let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
+                let _ = record.invalidated_by.set((by.clone(), open));
+                withdraw_purposes(&record, |_| true);
+                self.push_event(
+                    &record.subject,
+                    Event::Invalidated {
+                        record: Arc::clone(&record),
+                        by,
+                        at: at.timestamp_millis(),
+                    },
+                );
+            }
+            journal::Kind::BasisUsed {
+                subject,
+                at,
+                purpose,
+                category,
+                basis,
+                policy_version,
+            } => {
+                let mut entry = self.subjects.entry(subject).or_default();
+                let used = Arc::new(BasisUse {
+                    subject: entry.key().clone(),
+                    purpose,
+                    category,
+                    basis,
+                    policy_version,
+                    at: at.timestamp_millis(),
+                    clock: Arc::clone(&self.clock),
+                    services: Arc::clone(&self.services),
+                });
+                entry.events.push(Event::BasisUsed(used));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push_event(&self, subject: &SubjectId, event: Event) {
+        if let Some(mut entry) = self.subjects.get_mut(subject) {
+            entry.events.push(event);
+        }
+    }
+}
