@@ -15,6 +15,9 @@ use crate::event::Journaled;
 use crate::policy::Policy;
 use crate::vocab::PolicyVersion;
 
+/// Shards of the subject map: enough that writers waiting on a sync rarely share one.
+const SUBJECT_SHARDS: usize = 256;
+
 /// Configures a [`ConsentLedger`].
 #[derive(Debug)]
 #[must_use = "call build() to get the ledger"]
@@ -89,7 +92,13 @@ impl LedgerBuilder {
             adoption: RwLock::new(()),
             clock: Arc::clone(&self.clock),
             token_ttl_ms: i64::try_from(self.token_ttl.as_millis()).unwrap_or(i64::MAX),
-            subjects: DashMap::default(),
+            // A grant or a withdrawal holds its subject's shard while its change is kept
+            // (a durable write, on a store): with the default shards (four per core), the
+            // writers that a shared sync could carry together wait on each other instead.
+            subjects: DashMap::with_hasher_and_shard_amount(
+                foldhash::fast::RandomState::default(),
+                SUBJECT_SHARDS,
+            ),
             consents: DashMap::default(),
             vocabulary: Vocabulary::default(),
             services: Arc::new(Services::new(Arc::clone(&self.clock), self.audit.clone())),
