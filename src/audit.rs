@@ -521,18 +521,20 @@ impl AuditLog {
     /// [`AuditError`] if the store can't be read, or what is in it does not verify.
     pub fn with_store(mut store: Box<dyn AuditStore>, batch: usize) -> Result<Self, AuditError> {
         let entries = store.entries()?;
-        Self::with_store_holding(store, &entries, batch)
+        verify(&entries)?;
+        Ok(Self::continuing(&entries, None, Some(store), batch))
     }
 
-    /// [`with_store`](Self::with_store) for a caller that has read `entries` from `store`
-    /// already: one pass over a large store.
-    pub(crate) fn with_store_holding(
+    /// A log in `store` whose chain goes on after `last`, for a store that authenticates
+    /// its entries itself (the operator's log MACs every byte of them): its chain is not
+    /// verified again here.
+    pub(crate) fn with_store_after(
         store: Box<dyn AuditStore>,
-        entries: &[AuditEntry],
+        last: Option<AuditEntry>,
         batch: usize,
-    ) -> Result<Self, AuditError> {
-        verify(entries)?;
-        Ok(Self::continuing(entries, None, Some(store), batch))
+    ) -> Self {
+        let last: Vec<AuditEntry> = last.into_iter().collect();
+        Self::continuing(&last, None, Some(store), batch)
     }
 
     /// A log appending to an open file as is, without reading it first: for tests that

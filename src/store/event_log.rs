@@ -142,15 +142,28 @@ impl EventLog {
     pub(crate) fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         let mut entries = Vec::new();
         self.each(AUDIT, &mut |body| {
-            entries.push(serde_json::from_slice(body).map_err(|e| {
-                StoreError::Corrupt(format!(
-                    "an audit entry in the log is not one this library wrote (column {})",
-                    e.column()
-                ))
-            })?);
+            entries.push(audit_entry(body)?);
             Ok(())
         })?;
         Ok(entries)
+    }
+
+    /// The last audit entry, and those `wanted` picks by their JSON (a cheap look before
+    /// the parse): what an opening operator needs of a large log, without parsing it all.
+    pub(crate) fn audit_tail(
+        &self,
+        wanted: impl Fn(&[u8]) -> bool,
+    ) -> Result<(Option<AuditEntry>, Vec<AuditEntry>), StoreError> {
+        let mut last: Option<Vec<u8>> = None;
+        let mut picked = Vec::new();
+        self.each(AUDIT, &mut |body| {
+            if wanted(body) {
+                picked.push(audit_entry(body)?);
+            }
+            last = Some(body.to_vec());
+            Ok(())
+        })?;
+        Ok((last.as_deref().map(audit_entry).transpose()?, picked))
     }
 }
 
@@ -167,6 +180,15 @@ impl EventLog {
         let _ = self.write(None);
         let _ = self.log.checkpoint();
     }
+}
+
+fn audit_entry(body: &[u8]) -> Result<AuditEntry, StoreError> {
+    serde_json::from_slice(body).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "an audit entry in the log is not one this library wrote (column {})",
+            e.column()
+        ))
+    })
 }
 
 impl Drop for EventLog {

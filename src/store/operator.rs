@@ -229,18 +229,21 @@ impl Stores {
         // its checkpoint would need only the entries after it.)
         log.verify_full()?;
         let event_log = EventLog::new(log, settings.audit_sync_within);
-        let audited = event_log.audit_entries()?;
-        let destructions = audited.iter().filter_map(schedule_destruction).collect();
+        // Every byte of the audit entries is authenticated by the log: only the last (which
+        // the audit chain goes on from) and the destructions are parsed.
+        let (last, destroyed) = event_log
+            .audit_tail(|json| json.windows(DESTRUCTION.len()).any(|w| w == DESTRUCTION))?;
+        let destructions = destroyed.iter().filter_map(schedule_destruction).collect();
         let stores = Self::new(
             Arc::new(LogJournal(Arc::clone(&event_log))),
             Arc::clone(&keys) as Arc<dyn KeyStore>,
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
             // Audit entries queue until the next change or flush: never a sync of their own.
-            Arc::new(AuditLog::with_store_holding(
+            Arc::new(AuditLog::with_store_after(
                 Box::new(LogAudit(Arc::clone(&event_log))),
-                &audited,
+                last,
                 usize::MAX,
-            )?),
+            )),
         );
         Ok(Self {
             lock: Some(lock),
@@ -1243,6 +1246,10 @@ fn sealing(failed: SealError) -> Error {
         other => StoreError::Corrupt(other.to_string()),
     })
 }
+
+/// How a destruction's audit entry begins, as serde writes it.
+#[cfg(feature = "sqlite")]
+const DESTRUCTION: &[u8] = br#""event":"destruction""#;
 
 /// How the operator's log is kept: see the builder's settings.
 #[cfg(feature = "sqlite")]
