@@ -2,15 +2,24 @@
 //! registered with its due date, answered with an access report printed as JSON, and the
 //! audit log behind it is verified — then shown failing once one entry is edited.
 //!
+//! Then the auditor's check of an operator's store: with the public key of its
+//! checkpoints and the anchor they were published to — and no secret key — an auditor
+//! verifies the log, and finds it cut short once an older copy of it, made before a
+//! withdrawal, is put back in its place.
+//!
 //! Run with `cargo run --example subject_access`.
 
 use std::error::Error;
+use std::path::Path;
 use std::sync::Arc;
 
 use amanat::audit::{self, AuditLog};
 use amanat::category::Passport;
 use amanat::disclosure::Disclosures;
+use amanat::key::KeyDir;
+use amanat::log::{FileAnchor, verify_against_anchor};
 use amanat::rights::{ReportSources, RequestKind, SubjectRequests, access_report};
+use amanat::store::{Operator, SqliteLogStore};
 use amanat::{
     Clock, ConsentForm, ConsentLedger, ElectronicMethod, Evidence, Grant, ManualClock,
     PersonalData, Policy, Purpose, RetentionSchedule, SubjectId,
@@ -103,5 +112,73 @@ fn main() -> Result<(), Box<dyn Error>> {
         Err(broken) => println!("After editing one line: {broken}"),
     }
     std::fs::remove_dir_all(&dir)?;
+    auditors_check()
+}
+
+/// The files of a SQLite database: the file, and its write-ahead log while it has one.
+const LOG_FILES: [&str; 3] = ["log.db", "log.db-wal", "log.db-shm"];
+
+fn copy_log(from: &Path, to: &Path) -> Result<(), Box<dyn Error>> {
+    for name in LOG_FILES {
+        let _ = std::fs::remove_file(to.join(name));
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name))?;
+        }
+    }
+    Ok(())
+}
+
+fn auditors_check() -> Result<(), Box<dyn Error>> {
+    let root = std::env::temp_dir().join(format!("amanat-auditor-{}", std::process::id()));
+    let (data, keys, copy) = (root.join("data"), root.join("keys"), root.join("copy"));
+    std::fs::create_dir_all(&copy)?;
+    let policy = || Policy::from_toml_str(include_str!("policies/imanum.toml"));
+
+    // The operator's day: a consent given; a copy of the log taken; the consent withdrawn.
+    let customer = SubjectId::new("cust-0002")?;
+    let operator = Operator::open(&data, policy()?, KeyDir::new(&keys)?)?;
+    let consent = operator.ledger().grant(
+        Grant::new(
+            customer.clone(),
+            ConsentForm::Electronic {
+                method: ElectronicMethod::OneTimePassword,
+            },
+        )
+        .purpose(Purpose::CREDIT_SCORING)
+        .category::<Passport>(),
+    )?;
+    let public_key = operator
+        .checkpoint_key()
+        .ok_or("the operator keeps a log")?;
+    drop(operator);
+    copy_log(&data, &copy)?;
+    let operator = Operator::open(&data, policy()?, KeyDir::new(&keys)?)?;
+    operator.withdraw(&consent)?;
+    drop(operator);
+
+    // The auditor holds the public key and reads the anchor: no secret key.
+    let anchor = FileAnchor::new(keys.join("anchors"), &data)?;
+    let verified = verify_against_anchor(
+        &SqliteLogStore::open(data.join("log.db"))?,
+        &public_key,
+        &anchor,
+    )?;
+    println!(
+        "\nThe auditor's check: {} entries, anchored up to {}.",
+        verified.head.map_or(0, |h| h.seq.get()),
+        verified.checkpoint.map_or(0, |c| c.count.get()),
+    );
+
+    // The older copy put back: the withdrawal is gone from the log, and the auditor sees it.
+    copy_log(&copy, &data)?;
+    match verify_against_anchor(
+        &SqliteLogStore::open(data.join("log.db"))?,
+        &public_key,
+        &anchor,
+    ) {
+        Ok(_) => return Err("a log cut short passed the auditor's check".into()),
+        Err(cut) => println!("After the older copy is put back: {cut}"),
+    }
+    std::fs::remove_dir_all(&root)?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! What must outlive a process. The embedded default is [`Operator::open`]: one directory
 //! with SQLite bundled, from which the ledger, the retention schedule and the registers of
-//! notices and requests are rebuilt at every open ([`journal`]), the audit log, and the
-//! personal data itself, sealed with a key per record ([`seal`], [`vault`], [`keys`]).
+//! notices and requests are rebuilt at every open ([`journal`]), the audit log — both as
+//! entries of one [authenticated log](crate::log) — and the personal data itself, sealed with a key per record ([`seal`], [`vault`], [`keys`]).
 //! [`Operator::with_stores`] runs the same on your own database's implementations of the
 //! traits.
 //!
@@ -49,16 +49,18 @@
 //!
 //! | file | holds | in the clear |
 //! |---|---|---|
-//! | `journal.db` (`-wal`, `-shm`) | every change to consents, deadlines, holds, destructions, notices and requests, replayed at open | subject ids, purposes, categories, consent evidence, representatives' names, dates |
+//! | `log.db` (`-wal`, `-shm`) | the authenticated log: every change to consents, deadlines, holds, destructions, notices and requests (replayed at open), the audit entries, and the signed checkpoints | subject ids, purposes, categories, decisions, consent evidence, representatives' names, dates; never a value |
 //! | `vault.db` (`-wal`, `-shm`) | the sealed personal values | record and subject ids, category, purpose, collection time; the values only as ciphertext |
 //! | `keys.db` (`-wal`, `-shm`) | each record's data key, wrapped by the KEK; the version of the KEK that wrapped them and when it was last rotated | record and subject ids |
-//! | `audit.jsonl` | the hash-chained audit log | subject ids, purposes, categories, decisions; never a value |
 //! | `lock` | nothing: held while an operator has the directory open | — |
 //!
 //! The KEKs live with the provider. A [`KeyDir`](kek::KeyDir) is a directory of its own
 //! (0700) holding one 32-byte file (0600) per purpose and version:
-//! `wrap-data-keys.<n>.key`. After an open or a rotation it holds one version of each
-//! purpose in use. [`Operator::open`] refuses a key directory inside the data directory
+//! `wrap-data-keys.<n>.key`, `authenticate-log.<n>.key`, `sign-checkpoints.<n>.key`.
+//! After an open or a rotation it holds one version of each purpose in use. By default it
+//! also holds `anchors/checkpoints`, the log's signed checkpoints, one line each: public,
+//! and the witness that the log was not cut short
+//! ([`OperatorBuilder::anchor`] puts them elsewhere). [`Operator::open`] refuses a key directory inside the data directory
 //! (or holding it), a key file group or others can read, a KEK that does not open
 //! `keys.db`, and the `master.key` amanat 0.1 kept in the data directory
 //! ([`StoreError::KeysInsideData`]) — each without changing a file.
@@ -74,12 +76,21 @@
 //!   and know that it keeps every KEK version it holds alive for as long as it exists.
 //! - A restored data directory opens only with the provider's current KEK version; one
 //!   taken before a rotation is refused ([`KeyError::KekMissing`](keys::KeyError::KekMissing)).
+//! - A restored data directory whose log is older than the last checkpoint in the anchor
+//!   is refused as a log cut short ([`StoreError::Log`], `Problem::Truncated`): to the
+//!   anchor, a restore and a truncation look the same. Until restoring is an audited
+//!   operation of its own, move `anchors/checkpoints` aside (keep it: it is the record of
+//!   what the log held) and say why in your own change log.
+//! - A directory of amanat 0.1 (`journal.db`, `audit.jsonl`) is refused
+//!   ([`StoreError::OldFormat`]): its journal was never authenticated, and is not carried
+//!   into a log that is.
 //!
 //! ## Keys and their rotation
 //!
 //! KEKs are separate per [`KeyPurpose`](kek::KeyPurpose): wrapping data keys (used now),
-//! authenticating the log and signing its checkpoints (reserved); rotating one never
-//! touches another. Where the provider can rotate and destroy (a [`KeyDir`](kek::KeyDir),
+//! authenticating the log and signing its checkpoints (made when the log is first written,
+//! never rotated yet: the log's entries don't name the key version that MACed them);
+//! rotating one never touches another. Where the provider can rotate and destroy (a [`KeyDir`](kek::KeyDir),
 //! or your KMS), the operator rotates the data-key-wrapping KEK after every
 //! [`sweep`](Operator::sweep) that destroyed something and at least daily (checked at
 //! `sweep`, on the operator's clock; [`OperatorBuilder::rotate_keys_every`]): a new version,
@@ -92,7 +103,7 @@
 //!
 //! | stolen | recovers |
 //! |---|---|
-//! | the data directory alone (taken at any time) | the journal and the audit log: who consented to what, when, and every decision; no sealed value |
+//! | the data directory alone (taken at any time) | the log: who consented to what, when, and every decision; no sealed value |
 //! | the key directory alone | KEKs, and nothing they open |
 //! | a data directory copy and the provider's current KEK | the sealed values live at the copy's time and not shredded since, if no rotation happened since the copy; none once one has (at the latest a day, or the first sweep that destroyed something) |
 //! | a data directory copy and the KEK version it was wrapped under (a key directory taken at the same time, or an [`EnvKey`](kek::EnvKey), which never rotates) | every sealed value live at the copy's time, shredded since or not |

@@ -221,14 +221,13 @@ impl Stores {
         if let Some(every) = settings.checkpoint_every {
             log = log.checkpoint_every(every);
         }
-        let log = log.open(&*provider)?;
-        // The replay below reads every entry, so every entry it reads is verified first —
-        // hash, link and MAC from the first — not only those after the last checkpoint,
-        // which is all the log's own open checks: a withdrawal deleted before a
-        // checkpoint would otherwise come back silently undone. (A snapshot replayed from
-        // its checkpoint would need only the entries after it.)
-        log.verify_full()?;
-        let event_log = EventLog::new(log, settings.audit_sync_within);
+        // The log's own open checks only what follows the last checkpoint. Everything the
+        // operator reads below — the audit entries, then the replay — it reads through
+        // `Log::read_from` from the first entry, which checks each entry's hash, link and
+        // MAC as it goes: a withdrawal deleted before a checkpoint is refused, not replayed
+        // as undone. (A snapshot replayed from its checkpoint would read only the entries
+        // after it.)
+        let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
         // Every byte of the audit entries is authenticated by the log: only the last (which
         // the audit chain goes on from) and the destructions are parsed.
         let (last, destroyed) = event_log

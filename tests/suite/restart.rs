@@ -2,7 +2,7 @@
 //! withdrawals, renewals, records kept, triggers, holds, sweeps, notices owed and sent,
 //! and requests received and answered, the reopened operator shows the same histories,
 //! consents, records, deadlines, holds, notices, requests and decisions of `authorize` as
-//! before it closed.
+//! before it closed, and the same audit trail, entry for entry.
 
 #![cfg(feature = "sqlite")]
 
@@ -253,9 +253,14 @@ proptest! {
             apply(&mut operator, dir.path(), &clock, &op, &mut consents, &mut holds);
         }
         let now = amanat::Clock::now(&clock);
+        // The audit trail first: the snapshot's own authorizations are audited too.
+        let trail = operator.audit_log().entries().unwrap();
         let before = snapshot(&operator, now);
+        let trail_with_snapshot = operator.audit_log().entries().unwrap();
         drop(operator);
         let reopened = open(dir.path(), &clock);
+        prop_assert_eq!(&trail_with_snapshot, &reopened.audit_log().entries().unwrap());
+        prop_assert!(trail_with_snapshot.starts_with(&trail));
         prop_assert_eq!(before, snapshot(&reopened, now));
     }
 }
