@@ -528,6 +528,7 @@ impl AuditLog {
     /// A log in `store` whose chain goes on after `last`, for a store that authenticates
     /// its entries itself (the operator's log MACs every byte of them): its chain is not
     /// verified again here.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn with_store_after(
         store: Box<dyn AuditStore>,
         last: Option<AuditEntry>,

@@ -89,7 +89,7 @@
 //!
 //! KEKs are separate per [`KeyPurpose`](kek::KeyPurpose): wrapping data keys (used now),
 //! authenticating the log and signing its checkpoints (made when the log is first written,
-//! never rotated yet: the log's entries don't name the key version that MACed them);
+//! never rotated yet: the log's entries don't name the key version that authenticated them);
 //! rotating one never touches another. Where the provider can rotate and destroy (a [`KeyDir`](kek::KeyDir),
 //! or your KMS), the operator rotates the data-key-wrapping KEK after every
 //! [`sweep`](Operator::sweep) that destroyed something and at least daily (checked at
