@@ -95,17 +95,22 @@ fn caught(attack: impl FnOnce(&Connection), problem: impl FnOnce(u64, Problem) -
     );
 }
 
-#[test]
-fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_2() {
+/// Deletes the first change of `kind`: refused as missing, at its position.
+fn deleting_is_caught(kind: &str) {
     let at = std::cell::Cell::new(0);
     caught(
         |db| {
-            at.set(position_of(db, "consent_withdrawn"));
+            at.set(position_of(db, kind));
             db.execute("DELETE FROM entries WHERE seq = ?1", [at.get()])
                 .unwrap();
         },
         |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::Missing,
     );
+}
+
+#[test]
+fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_2() {
+    deleting_is_caught("consent_withdrawn");
 }
 
 #[test]
@@ -165,15 +170,7 @@ fn moving_a_records_collection_seventy_years_ahead_is_refused_art_20() {
 
 #[test]
 fn deleting_a_legal_hold_does_not_lift_it() {
-    let at = std::cell::Cell::new(0);
-    caught(
-        |db| {
-            at.set(position_of(db, "hold_placed"));
-            db.execute("DELETE FROM entries WHERE seq = ?1", [at.get()])
-                .unwrap();
-        },
-        |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::Missing,
-    );
+    deleting_is_caught("hold_placed");
 }
 
 #[test]
