@@ -86,4 +86,17 @@ impl RetentionSchedule {
         let mut state = self.state();
         self.finish_destruction(&mut state, record, at.timestamp_millis());
     }
+
+    /// Whether a sweep at `at` could have destroyed `record`: tracked, its deadline passed,
+    /// and no hold covering it. An audit entry of a destruction the journal lacks is
+    /// completed at open only then — the audit log is public to append to, so an entry
+    /// alone must not destroy what a sweep would have kept.
+    pub(crate) fn was_due_and_unheld(&self, record: RecordId, at: DateTime<Utc>) -> bool {
+        let at = at.timestamp_millis();
+        let state = self.state();
+        state.records.get(&record).is_some_and(|entry| {
+            entry.deadline.is_some_and(|due| due <= at)
+                && state.held_until(record, entry, at).is_none()
+        })
+    }
 }

@@ -5,9 +5,14 @@
 //! Two durability classes:
 //!
 //! - **A change** (a consent given or withdrawn, a record kept, a deadline, a hold, a
-//!   destruction, a notice, a request) is acknowledged once it is durable: its entry goes
-//!   to disk in one batch together with every audit entry made before it, so the change
-//!   and the audit entry that records it are both kept after a crash, or neither.
+//!   destruction, a notice, a request) is acknowledged once it is durable, and never
+//!   durable without the audit entries made before it, its own among them: they go to disk
+//!   in its batch, or in an earlier one. The reverse can happen: another thread's change,
+//!   or the flusher, can carry a change's audit entry to disk before the change, and a
+//!   call that journals several changes (`withdraw_purpose`) writes all their audit
+//!   entries with the first. After a crash there, the trail records a change that was
+//!   never acknowledged and is not replayed. One entry per change that carries both is
+//!   what closes this (issue 16).
 //! - **An audit-only entry** (an authorization, a read count) is queued and written with
 //!   the next change, or by a background flush within the operator's
 //!   [`audit_sync_within`](super::OperatorBuilder::audit_sync_within) (100 ms by default),
@@ -38,6 +43,9 @@ pub(crate) struct EventLog {
     pending: Mutex<Vec<Vec<u8>>>,
     /// Tells the flusher to end, and wakes it.
     stop: Arc<Stop>,
+    /// Set once the operator has closed: an audit log or journal kept past it must not
+    /// write to a directory whose lock it no longer holds.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// Whether the flusher should end, and what it sleeps on: apart from the log, so that the
@@ -66,6 +74,7 @@ impl EventLog {
             log,
             pending: Mutex::new(Vec::new()),
             stop: Arc::clone(&stop),
+            closed: std::sync::atomic::AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
@@ -90,6 +99,9 @@ impl EventLog {
     fn write(&self, then: Option<&[u8]>) -> Result<(), LogError> {
         let last = {
             let mut pending = self.pending.lock();
+            if self.is_closed() {
+                return Err(closed());
+            }
             if pending.is_empty() && then.is_none() && !self.log.has_pending() {
                 return Ok(());
             }
@@ -179,7 +191,19 @@ impl EventLog {
         // finds what was kept.
         let _ = self.write(None);
         let _ = self.log.checkpoint();
+        // Under the queue's lock, so no writer is between its check and its submit.
+        let _pending = self.pending.lock();
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+fn closed() -> LogError {
+    LogError::Stopped("the operator that kept this log was closed".into())
 }
 
 fn audit_entry(body: &[u8]) -> Result<AuditEntry, StoreError> {
@@ -255,7 +279,11 @@ impl AuditStore for LogAudit {
     fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
         let mut payload = vec![AUDIT];
         serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
-        self.0.pending.lock().push(payload);
+        let mut pending = self.0.pending.lock();
+        if self.0.is_closed() {
+            return Err(AuditError::Stopped(closed().to_string()));
+        }
+        pending.push(payload);
         Ok(())
     }
 

@@ -553,7 +553,7 @@ impl OperatorBuilder {
                 .collect(),
         };
         for (record, at) in destructions {
-            if schedule.tracks(record) {
+            if schedule.was_due_and_unheld(record, at) {
                 shred(&*keys, &*vault, record)?;
                 schedule.complete_destruction(record, at);
                 shreds_at_open += 1;

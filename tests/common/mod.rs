@@ -160,8 +160,12 @@ pub fn kept_phone(
     (operator, record)
 }
 
-/// Keeps the customer's phone number (`+998901234567`) in `operator`, on their OTP
-/// consent for the service, and returns the record's id.
+/// The customer's phone number, as [`keep_phone`] keeps it.
+#[cfg(feature = "sqlite")]
+pub const PHONE: &str = "+998901234567";
+
+/// Keeps the customer's phone number ([`PHONE`]) in `operator`, on their OTP consent for
+/// the service, and returns the record's id.
 #[cfg(feature = "sqlite")]
 pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId {
     use amanat::category::Phone;
@@ -173,8 +177,7 @@ pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId 
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
         .unwrap();
-    let mut phone =
-        amanat::PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
+    let mut phone = amanat::PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
     operator.keep(&mut phone, &token).unwrap();
     phone.id()
 }

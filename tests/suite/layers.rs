@@ -61,16 +61,93 @@ fn module_of(file: &Path) -> Option<String> {
     (name != "lib").then(|| name.to_owned())
 }
 
+/// The module path of a file under `src/`: `vocab/ids.rs` is `[vocab, ids]`, and
+/// `vocab/mod.rs` is `[vocab]`.
+fn module_path(file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src()).expect("a file under src");
+    let mut path: Vec<String> = relative
+        .components()
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_owned()
+        })
+        .collect();
+    if path
+        .last()
+        .is_some_and(|last| last == "mod" || last == "lib")
+    {
+        path.pop();
+    }
+    path
+}
+
+/// Where a line's comment starts, if it has one: a `//` outside a string literal.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The code a module compiles into the library: comments (doc links are not imports) and
-/// the unit-test module at the end of the file dropped.
+/// the unit-test module at the end of the file dropped, and paths written without spaces
+/// around their `::`.
 fn library_code(text: &str) -> String {
     let code = text
-        .find("#[cfg(test)]\nmod tests")
+        .find("#[cfg(test)]\nmod tests {")
         .map_or(text, |at| &text[..at]);
-    code.lines()
-        .map(|line| line.find("//").map_or(line, |at| &line[..at]))
+    let code = code
+        .lines()
+        .map(|line| comment_start(line).map_or(line, |at| &line[..at]))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut joined = String::with_capacity(code.len());
+    for (i, part) in code.split("::").enumerate() {
+        if i > 0 {
+            joined.truncate(joined.trim_end().len());
+            joined.push_str("::");
+            joined.push_str(part.trim_start());
+        } else {
+            joined.push_str(part);
+        }
+    }
+    joined
+}
+
+/// The top-level modules `super::` chains climb out to: from `vocab/ids.rs`,
+/// `super::super::store` is `store`.
+fn super_paths(code: &str, module: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("super::") {
+        if code[..at].ends_with("super::") {
+            continue;
+        }
+        let mut rest = &code[at..];
+        let mut up = 0;
+        while let Some(next) = rest.strip_prefix("super::") {
+            rest = next;
+            up += 1;
+        }
+        if up >= module.len() {
+            let first: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.push(first);
+        }
+    }
+    found
 }
 
 /// The first segment of every `crate::` path in `code`, groups (`crate::{a, b::C}`)
@@ -137,7 +214,8 @@ fn imports() -> BTreeMap<(String, String), PathBuf> {
             continue;
         };
         let code = library_code(&fs::read_to_string(&file).expect("a source file"));
-        for first in crate_paths(&code) {
+        let climbed = super_paths(&code, &module_path(&file));
+        for first in crate_paths(&code).into_iter().chain(climbed) {
             let to = root.get(&first).cloned().unwrap_or(first);
             // `crate::slot` and other items of `lib.rs` itself belong to no layer.
             if to != from && LAYERS.iter().any(|(m, _)| *m == to) {
@@ -212,6 +290,22 @@ fn the_event_vocabulary_imports_no_domain_module() {
         .map(|(_, to)| to)
         .collect();
     assert!(found.is_empty(), "event imports {found:?}");
+}
+
+#[test]
+fn the_reader_sees_spaced_paths_super_chains_and_strings() {
+    let code = library_code("use crate :: store::Operator; let s = \"// not a comment\"; crate::x");
+    assert_eq!(crate_paths(&code), ["store", "x"]);
+    let module = ["vocab".to_owned(), "ids".to_owned()];
+    assert_eq!(
+        super_paths("use super::super::store::Operator;", &module),
+        ["store"]
+    );
+    assert!(super_paths("use super::Text;", &module).is_empty());
+    assert_eq!(
+        library_code("a\n#[cfg(test)]\nmod tests_helpers { use crate::store; }"),
+        "a\n#[cfg(test)]\nmod tests_helpers { use crate::store; }"
+    );
 }
 
 #[test]

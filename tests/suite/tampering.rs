@@ -325,3 +325,73 @@ fn a_directory_written_by_0_1_is_refused_naming_its_format_and_left_as_it_is() {
     );
     assert_eq!(fingerprints(dir.path()), before);
 }
+
+/// The audit log is public to append to: an entry claiming a destruction must not destroy,
+/// at the next open, a record a sweep would have kept (a found attack: a held record was
+/// shredded).
+#[test]
+fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_open() {
+    use amanat::audit::AuditEvent;
+    use amanat::data::DestructionReason;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = kept_phone(dir.path(), &clock);
+    operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(record),
+            reason: "aml".into(),
+            reference: "AML law Art. 12".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    operator
+        .audit_log()
+        .append(
+            amanat::Clock::now(&clock),
+            AuditEvent::Destruction {
+                record,
+                reason: DestructionReason::RetentionExpired,
+                rule: Some("forged".into()),
+            },
+        )
+        .unwrap();
+    drop(operator);
+
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone = operator.fetch::<String, Phone>(record, &token).unwrap();
+    assert_eq!(phone.read(&token).unwrap().as_str(), crate::common::PHONE);
+}
+
+/// An audit log kept past its operator can't write to the directory another operator has
+/// opened since (a found attack: the second operator's log stopped on a conflict).
+#[test]
+fn an_audit_log_kept_past_its_operator_writes_nothing_after_it_closed() {
+    use amanat::audit::AuditEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = kept_phone(dir.path(), &clock);
+    let kept = std::sync::Arc::clone(operator.audit_log());
+    drop(operator);
+    let second = imanum_operator(dir.path(), &clock).open().unwrap();
+    let late = kept
+        .append(
+            amanat::Clock::now(&clock),
+            AuditEvent::PolicyChange {
+                version: "late".into(),
+            },
+        )
+        .and_then(|_| kept.flush());
+    assert!(late.is_err(), "a closed operator's audit log still wrote");
+    second
+        .ledger()
+        .grant(
+            crate::common::otp_grant(&subject("cust-2"), Purpose::SERVICE_PROVISION)
+                .category::<Phone>(),
+        )
+        .unwrap();
+}
