@@ -23,6 +23,13 @@ use crate::common::{monday, subject};
 /// was kept, a hold was placed on it, and the consent was withdrawn.
 fn a_days_work(dir: &Path, clock: &ManualClock) {
     let (operator, record) = kept_phone(dir, clock);
+    hold(&operator, record);
+    let consent = operator.ledger().consents_of(&customer())[0];
+    operator.withdraw(&consent).unwrap();
+}
+
+/// Places an anti-money-laundering hold on `record`.
+fn hold(operator: &amanat::store::Operator, record: amanat::data::RecordId) {
     operator
         .schedule()
         .place_hold(LegalHold {
@@ -32,8 +39,6 @@ fn a_days_work(dir: &Path, clock: &ManualClock) {
             until: HoldUntil::Released,
         })
         .unwrap();
-    let consent = operator.ledger().consents_of(&customer())[0];
-    operator.withdraw(&consent).unwrap();
 }
 
 /// Each row of the log: its position and payload.
@@ -336,15 +341,7 @@ fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_op
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (operator, record) = kept_phone(dir.path(), &clock);
-    operator
-        .schedule()
-        .place_hold(LegalHold {
-            scope: HoldScope::Record(record),
-            reason: "aml".into(),
-            reference: "AML law Art. 12".into(),
-            until: HoldUntil::Released,
-        })
-        .unwrap();
+    hold(&operator, record);
     operator
         .audit_log()
         .append(
