@@ -79,13 +79,11 @@ impl EventLog {
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
         // holds the log only while it flushes, and ends once the log is closed or dropped.
-        let spawned = std::thread::Builder::new()
+        // Should the system refuse one, audit-only entries wait for the next change or
+        // flush instead: still written in order, only later.
+        let _detached = std::thread::Builder::new()
             .name("amanat-audit-flush".into())
             .spawn(move || flusher(&weak, &stop, flush_within));
-        if spawned.is_err() {
-            // Without it, audit-only entries wait for the next change or the next flush:
-            // still written in order, only later.
-        }
         this
     }
 
