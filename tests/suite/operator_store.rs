@@ -713,3 +713,36 @@ fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change
     let swept = operator.sweep(amanat::Clock::now(&clock)).unwrap();
     assert_eq!(swept.destroyed.len(), 2);
 }
+
+#[test]
+fn an_authorization_goes_to_disk_with_the_next_change_and_is_never_synced_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock)
+        .audit_sync_within(std::time::Duration::from_secs(3600))
+        .open()
+        .unwrap();
+    let grant = || otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>();
+    operator.ledger().grant(grant()).unwrap();
+    let authorizations = |dir: &Path| {
+        crate::common::log_payloads(dir)
+            .iter()
+            .filter(|p| p.starts_with(b"a") && String::from_utf8_lossy(p).contains("authorization"))
+            .count()
+    };
+    let before = authorizations(dir.path());
+    operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    assert_eq!(
+        authorizations(dir.path()),
+        before,
+        "an authorization alone waits for the next change"
+    );
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION).category::<Phone>())
+        .unwrap();
+    assert_eq!(authorizations(dir.path()), before + 1, "and goes with it");
+}
