@@ -722,8 +722,10 @@ fn an_authorization_goes_to_disk_with_the_next_change_and_is_never_synced_on_its
         .audit_sync_within(std::time::Duration::from_secs(3600))
         .open()
         .unwrap();
-    let grant = || otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>();
-    operator.ledger().grant(grant()).unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
     let authorizations = |dir: &Path| {
         crate::common::log_payloads(dir)
             .iter()
@@ -731,7 +733,7 @@ fn an_authorization_goes_to_disk_with_the_next_change_and_is_never_synced_on_its
             .count()
     };
     let before = authorizations(dir.path());
-    operator
+    let _token = operator
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
         .unwrap();
