@@ -525,17 +525,34 @@ impl AuditLog {
         Ok(Self::continuing(&entries, None, Some(store), batch))
     }
 
-    /// A log in `store` whose chain goes on after `last`, for a store that authenticates
-    /// its entries itself (the operator's log MACs every byte of them): its chain is not
-    /// verified again here.
+    /// A log in `store` for a store that authenticates its entries itself (the operator's
+    /// log MACs every byte of them), so its chain is not verified again here: it goes on
+    /// after the entry given to [`resume_after`](Self::resume_after), before any append.
     #[cfg(feature = "sqlite")]
-    pub(crate) fn with_store_after(
-        store: Box<dyn AuditStore>,
-        last: Option<AuditEntry>,
-        batch: usize,
-    ) -> Self {
-        let last: Vec<AuditEntry> = last.into_iter().collect();
-        Self::continuing(&last, None, Some(store), batch)
+    pub(crate) fn with_store_after(store: Box<dyn AuditStore>, batch: usize) -> Self {
+        Self::continuing(&[], None, Some(store), batch)
+    }
+
+    /// Continues the chain after `last`, the store's last entry.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Broken`] if an entry was appended already: it would be numbered as if
+    /// the store were empty.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn resume_after(&self, last: Option<AuditEntry>) -> Result<(), AuditError> {
+        let mut chain = self.lock();
+        if chain.next_seq != 1 {
+            return Err(AuditError::Broken {
+                position: chain.next_seq - 1,
+                problem: "appended before the store's chain was resumed",
+            });
+        }
+        if let Some(last) = last {
+            chain.prev = last.hash;
+            chain.next_seq = last.seq + 1;
+        }
+        Ok(())
     }
 
     /// A log appending to an open file as is, without reading it first: for tests that

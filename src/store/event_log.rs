@@ -32,6 +32,9 @@ use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
 use crate::log::{Log, LogStore, Seq};
 
+/// What reads every entry: its tag, and its payload without it.
+type TaggedVisit<'a> = dyn FnMut(u8, &[u8]) -> Result<(), StoreError> + 'a;
+
 const CHANGE: u8 = b'c';
 const AUDIT: u8 = b'a';
 
@@ -46,6 +49,17 @@ pub(crate) struct EventLog {
     /// Set once the operator has closed: an audit log or journal kept past it must not
     /// write to a directory whose lock it no longer holds.
     closed: std::sync::atomic::AtomicBool,
+    /// What the replay saw of the audit entries on its way: the last one, and those
+    /// `wanted` picked. One pass over the log at open, not one for each.
+    tail: Mutex<Tail>,
+}
+
+/// The audit entries a replay noted, as their JSON.
+#[derive(Default)]
+struct Tail {
+    last: Option<Vec<u8>>,
+    picked: Vec<Vec<u8>>,
+    wanted: Option<fn(&[u8]) -> bool>,
 }
 
 /// Whether the flusher should end, and what it sleeps on: apart from the log, so that the
@@ -75,6 +89,7 @@ impl EventLog {
             pending: Mutex::new(Vec::new()),
             stop: Arc::clone(&stop),
             closed: std::sync::atomic::AtomicBool::new(false),
+            tail: Mutex::new(Tail::default()),
         });
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
@@ -122,17 +137,21 @@ impl EventLog {
         tag: u8,
         visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        self.every(&mut |t, body| if t == tag { visit(body) } else { Ok(()) })
+    }
+
+    /// Every entry, oldest first: its tag, and its payload without the tag.
+    fn every(&self, visit: &mut TaggedVisit<'_>) -> Result<(), StoreError> {
         let mut failed = None;
         let read = self.log.read_from(Seq::FIRST, &mut |entry| {
             match entry.payload.split_first() {
-                Some((&t, body)) if t == tag => {
-                    if let Err(e) = visit(body) {
+                Some((&t, body)) if t == CHANGE || t == AUDIT => {
+                    if let Err(e) = visit(t, body) {
                         failed = Some(e);
                         // Stops the read; the visitor's own error is returned below.
                         return Err(LogError::Stopped("read stopped".into()));
                     }
                 }
-                Some((&t, _)) if t == CHANGE || t == AUDIT => {}
                 _ => {
                     return Err(LogError::Store(StoreError::Corrupt(format!(
                         "log entry {} is not an entry this library wrote",
@@ -158,22 +177,22 @@ impl EventLog {
         Ok(entries)
     }
 
-    /// The last audit entry, and those `wanted` picks by their JSON (a cheap look before
-    /// the parse): what an opening operator needs of a large log, without parsing it all.
-    pub(crate) fn audit_tail(
-        &self,
-        wanted: impl Fn(&[u8]) -> bool,
-    ) -> Result<(Option<AuditEntry>, Vec<AuditEntry>), StoreError> {
-        let mut last: Option<Vec<u8>> = None;
-        let mut picked = Vec::new();
-        self.each(AUDIT, &mut |body| {
-            if wanted(body) {
-                picked.push(audit_entry(body)?);
-            }
-            last = Some(body.to_vec());
-            Ok(())
-        })?;
-        Ok((last.as_deref().map(audit_entry).transpose()?, picked))
+    /// Has the next replay note the last audit entry and those `wanted` picks by their
+    /// JSON (a cheap look before any parse): what an opening operator needs of a large
+    /// log, read in the replay's one pass.
+    pub(crate) fn note_audit(&self, wanted: fn(&[u8]) -> bool) {
+        self.tail.lock().wanted = Some(wanted);
+    }
+
+    /// What the replay noted: the last audit entry, and those picked.
+    pub(crate) fn noted_audit(&self) -> Result<(Option<AuditEntry>, Vec<AuditEntry>), StoreError> {
+        let tail = std::mem::take(&mut *self.tail.lock());
+        let picked = tail
+            .picked
+            .iter()
+            .map(|json| audit_entry(json))
+            .collect::<Result<_, _>>()?;
+        Ok((tail.last.as_deref().map(audit_entry).transpose()?, picked))
     }
 }
 
@@ -256,7 +275,20 @@ impl Journal for LogJournal {
         &self,
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        self.0.each(CHANGE, &mut |body| {
+        let mut tail = self.0.tail.lock();
+        let wanted = tail.wanted;
+        self.0.every(&mut |tag, body| {
+            if tag == AUDIT {
+                if let Some(wanted) = wanted {
+                    if wanted(body) {
+                        tail.picked.push(body.to_vec());
+                    }
+                    let last = tail.last.get_or_insert_with(Vec::new);
+                    last.clear();
+                    last.extend_from_slice(body);
+                }
+                return Ok(());
+            }
             let text = std::str::from_utf8(body)
                 .map_err(|_| StoreError::Corrupt("a change in the log is not text".into()))?;
             visit(Change::from_json(text)?)

@@ -228,11 +228,10 @@ impl Stores {
         // as undone. (A snapshot replayed from its checkpoint would read only the entries
         // after it.)
         let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
-        // Every byte of the audit entries is authenticated by the log: only the last (which
-        // the audit chain goes on from) and the destructions are parsed.
-        let (last, destroyed) = event_log
-            .audit_tail(|json| json.windows(DESTRUCTION.len()).any(|w| w == DESTRUCTION))?;
-        let destructions = destroyed.iter().filter_map(schedule_destruction).collect();
+        // Every byte of the audit entries is authenticated by the log: the replay, in its
+        // one pass, notes only the last (which the audit chain goes on from) and the
+        // destructions.
+        event_log.note_audit(|json| json.windows(DESTRUCTION.len()).any(|w| w == DESTRUCTION));
         let stores = Self::new(
             Arc::new(LogJournal(Arc::clone(&event_log))),
             Arc::clone(&keys) as Arc<dyn KeyStore>,
@@ -240,13 +239,11 @@ impl Stores {
             // Audit entries queue until the next change or flush: never a sync of their own.
             Arc::new(AuditLog::with_store_after(
                 Box::new(LogAudit(Arc::clone(&event_log))),
-                last,
                 usize::MAX,
             )),
         );
         Ok(Self {
             lock: Some(lock),
-            destructions: Some(destructions),
             rotation: Some((keys, provider)),
             event_log: Some(event_log),
             ..stores
@@ -544,6 +541,16 @@ impl OperatorBuilder {
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
         // recorded once, not destroyed and recorded again.
         schedule.attach(None, Arc::clone(&journaled));
+        // The replay noted the log's audit entries: the chain goes on from the last.
+        #[cfg(feature = "sqlite")]
+        let destructions = match &event_log {
+            Some(log) => {
+                let (last, destroyed) = log.noted_audit()?;
+                audit.resume_after(last)?;
+                Some(destroyed.iter().filter_map(schedule_destruction).collect())
+            }
+            None => destructions,
+        };
         let destructions = match destructions {
             Some(noted) => noted,
             None => audit
