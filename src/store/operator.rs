@@ -97,9 +97,6 @@ pub struct Stores {
     audit: Arc<AuditLog>,
     /// Held for as long as the stores are open: one operator per directory.
     lock: Option<std::fs::File>,
-    /// The schedule's destructions the audit log holds, noted while it was verified at
-    /// open; `None` when it must be read again to find them.
-    destructions: Option<Vec<(RecordId, DateTime<Utc>)>>,
     /// The embedded key store and its provider, which the operator rotates.
     #[cfg(feature = "sqlite")]
     rotation: Option<(Arc<SqliteKeyStore>, Arc<dyn KeyProvider>)>,
@@ -131,7 +128,6 @@ impl Stores {
             vault,
             audit,
             lock: None,
-            destructions: None,
             #[cfg(feature = "sqlite")]
             rotation: None,
             #[cfg(feature = "sqlite")]
@@ -432,7 +428,6 @@ impl OperatorBuilder {
             vault,
             audit,
             lock,
-            destructions,
             #[cfg(feature = "sqlite")]
             rotation,
             #[cfg(feature = "sqlite")]
@@ -541,24 +536,24 @@ impl OperatorBuilder {
         // journal lacks was interrupted after every hook confirmed. It is kept now, and
         // recorded once, not destroyed and recorded again.
         schedule.attach(None, Arc::clone(&journaled));
-        // The replay noted the log's audit entries: the chain goes on from the last.
+        // The replay noted the log's audit entries: the chain goes on from the last. Other
+        // stores' audit logs are read for them.
         #[cfg(feature = "sqlite")]
-        let destructions = match &event_log {
+        let noted = match &event_log {
             Some(log) => {
                 let (last, destroyed) = log.noted_audit()?;
                 audit.resume_after(last)?;
-                Some(destroyed.iter().filter_map(schedule_destruction).collect())
+                Some(destroyed)
             }
-            None => destructions,
+            None => None,
         };
-        let destructions = match destructions {
-            Some(noted) => noted,
-            None => audit
-                .entries()?
-                .iter()
-                .filter_map(schedule_destruction)
-                .collect(),
+        #[cfg(not(feature = "sqlite"))]
+        let noted: Option<Vec<AuditEntry>> = None;
+        let audited = match noted {
+            Some(destroyed) => destroyed,
+            None => audit.entries()?,
         };
+        let destructions: Vec<_> = audited.iter().filter_map(schedule_destruction).collect();
         for (record, at) in destructions {
             if schedule.was_due_and_unheld(record, at) {
                 shred(&*keys, &*vault, record)?;
