@@ -9,9 +9,10 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use amanat::audit::{AuditEvent, AuditLog, ChainHash};
+use amanat::audit::{AuditEntry, AuditError, AuditEvent, AuditLog, AuditStore};
 use amanat::category::Phone;
 use amanat::log::{Log, LogStore, Seq};
 use amanat::store::kek::KeyDir;
@@ -120,72 +121,98 @@ fn writes(c: &mut Criterion) {
     group.finish();
 }
 
-/// A log of `count` consents, each as the library writes it: one real grant's change and
-/// its audit entry, repeated with their own subject and id, appended in large batches.
+/// A log of `count` consents, each as the library writes it: one real grant's entry — the
+/// change, which is its own audit entry — repeated with its own subject and id, and an
+/// audit-only entry (an authorization) beside each, chained as the audit log chains them
+/// and appended in large batches: as many entries as 0.1's two files held.
 fn log_of(dir: &Path, count: u64) {
-    let change = {
+    let given = {
         let operator = Operator::open(dir, policy(), keys_of(dir)).unwrap();
         let subject = SubjectId::new("cust-template").unwrap();
         let consent = operator.ledger().grant(grant(subject)).unwrap();
         drop(operator);
         let store = SqliteLogStore::open(dir.join("log.db")).unwrap();
-        let mut change = None;
+        let mut given = None;
         store
             .read_from(Seq::FIRST, &mut |entry| {
-                if entry.payload.starts_with(b"c{\"consent_given\"") {
-                    change.get_or_insert(String::from_utf8(entry.payload).unwrap());
+                if let Some(json) = entry.payload.strip_prefix(b"c") {
+                    let entry: AuditEntry = serde_json::from_slice(json).unwrap();
+                    if matches!(entry.event, AuditEvent::ConsentGiven { .. }) {
+                        given.get_or_insert(serde_json::to_string(&entry.event).unwrap());
+                    }
                 }
                 Ok(())
             })
             .unwrap();
-        change.unwrap().replace(&consent.to_string(), "{consent}")
+        given.unwrap().replace(&consent.to_string(), "{consent}")
     };
     // The template's log goes: the million are written from the first entry on.
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(dir.join(format!("log.db{suffix}")));
     }
     let _ = std::fs::remove_dir_all(keys_of(dir).path().join("anchors"));
-    // The audit entries a real store would hold beside them, chained as the audit log
-    // chains them.
-    let audit = AuditLog::in_memory();
-    let at = chrono::Utc::now();
-    for n in 1..count {
-        audit
-            .append(
-                at,
-                AuditEvent::Consent {
-                    subject: SubjectId::new(format!("cust-{n}")).unwrap(),
-                    consent: uuid_for(n).parse().unwrap(),
-                    change: "given".into(),
-                    digest: ChainHash::of(uuid_for(n).as_bytes()),
-                },
-            )
-            .unwrap();
-    }
     let store = SqliteLogStore::open(dir.join("log.db")).unwrap();
     let log = Log::builder(store).open(&keys_of(dir)).unwrap();
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(100_000);
+    let batch = Arc::new(Mutex::new(Vec::with_capacity(100_000)));
     let flush = |batch: &mut Vec<Vec<u8>>| {
         let payloads: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         log.append_all(&payloads).unwrap();
         batch.clear();
     };
-    for (n, entry) in (1..count).zip(audit.entries().unwrap()) {
-        let mut audited = b"a".to_vec();
-        serde_json::to_writer(&mut audited, &entry).unwrap();
-        batch.push(audited);
-        batch.push(
-            change
-                .replace("cust-template", &format!("cust-{n}"))
-                .replace("{consent}", &uuid_for(n))
-                .into_bytes(),
-        );
+    let audit = AuditLog::with_store(Box::new(Payloads(Arc::clone(&batch))), usize::MAX).unwrap();
+    let at = chrono::Utc::now();
+    for n in 1..count {
+        let subject = SubjectId::new(format!("cust-{n}")).unwrap();
+        let event: AuditEvent = serde_json::from_str(
+            &given
+                .replace("cust-template", subject.as_str())
+                .replace("{consent}", &uuid_for(n)),
+        )
+        .unwrap();
+        audit.append(at, event).unwrap();
+        audit
+            .append(
+                at,
+                AuditEvent::Authorization {
+                    actor: None,
+                    subject,
+                    purpose: Purpose::SERVICE_PROVISION,
+                    category: "phone".into(),
+                    granted: true,
+                    rule: None,
+                    consent: Some(uuid_for(n).parse().unwrap()),
+                },
+            )
+            .unwrap();
+        let mut batch = batch.lock().unwrap();
         if batch.len() >= 100_000 {
             flush(&mut batch);
         }
     }
-    flush(&mut batch);
+    flush(&mut batch.lock().unwrap());
     log.close().unwrap();
+}
+
+/// Where the bench's audit log puts its entries: as the operator's log payloads, each
+/// tagged as a change or an audit-only entry.
+struct Payloads(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl AuditStore for Payloads {
+    fn entries(&mut self) -> Result<Vec<AuditEntry>, AuditError> {
+        Ok(Vec::new())
+    }
+
+    fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
+        let tag: &[u8] = if entry.event.is_change() { b"c" } else { b"a" };
+        let mut payload = tag.to_vec();
+        serde_json::to_writer(&mut payload, entry).unwrap();
+        self.0.lock().unwrap().push(payload);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), AuditError> {
+        Ok(())
+    }
 }
 
 /// A distinct, well-formed consent id for the `n`th consent.

@@ -23,7 +23,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -34,214 +33,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::error::AuditError;
-use crate::vocab::ids::{ConsentId, HoldId, RecordId};
-use crate::vocab::register::RequestKind;
-use crate::vocab::retention::DestructionReason;
-use crate::vocab::{Actor, Purpose, SubjectId};
-
-/// What happened, as the audit log records it.
-///
-/// Every variant holds ids, categories, purposes, references and digests — never a value.
-/// Categories are written by their stable id. References (of a legal basis, a hold, a
-/// court decision) are written as given: name a law, an order or a case number there,
-/// never a person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "event")]
-#[non_exhaustive]
-pub enum AuditEvent {
-    /// An authorization was granted or refused, and by which rule.
-    Authorization {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// Whose data.
-        subject: SubjectId,
-        /// For what.
-        purpose: Purpose,
-        /// Which category.
-        category: Cow<'static, str>,
-        /// Whether a token was issued.
-        granted: bool,
-        /// The rule that refused ([`Error::rule`](crate::Error::rule)), when one did.
-        rule: Option<String>,
-        /// The consent the token stands on, when it was granted on one.
-        consent: Option<ConsentId>,
-    },
-    /// A consent event: given, renewed, withdrawn or invalidated by a policy change. (An
-    /// expiry is not an action: it follows from the end of validity these events carry.)
-    Consent {
-        /// Whose consent.
-        subject: SubjectId,
-        /// Which consent.
-        consent: ConsentId,
-        /// What happened to it: `given`, `renewed`, `withdrawn`, `invalidated`.
-        change: String,
-        /// The SHA-256 of the event as the subject's history holds it
-        /// ([`ConsentEvent::digest`](crate::consent::ConsentEvent::digest)), so that a
-        /// [proof of consent](crate::ConsentLedger::proof_of_consent) can show the entry
-        /// carries exactly that event.
-        digest: ChainHash,
-    },
-    /// Processing on a legal basis other than consent, with its reference.
-    LegalBasisUsed {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// Whose data.
-        subject: SubjectId,
-        /// For what.
-        purpose: Purpose,
-        /// Which category.
-        category: Cow<'static, str>,
-        /// The basis.
-        basis: String,
-        /// Its reference.
-        reference: String,
-    },
-    /// A record was collected.
-    Collection {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// The record.
-        record: RecordId,
-        /// Whose.
-        subject: SubjectId,
-        /// Its category.
-        category: Cow<'static, str>,
-        /// The purpose of collection.
-        purpose: Purpose,
-        /// `subject` or `third_party`.
-        source: String,
-    },
-    /// How many times one token opened values, counted when the token is dropped.
-    Reads {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// Whose data.
-        subject: SubjectId,
-        /// For what.
-        purpose: Purpose,
-        /// Which category.
-        category: Cow<'static, str>,
-        /// The consent the token stood on, if it stood on one.
-        consent: Option<ConsentId>,
-        /// How many reads.
-        count: u64,
-    },
-    /// A record was rectified, blocked or unblocked.
-    Change {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// The record.
-        record: RecordId,
-        /// Whose.
-        subject: SubjectId,
-        /// Its category.
-        category: Cow<'static, str>,
-        /// What changed: `rectified`, `blocked`, `unblocked`.
-        change: String,
-    },
-    /// A record was disclosed, and the notice owed, if any.
-    Disclosure {
-        /// Who acted, when the token was issued to a named [`Actor`].
-        actor: Option<Actor>,
-        /// The record.
-        record: RecordId,
-        /// Whose.
-        subject: SubjectId,
-        /// Its category.
-        category: Cow<'static, str>,
-        /// To whom.
-        recipient: String,
-        /// The recipient's country.
-        country: String,
-        /// The notice owed (Art. 21), by number.
-        notice: Option<u64>,
-    },
-    /// A notice is owed to a subject for data collected from a third party (Art. 21).
-    NoticeOwed {
-        /// The notice, by number.
-        notice: u64,
-        /// The record collected.
-        record: RecordId,
-        /// Whose.
-        subject: SubjectId,
-    },
-    /// A transfer notice owed to a subject was recorded as sent.
-    NoticeSent {
-        /// The notice, by number.
-        notice: u64,
-    },
-    /// A policy version came into force.
-    PolicyChange {
-        /// The version.
-        version: String,
-    },
-    /// A record's deadline was set or brought forward.
-    Deadline {
-        /// The record.
-        record: RecordId,
-        /// When it falls due.
-        due: DateTime<Utc>,
-        /// Why.
-        reason: DestructionReason,
-    },
-    /// Destruction was postponed by legal holds.
-    Postponed {
-        /// The record.
-        record: RecordId,
-        /// The holds.
-        holds: Vec<HoldId>,
-        /// Until when; `None` until a hold is released or its relationship end is known.
-        until: Option<DateTime<Utc>>,
-    },
-    /// A legal hold was placed or released.
-    Hold {
-        /// The hold.
-        hold: HoldId,
-        /// Placed (`true`) or released.
-        placed: bool,
-        /// The law, order or case it stands on, when placed.
-        reference: Option<String>,
-    },
-    /// A trigger changed nothing, and why (a logout, a withdrawal where another basis holds).
-    TriggerIgnored {
-        /// Whose records.
-        subject: SubjectId,
-        /// What was seen.
-        trigger: String,
-        /// Why it changed nothing.
-        why: String,
-    },
-    /// A destruction hook failed; the destruction will be retried.
-    DestructionRetry {
-        /// The record.
-        record: RecordId,
-        /// Attempts so far.
-        attempts: u32,
-        /// The next attempt.
-        next: DateTime<Utc>,
-    },
-    /// A record was destroyed.
-    Destruction {
-        /// The record.
-        record: RecordId,
-        /// Why.
-        reason: DestructionReason,
-        /// The retention rule that set the deadline, when a schedule destroyed it.
-        rule: Option<String>,
-    },
-    /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
-    /// received or completed.
-    Request {
-        /// The request, by number.
-        request: u64,
-        /// Whose.
-        subject: SubjectId,
-        /// What was asked.
-        kind: RequestKind,
-        /// `received` or `completed`.
-        state: String,
-    },
-}
+pub use crate::event::{ChainHash, Event, Event as AuditEvent, Given};
+use crate::event::{Change, Journaled};
+use crate::vocab::SubjectId;
 
 /// Appends to `log` if there is one. The one place that decides what a failed append means
 /// for an action that widens processing: it is not done.
@@ -256,46 +50,29 @@ pub(crate) fn record(
     }
 }
 
-/// A SHA-256 digest in an audit entry, written as lower-case hex.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ChainHash([u8; 32]);
-
-impl ChainHash {
-    const GENESIS: ChainHash = ChainHash([0; 32]);
-
-    /// The SHA-256 of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).into())
-    }
-
-    /// The SHA-256 of `value`'s compact JSON: how consent events and receipts are digested.
-    pub(crate) fn of_json(value: &impl Serialize) -> Self {
-        let mut hasher = Sha256::new();
-        // Writing to a hasher can't fail, and these values always serialize.
-        let _ = serde_json::to_writer(&mut hasher, value);
-        Self(hasher.finalize().into())
-    }
-}
-
-impl std::fmt::Display for ChainHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&String::from(*self))
-    }
-}
-
-impl From<ChainHash> for String {
-    fn from(hash: ChainHash) -> Self {
-        hex::encode(hash.0)
-    }
-}
-
-impl TryFrom<String> for ChainHash {
-    type Error = String;
-    fn try_from(hex: String) -> Result<Self, String> {
-        let mut out = [0; 32];
-        hex::decode_to_slice(hex, &mut out).map_err(|_| "a chain hash is 64 hex digits")?;
-        Ok(ChainHash(out))
+/// Records a change: once, in `journal`, where the journal writes each change as its own
+/// audit entry (an operator's log); otherwise in `log` and then in `journal`, whichever
+/// there are. The one place that decides how a change reaches both.
+///
+/// # Errors
+///
+/// [`crate::Error::AuditUnavailable`] if `log` can't record it (the journal is not
+/// written then); [`crate::Error::NotStored`] if the journal can't keep it.
+pub(crate) fn change(
+    log: Option<&Arc<AuditLog>>,
+    journal: Option<&Journaled>,
+    at: DateTime<Utc>,
+    event: Event,
+) -> Result<(), crate::Error> {
+    match (log, journal) {
+        (_, Some(journal)) if journal.carries_audit() => journal.append(&Change::new(at, event)),
+        (Some(log), Some(journal)) => {
+            log.append(at, event.clone())?;
+            journal.append(&Change::new(at, event))
+        }
+        (Some(log), None) => log.append(at, event).map(drop).map_err(Into::into),
+        (None, Some(journal)) => journal.append(&Change::new(at, event)),
+        (None, None) => Ok(()),
     }
 }
 
@@ -623,6 +400,54 @@ impl AuditLog {
         chain.prev = hash;
         chain.next_seq = seq + 1;
         Ok(seq)
+    }
+
+    /// Appends an entry that `write` keeps instead of the log's store: how an operator's
+    /// journal makes a change and its audit entry one entry of its log. The entry is
+    /// numbered and linked under the log's lock, and `write` is called under it too, so
+    /// entries reach the store in the order they are numbered.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Stopped`] if the log has stopped; `write`'s error, which stops it.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn append_through(
+        &self,
+        at: DateTime<Utc>,
+        event: AuditEvent,
+        write: impl FnOnce(&AuditEntry) -> Result<(), AuditError>,
+    ) -> Result<u64, AuditError> {
+        let mut chain = self.lock();
+        if let Some(why) = &chain.failed {
+            return Err(AuditError::Stopped(why.clone()));
+        }
+        let seq = chain.next_seq;
+        let hash = AuditEntry::digest(seq, at, &event, chain.prev);
+        let entry = AuditEntry {
+            seq,
+            at,
+            event,
+            prev: chain.prev,
+            hash,
+        };
+        if let Err(failed) = write(&entry) {
+            return Err(Self::halt(&mut chain, failed.to_string()));
+        }
+        chain.prev = hash;
+        chain.next_seq = seq + 1;
+        Ok(seq)
+    }
+
+    /// Refuses, as an append would, once the log has stopped.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Stopped`] if it has.
+    pub(crate) fn ensure_running(&self) -> Result<(), AuditError> {
+        match &self.lock().failed {
+            Some(why) => Err(AuditError::Stopped(why.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Stops the log after a failed write: what the buffer still holds is thrown away

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::category::Named;
 use crate::error::StoreError;
-use crate::event::{self as journal, Journaled, Kind};
+use crate::event::{self as journal, Change, Journaled};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -289,7 +289,7 @@ impl Disclosures {
                 );
                 debug_assert_eq!(Some(owed), notice);
                 // A transfer widens processing: one whose notice can't be kept is not made.
-                if let Err(failed) = self.keep_notice(&notices) {
+                if let Err(failed) = self.keep_notice(log, &notices) {
                     notices.pop();
                     return Err(failed);
                 }
@@ -341,14 +341,9 @@ impl Disclosures {
         );
         // Owed to the subject whatever happens to the record of it.
         let log = self.audit.as_ref().or(data.audit_log());
-        let _ = audit::record(log, data.collected_at(), || AuditEvent::NoticeOwed {
-            notice: id,
-            record: data.id(),
-            subject: data.subject().clone(),
-        });
-        // Owed to the subject whatever happens: a journal that can't keep it stops, and an
-        // Operator reports it.
-        let _ = self.keep_notice(&notices);
+        // Owed to the subject whatever happens: a log or journal that can't keep it stops,
+        // and an Operator reports it.
+        let _ = self.keep_notice(log, &notices);
         Some(id)
     }
 
@@ -385,16 +380,26 @@ impl Disclosures {
         id
     }
 
-    /// Journals the notice owed last added, once the audit log has it.
+    /// Keeps the notice owed last added, in `log` and the journal.
     ///
     /// # Errors
     ///
-    /// [`Error::NotStored`] if the journal can't keep it; the journal stops then.
-    fn keep_notice(&self, notices: &[TransferNotice]) -> Result<(), Error> {
+    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it can't be kept; the log or
+    /// the journal stops then.
+    fn keep_notice(
+        &self,
+        log: Option<&Arc<AuditLog>>,
+        notices: &[TransferNotice],
+    ) -> Result<(), Error> {
         notices.last().map_or(Ok(()), |notice| {
-            journal::append(self.journal.get().map(|j| &**j), || {
-                Kind::NoticeOwed(notice.clone())
-            })
+            audit::change(
+                log,
+                self.journal.get().map(|j| &**j),
+                notice.at,
+                AuditEvent::NoticeOwed {
+                    notice: notice.clone(),
+                },
+            )
         })
     }
 
@@ -409,13 +414,14 @@ impl Disclosures {
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] if it is out of order or names an unknown notice.
-    pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
+    pub(crate) fn replay(&self, change: Change) -> Result<(), StoreError> {
         let mut notices = self.notices();
-        match change {
-            Kind::NoticeOwed(notice) => {
+        let at = change.at;
+        match change.event {
+            AuditEvent::NoticeOwed { notice } => {
                 journal::replay_next(&mut notices, notice.id, notice, "notice")
             }
-            Kind::NoticeSent { notice, at } => {
+            AuditEvent::NoticeSent { notice } => {
                 journal::replay_close(&mut notices, notice, "notice", |owed| {
                     owed.sent_at.get_or_insert(at);
                 })
@@ -458,13 +464,12 @@ impl Disclosures {
             notice.sent_at = Some(at);
             // Sent is sent: the record of it is best effort, and so is keeping it (the
             // journal stops where it can't, and an Operator reports it).
-            let _ = audit::record(self.audit.as_ref(), at, || AuditEvent::NoticeSent {
-                notice: id,
-            });
-            let _ = journal::append(self.journal.get().map(|j| &**j), || Kind::NoticeSent {
-                notice: id,
+            let _ = audit::change(
+                self.audit.as_ref(),
+                self.journal.get().map(|j| &**j),
                 at,
-            });
+                AuditEvent::NoticeSent { notice: id },
+            );
         }
         Ok(())
     }

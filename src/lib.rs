@@ -87,10 +87,11 @@
 //!  retention        deadlines, holds, sweeps, destruction
 //!  data             PersonalData and what a read of it checks
 //!  consent          the ledger, tokens, history, proofs
-//!    ↑  emit changes through event::Journaled, entries through audit::AuditLog
+//!    ↑  describe all they do as one audit::Event, kept through audit::change
 //!  policy           the privacy policy, jurisdiction packs, calendars
-//!  event  audit  depersonalize   what the domain emits; masks and pseudonyms
-//!  category  log    categories as types; the authenticated, anchored log of entries
+//!  audit  depersonalize   the audit trail, a view of the events; masks and pseudonyms
+//!  event  category  log   the one event vocabulary and the journal of its changes;
+//!                   categories as types; the authenticated, anchored log of entries
 //!  error            every error the crate returns
 //!  key              where key-encryption keys come from
 //!  vocab  values  clock  files   ids and the words of the law; validated values; time
@@ -101,6 +102,11 @@
 //! triggers) are vocabulary, at the bottom; the modules that own their behaviour re-export
 //! them, so `amanat::consent::ConsentId` and `amanat::retention::LegalHold` are where they
 //! were. The crate-wide [`Error`] sits just above them, beside the errors it wraps.
+//!
+//! Everything the domain does is spelled once, as an [`audit::Event`]: the audit trail shows
+//! every event, and the journal keeps those that are changes for the replay. An
+//! [`Operator`](store::Operator) writes each change once, as one entry of its log that is
+//! both the change and its audit entry.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -20,7 +20,7 @@
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::error::StoreError;
-use crate::event::{self as journal, Journaled, Kind};
+use crate::event::{self as journal, Change, Journaled};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -63,13 +63,15 @@ impl SubjectRequests {
         self
     }
 
-    fn audit_request(&self, request: &SubjectRequest, state: &str, at: DateTime<Utc>) {
-        let _ = crate::audit::record(self.audit.as_ref(), at, || AuditEvent::Request {
-            request: request.id,
-            subject: request.subject.clone(),
-            kind: request.kind,
-            state: state.to_owned(),
-        });
+    /// Keeps a request's change. A request is the subject's right: it stands even if it
+    /// can't be kept (the log or the journal stops then, and an Operator reports it).
+    fn keep(&self, at: DateTime<Utc>, event: AuditEvent) {
+        let _ = crate::audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            event,
+        );
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SubjectRequest>> {
@@ -91,12 +93,12 @@ impl SubjectRequests {
             due,
             completed: None,
         };
-        self.audit_request(&request, "received", received);
-        // A request is the subject's right: registered even if it can't be kept (the
-        // journal stops then, and an Operator reports it).
-        let _ = journal::append(self.journal.get().map(|j| &**j), || {
-            Kind::RequestReceived(request.clone())
-        });
+        self.keep(
+            received,
+            AuditEvent::RequestReceived {
+                request: request.clone(),
+            },
+        );
         requests.push(request);
         id
     }
@@ -112,13 +114,14 @@ impl SubjectRequests {
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] if it is out of order or names an unknown request.
-    pub(crate) fn replay(&self, change: Kind) -> Result<(), StoreError> {
+    pub(crate) fn replay(&self, change: Change) -> Result<(), StoreError> {
         let mut requests = self.lock();
-        match change {
-            Kind::RequestReceived(request) => {
+        let at = change.at;
+        match change.event {
+            AuditEvent::RequestReceived { request } => {
                 journal::replay_next(&mut requests, request.id, request, "request")
             }
-            Kind::RequestCompleted { request, at } => {
+            AuditEvent::RequestCompleted { request, .. } => {
                 journal::replay_close(&mut requests, request, "request", |found| {
                     found.completed.get_or_insert(at);
                 })
@@ -144,11 +147,12 @@ impl SubjectRequests {
             .ok_or(Error::UnknownRequest { request: id })?;
         if request.completed.is_none() {
             request.completed = Some(at);
-            let request = request.clone();
-            self.audit_request(&request, "completed", at);
-            let _ = journal::append(self.journal.get().map(|j| &**j), || {
-                Kind::RequestCompleted { request: id, at }
-            });
+            let event = AuditEvent::RequestCompleted {
+                request: id,
+                subject: request.subject.clone(),
+                kind: request.kind,
+            };
+            self.keep(at, event);
             drop(requests);
         }
         Ok(())

@@ -221,6 +221,27 @@ fn check(dir: &Path, key_dir: &Path, seen: &Acknowledged, round: u32) {
         .audit_log()
         .verify()
         .unwrap_or_else(|e| panic!("round {round}: audit chain: {e}"));
+    // A change and its audit entry are one entry of the log: kept together or not at all.
+    // The trail records no consent the ledger lacks, and each acknowledged grant once.
+    let mut given: HashMap<ConsentId, usize> = HashMap::new();
+    for entry in operator.audit_log().entries().unwrap() {
+        if let Some((subject, consent, _)) = entry.event.consent_event() {
+            assert!(
+                ledger.consents_of(subject).contains(&consent),
+                "round {round}: the trail records {consent}, which the ledger does not hold"
+            );
+            if matches!(entry.event, AuditEvent::ConsentGiven { .. }) {
+                *given.entry(consent).or_default() += 1;
+            }
+        }
+    }
+    for consent in seen.granted.values() {
+        assert_eq!(
+            given.get(consent),
+            Some(&1),
+            "round {round}: the grant of {consent} is not recorded exactly once"
+        );
+    }
     // The log the kills interrupted is sound from its first entry, and its checkpoints
     // (those the store holds, and the anchor's) sign prefixes it still holds.
     let verified = operator

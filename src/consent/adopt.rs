@@ -12,9 +12,7 @@ use super::record::{purposes_mask, withdraw_purposes};
 use super::{ConsentId, ConsentLedger, Terms};
 use crate::Error;
 use crate::audit::{self, AuditEvent};
-use crate::clock::millis_to_time;
 use crate::error::StoreError;
-use crate::event as journal;
 use crate::policy::Policy;
 use crate::vocab::PolicyVersion;
 
@@ -66,11 +64,10 @@ impl ConsentLedger {
             });
         }
         let requires_reconsent = policy.requires_reconsent();
-        audit::record(self.audit.as_ref(), self.clock.now(), || {
-            AuditEvent::PolicyChange {
-                version: version.to_string(),
-            }
-        })?;
+        // Refused up front if the audit log has stopped: the change is recorded last.
+        if let Some(log) = &self.audit {
+            log.ensure_running()?;
+        }
         self.terms.store(Arc::new(Terms::of(policy)));
         let invalidated = if requires_reconsent {
             self.end_consents_not_under(&version)
@@ -78,13 +75,18 @@ impl ConsentLedger {
             Vec::new()
         };
         // Kept last: an adoption a crash interrupted is finished at the next open.
-        let _ = journal::append(self.journal.as_deref(), || journal::Kind::PolicyInForce {
-            version: version.clone(),
-            at: self.clock.now(),
-        });
+        let kept = audit::change(
+            self.audit.as_ref(),
+            self.journal.as_deref(),
+            self.clock.now(),
+            AuditEvent::PolicyChange {
+                version: version.clone(),
+            },
+        );
         if let Some(why) = self.journal.as_ref().and_then(|j| j.stopped()) {
             return Err(Error::NotStored(StoreError::Stopped(why)));
         }
+        kept?;
         Ok(Adoption {
             policy_version: version,
             invalidated,
@@ -112,16 +114,10 @@ impl ConsentLedger {
                     by: version.clone(),
                     at: now,
                 };
-                events.push(self.protective(record, event));
                 // Ended in memory whatever the journal says: a failure stops it, and the
                 // caller reports it.
-                let _ = journal::append(self.journal.as_deref(), || {
-                    journal::Kind::ConsentInvalidated {
-                        consent: record.id,
-                        at: millis_to_time(now),
-                        by: version.clone(),
-                    }
-                });
+                let _ = self.keep_event(record, &event, false);
+                events.push(event);
                 invalidated.push(record.id);
             }
             entry.events.extend(events);
@@ -147,17 +143,19 @@ impl ConsentLedger {
                 .as_ref()
                 .is_some_and(|p| p.requires_reconsent())
         {
-            audit::record(self.audit.as_ref(), self.clock.now(), || {
-                AuditEvent::PolicyChange {
-                    version: terms.version.to_string(),
-                }
-            })?;
+            if let Some(log) = &self.audit {
+                log.ensure_running()?;
+            }
             self.end_consents_not_under(&terms.version);
         }
-        journal::append(self.journal.as_deref(), || journal::Kind::PolicyInForce {
-            version: terms.version.clone(),
-            at: self.clock.now(),
-        })?;
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.as_deref(),
+            self.clock.now(),
+            AuditEvent::PolicyChange {
+                version: terms.version.clone(),
+            },
+        )?;
         match self.journal.as_ref().and_then(|j| j.stopped()) {
             Some(why) => Err(Error::NotStored(StoreError::Stopped(why))),
             None => Ok(()),

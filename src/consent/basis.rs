@@ -11,7 +11,6 @@ use crate::Error;
 use crate::audit::{self, AuditEvent};
 use crate::category::{Category, CategoryId, Named};
 use crate::clock::{Clock, millis_to_time};
-use crate::event as journal;
 use crate::vocab::{Actor, LegalBasis, PolicyVersion, Purpose, SubjectId};
 
 /// A use of a legal basis other than consent, kept so the reference can be shown later.
@@ -153,26 +152,19 @@ impl ConsentLedger {
             clock: Arc::clone(&self.clock),
             services: Arc::clone(&self.services),
         });
-        let recorded = audit::record(self.audit.as_ref(), millis_to_time(now), || {
+        let kept = audit::change(
+            self.audit.as_ref(),
+            self.journal.as_deref(),
+            millis_to_time(now),
             AuditEvent::LegalBasisUsed {
-                subject: used.subject.clone(),
-                purpose: used.purpose.clone(),
-                category: C::NAME.into(),
-                basis: used.basis.name().to_owned(),
-                reference: used.basis.reference().unwrap_or_default().to_owned(),
                 actor: actor.cloned(),
-            }
-        });
-        let kept = recorded.and_then(|()| {
-            journal::append(self.journal.as_deref(), || journal::Kind::BasisUsed {
                 subject: used.subject.clone(),
-                at: millis_to_time(now),
                 purpose: used.purpose.clone(),
                 category: used.category.clone(),
                 basis: used.basis.clone(),
                 policy_version: used.policy_version.clone(),
-            })
-        });
+            },
+        );
         if let Err(failed) = kept {
             drop(entry);
             self.forget_if_empty(&used.subject);

@@ -6,11 +6,10 @@ use std::sync::{Arc, PoisonError};
 
 use super::entry::Held;
 use super::history::{Event, end};
-use super::record::given_of;
 use super::{ConsentId, ConsentLedger, Grant, MAX_PURPOSES, NEVER, WithCategory, WithPurpose};
 use crate::Error;
 use crate::clock::millis_to_time;
-use crate::event::{self as journal, Given};
+use crate::event::Given;
 
 // Granting and renewing: what widens processing, so nothing stands that the log refused.
 impl ConsentLedger {
@@ -102,12 +101,7 @@ impl ConsentLedger {
             valid_until: end(valid_until),
         });
         let given = Event::Given(Arc::clone(&record));
-        let kept = self.audit_consent(&record, &given).and_then(|()| {
-            journal::append(self.journal.as_deref(), || {
-                journal::Kind::ConsentGiven(given_of(&record))
-            })
-        });
-        if let Err(failed) = kept {
+        if let Err(failed) = self.keep_event(&record, &given, false) {
             drop(entry);
             self.forget_if_empty(&record.subject);
             return Err(failed);
@@ -151,12 +145,7 @@ impl ConsentLedger {
             valid_until: until,
             at: now,
         };
-        self.audit_consent(&record, &event)?;
-        journal::append(self.journal.as_deref(), || journal::Kind::ConsentRenewed {
-            consent: record.id,
-            at: millis_to_time(now),
-            valid_until: end(until),
-        })?;
+        self.keep_event(&record, &event, false)?;
         record.valid_until.store(until, Ordering::Release);
         entry.events.push(event);
         Ok(())

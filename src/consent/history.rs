@@ -51,8 +51,8 @@ pub struct ConsentEvent {
 }
 
 impl ConsentEvent {
-    /// The SHA-256 of the event's compact JSON: what the audit log's
-    /// [`Consent`](crate::audit::AuditEvent::Consent) entry for it carries, so a
+    /// The SHA-256 of the event's compact JSON: what the audit log's entry for it carries
+    /// ([`ConsentGiven`](crate::audit::Event::ConsentGiven) and the other consent events), so a
     /// [`ConsentProof`](crate::consent::ConsentProof) can show the entry is this event.
     pub fn digest(&self) -> ChainHash {
         ChainHash::of_json(self)

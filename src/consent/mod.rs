@@ -41,7 +41,7 @@ pub use token::ConsentToken;
 pub use withdraw::Withdrawal;
 
 use crate::Error;
-use crate::audit::{AuditEvent, AuditLog, RefusalMonitor};
+use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
 use crate::category::Category;
 use crate::clock::Clock;
 use crate::event::Journaled;
@@ -197,31 +197,63 @@ impl ConsentLedger {
         self.audit.as_ref()
     }
 
-    /// Records an event that protects the subject — a withdrawal, an invalidation — and
-    /// returns it to be kept: such an event stands even when the log can't record it (the
-    /// failed log stops, and refuses what widens processing next).
-    fn protective(&self, record: &ConsentRecord, event: Event) -> Event {
-        let _ = self.audit_consent(record, &event);
-        event
-    }
-
-    /// Records an event of `record` in the audit log, when there is one, at the time the
-    /// event carries.
-    fn audit_consent(&self, record: &ConsentRecord, event: &Event) -> Result<(), Error> {
-        let Some(log) = &self.audit else {
+    /// Keeps an event of `record` as a change — in the audit log and the journal,
+    /// whichever the ledger has, or once in a journal that is its own audit trail — at the
+    /// time the event carries. `retention` marks a withdrawal the retention schedule heard
+    /// of in the same call.
+    ///
+    /// An event that protects the subject (a withdrawal, an invalidation) has taken effect
+    /// before this is called and stands whatever it returns: a failure stops the log or the
+    /// journal, and what widens processing is refused next.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept.
+    fn keep_event(
+        &self,
+        record: &ConsentRecord,
+        event: &Event,
+        retention: bool,
+    ) -> Result<(), Error> {
+        if self.audit.is_none() && self.journal.is_none() {
             return Ok(());
-        };
+        }
         let public = history::public(event);
-        log.append(
-            public.at,
-            AuditEvent::Consent {
-                subject: record.subject.clone(),
-                consent: record.id,
-                change: public.change().to_owned(),
-                digest: public.digest(),
+        let digest = public.digest();
+        let (subject, consent) = (record.subject.clone(), record.id);
+        let change = match event {
+            Event::Given(_) => AuditEvent::ConsentGiven {
+                given: Box::new(record::given_of(record)),
+                digest,
             },
-        )?;
-        Ok(())
+            Event::Renewed { valid_until, .. } => AuditEvent::ConsentRenewed {
+                subject,
+                consent,
+                valid_until: history::end(*valid_until),
+                digest,
+            },
+            Event::Withdrawn { purposes, .. } => AuditEvent::ConsentWithdrawn {
+                subject,
+                consent,
+                purposes: purposes.clone(),
+                retention,
+                digest,
+            },
+            Event::Invalidated { by, .. } => AuditEvent::ConsentInvalidated {
+                subject,
+                consent,
+                by: by.clone(),
+                digest,
+            },
+            // A basis used is kept where it is made, with the actor and the category.
+            Event::BasisUsed(_) => return Ok(()),
+        };
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.as_deref(),
+            public.at,
+            change,
+        )
     }
 
     /// The ledger's clock.

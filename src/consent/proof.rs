@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ConsentEvent, ConsentEventKind, ConsentId};
-use crate::audit::{AuditEntry, AuditEvent, AuditLog};
+use crate::audit::{AuditEntry, AuditLog};
 use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 
 /// What a regulator is shown when asked "prove this customer consented" (Tajik law Art.
@@ -116,14 +116,11 @@ impl ConsentProof {
                 return Err(ProofError::OutOfOrder { seq: entry.seq });
             }
             last = entry.seq;
-            match &entry.event {
-                AuditEvent::Consent {
-                    consent,
-                    subject,
-                    digest,
-                    ..
-                } if *consent == self.consent && *subject == self.subject => {
-                    digests.push((entry.seq, *digest));
+            match entry.event.consent_event() {
+                Some((subject, consent, digest))
+                    if consent == self.consent && *subject == self.subject =>
+                {
+                    digests.push((entry.seq, digest));
                 }
                 _ => return Err(ProofError::Foreign { seq: entry.seq }),
             }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{ConsentEvent, ConsentId, ConsentLedger, ConsentProof, history};
 use crate::Error;
-use crate::audit::AuditEvent;
 use crate::vocab::SubjectId;
 
 // Queries: read-only answers about consents already recorded.
@@ -71,9 +70,11 @@ impl ConsentLedger {
             Some(log) => log
                 .entries()?
                 .into_iter()
-                .filter(
-                    |e| matches!(&e.event, AuditEvent::Consent { consent: c, .. } if c == consent),
-                )
+                .filter(|e| {
+                    e.event
+                        .consent_event()
+                        .is_some_and(|(_, c, _)| c == *consent)
+                })
                 .collect(),
             None => Vec::new(),
         };

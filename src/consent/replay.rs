@@ -9,8 +9,9 @@ use super::entry::Held;
 use super::history::Event;
 use super::record::{purposes_mask, withdraw_purposes};
 use super::{ConsentId, ConsentLedger, MAX_PURPOSES, NEVER};
+use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::event as journal;
+use crate::event::Change;
 use crate::vocab::SubjectId;
 
 // Replay: each change applied as journaled, with no new audit entry or journal line.
@@ -21,7 +22,7 @@ impl ConsentLedger {
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] if it names a consent the journal never gave.
-    pub(crate) fn replay(&self, change: journal::Kind) -> Result<(), StoreError> {
+    pub(crate) fn replay(&self, change: Change) -> Result<(), StoreError> {
         let unknown = |consent: ConsentId| {
             StoreError::Corrupt(format!(
                 "the journal changes consent {consent}, which it never gave"
@@ -33,8 +34,10 @@ impl ConsentLedger {
                 .map(|r| Arc::clone(r.value()))
                 .ok_or_else(|| unknown(consent))
         };
-        match change {
-            journal::Kind::ConsentGiven(mut given) => {
+        let at = change.at;
+        match change.event {
+            AuditEvent::ConsentGiven { given, .. } => {
+                let mut given = *given;
                 if given.purposes.len() > MAX_PURPOSES {
                     return Err(StoreError::Corrupt(
                         "a consent with too many purposes".into(),
@@ -58,10 +61,10 @@ impl ConsentLedger {
                 entry.events.push(Event::Given(Arc::clone(&record)));
                 self.consents.insert(record.id, record);
             }
-            journal::Kind::ConsentRenewed {
+            AuditEvent::ConsentRenewed {
                 consent,
-                at,
                 valid_until,
+                ..
             } => {
                 let record = find(consent)?;
                 let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
@@ -75,11 +78,8 @@ impl ConsentLedger {
                     },
                 );
             }
-            journal::Kind::ConsentWithdrawn {
-                consent,
-                at,
-                purposes,
-                ..
+            AuditEvent::ConsentWithdrawn {
+                consent, purposes, ..
             } => {
                 let record = find(consent)?;
                 let purposes = withdraw_purposes(&record, |p| purposes.contains(p));
@@ -92,7 +92,7 @@ impl ConsentLedger {
                     },
                 );
             }
-            journal::Kind::ConsentInvalidated { consent, at, by } => {
+            AuditEvent::ConsentInvalidated { consent, by, .. } => {
                 let record = find(consent)?;
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
                 let _ = record.invalidated_by.set((by.clone(), open));
@@ -106,13 +106,13 @@ impl ConsentLedger {
                     },
                 );
             }
-            journal::Kind::BasisUsed {
+            AuditEvent::LegalBasisUsed {
                 subject,
-                at,
                 purpose,
                 category,
                 basis,
                 policy_version,
+                ..
             } => {
                 let mut entry = self.subjects.entry(subject).or_default();
                 let used = Arc::new(BasisUse {

@@ -11,7 +11,6 @@ use super::record::withdraw_purposes;
 use super::{ConsentId, ConsentLedger};
 use crate::Error;
 use crate::clock::millis_to_time;
-use crate::event as journal;
 use crate::vocab::{Purpose, SubjectId};
 
 /// What a withdrawal did.
@@ -67,8 +66,8 @@ impl ConsentLedger {
             purposes: purposes.clone(),
             at: now,
         };
-        entry.events.push(self.protective(&record, event));
-        let kept = self.keep_withdrawal(record.id, now, &purposes, retention);
+        let kept = kept_withdrawal(self.keep_event(&record, &event, retention));
+        entry.events.push(event);
         let withdrawal = Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
@@ -106,40 +105,38 @@ impl ConsentLedger {
                     purposes: purposes.clone(),
                     at: now,
                 };
-                events.push(self.protective(record, event));
+                events.push((Arc::clone(record), event));
                 withdrawn.push((record.id, purposes));
             }
         }
         if withdrawn.is_empty() {
             return Err(nothing());
         }
-        entry.events.extend(events);
-        for (consent, purposes) in &withdrawn {
-            self.keep_withdrawal(*consent, now, purposes, false)?;
-        }
+        // In effect for every consent before any is kept; each is kept even if one before
+        // it could not be, and the first failure is reported.
+        let kept: Vec<_> = events
+            .iter()
+            .map(|(record, event)| kept_withdrawal(self.keep_event(record, event, false)))
+            .collect();
+        entry
+            .events
+            .extend(events.into_iter().map(|(_, event)| event));
+        drop(entry);
+        kept.into_iter().collect::<Result<(), _>>()?;
         Ok(Withdrawal {
             subject: subject.clone(),
             at: millis_to_time(now),
             withdrawn,
         })
     }
+}
 
-    /// Journals a withdrawal that has already taken effect: it protects the subject, so it
-    /// stands even when it can't be kept, and the caller hears that it was not.
-    fn keep_withdrawal(
-        &self,
-        consent: ConsentId,
-        now: i64,
-        purposes: &[Purpose],
-        retention: bool,
-    ) -> Result<(), Error> {
-        journal::append(self.journal.as_deref(), || {
-            journal::Kind::ConsentWithdrawn {
-                consent,
-                at: millis_to_time(now),
-                purposes: purposes.to_vec(),
-                retention,
-            }
-        })
+/// What the caller of a withdrawal hears of its keeping: that the journal could not keep
+/// it. A withdrawal the audit log alone could not record is not reported — the log has
+/// stopped, and refuses what widens processing next — as before the journal was given.
+fn kept_withdrawal(kept: Result<(), Error>) -> Result<(), Error> {
+    match kept {
+        Err(Error::AuditUnavailable(_)) => Ok(()),
+        other => other,
     }
 }

@@ -1,185 +1,52 @@
-//! A change, as the journal keeps it: what replay needs to rebuild the state.
+//! A change, as a journal keeps it: an event that replay applies, and when it happened.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::vocabulary::Event;
 use crate::error::StoreError;
-use crate::vocab::category_id::CategoryId;
-use crate::vocab::ids::{ConsentId, HoldId, RecordId};
-use crate::vocab::register::{SubjectRequest, TransferNotice};
-use crate::vocab::retention::{LegalHold, Trigger};
-use crate::vocab::{ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId};
+use crate::vocab::SubjectId;
 
-/// One change to what must outlive the process, as the journal keeps it.
+/// One change to what must outlive the process, as a [`Journal`](super::Journal) keeps it:
+/// an [`Event`] that [is a change](Event::is_change), and when it happened.
 ///
-/// Opaque on purpose: a [`Journal`](super::Journal) stores and returns it whole (its
-/// [`to_json`](Self::to_json) form is stable across patch releases), and only the library
-/// applies it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Change(pub(crate) Kind);
-
-/// What a [`Change`] did. Times are kept to the millisecond, as everything in the library.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Kind {
-    ConsentGiven(Given),
-    ConsentRenewed {
-        consent: ConsentId,
-        at: DateTime<Utc>,
-        valid_until: Option<DateTime<Utc>>,
-    },
-    ConsentWithdrawn {
-        consent: ConsentId,
-        at: DateTime<Utc>,
-        purposes: Vec<Purpose>,
-        /// Whether the retention schedule heard of it in the same change
-        /// ([`Operator::withdraw`](crate::store::Operator::withdraw)): replayed, the
-        /// withdrawal brings the deadlines forward again.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        retention: bool,
-    },
-    ConsentInvalidated {
-        consent: ConsentId,
-        at: DateTime<Utc>,
-        by: PolicyVersion,
-    },
-    /// The policy version in force from now on.
-    PolicyInForce {
-        version: PolicyVersion,
-        at: DateTime<Utc>,
-    },
-    BasisUsed {
-        subject: SubjectId,
-        at: DateTime<Utc>,
-        purpose: Purpose,
-        category: CategoryId,
-        basis: LegalBasis,
-        policy_version: PolicyVersion,
-    },
-    /// An operator is about to seal and keep `record`: a sealed copy found at open with
-    /// this and no `Tracked` was never acknowledged, and one without even this was never
-    /// written through this journal.
-    Keeping {
-        record: RecordId,
-        subject: SubjectId,
-        at: DateTime<Utc>,
-    },
-    Tracked {
-        record: RecordId,
-        subject: SubjectId,
-        category: CategoryId,
-        purpose: Purpose,
-        collected_at: DateTime<Utc>,
-    },
-    Triggered {
-        subject: SubjectId,
-        at: DateTime<Utc>,
-        trigger: Trigger,
-    },
-    HoldPlaced {
-        hold: HoldId,
-        at: DateTime<Utc>,
-        legal_hold: LegalHold,
-    },
-    HoldReleased {
-        hold: HoldId,
-        at: DateTime<Utc>,
-    },
-    Destroyed {
-        record: RecordId,
-        at: DateTime<Utc>,
-    },
-    NoticeOwed(TransferNotice),
-    NoticeSent {
-        notice: u64,
-        at: DateTime<Utc>,
-    },
-    RequestReceived(SubjectRequest),
-    RequestCompleted {
-        request: u64,
-        at: DateTime<Utc>,
-    },
-}
-
-/// A consent as given, with everything needed to give it again on replay.
-#[allow(clippy::struct_field_names)] // `given_by` is the vocabulary's name for it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Given {
-    pub(crate) consent: ConsentId,
-    pub(crate) subject: SubjectId,
+/// A journal stores and returns it whole (its [`to_json`](Self::to_json) form is stable
+/// across patch releases), and only the library applies it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// When it happened, to the millisecond.
     pub(crate) at: DateTime<Utc>,
-    pub(crate) purposes: Vec<Purpose>,
-    /// Each category with whether it was special when granted.
-    pub(crate) categories: Vec<(CategoryId, bool)>,
-    pub(crate) form: ConsentForm,
-    pub(crate) given_by: GivenBy,
-    pub(crate) policy_version: PolicyVersion,
-    pub(crate) evidence: Option<Evidence>,
-    pub(crate) recipients: Vec<String>,
-    pub(crate) cross_border: bool,
-    pub(crate) valid_until: Option<DateTime<Utc>>,
+    /// What happened.
+    #[serde(flatten)]
+    pub(crate) event: Event,
 }
 
 impl Change {
+    /// `event`, made at `at`.
+    pub(crate) fn new(at: DateTime<Utc>, event: Event) -> Self {
+        Self { at, event }
+    }
+
     /// The change's name: `consent_given`, `consent_withdrawn`, `tracked`, `hold_placed`,
-    /// `destroyed`, `notice_owed`, `request_received`, …
+    /// `destruction`, `notice_owed`, `request_received`, …
     pub fn kind(&self) -> &'static str {
-        match &self.0 {
-            Kind::ConsentGiven(_) => "consent_given",
-            Kind::ConsentRenewed { .. } => "consent_renewed",
-            Kind::ConsentWithdrawn { .. } => "consent_withdrawn",
-            Kind::ConsentInvalidated { .. } => "consent_invalidated",
-            Kind::PolicyInForce { .. } => "policy_in_force",
-            Kind::BasisUsed { .. } => "basis_used",
-            Kind::Keeping { .. } => "keeping",
-            Kind::Tracked { .. } => "tracked",
-            Kind::Triggered { .. } => "triggered",
-            Kind::HoldPlaced { .. } => "hold_placed",
-            Kind::HoldReleased { .. } => "hold_released",
-            Kind::Destroyed { .. } => "destroyed",
-            Kind::NoticeOwed(_) => "notice_owed",
-            Kind::NoticeSent { .. } => "notice_sent",
-            Kind::RequestReceived(_) => "request_received",
-            Kind::RequestCompleted { .. } => "request_completed",
-        }
+        self.event.name()
+    }
+
+    /// What happened.
+    pub fn event(&self) -> &Event {
+        &self.event
     }
 
     /// The subject the change is about, where it names one directly: a store can index
     /// by it.
     pub fn subject(&self) -> Option<&SubjectId> {
-        match &self.0 {
-            Kind::ConsentGiven(given) => Some(&given.subject),
-            Kind::BasisUsed { subject, .. }
-            | Kind::Keeping { subject, .. }
-            | Kind::Tracked { subject, .. }
-            | Kind::Triggered { subject, .. } => Some(subject),
-            Kind::NoticeOwed(notice) => Some(&notice.subject),
-            Kind::RequestReceived(request) => Some(&request.subject),
-            _ => None,
-        }
+        self.event.subject()
     }
 
     /// When it was made.
     pub fn at(&self) -> DateTime<Utc> {
-        match &self.0 {
-            Kind::ConsentGiven(given) => given.at,
-            Kind::Tracked { collected_at, .. } => *collected_at,
-            Kind::NoticeOwed(notice) => notice.at,
-            Kind::RequestReceived(request) => request.received,
-            Kind::ConsentRenewed { at, .. }
-            | Kind::ConsentWithdrawn { at, .. }
-            | Kind::ConsentInvalidated { at, .. }
-            | Kind::BasisUsed { at, .. }
-            | Kind::PolicyInForce { at, .. }
-            | Kind::Keeping { at, .. }
-            | Kind::Triggered { at, .. }
-            | Kind::HoldPlaced { at, .. }
-            | Kind::HoldReleased { at, .. }
-            | Kind::Destroyed { at, .. }
-            | Kind::NoticeSent { at, .. }
-            | Kind::RequestCompleted { at, .. } => *at,
-        }
+        self.at
     }
 
     /// The change as one line of JSON: what a store keeps.
@@ -200,12 +67,20 @@ impl Change {
     /// [`StoreError::Corrupt`] if `json` is not a change this library wrote (the error
     /// names the place, never the content).
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
-        serde_json::from_str(json).map_err(|e| {
+        let change: Self = serde_json::from_str(json).map_err(|e| {
             StoreError::Corrupt(format!(
                 "a journal entry is not a change this library wrote (line {}, column {})",
                 e.line(),
                 e.column()
             ))
-        })
+        })?;
+        if change.event.is_change() {
+            Ok(change)
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "a journal entry holds a {} event, which is not a change",
+                change.kind()
+            )))
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use super::change::{Change, Kind};
+use super::change::Change;
 use crate::error::StoreError;
 
 /// Where the [`Change`]s are kept. [`MemoryJournal`] and, with the `sqlite` feature,
@@ -92,6 +92,9 @@ impl Journal for MemoryJournal {
 pub(crate) struct Journaled {
     journal: std::sync::Arc<dyn Journal>,
     stopped: Mutex<Option<String>>,
+    /// Whether the journal writes each change as its audit entry too (an operator's log):
+    /// the change is then not recorded in the audit log a second time.
+    carries_audit: bool,
 }
 
 impl fmt::Debug for Journaled {
@@ -107,7 +110,21 @@ impl Journaled {
         Self {
             journal,
             stopped: Mutex::new(None),
+            carries_audit: false,
         }
+    }
+
+    /// A journal whose every change is also its own audit entry: one write for both.
+    pub(crate) fn carrying_audit(journal: std::sync::Arc<dyn Journal>) -> Self {
+        Self {
+            carries_audit: true,
+            ..Self::new(journal)
+        }
+    }
+
+    /// Whether each change appended is its own audit entry.
+    pub(crate) fn carries_audit(&self) -> bool {
+        self.carries_audit
     }
 
     /// Why the journal stopped, if it did.
@@ -118,20 +135,20 @@ impl Journaled {
             .clone()
     }
 
-    /// Appends the change `make` builds.
+    /// Appends `change`.
     ///
     /// # Errors
     ///
     /// [`crate::Error::NotStored`] if the journal has stopped or can't keep it; it stops
     /// then.
-    pub(crate) fn append(&self, make: impl FnOnce() -> Kind) -> Result<(), crate::Error> {
+    pub(crate) fn append(&self, change: &Change) -> Result<(), crate::Error> {
         if let Some(why) = self.stopped() {
             return Err(crate::Error::NotStored(StoreError::Stopped(why)));
         }
         // Not under the lock: appenders on other threads share the journal's syncs
         // (the authenticated log writes what they queued meanwhile in one batch). One
         // that passed the check while another failed is refused by the journal itself.
-        self.journal.append(&Change(make())).map_err(|failed| {
+        self.journal.append(change).map_err(|failed| {
             self.stopped
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -169,12 +186,4 @@ pub(crate) fn replay_close<T>(
         .ok_or_else(|| StoreError::Corrupt(format!("{what} {id} closed but never opened")))?;
     close(entry);
     Ok(())
-}
-
-/// Appends to `journal` if there is one.
-pub(crate) fn append(
-    journal: Option<&Journaled>,
-    make: impl FnOnce() -> Kind,
-) -> Result<(), crate::Error> {
-    journal.map_or(Ok(()), |j| j.append(make))
 }

@@ -1,181 +1,68 @@
-//! The decisions the schedule takes about records, and how each reaches the audit log.
-
-use std::sync::Arc;
+//! The decisions the schedule takes about records, and how each reaches the audit log and
+//! the journal.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{RetentionSchedule, State};
 use crate::Error;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self, Event};
 use crate::clock::millis_to_time;
-use crate::data::{DestructionReason, RecordId};
-use crate::vocab::SubjectId;
-use crate::vocab::ids::HoldId;
-use crate::vocab::retention::HoldScope;
 
-/// A decision the schedule took about a record, for the record of processing.
+/// A decision the schedule took, for the record of processing: an [`Event`] of the one
+/// vocabulary — a [`Deadline`](Event::Deadline) set or brought forward, a
+/// [`Postponed`](Event::Postponed) destruction, a [`DestructionRetry`](Event::DestructionRetry),
+/// a [`Destruction`](Event::Destruction), a [`HoldPlaced`](Event::HoldPlaced) or
+/// [`HoldReleased`](Event::HoldReleased), a [`TriggerIgnored`](Event::TriggerIgnored) —
+/// and when it was taken. The audit log records the same event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "decision")]
 #[non_exhaustive]
-pub enum Decision {
-    /// A deadline was set or brought forward.
-    Deadline {
-        /// The record.
-        record: RecordId,
-        /// When it falls due.
-        due: DateTime<Utc>,
-        /// Why.
-        reason: DestructionReason,
-    },
-    /// Destruction was postponed by holds.
-    Postponed {
-        /// The record.
-        record: RecordId,
-        /// The holds.
-        holds: Vec<HoldId>,
-        /// Until when; `None` until a hold is released or its relationship end is known.
-        until: Option<DateTime<Utc>>,
-        /// When it was decided.
-        at: DateTime<Utc>,
-    },
-    /// A hook failed; the destruction is retried.
-    Retrying {
-        /// The record.
-        record: RecordId,
-        /// Attempts so far.
-        attempts: u32,
-        /// The next attempt.
-        next: DateTime<Utc>,
-    },
-    /// The record was destroyed.
-    Destroyed {
-        /// The record.
-        record: RecordId,
-        /// When.
-        at: DateTime<Utc>,
-        /// Why.
-        reason: DestructionReason,
-        /// The retention rule that set the deadline.
-        rule: Option<Arc<str>>,
-    },
-    /// A legal hold was placed.
-    HoldPlaced {
-        /// The hold.
-        hold: HoldId,
-        /// What it covers.
-        scope: HoldScope,
-        /// The law, order or case it stands on.
-        reference: String,
-    },
-    /// A legal hold was released.
-    HoldReleased {
-        /// The hold.
-        hold: HoldId,
-    },
-    /// A trigger changed nothing, and why.
-    NoEffect {
-        /// When it was seen.
-        at: DateTime<Utc>,
-        /// The subject.
-        subject: SubjectId,
-        /// What was seen.
-        trigger: &'static str,
-        /// Why it changed nothing.
-        why: &'static str,
-    },
-}
-
-impl Decision {
-    /// The decision as the audit log records it.
-    fn audit_event(&self) -> AuditEvent {
-        match self.clone() {
-            Decision::Deadline {
-                record,
-                due,
-                reason,
-            } => AuditEvent::Deadline {
-                record,
-                due,
-                reason,
-            },
-            Decision::Postponed {
-                record,
-                holds,
-                until,
-                ..
-            } => AuditEvent::Postponed {
-                record,
-                holds,
-                until,
-            },
-            Decision::Retrying {
-                record,
-                attempts,
-                next,
-            } => AuditEvent::DestructionRetry {
-                record,
-                attempts,
-                next,
-            },
-            Decision::Destroyed {
-                record,
-                reason,
-                rule,
-                ..
-            } => AuditEvent::Destruction {
-                record,
-                reason,
-                rule: rule.map(|r| r.to_string()),
-            },
-            Decision::HoldPlaced {
-                hold, reference, ..
-            } => AuditEvent::Hold {
-                hold,
-                placed: true,
-                reference: Some(reference),
-            },
-            Decision::HoldReleased { hold } => AuditEvent::Hold {
-                hold,
-                placed: false,
-                reference: None,
-            },
-            Decision::NoEffect {
-                subject,
-                trigger,
-                why,
-                ..
-            } => AuditEvent::TriggerIgnored {
-                subject,
-                trigger: trigger.to_owned(),
-                why: why.to_owned(),
-            },
-        }
-    }
+pub struct Decision {
+    /// When it was taken.
+    pub at: DateTime<Utc>,
+    /// What was decided.
+    pub event: Event,
 }
 
 impl State {
-    /// Records a decision that stands whether or not the audit log can record it — one
+    /// Records an observation that stands whether or not the audit log can record it — one
     /// that protects the subject or follows a duty already in force.
-    pub(super) fn decide(&mut self, at: i64, decision: Decision) {
+    pub(super) fn decide(&mut self, at: i64, event: Event) {
+        let at = millis_to_time(at);
         // A failed log stops itself and refuses what widens processing next.
-        let _ = audit::record(self.audit.as_ref(), millis_to_time(at), || {
-            decision.audit_event()
-        });
-        self.decisions.push(decision);
+        let _ = audit::record(self.audit.as_ref(), at, || event.clone());
+        self.decisions.push(Decision { at, event });
     }
 
-    /// Records a decision that is taken only if the audit log records it.
+    /// Keeps a change in the audit log and the journal, whichever the schedule has, as one
+    /// entry where the journal is an operator's log.
     ///
     /// # Errors
     ///
-    /// [`Error::AuditUnavailable`] when the log can't record it; nothing is kept then.
-    pub(super) fn decide_if_recorded(&mut self, at: i64, decision: Decision) -> Result<(), Error> {
-        audit::record(self.audit.as_ref(), millis_to_time(at), || {
-            decision.audit_event()
-        })?;
-        self.decisions.push(decision);
-        Ok(())
+    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept; the
+    /// log or the journal stops then.
+    pub(super) fn keep(&self, at: i64, event: Event) -> Result<(), Error> {
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.as_deref(),
+            millis_to_time(at),
+            event,
+        )
+    }
+
+    /// Keeps a decision that is a change and records it among the decisions: one that
+    /// protects the subject stands whatever this returns; the caller decides for the rest.
+    ///
+    /// # Errors
+    ///
+    /// As [`keep`](Self::keep); the decision is recorded all the same.
+    pub(super) fn decide_change(&mut self, at: i64, event: Event) -> Result<(), Error> {
+        let kept = self.keep(at, event.clone());
+        self.decisions.push(Decision {
+            at: millis_to_time(at),
+            event,
+        });
+        kept
     }
 }
 

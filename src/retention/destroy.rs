@@ -6,10 +6,10 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, RetentionSchedule, State};
+use super::{RetentionSchedule, State};
+use crate::audit::Event;
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReceipt, RecordId};
-use crate::event::{self as journal, Kind};
 
 impl RetentionSchedule {
     /// Destroys a tracked record whose hooks have all confirmed (or, on replay, that the
@@ -48,24 +48,16 @@ impl RetentionSchedule {
         }
         state.destroyed.insert(id);
         let rule = self.rule_texts.get(entry.rule as usize).cloned();
-        // The record is gone; a log that can't say so has stopped and refuses what widens.
-        state.decide(
+        // Destroyed is destroyed: a log or journal that can't keep it stops, and an
+        // Operator reports it; the next open finds the record due and destroys it again.
+        let _ = state.decide_change(
             now,
-            Decision::Destroyed {
+            Event::Destruction {
                 record: id,
-                at: millis_to_time(now),
                 reason: entry.reason.clone(),
-                rule: rule.clone(),
+                rule: rule.as_deref().map(str::to_owned),
             },
         );
-        // Kept after the audit log has it, as every change: a crash between the two leaves
-        // an entry for a change not kept, never a change kept without its entry. Destroyed
-        // is destroyed: a journal that can't keep it stops, and an Operator reports it;
-        // the next open finds the record due and destroys it again.
-        let _ = journal::append(state.journal.as_deref(), || Kind::Destroyed {
-            record: id,
-            at: millis_to_time(now),
-        });
         Some(DestructionReceipt {
             record: id,
             subject: entry.subject,

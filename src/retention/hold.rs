@@ -4,9 +4,9 @@ use std::sync::atomic::Ordering;
 
 use super::{Decision, Entry, RetentionSchedule, State, SweepReport, after};
 use crate::Error;
+use crate::audit::Event;
 use crate::clock::millis_to_time;
 use crate::data::RecordId;
-use crate::event::{self as journal, Kind};
 use crate::vocab::ids::HoldId;
 use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold};
 
@@ -37,24 +37,16 @@ impl RetentionSchedule {
             return Err(Error::UnknownRecord { record: *record });
         }
         let id = HoldId(state.next_hold + 1);
-        // A hold keeps data longer: one the log can't record is not placed.
-        state.decide_if_recorded(
-            now,
-            Decision::HoldPlaced {
-                hold: id,
-                scope: hold.scope.clone(),
-                reference: hold.reference.clone(),
-            },
-        )?;
-        let kept = journal::append(state.journal.as_deref(), || Kind::HoldPlaced {
+        // A hold keeps data longer: one that can't be kept is not placed.
+        let placed = Event::HoldPlaced {
             hold: id,
-            at: millis_to_time(now),
             legal_hold: hold.clone(),
+        };
+        state.keep(now, placed.clone())?;
+        state.decisions.push(Decision {
+            at: millis_to_time(now),
+            event: placed,
         });
-        if let Err(failed) = kept {
-            state.decisions.pop();
-            return Err(failed);
-        }
         state.next_hold += 1;
         match &hold.scope {
             HoldScope::Subject(subject) => state
@@ -89,12 +81,8 @@ impl RetentionSchedule {
             .holds
             .remove(&hold)
             .ok_or(Error::UnknownHold { hold })?;
-        state.decide(now, Decision::HoldReleased { hold });
         // Releasing only shortens retention: it stands even if it can't be kept.
-        let _ = journal::append(state.journal.as_deref(), || Kind::HoldReleased {
-            hold,
-            at: millis_to_time(now),
-        });
+        let _ = state.decide_change(now, Event::HoldReleased { hold });
         let ids = match &released.scope {
             HoldScope::Subject(subject) => state.holds_on_subject.get_mut(subject),
             HoldScope::Record(record) => state.holds_on_record.get_mut(record),
@@ -164,11 +152,10 @@ impl State {
         // A legal duty to keep the record stands whether or not the log records it.
         self.decide(
             now,
-            Decision::Postponed {
+            Event::Postponed {
                 record: id,
                 holds,
                 until: until_time,
-                at: millis_to_time(now),
             },
         );
         if let Some(entry) = self.records.get_mut(&id) {

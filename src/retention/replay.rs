@@ -2,7 +2,8 @@
 
 use super::RetentionSchedule;
 use crate::Error;
-use crate::event::Kind;
+use crate::audit::Event;
+use crate::event::Change;
 
 impl RetentionSchedule {
     /// Applies a change read back from the journal, as it was made, before the schedule
@@ -12,12 +13,13 @@ impl RetentionSchedule {
     ///
     /// [`StoreError::Corrupt`](crate::error::StoreError::Corrupt) if the change
     /// can't be applied as it was: the policy lost a rule, or a hold or record is unknown.
-    pub(crate) fn replay(&self, change: Kind) -> Result<(), crate::error::StoreError> {
+    pub(crate) fn replay(&self, change: Change) -> Result<(), crate::error::StoreError> {
         let refused = |e: Error| {
             crate::error::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
         };
-        match change {
-            Kind::Tracked {
+        let at = change.at;
+        match change.event {
+            Event::Tracked {
                 record,
                 subject,
                 category,
@@ -26,19 +28,11 @@ impl RetentionSchedule {
             } => self
                 .track_record(record, &subject, category, &purpose, collected_at)
                 .map_err(refused),
-            Kind::Triggered {
-                subject,
-                at,
-                trigger,
-            } => {
+            Event::Triggered { subject, trigger } => {
                 self.trigger(&subject, trigger, at);
                 Ok(())
             }
-            Kind::HoldPlaced {
-                hold,
-                at,
-                legal_hold,
-            } => {
+            Event::HoldPlaced { hold, legal_hold } => {
                 let placed = self
                     .place_hold_at(legal_hold, at.timestamp_millis())
                     .map_err(refused)?;
@@ -48,11 +42,11 @@ impl RetentionSchedule {
                     Err(refused(Error::UnknownHold { hold }))
                 }
             }
-            Kind::HoldReleased { hold, at } => self
+            Event::HoldReleased { hold } => self
                 .release_hold_at(hold, at.timestamp_millis())
                 .map(drop)
                 .map_err(refused),
-            Kind::Destroyed { record, at } => {
+            Event::Destruction { record, .. } => {
                 let mut state = self.state();
                 self.finish_destruction(&mut state, record, at.timestamp_millis())
                     .map(drop)

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{
-    Decision, DestructionHook, DestructionRequest, Entry, HookError, RetentionSchedule, State,
-};
+use super::{DestructionHook, DestructionRequest, Entry, HookError, RetentionSchedule, State};
+use crate::audit::Event;
 use crate::category::CategoryId;
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReceipt, RecordId};
@@ -233,7 +232,7 @@ impl RetentionSchedule {
             let stuck_report = self.stuck_report(id, entry, now);
             state.decide(
                 now,
-                Decision::Retrying {
+                Event::DestructionRetry {
                     record: id,
                     attempts,
                     next: millis_to_time(next),

@@ -10,10 +10,10 @@ use zeroize::Zeroize;
 
 use super::{Entry, RetentionSchedule, State, after};
 use crate::Error;
+use crate::audit::Event;
 use crate::category::{Category, CategoryId};
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReason, PersonalData, Purge, RecordId, RetentionCell};
-use crate::event::{self as journal, Kind};
 use crate::policy::RetentionStart;
 use crate::vocab::{Purpose, SubjectId};
 
@@ -137,13 +137,16 @@ impl RetentionSchedule {
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
         }
-        journal::append(state.journal.as_deref(), || Kind::Tracked {
-            record,
-            subject: subject.clone(),
-            category: category.clone(),
-            purpose: purpose.clone(),
-            collected_at: millis_to_time(collected_at.timestamp_millis()),
-        })?;
+        state.keep(
+            collected_at.timestamp_millis(),
+            Event::Tracked {
+                record,
+                subject: subject.clone(),
+                category: category.clone(),
+                purpose: purpose.clone(),
+                collected_at: millis_to_time(collected_at.timestamp_millis()),
+            },
+        )?;
         let collected_at = collected_at.timestamp_millis();
         let start = match rule.after {
             RetentionStart::Collection => Some((collected_at, DestructionReason::RetentionExpired)),

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, RetentionSchedule, State, after};
+use super::{RetentionSchedule, State, after};
+use crate::audit::Event;
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReason, RecordId};
-use crate::event::{self as journal, Kind};
 use crate::policy::RetentionStart;
 use crate::vocab::retention::Trigger;
 use crate::vocab::{BasisKind, SubjectId};
@@ -43,11 +43,10 @@ impl RetentionSchedule {
             Trigger::Logout => {
                 state.decide(
                     at,
-                    Decision::NoEffect {
-                        at: millis_to_time(at),
+                    Event::TriggerIgnored {
                         subject: subject.clone(),
-                        trigger: "logout",
-                        why: "logging out does not end the relationship (IMANUM §2.1.5)",
+                        trigger: "logout".into(),
+                        why: "logging out does not end the relationship (IMANUM §2.1.5)".into(),
                     },
                 );
             }
@@ -115,11 +114,12 @@ impl RetentionSchedule {
                 } else {
                     state.decide(
                         at,
-                        Decision::NoEffect {
-                            at: millis_to_time(at),
+                        Event::TriggerIgnored {
                             subject: subject.clone(),
-                            trigger: "consent withdrawn",
-                            why: "the policy declares another legal basis for the purpose (Art. 11.2)",
+                            trigger: "consent withdrawn".into(),
+                            why: "the policy declares another legal basis for the purpose \
+                                  (Art. 11.2)"
+                                .into(),
                         },
                     );
                 }
@@ -129,11 +129,13 @@ impl RetentionSchedule {
         // journal stops then, and an Operator reports it). Kept after its decisions are
         // in the audit log.
         if let Some(trigger) = kept {
-            let _ = journal::append(state.journal.as_deref(), || Kind::Triggered {
-                subject: subject.clone(),
-                at: millis_to_time(at),
-                trigger,
-            });
+            let _ = state.keep(
+                at,
+                Event::Triggered {
+                    subject: subject.clone(),
+                    trigger,
+                },
+            );
         }
         ids.iter()
             .zip(before)
@@ -156,7 +158,7 @@ impl State {
             // An earlier deadline only shortens retention: it stands even if unrecorded.
             self.decide(
                 at,
-                Decision::Deadline {
+                Event::Deadline {
                     record: id,
                     due: millis_to_time(due),
                     reason,

@@ -5,29 +5,26 @@
 //! Two durability classes:
 //!
 //! - **A change** (a consent given or withdrawn, a record kept, a deadline, a hold, a
-//!   destruction, a notice, a request) is acknowledged once it is durable, and never
-//!   durable without the audit entries made before it, its own among them: they go to disk
-//!   in its batch, or in an earlier one. The reverse can happen: another thread's change,
-//!   or the flusher, can carry a change's audit entry to disk before the change, and a
-//!   call that journals several changes (`withdraw_purpose`) writes all their audit
-//!   entries with the first. After a crash there, the trail records a change that was
-//!   never acknowledged and is not replayed. One entry per change that carries both is
-//!   what closes this (issue 16).
+//!   destruction, a notice, a request) is one entry: the [`Event`](crate::audit::Event)
+//!   as its audit entry, which the replay applies too. It is acknowledged once durable, so
+//!   a crash keeps the change and its audit entry together, or neither. Entries reach the
+//!   log in the order the audit log numbered them: a change is durable only with every
+//!   audit entry numbered before it.
 //! - **An audit-only entry** (an authorization, a read count) is queued and written with
 //!   the next change, or by a background flush within the operator's
 //!   [`audit_sync_within`](super::OperatorBuilder::audit_sync_within) (100 ms by default),
 //!   whichever comes first. A crash can lose those of the last such interval, and never
 //!   a sync on the read path.
 //!
-//! Each entry's payload is one tag byte — `c` for a change, `a` for an audit entry — and
-//! the JSON the journal and the audit log have always written.
+//! Each entry's payload is one tag byte — `c` for a change, `a` for an audit-only entry —
+//! and the audit entry's JSON.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::audit::{AuditEntry, AuditStore};
+use crate::audit::{AuditEntry, AuditLog, AuditStore};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
 use crate::log::{Log, LogStore, Seq};
@@ -49,17 +46,9 @@ pub(crate) struct EventLog {
     /// Set once the operator has closed: an audit log or journal kept past it must not
     /// write to a directory whose lock it no longer holds.
     closed: std::sync::atomic::AtomicBool,
-    /// What the replay saw of the audit entries on its way: the last one, and those
-    /// `wanted` picked. One pass over the log at open, not one for each.
-    tail: Mutex<Tail>,
-}
-
-/// The audit entries a replay noted, as their JSON.
-#[derive(Default)]
-struct Tail {
-    last: Option<Vec<u8>>,
-    picked: Vec<Vec<u8>>,
-    wanted: Option<fn(&[u8]) -> bool>,
+    /// The JSON of the last audit entry the replay saw on its way, which the audit chain
+    /// goes on from: one pass over the log at open, not two.
+    last: Mutex<Option<Vec<u8>>>,
 }
 
 /// Whether the flusher should end, and what it sleeps on: apart from the log, so that the
@@ -89,7 +78,7 @@ impl EventLog {
             pending: Mutex::new(Vec::new()),
             stop: Arc::clone(&stop),
             closed: std::sync::atomic::AtomicBool::new(false),
-            tail: Mutex::new(Tail::default()),
+            last: Mutex::new(None),
         });
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
@@ -131,15 +120,6 @@ impl EventLog {
         self.log.wait_durable(last)
     }
 
-    /// Every entry with `tag`, oldest first, its payload without the tag.
-    fn each(
-        &self,
-        tag: u8,
-        visit: &mut dyn FnMut(&[u8]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        self.every(&mut |t, body| if t == tag { visit(body) } else { Ok(()) })
-    }
-
     /// Every entry, oldest first: its tag, and its payload without the tag.
     fn every(&self, visit: &mut TaggedVisit<'_>) -> Result<(), StoreError> {
         let mut failed = None;
@@ -167,32 +147,41 @@ impl EventLog {
         }
     }
 
-    /// Every audit entry kept, oldest first.
+    /// Every audit entry kept, the changes' among them, oldest first.
     pub(crate) fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         let mut entries = Vec::new();
-        self.each(AUDIT, &mut |body| {
+        self.every(&mut |_, body| {
             entries.push(audit_entry(body)?);
             Ok(())
         })?;
         Ok(entries)
     }
 
-    /// Has the next replay note the last audit entry and those `wanted` picks by their
-    /// JSON (a cheap look before any parse): what an opening operator needs of a large
-    /// log, read in the replay's one pass.
-    pub(crate) fn note_audit(&self, wanted: fn(&[u8]) -> bool) {
-        self.tail.lock().wanted = Some(wanted);
+    /// The last audit entry the replay saw.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it is not an entry this library wrote.
+    pub(crate) fn noted_last(&self) -> Result<Option<AuditEntry>, StoreError> {
+        self.last
+            .lock()
+            .take()
+            .as_deref()
+            .map(audit_entry)
+            .transpose()
     }
 
-    /// What the replay noted: the last audit entry, and those picked.
-    pub(crate) fn noted_audit(&self) -> Result<(Option<AuditEntry>, Vec<AuditEntry>), StoreError> {
-        let tail = std::mem::take(&mut *self.tail.lock());
-        let picked = tail
-            .picked
-            .iter()
-            .map(|json| audit_entry(json))
-            .collect::<Result<_, _>>()?;
-        Ok((tail.last.as_deref().map(audit_entry).transpose()?, picked))
+    /// Queues `entry`, the audit entry of a change, to be written as one entry tagged
+    /// `tag`, after every entry queued before it.
+    fn queue(&self, tag: u8, entry: &AuditEntry) -> Result<(), AuditError> {
+        let mut payload = vec![tag];
+        serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
+        let mut pending = self.pending.lock();
+        if self.is_closed() {
+            return Err(AuditError::Stopped(closed().to_string()));
+        }
+        pending.push(payload);
+        Ok(())
     }
 }
 
@@ -261,42 +250,52 @@ fn flusher(log: &Weak<EventLog>, stop: &Stop, every: Duration) {
     }
 }
 
-/// The journal's side: each change is one entry, durable before `append` returns.
-pub(crate) struct LogJournal(pub(crate) Arc<EventLog>);
+/// The journal's side: each change is one entry — its own audit entry, numbered by the
+/// operator's audit log — durable before `append` returns.
+pub(crate) struct LogJournal {
+    pub(crate) log: Arc<EventLog>,
+    pub(crate) audit: Arc<AuditLog>,
+}
 
 impl Journal for LogJournal {
     fn append(&self, change: &Change) -> Result<(), StoreError> {
-        let mut payload = vec![CHANGE];
-        payload.extend_from_slice(change.to_json()?.as_bytes());
-        self.0.write(Some(&payload)).map_err(StoreError::from)
+        self.audit
+            .append_through(change.at(), change.event().clone(), |entry| {
+                self.log.queue(CHANGE, entry)
+            })
+            .map_err(StoreError::Audit)?;
+        // Whoever writes next carries it, with what was queued before it; this waits
+        // until it is durable.
+        self.log.write(None).map_err(StoreError::from)
     }
 
     fn replay(
         &self,
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut tail = self.0.tail.lock();
-        let wanted = tail.wanted;
-        self.0.every(&mut |tag, body| {
+        let mut last = self.log.last.lock();
+        self.log.every(&mut |tag, body| {
+            // Noted without a parse: only the last is read, once the replay is done.
+            let noted = last.get_or_insert_with(Vec::new);
+            noted.clear();
+            noted.extend_from_slice(body);
             if tag == AUDIT {
-                if let Some(wanted) = wanted {
-                    if wanted(body) {
-                        tail.picked.push(body.to_vec());
-                    }
-                    let last = tail.last.get_or_insert_with(Vec::new);
-                    last.clear();
-                    last.extend_from_slice(body);
-                }
                 return Ok(());
             }
-            let text = std::str::from_utf8(body)
-                .map_err(|_| StoreError::Corrupt("a change in the log is not text".into()))?;
-            visit(Change::from_json(text)?)
+            let entry = audit_entry(body)?;
+            if !entry.event.is_change() {
+                return Err(StoreError::Corrupt(format!(
+                    "audit entry {} is marked as a change, and is a {} event",
+                    entry.seq,
+                    entry.event.name()
+                )));
+            }
+            visit(Change::new(entry.at, entry.event))
         })
     }
 }
 
-/// The audit log's side: entries queue until the next change or flush.
+/// The audit log's side: audit-only entries queue until the next change or flush.
 pub(crate) struct LogAudit(pub(crate) Arc<EventLog>);
 
 impl AuditStore for LogAudit {
@@ -307,14 +306,7 @@ impl AuditStore for LogAudit {
     }
 
     fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
-        let mut payload = vec![AUDIT];
-        serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
-        let mut pending = self.0.pending.lock();
-        if self.0.is_closed() {
-            return Err(AuditError::Stopped(closed().to_string()));
-        }
-        pending.push(payload);
-        Ok(())
+        self.0.queue(AUDIT, entry)
     }
 
     fn sync(&mut self) -> Result<(), AuditError> {

@@ -26,7 +26,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentId, ConsentLedger, ConsentToken, Withdrawal};
 use crate::data::{PersonalData, RecordId};
 use crate::disclosure::Disclosures;
-use crate::event::{Journaled, Kind};
+use crate::event::Journaled;
 #[cfg(feature = "sqlite")]
 use crate::key::KeyProvider;
 #[cfg(feature = "sqlite")]
@@ -224,19 +224,22 @@ impl Stores {
         // as undone. (A snapshot replayed from its checkpoint would read only the entries
         // after it.)
         let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
-        // Every byte of the audit entries is authenticated by the log: the replay, in its
-        // one pass, notes only the last (which the audit chain goes on from) and the
-        // destructions.
-        event_log.note_audit(|json| json.windows(DESTRUCTION.len()).any(|w| w == DESTRUCTION));
+        // Every byte of the audit entries is authenticated by the log, so the audit chain
+        // is not verified again: it goes on from the last entry, which the replay notes in
+        // its one pass. Audit-only entries queue until the next change or flush: never a
+        // sync of their own.
+        let audit = Arc::new(AuditLog::with_store_after(
+            Box::new(LogAudit(Arc::clone(&event_log))),
+            usize::MAX,
+        ));
         let stores = Self::new(
-            Arc::new(LogJournal(Arc::clone(&event_log))),
+            Arc::new(LogJournal {
+                log: Arc::clone(&event_log),
+                audit: Arc::clone(&audit),
+            }),
             Arc::clone(&keys) as Arc<dyn KeyStore>,
             Arc::new(SqliteVault::open(dir.join(files::VAULT))?),
-            // Audit entries queue until the next change or flush: never a sync of their own.
-            Arc::new(AuditLog::with_store_after(
-                Box::new(LogAudit(Arc::clone(&event_log))),
-                usize::MAX,
-            )),
+            audit,
         );
         Ok(Self {
             lock: Some(lock),
@@ -433,7 +436,16 @@ impl OperatorBuilder {
             #[cfg(feature = "sqlite")]
             event_log,
         } = stores;
-        let journaled = Arc::new(Journaled::new(Arc::clone(&journal)));
+        // An operator's own log writes each change as its audit entry: once, for both.
+        #[cfg(feature = "sqlite")]
+        let carries_audit = event_log.is_some();
+        #[cfg(not(feature = "sqlite"))]
+        let carries_audit = false;
+        let journaled = Arc::new(if carries_audit {
+            Journaled::carrying_audit(Arc::clone(&journal))
+        } else {
+            Journaled::new(Arc::clone(&journal))
+        });
         let policy = Arc::new(self.policy);
 
         let mut ledger = ConsentLedger::builder(policy.version().clone())
@@ -470,46 +482,48 @@ impl OperatorBuilder {
 
         let mut keeping = std::collections::HashSet::new();
         let mut in_force = None;
-        journal.replay(&mut |change| match change.0 {
-            Kind::Keeping { record, .. } => {
-                keeping.insert(record);
+        journal.replay(&mut |change| match change.event() {
+            AuditEvent::Keeping { record, .. } => {
+                keeping.insert(*record);
                 Ok(())
             }
-            Kind::PolicyInForce { version, .. } => {
-                in_force = Some(version);
+            AuditEvent::PolicyChange { version } => {
+                in_force = Some(version.clone());
                 Ok(())
             }
-            Kind::ConsentWithdrawn {
+            AuditEvent::ConsentWithdrawn {
                 consent,
-                at,
                 purposes,
                 retention: true,
+                ..
             } => {
-                ledger.replay(Kind::ConsentWithdrawn {
-                    consent,
-                    at,
-                    purposes: purposes.clone(),
-                    retention: true,
-                })?;
+                let (consent, purposes, at) = (*consent, purposes.clone(), change.at());
+                ledger.replay(change)?;
                 if let Some(subject) = ledger.subject_of(&consent) {
                     hear_withdrawal(&schedule, &subject, &[(consent, purposes)], at);
                 }
                 Ok(())
             }
-            kind @ (Kind::ConsentGiven(_)
-            | Kind::ConsentRenewed { .. }
-            | Kind::ConsentWithdrawn { .. }
-            | Kind::ConsentInvalidated { .. }
-            | Kind::BasisUsed { .. }) => ledger.replay(kind),
-            kind @ (Kind::Tracked { .. }
-            | Kind::Triggered { .. }
-            | Kind::HoldPlaced { .. }
-            | Kind::HoldReleased { .. }
-            | Kind::Destroyed { .. }) => schedule.replay(kind),
-            kind @ (Kind::NoticeOwed(_) | Kind::NoticeSent { .. }) => disclosures.replay(kind),
-            kind @ (Kind::RequestReceived(_) | Kind::RequestCompleted { .. }) => {
-                requests.replay(kind)
+            AuditEvent::ConsentGiven { .. }
+            | AuditEvent::ConsentRenewed { .. }
+            | AuditEvent::ConsentWithdrawn { .. }
+            | AuditEvent::ConsentInvalidated { .. }
+            | AuditEvent::LegalBasisUsed { .. } => ledger.replay(change),
+            AuditEvent::Tracked { .. }
+            | AuditEvent::Triggered { .. }
+            | AuditEvent::HoldPlaced { .. }
+            | AuditEvent::HoldReleased { .. }
+            | AuditEvent::Destruction { .. } => schedule.replay(change),
+            AuditEvent::NoticeOwed { .. } | AuditEvent::NoticeSent { .. } => {
+                disclosures.replay(change)
             }
+            AuditEvent::RequestReceived { .. } | AuditEvent::RequestCompleted { .. } => {
+                requests.replay(change)
+            }
+            other => Err(StoreError::Corrupt(format!(
+                "the journal holds a {} event, which is not a change",
+                other.name()
+            ))),
         })?;
         // A sealed copy the journal never heard of means the journal is missing, or older
         // than the vault: rebuilt from it, the operator would shred what it can't see.
@@ -532,27 +546,23 @@ impl OperatorBuilder {
             shred(&*keys, &*vault, record)?;
             shreds_at_open += 1;
         }
-        // The audit log is written before the journal: a destruction it records that the
-        // journal lacks was interrupted after every hook confirmed. It is kept now, and
-        // recorded once, not destroyed and recorded again.
         schedule.attach(None, Arc::clone(&journaled));
-        // The replay noted the log's audit entries: the chain goes on from the last. Other
-        // stores' audit logs are read for them.
+        // In the operator's own log a destruction and its audit entry are one entry: the
+        // audit chain goes on from the last entry the replay noted, and there is nothing to
+        // complete. Other stores write the audit log before the journal: a destruction it
+        // records that the journal lacks was interrupted after every hook confirmed. It is
+        // kept now, and recorded once (the schedule has no audit log yet), not destroyed
+        // and recorded again.
         #[cfg(feature = "sqlite")]
-        let noted = match &event_log {
+        let audited = match &event_log {
             Some(log) => {
-                let (last, destroyed) = log.noted_audit()?;
-                audit.resume_after(last)?;
-                Some(destroyed)
+                audit.resume_after(log.noted_last()?)?;
+                Vec::new()
             }
-            None => None,
-        };
-        #[cfg(not(feature = "sqlite"))]
-        let noted: Option<Vec<AuditEntry>> = None;
-        let audited = match noted {
-            Some(destroyed) => destroyed,
             None => audit.entries()?,
         };
+        #[cfg(not(feature = "sqlite"))]
+        let audited = audit.entries()?;
         let destructions: Vec<_> = audited.iter().filter_map(schedule_destruction).collect();
         for (record, at) in destructions {
             if schedule.was_due_and_unheld(record, at) {
@@ -988,11 +998,15 @@ impl Operator {
         );
         // Announced first: a sealed copy a crash leaves behind is then known at open for
         // what it is, and shredded rather than taken for a journal gone missing.
-        self.journal.append(|| Kind::Keeping {
-            record: data.id(),
-            subject: data.subject().clone(),
-            at: data.collected_at(),
-        })?;
+        crate::audit::change(
+            Some(&self.audit),
+            Some(&self.journal),
+            data.collected_at(),
+            AuditEvent::Keeping {
+                record: data.id(),
+                subject: data.subject().clone(),
+            },
+        )?;
         let sealed =
             Sealed::seal(&*self.keys, data.id(), data.subject(), &bytes).map_err(sealing)?;
         if let Err(failed) = self.vault.put(&entry, &sealed) {
@@ -1247,10 +1261,6 @@ fn sealing(failed: SealError) -> Error {
         other => StoreError::Corrupt(other.to_string()),
     })
 }
-
-/// How a destruction's audit entry begins, as serde writes it.
-#[cfg(feature = "sqlite")]
-const DESTRUCTION: &[u8] = br#""event":"destruction""#;
 
 /// How the operator's log is kept: see the builder's settings.
 #[cfg(feature = "sqlite")]

@@ -260,16 +260,17 @@ pub fn log_payloads(dir: &Path) -> Vec<Vec<u8>> {
 }
 
 #[cfg(feature = "sqlite")]
-/// The kinds of the changes in the operator's log in `dir` (`consent_given`, `destroyed`,
+/// The kinds of the changes in the operator's log in `dir` (`consent_given`, `destruction`,
 /// …), oldest first.
 pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
     log_payloads(dir)
         .iter()
         .filter_map(|p| p.strip_prefix(b"c"))
         .map(|json| {
-            amanat::store::journal::Change::from_json(std::str::from_utf8(json).unwrap())
+            serde_json::from_slice::<amanat::audit::AuditEntry>(json)
                 .unwrap()
-                .kind()
+                .event
+                .name()
         })
         .collect()
 }
@@ -294,11 +295,22 @@ pub fn rewrite_log(dir: &Path, keep: impl Fn(&[u8]) -> bool) {
 }
 
 #[cfg(feature = "sqlite")]
+/// Cuts the operator's log in `dir` before its first change of `kind`, and starts its
+/// anchor afresh: the state a crash leaves when it falls just before that change was
+/// written.
+pub fn cut_log_before(dir: &Path, kind: &str) {
+    let reached = std::cell::Cell::new(false);
+    rewrite_log(dir, |entry| {
+        reached.set(reached.get() || is_change(entry, kind));
+        !reached.get()
+    });
+}
+
+#[cfg(feature = "sqlite")]
 /// Whether `payload` is the log entry of a change of `kind`.
 pub fn is_change(payload: &[u8], kind: &str) -> bool {
     payload
         .strip_prefix(b"c")
-        .and_then(|json| std::str::from_utf8(json).ok())
-        .and_then(|json| amanat::store::journal::Change::from_json(json).ok())
-        .is_some_and(|change| change.kind() == kind)
+        .and_then(|json| serde_json::from_slice::<amanat::audit::AuditEntry>(json).ok())
+        .is_some_and(|entry| entry.event.name() == kind)
 }

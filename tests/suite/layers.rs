@@ -23,7 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     // The authenticated log: opaque entries, chained, MACed and anchored.
     ("log", 3),
     // What the domain emits: the events a journal keeps and the audit trail.
-    ("event", 4),
+    ("event", 3),
     ("audit", 4),
     ("depersonalize", 4),
     ("policy", 5),

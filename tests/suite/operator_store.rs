@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::common::{change_kinds, files, fingerprints, is_change, keys_for, rewrite_log};
+use crate::common::{change_kinds, cut_log_before, files, fingerprints, keys_for};
 use crate::common::{customer, imanum, imanum_operator, imanum_version, monday, otp_grant};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::data::Source;
@@ -569,7 +569,7 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
     }
     impl Journal for FullAtDestruction {
         fn append(&self, change: &Change) -> Result<(), StoreError> {
-            if self.full.load(Ordering::SeqCst) && change.kind() == "destroyed" {
+            if self.full.load(Ordering::SeqCst) && change.kind() == "destruction" {
                 return Err(StoreError::Io("disk full".into()));
             }
             self.kept.append(change)
@@ -644,11 +644,11 @@ fn a_destruction_the_journal_missed_is_completed_at_open_and_recorded_once() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(kinds.iter().filter(|k| **k == "destroyed").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| **k == "destruction").count(), 1);
 }
 
 #[test]
-fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file() {
+fn a_destruction_a_crash_kept_from_the_log_is_done_again_and_recorded_once() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
@@ -659,14 +659,16 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
     let destroyed = operator.sweep(now).unwrap().destroyed.len();
     assert!(destroyed >= 1);
     drop(operator);
-    // As if the process died after the audit entries were written and before the
-    // changes were, in a later batch.
-    let kept = change_kinds(dir.path()).len();
-    rewrite_log(dir.path(), |entry| !is_change(entry, "destroyed"));
-    assert_eq!(change_kinds(dir.path()).len(), kept - destroyed);
+    // As if the process died after the hooks ran and before the destructions were
+    // written: the change and its audit entry are one entry, so both are gone.
+    cut_log_before(dir.path(), "destruction");
+    assert!(!change_kinds(dir.path()).contains(&"destruction"));
 
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
-    assert!(operator.schedule().records_of(&customer()).is_empty());
+    operator.audit_log().verify().unwrap();
+    assert_eq!(operator.schedule().records_of(&customer()).len(), destroyed);
+    // Still due: the next sweep destroys them again, and records each once.
+    assert_eq!(operator.sweep(now).unwrap().destroyed.len(), destroyed);
     assert!(matches!(
         passport_of(&operator, passport),
         Err(Error::RecordDestroyed { .. })
@@ -682,9 +684,9 @@ fn a_destruction_whose_journal_row_a_crash_lost_is_completed_from_the_audit_file
     drop(operator);
     let kept = change_kinds(dir.path());
     assert_eq!(
-        kept.iter().filter(|k| **k == "destroyed").count(),
+        kept.iter().filter(|k| **k == "destruction").count(),
         destroyed,
-        "and kept in the log again"
+        "and kept in the log"
     );
 }
 
@@ -747,4 +749,47 @@ fn an_authorization_goes_to_disk_with_the_next_change_and_is_never_synced_on_its
         .grant(otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION).category::<Phone>())
         .unwrap();
     assert_eq!(authorizations(dir.path()), before + 1, "and goes with it");
+}
+
+/// A crash keeps a change and its audit entry together or loses both: they are one entry
+/// of the log, written once (issue 16: the audit entry was written apart from the change,
+/// and another thread's batch could make it durable first).
+#[test]
+fn a_change_and_its_audit_entry_are_one_entry_of_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let consent = operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    operator.withdraw(&consent).unwrap();
+    drop(operator);
+    let naming: Vec<Vec<u8>> = crate::common::log_payloads(dir.path())
+        .into_iter()
+        .filter(|p| String::from_utf8_lossy(p).contains(&consent.to_string()))
+        .collect();
+    assert_eq!(
+        naming.len(),
+        2,
+        "one entry for the grant, one for the withdrawal"
+    );
+    let entries: Vec<amanat::audit::AuditEntry> = naming
+        .iter()
+        .map(|p| {
+            let json = p.strip_prefix(b"c").expect("each is a change");
+            serde_json::from_slice(json).expect("and an audit entry")
+        })
+        .collect();
+    assert!(matches!(
+        entries[0].event,
+        amanat::audit::AuditEvent::ConsentGiven { .. }
+    ));
+    assert!(matches!(
+        entries[1].event,
+        amanat::audit::AuditEvent::ConsentWithdrawn {
+            retention: true,
+            ..
+        }
+    ));
 }

@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::{customer, imanum, ledger_under, otp, policy_day};
+use amanat::audit::AuditEvent;
 use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::data::RecordId;
 use amanat::retention::{
-    Decision, DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
+    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
     RetentionSchedule, Trigger,
 };
 use amanat::{DestructionReason, Error, Purpose};
@@ -127,11 +128,8 @@ fn logging_out_is_not_a_trigger_imanum_2_1_5() {
             .is_empty()
     );
     assert!(schedule.decisions().iter().any(|d| matches!(
-        d,
-        Decision::NoEffect {
-            trigger: "logout",
-            ..
-        }
+        &d.event,
+        AuditEvent::TriggerIgnored { trigger, .. } if trigger == "logout"
     )));
 }
 
@@ -262,8 +260,8 @@ fn a_hold_outweighs_a_court_decision_until_released() {
     assert!(report.destroyed.is_empty());
     assert_eq!(report.postponed, [(passport, None)]);
     assert!(schedule.decisions().iter().any(|d| matches!(
-        d,
-        Decision::Postponed { holds, .. } if holds == &[hold]
+        &d.event,
+        AuditEvent::Postponed { holds, .. } if holds == &[hold]
     )));
     schedule.release_hold(hold).unwrap();
     assert!(matches!(

@@ -1,0 +1,474 @@
+//! The one vocabulary of events: what the audit trail shows and what the replay applies,
+//! spelled once.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::hash::ChainHash;
+use crate::vocab::category_id::CategoryId;
+use crate::vocab::ids::{ConsentId, HoldId, RecordId};
+use crate::vocab::register::{RequestKind, SubjectRequest, TransferNotice};
+use crate::vocab::retention::{DestructionReason, LegalHold, Trigger};
+use crate::vocab::{
+    Actor, ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
+};
+
+/// Something that happened to personal data or to what governs it: the one vocabulary of
+/// the library. The [audit trail](crate::audit) shows every event; the replay that rebuilds
+/// an [`Operator`](crate::store::Operator) at open applies the events that are *changes*
+/// (see [`is_change`](Self::is_change)) and passes over the rest. An operator writes each
+/// event once, as one entry of its log.
+///
+/// Two classes, by what a crash may cost:
+///
+/// - **Changes** — a consent given, renewed, withdrawn or invalidated, a legal basis used,
+///   a record being kept or tracked, a trigger, a hold placed or released, a destruction, a
+///   notice owed or sent, a request received or completed, a policy in force — each carry
+///   what replay needs, and are acknowledged once durable.
+/// - **Observations** — an authorization, a collection, reads, a rectification or block, a
+///   disclosure, a deadline set, a postponement, a retry, a trigger that changed nothing —
+///   follow from the changes or only record what was done, and are written with the next
+///   change or within a stated interval.
+///
+/// Every variant holds ids, categories, purposes, dates, references and digests — and, in
+/// [`ConsentGiven`](Self::ConsentGiven), the name and mandate of a legal representative who
+/// consented for the subject, which the proof of consent needs. Never a value of the
+/// subject's personal data. References (of a legal basis, a hold, a court decision) are
+/// written as given: name a law, an order or a case number there, never a person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+#[non_exhaustive]
+pub enum Event {
+    /// An authorization was granted or refused, and by which rule.
+    Authorization {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which category.
+        category: Cow<'static, str>,
+        /// Whether a token was issued.
+        granted: bool,
+        /// The rule that refused ([`Error::rule`](crate::Error::rule)), when one did.
+        rule: Option<String>,
+        /// The consent the token stands on, when it was granted on one.
+        consent: Option<ConsentId>,
+    },
+    /// A consent was given: a change.
+    ConsentGiven {
+        /// The consent, as given.
+        given: Box<Given>,
+        /// The SHA-256 of the event as the subject's history holds it
+        /// ([`ConsentEvent::digest`](crate::consent::ConsentEvent::digest)), so that a
+        /// [proof of consent](crate::ConsentLedger::proof_of_consent) can show the entry
+        /// carries exactly that event.
+        digest: ChainHash,
+    },
+    /// A consent's validity was moved: a change.
+    ConsentRenewed {
+        /// Whose consent.
+        subject: SubjectId,
+        /// Which consent.
+        consent: ConsentId,
+        /// Its new end; `None` for none.
+        valid_until: Option<DateTime<Utc>>,
+        /// As in [`ConsentGiven`](Self::ConsentGiven).
+        digest: ChainHash,
+    },
+    /// A consent was withdrawn for some or all of its purposes (Art. 11.2): a change.
+    ConsentWithdrawn {
+        /// Whose consent.
+        subject: SubjectId,
+        /// Which consent.
+        consent: ConsentId,
+        /// The purposes withdrawn.
+        purposes: Vec<Purpose>,
+        /// Whether the retention schedule heard of it in the same change
+        /// ([`Operator::withdraw`](crate::store::Operator::withdraw)): replayed, the
+        /// withdrawal brings the deadlines forward again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retention: bool,
+        /// As in [`ConsentGiven`](Self::ConsentGiven).
+        digest: ChainHash,
+    },
+    /// A consent was invalidated by a policy change: a change.
+    ConsentInvalidated {
+        /// Whose consent.
+        subject: SubjectId,
+        /// Which consent.
+        consent: ConsentId,
+        /// The policy version that invalidated it.
+        by: PolicyVersion,
+        /// As in [`ConsentGiven`](Self::ConsentGiven).
+        digest: ChainHash,
+    },
+    /// Processing on a legal basis other than consent, with its reference: a change, as
+    /// the subject's history shows it.
+    LegalBasisUsed {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which category.
+        category: CategoryId,
+        /// The basis, with its reference.
+        basis: LegalBasis,
+        /// The policy version in force.
+        policy_version: PolicyVersion,
+    },
+    /// A record was collected.
+    Collection {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: Cow<'static, str>,
+        /// The purpose of collection.
+        purpose: Purpose,
+        /// `subject` or `third_party`.
+        source: String,
+    },
+    /// An operator is about to seal and keep a record: a change. A sealed copy found at
+    /// open with this and no [`Tracked`](Self::Tracked) was never acknowledged.
+    Keeping {
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+    },
+    /// A record's retention is tracked from now on: a change.
+    Tracked {
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: CategoryId,
+        /// The purpose it was collected for.
+        purpose: Purpose,
+        /// When it was collected.
+        collected_at: DateTime<Utc>,
+    },
+    /// How many times one token opened values, counted when the token is dropped.
+    Reads {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// Whose data.
+        subject: SubjectId,
+        /// For what.
+        purpose: Purpose,
+        /// Which category.
+        category: Cow<'static, str>,
+        /// The consent the token stood on, if it stood on one.
+        consent: Option<ConsentId>,
+        /// How many reads.
+        count: u64,
+    },
+    /// A record was rectified, blocked or unblocked.
+    Change {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: Cow<'static, str>,
+        /// What changed: `rectified`, `blocked`, `unblocked`.
+        change: String,
+    },
+    /// A record was disclosed, and the notice owed, if any.
+    Disclosure {
+        /// Who acted, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// Its category.
+        category: Cow<'static, str>,
+        /// To whom.
+        recipient: String,
+        /// The recipient's country.
+        country: String,
+        /// The notice owed (Art. 21), by number.
+        notice: Option<u64>,
+    },
+    /// A notice is owed to a subject (Art. 21): a change.
+    NoticeOwed {
+        /// The notice.
+        notice: TransferNotice,
+    },
+    /// A notice owed to a subject was recorded as sent: a change.
+    NoticeSent {
+        /// The notice, by number.
+        notice: u64,
+    },
+    /// A policy version came into force: a change.
+    PolicyChange {
+        /// The version.
+        version: PolicyVersion,
+    },
+    /// A record's deadline was set or brought forward.
+    Deadline {
+        /// The record.
+        record: RecordId,
+        /// When it falls due.
+        due: DateTime<Utc>,
+        /// Why.
+        reason: DestructionReason,
+    },
+    /// Destruction was postponed by legal holds.
+    Postponed {
+        /// The record.
+        record: RecordId,
+        /// The holds.
+        holds: Vec<HoldId>,
+        /// Until when; `None` until a hold is released or its relationship end is known.
+        until: Option<DateTime<Utc>>,
+    },
+    /// A legal hold was placed: a change.
+    HoldPlaced {
+        /// The hold.
+        hold: HoldId,
+        /// What it covers, until when, and the law, order or case it stands on.
+        legal_hold: LegalHold,
+    },
+    /// A legal hold was released: a change.
+    HoldReleased {
+        /// The hold.
+        hold: HoldId,
+    },
+    /// Something that moves a subject's deadlines happened (a relationship ended, a
+    /// withdrawal, an erasure request): a change.
+    Triggered {
+        /// Whose records.
+        subject: SubjectId,
+        /// What happened.
+        trigger: Trigger,
+    },
+    /// A trigger changed nothing, and why (a logout, a withdrawal where another basis holds).
+    TriggerIgnored {
+        /// Whose records.
+        subject: SubjectId,
+        /// What was seen.
+        trigger: String,
+        /// Why it changed nothing.
+        why: String,
+    },
+    /// A destruction hook failed; the destruction will be retried.
+    DestructionRetry {
+        /// The record.
+        record: RecordId,
+        /// Attempts so far.
+        attempts: u32,
+        /// The next attempt.
+        next: DateTime<Utc>,
+    },
+    /// A record was destroyed: a change when a retention schedule destroyed it.
+    Destruction {
+        /// The record.
+        record: RecordId,
+        /// Why.
+        reason: DestructionReason,
+        /// The retention rule that set the deadline, when a schedule destroyed it.
+        rule: Option<String>,
+    },
+    /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
+    /// received: a change.
+    RequestReceived {
+        /// The request.
+        request: SubjectRequest,
+    },
+    /// A subject's request was answered: a change.
+    RequestCompleted {
+        /// The request, by number.
+        request: u64,
+        /// Whose.
+        subject: SubjectId,
+        /// What was asked.
+        kind: RequestKind,
+    },
+}
+
+/// A consent as given, with everything needed to give it again on replay.
+#[allow(clippy::struct_field_names)] // `given_by` is the vocabulary's name for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Given {
+    /// The consent.
+    pub consent: ConsentId,
+    /// Whose.
+    pub subject: SubjectId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// For what.
+    pub purposes: Vec<Purpose>,
+    /// Each category with whether it was special when granted.
+    pub categories: Vec<(CategoryId, bool)>,
+    /// In what form.
+    pub form: ConsentForm,
+    /// By the subject, or by a legal representative (named, with the mandate).
+    pub given_by: GivenBy,
+    /// The policy version the subject agreed to.
+    pub policy_version: PolicyVersion,
+    /// What shows it was given.
+    pub evidence: Option<Evidence>,
+    /// Whom the data may be disclosed to.
+    pub recipients: Vec<String>,
+    /// Whether the data may cross the border.
+    pub cross_border: bool,
+    /// The end of validity, if any.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+impl Event {
+    /// Whether the event is a change — what replay applies — rather than an observation.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            Event::ConsentGiven { .. }
+                | Event::ConsentRenewed { .. }
+                | Event::ConsentWithdrawn { .. }
+                | Event::ConsentInvalidated { .. }
+                | Event::LegalBasisUsed { .. }
+                | Event::Keeping { .. }
+                | Event::Tracked { .. }
+                | Event::NoticeOwed { .. }
+                | Event::NoticeSent { .. }
+                | Event::PolicyChange { .. }
+                | Event::HoldPlaced { .. }
+                | Event::HoldReleased { .. }
+                | Event::Triggered { .. }
+                | Event::Destruction { .. }
+                | Event::RequestReceived { .. }
+                | Event::RequestCompleted { .. }
+        )
+    }
+
+    /// The event's name, as its JSON's `event` field: `consent_given`, `authorization`,
+    /// `tracked`, `hold_placed`, `destruction`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Authorization { .. } => "authorization",
+            Event::ConsentGiven { .. } => "consent_given",
+            Event::ConsentRenewed { .. } => "consent_renewed",
+            Event::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Event::ConsentInvalidated { .. } => "consent_invalidated",
+            Event::LegalBasisUsed { .. } => "legal_basis_used",
+            Event::Collection { .. } => "collection",
+            Event::Keeping { .. } => "keeping",
+            Event::Tracked { .. } => "tracked",
+            Event::Reads { .. } => "reads",
+            Event::Change { .. } => "change",
+            Event::Disclosure { .. } => "disclosure",
+            Event::NoticeOwed { .. } => "notice_owed",
+            Event::NoticeSent { .. } => "notice_sent",
+            Event::PolicyChange { .. } => "policy_change",
+            Event::Deadline { .. } => "deadline",
+            Event::Postponed { .. } => "postponed",
+            Event::HoldPlaced { .. } => "hold_placed",
+            Event::HoldReleased { .. } => "hold_released",
+            Event::Triggered { .. } => "triggered",
+            Event::TriggerIgnored { .. } => "trigger_ignored",
+            Event::DestructionRetry { .. } => "destruction_retry",
+            Event::Destruction { .. } => "destruction",
+            Event::RequestReceived { .. } => "request_received",
+            Event::RequestCompleted { .. } => "request_completed",
+        }
+    }
+
+    /// For an event of a consent — given, renewed, withdrawn, invalidated — its subject,
+    /// the consent, and the digest of the event as the subject's history holds it.
+    pub fn consent_event(&self) -> Option<(&SubjectId, ConsentId, ChainHash)> {
+        match self {
+            Event::ConsentGiven { given, digest } => Some((&given.subject, given.consent, *digest)),
+            Event::ConsentRenewed {
+                subject,
+                consent,
+                digest,
+                ..
+            }
+            | Event::ConsentWithdrawn {
+                subject,
+                consent,
+                digest,
+                ..
+            }
+            | Event::ConsentInvalidated {
+                subject,
+                consent,
+                digest,
+                ..
+            } => Some((subject, *consent, *digest)),
+            _ => None,
+        }
+    }
+
+    /// The subject the event is about, where it names one directly.
+    pub fn subject(&self) -> Option<&SubjectId> {
+        match self {
+            Event::ConsentGiven { given, .. } => Some(&given.subject),
+            Event::NoticeOwed { notice } => Some(&notice.subject),
+            Event::RequestReceived { request } => Some(&request.subject),
+            Event::Authorization { subject, .. }
+            | Event::ConsentRenewed { subject, .. }
+            | Event::ConsentWithdrawn { subject, .. }
+            | Event::ConsentInvalidated { subject, .. }
+            | Event::LegalBasisUsed { subject, .. }
+            | Event::Collection { subject, .. }
+            | Event::Keeping { subject, .. }
+            | Event::Tracked { subject, .. }
+            | Event::Reads { subject, .. }
+            | Event::Change { subject, .. }
+            | Event::Disclosure { subject, .. }
+            | Event::Triggered { subject, .. }
+            | Event::TriggerIgnored { subject, .. }
+            | Event::RequestCompleted { subject, .. } => Some(subject),
+            Event::NoticeSent { .. }
+            | Event::PolicyChange { .. }
+            | Event::Deadline { .. }
+            | Event::Postponed { .. }
+            | Event::HoldPlaced { .. }
+            | Event::HoldReleased { .. }
+            | Event::DestructionRetry { .. }
+            | Event::Destruction { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_the_json_tag() {
+        let subject = SubjectId::new("s").unwrap();
+        let events = [
+            Event::NoticeSent { notice: 1 },
+            Event::HoldReleased { hold: HoldId(1) },
+            Event::Keeping {
+                record: RecordId::random(),
+                subject: subject.clone(),
+            },
+            Event::TriggerIgnored {
+                subject,
+                trigger: "logout".into(),
+                why: "no rule".into(),
+            },
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["event"], event.name());
+        }
+    }
+}
