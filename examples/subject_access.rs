@@ -150,10 +150,13 @@ fn auditors_check() -> Result<(), Box<dyn Error>> {
     let public_key = operator
         .checkpoint_key()
         .ok_or("the operator keeps a log")?;
+    // The proof the operator could show while the consent stood.
+    let stale = operator.ledger().proof_of_consent(&consent)?;
     drop(operator);
     copy_log(&data, &copy)?;
     let operator = Operator::open(&data, policy()?, KeyDir::new(&keys)?)?;
     operator.withdraw(&consent)?;
+    let proof = operator.ledger().proof_of_consent(&consent)?;
     drop(operator);
 
     // The auditor holds the public key and reads the anchor: no secret key.
@@ -168,6 +171,15 @@ fn auditors_check() -> Result<(), Box<dyn Error>> {
         verified.head.map_or(0, |h| h.seq.get()),
         verified.checkpoint.map_or(0, |c| c.count.get()),
     );
+    // A proof of consent checked against the same log: the whole story, or refused.
+    let store = SqliteLogStore::open(data.join("log.db"))?;
+    let events = proof.verify_against_anchor(&store, &public_key, &anchor)?;
+    println!("The proof of consent, against the anchored log: {events} events, all recorded.");
+    match stale.verify_against_anchor(&store, &public_key, &anchor) {
+        Ok(_) => return Err("a proof without the withdrawal passed".into()),
+        Err(left_out) => println!("The proof made before the withdrawal: {left_out}"),
+    }
+    drop(store);
 
     // The older copy put back: the withdrawal is gone from the log, and the auditor sees it.
     copy_log(&copy, &data)?;

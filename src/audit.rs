@@ -76,6 +76,43 @@ pub(crate) fn change(
     }
 }
 
+/// How an operator's log tags a payload that is a change, which the replay applies.
+pub(crate) const CHANGE_TAG: u8 = b'c';
+/// How an operator's log tags an audit-only payload.
+pub(crate) const AUDIT_TAG: u8 = b'a';
+
+/// The payload of an operator's log entry for `entry`: its tag, then its JSON.
+///
+/// # Errors
+///
+/// [`AuditError::Io`] if it can't be written as JSON (never, in practice).
+pub(crate) fn log_payload(change: bool, entry: &AuditEntry) -> Result<Vec<u8>, AuditError> {
+    let mut payload = vec![if change { CHANGE_TAG } else { AUDIT_TAG }];
+    serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
+    Ok(payload)
+}
+
+/// The audit entry an operator's log entry holds, and whether it was written as a change;
+/// `None` for a payload this library did not write. The error, where there is one, names
+/// a place in the JSON, never its content.
+pub(crate) fn from_log_payload(payload: &[u8]) -> Result<(bool, AuditEntry), String> {
+    let (change, json) = match payload.split_first() {
+        Some((&CHANGE_TAG, json)) => (true, json),
+        Some((&AUDIT_TAG, json)) => (false, json),
+        _ => return Err("the entry is not tagged as this library tags its entries".into()),
+    };
+    let entry: AuditEntry = serde_json::from_slice(json)
+        .map_err(|e| format!("the entry is not an audit entry (column {})", e.column()))?;
+    if change && !entry.event.is_change() {
+        return Err(format!(
+            "audit entry {} is tagged as a change and holds a {} event",
+            entry.seq,
+            entry.event.name()
+        ));
+    }
+    Ok((change, entry))
+}
+
 /// One entry of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ConsentEvent, ConsentEventKind, ConsentId};
-use crate::audit::{AuditEntry, AuditLog};
+use crate::audit::{self, AuditEntry, AuditLog};
+use crate::error::{LogError, Problem};
+use crate::log::{Anchor, CheckpointKey, Entry, GENESIS, LogStore, Seq};
 use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 
 /// What a regulator is shown when asked "prove this customer consented" (Tajik law Art.
@@ -95,6 +97,16 @@ pub enum ProofError {
     /// The log itself does not verify.
     #[error(transparent)]
     Log(#[from] crate::audit::AuditError),
+    /// A change of this consent the log holds is not in the proof: a withdrawal made after
+    /// the proof, or taken out of it.
+    #[error("audit entry {seq} records a change of this consent the proof leaves out")]
+    Omitted {
+        /// The entry's place in the audit trail.
+        seq: u64,
+    },
+    /// The operator's log does not verify against its anchor, or can't be read.
+    #[error("the log does not verify against its anchor: {0}")]
+    Anchored(#[from] LogError),
 }
 
 impl ConsentProof {
@@ -172,6 +184,107 @@ impl ConsentProof {
             }
         }
         Ok(carried)
+    }
+
+    /// Checks the proof against an operator's log as an auditor holds it — the log's store
+    /// (a copy of `log.db` opened with `store::SqliteLogStore`), the public
+    /// [`CheckpointKey`] and the [`Anchor`] its checkpoints were published to — with no
+    /// secret key, and returns how many events its entries carry. Besides
+    /// [`verify`](Self::verify):
+    ///
+    /// - the log verifies against the anchor
+    ///   ([`verify_against_anchor`](crate::log::verify_against_anchor)), so it was not cut
+    ///   short before the anchored checkpoint, nor rewritten with a fresh chain;
+    /// - every entry of the proof is in that log;
+    /// - every change of this consent the log holds is in the proof, so a proof made before
+    ///   a withdrawal, or stripped of one, does not verify.
+    ///
+    /// Entries written after the anchor's latest checkpoint are as sound as the hash chain
+    /// makes them: the anchor can't vouch for them yet (see the
+    /// [log's window](crate::log#the-window-a-truncated-tail-hides-in)).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify); [`ProofError::Anchored`] if the log does not verify
+    /// against the anchor or can't be read; [`ProofError::NotInLog`] for an entry of the
+    /// proof the log does not hold; [`ProofError::Omitted`] for a change of this consent
+    /// the log holds and the proof leaves out.
+    pub fn verify_against_anchor(
+        &self,
+        store: &dyn LogStore,
+        key: &CheckpointKey,
+        anchor: &dyn Anchor,
+    ) -> Result<usize, ProofError> {
+        let carried = self.verify()?;
+        let verified = crate::log::verify_against_anchor(store, key, anchor)?;
+        let head = verified.head.map(|h| (h.seq, h.hash));
+        let mut found = vec![false; self.entries.len()];
+        let mut omitted = None;
+        let mut read = (Seq::new(0), GENESIS);
+        let stop = || LogError::Stopped("read as far as needed".into());
+        let walked = store.read_from(Seq::FIRST, &mut |entry| {
+            if head.is_none_or(|(seq, _)| entry.seq > seq) {
+                return Err(stop());
+            }
+            // Read again, bound to the chain just verified: the same links and hashes.
+            let problem = if entry.prev != read.1 {
+                Some(Problem::BrokenLink)
+            } else if Entry::compute_hash(entry.seq, entry.at_ms, &entry.prev, &entry.payload)
+                != entry.hash
+            {
+                Some(Problem::HashMismatch)
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(LogError::Tampered {
+                    position: entry.seq,
+                    problem,
+                });
+            }
+            read = (entry.seq, entry.hash);
+            // A payload this library did not write is about no consent of its.
+            let Ok((change, audited)) = audit::from_log_payload(&entry.payload) else {
+                return Ok(());
+            };
+            if audited
+                .event
+                .consent_event()
+                .is_some_and(|(_, consent, _)| consent == self.consent)
+            {
+                match self.entries.iter().position(|e| *e == audited) {
+                    Some(i) => found[i] = true,
+                    // Only a change: anyone may append an audit-only entry naming it.
+                    None if change => {
+                        omitted = Some(audited.seq);
+                        return Err(stop());
+                    }
+                    None => {}
+                }
+            }
+            Ok(())
+        });
+        if let Some(seq) = omitted {
+            return Err(ProofError::Omitted { seq });
+        }
+        match walked {
+            Ok(()) | Err(LogError::Stopped(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if head.is_some_and(|h| h != read) {
+            // The store changed under the check.
+            return Err(LogError::Tampered {
+                position: Seq::new(read.0.get() + 1),
+                problem: Problem::Truncated,
+            }
+            .into());
+        }
+        match found.iter().position(|f| !f) {
+            Some(i) => Err(ProofError::NotInLog {
+                seq: self.entries[i].seq,
+            }),
+            None => Ok(carried),
+        }
     }
 
     /// The first event is the consent being given, and the proof's own fields are those

@@ -24,16 +24,10 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::audit::{AuditEntry, AuditLog, AuditStore};
+use crate::audit::{self, AuditEntry, AuditLog, AuditStore};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
 use crate::log::{Log, LogStore, Seq};
-
-/// What reads every entry: its tag, and its payload without it.
-type TaggedVisit<'a> = dyn FnMut(u8, &[u8]) -> Result<(), StoreError> + 'a;
-
-const CHANGE: u8 = b'c';
-const AUDIT: u8 = b'a';
 
 /// The log, shared by the journal's and the audit log's side of it.
 pub(crate) struct EventLog {
@@ -120,24 +114,31 @@ impl EventLog {
         self.log.wait_durable(last)
     }
 
-    /// Every entry, oldest first: its tag, and its payload without the tag.
-    fn every(&self, visit: &mut TaggedVisit<'_>) -> Result<(), StoreError> {
+    /// Every entry, oldest first — only the changes unless `audit_only` — with whether it
+    /// is a change, and its audit entry. `note` is called first with each payload.
+    fn every(
+        &self,
+        audit_only: bool,
+        note: &mut dyn FnMut(&[u8]),
+        visit: &mut dyn FnMut(bool, AuditEntry) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut failed = None;
         let read = self.log.read_from(Seq::FIRST, &mut |entry| {
-            match entry.payload.split_first() {
-                Some((&t, body)) if t == CHANGE || t == AUDIT => {
-                    if let Err(e) = visit(t, body) {
-                        failed = Some(e);
-                        // Stops the read; the visitor's own error is returned below.
-                        return Err(LogError::Stopped("read stopped".into()));
-                    }
-                }
-                _ => {
-                    return Err(LogError::Store(StoreError::Corrupt(format!(
-                        "log entry {} is not an entry this library wrote",
-                        entry.seq
-                    ))));
-                }
+            note(&entry.payload);
+            // Not parsed when not wanted: at open, half the entries are audit-only.
+            if !audit_only && entry.payload.first() == Some(&audit::AUDIT_TAG) {
+                return Ok(());
+            }
+            let (change, audited) = audit::from_log_payload(&entry.payload).map_err(|why| {
+                LogError::Store(StoreError::Corrupt(format!(
+                    "log entry {}: {why}",
+                    entry.seq
+                )))
+            })?;
+            if let Err(e) = visit(change, audited) {
+                failed = Some(e);
+                // Stops the read; the visitor's own error is returned below.
+                return Err(LogError::Stopped("read stopped".into()));
             }
             Ok(())
         });
@@ -150,8 +151,8 @@ impl EventLog {
     /// Every audit entry kept, the changes' among them, oldest first.
     pub(crate) fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         let mut entries = Vec::new();
-        self.every(&mut |_, body| {
-            entries.push(audit_entry(body)?);
+        self.every(true, &mut |_| {}, &mut |_, entry| {
+            entries.push(entry);
             Ok(())
         })?;
         Ok(entries)
@@ -167,15 +168,18 @@ impl EventLog {
             .lock()
             .take()
             .as_deref()
-            .map(audit_entry)
+            .map(|payload| {
+                audit::from_log_payload(payload)
+                    .map(|(_, entry)| entry)
+                    .map_err(StoreError::Corrupt)
+            })
             .transpose()
     }
 
     /// Queues `entry`, the audit entry of a change, to be written as one entry tagged
     /// `tag`, after every entry queued before it.
-    fn queue(&self, tag: u8, entry: &AuditEntry) -> Result<(), AuditError> {
-        let mut payload = vec![tag];
-        serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
+    fn queue(&self, change: bool, entry: &AuditEntry) -> Result<(), AuditError> {
+        let payload = audit::log_payload(change, entry)?;
         let mut pending = self.pending.lock();
         if self.is_closed() {
             return Err(AuditError::Stopped(closed().to_string()));
@@ -210,15 +214,6 @@ impl EventLog {
 
 fn closed() -> LogError {
     LogError::Stopped("the operator that kept this log was closed".into())
-}
-
-fn audit_entry(body: &[u8]) -> Result<AuditEntry, StoreError> {
-    serde_json::from_slice(body).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "an audit entry in the log is not one this library wrote (column {})",
-            e.column()
-        ))
-    })
 }
 
 impl Drop for EventLog {
@@ -261,7 +256,7 @@ impl Journal for LogJournal {
     fn append(&self, change: &Change) -> Result<(), StoreError> {
         self.audit
             .append_through(change.at(), change.event().clone(), |entry| {
-                self.log.queue(CHANGE, entry)
+                self.log.queue(true, entry)
             })
             .map_err(StoreError::Audit)?;
         // Whoever writes next carries it, with what was queued before it; this waits
@@ -274,22 +269,13 @@ impl Journal for LogJournal {
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut last = self.log.last.lock();
-        self.log.every(&mut |tag, body| {
-            // Noted without a parse: only the last is read, once the replay is done.
+        // Noted without a parse: only the last is read, once the replay is done.
+        let mut note = |payload: &[u8]| {
             let noted = last.get_or_insert_with(Vec::new);
             noted.clear();
-            noted.extend_from_slice(body);
-            if tag == AUDIT {
-                return Ok(());
-            }
-            let entry = audit_entry(body)?;
-            if !entry.event.is_change() {
-                return Err(StoreError::Corrupt(format!(
-                    "audit entry {} is marked as a change, and is a {} event",
-                    entry.seq,
-                    entry.event.name()
-                )));
-            }
+            noted.extend_from_slice(payload);
+        };
+        self.log.every(false, &mut note, &mut |_, entry| {
             visit(Change::new(entry.at, entry.event))
         })
     }
@@ -306,7 +292,7 @@ impl AuditStore for LogAudit {
     }
 
     fn write(&mut self, entry: &AuditEntry) -> Result<(), AuditError> {
-        self.0.queue(AUDIT, entry)
+        self.0.queue(false, entry)
     }
 
     fn sync(&mut self) -> Result<(), AuditError> {

@@ -10,6 +10,8 @@
 use std::path::Path;
 
 use amanat::category::Phone;
+use amanat::consent::{ConsentProof, ProofError};
+use amanat::log::CheckpointKey;
 use amanat::log::{Entry, LogError, Problem, Seq};
 use amanat::retention::{HoldScope, HoldUntil, LegalHold};
 use amanat::store::StoreError;
@@ -423,4 +425,103 @@ fn an_audit_log_kept_past_its_operator_writes_nothing_after_it_closed() {
                 .category::<Phone>(),
         )
         .unwrap();
+}
+
+/// What an auditor holds: the log's file, the public checkpoint key and the anchor.
+struct Auditor {
+    store: amanat::store::SqliteLogStore,
+    key: amanat::log::CheckpointKey,
+    anchor: amanat::log::FileAnchor,
+}
+
+impl Auditor {
+    fn of(dir: &Path, key: amanat::log::CheckpointKey) -> Self {
+        Self {
+            store: amanat::store::SqliteLogStore::open(dir.join("log.db")).unwrap(),
+            key,
+            anchor: amanat::log::FileAnchor::new(keys_for(dir).path().join("anchors"), dir)
+                .unwrap(),
+        }
+    }
+
+    fn check(&self, proof: &amanat::consent::ConsentProof) -> Result<usize, ProofError> {
+        proof.verify_against_anchor(&self.store, &self.key, &self.anchor)
+    }
+}
+
+/// A day's work, and the proof of the customer's consent as the operator gives it after
+/// the withdrawal and before it.
+fn proofs(dir: &Path, clock: &ManualClock) -> (ConsentProof, ConsentProof, CheckpointKey) {
+    let (operator, _) = kept_phone(dir, clock);
+    let consent = operator.ledger().consents_of(&customer())[0];
+    let before = operator.ledger().proof_of_consent(&consent).unwrap();
+    operator.withdraw(&consent).unwrap();
+    let after = operator.ledger().proof_of_consent(&consent).unwrap();
+    let key = operator.checkpoint_key().unwrap();
+    (after, before, key)
+}
+
+#[test]
+fn a_proof_of_consent_verifies_against_the_anchor_with_the_public_key_alone_art_25_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (proof, _, key) = proofs(dir.path(), &clock);
+    assert_eq!(Auditor::of(dir.path(), key).check(&proof), Ok(2));
+}
+
+#[test]
+fn a_proof_that_leaves_out_the_withdrawal_does_not_verify_against_the_log_art_11_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (after, before, key) = proofs(dir.path(), &clock);
+    // The proof as it stood before the withdrawal verifies on its own, and is not the
+    // consent's whole story.
+    assert_eq!(before.verify(), Ok(1));
+    let withdrawal = after.entries[1].seq;
+    assert_eq!(
+        Auditor::of(dir.path(), key).check(&before),
+        Err(ProofError::Omitted { seq: withdrawal })
+    );
+}
+
+#[test]
+fn a_proof_against_a_log_rewritten_without_the_withdrawal_does_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (_, before, key) = proofs(dir.path(), &clock);
+    rewritten_without_the_withdrawal(&Connection::open(dir.path().join("log.db")).unwrap());
+    assert!(matches!(
+        Auditor::of(dir.path(), key).check(&before),
+        Err(ProofError::Anchored(LogError::Tampered { .. }))
+    ));
+}
+
+#[test]
+fn a_proof_against_an_older_copy_of_the_log_does_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = kept_phone(dir.path(), &clock);
+    let consent = operator.ledger().consents_of(&customer())[0];
+    let before = operator.ledger().proof_of_consent(&consent).unwrap();
+    let key = operator.checkpoint_key().unwrap();
+    drop(operator);
+    let copy = tempfile::tempdir().unwrap();
+    for name in ["log.db", "log.db-wal", "log.db-shm"] {
+        let _ = std::fs::copy(dir.path().join(name), copy.path().join(name));
+    }
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator.withdraw(&consent).unwrap();
+    drop(operator);
+    // The copy taken before the withdrawal, put back: it ends before the anchored count.
+    for name in ["log.db", "log.db-wal", "log.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+        let _ = std::fs::copy(copy.path().join(name), dir.path().join(name));
+    }
+    assert!(matches!(
+        Auditor::of(dir.path(), key).check(&before),
+        Err(ProofError::Anchored(LogError::Tampered {
+            problem: Problem::Truncated,
+            ..
+        }))
+    ));
 }
