@@ -86,6 +86,7 @@ pub(crate) const AUDIT_TAG: u8 = b'a';
 /// # Errors
 ///
 /// [`AuditError::Io`] if it can't be written as JSON (never, in practice).
+#[cfg(feature = "sqlite")]
 pub(crate) fn log_payload(change: bool, entry: &AuditEntry) -> Result<Vec<u8>, AuditError> {
     let mut payload = vec![if change { CHANGE_TAG } else { AUDIT_TAG }];
     serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;

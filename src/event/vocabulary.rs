@@ -289,6 +289,18 @@ pub enum Event {
         /// The request.
         request: SubjectRequest,
     },
+    /// The operator's log was restored from a backup that ends before the last checkpoint
+    /// its anchor holds ([`OperatorBuilder::restore`](crate::store::OperatorBuilder::restore)):
+    /// a change, which the replay passes over. What the backup lacks — the entries from
+    /// `entries + 1` to `anchored` — was lost with it.
+    Restored {
+        /// How many entries the restored log held.
+        entries: u64,
+        /// The count of the anchor's latest checkpoint, which the backup falls short of.
+        anchored: u64,
+        /// Why, as the operator gave it: a ticket or an incident, never a person.
+        reason: String,
+    },
     /// A subject's request was answered: a change.
     RequestCompleted {
         /// The request, by number.
@@ -352,6 +364,7 @@ impl Event {
                 | Event::Destruction { .. }
                 | Event::RequestReceived { .. }
                 | Event::RequestCompleted { .. }
+                | Event::Restored { .. }
         )
     }
 
@@ -384,6 +397,7 @@ impl Event {
             Event::Destruction { .. } => "destruction",
             Event::RequestReceived { .. } => "request_received",
             Event::RequestCompleted { .. } => "request_completed",
+            Event::Restored { .. } => "restored",
         }
     }
 
@@ -441,7 +455,8 @@ impl Event {
             | Event::HoldPlaced { .. }
             | Event::HoldReleased { .. }
             | Event::DestructionRetry { .. }
-            | Event::Destruction { .. } => None,
+            | Event::Destruction { .. }
+            | Event::Restored { .. } => None,
         }
     }
 }

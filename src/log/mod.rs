@@ -191,6 +191,33 @@ impl<S: LogStore> LogBuilder<S> {
     /// [`LogError::Key`] if a key can't be had ([`KeyError::KekMissing`] for a log with
     /// entries whose provider has no key); others if the store or the anchor can't be read.
     pub fn open(self, keys: &dyn KeyProvider) -> Result<Log<S>, LogError> {
+        self.open_as(keys, false).map(|(log, _)| log)
+    }
+
+    /// Opens a log restored from a backup, which may end before the anchor's latest
+    /// checkpoint — what [`open`](Self::open) refuses as truncation — and returns it with
+    /// that checkpoint if it does (`None` if the store holds the anchored prefix: nothing
+    /// was lost). Only a log this key wrote is restored: every entry is verified from the
+    /// first, its MAC among the rest, against the store's own checkpoint, and the anchor's
+    /// signature is checked. Record the restore in the log, then sign a
+    /// [`checkpoint`](Log::checkpoint): the anchor's latest is then the restored log's.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), but never [`Problem::Truncated`] or
+    /// [`Problem::CheckpointMismatch`] for the anchor's checkpoint.
+    pub fn open_restored(
+        self,
+        keys: &dyn KeyProvider,
+    ) -> Result<(Log<S>, Option<Checkpoint>), LogError> {
+        self.open_as(keys, true)
+    }
+
+    fn open_as(
+        self,
+        keys: &dyn KeyProvider,
+        restoring: bool,
+    ) -> Result<(Log<S>, Option<Checkpoint>), LogError> {
         let stored = self.store.latest_checkpoint()?;
         let anchored = match &self.anchor {
             Some(anchor) => anchor.latest()?,
@@ -207,18 +234,30 @@ impl<S: LogStore> LogBuilder<S> {
         let signer = Signer::new(&seed);
         let public = signer.public();
 
-        let checkpoints = signed_checkpoints(stored, anchored, &public)?;
-        let head = verify::walk(&self.store, Some(&mac), checkpoints, false)?;
+        let (head, behind) = if restoring {
+            let own = signed_checkpoints(stored, None, &public)?;
+            let head = verify::walk(&self.store, Some(&mac), own, true)?;
+            let witnessed = signed_checkpoints(None, anchored, &public)?;
+            let holds = verify::walk(&self.store, None, witnessed.clone(), false).is_ok();
+            (head, witnessed.first().copied().filter(|_| !holds))
+        } else {
+            let checkpoints = signed_checkpoints(stored, anchored, &public)?;
+            (
+                verify::walk(&self.store, Some(&mac), checkpoints, false)?,
+                None,
+            )
+        };
 
         // The anchor's count when there is one: the next checkpoint is due relative to
-        // what the witness holds, not to what the store alone holds.
-        let published = if self.anchor.is_some() {
+        // what the witness holds, not to what the store alone holds — unless the store
+        // falls short of it, after a restore.
+        let published = if self.anchor.is_some() && behind.is_none() {
             anchored
         } else {
             stored
         };
         let (durable, durable_hash) = head.map_or((0, GENESIS), |h| (h.seq.get(), h.hash));
-        Ok(Log {
+        let log = Log {
             store: self.store,
             mac,
             signer,
@@ -241,7 +280,8 @@ impl<S: LogStore> LogBuilder<S> {
                 at: Instant::now(),
                 failure: None,
             }),
-        })
+        };
+        Ok((log, behind))
     }
 }
 
@@ -693,6 +733,32 @@ mod tests {
             Seq::new(11)
         );
         assert_eq!(log.checkpoint().unwrap(), None);
+    }
+
+    #[test]
+    fn a_restored_log_that_falls_short_of_the_anchor_opens_only_as_restored() {
+        let f = fixture();
+        f.ten();
+        // Nothing lost: nothing to restore.
+        let (log, behind) = Log::builder(Arc::clone(&f.store))
+            .anchor(Arc::clone(&f.anchor))
+            .open_restored(&f.keys)
+            .unwrap();
+        assert_eq!(behind, None);
+        drop(log);
+        // A backup of the first six entries, which the anchor's checkpoint at 8 outlives.
+        f.store.entries_mut().truncate(6);
+        f.store.checkpoints_mut().retain(|c| c.checkpoint.count.get() <= 6);
+        tampered(f.open(), 7, Problem::Truncated);
+        let (log, behind) = Log::builder(Arc::clone(&f.store))
+            .anchor(Arc::clone(&f.anchor))
+            .open_restored(&f.keys)
+            .unwrap();
+        assert_eq!(behind.map(|c| c.count.get()), Some(8));
+        log.append(b"restored").unwrap();
+        assert_eq!(log.checkpoint().unwrap().unwrap().checkpoint.count.get(), 7);
+        drop(log);
+        assert_eq!(f.open().unwrap().head().unwrap().seq, Seq::new(7));
     }
 
     #[test]

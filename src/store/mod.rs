@@ -78,9 +78,13 @@
 //!   taken before a rotation is refused ([`KeyError::KekMissing`](keys::KeyError::KekMissing)).
 //! - A restored data directory whose log is older than the last checkpoint in the anchor
 //!   is refused as a log cut short ([`StoreError::Log`], `Problem::Truncated`): to the
-//!   anchor, a restore and a truncation look the same. Until restoring is an audited
-//!   operation of its own, move `anchors/checkpoints` aside (keep it: it is the record of
-//!   what the log held) and say why in your own change log.
+//!   anchor, a restore and a truncation look the same. Open it with
+//!   [`OperatorBuilder::restore`] and a reason: the log is verified from its first entry
+//!   under the keys, the restore is recorded in it with how many entries it holds and how
+//!   many the anchor had signed, and a new checkpoint is anchored. What was written after
+//!   the backup is lost with it — withdrawals, holds and destructions among the rest:
+//!   apply them again. The anchor keeps every earlier checkpoint, the record of what the
+//!   log held.
 //! - A directory of amanat 0.1 (`journal.db`, `audit.jsonl`) is refused
 //!   ([`StoreError::OldFormat`]): its journal was never authenticated, and is not carried
 //!   into a log that is.

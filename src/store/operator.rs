@@ -103,6 +103,18 @@ pub struct Stores {
     /// The authenticated log the journal and the audit log share, in a directory.
     #[cfg(feature = "sqlite")]
     event_log: Option<Arc<EventLog>>,
+    /// The restore to record once the operator is open, if its log is a backup that falls
+    /// short of the anchor.
+    #[cfg(feature = "sqlite")]
+    restoring: Option<Restoring>,
+}
+
+/// A restore of the log from a backup, as the log records it.
+#[cfg(feature = "sqlite")]
+struct Restoring {
+    entries: u64,
+    anchored: u64,
+    reason: String,
 }
 
 impl fmt::Debug for Stores {
@@ -132,6 +144,8 @@ impl Stores {
             rotation: None,
             #[cfg(feature = "sqlite")]
             event_log: None,
+            #[cfg(feature = "sqlite")]
+            restoring: None,
         }
     }
 
@@ -223,7 +237,18 @@ impl Stores {
         // MAC as it goes: a withdrawal deleted before a checkpoint is refused, not replayed
         // as undone. (A snapshot replayed from its checkpoint would read only the entries
         // after it.)
-        let event_log = EventLog::new(log.open(&*provider)?, settings.audit_sync_within);
+        let (log, behind) = match &settings.restore {
+            Some(_) => log.open_restored(&*provider)?,
+            None => (log.open(&*provider)?, None),
+        };
+        let restoring = behind
+            .zip(settings.restore)
+            .map(|(checkpoint, reason)| Restoring {
+                entries: log.head().map_or(0, |h| h.seq.get()),
+                anchored: checkpoint.count.get(),
+                reason,
+            });
+        let event_log = EventLog::new(log, settings.audit_sync_within);
         // Every byte of the audit entries is authenticated by the log, so the audit chain
         // is not verified again: it goes on from the last entry, which the replay notes in
         // its one pass. Audit-only entries queue until the next change or flush: never a
@@ -245,6 +270,7 @@ impl Stores {
             lock: Some(lock),
             rotation: Some((keys, provider)),
             event_log: Some(event_log),
+            restoring,
             ..stores
         })
     }
@@ -372,6 +398,25 @@ impl OperatorBuilder {
         self
     }
 
+    /// Opens a data directory restored from a backup whose log ends before the last
+    /// checkpoint the anchor holds — which [`open`](Self::open) otherwise refuses as
+    /// truncation — and records the restore: an
+    /// [`Event::Restored`](crate::audit::Event::Restored) with `reason`, how many entries
+    /// the backup holds and the anchored count it falls short of, then a checkpoint the
+    /// anchor takes as its latest. What the backup lacks is lost: withdrawals, destructions
+    /// and holds made after it among the rest — apply them again.
+    ///
+    /// Only a log these keys wrote is restored: every entry is verified from the first, its
+    /// MAC among the rest, so a log rewritten without the keys is refused as at any open.
+    /// If the log holds the anchored prefix, nothing was lost and nothing is recorded.
+    /// Whoever can set this and edit the directory can cut the log's tail, as a restore
+    /// does; the restore is then on the record, with the count of what was cut.
+    #[cfg(feature = "sqlite")]
+    pub fn restore(mut self, reason: impl Into<String>) -> Self {
+        self.log.restore = Some(reason.into());
+        self
+    }
+
     /// How long an audit-only entry (an authorization, a count of reads) waits at most
     /// for the disk: it goes with the next change, or with a flush at most this long
     /// after it. A crash can lose the audit-only entries of the last such interval; never
@@ -435,6 +480,8 @@ impl OperatorBuilder {
             rotation,
             #[cfg(feature = "sqlite")]
             event_log,
+            #[cfg(feature = "sqlite")]
+            restoring,
         } = stores;
         // An operator's own log writes each change as its audit entry: once, for both.
         #[cfg(feature = "sqlite")]
@@ -520,6 +567,8 @@ impl OperatorBuilder {
             AuditEvent::RequestReceived { .. } | AuditEvent::RequestCompleted { .. } => {
                 requests.replay(change)
             }
+            // On the record; nothing to rebuild.
+            AuditEvent::Restored { .. } => Ok(()),
             other => Err(StoreError::Corrupt(format!(
                 "the journal holds a {} event, which is not a change",
                 other.name()
@@ -583,6 +632,25 @@ impl OperatorBuilder {
             })?;
         disclosures.attach(Arc::clone(&journaled));
         requests.attach(Arc::clone(&journaled));
+        // A backup restored: on the record, and anchored, before anything else is written.
+        #[cfg(feature = "sqlite")]
+        if let (Some(restoring), Some(log)) = (restoring, &event_log) {
+            crate::audit::change(
+                Some(&audit),
+                Some(&journaled),
+                self.clock.now(),
+                AuditEvent::Restored {
+                    entries: restoring.entries,
+                    anchored: restoring.anchored,
+                    reason: restoring.reason,
+                },
+            )
+            .map_err(|failed| match failed {
+                Error::NotStored(why) => why,
+                other => StoreError::Io(other.to_string()),
+            })?;
+            log.log().checkpoint()?;
+        }
         #[cfg(feature = "sqlite")]
         let rotation = match rotation {
             Some((store, provider)) => {
@@ -1268,6 +1336,8 @@ struct LogSettings {
     anchor: Option<Box<dyn Anchor>>,
     checkpoint_every: Option<u64>,
     audit_sync_within: Duration,
+    /// Why a backup is being restored, when one is.
+    restore: Option<String>,
 }
 
 /// How long an audit-only entry waits at most for the disk, by default.
@@ -1281,6 +1351,7 @@ impl Default for LogSettings {
             anchor: None,
             checkpoint_every: None,
             audit_sync_within: DEFAULT_AUDIT_SYNC_WITHIN,
+            restore: None,
         }
     }
 }

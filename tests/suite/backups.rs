@@ -506,3 +506,132 @@ fn a_key_file_planted_by_another_user_is_refused() {
         "{refused:?}"
     );
 }
+
+/// Puts the files of `backup` back in `dir`, in place of the directory's own.
+fn put_back(backup: &Path, dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.file_name().unwrap() != "lock" {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    copy_dir(backup, dir);
+}
+
+#[test]
+fn a_backup_older_than_the_anchor_opens_only_as_a_restore_on_the_record() {
+    use amanat::audit::AuditEvent;
+    use amanat::log::{LogError, Problem};
+    let (dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let clock = ManualClock::new(monday());
+    let (operator, record) = kept_phone(dir.path(), &clock);
+    let consent = operator.ledger().consents_of(&customer())[0];
+    drop(operator);
+    copy_dir(dir.path(), backup.path());
+    // A consent given after the backup: it is lost with what the backup lacks.
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(
+            crate::common::otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                .category::<Phone>(),
+        )
+        .unwrap();
+    drop(operator);
+    put_back(backup.path(), dir.path());
+
+    // To the anchor, the backup is a log cut short.
+    assert!(matches!(
+        imanum_operator(dir.path(), &clock).open(),
+        Err(StoreError::Log(cut)) if matches!(*cut, LogError::Tampered {
+            problem: Problem::Truncated,
+            ..
+        })
+    ));
+    let operator = imanum_operator(dir.path(), &clock)
+        .restore("disk replaced, incident 42")
+        .open()
+        .unwrap();
+    assert_eq!(operator.ledger().consents_of(&customer()), [consent]);
+    assert_eq!(phone_of(&operator, record), PHONE);
+    let restores: Vec<(u64, u64, String)> = operator
+        .audit_log()
+        .entries()
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            AuditEvent::Restored {
+                entries,
+                anchored,
+                reason,
+            } => Some((entries, anchored, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(restores.len(), 1);
+    let (entries, anchored, reason) = &restores[0];
+    assert!(entries < anchored, "{entries} of {anchored}");
+    assert_eq!(reason, "disk replaced, incident 42");
+    let key = operator.checkpoint_key().unwrap();
+    drop(operator);
+
+    // On the record and anchored: the directory opens as any other, and passes the
+    // auditor's check; a restore asked again, with nothing lost, records nothing.
+    drop(imanum_operator(dir.path(), &clock).open().unwrap());
+    let again = imanum_operator(dir.path(), &clock)
+        .restore("asked twice")
+        .open()
+        .unwrap();
+    let recorded = again
+        .audit_log()
+        .entries()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.event, AuditEvent::Restored { .. }))
+        .count();
+    assert_eq!(recorded, 1);
+    drop(again);
+    let anchor =
+        amanat::log::FileAnchor::new(keys_for(dir.path()).path().join("anchors"), dir.path())
+            .unwrap();
+    let store = amanat::store::SqliteLogStore::open(dir.path().join("log.db")).unwrap();
+    amanat::log::verify_against_anchor(&store, &key, &anchor).unwrap();
+}
+
+#[test]
+fn a_log_rewritten_without_the_keys_is_not_restored() {
+    use amanat::log::{Entry, LogError, Problem, Seq};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    drop(kept_phone(dir.path(), &clock).0);
+    let db = rusqlite::Connection::open(dir.path().join("log.db")).unwrap();
+    // The consent, given to someone else: its hash made afresh, its MAC can't be.
+    let (seq, at, prev, payload): (i64, i64, Vec<u8>, Vec<u8>) = db
+        .query_row(
+            "SELECT seq, at, prev, payload FROM entries WHERE payload LIKE '%consent_given%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let edited = String::from_utf8(payload)
+        .unwrap()
+        .replace(customer().as_str(), "cust-someone-else")
+        .into_bytes();
+    let prev: [u8; 32] = prev.try_into().unwrap();
+    let hash = Entry::compute_hash(Seq::new(seq.unsigned_abs()), at, &prev, &edited);
+    db.execute(
+        "UPDATE entries SET payload = ?1, hash = ?2 WHERE seq = ?3",
+        rusqlite::params![edited, hash.to_vec(), seq],
+    )
+    .unwrap();
+    drop(db);
+    assert!(matches!(
+        imanum_operator(dir.path(), &clock)
+            .restore("whatever")
+            .open(),
+        Err(StoreError::Log(forged)) if matches!(*forged, LogError::Tampered {
+            problem: Problem::BadMac,
+            ..
+        })
+    ));
+}
