@@ -748,7 +748,9 @@ mod tests {
         drop(log);
         // A backup of the first six entries, which the anchor's checkpoint at 8 outlives.
         f.store.entries_mut().truncate(6);
-        f.store.checkpoints_mut().retain(|c| c.checkpoint.count.get() <= 6);
+        f.store
+            .checkpoints_mut()
+            .retain(|c| c.checkpoint.count.get() <= 6);
         tampered(f.open(), 7, Problem::Truncated);
         let (log, behind) = Log::builder(Arc::clone(&f.store))
             .anchor(Arc::clone(&f.anchor))

@@ -65,6 +65,27 @@
 //! `keys.db`, and the `master.key` amanat 0.1 kept in the data directory
 //! ([`StoreError::KeysInsideData`]) — each without changing a file.
 //!
+//! ## What a write costs
+//!
+//! Each change — a grant, a withdrawal, a hold, a notice — is one synced transaction of
+//! `log.db`, shared with whatever other threads wrote meanwhile; audit-only entries ride
+//! along. The vault, the key store and the log are three databases (so that a copy of one
+//! opens nothing of another), so keeping and destroying a record are several
+//! transactions, in an order that leaves nothing unaccounted after a crash:
+//!
+//! - [`Operator::keep`]: four — `log.db` (the record announced), `keys.db` (its data key),
+//!   `vault.db` (the sealed value), `log.db` (tracked, the step that acknowledges). A crash
+//!   before the last leaves a sealed copy that was announced and never tracked: the next
+//!   open shreds it.
+//! - A destruction: three — `keys.db` (the key deleted, and the database checkpointed so
+//!   its bytes leave the write-ahead log: three fsyncs), `vault.db` (the sealed value),
+//!   `log.db` (the destruction). A crash before the last leaves the record tracked and due:
+//!   the next sweep destroys it again and records it once. A sweep that destroyed
+//!   anything then rotates the KEK, once for the sweep (about seven fsyncs, whatever the
+//!   number of records).
+//!
+//! (`tests/suite/synced_writes.rs` pins the order; BENCHMARKS.md has the `strace`.)
+//!
 //! ## Backups
 //!
 //! - **Back up the data directory**, whole, while no operator has it open (or as one

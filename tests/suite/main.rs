@@ -28,6 +28,7 @@ mod store_location;
 mod store_model;
 mod subject_access;
 mod subject_requests;
+mod synced_writes;
 mod tampering;
 mod transfer_rules;
 mod value_types;
