@@ -2,7 +2,11 @@
 //! before it by SHA-256, so an edited, deleted, inserted or reordered entry breaks the chain
 //! at a place [`verify`] names.
 //!
-//! Entries hold ids, categories, purposes and references — never a personal value.
+//! Entries hold the [`Event`]s of the one vocabulary: ids, categories, purposes, dates,
+//! references and digests — and, for a consent given, what replay needs to give it again:
+//! its evidence's references, and the name and mandate of a legal representative who
+//! consented for the subject (the proof of consent needs them). Never a value of the
+//! subject's personal data.
 //!
 //! ```
 //! use amanat::audit::{AuditEvent, AuditLog};
@@ -50,30 +54,49 @@ pub(crate) fn record(
     }
 }
 
+/// How a change stands when the audit log can't record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stands {
+    /// Only if recorded: what widens processing (a grant, a record kept, a hold) is not
+    /// made without its audit entry, nor kept in the journal.
+    IfRecorded,
+    /// Whatever the audit log says: what protects the subject (a withdrawal, a release, a
+    /// destruction) or is owed to them (a request, a notice) has taken effect, and is kept
+    /// in the journal even so. The failed audit log stops itself and refuses what widens
+    /// processing next.
+    Regardless,
+}
+
 /// Records a change: once, in `journal`, where the journal writes each change as its own
 /// audit entry (an operator's log); otherwise in `log` and then in `journal`, whichever
-/// there are. The one place that decides how a change reaches both.
+/// there are, as `stands` says. The one place that decides how a change reaches both.
 ///
 /// # Errors
 ///
-/// [`crate::Error::AuditUnavailable`] if `log` can't record it (the journal is not
-/// written then); [`crate::Error::NotStored`] if the journal can't keep it.
+/// [`crate::Error::AuditUnavailable`] if `log` can't record a change that stands only if
+/// recorded (the journal is not written then); [`crate::Error::NotStored`] if the
+/// journal can't keep it.
 pub(crate) fn change(
     log: Option<&Arc<AuditLog>>,
     journal: Option<&Journaled>,
     at: DateTime<Utc>,
     event: Event,
+    stands: Stands,
 ) -> Result<(), crate::Error> {
-    match (log, journal) {
-        (_, Some(journal)) if journal.carries_audit() => journal.append(&Change::new(at, event)),
-        (Some(log), Some(journal)) => {
-            log.append(at, event.clone())?;
-            journal.append(&Change::new(at, event))
-        }
-        (Some(log), None) => log.append(at, event).map(drop).map_err(Into::into),
-        (None, Some(journal)) => journal.append(&Change::new(at, event)),
-        (None, None) => Ok(()),
+    let refused = |recorded: Result<u64, AuditError>| match (recorded, stands) {
+        (Err(failed), Stands::IfRecorded) => Err(crate::Error::from(failed)),
+        _ => Ok(()),
+    };
+    let Some(journal) = journal else {
+        return log.map_or(Ok(()), |log| refused(log.append(at, event)));
+    };
+    if journal.carries_audit() {
+        return journal.append(&Change::new(at, event));
     }
+    if let Some(log) = log {
+        refused(log.append(at, event.clone()))?;
+    }
+    journal.append(&Change::new(at, event))
 }
 
 /// How an operator's log tags a payload that is a change, which the replay applies.

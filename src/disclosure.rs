@@ -31,7 +31,7 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent, AuditLog};
+use crate::audit::{self, AuditEvent, AuditLog, Stands};
 use crate::category::{Access, Category};
 use crate::consent::ConsentToken;
 use crate::data::{PersonalData, RecordId, Source};
@@ -289,7 +289,7 @@ impl Disclosures {
                 );
                 debug_assert_eq!(Some(owed), notice);
                 // A transfer widens processing: one whose notice can't be kept is not made.
-                if let Err(failed) = self.keep_notice(log, &notices) {
+                if let Err(failed) = self.keep_notice(log, &notices, Stands::IfRecorded) {
                     notices.pop();
                     return Err(failed);
                 }
@@ -343,7 +343,7 @@ impl Disclosures {
         let log = self.audit.as_ref().or(data.audit_log());
         // Owed to the subject whatever happens: a log or journal that can't keep it stops,
         // and an Operator reports it.
-        let _ = self.keep_notice(log, &notices);
+        let _ = self.keep_notice(log, &notices, Stands::Regardless);
         Some(id)
     }
 
@@ -390,6 +390,7 @@ impl Disclosures {
         &self,
         log: Option<&Arc<AuditLog>>,
         notices: &[TransferNotice],
+        stands: Stands,
     ) -> Result<(), Error> {
         notices.last().map_or(Ok(()), |notice| {
             audit::change(
@@ -399,6 +400,7 @@ impl Disclosures {
                 AuditEvent::NoticeOwed {
                     notice: notice.clone(),
                 },
+                stands,
             )
         })
     }
@@ -469,6 +471,7 @@ impl Disclosures {
                 self.journal.get().map(|j| &**j),
                 at,
                 AuditEvent::NoticeSent { notice: id },
+                Stands::Regardless,
             );
         }
         Ok(())

@@ -71,6 +71,7 @@ impl SubjectRequests {
             self.journal.get().map(|j| &**j),
             at,
             event,
+            crate::audit::Stands::Regardless,
         );
     }
 

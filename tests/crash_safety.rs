@@ -445,3 +445,130 @@ fn every_acknowledged_change_survives_sigkill() {
         totals.0, totals.1, totals.2
     );
 }
+
+/// Many threads grant, authorize (audit-only entries) and withdraw while the flusher runs
+/// every 2 ms; the parent kills it (found by a review of the one-entry-per-change log).
+#[test]
+#[ignore = "run by racing_threads_keep_every_acknowledged_change_through_sigkill"]
+fn racing_writer() {
+    let dir = std::env::var(DIR).expect("run by the crash test");
+    let round = std::env::var(ROUND).expect("run by the crash test");
+    let keys = KeyDir::new(std::env::var(KEYS).expect("run by the crash test")).unwrap();
+    let operator = Operator::builder(&dir, imanum(), keys)
+        .audit_sync_within(Duration::from_millis(2))
+        .open()
+        .unwrap();
+    let out = std::sync::Mutex::new(std::io::stdout());
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (operator, out, round) = (&operator, &out, &round);
+            s.spawn(move || {
+                for i in 0_u32.. {
+                    let subject = SubjectId::new(format!("r{round}-t{t}-s{i}")).unwrap();
+                    let consent = operator
+                        .ledger()
+                        .grant(otp_grant(&subject, Purpose::SERVICE_PROVISION).category::<Phone>())
+                        .unwrap();
+                    writeln!(out.lock().unwrap(), "ack granted {subject} {consent}").unwrap();
+                    let token = operator
+                        .ledger()
+                        .authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)
+                        .unwrap();
+                    drop(token);
+                    if i % 3 == 0 {
+                        operator.withdraw(&consent).unwrap();
+                        writeln!(out.lock().unwrap(), "ack withdrawn {subject} {consent}").unwrap();
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Killed at random while eight threads race, the reopened store holds every acknowledged
+/// grant and withdrawal, its audit chain and log verify, and the trail names no consent the
+/// ledger lacks.
+#[test]
+fn racing_threads_keep_every_acknowledged_change_through_sigkill() {
+    let exe = std::env::current_exe().unwrap();
+    let mut moments = Moments(0x9e37_79b9_7f4a_7c15);
+    let mut acked = 0;
+    let rounds = if full_size() { 30 } else { 4 };
+    for round in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let key_root = tempfile::tempdir().unwrap();
+        let key_dir = key_root.path().join("keys");
+        let mut granted: HashMap<SubjectId, ConsentId> = HashMap::new();
+        let mut withdrawn: HashSet<(SubjectId, ConsentId)> = HashSet::new();
+        for kill in 0..3 {
+            let mut child = Command::new(&exe)
+                .args([
+                    "racing_writer",
+                    "--exact",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(DIR, dir.path())
+                .env(KEYS, &key_dir)
+                .env(ROUND, format!("{round}k{kill}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(30 + moments.next_ms(200)));
+            child.kill().unwrap();
+            let mut output = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut output)
+                .unwrap();
+            child.wait().unwrap();
+            let complete = output.rfind('\n').map_or("", |end| &output[..end]);
+            for line in complete.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                match words.as_slice() {
+                    ["ack", "granted", s, c] => {
+                        granted.insert(SubjectId::new(*s).unwrap(), c.parse().unwrap());
+                    }
+                    ["ack", "withdrawn", s, c] => {
+                        withdrawn.insert((SubjectId::new(*s).unwrap(), c.parse().unwrap()));
+                    }
+                    _ => {}
+                }
+            }
+            let operator = Operator::open(dir.path(), imanum(), KeyDir::new(&key_dir).unwrap())
+                .unwrap_or_else(|e| panic!("round {round}/{kill}: open: {e}"));
+            for (subject, consent) in &granted {
+                assert_eq!(
+                    operator.ledger().consents_of(subject),
+                    vec![*consent],
+                    "round {round}/{kill}"
+                );
+            }
+            for (subject, consent) in &withdrawn {
+                assert!(
+                    operator
+                        .ledger()
+                        .authorize::<Phone>(subject, &Purpose::SERVICE_PROVISION)
+                        .is_err(),
+                    "round {round}/{kill}: withdrawal of {consent} lost"
+                );
+            }
+            operator
+                .audit_log()
+                .verify()
+                .unwrap_or_else(|e| panic!("round {round}/{kill}: audit chain: {e}"));
+            for entry in operator.audit_log().entries().unwrap() {
+                if let Some((subject, consent, _)) = entry.event.consent_event() {
+                    assert!(operator.ledger().consents_of(subject).contains(&consent));
+                }
+            }
+            operator.verify_full().unwrap().unwrap();
+            acked += granted.len();
+        }
+    }
+    assert!(acked > 0, "no grant was acknowledged before a kill");
+}

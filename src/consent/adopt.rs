@@ -64,25 +64,14 @@ impl ConsentLedger {
             });
         }
         let requires_reconsent = policy.requires_reconsent();
-        // Refused up front if the audit log has stopped: the change is recorded last.
-        if let Some(log) = &self.audit {
-            log.ensure_running()?;
-        }
+        self.record_adoption(&version)?;
         self.terms.store(Arc::new(Terms::of(policy)));
         let invalidated = if requires_reconsent {
             self.end_consents_not_under(&version)
         } else {
             Vec::new()
         };
-        // Kept last: an adoption a crash interrupted is finished at the next open.
-        let kept = audit::change(
-            self.audit.as_ref(),
-            self.journal.as_deref(),
-            self.clock.now(),
-            AuditEvent::PolicyChange {
-                version: version.clone(),
-            },
-        );
+        let kept = self.keep_adoption(&version);
         if let Some(why) = self.journal.as_ref().and_then(|j| j.stopped()) {
             return Err(Error::NotStored(StoreError::Stopped(why)));
         }
@@ -91,6 +80,44 @@ impl ConsentLedger {
             policy_version: version,
             invalidated,
         })
+    }
+
+    /// Records that `version` comes into force, before it does: in the audit log, where the
+    /// journal is not also the audit trail, so that an adoption the log can't record is not
+    /// made. Where it is (an operator's log), the one entry is written last
+    /// ([`keep_adoption`](Self::keep_adoption)), and a stopped log refuses here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AuditUnavailable`] if the audit log can't record it.
+    fn record_adoption(&self, version: &PolicyVersion) -> Result<(), Error> {
+        match (&self.audit, &self.journal) {
+            (Some(log), Some(journal)) if journal.carries_audit() => Ok(log.ensure_running()?),
+            (log, _) => audit::record(log.as_ref(), self.clock.now(), || {
+                AuditEvent::PolicyChange {
+                    version: version.clone(),
+                }
+            }),
+        }
+    }
+
+    /// Keeps that `version` is in force, last: an adoption a crash interrupted is finished
+    /// at the next open.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if the journal can't keep it.
+    fn keep_adoption(&self, version: &PolicyVersion) -> Result<(), Error> {
+        // Not to the audit log a second time: `record_adoption` recorded it there.
+        audit::change(
+            None,
+            self.journal.as_deref(),
+            self.clock.now(),
+            AuditEvent::PolicyChange {
+                version: version.clone(),
+            },
+            audit::Stands::IfRecorded,
+        )
     }
 
     /// Ends every consent in force given under a version other than `version`, as a policy
@@ -143,19 +170,10 @@ impl ConsentLedger {
                 .as_ref()
                 .is_some_and(|p| p.requires_reconsent())
         {
-            if let Some(log) = &self.audit {
-                log.ensure_running()?;
-            }
+            self.record_adoption(&terms.version)?;
             self.end_consents_not_under(&terms.version);
         }
-        audit::change(
-            self.audit.as_ref(),
-            self.journal.as_deref(),
-            self.clock.now(),
-            AuditEvent::PolicyChange {
-                version: terms.version.clone(),
-            },
-        )?;
+        self.keep_adoption(&terms.version)?;
         match self.journal.as_ref().and_then(|j| j.stopped()) {
             Some(why) => Err(Error::NotStored(StoreError::Stopped(why))),
             None => Ok(()),

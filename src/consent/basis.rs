@@ -164,6 +164,7 @@ impl ConsentLedger {
                 basis: used.basis.clone(),
                 policy_version: used.policy_version.clone(),
             },
+            audit::Stands::IfRecorded,
         );
         if let Err(failed) = kept {
             drop(entry);

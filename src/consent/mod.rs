@@ -203,12 +203,14 @@ impl ConsentLedger {
     /// of in the same call.
     ///
     /// An event that protects the subject (a withdrawal, an invalidation) has taken effect
-    /// before this is called and stands whatever it returns: a failure stops the log or the
-    /// journal, and what widens processing is refused next.
+    /// before this is called and stands whatever it returns: it is journaled even when the
+    /// audit log can't record it, a failure stops the log or the journal, and what widens
+    /// processing is refused next.
     ///
     /// # Errors
     ///
-    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept.
+    /// [`Error::AuditUnavailable`] if the audit log can't record a grant or a renewal;
+    /// [`Error::NotStored`] if the journal can't keep the event.
     fn keep_event(
         &self,
         record: &ConsentRecord,
@@ -248,11 +250,17 @@ impl ConsentLedger {
             // A basis used is kept where it is made, with the actor and the category.
             Event::BasisUsed(_) => return Ok(()),
         };
+        let stands = if matches!(event, Event::Withdrawn { .. } | Event::Invalidated { .. }) {
+            audit::Stands::Regardless
+        } else {
+            audit::Stands::IfRecorded
+        };
         audit::change(
             self.audit.as_ref(),
             self.journal.as_deref(),
             public.at,
             change,
+            stands,
         )
     }
 

@@ -66,7 +66,7 @@ impl ConsentLedger {
             purposes: purposes.clone(),
             at: now,
         };
-        let kept = kept_withdrawal(self.keep_event(&record, &event, retention));
+        let kept = self.keep_event(&record, &event, retention);
         entry.events.push(event);
         let withdrawal = Withdrawal {
             subject: record.subject.clone(),
@@ -116,7 +116,7 @@ impl ConsentLedger {
         // it could not be, and the first failure is reported.
         let kept: Vec<_> = events
             .iter()
-            .map(|(record, event)| kept_withdrawal(self.keep_event(record, event, false)))
+            .map(|(record, event)| self.keep_event(record, event, false))
             .collect();
         entry
             .events
@@ -128,15 +128,5 @@ impl ConsentLedger {
             at: millis_to_time(now),
             withdrawn,
         })
-    }
-}
-
-/// What the caller of a withdrawal hears of its keeping: that the journal could not keep
-/// it. A withdrawal the audit log alone could not record is not reported — the log has
-/// stopped, and refuses what widens processing next — as before the journal was given.
-fn kept_withdrawal(kept: Result<(), Error>) -> Result<(), Error> {
-    match kept {
-        Err(Error::AuditUnavailable(_)) => Ok(()),
-        other => other,
     }
 }

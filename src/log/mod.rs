@@ -461,6 +461,12 @@ impl<S: LogStore> Log<S> {
         Ok(())
     }
 
+    /// Why the log stopped, if a write failed: every append after it is refused, and
+    /// the log must be opened again to go on from what it kept.
+    pub fn stopped(&self) -> Option<LogError> {
+        self.queue.lock().failed.clone()
+    }
+
     /// Whether entries are queued that are not durable yet.
     pub fn has_pending(&self) -> bool {
         let queue = self.queue.lock();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{RetentionSchedule, State};
 use crate::Error;
-use crate::audit::{self, Event};
+use crate::audit::{self, Event, Stands};
 use crate::clock::millis_to_time;
 
 /// A decision the schedule took, for the record of processing: an [`Event`] of the one
@@ -41,23 +41,25 @@ impl State {
     ///
     /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept; the
     /// log or the journal stops then.
-    pub(super) fn keep(&self, at: i64, event: Event) -> Result<(), Error> {
+    pub(super) fn keep(&self, at: i64, event: Event, stands: Stands) -> Result<(), Error> {
         audit::change(
             self.audit.as_ref(),
             self.journal.as_deref(),
             millis_to_time(at),
             event,
+            stands,
         )
     }
 
-    /// Keeps a decision that is a change and records it among the decisions: one that
-    /// protects the subject stands whatever this returns; the caller decides for the rest.
+    /// Keeps a decision that protects the subject (a release, a destruction) and records it
+    /// among the decisions: it stands whatever this returns, journaled even when the audit
+    /// log can't record it.
     ///
     /// # Errors
     ///
     /// As [`keep`](Self::keep); the decision is recorded all the same.
     pub(super) fn decide_change(&mut self, at: i64, event: Event) -> Result<(), Error> {
-        let kept = self.keep(at, event.clone());
+        let kept = self.keep(at, event.clone(), Stands::Regardless);
         self.decisions.push(Decision {
             at: millis_to_time(at),
             event,

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Decision, Entry, RetentionSchedule, State, SweepReport, after};
 use crate::Error;
-use crate::audit::Event;
+use crate::audit::{Event, Stands};
 use crate::clock::millis_to_time;
 use crate::data::RecordId;
 use crate::vocab::ids::HoldId;
@@ -42,7 +42,7 @@ impl RetentionSchedule {
             hold: id,
             legal_hold: hold.clone(),
         };
-        state.keep(now, placed.clone())?;
+        state.keep(now, placed.clone(), Stands::IfRecorded)?;
         state.decisions.push(Decision {
             at: millis_to_time(now),
             event: placed,

@@ -10,7 +10,7 @@ use zeroize::Zeroize;
 
 use super::{Entry, RetentionSchedule, State, after};
 use crate::Error;
-use crate::audit::Event;
+use crate::audit::{Event, Stands};
 use crate::category::{Category, CategoryId};
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReason, PersonalData, Purge, RecordId, RetentionCell};
@@ -133,12 +133,14 @@ impl RetentionSchedule {
     ) -> Result<(), Error> {
         let rule = &self.policy.retention()[index];
         let (cell, purge) = held.map_or((None, None), |(cell, purge)| (Some(cell), Some(purge)));
+        // Your clock's code runs before the schedule is locked.
+        let now = self.clock.now_millis();
         let mut state = self.state();
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
         }
         state.keep(
-            collected_at.timestamp_millis(),
+            now,
             Event::Tracked {
                 record,
                 subject: subject.clone(),
@@ -146,6 +148,7 @@ impl RetentionSchedule {
                 purpose: purpose.clone(),
                 collected_at: millis_to_time(collected_at.timestamp_millis()),
             },
+            Stands::IfRecorded,
         )?;
         let collected_at = collected_at.timestamp_millis();
         let start = match rule.after {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{RetentionSchedule, State, after};
-use crate::audit::Event;
+use crate::audit::{Event, Stands};
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReason, RecordId};
 use crate::policy::RetentionStart;
@@ -135,6 +135,7 @@ impl RetentionSchedule {
                     subject: subject.clone(),
                     trigger,
                 },
+                Stands::Regardless,
             );
         }
         ids.iter()

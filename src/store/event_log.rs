@@ -184,6 +184,11 @@ impl EventLog {
         if self.is_closed() {
             return Err(AuditError::Stopped(closed().to_string()));
         }
+        // A log that failed keeps nothing more: an entry queued now would never be
+        // written, and what it records — an authorization — must not be made unrecorded.
+        if let Some(failed) = self.log.stopped() {
+            return Err(AuditError::Stopped(failed.to_string()));
+        }
         pending.push(payload);
         Ok(())
     }

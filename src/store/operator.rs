@@ -437,10 +437,10 @@ impl OperatorBuilder {
 
     /// Opens the stores — the directory, created if missing — and rebuilds everything from
     /// the journal: consents with their history, deadlines, holds and destructions,
-    /// notices and requests, with their original ids and times. Destructions interrupted
-    /// after their hooks confirmed are completed, and sealed copies whose keeping was
-    /// never acknowledged are shredded; where any was, the key-encryption key is rotated
-    /// then, as after a sweep.
+    /// notices and requests, with their original ids and times. Sealed copies whose keeping
+    /// was never acknowledged are shredded (and, on other stores, destructions the audit
+    /// log recorded and the journal lacks are completed); where any was, the
+    /// key-encryption key is rotated then, as after a sweep.
     ///
     /// # Errors
     ///
@@ -644,6 +644,7 @@ impl OperatorBuilder {
                     anchored: restoring.anchored,
                     reason: restoring.reason,
                 },
+                crate::audit::Stands::IfRecorded,
             )
             .map_err(|failed| match failed {
                 Error::NotStored(why) => why,
@@ -1069,11 +1070,12 @@ impl Operator {
         crate::audit::change(
             Some(&self.audit),
             Some(&self.journal),
-            data.collected_at(),
+            self.ledger.clock().now(),
             AuditEvent::Keeping {
                 record: data.id(),
                 subject: data.subject().clone(),
             },
+            crate::audit::Stands::IfRecorded,
         )?;
         let sealed =
             Sealed::seal(&*self.keys, data.id(), data.subject(), &bytes).map_err(sealing)?;
@@ -1227,8 +1229,10 @@ impl Operator {
     ///
     /// # Errors
     ///
-    /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the next
-    /// open completes it from the audit log's record of it, without a second entry.
+    /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the record
+    /// is still due at the next open, whose first sweep destroys it again and records it
+    /// once. (On other stores, where the audit log is written before the journal, the next
+    /// open completes it from the audit log's record of it instead.)
     ///
     /// Then, where the key provider can rotate and destroy, it rotates the key-encryption
     /// key when the sweep destroyed something or the rotation interval has passed since

@@ -126,7 +126,6 @@ pub fn friday() -> DateTime<Utc> {
 }
 
 /// Monday 5 January 2026, 09:00 UTC: the operators' first day.
-#[cfg(feature = "sqlite")]
 pub fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()
 }

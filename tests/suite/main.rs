@@ -13,6 +13,7 @@ mod backups;
 mod consent_rules;
 mod crypto_shredding;
 mod depersonalisation;
+mod event_log_attacks;
 mod hostile_caller;
 mod layers;
 mod ledger_model;
