@@ -38,7 +38,7 @@ use crate::vocab::{
 /// subject's personal data. References (of a legal basis, a hold, a court decision) are
 /// written as given: name a law, an order or a case number there, never a person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "event")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
     /// An authorization was granted or refused, and by which rule.
@@ -368,7 +368,7 @@ impl Event {
         )
     }
 
-    /// The event's name, as its JSON's `event` field: `consent_given`, `authorization`,
+    /// The event's name, as its JSON names it: `consent_given`, `authorization`,
     /// `tracked`, `hold_placed`, `destruction`, …
     pub fn name(&self) -> &'static str {
         match self {
@@ -466,7 +466,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_name_is_the_json_tag() {
+    fn every_name_is_the_json_key() {
         let subject = SubjectId::new("s").unwrap();
         let events = [
             Event::NoticeSent { notice: 1 },
@@ -483,7 +483,12 @@ mod tests {
         ];
         for event in events {
             let json = serde_json::to_value(&event).unwrap();
-            assert_eq!(json["event"], event.name());
+            let key = match &json {
+                serde_json::Value::Object(map) => map.keys().next().cloned(),
+                serde_json::Value::String(name) => Some(name.clone()),
+                _ => None,
+            };
+            assert_eq!(key.as_deref(), Some(event.name()));
         }
     }
 }

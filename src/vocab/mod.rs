@@ -509,7 +509,7 @@ impl<'de> Deserialize<'de> for DocumentHash {
 /// The form a consent was given in (Tajik law Art. 17; Uzbek Ministry of Justice order
 /// No. 3478: written, or an electronic document).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "form")]
+#[serde(rename_all = "snake_case")]
 pub enum ConsentForm {
     /// A written consent, signed on paper or as a signed document; its digest is kept so the
     /// document can later be matched to the consent. The only form that allows processing a
@@ -586,7 +586,7 @@ pub enum ElectronicMethod {
 
 /// Who gave a consent: the subject, or their legal representative (Art. 8.1, 11.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "by")]
+#[serde(rename_all = "snake_case")]
 pub enum GivenBy {
     /// The subject themselves.
     Subject,
@@ -602,7 +602,7 @@ pub enum GivenBy {
 /// What proves a consent was obtained (Art. 25.1). Keep here only references to evidence,
 /// never the personal data itself: evidence is stored in the consent history in the clear.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Evidence {
     /// A one-time password was sent and typed back (IMANUM §2.1.3). Name the challenge by
@@ -662,7 +662,7 @@ pub enum BiometricGround {
 /// Every basis but [`Consent`](LegalBasis::Consent) carries a reference — which law, order
 /// or request — that is kept with the processing it allowed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "basis")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LegalBasis {
     /// The subject's (or representative's) consent, recorded in the ledger.

@@ -13,7 +13,7 @@ use super::{Purpose, SubjectId};
 /// Where the data came from: the subject, or a third party (which owes the subject a
 /// notice, Tajik law Art. 21).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "from")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Source {
     /// The subject gave it.

@@ -78,7 +78,7 @@ pub enum HoldUntil {
 
 /// Why a record was destroyed (Tajik law Art. 20, 22.1, 25.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "reason")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DestructionReason {
     /// The subject withdrew consent and no other legal basis holds.

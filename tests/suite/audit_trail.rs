@@ -81,12 +81,7 @@ fn kinds(log: &AuditLog) -> Vec<String> {
     log.entries()
         .unwrap()
         .iter()
-        .map(|e| {
-            serde_json::to_value(&e.event).unwrap()["event"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|e| e.event.name().to_owned())
         .collect()
 }
 
@@ -221,7 +216,7 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
         .iter()
         .filter_map(|e| {
             let json = serde_json::to_value(&e.event).unwrap();
-            (json["actor"] == "svc:credit-scoring").then_some(match &e.event {
+            (json[e.event.name()]["actor"] == "svc:credit-scoring").then_some(match &e.event {
                 AuditEvent::Authorization { .. } => "authorization",
                 AuditEvent::Collection { .. } => "collection",
                 AuditEvent::Change { .. } => "rectified",

@@ -326,13 +326,13 @@ impl Journal for Hostile {
 #[test]
 fn a_journal_holding_an_observation_or_a_dangling_change_is_refused_without_a_panic() {
     let hostile = [
-        r#"{"at":"2026-01-05T09:00:00Z","event":"authorization","actor":null,"subject":"cust-1","purpose":"service_provision","category":"phone","granted":true,"rule":null,"consent":null}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"reads","actor":null,"subject":"cust-1","purpose":"service_provision","category":"phone","consent":null,"count":18446744073709551615}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"destruction","record":"7598741c-a8a2-43c8-b245-9d16e6add9f2","reason":{"reason":"retention_expired"},"rule":null}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"hold_released","hold":0}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"notice_sent","notice":18446744073709551615}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"request_completed","request":0,"subject":"cust-1","kind":"access"}"#,
-        r#"{"at":"2026-01-05T09:00:00Z","event":"consent_withdrawn","subject":"cust-1","consent":"7598741c-a8a2-43c8-b245-9d16e6add9f2","purposes":["service_provision"],"retention":true,"digest":"0000000000000000000000000000000000000000000000000000000000000000"}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","authorization":{"actor":null,"subject":"cust-1","purpose":"service_provision","category":"phone","granted":true,"rule":null,"consent":null}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","reads":{"actor":null,"subject":"cust-1","purpose":"service_provision","category":"phone","consent":null,"count":18446744073709551615}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","destruction":{"record":"7598741c-a8a2-43c8-b245-9d16e6add9f2","reason":"retention_expired","rule":null}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","hold_released":{"hold":0}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","notice_sent":{"notice":18446744073709551615}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","request_completed":{"request":0,"subject":"cust-1","kind":"access"}}"#,
+        r#"{"at":"2026-01-05T09:00:00Z","consent_withdrawn":{"subject":"cust-1","consent":"7598741c-a8a2-43c8-b245-9d16e6add9f2","purposes":["service_provision"],"retention":true,"digest":"0000000000000000000000000000000000000000000000000000000000000000"}}"#,
     ];
     for json in hostile {
         let change: amanat::store::journal::Change = serde_json::from_str(json).unwrap();
