@@ -37,6 +37,9 @@ pub enum Problem {
     /// The store holds something at this position that is not an entry (a field of the
     /// wrong size).
     Malformed,
+    /// A snapshot that ends at this position does not verify under the log's key, does not
+    /// follow the one before it, or names another head hash than the entry here has.
+    SnapshotMismatch,
 }
 
 impl fmt::Display for Problem {
@@ -59,6 +62,10 @@ impl fmt::Display for Problem {
                 "a signed checkpoint covers this entry but the log ends before it (tail cut off)"
             }
             Problem::Malformed => "the stored entry is malformed",
+            Problem::SnapshotMismatch => {
+                "a snapshot ending here does not verify, does not follow the one before, or \
+                 names another head hash (written without the log's key, or moved)"
+            }
         })
     }
 }

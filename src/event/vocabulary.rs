@@ -90,7 +90,6 @@ pub enum Event {
         /// Whether the retention schedule heard of it in the same change
         /// ([`Operator::withdraw`](crate::store::Operator::withdraw)): replayed, the
         /// withdrawal brings the deadlines forward again.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retention: bool,
         /// As in [`ConsentGiven`](Self::ConsentGiven).
         digest: ChainHash,

@@ -21,6 +21,8 @@ pub const GENESIS: Hash = [0; 32];
 const ENTRY_DOMAIN: &[u8] = b"amanat/log/entry/v1";
 /// Separates an entry's MAC from every other HMAC under the same key.
 const MAC_DOMAIN: &[u8] = b"amanat/log/mac/v1";
+/// What a snapshot's MAC is separated from an entry's by.
+const SNAPSHOT_DOMAIN: &[u8] = b"amanat/log/snapshot/v1";
 
 /// One entry as the store keeps it. Every field is public so that a store can build one
 /// from its rows; nothing in it is trusted until the log has checked it.
@@ -110,6 +112,21 @@ impl MacKey {
         mac.update(MAC_DOMAIN);
         mac.update(hash);
         mac.finalize().into_bytes().into()
+    }
+
+    pub(crate) fn tag_snapshot(&self, message: &[u8]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(SNAPSHOT_DOMAIN);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// In constant time, as [`verify`](Self::verify).
+    pub(crate) fn verify_snapshot(&self, message: &[u8], tag: &[u8; 32]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(SNAPSHOT_DOMAIN);
+        mac.update(message);
+        mac.verify_slice(tag).is_ok()
     }
 
     /// Compares in constant time: a timing difference would tell an attacker how much of a

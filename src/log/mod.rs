@@ -94,6 +94,7 @@
 
 mod checkpoint;
 mod entry;
+mod snapshot;
 mod store;
 mod verify;
 
@@ -109,6 +110,7 @@ pub use checkpoint::{
     Anchor, Checkpoint, CheckpointKey, FileAnchor, MemoryAnchor, SignedCheckpoint,
 };
 pub use entry::{Entry, GENESIS, Hash};
+pub use snapshot::Snapshot;
 pub use store::{Head, LogStore, MemoryLogStore, continues};
 
 use checkpoint::Signer;
@@ -593,6 +595,85 @@ impl<S: LogStore> Log<S> {
         })
     }
 
+    /// Keeps `body` as a snapshot of the entries from `from` to `to`, which must be
+    /// durable: authenticated by a MAC under the log's key, bound to the hash of the entry at `to`, which
+    /// [`snapshots`](Self::snapshots) checks it against.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] if the entry at `to` is missing or does not verify;
+    /// [`LogError::Stopped`] if `to` is not durable yet; the store's error if it can't be
+    /// written.
+    pub fn put_snapshot(&self, from: Seq, to: Seq, body: Vec<u8>) -> Result<Snapshot, LogError> {
+        if to.get() > self.queue.lock().durable {
+            return Err(LogError::Stopped(format!(
+                "a snapshot to entry {to}, which is not durable yet"
+            )));
+        }
+        let head = self.entry_hash(to)?;
+        let snapshot = Snapshot::seal(&self.mac, from, to, head, body);
+        self.store.put_snapshot(&snapshot)?;
+        Ok(snapshot)
+    }
+
+    /// Every snapshot the store keeps, each checked: its MAC under the log's key, that it
+    /// follows the one before it from the first position on, and that it ends at an entry
+    /// the store holds, sound, with the hash it names.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] with [`Problem::SnapshotMismatch`] where the first that
+    /// fails ends; the store's error if it can't be read.
+    pub fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+        let snapshots = self.store.snapshots()?;
+        let mut next = Seq::FIRST;
+        for snapshot in &snapshots {
+            let fits = snapshot.from == next
+                && snapshot.to >= snapshot.from
+                && snapshot.is_sound(&self.mac)
+                && self.entry_hash(snapshot.to).ok() == Some(snapshot.head);
+            if !fits {
+                return Err(LogError::Tampered {
+                    position: snapshot.to,
+                    problem: Problem::SnapshotMismatch,
+                });
+            }
+            next = snapshot.to.next();
+        }
+        Ok(snapshots)
+    }
+
+    /// The hash of the entry at `seq`, once its hash and MAC are checked.
+    fn entry_hash(&self, seq: Seq) -> Result<Hash, LogError> {
+        let mut found = None;
+        let read = self.store.read_from(seq, &mut |entry| {
+            found = Some(entry);
+            Err(LogError::Stopped("one entry read".into()))
+        });
+        match (found, read) {
+            (Some(entry), _) if entry.seq == seq => {
+                if !entry.hash_is_sound() {
+                    return Err(LogError::Tampered {
+                        position: seq,
+                        problem: Problem::HashMismatch,
+                    });
+                }
+                if !self.mac.verify(&entry.hash, &entry.mac) {
+                    return Err(LogError::Tampered {
+                        position: seq,
+                        problem: Problem::BadMac,
+                    });
+                }
+                Ok(entry.hash)
+            }
+            (None, Err(failed)) if !matches!(failed, LogError::Stopped(_)) => Err(failed),
+            _ => Err(LogError::Tampered {
+                position: seq,
+                problem: Problem::Missing,
+            }),
+        }
+    }
+
     /// Verifies the whole log from its first entry, MACs included, and against the store's
     /// latest checkpoint and the anchor's: catches an edit before the last checkpoint,
     /// which [`open`](LogBuilder::open) does not look for.
@@ -739,6 +820,44 @@ mod tests {
             Seq::new(11)
         );
         assert_eq!(log.checkpoint().unwrap(), None);
+    }
+
+    #[test]
+    fn snapshots_verify_under_the_key_follow_each_other_and_fit_the_entries() {
+        let f = fixture();
+        f.ten();
+        let log = f.open().unwrap();
+        log.put_snapshot(Seq::FIRST, Seq::new(4), b"first four".to_vec())
+            .unwrap();
+        log.put_snapshot(Seq::new(5), Seq::new(8), b"four more".to_vec())
+            .unwrap();
+        let kept = log.snapshots().unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[1].body, b"four more");
+        // Not durable yet: refused.
+        assert!(
+            log.put_snapshot(Seq::new(9), Seq::new(12), Vec::new())
+                .is_err()
+        );
+
+        let mismatch = |log: &Log<Arc<MemoryLogStore>>, at| {
+            tampered(log.snapshots(), at, Problem::SnapshotMismatch);
+        };
+        // Its body edited.
+        f.store.snapshots_mut()[1].body = b"four others".to_vec();
+        mismatch(&log, 8);
+        // Moved to cover other entries, MAC and all.
+        f.store.snapshots_mut()[1] = kept[1].clone();
+        f.store.snapshots_mut()[1].to = Seq::new(9);
+        mismatch(&log, 9);
+        // One missing between the first position and the last.
+        f.store.snapshots_mut().remove(0);
+        mismatch(&log, 9);
+        // The entry it ends at rewritten: it no longer fits.
+        f.store.snapshots_mut().clear();
+        f.store.snapshots_mut().push(kept[0].clone());
+        f.store.entries_mut()[3].payload = b"rewritten".to_vec();
+        mismatch(&log, 4);
     }
 
     #[test]
@@ -955,6 +1074,12 @@ mod tests {
         fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
             Ok(None)
         }
+        fn put_snapshot(&self, _: &Snapshot) -> Result<(), LogError> {
+            Ok(())
+        }
+        fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+            Ok(Vec::new())
+        }
     }
 
     #[test]
@@ -993,6 +1118,12 @@ mod tests {
         }
         fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
             self.inner.latest_checkpoint()
+        }
+        fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
+            self.inner.put_snapshot(snapshot)
+        }
+        fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+            self.inner.snapshots()
         }
     }
 

@@ -5,6 +5,7 @@ use parking_lot::RwLock;
 
 use super::checkpoint::SignedCheckpoint;
 use super::entry::{Entry, Hash};
+use super::snapshot::Snapshot;
 use crate::error::LogError;
 use crate::vocab::ids::Seq;
 
@@ -70,6 +71,20 @@ pub trait LogStore: Send + Sync {
     ///
     /// If the store can't be read.
     fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError>;
+
+    /// Keeps `snapshot`, durably.
+    ///
+    /// # Errors
+    ///
+    /// If it can't be written.
+    fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError>;
+
+    /// Every snapshot kept, by position.
+    ///
+    /// # Errors
+    ///
+    /// If the store can't be read.
+    fn snapshots(&self) -> Result<Vec<Snapshot>, LogError>;
 }
 
 impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
@@ -91,6 +106,12 @@ impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
     }
     fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError> {
         (**self).latest_checkpoint()
+    }
+    fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
+        (**self).put_snapshot(snapshot)
+    }
+    fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+        (**self).snapshots()
     }
 }
 
@@ -120,12 +141,18 @@ pub fn continues(head: Option<Head>, batch: &[Entry]) -> Result<(), LogError> {
 pub struct MemoryLogStore {
     entries: RwLock<Vec<Entry>>,
     checkpoints: RwLock<Vec<SignedCheckpoint>>,
+    snapshots: RwLock<Vec<Snapshot>>,
 }
 
 impl MemoryLogStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The snapshots as stored, to edit as an attacker with access to the store would.
+    pub fn snapshots_mut(&self) -> parking_lot::RwLockWriteGuard<'_, Vec<Snapshot>> {
+        self.snapshots.write()
     }
 
     /// The entries as stored, to edit as an attacker with access to the store would.
@@ -192,5 +219,17 @@ impl LogStore for MemoryLogStore {
             .iter()
             .max_by_key(|c| c.checkpoint.count)
             .copied())
+    }
+
+    fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
+        let mut snapshots = self.snapshots.write();
+        snapshots.retain(|s| s.to != snapshot.to);
+        snapshots.push(snapshot.clone());
+        snapshots.sort_by_key(|s| s.to);
+        Ok(())
+    }
+
+    fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+        Ok(self.snapshots.read().clone())
     }
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::audit::{self, AuditEntry, AuditLog, AuditStore};
+use crate::audit::{self, AuditEntry, AuditLog, AuditStore, Event};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
 use crate::log::{Log, LogStore, Seq};
@@ -43,6 +43,20 @@ pub(crate) struct EventLog {
     /// The JSON of the last audit entry the replay saw on its way, which the audit chain
     /// goes on from: one pass over the log at open, not two.
     last: Mutex<Option<Vec<u8>>>,
+    /// The changes the replay read from the entries after the last snapshot, ready to be
+    /// kept as the next one once the operator has opened.
+    unsnapshotted: Mutex<Option<Unsnapshotted>>,
+    /// How many changes the entries after the last snapshot must hold for the open to keep
+    /// a new one.
+    snapshot_after: usize,
+}
+
+/// The changes read after the last snapshot, encoded as a snapshot keeps them.
+struct Unsnapshotted {
+    from: Seq,
+    to: Seq,
+    body: Vec<u8>,
+    changes: usize,
 }
 
 /// Whether the flusher should end, and what it sleeps on: apart from the log, so that the
@@ -65,7 +79,11 @@ impl std::fmt::Debug for EventLog {
 impl EventLog {
     /// The event log over `log`, with a thread that writes queued audit entries at least
     /// every `flush_within`.
-    pub(crate) fn new(log: Log<Arc<dyn LogStore>>, flush_within: Duration) -> Arc<Self> {
+    pub(crate) fn new(
+        log: Log<Arc<dyn LogStore>>,
+        flush_within: Duration,
+        snapshot_after: usize,
+    ) -> Arc<Self> {
         let stop = Arc::new(Stop::default());
         let this = Arc::new(Self {
             log,
@@ -73,6 +91,8 @@ impl EventLog {
             stop: Arc::clone(&stop),
             closed: std::sync::atomic::AtomicBool::new(false),
             last: Mutex::new(None),
+            unsnapshotted: Mutex::new(None),
+            snapshot_after,
         });
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
@@ -114,17 +134,19 @@ impl EventLog {
         self.log.wait_durable(last)
     }
 
-    /// Every entry, oldest first — only the changes unless `audit_only` — with whether it
-    /// is a change, and its audit entry. `note` is called first with each payload.
+    /// Every entry from `from` on — only the changes unless `audit_only` — with whether it
+    /// is a change, and its audit entry. `note` is called first with each position and
+    /// payload.
     fn every(
         &self,
+        from: Seq,
         audit_only: bool,
-        note: &mut dyn FnMut(&[u8]),
+        note: &mut dyn FnMut(Seq, &[u8]),
         visit: &mut dyn FnMut(bool, AuditEntry) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut failed = None;
-        let read = self.log.read_from(Seq::FIRST, &mut |entry| {
-            note(&entry.payload);
+        let read = self.log.read_from(from, &mut |entry| {
+            note(entry.seq, &entry.payload);
             // Not parsed when not wanted: at open, half the entries are audit-only.
             if !audit_only && entry.payload.first() == Some(&audit::AUDIT_TAG) {
                 return Ok(());
@@ -151,7 +173,7 @@ impl EventLog {
     /// Every audit entry kept, the changes' among them, oldest first.
     pub(crate) fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         let mut entries = Vec::new();
-        self.every(true, &mut |_| {}, &mut |_, entry| {
+        self.every(Seq::FIRST, true, &mut |_, _| {}, &mut |_, entry| {
             entries.push(entry);
             Ok(())
         })?;
@@ -195,6 +217,28 @@ impl EventLog {
 }
 
 impl EventLog {
+    /// Keeps the changes the replay read after the last snapshot as a new one, if they
+    /// are at least the operator's `snapshot_after`: the next open reads them from it, and
+    /// the log only after it. Called once the operator has opened, so that a refused open
+    /// writes nothing. A checkpoint is signed first, so the snapshot ends inside a signed
+    /// prefix.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Log`] if the checkpoint or the snapshot can't be kept.
+    pub(crate) fn keep_snapshot(&self) -> Result<(), StoreError> {
+        let Some(unsnapshotted) = self.unsnapshotted.lock().take() else {
+            return Ok(());
+        };
+        if unsnapshotted.changes < self.snapshot_after {
+            return Ok(());
+        }
+        self.log.checkpoint()?;
+        self.log
+            .put_snapshot(unsnapshotted.from, unsnapshotted.to, unsnapshotted.body)?;
+        Ok(())
+    }
+
     /// Writes what is queued, signs a last checkpoint and ends the flusher: what was
     /// acknowledged reaches the disk, and the checkpoint closes the window in which a cut
     /// tail can't be told from a crash. Called by the operator as it drops, before its
@@ -215,6 +259,13 @@ impl EventLog {
     fn is_closed(&self) -> bool {
         self.closed.load(std::sync::atomic::Ordering::Acquire)
     }
+}
+
+/// `entry`'s change appended to a snapshot's `body` as the replay reads it back: its time
+/// and its event, in postcard; `None` if it can't be.
+fn encode(body: Vec<u8>, entry: &AuditEntry) -> Option<Vec<u8>> {
+    let at = (entry.at.timestamp(), entry.at.timestamp_subsec_nanos());
+    postcard::to_extend(&(at.0, at.1, &entry.event), body).ok()
 }
 
 fn closed() -> LogError {
@@ -269,20 +320,73 @@ impl Journal for LogJournal {
         self.log.write(None).map_err(StoreError::from)
     }
 
+    /// The changes the snapshots keep, then those of the entries after the last one — each
+    /// checked as it is read, from the entry the last snapshot ends at — noting them for
+    /// the next snapshot.
     fn replay(
         &self,
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let snapshots = self.log.log.snapshots()?;
+        for snapshot in &snapshots {
+            let mut rest = snapshot.body.as_slice();
+            while !rest.is_empty() {
+                let ((secs, nanos, event), after): ((i64, u32, Event), &[u8]) =
+                    postcard::take_from_bytes(rest).map_err(|_| {
+                        StoreError::Corrupt(format!(
+                            "the snapshot to entry {} holds what this library did not write",
+                            snapshot.to
+                        ))
+                    })?;
+                rest = after;
+                let at = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "a time out of range in the snapshot to entry {}",
+                        snapshot.to
+                    ))
+                })?;
+                visit(Change::new(at, event))?;
+            }
+        }
+        // From the entry the last snapshot ends at: its hash was just checked against the
+        // snapshot, and the walk checks the link of the next one to it.
+        let (start, covered) = snapshots
+            .last()
+            .map_or((Seq::FIRST, None), |s| (s.to, Some(s.to)));
         let mut last = self.log.last.lock();
+        let reading = std::cell::Cell::new(covered);
         // Noted without a parse: only the last is read, once the replay is done.
-        let mut note = |payload: &[u8]| {
+        let mut note = |seq: Seq, payload: &[u8]| {
+            reading.set(Some(seq));
             let noted = last.get_or_insert_with(Vec::new);
             noted.clear();
             noted.extend_from_slice(payload);
         };
-        self.log.every(false, &mut note, &mut |_, entry| {
+        let mut body = Some(Vec::new());
+        let mut changes = 0_usize;
+        self.log.every(start, false, &mut note, &mut |_, entry| {
+            if covered.is_some() && reading.get() == covered {
+                // In the snapshot already.
+                return Ok(());
+            }
+            // A change that can't be encoded is not snapshotted: the next open reads it
+            // from the log again.
+            body = body.take().and_then(|body| encode(body, &entry));
+            changes += 1;
             visit(Change::new(entry.at, entry.event))
-        })
+        })?;
+        drop(last);
+        if let (Some(body), Some(to)) = (body, reading.get())
+            && changes > 0
+        {
+            *self.log.unsnapshotted.lock() = Some(Unsnapshotted {
+                from: covered.map_or(Seq::FIRST, Seq::next),
+                to,
+                body,
+                changes,
+            });
+        }
+        Ok(())
     }
 }
 

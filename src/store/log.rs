@@ -8,12 +8,13 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::StoreError;
 use crate::log::{
-    Checkpoint, Entry, Hash, Head, LogError, LogStore, Problem, Seq, SignedCheckpoint,
+    Checkpoint, Entry, Hash, Head, LogError, LogStore, Problem, Seq, SignedCheckpoint, Snapshot,
 };
 use crate::store::sqlite::store_error;
 
 /// The schema, one migration per version.
-const MIGRATIONS: &[&str] = &["CREATE TABLE entries (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE entries (
          seq     INTEGER PRIMARY KEY,
          at      INTEGER NOT NULL,
          prev    BLOB NOT NULL,
@@ -26,7 +27,15 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE entries (
          head      BLOB NOT NULL,
          at        INTEGER NOT NULL,
          signature BLOB NOT NULL
-     );"];
+     );",
+    "CREATE TABLE snapshots (
+         last  INTEGER PRIMARY KEY,
+         first INTEGER NOT NULL,
+         head  BLOB NOT NULL,
+         mac   BLOB NOT NULL,
+         body  BLOB NOT NULL
+     );",
+];
 
 const INSERT: &str =
     "INSERT INTO entries (seq, at, prev, hash, mac, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -279,6 +288,61 @@ impl LogStore for SqliteLogStore {
             })
         })
         .transpose()
+    }
+
+    fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
+        self.write
+            .lock()
+            .db
+            .execute(
+                "INSERT OR REPLACE INTO snapshots (last, first, head, mac, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    stored(snapshot.to)?,
+                    stored(snapshot.from)?,
+                    snapshot.head.as_slice(),
+                    snapshot.mac.as_slice(),
+                    snapshot.body,
+                ],
+            )
+            .map_err(|e| error(&e))?;
+        Ok(())
+    }
+
+    fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
+        let db = self.read.lock();
+        let mut query = db
+            .prepare("SELECT first, last, head, mac, body FROM snapshots ORDER BY last")
+            .map_err(|e| error(&e))?;
+        let rows = query
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, Vec<u8>>(3)?,
+                    row.get::<_, Vec<u8>>(4)?,
+                ))
+            })
+            .map_err(|e| error(&e))?;
+        let mut snapshots = Vec::new();
+        for row in rows {
+            let (from, to, head, mac, body) = row.map_err(|e| error(&e))?;
+            let (from, to) = (position(from)?, position(to)?);
+            // A malformed snapshot can't carry a valid MAC: say so where it ends.
+            let bad = || LogError::Tampered {
+                position: to,
+                problem: Problem::SnapshotMismatch,
+            };
+            snapshots.push(Snapshot {
+                from,
+                to,
+                head: head.try_into().map_err(|_| bad())?,
+                mac: mac.try_into().map_err(|_| bad())?,
+                body,
+            });
+        }
+        Ok(snapshots)
     }
 }
 

@@ -248,7 +248,7 @@ impl Stores {
                 anchored: checkpoint.count.get(),
                 reason,
             });
-        let event_log = EventLog::new(log, settings.audit_sync_within);
+        let event_log = EventLog::new(log, settings.audit_sync_within, settings.snapshot_after);
         // Every byte of the audit entries is authenticated by the log, so the audit chain
         // is not verified again: it goes on from the last entry, which the replay notes in
         // its one pass. Audit-only entries queue until the next change or flush: never a
@@ -414,6 +414,18 @@ impl OperatorBuilder {
     #[cfg(feature = "sqlite")]
     pub fn restore(mut self, reason: impl Into<String>) -> Self {
         self.log.restore = Some(reason.into());
+        self
+    }
+
+    /// Keeps a snapshot at open once the log holds at least `changes` changes after the
+    /// last one (at least 1; [`DEFAULT_SNAPSHOT_AFTER`] by default). A snapshot holds the
+    /// changes up to an entry, compact, with a MAC under the log's key, bound to that
+    /// entry's hash: the next open applies them without reading the log before it, and
+    /// checks only what follows — an edit of the log before the snapshot is then found by
+    /// [`Operator::verify_full`], not by the open.
+    #[cfg(feature = "sqlite")]
+    pub fn snapshot_after(mut self, changes: usize) -> Self {
+        self.log.snapshot_after = changes.max(1);
         self
     }
 
@@ -710,6 +722,11 @@ impl OperatorBuilder {
         }
         #[cfg(not(feature = "sqlite"))]
         let _ = shreds_at_open;
+        // Opened: what the replay read after the last snapshot becomes the next one.
+        #[cfg(feature = "sqlite")]
+        if let Some(log) = &operator.event_log {
+            log.keep_snapshot()?;
+        }
         Ok(operator)
     }
 }
@@ -1342,7 +1359,14 @@ struct LogSettings {
     audit_sync_within: Duration,
     /// Why a backup is being restored, when one is.
     restore: Option<String>,
+    /// How many changes after the last snapshot make the open keep a new one.
+    snapshot_after: usize,
 }
+
+/// How many changes read from the log after its last snapshot make an open keep a new
+/// one, by default.
+#[cfg(feature = "sqlite")]
+pub const DEFAULT_SNAPSHOT_AFTER: usize = 10_000;
 
 /// How long an audit-only entry waits at most for the disk, by default.
 #[cfg(feature = "sqlite")]
@@ -1356,6 +1380,7 @@ impl Default for LogSettings {
             checkpoint_every: None,
             audit_sync_within: DEFAULT_AUDIT_SYNC_WITHIN,
             restore: None,
+            snapshot_after: DEFAULT_SNAPSHOT_AFTER,
         }
     }
 }

@@ -525,3 +525,98 @@ fn a_proof_against_an_older_copy_of_the_log_does_not_verify() {
         }))
     ));
 }
+
+/// A day's work, opened once more so that the open keeps a snapshot of it (every change
+/// the log held), and closed.
+fn snapshotted(dir: &Path, clock: &ManualClock) {
+    a_days_work(dir, clock);
+    drop(
+        imanum_operator(dir, clock)
+            .snapshot_after(1)
+            .open()
+            .unwrap(),
+    );
+    let kept: i64 = Connection::open(dir.join("log.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 1, "the open kept a snapshot");
+}
+
+/// Opens `dir` and says how it was refused.
+fn refused(dir: &Path, clock: &ManualClock) -> (u64, Problem) {
+    match imanum_operator(dir, clock).open() {
+        Err(StoreError::Log(log)) => match *log {
+            LogError::Tampered { position, problem } => (position.get(), problem),
+            other => panic!("not reported as tampering: {other}"),
+        },
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+#[test]
+fn a_snapshot_edited_or_moved_in_the_store_is_refused_at_open_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    snapshotted(dir.path(), &clock);
+    let db = Connection::open(dir.path().join("log.db")).unwrap();
+    let (last, body): (i64, Vec<u8>) = db
+        .query_row("SELECT last, body FROM snapshots", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    // A withdrawal taken out of it: its bytes cut short, the MAC left as it was.
+    db.execute(
+        "UPDATE snapshots SET body = ?1",
+        params![body[..body.len() / 2].to_vec()],
+    )
+    .unwrap();
+    drop(db);
+    let before = fingerprints(dir.path());
+    assert_eq!(
+        refused(dir.path(), &clock),
+        (last.unsigned_abs(), Problem::SnapshotMismatch)
+    );
+    assert_eq!(fingerprints(dir.path()), before, "a refused open wrote");
+    // Whole again, but said to end one entry earlier.
+    let db = Connection::open(dir.path().join("log.db")).unwrap();
+    db.execute(
+        "UPDATE snapshots SET body = ?1, last = last - 1",
+        params![body],
+    )
+    .unwrap();
+    assert_eq!(
+        refused(dir.path(), &clock),
+        (last.unsigned_abs() - 1, Problem::SnapshotMismatch)
+    );
+}
+
+/// What a snapshot covers the open does not read again: a withdrawal deleted from the log
+/// before it does not bring the consent back at open, and `verify_full` finds the gap.
+#[test]
+fn an_edit_before_the_snapshot_changes_nothing_at_open_and_verify_full_finds_it_art_11_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    snapshotted(dir.path(), &clock);
+    let db = Connection::open(dir.path().join("log.db")).unwrap();
+    let withdrawn = position_of(&db, "consent_withdrawn");
+    db.execute("DELETE FROM entries WHERE seq = ?1", params![withdrawn])
+        .unwrap();
+    drop(db);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert!(
+        operator
+            .ledger()
+            .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+            .is_err(),
+        "the withdrawal still stands"
+    );
+    match operator.verify_full() {
+        Err(StoreError::Log(log)) => assert!(
+            matches!(*log, LogError::Tampered { position, problem: Problem::Missing }
+                if position.get() == withdrawn.unsigned_abs()),
+            "{log}"
+        ),
+        other => panic!("verify_full missed the deleted entry: {other:?}"),
+    }
+}
