@@ -153,7 +153,7 @@ pub use audit_store::SqliteAuditStore;
 #[cfg(feature = "sqlite")]
 pub use log::SqliteLogStore;
 #[cfg(feature = "sqlite")]
-pub use operator::DEFAULT_AUDIT_SYNC_WITHIN;
+pub use operator::{DEFAULT_AUDIT_SYNC_WITHIN, DEFAULT_SNAPSHOT_AFTER};
 pub use operator::{Operator, OperatorBuilder, Sealable, Stores};
 pub use vault::StoreError;
 
