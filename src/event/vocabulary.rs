@@ -75,6 +75,7 @@ pub enum Event {
         /// Which consent.
         consent: ConsentId,
         /// Its new end; `None` for none.
+        #[serde(with = "crate::vocab::when::option")]
         valid_until: Option<DateTime<Utc>>,
         /// As in [`ConsentGiven`](Self::ConsentGiven).
         digest: ChainHash,
@@ -155,6 +156,7 @@ pub enum Event {
         /// The purpose it was collected for.
         purpose: Purpose,
         /// When it was collected.
+        #[serde(with = "crate::vocab::when")]
         collected_at: DateTime<Utc>,
     },
     /// How many times one token opened values, counted when the token is dropped.
@@ -222,6 +224,7 @@ pub enum Event {
         /// The record.
         record: RecordId,
         /// When it falls due.
+        #[serde(with = "crate::vocab::when")]
         due: DateTime<Utc>,
         /// Why.
         reason: DestructionReason,
@@ -233,6 +236,7 @@ pub enum Event {
         /// The holds.
         holds: Vec<HoldId>,
         /// Until when; `None` until a hold is released or its relationship end is known.
+        #[serde(with = "crate::vocab::when::option")]
         until: Option<DateTime<Utc>>,
     },
     /// A legal hold was placed: a change.
@@ -271,6 +275,7 @@ pub enum Event {
         /// Attempts so far.
         attempts: u32,
         /// The next attempt.
+        #[serde(with = "crate::vocab::when")]
         next: DateTime<Utc>,
     },
     /// A record was destroyed: a change when a retention schedule destroyed it.
@@ -321,6 +326,7 @@ pub struct Given {
     /// Whose.
     pub subject: SubjectId,
     /// When.
+    #[serde(with = "crate::vocab::when")]
     pub at: DateTime<Utc>,
     /// For what.
     pub purposes: Vec<Purpose>,
@@ -339,6 +345,7 @@ pub struct Given {
     /// Whether the data may cross the border.
     pub cross_border: bool,
     /// The end of validity, if any.
+    #[serde(with = "crate::vocab::when::option")]
     pub valid_until: Option<DateTime<Utc>>,
 }
 

@@ -27,7 +27,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::audit::{self, AuditEntry, AuditLog, AuditStore, Event};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
-use crate::log::{Log, LogStore, Seq};
+use crate::log::{Log, LogStore, Seq, Snapshot};
 
 /// The log, shared by the journal's and the audit log's side of it.
 pub(crate) struct EventLog {
@@ -261,6 +261,36 @@ impl EventLog {
     }
 }
 
+/// The changes `snapshots` keep, in order, to `visit`. (Decoded on a thread of their own
+/// while `visit` applied, they took longer, not less: each change is allocated on the
+/// decoder's thread and freed on the other's.)
+fn replay_snapshots(
+    snapshots: &[Snapshot],
+    visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for snapshot in snapshots {
+        let mut rest = snapshot.body.as_slice();
+        while !rest.is_empty() {
+            visit(decode(&mut rest, snapshot.to)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The next change of a snapshot's body, which ends at entry `to`.
+fn decode(rest: &mut &[u8], to: Seq) -> Result<Change, StoreError> {
+    let foreign = || {
+        StoreError::Corrupt(format!(
+            "the snapshot to entry {to} holds what this library did not write"
+        ))
+    };
+    let ((secs, nanos, event), after): ((i64, u32, Event), &[u8]) =
+        postcard::take_from_bytes(rest).map_err(|_| foreign())?;
+    *rest = after;
+    let at = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(foreign)?;
+    Ok(Change::new(at, event))
+}
+
 /// `entry`'s change appended to a snapshot's `body` as the replay reads it back: its time
 /// and its event, in postcard; `None` if it can't be.
 fn encode(body: Vec<u8>, entry: &AuditEntry) -> Option<Vec<u8>> {
@@ -328,26 +358,7 @@ impl Journal for LogJournal {
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let snapshots = self.log.log.snapshots()?;
-        for snapshot in &snapshots {
-            let mut rest = snapshot.body.as_slice();
-            while !rest.is_empty() {
-                let ((secs, nanos, event), after): ((i64, u32, Event), &[u8]) =
-                    postcard::take_from_bytes(rest).map_err(|_| {
-                        StoreError::Corrupt(format!(
-                            "the snapshot to entry {} holds what this library did not write",
-                            snapshot.to
-                        ))
-                    })?;
-                rest = after;
-                let at = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "a time out of range in the snapshot to entry {}",
-                        snapshot.to
-                    ))
-                })?;
-                visit(Change::new(at, event))?;
-            }
-        }
+        replay_snapshots(&snapshots, visit)?;
         // From the entry the last snapshot ends at: its hash was just checked against the
         // snapshot, and the walk checks the link of the next one to it.
         let (start, covered) = snapshots

@@ -49,7 +49,7 @@
 //!
 //! | file | holds | in the clear |
 //! |---|---|---|
-//! | `log.db` (`-wal`, `-shm`) | the authenticated log: every change to consents, deadlines, holds, destructions, notices and requests (replayed at open), the audit entries, and the signed checkpoints | subject ids, purposes, categories, decisions, consent evidence, representatives' names, dates; never a value |
+//! | `log.db` (`-wal`, `-shm`) | the authenticated log: every change to consents, deadlines, holds, destructions, notices and requests (replayed at open), the audit entries, the signed checkpoints, and snapshots of the changes (read at open instead of the entries they cover) | subject ids, purposes, categories, decisions, consent evidence, representatives' names, dates; never a value |
 //! | `vault.db` (`-wal`, `-shm`) | the sealed personal values | record and subject ids, category, purpose, collection time; the values only as ciphertext |
 //! | `keys.db` (`-wal`, `-shm`) | each record's data key, wrapped by the KEK; the version of the KEK that wrapped them and when it was last rotated | record and subject ids |
 //! | `lock` | nothing: held while an operator has the directory open | — |

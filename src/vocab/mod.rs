@@ -14,6 +14,7 @@ pub(crate) mod category_id;
 pub(crate) mod ids;
 pub(crate) mod register;
 pub(crate) mod retention;
+pub(crate) mod when;
 
 const MAX_ID_LEN: usize = 128;
 
@@ -611,6 +612,7 @@ pub enum Evidence {
         /// The gateway's id for the challenge.
         challenge_id: String,
         /// When the subject typed the code back.
+        #[serde(with = "when")]
         confirmed_at: DateTime<Utc>,
     },
     /// A signed document, by its digest.

@@ -48,10 +48,12 @@ pub struct TransferNotice {
     /// Where the data came from.
     pub source: Source,
     /// When the transfer or collection happened.
+    #[serde(with = "super::when")]
     pub at: DateTime<Utc>,
     /// The last day the notice may be sent.
     pub due: NaiveDate,
     /// When it was sent, once it was.
+    #[serde(with = "super::when::option")]
     pub sent_at: Option<DateTime<Utc>>,
 }
 
@@ -66,10 +68,12 @@ pub struct SubjectRequest {
     /// For what.
     pub kind: RequestKind,
     /// When it arrived.
+    #[serde(with = "super::when")]
     pub received: DateTime<Utc>,
     /// The last day to answer, on the policy's calendar.
     pub due: NaiveDate,
     /// When it was answered, once it was.
+    #[serde(with = "super::when::option")]
     pub completed: Option<DateTime<Utc>>,
 }
 

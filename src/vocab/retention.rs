@@ -61,7 +61,7 @@ pub enum HoldScope {
 #[serde(rename_all = "snake_case")]
 pub enum HoldUntil {
     /// At a date.
-    Date(DateTime<Utc>),
+    Date(#[serde(with = "super::when")] DateTime<Utc>),
     /// So long after the relationship with the subject ends (AML: five years, FATF
     /// Recommendation 11); until then, indefinitely.
     AfterRelationshipEnd {
