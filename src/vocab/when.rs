@@ -66,11 +66,15 @@ mod tests {
     #[test]
     fn a_time_is_text_in_json_and_two_numbers_in_postcard_and_reads_back_whole() {
         let times = Times {
-            at: Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap() + chrono::TimeDelta::nanoseconds(7),
+            at: Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap()
+                + chrono::TimeDelta::nanoseconds(7),
             until: None,
         };
         let json = serde_json::to_string(&times).unwrap();
-        assert_eq!(json, r#"{"at":"2026-01-05T09:00:00.000000007Z","until":null}"#);
+        assert_eq!(
+            json,
+            r#"{"at":"2026-01-05T09:00:00.000000007Z","until":null}"#
+        );
         assert_eq!(serde_json::from_str::<Times>(&json).unwrap(), times);
         #[cfg(feature = "sqlite")]
         {
