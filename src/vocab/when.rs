@@ -35,6 +35,7 @@ pub(crate) mod option {
     #[serde(transparent)]
     struct When(#[serde(with = "super")] DateTime<Utc>);
 
+    #[allow(clippy::ref_option)] // The signature `#[serde(with)]` calls.
     pub(crate) fn serialize<S: Serializer>(
         at: &Option<DateTime<Utc>>,
         to: S,
