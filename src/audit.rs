@@ -423,18 +423,8 @@ impl AuditLog {
     /// chain, and the log stops. [`AuditError::Stopped`] for every append after that.
     pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
         let mut chain = self.lock();
-        if let Some(why) = &chain.failed {
-            return Err(AuditError::Stopped(why.clone()));
-        }
-        let seq = chain.next_seq;
-        let hash = AuditEntry::digest(seq, at, &event, chain.prev);
-        let entry = AuditEntry {
-            seq,
-            at,
-            event,
-            prev: chain.prev,
-            hash,
-        };
+        let entry = Self::next(&chain, at, event)?;
+        let (seq, hash) = (entry.seq, entry.hash);
         let batch = self.batch;
         if let Some(store) = chain.store.as_mut() {
             if let Err(failed) = store.write(&entry) {
@@ -479,24 +469,33 @@ impl AuditLog {
         write: impl FnOnce(&AuditEntry) -> Result<(), AuditError>,
     ) -> Result<u64, AuditError> {
         let mut chain = self.lock();
-        if let Some(why) = &chain.failed {
-            return Err(AuditError::Stopped(why.clone()));
-        }
-        let seq = chain.next_seq;
-        let hash = AuditEntry::digest(seq, at, &event, chain.prev);
-        let entry = AuditEntry {
-            seq,
-            at,
-            event,
-            prev: chain.prev,
-            hash,
-        };
+        let entry = Self::next(&chain, at, event)?;
+        let (seq, hash) = (entry.seq, entry.hash);
         if let Err(failed) = write(&entry) {
             return Err(Self::halt(&mut chain, failed.to_string()));
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
         Ok(seq)
+    }
+
+    /// The entry `event` makes next in `chain`, linked to the one before it.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Stopped`] if the chain has stopped.
+    fn next(chain: &Chain, at: DateTime<Utc>, event: AuditEvent) -> Result<AuditEntry, AuditError> {
+        if let Some(why) = &chain.failed {
+            return Err(AuditError::Stopped(why.clone()));
+        }
+        let seq = chain.next_seq;
+        Ok(AuditEntry {
+            seq,
+            at,
+            hash: AuditEntry::digest(seq, at, &event, chain.prev),
+            event,
+            prev: chain.prev,
+        })
     }
 
     /// Refuses, as an append would, once the log has stopped.
