@@ -195,7 +195,8 @@ impl ConsentProof {
     /// - the log verifies against the anchor
     ///   ([`verify_against_anchor`](crate::log::verify_against_anchor)), so it was not cut
     ///   short before the anchored checkpoint, nor rewritten with a fresh chain;
-    /// - every entry of the proof is in that log;
+    /// - every entry of the proof is in that log, written there as a change — not an entry
+    ///   any caller could append through the public audit log;
     /// - every change of this consent the log holds is in the proof, so a proof made before
     ///   a withdrawal, or stripped of one, does not verify.
     ///
@@ -252,14 +253,15 @@ impl ConsentProof {
                 .consent_event()
                 .is_some_and(|(_, consent, _)| consent == self.consent)
             {
+                // Only what the operator wrote as a change proves anything, and must be in
+                // the proof: anyone may append an audit-only entry naming the consent.
                 match self.entries.iter().position(|e| *e == audited) {
-                    Some(i) => found[i] = true,
-                    // Only a change: anyone may append an audit-only entry naming it.
+                    Some(i) if change => found[i] = true,
                     None if change => {
                         omitted = Some(audited.seq);
                         return Err(stop());
                     }
-                    None => {}
+                    Some(_) | None => {}
                 }
             }
             Ok(())

@@ -195,6 +195,17 @@ pub trait Anchor: Send + Sync {
     ///
     /// [`LogError::Anchor`] (or another) if it could not be read.
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError>;
+
+    /// Every checkpoint published, oldest first: what a restore reads to record how far
+    /// the log once reached, even past an earlier restore. By default, the latest alone:
+    /// a witness that keeps its history should give all of it.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Anchor`] (or another) if it could not be read.
+    fn history(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        Ok(self.latest()?.into_iter().collect())
+    }
 }
 
 impl<A: Anchor + ?Sized> Anchor for std::sync::Arc<A> {
@@ -204,6 +215,9 @@ impl<A: Anchor + ?Sized> Anchor for std::sync::Arc<A> {
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
         (**self).latest()
     }
+    fn history(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        (**self).history()
+    }
 }
 impl<T: Anchor + ?Sized> Anchor for Box<T> {
     fn publish(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
@@ -211,6 +225,9 @@ impl<T: Anchor + ?Sized> Anchor for Box<T> {
     }
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
         (**self).latest()
+    }
+    fn history(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        (**self).history()
     }
 }
 
@@ -237,6 +254,9 @@ impl Anchor for MemoryAnchor {
     }
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
         Ok(self.0.lock().last().copied())
+    }
+    fn history(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        Ok(self.all())
     }
 }
 
@@ -325,6 +345,10 @@ impl Anchor for FileAnchor {
         Ok(())
     }
 
+    fn history(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        self.all_lines()
+    }
+
     fn latest(&self) -> Result<Option<SignedCheckpoint>, LogError> {
         let io = |e: std::io::Error| LogError::Anchor(e.to_string());
         let file = match std::fs::File::open(&self.file) {
@@ -343,6 +367,31 @@ impl Anchor for FileAnchor {
                 self.file.display()
             ))
         })
+    }
+}
+
+impl FileAnchor {
+    /// Every complete line of the file, as checkpoints; a line torn by a crash is skipped.
+    fn all_lines(&self) -> Result<Vec<SignedCheckpoint>, LogError> {
+        let io = |e: std::io::Error| LogError::Anchor(e.to_string());
+        let text = match std::fs::read_to_string(&self.file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(e)),
+        };
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        complete
+            .lines()
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                SignedCheckpoint::from_text(line).ok_or_else(|| {
+                    LogError::Anchor(format!(
+                        "{} holds a line that is not a checkpoint",
+                        self.file.display()
+                    ))
+                })
+            })
+            .collect()
     }
 }
 

@@ -197,9 +197,10 @@ impl<S: LogStore> LogBuilder<S> {
     }
 
     /// Opens a log restored from a backup, which may end before the anchor's latest
-    /// checkpoint — what [`open`](Self::open) refuses as truncation — and returns it with
-    /// that checkpoint if it does (`None` if the store holds the anchored prefix: nothing
-    /// was lost). Only a log this key wrote is restored: every entry is verified from the
+    /// checkpoint — what [`open`](Self::open) refuses as truncation — and returns it, if it
+    /// does, with the furthest checkpoint the anchor ever signed ([`Anchor::history`]; after
+    /// an earlier restore, that is not the latest), or `None` if the store holds the
+    /// anchored prefix: nothing was lost. Only a log this key wrote is restored: every entry is verified from the
     /// first, its MAC among the rest, against the store's own checkpoint, and the anchor's
     /// signature is checked. Record the restore in the log, then sign a
     /// [`checkpoint`](Log::checkpoint): the anchor's latest is then the restored log's.
@@ -241,7 +242,20 @@ impl<S: LogStore> LogBuilder<S> {
             let head = verify::walk(&self.store, Some(&mac), own, true)?;
             let witnessed = signed_checkpoints(None, anchored, &public)?;
             let holds = verify::walk(&self.store, None, witnessed.clone(), false).is_ok();
-            (head, witnessed.first().copied().filter(|_| !holds))
+            // What the restore reports lost: up to the furthest the anchor ever signed, so
+            // that a second restore, which cuts the record of the first, still says how far
+            // the log once reached. Lines that don't verify are no witness of anything.
+            let furthest = match &self.anchor {
+                Some(anchor) if !holds => anchor
+                    .history()?
+                    .into_iter()
+                    .filter(|c| c.check(&public).is_ok())
+                    .map(|c| c.checkpoint)
+                    .chain(witnessed.first().copied())
+                    .max_by_key(|c| c.count),
+                _ => None,
+            };
+            (head, furthest)
         } else {
             let checkpoints = signed_checkpoints(stored, anchored, &public)?;
             (

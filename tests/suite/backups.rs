@@ -635,3 +635,72 @@ fn a_log_rewritten_without_the_keys_is_not_restored() {
         })
     ));
 }
+
+/// A second restore cuts the record of the first: it still says how far the log once
+/// reached, from the anchor's whole history (found by a review: it recorded only the
+/// first restore's checkpoint).
+#[test]
+fn a_second_restore_records_how_far_the_anchored_log_once_reached() {
+    use amanat::audit::AuditEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = kept_phone(dir.path(), &clock);
+    let kept = i64::try_from(operator.audit_log().entries().unwrap().len()).unwrap();
+    for i in 0..10 {
+        operator
+            .ledger()
+            .grant(
+                crate::common::otp_grant(
+                    &crate::common::subject(format!("s{i}")),
+                    Purpose::SERVICE_PROVISION,
+                )
+                .category::<Phone>(),
+            )
+            .unwrap();
+    }
+    drop(operator);
+    let log = dir.path().join("log.db");
+    let head: i64 = rusqlite::Connection::open(&log)
+        .unwrap()
+        .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))
+        .unwrap();
+    let cut = || {
+        rusqlite::Connection::open(&log)
+            .unwrap()
+            .execute_batch(&format!(
+                "DELETE FROM entries WHERE seq > {kept}; \
+                 DELETE FROM checkpoints WHERE count > {kept}; \
+                 DELETE FROM snapshots WHERE last > {kept};"
+            ))
+            .unwrap();
+    };
+    let restores = |operator: &Operator| -> Vec<(u64, u64)> {
+        operator
+            .audit_log()
+            .entries()
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.event {
+                AuditEvent::Restored {
+                    entries, anchored, ..
+                } => Some((entries, anchored)),
+                _ => None,
+            })
+            .collect()
+    };
+    let furthest = (kept.unsigned_abs(), head.unsigned_abs());
+    cut();
+    let first = imanum_operator(dir.path(), &clock)
+        .restore("incident 1")
+        .open()
+        .unwrap();
+    assert_eq!(restores(&first), [furthest]);
+    drop(first);
+    // The same cut again takes the first restore's entry with it.
+    cut();
+    let second = imanum_operator(dir.path(), &clock)
+        .restore("incident 2")
+        .open()
+        .unwrap();
+    assert_eq!(restores(&second), [furthest]);
+}

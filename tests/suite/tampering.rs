@@ -620,3 +620,60 @@ fn an_edit_before_the_snapshot_changes_nothing_at_open_and_verify_full_finds_it_
         other => panic!("verify_full missed the deleted entry: {other:?}"),
     }
 }
+
+/// The public audit log takes a consent given that the ledger never recorded: an entry
+/// written there is audit-only, and a proof resting on it does not verify against the
+/// log (found by a review: it did).
+#[test]
+fn a_proof_resting_on_an_appended_audit_entry_does_not_verify_against_the_log_art_25_1() {
+    use amanat::audit::AuditEvent;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = kept_phone(dir.path(), &clock);
+    let consent = operator.ledger().consents_of(&customer())[0];
+    let real = operator.ledger().proof_of_consent(&consent).unwrap();
+    let (victim, fresh): (_, amanat::ConsentId) = (
+        subject("victim"),
+        "11111111-1111-4111-8111-111111111111".parse().unwrap(),
+    );
+    let mut event = real.events[0].clone();
+    event.consent = Some(fresh);
+    let AuditEvent::ConsentGiven { given, .. } = &real.entries[0].event else {
+        panic!("the proof's first entry is not the grant");
+    };
+    let mut given = (**given).clone();
+    given.consent = fresh;
+    given.subject = victim.clone();
+    operator
+        .audit_log()
+        .append(
+            monday(),
+            AuditEvent::ConsentGiven {
+                given: Box::new(given),
+                digest: event.digest(),
+            },
+        )
+        .unwrap();
+    operator.audit_log().flush().unwrap();
+    let planted = operator
+        .audit_log()
+        .entries()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let mut forged = real.clone();
+    forged.consent = fresh;
+    forged.subject = victim.clone();
+    forged.events = vec![event];
+    forged.entries = vec![planted.clone()];
+    // It holds together on its own; the ledger never had it.
+    assert_eq!(forged.verify(), Ok(1));
+    assert!(operator.ledger().consents_of(&victim).is_empty());
+    let key = operator.checkpoint_key().unwrap();
+    drop(operator);
+    assert_eq!(
+        Auditor::of(dir.path(), key).check(&forged),
+        Err(ProofError::NotInLog { seq: planted.seq })
+    );
+}
