@@ -1018,7 +1018,9 @@ impl Operator {
 
     /// Verifies the whole log from its first entry — every hash, link and MAC, and every
     /// checkpoint the store holds — where opening checks only what follows the last
-    /// checkpoint; `None` for an operator on stores without the authenticated log.
+    /// checkpoint, and checks that every snapshot holds exactly the changes of the entries
+    /// it covers, where opening trusts its MAC; `None` for an operator on stores without
+    /// the authenticated log.
     ///
     /// # Errors
     ///
@@ -1028,9 +1030,12 @@ impl Operator {
     pub fn verify_full(&self) -> Result<Option<Verified>, StoreError> {
         self.event_log
             .as_ref()
-            .map(|log| log.log().verify_full())
+            .map(|log| {
+                let verified = log.log().verify_full()?;
+                log.check_snapshots()?;
+                Ok(verified)
+            })
             .transpose()
-            .map_err(StoreError::from)
     }
 
     /// Whether every change so far was kept. A change the registers make without an

@@ -677,3 +677,56 @@ fn a_proof_resting_on_an_appended_audit_entry_does_not_verify_against_the_log_ar
         Err(ProofError::NotInLog { seq: planted.seq })
     );
 }
+
+/// Whoever holds the log's key can make a snapshot that verifies and says less than the
+/// entries it covers — here, one without the withdrawal. The open trusts it; `verify_full`
+/// reads the entries again and finds it does not match them (found by a review).
+#[test]
+fn a_snapshot_made_with_the_key_that_leaves_out_a_withdrawal_is_found_by_verify_full() {
+    use amanat::log::{Log, LogStore};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, _) = kept_phone(dir.path(), &clock);
+    drop(operator);
+    let snapshotting = || {
+        imanum_operator(dir.path(), &clock)
+            .snapshot_after(1)
+            .open()
+            .unwrap()
+    };
+    // A first snapshot, before the withdrawal; a second, after it.
+    let operator = snapshotting();
+    let consent = operator.ledger().consents_of(&customer())[0];
+    operator.withdraw(&consent).unwrap();
+    drop(operator);
+    drop(snapshotting());
+    let store = amanat::store::SqliteLogStore::open(dir.path().join("log.db")).unwrap();
+    let kept = store.snapshots().unwrap();
+    assert_eq!(kept.len(), 2);
+    // One snapshot of everything, holding only what the first held.
+    Connection::open(dir.path().join("log.db"))
+        .unwrap()
+        .execute_batch("DELETE FROM snapshots")
+        .unwrap();
+    let log = Log::builder(store).open(&keys_for(dir.path())).unwrap();
+    log.put_snapshot(Seq::FIRST, kept[1].to, kept[0].body.clone())
+        .unwrap();
+    drop(log);
+
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    assert!(
+        operator
+            .ledger()
+            .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+            .is_ok(),
+        "the open trusts the snapshot's MAC"
+    );
+    match operator.verify_full() {
+        Err(StoreError::Log(log)) => assert!(
+            matches!(*log, LogError::Tampered { position, problem: Problem::SnapshotMismatch }
+                if position == kept[1].to),
+            "{log}"
+        ),
+        other => panic!("verify_full missed the forged snapshot: {other:?}"),
+    }
+}
