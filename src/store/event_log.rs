@@ -250,46 +250,34 @@ impl EventLog {
     /// the first that differs ends; the log's error if an entry does not verify.
     pub(crate) fn check_snapshots(&self) -> Result<(), StoreError> {
         let snapshots = self.log.snapshots()?;
-        let next = 0_usize;
-        let encoded = Some(Vec::new());
-        let mismatch = |to: Seq| {
-            StoreError::from(LogError::Tampered {
-                position: to,
-                problem: crate::log::Problem::SnapshotMismatch,
-            })
-        };
-        let mut failed = None;
-        // Ends each snapshot the reading has passed.
-        let mut close = |upto: Option<Seq>, next: &mut usize, encoded: &mut Option<Vec<u8>>| {
-            while let Some(snapshot) = snapshots.get(*next)
-                && upto.is_none_or(|seq| seq > snapshot.to)
-            {
-                if encoded.as_deref() != Some(snapshot.body.as_slice()) {
-                    failed.get_or_insert(mismatch(snapshot.to));
-                }
-                *encoded = Some(Vec::new());
-                *next += 1;
-            }
-        };
-        let state = std::cell::RefCell::new((next, encoded));
+        // Each snapshot's changes encoded again from the entries; `None` once one can't be.
+        let mut bodies: Vec<Option<Vec<u8>>> = vec![Some(Vec::new()); snapshots.len()];
+        let reading = std::cell::Cell::new(Seq::FIRST);
         self.every(
             Seq::FIRST,
             false,
-            &mut |seq, _| {
-                let (next, encoded) = &mut *state.borrow_mut();
-                close(Some(seq), next, encoded);
-            },
+            &mut |seq, _| reading.set(seq),
             &mut |_, entry| {
-                let (next, encoded) = &mut *state.borrow_mut();
-                if snapshots.get(*next).is_some() {
-                    *encoded = encoded.take().and_then(|body| encode(body, &entry));
+                // Contiguous from the first position: the first that ends at or after it.
+                let covering = snapshots.partition_point(|s| s.to < reading.get());
+                if let Some(body) = bodies.get_mut(covering) {
+                    *body = body.take().and_then(|body| encode(body, &entry));
                 }
                 Ok(())
             },
         )?;
-        let (next, encoded) = &mut *state.borrow_mut();
-        close(None, next, encoded);
-        failed.map_or(Ok(()), Err)
+        match snapshots
+            .iter()
+            .zip(&bodies)
+            .find(|(snapshot, body)| body.as_deref() != Some(snapshot.body.as_slice()))
+        {
+            Some((snapshot, _)) => Err(LogError::Tampered {
+                position: snapshot.to,
+                problem: crate::log::Problem::SnapshotMismatch,
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     /// Writes what is queued, signs a last checkpoint and ends the flusher: what was
