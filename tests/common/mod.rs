@@ -160,13 +160,16 @@ pub fn kept_phone(
 }
 
 /// The customer's phone number, as [`keep_phone`] keeps it.
-#[cfg(feature = "sqlite")]
 pub const PHONE: &str = "+998901234567";
 
-/// Keeps the customer's phone number ([`PHONE`]) in `operator`, on their OTP consent for
-/// the service, and returns the record's id.
-#[cfg(feature = "sqlite")]
-pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId {
+/// The customer's phone number ([`PHONE`]) collected through `operator`, on their OTP
+/// consent for the service, and the token it was collected with; not kept yet.
+pub fn collected_phone(
+    operator: &amanat::store::Operator,
+) -> (
+    amanat::ConsentToken<amanat::category::Phone>,
+    amanat::PersonalData<String, amanat::category::Phone>,
+) {
     use amanat::category::Phone;
     operator
         .ledger()
@@ -176,7 +179,15 @@ pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId 
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
         .unwrap();
-    let mut phone = amanat::PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    let phone = amanat::PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    (token, phone)
+}
+
+/// Keeps the customer's phone number ([`PHONE`]) in `operator`, on their OTP consent for
+/// the service, and returns the record's id.
+#[cfg(feature = "sqlite")]
+pub fn keep_phone(operator: &amanat::store::Operator) -> amanat::data::RecordId {
+    let (token, mut phone) = collected_phone(operator);
     operator.keep(&mut phone, &token).unwrap();
     phone.id()
 }

@@ -14,7 +14,7 @@ use amanat::store::{Operator, Stores};
 use amanat::{ManualClock, Purpose};
 
 #[cfg(feature = "sqlite")]
-use crate::common::{PHONE, full_size, imanum_operator, kept_phone};
+use crate::common::{collected_phone, full_size, imanum_operator, kept_phone};
 use crate::common::{
     customer, imanum, imanum_version, ledger_under, monday, otp_grant, policy_day, subject,
 };
@@ -235,15 +235,7 @@ fn the_audit_entries_of_a_keep_are_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
-    operator
-        .ledger()
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = amanat::PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    let (token, mut phone) = collected_phone(&operator);
     clock.advance(chrono::Duration::minutes(4));
     operator
         .ledger()

@@ -6,7 +6,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use amanat::category::Phone;
 use amanat::data::RecordId;
 use amanat::retention::Trigger;
 use amanat::store::journal::{Change, Journal, MemoryJournal};
@@ -14,9 +13,9 @@ use amanat::store::keys::{DataKey, KeyError, KeyStore, MemoryKeyStore};
 use amanat::store::seal::Sealed;
 use amanat::store::vault::{MemoryVault, StoreError, Vault, VaultEntry};
 use amanat::store::{Operator, Stores};
-use amanat::{ManualClock, PersonalData, Purpose, SubjectId};
+use amanat::{ManualClock, SubjectId};
 
-use crate::common::{customer, imanum, monday, otp_grant};
+use crate::common::{collected_phone, customer, imanum, monday};
 
 /// Every durable write, in order: `log:<change>`, `keys`, `vault`.
 #[derive(Clone, Default)]
@@ -103,15 +102,7 @@ fn keeping_a_record_is_four_synced_writes_and_destroying_it_three_in_crash_safe_
         .clock(clock.clone())
         .open()
         .unwrap();
-    operator
-        .ledger()
-        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
-        .unwrap();
-    let token = operator
-        .ledger()
-        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
-        .unwrap();
-    let mut phone = PersonalData::collect(&customer(), "+998901234567".to_owned(), &token).unwrap();
+    let (token, mut phone) = collected_phone(&operator);
     writes.take();
 
     operator.keep(&mut phone, &token).unwrap();
