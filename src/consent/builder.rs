@@ -28,6 +28,7 @@ pub struct LedgerBuilder {
     audit: Option<Arc<AuditLog>>,
     monitor: Option<Arc<RefusalMonitor>>,
     journal: Option<Arc<Journaled>>,
+    capacity: usize,
 }
 
 impl LedgerBuilder {
@@ -85,6 +86,14 @@ impl LedgerBuilder {
         self
     }
 
+    /// Sizes the ledger for `consents` consents of as many subjects: an operator's replay,
+    /// which knows how many its snapshots give, inserts them without growing the maps.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn capacity(mut self, consents: usize) -> Self {
+        self.capacity = consents;
+        self
+    }
+
     /// Builds the ledger.
     pub fn build(self) -> ConsentLedger {
         ConsentLedger {
@@ -95,11 +104,15 @@ impl LedgerBuilder {
             // A grant or a withdrawal holds its subject's shard while its change is kept
             // (a durable write, on a store): with the default shards (four per core), the
             // writers that a shared sync could carry together wait on each other instead.
-            subjects: DashMap::with_hasher_and_shard_amount(
+            subjects: DashMap::with_capacity_and_hasher_and_shard_amount(
+                self.capacity,
                 foldhash::fast::RandomState::default(),
                 SUBJECT_SHARDS,
             ),
-            consents: DashMap::default(),
+            consents: DashMap::with_capacity_and_hasher(
+                self.capacity,
+                foldhash::fast::RandomState::default(),
+            ),
             vocabulary: Vocabulary::default(),
             services: Arc::new(Services::new(Arc::clone(&self.clock), self.audit.clone())),
             audit: self.audit,
@@ -137,6 +150,7 @@ impl ConsentLedger {
             audit: None,
             monitor: None,
             journal: None,
+            capacity: 0,
         }
     }
 }

@@ -9,11 +9,6 @@ use crate::vocab::SubjectId;
 
 // Queries: read-only answers about consents already recorded.
 impl ConsentLedger {
-    /// The subject whose consent `consent` is.
-    pub(crate) fn subject_of(&self, consent: &ConsentId) -> Option<SubjectId> {
-        self.consents.get(consent).map(|r| r.subject.clone())
-    }
-
     /// Every consent event of `subject`, oldest first: each consent given with all it
     /// covered, its form, evidence and policy version; each renewal, withdrawal and expiry;
     /// each use of another legal basis with its reference. Enough to prove later what the

@@ -49,7 +49,6 @@ pub(crate) struct ConsentRecord {
     /// The policy version that ended this consent by requiring re-consent, and the
     /// purposes it ended (those not already withdrawn by the subject).
     pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
-    pub(crate) clock: Arc<dyn Clock>,
     /// The ledger's clock and audit log, for what is done with tokens issued on this
     /// consent and the data they collect.
     pub(crate) services: Arc<Services>,
@@ -238,7 +237,6 @@ impl ConsentLedger {
             given_at: given.at.timestamp_millis(),
             given_until,
             valid_until: AtomicI64::new(given_until),
-            clock: Arc::clone(&self.clock),
             services: Arc::clone(&self.services),
         })
     }

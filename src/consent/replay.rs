@@ -43,23 +43,35 @@ impl ConsentLedger {
                         "a consent with too many purposes".into(),
                     ));
                 }
-                if self.consents.contains_key(&given.consent) {
-                    return Err(StoreError::Corrupt(format!(
-                        "the journal gives consent {} twice",
-                        given.consent
-                    )));
-                }
                 given.purposes = given
                     .purposes
                     .into_iter()
                     .map(|p| self.vocabulary.canonical(p))
                     .collect();
-                let mut entry = self.subjects.entry(given.subject.clone()).or_default();
+                // The map's copy of the subject's id, one allocation shared by its records.
+                let mut entry = self.subjects.entry(given.subject).or_default();
                 given.subject = entry.key().clone();
                 let record = self.record_of(given);
+                // Checked and inserted at once: the replay of two subjects' changes can run
+                // on two threads.
+                match self.consents.entry(record.id) {
+                    dashmap::Entry::Occupied(_) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "the journal gives consent {} twice",
+                            record.id
+                        )));
+                    }
+                    dashmap::Entry::Vacant(vacant) => {
+                        vacant.insert(Arc::clone(&record));
+                    }
+                }
                 entry.consents.push(Held::new(&record));
-                entry.events.push(Event::Given(Arc::clone(&record)));
-                self.consents.insert(record.id, record);
+                // Room for one event at first, not the four a first push makes: a million
+                // subjects read back with a consent each would hold three million unused.
+                if entry.events.capacity() == 0 {
+                    entry.events.reserve_exact(1);
+                }
+                entry.events.push(Event::Given(record));
             }
             AuditEvent::ConsentRenewed {
                 consent,

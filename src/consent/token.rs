@@ -237,7 +237,7 @@ impl<C: Category> ConsentToken<C> {
 
     fn clock(&self) -> &dyn Clock {
         match &self.grounds {
-            Grounds::Consent { record, .. } => &*record.clock,
+            Grounds::Consent { record, .. } => &*record.services.clock,
             Grounds::Basis(basis) => &*basis.clock,
         }
     }
@@ -299,7 +299,7 @@ impl<C: Category> ConsentToken<C> {
                 if !Arc::ptr_eq(&record.services, ledger) {
                     return Err(None);
                 }
-                let now = record.clock.now_millis();
+                let now = record.services.clock.now_millis();
                 if now >= self.expires_at {
                     return Err(Some(self.refusal(Refusal::TokenExpired)));
                 }

@@ -24,10 +24,12 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::audit::{self, AuditEntry, AuditLog, AuditStore, Event};
+use crate::audit::{self, AuditEntry, AuditLog, AuditStore};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
 use crate::log::{Log, LogStore, Seq, Snapshot};
+
+use super::snapshot_body::{self, SnapshotBody};
 
 /// The log, shared by the journal's and the audit log's side of it.
 pub(crate) struct EventLog {
@@ -49,6 +51,11 @@ pub(crate) struct EventLog {
     /// How many changes the entries after the last snapshot must hold for the open to keep
     /// a new one.
     snapshot_after: usize,
+    /// The snapshots, once read and checked for the open's [`consents_hint`]: the replay
+    /// takes them from here rather than read them twice.
+    ///
+    /// [`consents_hint`]: Self::consents_hint
+    snapshots: Mutex<Option<Vec<Snapshot>>>,
 }
 
 /// The changes read after the last snapshot, encoded as a snapshot keeps them.
@@ -93,6 +100,7 @@ impl EventLog {
             last: Mutex::new(None),
             unsnapshotted: Mutex::new(None),
             snapshot_after,
+            snapshots: Mutex::new(None),
         });
         let weak = Arc::downgrade(&this);
         // A thread of its own, so that the bound holds when nothing else is written; it
@@ -217,6 +225,110 @@ impl EventLog {
 }
 
 impl EventLog {
+    /// Replays every change: the consent ledger's to `ledger` — those the snapshots keep on
+    /// two threads at once, each subject's in order — and every other, with the ledger's
+    /// withdrawals the retention schedule heard, to `rest`, in order. `rest` must not read
+    /// what `ledger` builds, which it runs beside. The entries after the last snapshot are
+    /// replayed once the snapshots are, in order, on this thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Log`] if an entry or a snapshot does not verify;
+    /// [`StoreError::Corrupt`] if one holds what this library did not write; `ledger`'s
+    /// or `rest`'s error.
+    pub(crate) fn replay_in_lanes(
+        &self,
+        ledger: &(dyn Fn(Change) -> Result<(), StoreError> + Sync),
+        rest: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let snapshots = self.take_snapshots()?;
+        snapshot_body::replay_in_lanes(&snapshots, ledger, rest)?;
+        self.replay_after(&snapshots, &mut |change| {
+            super::replay::route(change, ledger, rest)
+        })
+    }
+
+    /// The changes of the entries after the last of `snapshots` — each checked as it is
+    /// read, from the entry the last snapshot ends at — noting them for the next snapshot.
+    fn replay_after(
+        &self,
+        snapshots: &[Snapshot],
+        visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // From the entry the last snapshot ends at: its hash was just checked against the
+        // snapshot, and the walk checks the link of the next one to it.
+        let (start, covered) = snapshots
+            .last()
+            .map_or((Seq::FIRST, None), |s| (s.to, Some(s.to)));
+        let mut last = self.last.lock();
+        let reading = std::cell::Cell::new(covered);
+        // Noted without a parse: only the last is read, once the replay is done.
+        let mut note = |seq: Seq, payload: &[u8]| {
+            reading.set(Some(seq));
+            let noted = last.get_or_insert_with(Vec::new);
+            noted.clear();
+            noted.extend_from_slice(payload);
+        };
+        let mut body = Some(SnapshotBody::new());
+        let mut changes = 0_usize;
+        self.every(start, false, &mut note, &mut |_, entry| {
+            if covered.is_some() && reading.get() == covered {
+                // In the snapshot already.
+                return Ok(());
+            }
+            // A change that can't be encoded is not snapshotted: the next open reads it
+            // from the log again.
+            body = body
+                .take()
+                .and_then(|body| body.push(entry.at, &entry.event));
+            changes += 1;
+            visit(Change::new(entry.at, entry.event))
+        })?;
+        drop(last);
+        if let (Some(body), Some(to)) = (body, reading.get())
+            && changes > 0
+        {
+            *self.unsnapshotted.lock() = Some(Unsnapshotted {
+                from: covered.map_or(Seq::FIRST, Seq::next),
+                to,
+                body: body.finish(),
+                changes,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl EventLog {
+    /// How many consents the snapshots' changes give, so that the open sizes the ledger
+    /// for them before it replays: a million inserts then never stop to move what they
+    /// inserted before. Reads and checks the snapshots, which the replay then takes.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Log`] if they can't be read or one does not verify;
+    /// [`StoreError::Corrupt`] if one holds what this library did not write.
+    pub(crate) fn consents_hint(&self) -> Result<usize, StoreError> {
+        let mut kept = self.snapshots.lock();
+        let snapshots = match &mut *kept {
+            Some(snapshots) => snapshots,
+            None => kept.insert(self.log.snapshots()?),
+        };
+        let mut consents = 0_usize;
+        for snapshot in snapshots.iter() {
+            consents = consents.saturating_add(snapshot_body::consents(snapshot)?);
+        }
+        Ok(consents)
+    }
+
+    /// The snapshots [`consents_hint`](Self::consents_hint) read, or else read now.
+    fn take_snapshots(&self) -> Result<Vec<Snapshot>, StoreError> {
+        match self.snapshots.lock().take() {
+            Some(snapshots) => Ok(snapshots),
+            None => Ok(self.log.snapshots()?),
+        }
+    }
+
     /// Keeps the changes the replay read after the last snapshot as a new one, if they
     /// are at least the operator's `snapshot_after`: the next open reads them from it, and
     /// the log only after it. Called once the operator has opened, so that a refused open
@@ -251,7 +363,10 @@ impl EventLog {
     pub(crate) fn check_snapshots(&self) -> Result<(), StoreError> {
         let snapshots = self.log.snapshots()?;
         // Each snapshot's changes encoded again from the entries; `None` once one can't be.
-        let mut bodies: Vec<Option<Vec<u8>>> = vec![Some(Vec::new()); snapshots.len()];
+        let mut bodies: Vec<Option<SnapshotBody>> =
+            std::iter::repeat_with(|| Some(SnapshotBody::new()))
+                .take(snapshots.len())
+                .collect();
         let reading = std::cell::Cell::new(Seq::FIRST);
         self.every(
             Seq::FIRST,
@@ -261,14 +376,20 @@ impl EventLog {
                 // Contiguous from the first position: the first that ends at or after it.
                 let covering = snapshots.partition_point(|s| s.to < reading.get());
                 if let Some(body) = bodies.get_mut(covering) {
-                    *body = body.take().and_then(|body| encode(body, &entry));
+                    *body = body
+                        .take()
+                        .and_then(|body| body.push(entry.at, &entry.event));
                 }
                 Ok(())
             },
         )?;
         match snapshots
             .iter()
-            .zip(&bodies)
+            .zip(
+                bodies
+                    .into_iter()
+                    .map(|body| body.map(SnapshotBody::finish)),
+            )
             .find(|(snapshot, body)| body.as_deref() != Some(snapshot.body.as_slice()))
         {
             Some((snapshot, _)) => Err(LogError::Tampered {
@@ -300,43 +421,6 @@ impl EventLog {
     fn is_closed(&self) -> bool {
         self.closed.load(std::sync::atomic::Ordering::Acquire)
     }
-}
-
-/// The changes `snapshots` keep, in order, to `visit`. (Decoded on a thread of their own
-/// while `visit` applied, they took longer, not less: each change is allocated on the
-/// decoder's thread and freed on the other's.)
-fn replay_snapshots(
-    snapshots: &[Snapshot],
-    visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    for snapshot in snapshots {
-        let mut rest = snapshot.body.as_slice();
-        while !rest.is_empty() {
-            visit(decode(&mut rest, snapshot.to)?)?;
-        }
-    }
-    Ok(())
-}
-
-/// The next change of a snapshot's body, which ends at entry `to`.
-fn decode(rest: &mut &[u8], to: Seq) -> Result<Change, StoreError> {
-    let foreign = || {
-        StoreError::Corrupt(format!(
-            "the snapshot to entry {to} holds what this library did not write"
-        ))
-    };
-    let ((secs, nanos, event), after): ((i64, u32, Event), &[u8]) =
-        postcard::take_from_bytes(rest).map_err(|_| foreign())?;
-    *rest = after;
-    let at = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(foreign)?;
-    Ok(Change::new(at, event))
-}
-
-/// `entry`'s change appended to a snapshot's `body` as the replay reads it back: its time
-/// and its event, in postcard; `None` if it can't be.
-fn encode(body: Vec<u8>, entry: &AuditEntry) -> Option<Vec<u8>> {
-    let at = (entry.at.timestamp(), entry.at.timestamp_subsec_nanos());
-    postcard::to_extend(&(at.0, at.1, &entry.event), body).ok()
 }
 
 fn closed() -> LogError {
@@ -391,54 +475,15 @@ impl Journal for LogJournal {
         self.log.write(None).map_err(StoreError::from)
     }
 
-    /// The changes the snapshots keep, then those of the entries after the last one — each
-    /// checked as it is read, from the entry the last snapshot ends at — noting them for
-    /// the next snapshot.
+    /// The changes the snapshots keep, then those of the entries after the last one, in
+    /// order.
     fn replay(
         &self,
         visit: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let snapshots = self.log.log.snapshots()?;
-        replay_snapshots(&snapshots, visit)?;
-        // From the entry the last snapshot ends at: its hash was just checked against the
-        // snapshot, and the walk checks the link of the next one to it.
-        let (start, covered) = snapshots
-            .last()
-            .map_or((Seq::FIRST, None), |s| (s.to, Some(s.to)));
-        let mut last = self.log.last.lock();
-        let reading = std::cell::Cell::new(covered);
-        // Noted without a parse: only the last is read, once the replay is done.
-        let mut note = |seq: Seq, payload: &[u8]| {
-            reading.set(Some(seq));
-            let noted = last.get_or_insert_with(Vec::new);
-            noted.clear();
-            noted.extend_from_slice(payload);
-        };
-        let mut body = Some(Vec::new());
-        let mut changes = 0_usize;
-        self.log.every(start, false, &mut note, &mut |_, entry| {
-            if covered.is_some() && reading.get() == covered {
-                // In the snapshot already.
-                return Ok(());
-            }
-            // A change that can't be encoded is not snapshotted: the next open reads it
-            // from the log again.
-            body = body.take().and_then(|body| encode(body, &entry));
-            changes += 1;
-            visit(Change::new(entry.at, entry.event))
-        })?;
-        drop(last);
-        if let (Some(body), Some(to)) = (body, reading.get())
-            && changes > 0
-        {
-            *self.log.unsnapshotted.lock() = Some(Unsnapshotted {
-                from: covered.map_or(Seq::FIRST, Seq::next),
-                to,
-                body,
-                changes,
-            });
-        }
-        Ok(())
+        let snapshots = self.log.take_snapshots()?;
+        snapshot_body::replay_in_order(&snapshots, visit)?;
+        self.log.replay_after(&snapshots, visit)
     }
 }
 

@@ -143,7 +143,10 @@ pub mod keys;
 #[cfg(feature = "sqlite")]
 mod log;
 mod operator;
+mod replay;
 pub mod seal;
+#[cfg(feature = "sqlite")]
+mod snapshot_body;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub mod vault;

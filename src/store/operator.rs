@@ -515,6 +515,10 @@ impl OperatorBuilder {
         if let Some(ttl) = self.token_ttl {
             ledger = ledger.token_ttl(ttl);
         }
+        #[cfg(feature = "sqlite")]
+        if let Some(log) = &event_log {
+            ledger = ledger.capacity(log.consents_hint()?);
+        }
         let ledger = ledger.build();
 
         let shredder: Arc<dyn DestructionHook> = Arc::new(Shredder {
@@ -541,7 +545,9 @@ impl OperatorBuilder {
 
         let mut keeping = std::collections::HashSet::new();
         let mut in_force = None;
-        journal.replay(&mut |change| match change.event() {
+        // Everything but the ledger: it reads nothing the ledger builds, so the ledger's
+        // changes can replay beside it.
+        let mut rest = |change: crate::event::Change| match change.event() {
             AuditEvent::Keeping { record, .. } => {
                 keeping.insert(*record);
                 Ok(())
@@ -551,23 +557,28 @@ impl OperatorBuilder {
                 Ok(())
             }
             AuditEvent::ConsentWithdrawn {
+                subject,
                 consent,
                 purposes,
                 retention: true,
                 ..
             } => {
-                let (consent, purposes, at) = (*consent, purposes.clone(), change.at());
-                ledger.replay(change)?;
-                if let Some(subject) = ledger.subject_of(&consent) {
-                    hear_withdrawal(&schedule, &subject, &[(consent, purposes)], at);
-                }
+                hear_withdrawal(
+                    &schedule,
+                    subject,
+                    &[(*consent, purposes.clone())],
+                    change.at(),
+                );
                 Ok(())
             }
+            // The ledger's, which `ledger.replay` replays; and one that is only on the
+            // record, with nothing to rebuild.
             AuditEvent::ConsentGiven { .. }
             | AuditEvent::ConsentRenewed { .. }
             | AuditEvent::ConsentWithdrawn { .. }
             | AuditEvent::ConsentInvalidated { .. }
-            | AuditEvent::LegalBasisUsed { .. } => ledger.replay(change),
+            | AuditEvent::LegalBasisUsed { .. }
+            | AuditEvent::Restored { .. } => Ok(()),
             AuditEvent::Tracked { .. }
             | AuditEvent::Triggered { .. }
             | AuditEvent::HoldPlaced { .. }
@@ -579,13 +590,25 @@ impl OperatorBuilder {
             AuditEvent::RequestReceived { .. } | AuditEvent::RequestCompleted { .. } => {
                 requests.replay(change)
             }
-            // On the record; nothing to rebuild.
-            AuditEvent::Restored { .. } => Ok(()),
             other => Err(StoreError::Corrupt(format!(
                 "the journal holds a {} event, which is not a change",
                 other.name()
             ))),
-        })?;
+        };
+        let ledger_part = |change| ledger.replay(change);
+        // The operator's own log replays its snapshots in lanes; another journal, in order.
+        #[cfg(feature = "sqlite")]
+        let in_lanes = event_log.as_ref();
+        #[cfg(not(feature = "sqlite"))]
+        let in_lanes = None::<std::convert::Infallible>;
+        match in_lanes {
+            #[cfg(feature = "sqlite")]
+            Some(log) => log.replay_in_lanes(&ledger_part, &mut rest)?,
+            #[cfg(not(feature = "sqlite"))]
+            Some(never) => match never {},
+            None => journal
+                .replay(&mut |change| super::replay::route(change, &ledger_part, &mut rest))?,
+        }
         // A sealed copy the journal never heard of means the journal is missing, or older
         // than the vault: rebuilt from it, the operator would shred what it can't see.
         let (untracked, unknown): (Vec<RecordId>, Vec<RecordId>) = vault

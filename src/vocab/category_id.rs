@@ -85,8 +85,7 @@ impl Serialize for CategoryId {
 
 impl<'de> Deserialize<'de> for CategoryId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let id = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::parse(&id).map_err(serde::de::Error::custom)
+        super::deserialize_id(deserializer, "a category id", Self::parse)
     }
 }
 

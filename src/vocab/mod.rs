@@ -301,8 +301,8 @@ impl Ord for Text {
 /// assert!(Purpose::new("Credit Scoring").is_err());
 /// # Ok::<(), amanat::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
 pub struct Purpose(Text);
 
 impl Purpose {
@@ -333,11 +333,28 @@ impl Purpose {
     /// than a lower-case ASCII letter, a digit or `_`.
     pub fn new(id: impl AsRef<str>) -> Result<Self, InvalidId> {
         let id = id.as_ref();
+        // One of the library's own is its constant: no allocation, and `authorize`
+        // compares it by address.
+        if let Some(known) = Self::KNOWN.iter().find(|known| known.as_str() == id) {
+            return Ok(known.clone());
+        }
         check_id("purpose", id, |c| {
             c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
         })?;
         Ok(Self(Text::Shared(Arc::from(id))))
     }
+
+    /// The library's own purposes.
+    const KNOWN: [Purpose; 8] = [
+        Self::IDENTITY_VERIFICATION,
+        Self::CREDIT_SCORING,
+        Self::MARKETING_ANALYTICS,
+        Self::PAYMENT_PROCESSING,
+        Self::FRAUD_PREVENTION,
+        Self::LEGAL_OBLIGATION,
+        Self::STATISTICS,
+        Self::SERVICE_PROVISION,
+    ];
 
     const fn from_static(id: &'static str) -> Self {
         Self(Text::Static(id))
@@ -375,6 +392,14 @@ impl TryFrom<String> for Purpose {
     type Error = InvalidId;
     fn try_from(id: String) -> Result<Self, InvalidId> {
         Self::new(id)
+    }
+}
+
+// Made from the text as the input holds it: a purpose read back allocates once, and not at
+// all if it is one of the library's own.
+impl<'de> Deserialize<'de> for Purpose {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_id(deserializer, "a purpose", |id| Self::new(id))
     }
 }
 
@@ -475,6 +500,31 @@ impl fmt::Display for DocumentHash {
 }
 
 /// Lower-case hex, the form digests and pseudonyms are shown in.
+/// An id made by `make` from the text the input holds, without a `String` in between.
+pub(crate) fn deserialize_id<'de, D, T>(
+    deserializer: D,
+    expecting: &'static str,
+    make: fn(&str) -> Result<T, InvalidId>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Id<T> {
+        expecting: &'static str,
+        make: fn(&str) -> Result<T, InvalidId>,
+    }
+    impl<T> serde::de::Visitor<'_> for Id<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<T, E> {
+            (self.make)(id).map_err(E::custom)
+        }
+    }
+    deserializer.deserialize_str(Id { expecting, make })
+}
+
 pub(crate) fn write_hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     bytes.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
 }
@@ -828,6 +878,24 @@ pub enum Operation {
 mod tests {
     use super::*;
     use crate::category::Category as _;
+
+    #[test]
+    fn a_purpose_of_the_library_read_back_is_its_constant_and_a_bad_one_is_refused() {
+        for known in Purpose::KNOWN {
+            let json = serde_json::to_string(&known).unwrap();
+            let read: Purpose = serde_json::from_str(&json).unwrap();
+            assert!(read.is_static(), "{known}");
+            assert_eq!(read, known);
+        }
+        let own: Purpose = serde_json::from_str("\"merchant_onboarding\"").unwrap();
+        assert!(!own.is_static());
+        assert_eq!(own.as_str(), "merchant_onboarding");
+        // Escaped in the JSON: read through the same door.
+        let escaped: Purpose = serde_json::from_str("\"credit\\u005fscoring\"").unwrap();
+        assert_eq!(escaped, Purpose::CREDIT_SCORING);
+        assert!(serde_json::from_str::<Purpose>("\"Credit Scoring\"").is_err());
+        assert!(serde_json::from_str::<Purpose>("7").is_err());
+    }
 
     #[test]
     fn each_standard_purpose_and_category_has_its_own_bit_and_equal_ids_share_one() {
