@@ -85,6 +85,7 @@ pub use hook::{DestructionHook, DestructionRequest, HookError};
 use sweep::{AfterSweep, Pending};
 pub use sweep::{StuckDestruction, SweepReport};
 pub use track::TrackedRecord;
+pub(crate) use trigger::Locked;
 
 /// The period a rule or hold counts, added to a time in milliseconds.
 fn after(from: i64, years: u32, months: u32, days: u32) -> i64 {

@@ -31,8 +31,28 @@ impl RetentionSchedule {
         at: DateTime<Utc>,
         journaled: bool,
     ) -> Vec<RecordId> {
+        self.trigger_in(&mut self.state(), subject, trigger, at, journaled)
+    }
+
+    /// Locks the schedule until the guard drops: a change made meanwhile elsewhere — a
+    /// withdrawal an operator keeps — is ordered against every record tracked here, as
+    /// the replay will order it, and the triggers it brings are applied through the guard.
+    pub(crate) fn locked(&self) -> Locked<'_> {
+        Locked {
+            schedule: self,
+            state: self.state(),
+        }
+    }
+
+    fn trigger_in(
+        &self,
+        state: &mut State,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+        journaled: bool,
+    ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
-        let mut state = self.state();
         let kept = journaled.then(|| trigger.clone());
         let ids = state.subject_records(subject);
         let before: Vec<Option<i64>> = ids
@@ -143,6 +163,26 @@ impl RetentionSchedule {
             .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)
             .map(|(id, _)| *id)
             .collect()
+    }
+}
+
+/// The schedule, locked: no record is tracked, triggered or destroyed but through it.
+pub(crate) struct Locked<'a> {
+    schedule: &'a RetentionSchedule,
+    state: std::sync::MutexGuard<'a, State>,
+}
+
+impl Locked<'_> {
+    /// As [`RetentionSchedule::trigger_kept`], under the lock held.
+    pub(crate) fn trigger_kept(
+        &mut self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+        journaled: bool,
+    ) -> Vec<RecordId> {
+        self.schedule
+            .trigger_in(&mut self.state, subject, trigger, at, journaled)
     }
 }
 

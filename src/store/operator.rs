@@ -564,7 +564,7 @@ impl OperatorBuilder {
                 ..
             } => {
                 hear_withdrawal(
-                    &schedule,
+                    &mut schedule.locked(),
                     subject,
                     &[(*consent, purposes.clone())],
                     change.at(),
@@ -807,10 +807,10 @@ impl Rotation {
     }
 }
 
-/// Tells `schedule` of a withdrawal, without journaling the triggers: the withdrawal's
-/// own change carries them.
+/// Tells `schedule`, locked, of a withdrawal, without journaling the triggers: the
+/// withdrawal's own change carries them.
 fn hear_withdrawal(
-    schedule: &RetentionSchedule,
+    schedule: &mut crate::retention::Locked<'_>,
     subject: &SubjectId,
     withdrawn: &[(ConsentId, Vec<crate::vocab::Purpose>)],
     at: DateTime<Utc>,
@@ -1241,9 +1241,13 @@ impl Operator {
     /// As [`ConsentLedger::withdraw`]; [`Error::NotStored`] if it could not be kept (it
     /// took effect in this process, schedule included).
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
+        // Locked across the withdrawal's write and its hearing: a record kept meanwhile
+        // would be tracked after the withdrawal in the log, where the replay does not
+        // bring it forward, and before the hearing here, which would.
+        let mut schedule = self.schedule.locked();
         let (withdrawal, kept) = self.ledger.withdraw_kept(consent, true)?;
         hear_withdrawal(
-            &self.schedule,
+            &mut schedule,
             &withdrawal.subject,
             &withdrawal.withdrawn,
             withdrawal.at,

@@ -92,3 +92,123 @@ fn race(withdraw: impl Fn(&ConsentLedger, &ConsentId, &SubjectId)) {
         assert!(reads_before.load(Ordering::Relaxed) >= READERS * 50);
     }
 }
+
+/// A journal that, once it has kept a withdrawal, waits (up to a second) for another
+/// thread to keep a record before it returns: the gap between the withdrawal's write and
+/// the operator's hearing of it, held open.
+struct Pausing {
+    inner: amanat::store::journal::MemoryJournal,
+    written: std::sync::Mutex<bool>,
+    kept: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+impl amanat::store::journal::Journal for Pausing {
+    fn append(
+        &self,
+        change: &amanat::store::journal::Change,
+    ) -> Result<(), amanat::store::StoreError> {
+        self.inner.append(change)?;
+        if matches!(
+            change.event(),
+            amanat::audit::Event::ConsentWithdrawn { .. }
+        ) {
+            *self.written.lock().unwrap() = true;
+            self.wake.notify_all();
+            let kept = self.kept.lock().unwrap();
+            // With the schedule locked across the withdrawal, the keep can't finish here.
+            let _ = self
+                .wake
+                .wait_timeout_while(kept, std::time::Duration::from_secs(1), |kept| !*kept)
+                .unwrap();
+        }
+        Ok(())
+    }
+
+    fn replay(
+        &self,
+        visit: &mut dyn FnMut(
+            amanat::store::journal::Change,
+        ) -> Result<(), amanat::store::StoreError>,
+    ) -> Result<(), amanat::store::StoreError> {
+        self.inner.replay(visit)
+    }
+}
+
+/// A withdrawal of one consent for marketing brings forward the subject's marketing records
+/// kept before it. A record kept under the subject's other marketing consent while the
+/// withdrawal was being written comes after it in the journal, so the replay leaves it be;
+/// the process that made both must leave it be too, or its deadline changes at the next
+/// open.
+#[test]
+fn a_record_kept_while_a_withdrawal_is_written_has_the_same_deadline_after_a_reopen() {
+    use amanat::category::Phone;
+    use amanat::store::journal::Journal;
+    use amanat::store::keys::MemoryKeyStore;
+    use amanat::store::vault::MemoryVault;
+    use amanat::store::{Operator, Stores};
+
+    let clock = amanat::ManualClock::new(crate::common::monday());
+    let journal = Arc::new(Pausing {
+        inner: amanat::store::journal::MemoryJournal::new(),
+        written: std::sync::Mutex::new(false),
+        kept: std::sync::Mutex::new(false),
+        wake: std::sync::Condvar::new(),
+    });
+    let (keys, vault) = (
+        Arc::new(MemoryKeyStore::new()),
+        Arc::new(MemoryVault::new()),
+    );
+    let open = || {
+        let stores = Stores::new(
+            Arc::clone(&journal) as Arc<dyn Journal>,
+            Arc::clone(&keys) as _,
+            Arc::clone(&vault) as _,
+            Arc::new(amanat::audit::AuditLog::in_memory()),
+        );
+        Operator::with_stores(stores, crate::common::imanum())
+            .clock(clock.clone())
+            .open()
+            .unwrap()
+    };
+    let operator = open();
+    let customer = crate::common::customer();
+    let marketing =
+        || crate::common::otp_grant(&customer, Purpose::MARKETING_ANALYTICS).category::<Phone>();
+    let consents = [
+        operator.ledger().grant(marketing()).unwrap(),
+        operator.ledger().grant(marketing()).unwrap(),
+    ];
+
+    // Issued before the withdrawal, and standing on whichever consent the ledger picks:
+    // the keep below waits for nothing the ledger holds.
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer, &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    let mut phone =
+        PersonalData::collect(&customer, crate::common::PHONE.to_owned(), &token).unwrap();
+    // The other consent is withdrawn.
+    let stands = token.consent().unwrap();
+    let withdrawn = consents.into_iter().find(|&c| c != stands).unwrap();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let written = journal.written.lock().unwrap();
+            drop(
+                journal
+                    .wake
+                    .wait_while(written, |written| !*written)
+                    .unwrap(),
+            );
+            operator.keep(&mut phone, &token).unwrap();
+            *journal.kept.lock().unwrap() = true;
+            journal.wake.notify_all();
+        });
+        operator.withdraw(&withdrawn).unwrap();
+    });
+    let record = phone.id();
+    let before = operator.schedule().deadline(record);
+    drop(operator);
+    let after = open().schedule().deadline(record);
+    assert_eq!(before, after);
+}
