@@ -223,6 +223,9 @@ mod sqlite {
         version: Option<KeyVersion>,
     }
 
+    /// What the store's key-encryption key is for, at the provider.
+    const PURPOSE: KeyPurpose = KeyPurpose::WrapDataKeys;
+
     /// How far a rotation goes before it stops: the steps a crash can fall between.
     #[doc(hidden)]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -313,7 +316,23 @@ mod sqlite {
             path: impl AsRef<Path>,
             provider: &dyn KeyProvider,
         ) -> Result<Self, KeyError> {
-            const PURPOSE: KeyPurpose = KeyPurpose::WrapDataKeys;
+            let store = Self::open_unsettled(path, provider)?;
+            store.settle(provider)?;
+            Ok(store)
+        }
+
+        /// [`open_with`](Self::open_with), leaving an interrupted rotation as it is: an
+        /// operator settles it with [`settle`](Self::settle) once its log has been read
+        /// and checked, so that an open refused for tampering destroys no key version a
+        /// backup may still need.
+        ///
+        /// # Errors
+        ///
+        /// As [`open_with`](Self::open_with).
+        pub(crate) fn open_unsettled(
+            path: impl AsRef<Path>,
+            provider: &dyn KeyProvider,
+        ) -> Result<Self, KeyError> {
             let path = path.as_ref().to_path_buf();
             let db = crate::store::sqlite::open(&path, MIGRATIONS)?;
             let recorded: Option<i64> = db
@@ -341,15 +360,27 @@ mod sqlite {
                 path,
             };
             store.check_key()?;
-            let capabilities = provider.capabilities();
-            if capabilities.destroy {
+            Ok(store)
+        }
+
+        /// Settles a rotation a crash interrupted: destroys, where the provider can, every
+        /// version of the key-encryption key but the one the store is wrapped under.
+        ///
+        /// # Errors
+        ///
+        /// The provider's error if a version can't be listed or destroyed.
+        pub(crate) fn settle(&self, provider: &dyn KeyProvider) -> Result<(), KeyError> {
+            let Some(version) = self.kek_version() else {
+                return Ok(());
+            };
+            if provider.capabilities().destroy {
                 for other in provider.versions(PURPOSE)? {
                     if other != version {
                         provider.destroy(PURPOSE, other)?;
                     }
                 }
             }
-            Ok(store)
+            Ok(())
         }
 
         /// The provider's version of the key that wraps the store's keys; `None` for a
@@ -408,7 +439,6 @@ mod sqlite {
             at: i64,
             last: RotationStep,
         ) -> Result<(), KeyError> {
-            const PURPOSE: KeyPurpose = KeyPurpose::WrapDataKeys;
             let capabilities = provider.capabilities();
             if !(capabilities.rotate && capabilities.destroy) {
                 return Err(KeyError::Unsupported {

@@ -209,7 +209,9 @@ impl Stores {
             std::fs::TryLockError::WouldBlock => StoreError::InUse,
             std::fs::TryLockError::Error(e) => io(e),
         })?;
-        let keys = Arc::new(SqliteKeyStore::open_with(
+        // Settled once the log is read and checked (`OperatorBuilder::open`): an open
+        // refused for tampering destroys no key version a backup may need.
+        let keys = Arc::new(SqliteKeyStore::open_unsettled(
             dir.join(files::KEYS),
             &*provider,
         )?);
@@ -465,8 +467,9 @@ impl OperatorBuilder {
     /// among them) or [`StoreError::Audit`] for a file that is not as this library left it
     /// — nothing is written to it then; [`StoreError::Io`] otherwise.
     ///
-    /// A rotation of the key-encryption key that a crash interrupted is settled first
-    /// ([`SqliteKeyStore::open_with`]).
+    /// A rotation of the key-encryption key that a crash interrupted is settled once the
+    /// log has been read and checked ([`SqliteKeyStore::open_with`] settles it at once):
+    /// an open refused for tampering destroys no version a backup may still need.
     pub fn open(self) -> Result<Operator, StoreError> {
         let today = self.clock.now().date_naive();
         if let Some(country) = self.location {
@@ -690,6 +693,8 @@ impl OperatorBuilder {
         #[cfg(feature = "sqlite")]
         let rotation = match rotation {
             Some((store, provider)) => {
+                // The log is read and checked: a rotation a crash interrupted is settled.
+                store.settle(&*provider)?;
                 let noted = store.rotated_at()?;
                 let last = if let Some(at) = noted {
                     at

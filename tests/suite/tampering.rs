@@ -730,3 +730,38 @@ fn a_snapshot_made_with_the_key_that_leaves_out_a_withdrawal_is_found_by_verify_
         other => panic!("verify_full missed the forged snapshot: {other:?}"),
     }
 }
+
+/// A rotation of the key-encryption key that a crash interrupted is settled only by an open
+/// that has read and checked the log: one refused for tampering destroys no version of the
+/// key, which a backup of the key store from before the rotation still needs.
+#[test]
+fn an_open_refused_for_tampering_leaves_an_interrupted_key_rotation_as_it_was() {
+    use amanat::store::keys::RotationStep;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    a_days_work(dir.path(), &clock);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    // Stopped there, as a kill would leave it: both versions of the key are still there.
+    assert!(operator.rotate_keys_until(RotationStep::Rewrapped).unwrap());
+    drop(operator);
+    let db = Connection::open(dir.path().join("log.db")).unwrap();
+    let at = position_of(&db, "consent_withdrawn");
+    db.execute("DELETE FROM entries WHERE seq = ?1", [at])
+        .unwrap();
+    drop(db);
+
+    let keys = keys_for(dir.path());
+    let (data_before, keys_before) = (fingerprints(dir.path()), fingerprints(keys.path()));
+    let opened = imanum_operator(dir.path(), &clock).open();
+    assert!(matches!(opened, Err(StoreError::Log(_))), "{opened:?}");
+    assert_eq!(
+        fingerprints(keys.path()),
+        keys_before,
+        "a key version was destroyed"
+    );
+    assert_eq!(
+        fingerprints(dir.path()),
+        data_before,
+        "a refused open wrote"
+    );
+}
