@@ -49,7 +49,7 @@ pub(crate) fn record(
     event: impl FnOnce() -> AuditEvent,
 ) -> Result<(), crate::Error> {
     match log {
-        Some(log) => log.append(at, event()).map(drop).map_err(Into::into),
+        Some(log) => log.record(at, event()).map(drop).map_err(Into::into),
         None => Ok(()),
     }
 }
@@ -88,13 +88,13 @@ pub(crate) fn change(
         _ => Ok(()),
     };
     let Some(journal) = journal else {
-        return log.map_or(Ok(()), |log| refused(log.append(at, event)));
+        return log.map_or(Ok(()), |log| refused(log.record(at, event)));
     };
     if journal.carries_audit() {
         return journal.append(&Change::new(at, event));
     }
     if let Some(log) = log {
-        refused(log.append(at, event.clone()))?;
+        refused(log.record(at, event.clone()))?;
     }
     journal.append(&Change::new(at, event))
 }
@@ -247,6 +247,9 @@ struct Chain {
 pub struct AuditLog {
     chain: Mutex<Chain>,
     batch: usize,
+    /// Whether the changes this log shows are written by the journal that carries them
+    /// (an operator's log), so that [`append`](Self::append) refuses them.
+    journaled: bool,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -273,6 +276,7 @@ impl AuditLog {
                 failed: None,
             }),
             batch: 1,
+            journaled: false,
         }
     }
 
@@ -347,6 +351,7 @@ impl AuditLog {
                 failed: None,
             }),
             batch: batch.max(1),
+            journaled: false,
         }
     }
 
@@ -366,9 +371,14 @@ impl AuditLog {
     /// A log in `store` for a store that authenticates its entries itself (the operator's
     /// log MACs every byte of them), so its chain is not verified again here: it goes on
     /// after the entry given to [`resume_after`](Self::resume_after), before any append.
+    ///
+    /// Its changes are written by the operator's journal, each as its own entry: a change
+    /// event handed to [`append`](Self::append) is refused.
     #[cfg(feature = "sqlite")]
     pub(crate) fn with_store_after(store: Box<dyn AuditStore>, batch: usize) -> Self {
-        Self::continuing(&[], None, Some(store), batch)
+        let mut log = Self::continuing(&[], None, Some(store), batch);
+        log.journaled = true;
+        log
     }
 
     /// Continues the chain after `last`, the store's last entry.
@@ -408,6 +418,7 @@ impl AuditLog {
                 failed: None,
             }),
             batch: batch.max(1),
+            journaled: false,
         }
     }
 
@@ -421,7 +432,22 @@ impl AuditLog {
     ///
     /// [`AuditError::Io`] if a file log can't be written; the entry is then not in the
     /// chain, and the log stops. [`AuditError::Stopped`] for every append after that.
+    /// [`AuditError::ChangeNotAppendable`] for a [change](AuditEvent::is_change) on an
+    /// [`Operator`](crate::store::Operator)'s log, whose changes only the operation that
+    /// makes them records: one appended here would show in the trail, and in the proof of
+    /// a consent it names, without having happened.
     pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
+        if self.journaled && event.is_change() {
+            return Err(AuditError::ChangeNotAppendable {
+                event: event.name(),
+            });
+        }
+        self.record(at, event)
+    }
+
+    /// [`append`](Self::append), for the library's own components: a change on a log
+    /// without a journal that carries it.
+    pub(crate) fn record(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
         let mut chain = self.lock();
         let entry = Self::next(&chain, at, event)?;
         let (seq, hash) = (entry.seq, entry.hash);

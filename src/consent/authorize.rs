@@ -131,7 +131,7 @@ impl ConsentLedger {
             Ok(token) => (true, None, token.consent()),
             Err(refusal) => (false, Some(refusal.rule().to_owned()), None),
         };
-        let recorded = log.append(
+        let recorded = log.record(
             now,
             AuditEvent::Authorization {
                 subject: subject.clone(),

@@ -77,7 +77,7 @@ impl ReadCount {
             }
             // Nothing to refuse any more: the reads happened. A failed log stops itself
             // and refuses what comes next.
-            let _ = log.append(services.clock.now(), event);
+            let _ = log.record(services.clock.now(), event);
         }
     }
 }

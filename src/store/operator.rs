@@ -1216,7 +1216,7 @@ impl Operator {
         if self.ledger.issued(token) {
             return Ok(());
         }
-        let _ = self.audit.append(
+        let _ = self.audit.record(
             self.ledger.clock().now(),
             AuditEvent::Authorization {
                 actor: token.actor().cloned(),

@@ -344,12 +344,13 @@ fn a_journal_holding_an_observation_or_a_dangling_change_is_refused_without_a_pa
     }
 }
 
-/// Events appended through the public audit log are audit-only entries: a forged grant
-/// and a forged withdrawal change nothing at open.
+/// A change handed to an operator's audit log is refused: a forged grant and a forged
+/// withdrawal neither show in the trail nor make the honest proof of the consent fail, and
+/// change nothing at open.
 #[cfg(feature = "sqlite")]
 #[test]
-fn change_events_appended_through_the_public_audit_log_change_nothing_at_open() {
-    use amanat::audit::{AuditEvent, ChainHash};
+fn change_events_appended_through_the_public_audit_log_are_refused() {
+    use amanat::audit::{AuditError, AuditEvent, ChainHash};
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -368,29 +369,29 @@ fn change_events_appended_through_the_public_audit_log_change_nothing_at_open() 
     let mut forged = (*given).clone();
     forged.subject = subject("mallory");
     forged.consent = "11111111-1111-4111-8111-111111111111".parse().unwrap();
-    operator
-        .audit_log()
-        .append(
-            monday(),
-            AuditEvent::ConsentGiven {
-                given: Box::new(forged),
-                digest: ChainHash::of(b"x"),
-            },
-        )
-        .unwrap();
-    operator
-        .audit_log()
-        .append(
-            monday(),
-            AuditEvent::ConsentWithdrawn {
-                subject: customer(),
-                consent,
-                purposes: vec![Purpose::SERVICE_PROVISION],
-                retention: true,
-                digest: ChainHash::of(b"x"),
-            },
-        )
-        .unwrap();
+    let grant = operator.audit_log().append(
+        monday(),
+        AuditEvent::ConsentGiven {
+            given: Box::new(forged),
+            digest: ChainHash::of(b"x"),
+        },
+    );
+    let withdrawal = operator.audit_log().append(
+        monday(),
+        AuditEvent::ConsentWithdrawn {
+            subject: customer(),
+            consent,
+            purposes: vec![Purpose::SERVICE_PROVISION],
+            retention: true,
+            digest: ChainHash::of(b"x"),
+        },
+    );
+    for (refused, event) in [(grant, "consent_given"), (withdrawal, "consent_withdrawn")] {
+        assert_eq!(refused, Err(AuditError::ChangeNotAppendable { event }));
+    }
+    assert_eq!(operator.audit_log().entries().unwrap(), entries);
+    let proof = operator.ledger().proof_of_consent(&consent).unwrap();
+    assert!(proof.verify_against(operator.audit_log()).is_ok());
     drop(operator);
     let reopened = imanum_operator(dir.path(), &clock).open().unwrap();
     assert!(

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use amanat::audit::AuditError;
 use amanat::category::Phone;
 use amanat::consent::{ConsentProof, ProofError};
 use amanat::log::CheckpointKey;
@@ -325,9 +326,9 @@ fn a_directory_written_by_0_1_is_refused_naming_its_format_and_left_as_it_is() {
     assert_eq!(fingerprints(dir.path()), before);
 }
 
-/// The audit log is public to append to: an entry claiming a destruction must not destroy,
-/// at the next open, a record a sweep would have kept (a found attack: a held record was
-/// shredded).
+/// The audit log is public to append to: an entry claiming a destruction is refused, and
+/// a record a sweep would have kept is there at the next open (a found attack: a held
+/// record was shredded, when such an entry was taken).
 #[test]
 fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_open() {
     use amanat::audit::AuditEvent;
@@ -336,17 +337,18 @@ fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_op
     let clock = ManualClock::new(monday());
     let (operator, record) = kept_phone(dir.path(), &clock);
     hold(&operator, record);
-    operator
-        .audit_log()
-        .append(
-            amanat::Clock::now(&clock),
-            AuditEvent::Destruction {
-                record,
-                reason: DestructionReason::RetentionExpired,
-                rule: Some("forged".into()),
-            },
-        )
-        .unwrap();
+    let forged = operator.audit_log().append(
+        amanat::Clock::now(&clock),
+        AuditEvent::Destruction {
+            record,
+            reason: DestructionReason::RetentionExpired,
+            rule: Some("forged".into()),
+        },
+    );
+    assert!(matches!(
+        forged,
+        Err(AuditError::ChangeNotAppendable { .. })
+    ));
     drop(operator);
 
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -358,9 +360,8 @@ fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_op
     assert_eq!(phone.read(&token).unwrap().as_str(), crate::common::PHONE);
 }
 
-/// The public audit log takes any event, a consent given among them: appended there it is
-/// an audit-only entry, and the replay, which applies only what the operator wrote as a
-/// change, does not give the consent.
+/// A consent given handed to the public audit log is refused: only the ledger records one,
+/// and the replay applies only what the operator wrote as a change.
 #[test]
 fn a_consent_appended_to_the_audit_log_is_not_given_at_open_art_8_1() {
     use amanat::audit::AuditEvent;
@@ -381,10 +382,12 @@ fn a_consent_appended_to_the_audit_log_is_not_given_at_open_art_8_1() {
             .replace(customer().as_str(), "cust-never-asked"),
     )
     .unwrap();
-    operator
-        .audit_log()
-        .append(amanat::Clock::now(&clock), forged)
-        .unwrap();
+    assert!(matches!(
+        operator
+            .audit_log()
+            .append(amanat::Clock::now(&clock), forged),
+        Err(AuditError::ChangeNotAppendable { .. })
+    ));
     drop(operator);
 
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -621,9 +624,9 @@ fn an_edit_before_the_snapshot_changes_nothing_at_open_and_verify_full_finds_it_
     }
 }
 
-/// The public audit log takes a consent given that the ledger never recorded: an entry
-/// written there is audit-only, and a proof resting on it does not verify against the
-/// log (found by a review: it did).
+/// A consent given that the ledger never recorded can't be appended to the operator's
+/// audit log, and a proof resting on an entry of another chain does not verify against
+/// the operator's log (found by a review: one appended there did).
 #[test]
 fn a_proof_resting_on_an_appended_audit_entry_does_not_verify_against_the_log_art_25_1() {
     use amanat::audit::AuditEvent;
@@ -644,24 +647,22 @@ fn a_proof_resting_on_an_appended_audit_entry_does_not_verify_against_the_log_ar
     let mut given = (**given).clone();
     given.consent = fresh;
     given.subject = victim.clone();
-    operator
-        .audit_log()
-        .append(
-            monday(),
-            AuditEvent::ConsentGiven {
-                given: Box::new(given),
-                digest: event.digest(),
-            },
-        )
-        .unwrap();
-    operator.audit_log().flush().unwrap();
-    let planted = operator
-        .audit_log()
-        .entries()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let grant = AuditEvent::ConsentGiven {
+        given: Box::new(given),
+        digest: event.digest(),
+    };
+    assert!(matches!(
+        operator.audit_log().append(monday(), grant.clone()),
+        Err(AuditError::ChangeNotAppendable { .. })
+    ));
+    // Planted in a chain of its own instead, at the place the operator's log gives its
+    // entry after the last.
+    let elsewhere = amanat::audit::AuditLog::in_memory();
+    for _ in 0..operator.audit_log().entries().unwrap().len() {
+        elsewhere.append(monday(), grant.clone()).unwrap();
+    }
+    elsewhere.append(monday(), grant).unwrap();
+    let planted = elsewhere.entries().unwrap().last().unwrap().clone();
     let mut forged = real.clone();
     forged.consent = fresh;
     forged.subject = victim.clone();
