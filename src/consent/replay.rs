@@ -28,11 +28,20 @@ impl ConsentLedger {
                 "the journal changes consent {consent}, which it never gave"
             ))
         };
-        let find = |consent: ConsentId| {
-            self.consents
+        // The consent, which must be the subject's the change names: the replay hears a
+        // withdrawal for that subject, and runs each subject's changes on one thread.
+        let find = |consent: ConsentId, subject: &SubjectId| {
+            let record = self
+                .consents
                 .get(&consent)
                 .map(|r| Arc::clone(r.value()))
-                .ok_or_else(|| unknown(consent))
+                .ok_or_else(|| unknown(consent))?;
+            if record.subject != *subject {
+                return Err(StoreError::Corrupt(format!(
+                    "the journal changes consent {consent} under a subject it was not given by"
+                )));
+            }
+            Ok(record)
         };
         let at = change.at;
         match change.event {
@@ -74,11 +83,12 @@ impl ConsentLedger {
                 entry.events.push(Event::Given(record));
             }
             AuditEvent::ConsentRenewed {
+                subject,
                 consent,
                 valid_until,
                 ..
             } => {
-                let record = find(consent)?;
+                let record = find(consent, &subject)?;
                 let until = valid_until.map_or(NEVER, |t| t.timestamp_millis());
                 record.valid_until.store(until, Ordering::Release);
                 self.push_event(
@@ -91,9 +101,12 @@ impl ConsentLedger {
                 );
             }
             AuditEvent::ConsentWithdrawn {
-                consent, purposes, ..
+                subject,
+                consent,
+                purposes,
+                ..
             } => {
-                let record = find(consent)?;
+                let record = find(consent, &subject)?;
                 let purposes = withdraw_purposes(&record, |p| purposes.contains(p));
                 self.push_event(
                     &record.subject,
@@ -104,8 +117,13 @@ impl ConsentLedger {
                     },
                 );
             }
-            AuditEvent::ConsentInvalidated { consent, by, .. } => {
-                let record = find(consent)?;
+            AuditEvent::ConsentInvalidated {
+                subject,
+                consent,
+                by,
+                ..
+            } => {
+                let record = find(consent, &subject)?;
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
                 let _ = record.invalidated_by.set((by.clone(), open));
                 withdraw_purposes(&record, |_| true);

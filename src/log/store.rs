@@ -72,7 +72,8 @@ pub trait LogStore: Send + Sync {
     /// If the store can't be read.
     fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LogError>;
 
-    /// Keeps `snapshot`, durably.
+    /// Keeps `snapshot`, durably, in place of every snapshot whose positions it covers (one
+    /// an earlier version kept, in a format this one does not read), all or nothing.
     ///
     /// # Errors
     ///
@@ -223,7 +224,8 @@ impl LogStore for MemoryLogStore {
 
     fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
         let mut snapshots = self.snapshots.write();
-        snapshots.retain(|s| s.to != snapshot.to);
+        snapshots
+            .retain(|s| s.to != snapshot.to && !(s.from >= snapshot.from && s.to <= snapshot.to));
         snapshots.push(snapshot.clone());
         snapshots.sort_by_key(|s| s.to);
         Ok(())

@@ -312,7 +312,7 @@ impl EventLog {
         let mut kept = self.snapshots.lock();
         let snapshots = match &mut *kept {
             Some(snapshots) => snapshots,
-            None => kept.insert(self.log.snapshots()?),
+            None => kept.insert(self.readable_snapshots()?),
         };
         let mut consents = 0_usize;
         for snapshot in snapshots.iter() {
@@ -325,7 +325,19 @@ impl EventLog {
     fn take_snapshots(&self) -> Result<Vec<Snapshot>, StoreError> {
         match self.snapshots.lock().take() {
             Some(snapshots) => Ok(snapshots),
-            None => Ok(self.log.snapshots()?),
+            None => self.readable_snapshots(),
+        }
+    }
+
+    /// The snapshots, each checked, or none if one is in a format this version does not
+    /// read (an earlier version kept it): the entries they cover are read instead, and the
+    /// next snapshot kept covers them all, in their place.
+    fn readable_snapshots(&self) -> Result<Vec<Snapshot>, StoreError> {
+        let snapshots = self.log.snapshots()?;
+        if snapshots.iter().all(snapshot_body::is_readable) {
+            Ok(snapshots)
+        } else {
+            Ok(Vec::new())
         }
     }
 
@@ -390,6 +402,8 @@ impl EventLog {
                     .into_iter()
                     .map(|body| body.map(SnapshotBody::finish)),
             )
+            // One of another format is not read at open, and can't be compared.
+            .filter(|(snapshot, _)| snapshot_body::is_readable(snapshot))
             .find(|(snapshot, body)| body.as_deref() != Some(snapshot.body.as_slice()))
         {
             Some((snapshot, _)) => Err(LogError::Tampered {

@@ -291,28 +291,36 @@ impl LogStore for SqliteLogStore {
     }
 
     fn put_snapshot(&self, snapshot: &Snapshot) -> Result<(), LogError> {
-        self.write
-            .lock()
-            .db
-            .execute(
-                "INSERT OR REPLACE INTO snapshots (last, first, head, mac, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    stored(snapshot.to)?,
-                    stored(snapshot.from)?,
-                    snapshot.head.as_slice(),
-                    snapshot.mac.as_slice(),
-                    snapshot.body,
-                ],
-            )
-            .map_err(|e| error(&e))?;
-        Ok(())
+        let (from, to) = (stored(snapshot.from)?, stored(snapshot.to)?);
+        let mut write = self.write.lock();
+        let tx = write.db.transaction().map_err(|e| error(&e))?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE first >= ?1 AND last <= ?2",
+            params![from, to],
+        )
+        .map_err(|e| error(&e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (last, first, head, mac, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                to,
+                from,
+                snapshot.head.as_slice(),
+                snapshot.mac.as_slice(),
+                snapshot.body,
+            ],
+        )
+        .map_err(|e| error(&e))?;
+        tx.commit().map_err(|e| error(&e))
     }
 
     fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
         let db = self.read.lock();
         let mut query = db
-            .prepare("SELECT first, last, head, mac, length(body) FROM snapshots ORDER BY last")
+            .prepare(
+                "SELECT first, last, head, mac, length(body), typeof(body) = 'blob' \
+                 FROM snapshots ORDER BY last",
+            )
             .map_err(|e| error(&e))?;
         let rows = query
             .query_map([], |row| {
@@ -322,18 +330,22 @@ impl LogStore for SqliteLogStore {
                     row.get::<_, Vec<u8>>(2)?,
                     row.get::<_, Vec<u8>>(3)?,
                     row.get::<_, i64>(4)?,
+                    row.get::<_, bool>(5)?,
                 ))
             })
             .map_err(|e| error(&e))?;
         let mut snapshots = Vec::new();
         for row in rows {
-            let (from, last, head, mac, length) = row.map_err(|e| error(&e))?;
+            let (from, last, head, mac, length, blob) = row.map_err(|e| error(&e))?;
             let (from, to) = (position(from)?, position(last)?);
             // A malformed snapshot can't carry a valid MAC: say so where it ends.
             let bad = || LogError::Tampered {
                 position: to,
                 problem: Problem::SnapshotMismatch,
             };
+            if !blob {
+                return Err(bad());
+            }
             // Read in place, once: a million consents' body is a hundred megabytes, which
             // a column read would hold twice, SQLite's copy and ours.
             let mut body = vec![0; usize::try_from(length).map_err(|_| bad())?];

@@ -2,8 +2,9 @@
 //! the entries it covers, each as the replay reads it back, in lanes that two threads replay
 //! at once.
 //!
-//! A body is how many consents its changes give (a little-endian `u64`, so that the open
-//! sizes the ledger's maps before it reads them), then each change as one item:
+//! A body is its format (`ams1`), how many consents its changes give (a little-endian
+//! `u64`, so that the open sizes the ledger's maps before it reads them), then each change
+//! as one item:
 //!
 //! | bytes | what |
 //! |---|---|
@@ -16,8 +17,9 @@
 //! or 2 by its subject: each subject's changes in one lane, so each lane keeps its subjects'
 //! order, and the two replay on two threads — the ledger's changes of two subjects do not
 //! depend on each other, and nothing else depends on the ledger's while it replays. Which
-//! lane a subject is in is a fixed function of its id (FNV-1a), so that the same changes
-//! always make the same body: [`Operator::verify_full`](super::Operator::verify_full)
+//! lane a subject is in is a fixed function of its id (the top bit of its FNV-1a hash), so
+//! that the same changes always make the same body, and an item whose lane is not its
+//! change's is refused: [`Operator::verify_full`](super::Operator::verify_full)
 //! compares them byte for byte.
 
 use crate::audit::Event;
@@ -28,8 +30,15 @@ use crate::vocab::SubjectId;
 
 use super::replay::{is_heard, route};
 
-/// The length of the count of consents at the front of a body.
+/// What a body starts with: the format its items are in. A snapshot of another format,
+/// which an earlier version kept, is passed over and the entries it covers read instead.
+const FORMAT: [u8; 4] = *b"ams1";
+
+/// The length of the count of consents after the format.
 const CONSENTS_COUNT: usize = 8;
+
+/// Where the items start.
+const ITEMS: usize = FORMAT.len() + CONSENTS_COUNT;
 
 /// The lane of the changes replayed in order on the open's thread.
 const REST: u8 = 0;
@@ -52,10 +61,9 @@ pub(super) struct SnapshotBody {
 
 impl SnapshotBody {
     pub(super) fn new() -> Self {
-        Self {
-            bytes: vec![0; CONSENTS_COUNT],
-            consents: 0,
-        }
+        let mut bytes = Vec::from(FORMAT);
+        bytes.extend_from_slice(&[0; CONSENTS_COUNT]);
+        Self { bytes, consents: 0 }
     }
 
     /// Appends the change of `event` at `at`; `None` if it can't be encoded (the change is
@@ -75,7 +83,7 @@ impl SnapshotBody {
     }
 
     pub(super) fn finish(mut self) -> Vec<u8> {
-        self.bytes[..CONSENTS_COUNT].copy_from_slice(&self.consents.to_le_bytes());
+        self.bytes[FORMAT.len()..ITEMS].copy_from_slice(&self.consents.to_le_bytes());
         self.bytes
     }
 }
@@ -93,8 +101,9 @@ fn lane(event: &Event) -> u8 {
     lane_of(subject) | if is_heard(event) { HEARD } else { 0 }
 }
 
-/// The ledger's lane of `subject`'s changes: FNV-1a of its id, fixed so that the same
-/// changes make the same body on every machine and version.
+/// The ledger's lane of `subject`'s changes: the top bit of FNV-1a of its id (the low bit
+/// is only the parity of the bytes: ids that differ by an even digit would share a lane),
+/// fixed so that the same changes make the same body on every machine and version.
 fn lane_of(subject: &SubjectId) -> u8 {
     let hash = subject
         .as_str()
@@ -102,7 +111,12 @@ fn lane_of(subject: &SubjectId) -> u8 {
         .fold(0x811c_9dc5_u32, |hash, byte| {
             (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
         });
-    if hash & 1 == 0 { OURS } else { THEIRS }
+    if hash >> 31 == 0 { OURS } else { THEIRS }
+}
+
+/// Whether `snapshot` is in the format this version reads.
+pub(super) fn is_readable(snapshot: &Snapshot) -> bool {
+    snapshot.body.starts_with(&FORMAT)
 }
 
 /// How many consents `snapshot` says its changes give, checked against its length: each
@@ -121,7 +135,11 @@ pub(super) fn consents(snapshot: &Snapshot) -> Result<usize, StoreError> {
 
 /// The count at the front of `snapshot`'s body, and its items.
 fn split(snapshot: &Snapshot) -> Result<(u64, &[u8]), StoreError> {
-    match snapshot.body.split_first_chunk::<CONSENTS_COUNT>() {
+    let after = snapshot
+        .body
+        .strip_prefix(&FORMAT)
+        .ok_or_else(|| foreign(snapshot.to))?;
+    match after.split_first_chunk::<CONSENTS_COUNT>() {
         Some((count, items)) => Ok((u64::from_le_bytes(*count), items)),
         None => Err(foreign(snapshot.to)),
     }
@@ -161,11 +179,16 @@ fn items(snapshot: &Snapshot) -> impl Iterator<Item = Result<(u8, &[u8]), StoreE
     })
 }
 
-/// The change an item holds.
-fn decode(change: &[u8], to: Seq) -> Result<Change, StoreError> {
+/// The change an item in `lane` holds, which must be that lane's.
+fn decode(lane_byte: u8, change: &[u8], to: Seq) -> Result<Change, StoreError> {
     let (secs, nanos, event): (i64, u32, Event) =
         postcard::from_bytes(change).map_err(|_| foreign(to))?;
     let at = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| foreign(to))?;
+    if lane(&event) != lane_byte {
+        return Err(StoreError::Corrupt(format!(
+            "the snapshot to entry {to} holds a change in a lane not its own"
+        )));
+    }
     Ok(Change::new(at, event))
 }
 
@@ -180,8 +203,8 @@ pub(super) fn replay_in_order(
 ) -> Result<(), StoreError> {
     for snapshot in snapshots {
         for item in items(snapshot) {
-            let (_, change) = item?;
-            visit(decode(change, snapshot.to)?)?;
+            let (lane, change) = item?;
+            visit(decode(lane, change, snapshot.to)?)?;
         }
     }
     Ok(())
@@ -208,7 +231,7 @@ pub(super) fn replay_in_lanes(
             .spawn_scoped(scope, || {
                 let done = replay_lane(snapshots, &failed, &mut |lane, change, to| {
                     if lane & !HEARD == THEIRS {
-                        ledger(decode(change, to)?)?;
+                        ledger(decode(lane, change, to)?)?;
                     }
                     Ok(())
                 });
@@ -221,9 +244,12 @@ pub(super) fn replay_in_lanes(
         let ours = replay_lane(snapshots, &failed, &mut |lane, change, to| {
             let in_ledger = lane & !HEARD;
             if in_ledger == REST || in_ledger == OURS || alone {
-                route(decode(change, to)?, ledger, rest)
+                route(decode(lane, change, to)?, ledger, rest)
+            } else if in_ledger != THEIRS {
+                // No thread's: not an item this library wrote.
+                Err(foreign(to))
             } else if lane & HEARD != 0 {
-                rest(decode(change, to)?)
+                rest(decode(lane, change, to)?)
             } else {
                 Ok(())
             }
@@ -335,6 +361,12 @@ mod tests {
     fn a_subject_s_changes_share_a_lane_and_subjects_spread_over_both() {
         let ours = (0..100).filter(|&n| lane_of(&subject(n)) == OURS).count();
         assert!((30..=70).contains(&ours), "{ours} of 100 in one lane");
+        // Ids whose digits are all even, which the parity of the bytes put in one lane.
+        let even = (0..200)
+            .map(|n| SubjectId::new(format!("user-{}", n * 2 % 10 + n / 5 * 20)).unwrap())
+            .filter(|id| lane_of(id) == OURS)
+            .count();
+        assert!((60..=140).contains(&even), "{even} of 200 in one lane");
         assert_eq!(
             lane_of(&subject(7)),
             lane_of(&SubjectId::new("cust-7").unwrap())
@@ -404,9 +436,9 @@ mod tests {
             let mut cut = snapshot_of(&[]);
             cut.body = whole.body[..length].to_vec();
             let read = replay_in_order(std::slice::from_ref(&cut), &mut |_| Ok(()));
-            let ends_between_items = length == CONSENTS_COUNT
+            let ends_between_items = length == ITEMS
                 || items(&whole)
-                    .scan(CONSENTS_COUNT, |at, item| {
+                    .scan(ITEMS, |at, item| {
                         *at += 5 + item.unwrap().1.len();
                         Some(*at)
                     })
@@ -416,10 +448,45 @@ mod tests {
     }
 
     #[test]
+    fn an_item_in_a_lane_not_its_own_is_refused_in_order_and_in_lanes() {
+        let events = changes();
+        for (from, to) in [
+            (OURS, THEIRS),
+            (THEIRS, OURS),
+            (OURS, REST),
+            (REST, OURS),
+            (OURS, 5),
+        ] {
+            let mut snapshot = snapshot_of(&events);
+            let at = items(&snapshot)
+                .scan(ITEMS, |at, item| {
+                    let (lane, change) = item.unwrap();
+                    let here = *at;
+                    *at += 5 + change.len();
+                    Some((here, lane))
+                })
+                .find(|&(_, lane)| lane == from)
+                .unwrap()
+                .0;
+            snapshot.body[at] = to;
+            let one = std::slice::from_ref(&snapshot);
+            assert!(
+                replay_in_order(one, &mut |_| Ok(())).is_err(),
+                "{from} as {to}"
+            );
+            let lanes = replay_in_lanes(one, &|_| Ok(()), &mut |_| Ok(()));
+            assert!(
+                matches!(lanes, Err(StoreError::Corrupt(_))),
+                "{from} as {to}"
+            );
+        }
+    }
+
+    #[test]
     fn a_count_beyond_what_the_body_can_hold_is_refused() {
         let mut snapshot = snapshot_of(&changes()[..4]);
         let beyond = u64::try_from(snapshot.body.len()).unwrap();
-        snapshot.body[..CONSENTS_COUNT].copy_from_slice(&beyond.to_le_bytes());
+        snapshot.body[FORMAT.len()..ITEMS].copy_from_slice(&beyond.to_le_bytes());
         assert!(matches!(consents(&snapshot), Err(StoreError::Corrupt(_))));
     }
 

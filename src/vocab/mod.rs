@@ -499,7 +499,6 @@ impl fmt::Display for DocumentHash {
     }
 }
 
-/// Lower-case hex, the form digests and pseudonyms are shown in.
 /// An id made by `make` from the text the input holds, without a `String` in between.
 pub(crate) fn deserialize_id<'de, D, T>(
     deserializer: D,
@@ -525,6 +524,7 @@ where
     deserializer.deserialize_str(Id { expecting, make })
 }
 
+/// Lower-case hex, the form digests and pseudonyms are shown in.
 pub(crate) fn write_hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     bytes.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
 }

@@ -25,6 +25,7 @@ mod restart;
 mod retention_model;
 mod retention_rules;
 mod sealing;
+mod snapshot_lanes;
 mod store_location;
 mod store_model;
 mod subject_access;

@@ -20,7 +20,8 @@ use amanat::{ConsentId, Grant, ManualClock, PersonalData, Purpose, SubjectId};
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
 
-const SUBJECTS: u8 = 3;
+// Enough that both of the replay's lanes hold several.
+const SUBJECTS: u8 = 6;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -145,9 +146,13 @@ fn apply(
             consents.push(operator.ledger().grant(grant).unwrap());
         }
         Op::Withdraw(i) if !consents.is_empty() => {
-            let _ = operator
-                .ledger()
-                .withdraw(&consents[i.index(consents.len())]);
+            let consent = &consents[i.index(consents.len())];
+            // Half through the operator, whose schedule hears it (and the replay with it).
+            if i.index(2) == 0 {
+                let _ = operator.withdraw(consent);
+            } else {
+                let _ = operator.ledger().withdraw(consent);
+            }
         }
         Op::Renew(i, days) if !consents.is_empty() => {
             let _ = operator.ledger().renew(
