@@ -324,3 +324,64 @@ pub fn is_change(payload: &[u8], kind: &str) -> bool {
         .and_then(|json| serde_json::from_slice::<amanat::audit::AuditEntry>(json).ok())
         .is_some_and(|entry| entry.event.name() == kind)
 }
+
+/// Everything an operator shows about its subjects' state: what a reopen, a replay from
+/// snapshots or from the whole log must give back the same.
+#[cfg(feature = "sqlite")]
+#[derive(Debug, PartialEq)]
+pub struct OperatorState {
+    pub histories: Vec<Vec<amanat::consent::ConsentEvent>>,
+    pub consents: Vec<Vec<amanat::ConsentId>>,
+    pub records: Vec<Vec<amanat::retention::TrackedRecord>>,
+    pub tracked: usize,
+    pub decisions: Vec<Result<(), &'static str>>,
+    pub requests: Vec<amanat::rights::SubjectRequest>,
+    pub overdue_requests: Vec<amanat::rights::SubjectRequest>,
+    pub pending_notices: Vec<amanat::disclosure::TransferNotice>,
+    pub overdue_notices: Vec<amanat::disclosure::TransferNotice>,
+}
+
+/// The state of `subjects` in `operator`, with what is overdue at `now`.
+#[cfg(feature = "sqlite")]
+pub fn operator_state(
+    operator: &amanat::store::Operator,
+    subjects: &[SubjectId],
+    now: DateTime<Utc>,
+) -> OperatorState {
+    let ledger = operator.ledger();
+    let mut decisions = Vec::new();
+    for s in subjects {
+        for purpose in [
+            Purpose::SERVICE_PROVISION,
+            Purpose::IDENTITY_VERIFICATION,
+            Purpose::MARKETING_ANALYTICS,
+        ] {
+            decisions.push(
+                ledger
+                    .authorize::<amanat::category::Phone>(s, &purpose)
+                    .map(drop)
+                    .map_err(|e| e.rule()),
+            );
+            decisions.push(
+                ledger
+                    .authorize::<amanat::category::IdentityDocument>(s, &purpose)
+                    .map(drop)
+                    .map_err(|e| e.rule()),
+            );
+        }
+    }
+    OperatorState {
+        histories: subjects.iter().map(|s| ledger.history(s)).collect(),
+        consents: subjects.iter().map(|s| ledger.consents_of(s)).collect(),
+        records: subjects
+            .iter()
+            .map(|s| operator.schedule().records_of(s))
+            .collect(),
+        tracked: operator.schedule().len(),
+        decisions,
+        requests: (1..).map_while(|id| operator.requests().get(id)).collect(),
+        overdue_requests: operator.requests().overdue_requests(now),
+        pending_notices: operator.disclosures().pending_notices(now),
+        overdue_notices: operator.disclosures().overdue_notices(now),
+    }
+}

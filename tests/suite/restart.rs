@@ -8,13 +8,11 @@
 
 use std::path::Path;
 
-use crate::common::{imanum, imanum_operator, monday, otp};
+use crate::common::{OperatorState, imanum, imanum_operator, monday, operator_state, otp};
 use amanat::category::{IdentityDocument, Phone};
-use amanat::consent::ConsentEvent;
 use amanat::data::Source;
-use amanat::disclosure::TransferNotice;
-use amanat::retention::{HoldScope, HoldUntil, LegalHold, TrackedRecord, Trigger};
-use amanat::rights::{RequestKind, SubjectRequest};
+use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::rights::RequestKind;
 use amanat::store::Operator;
 use amanat::{ConsentId, Grant, ManualClock, PersonalData, Purpose, SubjectId};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -65,6 +63,15 @@ fn subject(n: u8) -> SubjectId {
     SubjectId::new(format!("cust-{n}")).unwrap()
 }
 
+/// What the operator shows of its subjects' state.
+fn state(operator: &Operator, now: DateTime<Utc>) -> OperatorState {
+    operator_state(
+        operator,
+        &(0..SUBJECTS).map(subject).collect::<Vec<_>>(),
+        now,
+    )
+}
+
 /// Opens with a snapshot kept at every open that read a change from the log: each reopen
 /// after the first starts from snapshots.
 fn open(dir: &Path, clock: &ManualClock) -> Operator {
@@ -72,56 +79,6 @@ fn open(dir: &Path, clock: &ManualClock) -> Operator {
         .snapshot_after(1)
         .open()
         .unwrap()
-}
-
-/// Everything the operator shows about its state.
-#[derive(Debug, PartialEq)]
-struct Snapshot {
-    histories: Vec<Vec<ConsentEvent>>,
-    consents: Vec<Vec<ConsentId>>,
-    records: Vec<Vec<TrackedRecord>>,
-    tracked: usize,
-    decisions: Vec<Result<(), &'static str>>,
-    requests: Vec<SubjectRequest>,
-    overdue_requests: Vec<SubjectRequest>,
-    pending_notices: Vec<TransferNotice>,
-    overdue_notices: Vec<TransferNotice>,
-}
-
-fn snapshot(operator: &Operator, now: DateTime<Utc>) -> Snapshot {
-    let subjects: Vec<SubjectId> = (0..SUBJECTS).map(subject).collect();
-    let ledger = operator.ledger();
-    let mut decisions = Vec::new();
-    for s in &subjects {
-        for purpose in [Purpose::SERVICE_PROVISION, Purpose::IDENTITY_VERIFICATION] {
-            decisions.push(
-                ledger
-                    .authorize::<Phone>(s, &purpose)
-                    .map(drop)
-                    .map_err(|e| e.rule()),
-            );
-            decisions.push(
-                ledger
-                    .authorize::<IdentityDocument>(s, &purpose)
-                    .map(drop)
-                    .map_err(|e| e.rule()),
-            );
-        }
-    }
-    Snapshot {
-        histories: subjects.iter().map(|s| ledger.history(s)).collect(),
-        consents: subjects.iter().map(|s| ledger.consents_of(s)).collect(),
-        records: subjects
-            .iter()
-            .map(|s| operator.schedule().records_of(s))
-            .collect(),
-        tracked: operator.schedule().len(),
-        decisions,
-        requests: (1..).map_while(|id| operator.requests().get(id)).collect(),
-        overdue_requests: operator.requests().overdue_requests(now),
-        pending_notices: operator.disclosures().pending_notices(now),
-        overdue_notices: operator.disclosures().overdue_notices(now),
-    }
 }
 
 fn apply(
@@ -233,14 +190,14 @@ fn apply(
             operator.sweep(now).unwrap();
         }
         Op::Reopen => {
-            let before = snapshot(operator, now);
+            let before = state(operator, now);
             // Closed before it is opened again: one operator per directory.
             let stand_in = Operator::with_stores(amanat::store::Stores::in_memory(), imanum())
                 .open()
                 .unwrap();
             drop(std::mem::replace(operator, stand_in));
             *operator = open(dir, clock);
-            assert_eq!(before, snapshot(operator, now));
+            assert_eq!(before, state(operator, now));
         }
         Op::Withdraw(_) | Op::Renew(..) | Op::Release(_) => {}
     }
@@ -265,13 +222,13 @@ proptest! {
         let now = amanat::Clock::now(&clock);
         // The audit trail first: the snapshot's own authorizations are audited too.
         let trail = operator.audit_log().entries().unwrap();
-        let before = snapshot(&operator, now);
+        let before = state(&operator, now);
         let trail_with_snapshot = operator.audit_log().entries().unwrap();
         drop(operator);
         let reopened = open(dir.path(), &clock);
         prop_assert_eq!(&trail_with_snapshot, &reopened.audit_log().entries().unwrap());
         prop_assert!(trail_with_snapshot.starts_with(&trail));
-        prop_assert_eq!(&before, &snapshot(&reopened, now));
+        prop_assert_eq!(&before, &state(&reopened, now));
         // Each snapshot holds what the entries it covers say.
         prop_assert!(reopened.verify_full().is_ok());
         drop(reopened);
@@ -282,6 +239,6 @@ proptest! {
             .unwrap();
         let replayed = imanum_operator(dir.path(), &clock).open().unwrap();
         prop_assert!(replayed.audit_log().entries().unwrap().starts_with(&trail_with_snapshot));
-        prop_assert_eq!(before, snapshot(&replayed, now));
+        prop_assert_eq!(before, state(&replayed, now));
     }
 }

@@ -9,15 +9,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use amanat::category::Phone;
-use amanat::consent::ConsentEvent;
 use amanat::log::{LogError, Problem};
-use amanat::retention::TrackedRecord;
 use amanat::store::journal::{Change, Journal, MemoryJournal};
 use amanat::store::{Operator, StoreError};
-use amanat::{ConsentId, Grant, LegalBasis, ManualClock, PersonalData, Purpose, SubjectId};
+use amanat::{Grant, LegalBasis, ManualClock, PersonalData, Purpose, SubjectId};
 use chrono::TimeDelta;
 
-use crate::common::{customer, imanum, imanum_operator, imanum_version, keys_for, monday, otp};
+use crate::common::{
+    OperatorState, customer, imanum, imanum_operator, imanum_version, keys_for, monday,
+    operator_state, otp,
+};
 
 /// Enough subjects that both lanes hold many.
 const SUBJECTS: usize = 24;
@@ -29,39 +30,10 @@ fn subject(n: usize) -> SubjectId {
     SubjectId::new(format!("cust-{n}")).unwrap()
 }
 
-/// What the open rebuilds, subject by subject.
-#[derive(Debug, PartialEq)]
-struct State {
-    histories: Vec<Vec<ConsentEvent>>,
-    consents: Vec<Vec<ConsentId>>,
-    records: Vec<Vec<TrackedRecord>>,
-    tracked: usize,
-    decisions: Vec<Result<(), &'static str>>,
-}
-
-fn state(operator: &Operator) -> State {
-    let ledger = operator.ledger();
+/// What the open rebuilds, for every subject.
+fn state(operator: &Operator, clock: &ManualClock) -> OperatorState {
     let subjects: Vec<_> = (0..SUBJECTS).map(subject).collect();
-    State {
-        histories: subjects.iter().map(|s| ledger.history(s)).collect(),
-        consents: subjects.iter().map(|s| ledger.consents_of(s)).collect(),
-        records: subjects
-            .iter()
-            .map(|s| operator.schedule().records_of(s))
-            .collect(),
-        tracked: operator.schedule().len(),
-        decisions: subjects
-            .iter()
-            .flat_map(|s| {
-                [Purpose::SERVICE_PROVISION, Purpose::MARKETING_ANALYTICS].map(|p| {
-                    ledger
-                        .authorize::<Phone>(s, &p)
-                        .map(drop)
-                        .map_err(|e| e.rule())
-                })
-            })
-            .collect(),
-    }
+    operator_state(operator, &subjects, amanat::Clock::now(clock))
 }
 
 /// The operator in `dir`, keeping a snapshot at every open, under the policy that requires
@@ -143,7 +115,7 @@ fn an_open_from_snapshots_in_lanes_gives_the_state_the_whole_log_gives() {
         // From the third open the policy requires consent again: invalidations.
         operator = open(dir.path(), &clock, day >= 2);
     }
-    let before = state(&operator);
+    let before = state(&operator, &clock);
     let events: Vec<_> = before.histories.iter().flatten().collect();
     for change in ["invalidated", "withdrawn", "legal_basis_used", "renewed"] {
         assert!(events.iter().any(|e| e.change() == change), "no {change}");
@@ -157,7 +129,7 @@ fn an_open_from_snapshots_in_lanes_gives_the_state_the_whole_log_gives() {
     assert!(snapshots_in(dir.path()) >= 3);
 
     let in_lanes = open(dir.path(), &clock, true);
-    assert_eq!(state(&in_lanes), before);
+    assert_eq!(state(&in_lanes, &clock), before);
     assert!(in_lanes.verify_full().is_ok());
     drop(in_lanes);
     delete_snapshots(dir.path());
@@ -170,7 +142,7 @@ fn an_open_from_snapshots_in_lanes_gives_the_state_the_whole_log_gives() {
     .snapshot_after(usize::MAX)
     .open()
     .unwrap();
-    assert_eq!(state(&whole), before);
+    assert_eq!(state(&whole, &clock), before);
 }
 
 /// A withdrawal is heard for the subject its change names, and replayed in that subject's
