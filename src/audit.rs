@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::error::AuditError;
-pub use crate::event::{ChainHash, Event, Event as AuditEvent, Given};
+pub use crate::event::{ChainHash, Event, Event as AuditEvent, Given, Reference};
 use crate::event::{Change, Journaled};
 use crate::vocab::SubjectId;
 
@@ -99,44 +99,6 @@ pub(crate) fn change(
     journal.append(&Change::new(at, event))
 }
 
-/// How an operator's log tags a payload that is a change, which the replay applies.
-pub(crate) const CHANGE_TAG: u8 = b'c';
-/// How an operator's log tags an audit-only payload.
-pub(crate) const AUDIT_TAG: u8 = b'a';
-
-/// The payload of an operator's log entry for `entry`: its tag, then its JSON.
-///
-/// # Errors
-///
-/// [`AuditError::Io`] if it can't be written as JSON (never, in practice).
-#[cfg(feature = "sqlite")]
-pub(crate) fn log_payload(change: bool, entry: &AuditEntry) -> Result<Vec<u8>, AuditError> {
-    let mut payload = vec![if change { CHANGE_TAG } else { AUDIT_TAG }];
-    serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
-    Ok(payload)
-}
-
-/// The audit entry an operator's log entry holds, and whether it was written as a change;
-/// `None` for a payload this library did not write. The error, where there is one, names
-/// a place in the JSON, never its content.
-pub(crate) fn from_log_payload(payload: &[u8]) -> Result<(bool, AuditEntry), String> {
-    let (change, json) = match payload.split_first() {
-        Some((&CHANGE_TAG, json)) => (true, json),
-        Some((&AUDIT_TAG, json)) => (false, json),
-        _ => return Err("the entry is not tagged as this library tags its entries".into()),
-    };
-    let entry: AuditEntry = serde_json::from_slice(json)
-        .map_err(|e| format!("the entry is not an audit entry (column {})", e.column()))?;
-    if change && !entry.event.is_change() {
-        return Err(format!(
-            "audit entry {} is tagged as a change and holds a {} event",
-            entry.seq,
-            entry.event.name()
-        ));
-    }
-    Ok((change, entry))
-}
-
 /// One entry of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +141,16 @@ impl AuditEntry {
 /// [`AuditError::Broken`] at the first entry that is out of place or whose hash does not
 /// match its content and its predecessor.
 pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, AuditError> {
+    verify_chain(entries, false)
+}
+
+/// As [`verify`], taking an [`Erased`](Event::Erased) entry's hash as it is shown when
+/// `vouched`: an operator's log checked each entry's MAC as it read it, and an erased
+/// entry's content can't be hashed again.
+fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+    vouched: bool,
+) -> Result<u64, AuditError> {
     let mut prev = ChainHash::GENESIS;
     let mut count = 0;
     for entry in entries {
@@ -195,7 +167,8 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u
         if entry.prev != prev {
             return Err(broken("it does not follow the entry before it"));
         }
-        if !entry.is_intact() {
+        let erased = vouched && matches!(entry.event, Event::Erased { .. });
+        if !erased && !entry.is_intact() {
             return Err(broken("its content does not match its hash: it was edited"));
         }
         prev = entry.hash;
@@ -623,9 +596,12 @@ impl AuditLog {
     ///
     /// # Errors
     ///
-    /// As [`verify`](fn@verify); for a file log also [`AuditError::Unreadable`].
+    /// As [`verify`](fn@verify); for a file log also [`AuditError::Unreadable`]. An
+    /// operator's trail shows an entry erased with its subject as
+    /// [`Erased`](Event::Erased), whose hash is taken as shown: the operator's log
+    /// checked its MAC as it read it.
     pub fn verify(&self) -> Result<u64, AuditError> {
-        verify(&self.entries()?)
+        verify_chain(&self.entries()?, self.journaled)
     }
 }
 

@@ -134,7 +134,8 @@ pub struct DisclosureReceipt {
 #[derive(Debug)]
 pub struct Disclosures {
     policy: Arc<Policy>,
-    notices: Mutex<Vec<TransferNotice>>,
+    /// By number from 1; `None` where the notice was erased with its subject.
+    notices: Mutex<Vec<Option<TransferNotice>>>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
 }
@@ -160,7 +161,7 @@ impl Disclosures {
         self
     }
 
-    fn notices(&self) -> std::sync::MutexGuard<'_, Vec<TransferNotice>> {
+    fn notices(&self) -> std::sync::MutexGuard<'_, Vec<Option<TransferNotice>>> {
         self.notices.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -327,6 +328,7 @@ impl Disclosures {
         let mut notices = self.notices();
         if let Some(known) = notices
             .iter()
+            .flatten()
             .find(|n| n.record == data.id() && n.holder == operator.name)
         {
             return Some(known.id);
@@ -350,7 +352,7 @@ impl Disclosures {
     /// Adds a notice owed to `notices` and returns its number.
     fn notice<T: Zeroize, C: Category>(
         &self,
-        notices: &mut Vec<TransferNotice>,
+        notices: &mut Vec<Option<TransferNotice>>,
         data: &PersonalData<T, C>,
         purpose: Purpose,
         holder: String,
@@ -376,7 +378,7 @@ impl Disclosures {
             due,
             sent_at: None,
         };
-        notices.push(notice);
+        notices.push(Some(notice));
         id
     }
 
@@ -389,20 +391,23 @@ impl Disclosures {
     fn keep_notice(
         &self,
         log: Option<&Arc<AuditLog>>,
-        notices: &[TransferNotice],
+        notices: &[Option<TransferNotice>],
         stands: Stands,
     ) -> Result<(), Error> {
-        notices.last().map_or(Ok(()), |notice| {
-            audit::change(
-                log,
-                self.journal.get().map(|j| &**j),
-                notice.at,
-                AuditEvent::NoticeOwed {
-                    notice: notice.clone(),
-                },
-                stands,
-            )
-        })
+        notices
+            .last()
+            .and_then(Option::as_ref)
+            .map_or(Ok(()), |notice| {
+                audit::change(
+                    log,
+                    self.journal.get().map(|j| &**j),
+                    notice.at,
+                    AuditEvent::NoticeOwed {
+                        notice: notice.clone(),
+                    },
+                    stands,
+                )
+            })
     }
 
     /// Starts writing changes to `journal`, once an [`Operator`](crate::store::Operator)
@@ -421,15 +426,55 @@ impl Disclosures {
         let at = change.at;
         match change.event {
             AuditEvent::NoticeOwed { notice } => {
-                journal::replay_next(&mut notices, notice.id, notice, "notice")
+                journal::replay_next(&mut notices, notice.id, Some(notice), "notice")
             }
             AuditEvent::NoticeSent { notice } => {
+                // One erased with its subject stays erased.
                 journal::replay_close(&mut notices, notice, "notice", |owed| {
-                    owed.sent_at.get_or_insert(at);
+                    if let Some(owed) = owed {
+                        owed.sent_at.get_or_insert(at);
+                    }
                 })
             }
             _ => Ok(()),
         }
+    }
+
+    #[cfg(feature = "sqlite")]
+    /// Whether `subject`'s notices may be erased: every one was sent.
+    ///
+    /// # Errors
+    ///
+    /// A reason, if one is not.
+    pub(crate) fn check_erasable(&self, subject: &SubjectId) -> Result<(), &'static str> {
+        if self
+            .notices()
+            .iter()
+            .flatten()
+            .any(|r| r.subject == *subject && r.sent_at.is_none())
+        {
+            return Err("a notice to them is not sent yet");
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "sqlite")]
+    /// Erases `subject`'s notices: their numbers stay taken.
+    pub(crate) fn forget(&self, subject: &SubjectId) {
+        for slot in self.notices().iter_mut() {
+            if slot.as_ref().is_some_and(|r| r.subject == *subject) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Replays notice `id`, owed to a subject since erased: its number stays taken.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it is out of order.
+    pub(crate) fn replay_erased(&self, id: u64) -> Result<(), StoreError> {
+        journal::replay_next(&mut self.notices(), id, None, "notice")
     }
 
     /// Notices not yet sent and not yet overdue at `now`, oldest first.
@@ -437,6 +482,7 @@ impl Disclosures {
         let today = now.date_naive();
         self.notices()
             .iter()
+            .flatten()
             .filter(|n| n.sent_at.is_none() && n.due >= today)
             .cloned()
             .collect()
@@ -447,6 +493,7 @@ impl Disclosures {
         let today = now.date_naive();
         self.notices()
             .iter()
+            .flatten()
             .filter(|n| n.sent_at.is_none() && n.due < today)
             .cloned()
             .collect()
@@ -461,6 +508,7 @@ impl Disclosures {
         let mut notices = self.notices();
         let notice = crate::slot(id)
             .and_then(|i| notices.get_mut(i))
+            .and_then(Option::as_mut)
             .ok_or(Error::UnknownNotice { notice: id })?;
         if notice.sent_at.is_none() {
             notice.sent_at = Some(at);

@@ -130,6 +130,7 @@ mod event;
 mod files;
 pub mod key;
 pub mod log;
+mod payload;
 pub mod policy;
 pub mod receipts;
 pub mod retention;

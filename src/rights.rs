@@ -39,7 +39,8 @@ use crate::vocab::{LegalBasis, PolicyVersion, Purpose, SubjectId};
 #[derive(Debug)]
 pub struct SubjectRequests {
     policy: Arc<Policy>,
-    requests: Mutex<Vec<SubjectRequest>>,
+    /// By number from 1; `None` where the request was erased with its subject.
+    requests: Mutex<Vec<Option<SubjectRequest>>>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
 }
@@ -75,7 +76,7 @@ impl SubjectRequests {
         );
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SubjectRequest>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<SubjectRequest>>> {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -100,7 +101,7 @@ impl SubjectRequests {
                 request: request.clone(),
             },
         );
-        requests.push(request);
+        requests.push(Some(request));
         id
     }
 
@@ -120,11 +121,13 @@ impl SubjectRequests {
         let at = change.at;
         match change.event {
             AuditEvent::RequestReceived { request } => {
-                journal::replay_next(&mut requests, request.id, request, "request")
+                journal::replay_next(&mut requests, request.id, Some(request), "request")
             }
             AuditEvent::RequestCompleted { request, .. } => {
                 journal::replay_close(&mut requests, request, "request", |found| {
-                    found.completed.get_or_insert(at);
+                    if let Some(found) = found {
+                        found.completed.get_or_insert(at);
+                    }
                 })
             }
             _ => Ok(()),
@@ -133,7 +136,7 @@ impl SubjectRequests {
 
     /// The request with this number.
     pub fn get(&self, id: u64) -> Option<SubjectRequest> {
-        self.lock().get(crate::slot(id)?).cloned()
+        self.lock().get(crate::slot(id)?)?.clone()
     }
 
     /// Records that request `id` was answered at `at`.
@@ -145,6 +148,7 @@ impl SubjectRequests {
         let mut requests = self.lock();
         let request = crate::slot(id)
             .and_then(|i| requests.get_mut(i))
+            .and_then(Option::as_mut)
             .ok_or(Error::UnknownRequest { request: id })?;
         if request.completed.is_none() {
             request.completed = Some(at);
@@ -164,6 +168,7 @@ impl SubjectRequests {
         let today = now.date_naive();
         self.lock()
             .iter()
+            .flatten()
             .filter(|r| r.completed.is_none() && r.due < today)
             .cloned()
             .collect()
@@ -173,9 +178,47 @@ impl SubjectRequests {
     pub fn open_requests(&self) -> Vec<SubjectRequest> {
         self.lock()
             .iter()
+            .flatten()
             .filter(|r| r.completed.is_none())
             .cloned()
             .collect()
+    }
+
+    #[cfg(feature = "sqlite")]
+    /// Whether `subject`'s requests may be erased: every one was answered.
+    ///
+    /// # Errors
+    ///
+    /// A reason, if one is not.
+    pub(crate) fn check_erasable(&self, subject: &SubjectId) -> Result<(), &'static str> {
+        if self
+            .lock()
+            .iter()
+            .flatten()
+            .any(|r| r.subject == *subject && r.completed.is_none())
+        {
+            return Err("a request of theirs is not answered yet");
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "sqlite")]
+    /// Erases `subject`'s requests: their numbers stay taken.
+    pub(crate) fn forget(&self, subject: &SubjectId) {
+        for slot in self.lock().iter_mut() {
+            if slot.as_ref().is_some_and(|r| r.subject == *subject) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Replays request `id`, of a subject since erased: its number stays taken.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if it is out of order.
+    pub(crate) fn replay_erased(&self, id: u64) -> Result<(), StoreError> {
+        journal::replay_next(&mut self.lock(), id, None, "request")
     }
 }
 

@@ -9,6 +9,8 @@ mod authorize;
 mod basis;
 mod builder;
 mod entry;
+#[cfg(feature = "sqlite")]
+mod forget;
 mod grant;
 mod granting;
 mod history;

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ConsentEvent, ConsentEventKind, ConsentId};
-use crate::audit::{self, AuditEntry, AuditLog};
+use crate::audit::{AuditEntry, AuditLog, Reference};
 use crate::error::{LogError, Problem};
 use crate::log::{Anchor, CheckpointKey, Entry, GENESIS, LogStore, Seq};
+use crate::payload;
 use crate::vocab::{Evidence, PolicyVersion, SubjectId};
 
 /// What a regulator is shown when asked "prove this customer consented" (Tajik law Art.
@@ -244,25 +245,42 @@ impl ConsentProof {
                 });
             }
             read = (entry.seq, entry.hash);
-            // A payload this library did not write is about no consent of its.
-            let Ok((change, audited)) = audit::from_log_payload(&entry.payload) else {
-                return Ok(());
-            };
-            if audited
-                .event
-                .consent_event()
-                .is_some_and(|(_, consent, _)| consent == self.consent)
-            {
-                // Only what the operator wrote as a change proves anything, and must be in
-                // the proof: anyone may append an audit-only entry naming the consent.
-                match self.entries.iter().position(|e| *e == audited) {
-                    Some(i) if change => found[i] = true,
-                    None if change => {
-                        omitted = Some(audited.seq);
-                        return Err(stop());
-                    }
-                    Some(_) | None => {}
+            // What the entry says of this consent, where it says anything: from the JSON of
+            // one in clear; from the clear part of one sealed under its subject's key — its
+            // consent, and its audit position and hash, which a proof's entry, hashed
+            // again, must have. A payload this library did not write is about no consent.
+            let (change, in_proof, seq) = if payload::sealed_kind(&entry.payload).is_some() {
+                let Ok(header) = payload::header(&entry.payload) else {
+                    return Ok(());
+                };
+                if header.reference != Some(Reference::Consent(self.consent)) {
+                    return Ok(());
                 }
+                let place = self
+                    .entries
+                    .iter()
+                    .position(|e| e.seq == header.seq && e.hash == header.hash);
+                (header.change, place, header.seq)
+            } else {
+                let Ok((change, audited)) = payload::from_log_payload(&entry.payload) else {
+                    return Ok(());
+                };
+                let about = audited.event.consent_event();
+                if about.is_none_or(|(_, consent, _)| consent != self.consent) {
+                    return Ok(());
+                }
+                let place = self.entries.iter().position(|e| *e == audited);
+                (change, place, audited.seq)
+            };
+            // Only what the operator wrote as a change proves anything, and must be in the
+            // proof: anyone may append an audit-only entry naming the consent.
+            match in_proof {
+                Some(i) if change => found[i] = true,
+                None if change => {
+                    omitted = Some(seq);
+                    return Err(stop());
+                }
+                _ => {}
             }
             Ok(())
         });

@@ -40,6 +40,10 @@ pub enum Problem {
     /// A snapshot that ends at this position does not verify under the log's key, does not
     /// follow the one before it, or names another head hash than the entry here has.
     SnapshotMismatch,
+    /// The entry at this position is sealed under a key the store holds no row for, or
+    /// whose row does not verify under the log's key: deleted, edited, or marked shredded
+    /// by someone without it.
+    KeyRow,
 }
 
 impl fmt::Display for Problem {
@@ -62,6 +66,10 @@ impl fmt::Display for Problem {
                 "a signed checkpoint covers this entry but the log ends before it (tail cut off)"
             }
             Problem::Malformed => "the stored entry is malformed",
+            Problem::KeyRow => {
+                "the entry's key row is missing or does not verify (deleted, edited, or \
+                 marked shredded without the log's key)"
+            }
             Problem::SnapshotMismatch => {
                 "a snapshot ending here does not verify, does not follow the one before, or \
                  names another head hash (written without the log's key, or moved)"

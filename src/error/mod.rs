@@ -511,6 +511,15 @@ pub enum Error {
         rule: &'static str,
     },
 
+    /// A subject can't be erased yet: what `reason` says must end first (their records
+    /// destroyed, their consents withdrawn or expired, their requests answered, their
+    /// notices sent, the holds on them released). Nothing was erased.
+    #[error("the subject can't be erased yet: {reason}")]
+    NotErasable {
+        /// What stands in the way.
+        reason: &'static str,
+    },
+
     /// The audit log could not record the action, so it was not done: processing that
     /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
@@ -584,6 +593,7 @@ impl Error {
             Error::MissingReference { .. } => "missing_reference",
             Error::BasisNotAllowed { .. } => "basis_not_allowed",
             Error::StorageRefused { .. } => "storage_refused",
+            Error::NotErasable { .. } => "not_erasable",
             Error::AuditUnavailable(..) => "audit_unavailable",
             Error::NotStored(..) => "not_stored",
         }

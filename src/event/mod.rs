@@ -28,4 +28,4 @@ pub use change::Change;
 pub use hash::ChainHash;
 pub use journal::{Journal, MemoryJournal};
 pub(crate) use journal::{Journaled, replay_close, replay_next};
-pub use vocabulary::{Event, Given};
+pub use vocabulary::{Event, Given, Reference};

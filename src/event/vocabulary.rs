@@ -305,6 +305,31 @@ pub enum Event {
         /// Why, as the operator gave it: a ticket or an incident, never a person.
         reason: String,
     },
+    /// A subject's personal data was erased from the operator's log
+    /// ([`Operator::erase_subject`](crate::store::Operator::erase_subject)): the keys its
+    /// entries were sealed under were shredded. A change, which the replay passes over:
+    /// what those keys sealed is read no more.
+    SubjectErased {
+        /// The shredded keys, by handle in hex: the trail shows each entry they sealed as
+        /// [`Erased`](Self::Erased).
+        keys: Vec<String>,
+    },
+    /// How an operator's trail shows an entry sealed under a key since shredded: what it
+    /// recorded was erased with its subject. Its audit hash is shown as it was written,
+    /// and the log's MAC vouches for it; [`verify`](crate::audit::verify) refuses one
+    /// anywhere else, where nothing vouches for it.
+    Erased {
+        /// What the entry was: `consent_given`, `tracked`, `authorization`, …
+        was: String,
+        /// Whether it was a change.
+        change: bool,
+        /// The handle of the key it was sealed under, in hex.
+        key: String,
+        /// The record, hold, notice or request it was about, which the log keeps in clear
+        /// beside what it seals: the replay needs it to tell an erased subject's
+        /// destructions, releases and numbers from a journal out of order.
+        reference: Option<Reference>,
+    },
     /// A subject's request was answered: a change.
     RequestCompleted {
         /// The request, by number.
@@ -314,6 +339,26 @@ pub enum Event {
         /// What was asked.
         kind: RequestKind,
     },
+}
+
+/// What a sealed entry was about, kept in clear beside it: a random id the library made,
+/// which says nothing of the subject once the subject's key is shredded — and which lets
+/// an auditor without the keys find every change of a consent (see
+/// [`ConsentProof::verify_against_anchor`](crate::ConsentProof::verify_against_anchor)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Reference {
+    /// A consent.
+    Consent(ConsentId),
+    /// A record.
+    Record(RecordId),
+    /// A legal hold.
+    Hold(HoldId),
+    /// A notice of the transfer register, by number.
+    Notice(u64),
+    /// A subject's request, by number.
+    Request(u64),
 }
 
 /// A consent as given, with everything needed to give it again on replay.
@@ -371,6 +416,7 @@ impl Event {
                 | Event::RequestReceived { .. }
                 | Event::RequestCompleted { .. }
                 | Event::Restored { .. }
+                | Event::SubjectErased { .. }
         )
     }
 
@@ -404,6 +450,8 @@ impl Event {
             Event::RequestReceived { .. } => "request_received",
             Event::RequestCompleted { .. } => "request_completed",
             Event::Restored { .. } => "restored",
+            Event::SubjectErased { .. } => "subject_erased",
+            Event::Erased { .. } => "erased",
         }
     }
 
@@ -430,6 +478,51 @@ impl Event {
                 digest,
                 ..
             } => Some((subject, *consent, *digest)),
+            _ => None,
+        }
+    }
+
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    /// The subject whose key seals the event in an operator's log: the one it names, or
+    /// the one a hold covers.
+    pub(crate) fn sealed_for(&self) -> Option<&SubjectId> {
+        match self {
+            Event::HoldPlaced {
+                legal_hold:
+                    LegalHold {
+                        scope: crate::vocab::retention::HoldScope::Subject(subject),
+                        ..
+                    },
+                ..
+            } => Some(subject),
+            other => other.subject(),
+        }
+    }
+
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    /// The record, hold, notice or request the replay needs of the event once it can no
+    /// longer be read: kept in clear beside a sealed entry.
+    pub(crate) fn reference(&self) -> Option<Reference> {
+        match self {
+            Event::Tracked { record, .. } | Event::Keeping { record, .. } => {
+                Some(Reference::Record(*record))
+            }
+            Event::ConsentGiven { .. }
+            | Event::ConsentRenewed { .. }
+            | Event::ConsentWithdrawn { .. }
+            | Event::ConsentInvalidated { .. } => self
+                .consent_event()
+                .map(|(_, consent, _)| Reference::Consent(consent)),
+            Event::HoldPlaced { hold, .. } => Some(Reference::Hold(*hold)),
+            Event::NoticeOwed { notice } => Some(Reference::Notice(notice.id)),
+            Event::RequestReceived { request } => Some(Reference::Request(request.id)),
+            Event::RequestCompleted { request, .. } => Some(Reference::Request(*request)),
             _ => None,
         }
     }
@@ -462,7 +555,9 @@ impl Event {
             | Event::HoldReleased { .. }
             | Event::DestructionRetry { .. }
             | Event::Destruction { .. }
-            | Event::Restored { .. } => None,
+            | Event::Restored { .. }
+            | Event::SubjectErased { .. }
+            | Event::Erased { .. } => None,
         }
     }
 }

@@ -94,6 +94,7 @@
 
 mod checkpoint;
 mod entry;
+mod keyring;
 mod snapshot;
 mod store;
 mod verify;
@@ -110,6 +111,8 @@ pub use checkpoint::{
     Anchor, Checkpoint, CheckpointKey, FileAnchor, MemoryAnchor, SignedCheckpoint,
 };
 pub use entry::{Entry, GENESIS, Hash};
+pub use keyring::{Handle, KeyRow};
+pub(crate) use keyring::{Keyring, SealKey};
 pub use snapshot::Snapshot;
 pub use store::{Head, LogStore, MemoryLogStore, continues};
 
@@ -229,7 +232,10 @@ impl<S: LogStore> LogBuilder<S> {
         // Keys are made for a new log only: for one that has entries, a missing key is
         // a missing key, and a fresh one would only make every entry look forged.
         let new = self.store.head()?.is_none() && stored.is_none() && anchored.is_none();
-        let mac = MacKey::new(&current(keys, KeyPurpose::AuthenticateLog, new)?)?;
+        let kek = current(keys, KeyPurpose::AuthenticateLog, new)?;
+        let mac = MacKey::new(&kek)?;
+        let keyring = Keyring::new(&kek)?;
+        drop(kek);
         let seed = zeroize::Zeroizing::new(entry::derive(
             &current(keys, KeyPurpose::SignCheckpoints, new)?,
             b"amanat/log/checkpoint-key/v1",
@@ -276,6 +282,7 @@ impl<S: LogStore> LogBuilder<S> {
         let log = Log {
             store: self.store,
             mac,
+            keyring,
             signer,
             anchor: self.anchor,
             every: self.every,
@@ -285,6 +292,7 @@ impl<S: LogStore> LogBuilder<S> {
                 next: durable + 1,
                 tail: durable_hash,
                 pending: Vec::new(),
+                keys: Vec::new(),
                 writing: false,
                 durable,
                 durable_hash,
@@ -321,6 +329,11 @@ fn current(keys: &dyn KeyProvider, purpose: KeyPurpose, new: bool) -> Result<Kek
 pub struct Log<S> {
     store: S,
     mac: MacKey,
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    keyring: Keyring,
     signer: Signer,
     anchor: Option<Box<dyn Anchor>>,
     every: u64,
@@ -340,6 +353,9 @@ struct Queue {
     tail: Hash,
     /// Entries waiting for a writer.
     pending: Vec<Entry>,
+    /// Key rows waiting for a writer: each is written with the entries queued with it, or
+    /// before them.
+    keys: Vec<KeyRow>,
     /// Whether an appender is writing a batch now.
     writing: bool,
     /// The last position known durable, and its hash.
@@ -420,10 +436,26 @@ impl<S: LogStore> Log<S> {
     ///
     /// [`LogError::Stopped`] if a write failed before; nothing is queued then.
     pub fn submit(&self, payloads: &[&[u8]]) -> Result<Seq, LogError> {
+        self.submit_with(payloads, Vec::new())
+    }
+
+    /// As [`submit`](Self::submit), with `keys`: rows of the keyring written in the batch
+    /// that carries the first of `payloads`, all or none with it — a new key with the first
+    /// entry sealed under it, a shredded one with the entry that records the erasure.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit).
+    pub(crate) fn submit_with(
+        &self,
+        payloads: &[&[u8]],
+        keys: Vec<KeyRow>,
+    ) -> Result<Seq, LogError> {
         let mut queue = self.queue.lock();
         if let Some(failed) = &queue.failed {
             return Err(LogError::Stopped(failed.to_string()));
         }
+        queue.keys.extend(keys);
         for payload in payloads {
             let seq = Seq::new(queue.next);
             queue.next += 1;
@@ -458,9 +490,10 @@ impl<S: LogStore> Log<S> {
             }
             // No write under way and ours is not durable: ours is queued, so we lead.
             let batch = std::mem::take(&mut queue.pending);
+            let keys = std::mem::take(&mut queue.keys);
             queue.writing = true;
             let result =
-                parking_lot::MutexGuard::unlocked(&mut queue, || self.store.append(&batch));
+                parking_lot::MutexGuard::unlocked(&mut queue, || self.store.append(&batch, &keys));
             queue.writing = false;
             match (result, batch.last()) {
                 (Ok(()), Some(last)) => {
@@ -628,6 +661,55 @@ impl<S: LogStore> Log<S> {
         let snapshot = Snapshot::seal(&self.mac, from, to, head, body);
         self.store.put_snapshot(&snapshot)?;
         Ok(snapshot)
+    }
+
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    /// The keyring this log seals entries with.
+    pub(crate) fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    /// `name`'s key, if the store holds a live one for it. A row that does not verify is
+    /// passed over here: the entries sealed under it are refused when they are read.
+    ///
+    /// # Errors
+    ///
+    /// The store's error if it can't be read.
+    pub(crate) fn find_key(&self, name: &[u8]) -> Result<Option<SealKey>, LogError> {
+        let rows = self.store.keys_tagged(&self.keyring.tag(name))?;
+        Ok(rows
+            .iter()
+            .find_map(|row| self.keyring.open(row).ok().flatten()))
+    }
+
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    /// The key `handle` names, for the entry at `position` sealed under it: `None` if it
+    /// was shredded.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] with [`Problem::KeyRow`] at `position` if the store holds no
+    /// row for it, or one that does not verify; the store's error if it can't be read.
+    pub(crate) fn key(&self, handle: &Handle, position: Seq) -> Result<Option<SealKey>, LogError> {
+        let tampered = LogError::Tampered {
+            position,
+            problem: Problem::KeyRow,
+        };
+        let row = self.store.key(handle)?.ok_or_else(|| tampered.clone())?;
+        if row.handle != *handle {
+            return Err(tampered);
+        }
+        self.keyring.open(&row).map_err(|_| tampered)
     }
 
     /// Every snapshot the store keeps, each checked: its MAC under the log's key, that it

@@ -5,6 +5,7 @@ use parking_lot::RwLock;
 
 use super::checkpoint::SignedCheckpoint;
 use super::entry::{Entry, Hash};
+use super::keyring::{Handle, KeyRow};
 use super::snapshot::Snapshot;
 use crate::error::LogError;
 use crate::vocab::ids::Seq;
@@ -27,14 +28,34 @@ pub struct Head {
 /// and the position each entry gets is the store's. It checks nothing else: the log
 /// verifies what it reads, and a store is assumed to be editable by an attacker.
 pub trait LogStore: Send + Sync {
-    /// Keeps `batch` — consecutive entries, non-empty — all or none, durably (on disk, not
-    /// in a cache a power cut loses) before returning.
+    /// Keeps `batch` — consecutive entries — and `keys` — rows of the keyring, each in
+    /// place of any row of the same handle — all or none, durably (on disk, not in a cache
+    /// a power cut loses) before returning.
+    ///
+    /// A shredded row erases what its key sealed: in the same transaction, the store
+    /// deletes every snapshot (a snapshot holds in clear what the entries hold sealed), and
+    /// leaves nothing of the old row or of the snapshots readable in its files (SQLite:
+    /// `secure_delete`, then the write-ahead log truncated).
     ///
     /// # Errors
     ///
     /// [`LogError::Conflict`] if the batch does not continue the store's head (nothing is
     /// kept); others if it can't be written, and then none of it may be kept.
-    fn append(&self, batch: &[Entry]) -> Result<(), LogError>;
+    fn append(&self, batch: &[Entry], keys: &[KeyRow]) -> Result<(), LogError>;
+
+    /// Every row of the keyring with this tag, live or not.
+    ///
+    /// # Errors
+    ///
+    /// If the store can't be read.
+    fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError>;
+
+    /// The row of the keyring with this handle, if any.
+    ///
+    /// # Errors
+    ///
+    /// If the store can't be read.
+    fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError>;
 
     /// Gives `visit` every entry of position `from` or later, in order of position, as
     /// stored; stops at the first error `visit` returns and returns it.
@@ -89,8 +110,14 @@ pub trait LogStore: Send + Sync {
 }
 
 impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
-    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
-        (**self).append(batch)
+    fn append(&self, batch: &[Entry], keys: &[KeyRow]) -> Result<(), LogError> {
+        (**self).append(batch, keys)
+    }
+    fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
+        (**self).keys_tagged(tag)
+    }
+    fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError> {
+        (**self).key(handle)
     }
     fn read_from(
         &self,
@@ -143,6 +170,7 @@ pub struct MemoryLogStore {
     entries: RwLock<Vec<Entry>>,
     checkpoints: RwLock<Vec<SignedCheckpoint>>,
     snapshots: RwLock<Vec<Snapshot>>,
+    keys: RwLock<std::collections::BTreeMap<Handle, KeyRow>>,
 }
 
 impl MemoryLogStore {
@@ -161,6 +189,13 @@ impl MemoryLogStore {
         self.entries.write()
     }
 
+    /// The keyring's rows as stored, to edit likewise.
+    pub fn keys_mut(
+        &self,
+    ) -> parking_lot::RwLockWriteGuard<'_, std::collections::BTreeMap<Handle, KeyRow>> {
+        self.keys.write()
+    }
+
     /// The checkpoints as stored, to edit likewise.
     pub fn checkpoints_mut(&self) -> parking_lot::RwLockWriteGuard<'_, Vec<SignedCheckpoint>> {
         self.checkpoints.write()
@@ -168,7 +203,7 @@ impl MemoryLogStore {
 }
 
 impl LogStore for MemoryLogStore {
-    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+    fn append(&self, batch: &[Entry], keys: &[KeyRow]) -> Result<(), LogError> {
         let mut entries = self.entries.write();
         let head = entries.iter().max_by_key(|e| e.seq).map(|e| Head {
             seq: e.seq,
@@ -176,7 +211,28 @@ impl LogStore for MemoryLogStore {
         });
         continues(head, batch)?;
         entries.extend_from_slice(batch);
+        let mut rows = self.keys.write();
+        for row in keys {
+            rows.insert(row.handle, row.clone());
+        }
+        if keys.iter().any(KeyRow::is_shredded) {
+            self.snapshots.write().clear();
+        }
         Ok(())
+    }
+
+    fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
+        Ok(self
+            .keys
+            .read()
+            .values()
+            .filter(|row| row.tag.as_ref() == Some(tag))
+            .cloned()
+            .collect())
+    }
+
+    fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError> {
+        Ok(self.keys.read().get(handle).cloned())
     }
 
     fn read_from(

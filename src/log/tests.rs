@@ -312,10 +312,16 @@ fn sixteen_threads_get_distinct_dense_positions_on_a_sound_chain() {
 struct Broken;
 
 impl LogStore for Broken {
-    fn append(&self, _: &[Entry]) -> Result<(), LogError> {
+    fn append(&self, _: &[Entry], _: &[KeyRow]) -> Result<(), LogError> {
         Err(LogError::Store(crate::error::StoreError::Io(
             "disk full".into(),
         )))
+    }
+    fn keys_tagged(&self, _: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
+        Ok(Vec::new())
+    }
+    fn key(&self, _: &Handle) -> Result<Option<KeyRow>, LogError> {
+        Ok(None)
     }
     fn read_from(
         &self,
@@ -358,9 +364,15 @@ struct Batches {
 }
 
 impl LogStore for Batches {
-    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+    fn append(&self, batch: &[Entry], keys: &[KeyRow]) -> Result<(), LogError> {
         self.sizes.lock().push(batch.len());
-        self.inner.append(batch)
+        self.inner.append(batch, keys)
+    }
+    fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
+        self.inner.keys_tagged(tag)
+    }
+    fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError> {
+        self.inner.key(handle)
     }
     fn read_from(
         &self,

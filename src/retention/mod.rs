@@ -71,6 +71,7 @@ use crate::vocab::{Purpose, SubjectId};
 mod builder;
 mod decision;
 mod destroy;
+mod erase;
 mod hold;
 mod hook;
 mod replay;
@@ -131,6 +132,11 @@ struct State {
     next_hold: u64,
     relationship_ended: HashMap<SubjectId, i64, RandomState>,
     destroyed: HashSet<RecordId, RandomState>,
+    /// Records and holds of subjects since erased, met again in the replay: their entries
+    /// can't be read, and what refers to them in clear — a destruction, a hold on one of
+    /// their records, a release — is theirs.
+    erased_records: HashSet<RecordId, RandomState>,
+    erased_holds: HashSet<HoldId, RandomState>,
     /// Destroyed records whose in-memory value a read still held at destruction.
     unpurged: Vec<(RecordId, Arc<dyn Purge>)>,
     decisions: Vec<Decision>,

@@ -1,8 +1,8 @@
 //! Rebuilding a schedule from its journal, change by change, as each was first made.
 
-use super::RetentionSchedule;
+use super::{HoldScope, LegalHold, RetentionSchedule};
 use crate::Error;
-use crate::audit::Event;
+use crate::audit::{Event, Reference};
 use crate::event::Change;
 
 impl RetentionSchedule {
@@ -30,6 +30,24 @@ impl RetentionSchedule {
                 .map_err(refused),
             Event::Triggered { subject, trigger } => {
                 self.trigger(&subject, trigger, at);
+                Ok(())
+            }
+            // On a record of a subject since erased: its number stays taken, and nothing
+            // is held.
+            Event::HoldPlaced {
+                hold,
+                legal_hold:
+                    LegalHold {
+                        scope: HoldScope::Record(record),
+                        ..
+                    },
+            } if self.state().erased_records.contains(&record) => {
+                self.replay_erased(Reference::Hold(hold));
+                Ok(())
+            }
+            Event::HoldReleased { hold } if self.state().erased_holds.contains(&hold) => Ok(()),
+            Event::Destruction { record, .. } if self.state().erased_records.contains(&record) => {
+                self.state().destroyed.insert(record);
                 Ok(())
             }
             Event::HoldPlaced { hold, legal_hold } => {

@@ -169,7 +169,7 @@ impl RetentionSchedule {
 /// The schedule, locked: no record is tracked, triggered or destroyed but through it.
 pub(crate) struct Locked<'a> {
     schedule: &'a RetentionSchedule,
-    state: std::sync::MutexGuard<'a, State>,
+    pub(super) state: std::sync::MutexGuard<'a, State>,
 }
 
 impl Locked<'_> {

@@ -24,11 +24,16 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::audit::{self, AuditEntry, AuditLog, AuditStore};
+use std::collections::HashMap;
+
+use crate::audit::{AuditEntry, AuditEvent, AuditLog, AuditStore};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
-use crate::log::{Log, LogStore, Seq, Snapshot};
+use crate::log::{Handle, KeyRow, Log, LogStore, SealKey, Seq, Snapshot};
+use crate::payload;
+use crate::vocab::SubjectId;
 
+use super::sealed_entry;
 use super::snapshot_body::{self, SnapshotBody};
 
 /// The log, shared by the journal's and the audit log's side of it.
@@ -36,7 +41,12 @@ pub(crate) struct EventLog {
     log: Log<Arc<dyn LogStore>>,
     /// Audit entries acknowledged and not yet handed to the log, oldest first: they go with
     /// the next change, or with the next flush.
-    pending: Mutex<Vec<Vec<u8>>>,
+    pending: Mutex<Pending>,
+    /// The subjects' keys lately used, so that an entry about a subject seals without a
+    /// read of the store.
+    keys: Mutex<KeyCache>,
+    /// The rows that shred keys being erased, until the erasure that names them is queued.
+    erasing: Mutex<HashMap<Handle, KeyRow>>,
     /// Tells the flusher to end, and wakes it.
     stop: Arc<Stop>,
     /// Set once the operator has closed: an audit log or journal kept past it must not
@@ -56,6 +66,26 @@ pub(crate) struct EventLog {
     ///
     /// [`consents_hint`]: Self::consents_hint
     snapshots: Mutex<Option<Vec<Snapshot>>>,
+}
+
+/// What waits for the next write.
+#[derive(Default)]
+struct Pending {
+    payloads: Vec<Vec<u8>>,
+    /// The rows of keys made for the entries queued: written with them, or before.
+    keys: Vec<KeyRow>,
+}
+
+/// How many keys the cache holds at most, each way; it is emptied when full, so that a
+/// million subjects don't stay in memory after a replay.
+const KEYS_CACHED: usize = 1 << 16;
+
+/// Subjects' keys by subject (for sealing) and by handle (for opening; `None` once
+/// shredded).
+#[derive(Default)]
+struct KeyCache {
+    by_subject: HashMap<SubjectId, SealKey>,
+    by_handle: HashMap<Handle, Option<SealKey>>,
 }
 
 /// The changes read after the last snapshot, encoded as a snapshot keeps them.
@@ -78,7 +108,7 @@ impl std::fmt::Debug for EventLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventLog")
             .field("log", &self.log)
-            .field("pending", &self.pending.lock().len())
+            .field("pending", &self.pending.lock().payloads.len())
             .finish_non_exhaustive()
     }
 }
@@ -94,7 +124,9 @@ impl EventLog {
         let stop = Arc::new(Stop::default());
         let this = Arc::new(Self {
             log,
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
+            keys: Mutex::new(KeyCache::default()),
+            erasing: Mutex::new(HashMap::new()),
             stop: Arc::clone(&stop),
             closed: std::sync::atomic::AtomicBool::new(false),
             last: Mutex::new(None),
@@ -118,25 +150,25 @@ impl EventLog {
         &self.log
     }
 
-    /// Hands the queued audit entries and `then` (if any) to the log as consecutive
-    /// entries of one batch, and returns the last position once it is durable.
-    fn write(&self, then: Option<&[u8]>) -> Result<(), LogError> {
+    /// Hands the queued entries, with the keys staged for them, to the log as consecutive
+    /// entries of one batch, and returns once they are durable.
+    fn write(&self) -> Result<(), LogError> {
         let last = {
             let mut pending = self.pending.lock();
             if self.is_closed() {
                 return Err(closed());
             }
-            if pending.is_empty() && then.is_none() && !self.log.has_pending() {
+            if pending.payloads.is_empty() && pending.keys.is_empty() && !self.log.has_pending() {
                 return Ok(());
             }
-            let mut payloads: Vec<&[u8]> = pending.iter().map(Vec::as_slice).collect();
-            if let Some(change) = then {
-                payloads.push(change);
-            }
+            let pending = &mut *pending;
+            let keys = std::mem::take(&mut pending.keys);
+            let payloads: Vec<&[u8]> = pending.payloads.iter().map(Vec::as_slice).collect();
             // Queued under the lock, so entries reach the log in the order the audit log
-            // numbered them, and a change after the entries that preceded it.
-            let last = self.log.submit(&payloads)?;
-            pending.clear();
+            // numbered them, and a change after the entries that preceded it; a key staged
+            // for an entry goes with it, or before it.
+            let last = self.log.submit_with(&payloads, keys)?;
+            pending.payloads.clear();
             last
         };
         self.log.wait_durable(last)
@@ -156,15 +188,24 @@ impl EventLog {
         let read = self.log.read_from(from, &mut |entry| {
             note(entry.seq, &entry.payload);
             // Not parsed when not wanted: at open, half the entries are audit-only.
-            if !audit_only && entry.payload.first() == Some(&audit::AUDIT_TAG) {
+            if !audit_only
+                && matches!(
+                    entry.payload.first(),
+                    Some(&(payload::AUDIT_TAG | payload::SEALED_AUDIT))
+                )
+            {
                 return Ok(());
             }
-            let (change, audited) = audit::from_log_payload(&entry.payload).map_err(|why| {
-                LogError::Store(StoreError::Corrupt(format!(
-                    "log entry {}: {why}",
-                    entry.seq
-                )))
-            })?;
+            let (change, audited) = self.open(entry.seq, &entry.payload)?;
+            if let AuditEvent::SubjectErased { keys } = &audited.event {
+                self.check_shredded(keys, entry.seq)?;
+            }
+            // An audit-only entry erased with its subject: the trail shows it, the replay
+            // has nothing to apply. An erased change goes to the replay, for the numbers
+            // and ids it took.
+            if !audit_only && !change {
+                return Ok(());
+            }
             if let Err(e) = visit(change, audited) {
                 failed = Some(e);
                 // Stops the read; the visitor's own error is returned below.
@@ -175,6 +216,130 @@ impl EventLog {
         match (failed, read) {
             (Some(e), _) => Err(e),
             (None, read) => read.map_err(StoreError::from),
+        }
+    }
+
+    /// The audit entry the payload at `position` holds, and whether it is a change. One
+    /// sealed under a shredded key is shown as [`Erased`](AuditEvent::Erased).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Tampered`] with [`Problem::KeyRow`](crate::log::Problem::KeyRow) if
+    /// its key's row is missing or does not verify; [`StoreError::Corrupt`] (as
+    /// [`LogError::Store`]) for a payload this library did not write.
+    fn open(&self, position: Seq, payload: &[u8]) -> Result<(bool, AuditEntry), LogError> {
+        let corrupt = |why: String| {
+            LogError::Store(StoreError::Corrupt(format!("log entry {position}: {why}")))
+        };
+        if payload::sealed_kind(payload).is_none() {
+            return payload::from_log_payload(payload).map_err(corrupt);
+        }
+        let header = payload::header(payload).map_err(corrupt)?;
+        let key = self.key_of(&header.handle, position)?;
+        match key {
+            Some(key) => sealed_entry::open(&header, &key)
+                .map(|entry| (header.change, entry))
+                .map_err(corrupt),
+            None => Ok((header.change, header.erased())),
+        }
+    }
+
+    /// Checks that each key an erasure at `position` names is shredded: a row put back
+    /// from a copy made before it — its MAC sound, for it was the log's — would make the
+    /// erased subject's entries read again.
+    fn check_shredded(&self, keys: &[String], position: Seq) -> Result<(), LogError> {
+        let tampered = LogError::Tampered {
+            position,
+            problem: crate::log::Problem::KeyRow,
+        };
+        for key in keys {
+            let handle = hex::decode(key)
+                .ok()
+                .and_then(|bytes| Handle::try_from(bytes).ok())
+                .ok_or_else(|| tampered.clone())?;
+            if self.key_of(&handle, position)?.is_some() {
+                return Err(tampered);
+            }
+        }
+        Ok(())
+    }
+
+    /// The key `handle` names, for the entry at `position`: `None` once shredded.
+    fn key_of(&self, handle: &Handle, position: Seq) -> Result<Option<SealKey>, LogError> {
+        if let Some(known) = self.keys.lock().by_handle.get(handle) {
+            return Ok(known.clone());
+        }
+        let key = self.log.key(handle, position)?;
+        let mut cache = self.keys.lock();
+        if cache.by_handle.len() >= KEYS_CACHED {
+            cache.by_handle.clear();
+        }
+        cache.by_handle.insert(*handle, key.clone());
+        Ok(key)
+    }
+
+    /// `subject`'s key: the one the store holds, or a new one, staged to be written with
+    /// the entry about to be sealed under it (or before it).
+    fn key_for(&self, subject: &SubjectId) -> Result<SealKey, LogError> {
+        // Under the cache's lock from look-up to staging: two entries of a new subject
+        // written at once get one key, not two.
+        let mut cache = self.keys.lock();
+        if let Some(key) = cache.by_subject.get(subject) {
+            return Ok(key.clone());
+        }
+        let found = self.log.find_key(subject.as_str().as_bytes())?;
+        // A key being shredded seals nothing more: what it sealed is erased.
+        let found = found.filter(|key| !self.erasing.lock().contains_key(&key.handle()));
+        let key = found.unwrap_or_else(|| {
+            let (row, key) = self.log.keyring().create(subject.as_str().as_bytes());
+            self.pending.lock().keys.push(row);
+            key
+        });
+        if cache.by_subject.len() >= KEYS_CACHED {
+            cache.by_subject.clear();
+        }
+        cache.by_subject.insert(subject.clone(), key.clone());
+        Ok(key)
+    }
+
+    /// Stages the shredding of every live key of `subject`, and returns their handles: the
+    /// rows go with the [`SubjectErased`](AuditEvent::SubjectErased) entry that names
+    /// them, in its batch. From now on, an entry about the subject gets a new key.
+    ///
+    /// # Errors
+    ///
+    /// The log's error if what is queued can't be written first, or the keys can't be read.
+    pub(crate) fn prepare_erasure(&self, subject: &SubjectId) -> Result<Vec<Handle>, LogError> {
+        // A key made for an entry still queued is in the store once this returns.
+        self.write()?;
+        let name = subject.as_str().as_bytes();
+        let keyring = self.log.keyring();
+        let rows = self.log.store().keys_tagged(&keyring.tag(name))?;
+        let mut erasing = self.erasing.lock();
+        let handles: Vec<Handle> = rows
+            .iter()
+            .filter(|row| matches!(keyring.open(row), Ok(Some(_))))
+            .map(|row| row.handle)
+            .collect();
+        for handle in &handles {
+            erasing.insert(*handle, keyring.shredded(*handle));
+        }
+        drop(erasing);
+        self.keys.lock().by_subject.remove(subject);
+        Ok(handles)
+    }
+
+    /// Once the erasure naming `handles` is durable (or failed): what was read under them
+    /// is read no more, and nothing is left staged.
+    pub(crate) fn erased(&self, handles: &[Handle]) {
+        let mut erasing = self.erasing.lock();
+        for handle in handles {
+            erasing.remove(handle);
+        }
+        drop(erasing);
+        let mut cache = self.keys.lock();
+        for handle in handles {
+            cache.by_handle.insert(*handle, None);
         }
     }
 
@@ -199,9 +364,10 @@ impl EventLog {
             .take()
             .as_deref()
             .map(|payload| {
-                audit::from_log_payload(payload)
+                // Its position only names it in an error: the replay read it already.
+                self.open(Seq::FIRST, payload)
                     .map(|(_, entry)| entry)
-                    .map_err(StoreError::Corrupt)
+                    .map_err(StoreError::from)
             })
             .transpose()
     }
@@ -209,17 +375,37 @@ impl EventLog {
     /// Queues `entry`, the audit entry of a change, to be written as one entry tagged
     /// `tag`, after every entry queued before it.
     fn queue(&self, change: bool, entry: &AuditEntry) -> Result<(), AuditError> {
-        let payload = audit::log_payload(change, entry)?;
+        let payload = match entry.event.sealed_for() {
+            None => payload::log_payload(change, entry)?,
+            Some(subject) => {
+                let key = self
+                    .key_for(subject)
+                    .map_err(|e| AuditError::Io(e.to_string()))?;
+                sealed_entry::seal(change, entry, &key).map_err(AuditError::Io)?
+            }
+        };
         let mut pending = self.pending.lock();
         if self.is_closed() {
             return Err(AuditError::Stopped(closed().to_string()));
+        }
+        // An erasure's shredded keys go in its batch, all or nothing with it.
+        if let AuditEvent::SubjectErased { keys } = &entry.event {
+            let erasing = self.erasing.lock();
+            for key in keys {
+                let handle = hex::decode(key)
+                    .ok()
+                    .and_then(|bytes| Handle::try_from(bytes).ok());
+                if let Some(row) = handle.and_then(|h| erasing.get(&h)) {
+                    pending.keys.push(row.clone());
+                }
+            }
         }
         // A log that failed keeps nothing more: an entry queued now would never be
         // written, and what it records — an authorization — must not be made unrecorded.
         if let Some(failed) = self.log.stopped() {
             return Err(AuditError::Stopped(failed.to_string()));
         }
-        pending.push(payload);
+        pending.payloads.push(payload);
         Ok(())
     }
 }
@@ -424,7 +610,7 @@ impl EventLog {
         self.stop.wake.notify_all();
         // Best effort, as in a drop: a failure has stopped the log, and the next open
         // finds what was kept.
-        let _ = self.write(None);
+        let _ = self.write();
         let _ = self.log.checkpoint();
         // Under the queue's lock, so no writer is between its check and its submit.
         let _pending = self.pending.lock();
@@ -448,7 +634,7 @@ impl Drop for EventLog {
         // queued nothing.
         *self.stop.stopped.lock() = true;
         self.stop.wake.notify_all();
-        let _ = self.write(None);
+        let _ = self.write();
     }
 }
 
@@ -466,7 +652,7 @@ fn flusher(log: &Weak<EventLog>, stop: &Stop, every: Duration) {
         }
         let Some(log) = log.upgrade() else { return };
         // A failure stops the log; the next change or flush reports it.
-        let _ = log.write(None);
+        let _ = log.write();
     }
 }
 
@@ -486,7 +672,7 @@ impl Journal for LogJournal {
             .map_err(StoreError::Audit)?;
         // Whoever writes next carries it, with what was queued before it; this waits
         // until it is durable.
-        self.log.write(None).map_err(StoreError::from)
+        self.log.write().map_err(StoreError::from)
     }
 
     /// The changes the snapshots keep, then those of the entries after the last one, in
@@ -516,8 +702,6 @@ impl AuditStore for LogAudit {
     }
 
     fn sync(&mut self) -> Result<(), AuditError> {
-        self.0
-            .write(None)
-            .map_err(|e| AuditError::Io(e.to_string()))
+        self.0.write().map_err(|e| AuditError::Io(e.to_string()))
     }
 }

@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::StoreError;
 use crate::log::{
-    Checkpoint, Entry, Hash, Head, LogError, LogStore, Problem, Seq, SignedCheckpoint, Snapshot,
+    Checkpoint, Entry, Handle, Hash, Head, KeyRow, LogError, LogStore, Problem, Seq,
+    SignedCheckpoint, Snapshot,
 };
 use crate::store::sqlite::store_error;
 
@@ -35,6 +36,13 @@ const MIGRATIONS: &[&str] = &[
          mac   BLOB NOT NULL,
          body  BLOB NOT NULL
      );",
+    "CREATE TABLE keyring (
+         handle  BLOB PRIMARY KEY,
+         tag     BLOB,
+         wrapped BLOB,
+         mac     BLOB NOT NULL
+     );
+     CREATE INDEX keyring_tag ON keyring (tag);",
 ];
 
 const INSERT: &str =
@@ -50,6 +58,9 @@ const HEAD: &str = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1";
 pub struct SqliteLogStore {
     write: Mutex<Writer>,
     read: Mutex<Connection>,
+    /// The keyring's reads: a connection of their own, since a key is looked up while an
+    /// entry read through `read` is being opened.
+    keys: Mutex<Connection>,
     path: PathBuf,
 }
 
@@ -86,13 +97,19 @@ impl SqliteLogStore {
         write
             .pragma_update(None, "synchronous", "FULL")
             .map_err(|e| error(&e))?;
-        let read = Connection::open(&path).map_err(|e| error(&e))?;
-        read.pragma_update(None, "query_only", "ON")
-            .map_err(|e| error(&e))?;
+        let reader = || -> Result<Connection, LogError> {
+            let read = Connection::open(&path).map_err(|e| error(&e))?;
+            read.pragma_update(None, "query_only", "ON")
+                .map_err(|e| error(&e))?;
+            Ok(read)
+        };
+        let read = reader()?;
+        let keys = reader()?;
         let head = head(&write)?;
         Ok(Self {
             write: Mutex::new(Writer { db: write, head }),
             read: Mutex::new(read),
+            keys: Mutex::new(keys),
             path,
         })
     }
@@ -151,28 +168,67 @@ fn insert(db: &Connection, entry: &Entry) -> rusqlite::Result<()> {
     Ok(())
 }
 
+fn put_key(db: &Connection, row: &KeyRow) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT OR REPLACE INTO keyring (handle, tag, wrapped, mac) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        row.handle.as_slice(),
+        row.tag.as_ref().map(<[u8; 32]>::as_slice),
+        row.wrapped.as_ref().map(<[u8; 32]>::as_slice),
+        row.mac.as_slice(),
+    ])?;
+    if row.is_shredded() {
+        // A snapshot holds in clear what the shredded key sealed.
+        db.prepare_cached("DELETE FROM snapshots")?.execute([])?;
+    }
+    Ok(())
+}
+
+/// A keyring row as stored; one whose fields are of the wrong type or size is refused by
+/// its MAC when it is used, so it is read as it is, with what can't be read left empty.
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the shape rusqlite's row mappers take"
+)]
+fn key_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
+    fn sized<const N: usize>(bytes: Option<Vec<u8>>) -> Option<[u8; N]> {
+        bytes.and_then(|b| b.try_into().ok())
+    }
+    let blob = |i| row.get::<_, Option<Vec<u8>>>(i).ok().flatten();
+    Ok(KeyRow {
+        handle: sized(blob(0)).unwrap_or_default(),
+        tag: sized(blob(1)),
+        wrapped: sized(blob(2)),
+        mac: sized(blob(3)).unwrap_or_default(),
+    })
+}
+
 fn stored(seq: Seq) -> Result<i64, LogError> {
     i64::try_from(seq.get())
         .map_err(|_| LogError::Store(StoreError::Io("position overflow".into())))
 }
 
 impl LogStore for SqliteLogStore {
-    fn append(&self, batch: &[Entry]) -> Result<(), LogError> {
+    fn append(&self, batch: &[Entry], keys: &[KeyRow]) -> Result<(), LogError> {
         let mut writer = self.write.lock();
         // The head is the store's: kept here since the last write rather than read again in
         // each transaction (that read cost a tenth of a synced insert, measured). Should
         // another writer have moved the file's head meanwhile, the primary key refuses the
         // position it already used, and the head is read again.
         crate::log::continues(writer.head, batch)?;
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        if batch.is_empty() && keys.is_empty() {
             return Ok(());
-        };
-        let written = if let [entry] = batch {
+        }
+        let written = if let ([entry], []) = (batch, keys) {
             // One statement is its own transaction: no BEGIN and COMMIT around it.
             insert(&writer.db, entry)
         } else {
             (|| {
                 let tx = writer.db.transaction()?;
+                for row in keys {
+                    put_key(&tx, row)?;
+                }
                 for entry in batch {
                     insert(&tx, entry)?;
                 }
@@ -181,10 +237,23 @@ impl LogStore for SqliteLogStore {
         };
         match written {
             Ok(()) => {
-                writer.head = Some(Head {
-                    seq: last.seq,
-                    hash: last.hash,
-                });
+                if let Some(last) = batch.last() {
+                    writer.head = Some(Head {
+                        seq: last.seq,
+                        hash: last.hash,
+                    });
+                }
+                if keys.iter().any(KeyRow::is_shredded) {
+                    // The pages that held the key and the snapshots were zeroed in the
+                    // database, and their old images are in the write-ahead log until it
+                    // is checkpointed into the file and truncated.
+                    writer
+                        .db
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                            row.get::<_, i64>(0)
+                        })
+                        .map_err(|e| error(&e))?;
+                }
                 Ok(())
             }
             Err(rusqlite::Error::SqliteFailure(code, _))
@@ -192,7 +261,7 @@ impl LogStore for SqliteLogStore {
             {
                 writer.head = head(&writer.db)?;
                 Err(LogError::Conflict {
-                    expected: first.seq,
+                    expected: batch.first().map_or(Seq::FIRST, |e| e.seq),
                     found: writer.head.map_or(Seq::FIRST, |h| h.seq.next()),
                 })
             }
@@ -237,6 +306,25 @@ impl LogStore for SqliteLogStore {
 
     fn head(&self) -> Result<Option<Head>, LogError> {
         head(&self.read.lock())
+    }
+
+    fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
+        let db = self.keys.lock();
+        let mut query = db
+            .prepare_cached("SELECT handle, tag, wrapped, mac FROM keyring WHERE tag = ?1")
+            .map_err(|e| error(&e))?;
+        let rows = query
+            .query_map([tag.as_slice()], key_row)
+            .map_err(|e| error(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| error(&e))
+    }
+
+    fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError> {
+        self.keys
+            .lock()
+            .prepare_cached("SELECT handle, tag, wrapped, mac FROM keyring WHERE handle = ?1")
+            .and_then(|mut query| query.query_row([handle.as_slice()], key_row).optional())
+            .map_err(|e| error(&e))
     }
 
     fn put_checkpoint(&self, checkpoint: &SignedCheckpoint) -> Result<(), LogError> {
@@ -388,14 +476,17 @@ mod tests {
                 assert_eq!(log.append(&[i]).unwrap().get(), u64::from(i) + 1);
             }
             // Another batch at a position already taken is refused by the store itself.
-            let stale = log.store().append(&[Entry {
-                seq: Seq::new(3),
-                at_ms: 0,
-                prev: [0; 32],
-                payload: Vec::new(),
-                hash: [0; 32],
-                mac: [0; 32],
-            }]);
+            let stale = log.store().append(
+                &[Entry {
+                    seq: Seq::new(3),
+                    at_ms: 0,
+                    prev: [0; 32],
+                    payload: Vec::new(),
+                    hash: [0; 32],
+                    mac: [0; 32],
+                }],
+                &[],
+            );
             assert!(matches!(stale, Err(LogError::Conflict { .. })));
         }
         let store = SqliteLogStore::open(&path).unwrap();
@@ -434,10 +525,10 @@ mod tests {
                 mac: [0; 32],
             }
         };
-        one.append(&[first(b"one")]).unwrap();
+        one.append(&[first(b"one")], &[]).unwrap();
         // The second store's head is from before the first wrote: the file refuses it.
         assert_eq!(
-            two.append(&[first(b"two")]),
+            two.append(&[first(b"two")], &[]),
             Err(LogError::Conflict {
                 expected: Seq::FIRST,
                 found: Seq::new(2)

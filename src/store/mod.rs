@@ -146,6 +146,8 @@ mod operator;
 mod replay;
 pub mod seal;
 #[cfg(feature = "sqlite")]
+mod sealed_entry;
+#[cfg(feature = "sqlite")]
 mod snapshot_body;
 #[cfg(feature = "sqlite")]
 mod sqlite;

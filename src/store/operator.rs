@@ -19,7 +19,7 @@ use super::keys::{KeyStore, MemoryKeyStore};
 use super::keys::{RotationStep, SqliteKeyStore};
 use super::seal::{SealError, Sealed};
 use super::vault::{MemoryVault, StoreError, Vault, VaultEntry, shred};
-use crate::audit::{AuditEntry, AuditEvent, AuditLog};
+use crate::audit::{AuditEntry, AuditEvent, AuditLog, Reference};
 use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
@@ -581,7 +581,25 @@ impl OperatorBuilder {
             | AuditEvent::ConsentWithdrawn { .. }
             | AuditEvent::ConsentInvalidated { .. }
             | AuditEvent::LegalBasisUsed { .. }
-            | AuditEvent::Restored { .. } => Ok(()),
+            | AuditEvent::Restored { .. }
+            | AuditEvent::SubjectErased { .. }
+            | AuditEvent::Erased {
+                reference: None, ..
+            } => Ok(()),
+            // A change erased with its subject: the numbers and ids it took stay taken.
+            AuditEvent::Erased {
+                was,
+                reference: Some(reference),
+                ..
+            } => match (*reference, was.as_str()) {
+                (Reference::Notice(n), "notice_owed") => disclosures.replay_erased(n),
+                (Reference::Request(n), "request_received") => requests.replay_erased(n),
+                (reference @ (Reference::Record(_) | Reference::Hold(_)), _) => {
+                    schedule.replay_erased(reference);
+                    Ok(())
+                }
+                _ => Ok(()),
+            },
             AuditEvent::Tracked { .. }
             | AuditEvent::Triggered { .. }
             | AuditEvent::HoldPlaced { .. }
@@ -1258,6 +1276,97 @@ impl Operator {
             withdrawal.at,
         );
         kept.map(|()| withdrawal)
+    }
+
+    /// Erases `subject` from the operator: the keys their entries in the log are sealed
+    /// under are shredded, so their id, their consents' terms, a representative's name and
+    /// mandate, their requests and notices can't be read from the log or any copy of it
+    /// any more; the chain, which covers the ciphertext, verifies as before, and the trail
+    /// shows each of their entries as [`Erased`](crate::audit::Event::Erased). The
+    /// erasure is one entry of the log, [`SubjectErased`](crate::audit::Event::SubjectErased),
+    /// written in one transaction with the shredding; snapshots, which hold what the
+    /// entries hold in clear, are deleted with it (the next open reads the whole log, and
+    /// keeps a new one), and the store zeroes what it deleted.
+    ///
+    /// Only what is over can be erased: refused while a record of the subject is kept, a
+    /// consent of theirs is in force, a hold covers them, a request of theirs is not
+    /// answered or a notice to them not sent. Erase a subject the backend no longer
+    /// serves: a grant or a request for them made while the erasure runs may be erased
+    /// with it.
+    ///
+    #[cfg_attr(feature = "sqlite", doc = "```")]
+    #[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
+    /// use amanat::category::Phone;
+    /// use amanat::key::KeyDir;
+    /// use amanat::store::Operator;
+    /// use amanat::{ConsentForm, ElectronicMethod, Grant, Policy, Purpose, SubjectId};
+    ///
+    /// let (dir, keys) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let policy = Policy::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml"))?;
+    /// let operator = Operator::open(dir.path(), policy, KeyDir::new(keys.path().join("k"))?)?;
+    /// let subject = SubjectId::new("cust-1")?;
+    /// let otp = ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword };
+    /// let consent = operator.ledger().grant(
+    ///     Grant::new(subject.clone(), otp).purpose(Purpose::SERVICE_PROVISION).category::<Phone>(),
+    /// )?;
+    /// // Not while the consent is in force.
+    /// assert_eq!(operator.erase_subject(&subject).unwrap_err().rule(), "not_erasable");
+    /// operator.withdraw(&consent)?;
+    /// operator.erase_subject(&subject)?;
+    /// assert!(operator.ledger().history(&subject).is_empty());
+    /// assert!(operator.audit_log().verify().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotErasable`] with what stands in the way, or where the operator keeps its
+    /// log in stores of yours, which seal nothing; [`Error::NotStored`] if the erasure
+    /// could not be kept (nothing was erased then, or, if the log failed mid-write, the
+    /// next open shows whether it was).
+    pub fn erase_subject(&self, subject: &SubjectId) -> Result<(), Error> {
+        #[cfg(feature = "sqlite")]
+        if let Some(log) = &self.event_log {
+            return self.erase_from(log, subject);
+        }
+        let _ = subject;
+        Err(Error::NotErasable {
+            reason: "this operator's log is in stores that seal nothing",
+        })
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn erase_from(&self, log: &EventLog, subject: &SubjectId) -> Result<(), Error> {
+        let refused = |reason| Error::NotErasable { reason };
+        // Held throughout: no record of theirs is kept, no hold placed, while it runs.
+        let mut schedule = self.schedule.locked();
+        schedule.check_erasable(subject).map_err(refused)?;
+        if !self.vault.records_of(subject)?.is_empty() {
+            return Err(refused("a sealed record of theirs is in the vault"));
+        }
+        self.ledger.check_erasable(subject).map_err(refused)?;
+        self.requests.check_erasable(subject).map_err(refused)?;
+        self.disclosures.check_erasable(subject).map_err(refused)?;
+        let handles = log
+            .prepare_erasure(subject)
+            .map_err(|e| Error::NotStored(e.into()))?;
+        let erasure = AuditEvent::SubjectErased {
+            keys: handles.iter().map(hex::encode).collect(),
+        };
+        let kept = crate::audit::change(
+            Some(&self.audit),
+            Some(&self.journal),
+            self.ledger.clock().now(),
+            erasure,
+            crate::audit::Stands::IfRecorded,
+        );
+        log.erased(&handles);
+        kept?;
+        self.ledger.forget(subject);
+        schedule.forget(subject);
+        self.requests.forget(subject);
+        self.disclosures.forget(subject);
+        Ok(())
     }
 
     /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).

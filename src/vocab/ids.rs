@@ -22,6 +22,20 @@ impl ConsentId {
     pub(crate) fn random() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// The id's sixteen bytes.
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(dead_code, reason = "only an operator's own log seals entries")
+    )]
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
+    /// The id of these sixteen bytes.
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
 }
 
 impl fmt::Display for ConsentId {

@@ -272,17 +272,34 @@ pub fn log_payloads(dir: &Path) -> Vec<Vec<u8>> {
 #[cfg(feature = "sqlite")]
 /// The kinds of the changes in the operator's log in `dir` (`consent_given`, `destruction`,
 /// …), oldest first.
-pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
+pub fn change_kinds(dir: &Path) -> Vec<String> {
     log_payloads(dir)
         .iter()
-        .filter_map(|p| p.strip_prefix(b"c"))
-        .map(|json| {
-            serde_json::from_slice::<amanat::audit::AuditEntry>(json)
-                .unwrap()
-                .event
-                .name()
-        })
+        .filter_map(|p| entry_kind(p))
+        .filter(|(change, _)| *change)
+        .map(|(_, kind)| kind)
         .collect()
+}
+
+#[cfg(feature = "sqlite")]
+/// The kind of an operator's log entry (`consent_given`, `authorization`, …) and whether it
+/// is a change, as anyone with the file reads it: from the JSON of an entry in clear, or
+/// from the clear part of one sealed under its subject's key (after the tag, the handle,
+/// the audit position and time and two hashes: the name's length, then the name).
+pub fn entry_kind(payload: &[u8]) -> Option<(bool, String)> {
+    const NAME_AT: usize = 1 + 16 + 8 + 8 + 32 + 32;
+    let (&tag, rest) = payload.split_first()?;
+    match tag {
+        b'c' | b'a' => serde_json::from_slice::<amanat::audit::AuditEntry>(rest)
+            .ok()
+            .map(|entry| (tag == b'c', entry.event.name().to_owned())),
+        b'C' | b'A' => {
+            let length = usize::from(*payload.get(NAME_AT)?);
+            let name = payload.get(NAME_AT + 1..NAME_AT + 1 + length)?;
+            Some((tag == b'C', String::from_utf8(name.to_vec()).ok()?))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -293,6 +310,8 @@ pub fn change_kinds(dir: &Path) -> Vec<&'static str> {
 pub fn rewrite_log(dir: &Path, keep: impl Fn(&[u8]) -> bool) {
     use amanat::log::Log;
     let kept: Vec<Vec<u8>> = log_payloads(dir).into_iter().filter(|p| keep(p)).collect();
+    // The subjects' keys go over as they are: the entries kept are sealed under them.
+    let keyring = keyring_rows(dir);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(dir.join(format!("log.db{suffix}")));
     }
@@ -302,6 +321,41 @@ pub fn rewrite_log(dir: &Path, keep: impl Fn(&[u8]) -> bool) {
     let log = Log::builder(store).open(&keys).unwrap();
     let payloads: Vec<&[u8]> = kept.iter().map(Vec::as_slice).collect();
     log.append_all(&payloads).unwrap();
+    drop(log);
+    put_keyring_rows(dir, &keyring);
+}
+
+#[cfg(feature = "sqlite")]
+/// A row of the keyring of an operator's log, as `sqlite3` reads it: handle, tag, wrapped
+/// key, MAC.
+pub type KeyringRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>);
+
+#[cfg(feature = "sqlite")]
+/// Every row of the keyring of the operator's log in `dir`.
+pub fn keyring_rows(dir: &Path) -> Vec<KeyringRow> {
+    let db = rusqlite::Connection::open(dir.join("log.db")).unwrap();
+    let mut query = db
+        .prepare("SELECT handle, tag, wrapped, mac FROM keyring")
+        .unwrap();
+    query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[cfg(feature = "sqlite")]
+/// Writes `rows` into the keyring of the operator's log in `dir`, each over any row of its
+/// handle, as `sqlite3` would.
+pub fn put_keyring_rows(dir: &Path, rows: &[KeyringRow]) {
+    let db = rusqlite::Connection::open(dir.join("log.db")).unwrap();
+    for row in rows {
+        db.execute(
+            "INSERT OR REPLACE INTO keyring (handle, tag, wrapped, mac) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![row.0, row.1, row.2, row.3],
+        )
+        .unwrap();
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -319,10 +373,7 @@ pub fn cut_log_before(dir: &Path, kind: &str) {
 #[cfg(feature = "sqlite")]
 /// Whether `payload` is the log entry of a change of `kind`.
 pub fn is_change(payload: &[u8], kind: &str) -> bool {
-    payload
-        .strip_prefix(b"c")
-        .and_then(|json| serde_json::from_slice::<amanat::audit::AuditEntry>(json).ok())
-        .is_some_and(|entry| entry.event.name() == kind)
+    entry_kind(payload).is_some_and(|(change, name)| change && name == kind)
 }
 
 /// Everything an operator shows about its subjects' state: what a reopen, a replay from

@@ -605,18 +605,19 @@ fn a_log_rewritten_without_the_keys_is_not_restored() {
     let clock = ManualClock::new(monday());
     drop(kept_phone(dir.path(), &clock).0);
     let db = rusqlite::Connection::open(dir.path().join("log.db")).unwrap();
-    // The consent, given to someone else: its hash made afresh, its MAC can't be.
-    let (seq, at, prev, payload): (i64, i64, Vec<u8>, Vec<u8>) = db
-        .query_row(
-            "SELECT seq, at, prev, payload FROM entries WHERE payload LIKE '%consent_given%'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    let edited = String::from_utf8(payload)
+    // The consent, edited: its hash made afresh, its MAC can't be.
+    let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = db
+        .prepare("SELECT seq, at, prev, payload FROM entries ORDER BY seq")
         .unwrap()
-        .replace(customer().as_str(), "cust-someone-else")
-        .into_bytes();
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let (seq, at, prev, mut edited) = rows
+        .into_iter()
+        .find(|row| crate::common::is_change(&row.3, "consent_given"))
+        .unwrap();
+    *edited.last_mut().unwrap() ^= 1;
     let prev: [u8; 32] = prev.try_into().unwrap();
     let hash = Entry::compute_hash(Seq::new(seq.unsigned_abs()), at, &prev, &edited);
     db.execute(

@@ -27,6 +27,9 @@ const LAYERS: &[(&str, u8)] = &[
     ("audit", 4),
     ("depersonalize", 4),
     ("policy", 5),
+    // How an operator's log entry holds an audit entry, in clear or sealed: what the store
+    // writes and a proof of consent reads.
+    ("payload", 5),
     // The domain.
     ("consent", 6),
     ("data", 7),

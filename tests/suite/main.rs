@@ -24,6 +24,7 @@ mod receipts;
 mod restart;
 mod retention_model;
 mod retention_rules;
+mod sealed_entries;
 mod sealing;
 mod snapshot_lanes;
 mod store_location;

@@ -131,14 +131,13 @@ fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_2() {
 }
 
 #[test]
-fn a_consent_inserted_for_a_subject_who_never_gave_it_is_refused_art_8_1() {
+fn a_consent_inserted_into_the_log_is_refused_art_8_1() {
     caught(
         |db| {
+            // The grant is sealed under its subject's key: no one without it can name
+            // another subject in it. What is left is to insert a copy of it.
             let given = position_of(db, "consent_given");
-            let (_, payload) = rows(db).into_iter().find(|(s, _)| *s == given).unwrap();
-            let forged = String::from_utf8(payload)
-                .unwrap()
-                .replace(customer().as_str(), subject("cust-never-asked").as_str());
+            let (_, forged) = rows(db).into_iter().find(|(s, _)| *s == given).unwrap();
             // Appended at the end, linked and hashed as the library would; only the MAC
             // can't be made without the log's key, so one is copied from a real entry.
             let (last, prev, mac): (i64, Vec<u8>, Vec<u8>) = db
@@ -150,10 +149,10 @@ fn a_consent_inserted_for_a_subject_who_never_gave_it_is_refused_art_8_1() {
                 .unwrap();
             let seq = Seq::new(u64::try_from(last + 1).unwrap());
             let prev: [u8; 32] = prev.try_into().unwrap();
-            let hash = Entry::compute_hash(seq, 0, &prev, forged.as_bytes());
+            let hash = Entry::compute_hash(seq, 0, &prev, &forged);
             db.execute(
                 "INSERT INTO entries (seq, at, prev, hash, mac, payload) VALUES (?1, 0, ?2, ?3, ?4, ?5)",
-                params![last + 1, prev.to_vec(), hash.to_vec(), mac, forged.into_bytes()],
+                params![last + 1, prev.to_vec(), hash.to_vec(), mac, forged],
             )
             .unwrap();
         },
@@ -167,15 +166,14 @@ fn moving_a_records_collection_seventy_years_ahead_is_refused_art_20() {
     caught(
         |db| {
             at.set(position_of(db, "tracked"));
-            let (_, payload) = rows(db).into_iter().find(|(s, _)| *s == at.get()).unwrap();
-            let year = monday().format("%Y").to_string();
-            let later = (monday() + chrono::TimeDelta::days(70 * 365))
-                .format("%Y")
-                .to_string();
-            let moved = String::from_utf8(payload).unwrap().replace(&year, &later);
+            let (_, mut moved) = rows(db).into_iter().find(|(s, _)| *s == at.get()).unwrap();
+            // Sealed under the customer's key, the entry shows its time in clear: after the
+            // tag, the key's handle and the audit position, in milliseconds, big-endian.
+            let later = (monday() + chrono::TimeDelta::days(70 * 365)).timestamp_millis();
+            moved[25..33].copy_from_slice(&later.to_be_bytes());
             db.execute(
                 "UPDATE entries SET payload = ?1 WHERE seq = ?2",
-                params![moved.into_bytes(), at.get()],
+                params![moved, at.get()],
             )
             .unwrap();
         },
@@ -762,4 +760,42 @@ fn an_open_refused_for_tampering_leaves_an_interrupted_key_rotation_as_it_was() 
         },
         |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::Missing,
     );
+}
+
+/// The position of the first entry sealed under a subject's key.
+fn first_sealed(db: &Connection) -> i64 {
+    rows(db)
+        .into_iter()
+        .find(|(_, payload)| matches!(payload.first(), Some(b'C' | b'A')))
+        .expect("an entry about the customer")
+        .0
+}
+
+/// Each attack on the keyring, refused at the first entry sealed under the key.
+fn keyring_attack_is_caught(sql: &str) {
+    let at = std::cell::Cell::new(0);
+    caught(
+        |db| {
+            at.set(first_sealed(db));
+            db.execute_batch(sql).unwrap();
+        },
+        |position, problem| i64::try_from(position) == Ok(at.get()) && problem == Problem::KeyRow,
+    );
+}
+
+/// Without its key, a subject's entries can't be read: a deleted key is no erasure — only
+/// the log's key holder can shred one, on the record (issue 16, item 5).
+#[test]
+fn deleting_a_subjects_key_is_refused_at_open() {
+    keyring_attack_is_caught("DELETE FROM keyring");
+}
+
+#[test]
+fn a_subjects_key_marked_shredded_without_the_log_key_is_refused() {
+    keyring_attack_is_caught("UPDATE keyring SET tag = NULL, wrapped = NULL");
+}
+
+#[test]
+fn a_subjects_key_replaced_is_refused() {
+    keyring_attack_is_caught("UPDATE keyring SET wrapped = randomblob(32)");
 }

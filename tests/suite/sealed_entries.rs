@@ -1,0 +1,345 @@
+//! What the operator's log holds about a subject — their id, a legal representative's name
+//! and mandate, the references of their holds and requests — is sealed under a key of the
+//! subject's own (issue 16, item 5): whoever reads `log.db` sees which entries are about
+//! the same subject, what kind they are and when they were written, never who it is. Once
+//! the subject's life with the operator is over, `erase_subject` shreds that key: the
+//! chain still verifies, and nothing in the data directory names them any more.
+
+#![cfg(feature = "sqlite")]
+
+use std::path::Path;
+
+use amanat::audit::Event;
+use amanat::category::Phone;
+use amanat::log::{FileAnchor, LogError, Problem};
+use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::rights::RequestKind;
+use amanat::store::{Operator, SqliteLogStore, StoreError};
+use amanat::vocab::GivenBy;
+use amanat::{Clock, ManualClock, PersonalData, Purpose};
+use chrono::TimeDelta;
+
+use crate::common::{customer, imanum_operator, keep_phone, keys_for, monday, operator_state};
+use crate::common::{otp_grant, subject};
+
+const SUBJECT: &str = "cust-canary-5Q8Z";
+const GUARDIAN: &str = "Guardian Canary-7W2K";
+const MANDATE: &str = "guardianship decision Canary-3X9D";
+
+#[test]
+fn a_subjects_id_and_representatives_name_are_in_no_log_entry_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let canary = subject(SUBJECT);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let consent = operator
+        .ledger()
+        .grant(
+            otp_grant(&canary, Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+                .given_by(GivenBy::LegalRepresentative {
+                    name: GUARDIAN.into(),
+                    basis: MANDATE.into(),
+                }),
+        )
+        .unwrap();
+    drop(
+        operator
+            .ledger()
+            .authorize::<Phone>(&canary, &Purpose::SERVICE_PROVISION)
+            .unwrap(),
+    );
+    operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(canary.clone()),
+            reason: "aml".into(),
+            reference: "AML law Art. 12".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    operator.withdraw(&consent).unwrap();
+    drop(operator);
+
+    let db = rusqlite::Connection::open(dir.path().join("log.db")).unwrap();
+    let payloads: Vec<Vec<u8>> = db
+        .prepare("SELECT payload FROM entries")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        payloads.len() >= 5,
+        "grant, authorization, reads, hold, withdrawal"
+    );
+    for canary in [SUBJECT, GUARDIAN, MANDATE] {
+        let found = payloads
+            .iter()
+            .filter(|p| p.windows(canary.len()).any(|w| w == canary.as_bytes()))
+            .count();
+        assert_eq!(found, 0, "{canary} is in {found} entries in clear");
+    }
+
+    // The operator reads them back whole: the trail shows who consented, and for whom.
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let trail = serde_json::to_string(&operator.audit_log().entries().unwrap()).unwrap();
+    for canary in [SUBJECT, GUARDIAN, MANDATE] {
+        assert!(trail.contains(canary), "{canary} is not in the trail");
+    }
+    operator.audit_log().verify().unwrap();
+    assert_eq!(operator.ledger().history(&subject(SUBJECT)).len(), 2);
+}
+
+/// An operator on `dir` that keeps a snapshot at every open with a change after the last.
+fn snapshotting(dir: &Path, clock: &ManualClock) -> Operator {
+    imanum_operator(dir, clock)
+        .snapshot_after(1)
+        .open()
+        .unwrap()
+}
+
+/// The canary subject's whole life with the operator, through a legal representative: a
+/// consent, a phone number kept, a request answered, a hold placed and released, the
+/// consent withdrawn, the account closed and the number destroyed. Another customer stays.
+fn a_life_over(operator: &Operator, clock: &ManualClock) {
+    let canary = subject(SUBJECT);
+    let consent = operator
+        .ledger()
+        .grant(
+            otp_grant(&canary, Purpose::SERVICE_PROVISION)
+                .category::<Phone>()
+                .given_by(GivenBy::LegalRepresentative {
+                    name: GUARDIAN.into(),
+                    basis: MANDATE.into(),
+                }),
+        )
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&canary, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone = PersonalData::collect(&canary, "+998907770011".to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    drop((phone, token));
+    let request = operator
+        .requests()
+        .receive(canary.clone(), RequestKind::Access, clock.now());
+    operator.requests().complete(request, clock.now()).unwrap();
+    let hold = operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(canary.clone()),
+            reason: "aml".into(),
+            reference: "AML law Art. 12".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    operator.schedule().release_hold(hold).unwrap();
+    operator.withdraw(&consent).unwrap();
+    operator
+        .trigger(&canary, Trigger::AccountClosed, clock.now())
+        .unwrap();
+    let swept = operator.sweep(clock.now() + TimeDelta::days(1)).unwrap();
+    assert_eq!(swept.destroyed.len(), 1);
+}
+
+/// How many files of `dir` hold each canary, anywhere in their bytes (free pages and
+/// write-ahead logs included).
+fn canaries_in(dir: &Path) -> Vec<(String, &'static str)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for canary in [SUBJECT, GUARDIAN, MANDATE] {
+            if bytes.windows(canary.len()).any(|w| w == canary.as_bytes()) {
+                found.push((
+                    path.file_name().unwrap().to_string_lossy().into_owned(),
+                    canary,
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_erased_subject_leaves_their_id_and_representative_in_no_file_art_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = snapshotting(dir.path(), &clock);
+    keep_phone(&operator);
+    a_life_over(&operator, &clock);
+    drop(operator);
+    // Reopened, the operator keeps a snapshot: the replay's state, in clear.
+    let operator = snapshotting(dir.path(), &clock);
+    drop(operator);
+    assert!(
+        !canaries_in(dir.path()).is_empty(),
+        "the snapshot names the subject before the erasure"
+    );
+
+    let operator = snapshotting(dir.path(), &clock);
+    operator.erase_subject(&subject(SUBJECT)).unwrap();
+    assert!(operator.ledger().history(&subject(SUBJECT)).is_empty());
+    drop(operator);
+    assert_eq!(canaries_in(dir.path()), []);
+}
+
+#[test]
+fn after_an_erasure_the_log_verifies_and_the_trail_shows_what_was_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = snapshotting(dir.path(), &clock);
+    a_life_over(&operator, &clock);
+    let before = operator.audit_log().entries().unwrap();
+    operator.erase_subject(&subject(SUBJECT)).unwrap();
+    let public = operator.checkpoint_key().unwrap();
+    let after = operator.audit_log().entries().unwrap();
+    operator.audit_log().verify().unwrap();
+    operator.verify_full().unwrap();
+    drop(operator);
+
+    // Every entry about the subject is shown erased, at its place, with its hash.
+    assert_eq!(after.len(), before.len() + 1);
+    let mut erased = 0;
+    for (was, is) in before.iter().zip(&after) {
+        assert_eq!((was.seq, was.hash), (is.seq, is.hash));
+        match &is.event {
+            Event::Erased { was: kind, .. } => {
+                assert_eq!(kind, was.event.name());
+                erased += 1;
+            }
+            other => assert_eq!(other, &was.event),
+        }
+    }
+    assert!(erased >= 8, "only {erased} entries erased");
+    assert!(matches!(
+        after.last().unwrap().event,
+        Event::SubjectErased { .. }
+    ));
+    let trail = serde_json::to_string(&after).unwrap();
+    for canary in [SUBJECT, GUARDIAN, MANDATE] {
+        assert!(!trail.contains(canary), "{canary} is in the trail");
+    }
+    // An auditor with the public key and the anchor: the log is whole.
+    let store = SqliteLogStore::open(dir.path().join("log.db")).unwrap();
+    let anchor = FileAnchor::new(keys_for(dir.path()).path().join("anchors"), dir.path()).unwrap();
+    amanat::log::verify_against_anchor(&store, &public, &anchor).unwrap();
+}
+
+#[test]
+fn an_erased_subject_stays_erased_after_a_reopen_and_the_rest_is_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = snapshotting(dir.path(), &clock);
+    keep_phone(&operator);
+    operator
+        .requests()
+        .receive(customer(), RequestKind::Access, clock.now());
+    a_life_over(&operator, &clock);
+    operator
+        .requests()
+        .receive(customer(), RequestKind::Rectification, clock.now());
+    drop(operator);
+    // Reopened, it keeps a snapshot that names the subject; the erasure must not leave it.
+    let operator = snapshotting(dir.path(), &clock);
+    operator.erase_subject(&subject(SUBJECT)).unwrap();
+    let subjects = [subject(SUBJECT), customer()];
+    let before = operator_state(&operator, &subjects, clock.now());
+    drop(operator);
+
+    for _ in 0..2 {
+        // From the log, then from the snapshot the first reopen kept.
+        let operator = snapshotting(dir.path(), &clock);
+        assert_eq!(operator_state(&operator, &subjects, clock.now()), before);
+        // The erased request's number stays taken.
+        assert!(operator.requests().get(2).is_none());
+        assert_eq!(operator.requests().get(3).unwrap().subject, customer());
+    }
+    let operator = snapshotting(dir.path(), &clock);
+    let next = operator
+        .requests()
+        .receive(customer(), RequestKind::Access, clock.now());
+    assert_eq!(next, 4);
+}
+
+#[test]
+fn erasure_is_refused_while_anything_of_the_subject_is_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let refused = |operator: &Operator| {
+        let entries = operator.audit_log().entries().unwrap().len();
+        let refusal = operator.erase_subject(&customer()).unwrap_err();
+        assert_eq!(operator.audit_log().entries().unwrap().len(), entries);
+        assert!(!operator.ledger().history(&customer()).is_empty() || entries == 0);
+        match refusal {
+            amanat::Error::NotErasable { reason } => reason,
+            other => panic!("refused as {other}"),
+        }
+    };
+    let record = keep_phone(&operator);
+    assert_eq!(refused(&operator), "a record of theirs is kept");
+    operator
+        .trigger(&customer(), Trigger::AccountClosed, clock.now())
+        .unwrap();
+    let swept = operator.sweep(clock.now() + TimeDelta::days(1)).unwrap();
+    assert_eq!(swept.destroyed[0].record, record);
+    assert_eq!(refused(&operator), "a consent of theirs is still in force");
+    let consent = operator.ledger().consents_of(&customer())[0];
+    operator.withdraw(&consent).unwrap();
+    let request = operator
+        .requests()
+        .receive(customer(), RequestKind::Destruction, clock.now());
+    assert_eq!(
+        refused(&operator),
+        "a request of theirs is not answered yet"
+    );
+    operator.requests().complete(request, clock.now()).unwrap();
+    let hold = operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(customer()),
+            reason: "court".into(),
+            reference: "case 12/2026".into(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    assert_eq!(refused(&operator), "a legal hold covers them");
+    operator.schedule().release_hold(hold).unwrap();
+    operator.erase_subject(&customer()).unwrap();
+}
+
+/// A key row put back from a copy made before the erasure is the log's own, MAC and all:
+/// the open finds it against the erasure, and refuses.
+#[test]
+fn a_shredded_key_put_back_from_an_older_copy_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    a_life_over(&operator, &clock);
+    operator.audit_log().flush().unwrap();
+    let kept = crate::common::keyring_rows(dir.path());
+    operator.erase_subject(&subject(SUBJECT)).unwrap();
+    drop(operator);
+    assert!(
+        crate::common::keyring_rows(dir.path())
+            .iter()
+            .all(|row| row.2.is_none()),
+        "every key of the subject is shredded"
+    );
+
+    crate::common::put_keyring_rows(dir.path(), &kept);
+    let reopened = imanum_operator(dir.path(), &clock).open();
+    assert!(
+        matches!(
+            &reopened,
+            Err(StoreError::Log(e)) if matches!(**e, LogError::Tampered { problem: Problem::KeyRow, .. })
+        ),
+        "{reopened:?}"
+    );
+}
