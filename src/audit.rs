@@ -220,9 +220,12 @@ struct Chain {
 pub struct AuditLog {
     chain: Mutex<Chain>,
     batch: usize,
-    /// Whether the changes this log shows are written by the journal that carries them
-    /// (an operator's log), so that [`append`](Self::append) refuses them.
-    journaled: bool,
+    /// Whether an operator's log that checks each entry's MAC as it reads it vouches for
+    /// the entries it shows, so that an [`Erased`](Event::Erased) one verifies.
+    vouched: bool,
+    /// Whether an operator keeps this log: every entry in it is then the library's own,
+    /// and [`append`](Self::append) refuses what it is handed.
+    owned: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -249,7 +252,8 @@ impl AuditLog {
                 failed: None,
             }),
             batch: 1,
-            journaled: false,
+            vouched: false,
+            owned: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -324,7 +328,8 @@ impl AuditLog {
                 failed: None,
             }),
             batch: batch.max(1),
-            journaled: false,
+            vouched: false,
+            owned: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -345,12 +350,13 @@ impl AuditLog {
     /// log MACs every byte of them), so its chain is not verified again here: it goes on
     /// after the entry given to [`resume_after`](Self::resume_after), before any append.
     ///
-    /// Its changes are written by the operator's journal, each as its own entry: a change
-    /// event handed to [`append`](Self::append) is refused.
+    /// Its changes are written by the operator's journal, each as its own entry: an event
+    /// handed to [`append`](Self::append) is refused.
     #[cfg(feature = "sqlite")]
     pub(crate) fn with_store_after(store: Box<dyn AuditStore>, batch: usize) -> Self {
         let mut log = Self::continuing(&[], None, Some(store), batch);
-        log.journaled = true;
+        log.vouched = true;
+        log.own();
         log
     }
 
@@ -391,7 +397,8 @@ impl AuditLog {
                 failed: None,
             }),
             batch: batch.max(1),
-            journaled: false,
+            vouched: false,
+            owned: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -405,17 +412,22 @@ impl AuditLog {
     ///
     /// [`AuditError::Io`] if a file log can't be written; the entry is then not in the
     /// chain, and the log stops. [`AuditError::Stopped`] for every append after that.
-    /// [`AuditError::ChangeNotAppendable`] for a [change](AuditEvent::is_change) on an
-    /// [`Operator`](crate::store::Operator)'s log, whose changes only the operation that
-    /// makes them records: one appended here would show in the trail, and in the proof of
-    /// a consent it names, without having happened.
+    /// [`AuditError::NotAppendable`] on an [`Operator`](crate::store::Operator)'s log,
+    /// every entry of which the library writes as it acts: an entry appended here would
+    /// show in the trail, in a subject's access report or in the proof of a consent
+    /// without having happened.
     pub fn append(&self, at: DateTime<Utc>, event: AuditEvent) -> Result<u64, AuditError> {
-        if self.journaled && event.is_change() {
-            return Err(AuditError::ChangeNotAppendable {
+        if self.owned.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(AuditError::NotAppendable {
                 event: event.name(),
             });
         }
         self.record(at, event)
+    }
+
+    /// Marks the log as an operator's: [`append`](Self::append) refuses from now on.
+    pub(crate) fn own(&self) {
+        self.owned.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// [`append`](Self::append), for the library's own components: a change on a log
@@ -601,7 +613,7 @@ impl AuditLog {
     /// [`Erased`](Event::Erased), whose hash is taken as shown: the operator's log
     /// checked its MAC as it read it.
     pub fn verify(&self) -> Result<u64, AuditError> {
-        verify_chain(&self.entries()?, self.journaled)
+        verify_chain(&self.entries()?, self.vouched)
     }
 }
 

@@ -27,11 +27,13 @@ pub enum AuditError {
     /// Reopen the file to go on; opening checks what reached it.
     #[error("audit log stopped after a failed write: {0}")]
     Stopped(String),
-    /// A change was handed to an operator's audit log, which records a change only as the
-    /// operation that makes it: consent given or withdrawn, a record kept, a hold, a
-    /// destruction. Record an observation (an authorization, a read) instead.
-    #[error("a {event} event is a change, recorded by the operation that makes it")]
-    ChangeNotAppendable {
+    /// An event was handed to an operator's audit log, which records only what the library
+    /// does as it does it: a consent given or withdrawn, an authorization, a disclosure, a
+    /// destruction. Nothing was written.
+    #[error(
+        "an operator's audit log takes no appended {event} event: it records what the operator does"
+    )]
+    NotAppendable {
         /// The event's name.
         event: &'static str,
     },

@@ -1,9 +1,9 @@
 //! Forgetting a subject erased from an operator's log, and replaying what refers to them
 //! in clear once their entries can't be read.
 
-use super::RetentionSchedule;
 #[cfg(feature = "sqlite")]
 use super::Locked;
+use super::RetentionSchedule;
 use crate::audit::Reference;
 #[cfg(feature = "sqlite")]
 use crate::vocab::SubjectId;

@@ -61,6 +61,21 @@ impl RetentionSchedule {
         T: Zeroize + Send + Sync + 'static,
         C: Category,
     {
+        self.track_if(data, &|| Ok(()))
+    }
+
+    /// [`track`](Self::track), once `still` holds under the schedule's lock: what a
+    /// withdrawal, which holds that lock across its write and its hearing, must not slip
+    /// between.
+    pub(crate) fn track_if<T, C>(
+        &self,
+        data: &mut PersonalData<T, C>,
+        still: &dyn Fn() -> Result<(), Error>,
+    ) -> Result<(), Error>
+    where
+        T: Zeroize + Send + Sync + 'static,
+        C: Category,
+    {
         if data.is_tracked() {
             return Err(Error::AlreadyTracked { record: data.id() });
         }
@@ -76,6 +91,7 @@ impl RetentionSchedule {
             data.purpose(),
             data.collected_at(),
             Some((Arc::clone(&cell), purge)),
+            still,
         )?;
         // `&mut` rules out another schedule tracking it meanwhile.
         data.attach_retention(cell);
@@ -106,6 +122,7 @@ impl RetentionSchedule {
             purpose,
             collected_at,
             None,
+            &|| Ok(()),
         )
     }
 
@@ -130,6 +147,7 @@ impl RetentionSchedule {
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
         held: Option<(Arc<RetentionCell>, Arc<dyn Purge>)>,
+        still: &dyn Fn() -> Result<(), Error>,
     ) -> Result<(), Error> {
         let rule = &self.policy.retention()[index];
         let (cell, purge) = held.map_or((None, None), |(cell, purge)| (Some(cell), Some(purge)));
@@ -139,6 +157,7 @@ impl RetentionSchedule {
         if state.records.contains_key(&record) || state.destroyed.contains(&record) {
             return Err(Error::AlreadyTracked { record });
         }
+        still()?;
         state.keep(
             now,
             Event::Tracked {

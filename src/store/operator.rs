@@ -498,6 +498,8 @@ impl OperatorBuilder {
             #[cfg(feature = "sqlite")]
             restoring,
         } = stores;
+        // Every entry in it is the operator's own from now on, on whatever store.
+        audit.own();
         // An operator's own log writes each change as its audit entry: once, for both.
         #[cfg(feature = "sqlite")]
         let carries_audit = event_log.is_some();
@@ -1046,9 +1048,11 @@ impl Operator {
         &self.requests
     }
 
-    /// The audit log (`audit.jsonl` in the directory, each entry synced before the action
-    /// it records is acknowledged).
-    pub fn audit_log(&self) -> &Arc<AuditLog> {
+    /// The audit trail: every entry the operator wrote, to read and verify. It takes no
+    /// appended entry ([`AuditError::NotAppendable`](crate::audit::AuditError)), and it is
+    /// lent, not shared: no ledger, schedule or register of yours can be built on it to
+    /// write into it, and none of it outlives the operator.
+    pub fn audit_log(&self) -> &AuditLog {
         &self.audit
     }
 
@@ -1154,7 +1158,10 @@ impl Operator {
         }
         // Tracking is the step that acknowledges: a sealed copy left untracked by a
         // failure here, or by a crash before it, is shredded (here, or at the next open).
-        if let Err(refused) = self.schedule.track(data) {
+        // The token is checked again under the schedule's lock: a withdrawal made since
+        // the first check, which takes that lock to bring the subject's deadlines forward,
+        // has then either been heard (and the copy is refused) or waits for this record.
+        if let Err(refused) = self.schedule.track_if(data, &|| token.check().map(drop)) {
             let _ = shred(&*self.keys, &*self.vault, data.id());
             return Err(refused);
         }

@@ -135,7 +135,6 @@ fn a_withdrawal_acknowledged_after_the_audit_log_stopped_survives_a_reopen() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn racing_changes_audit_only_entries_and_the_flusher_keep_one_chain() {
-    use amanat::audit::AuditEvent;
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let operator = imanum_operator(dir.path(), &clock)
@@ -159,21 +158,11 @@ fn racing_changes_audit_only_entries_and_the_flusher_keep_one_chain() {
                         .authorize::<Phone>(&who, &Purpose::SERVICE_PROVISION)
                         .unwrap();
                     drop(token);
-                    operator
-                        .audit_log()
-                        .append(
-                            chrono::Utc::now(),
-                            AuditEvent::Authorization {
-                                actor: None,
-                                subject: who.clone(),
-                                purpose: Purpose::SERVICE_PROVISION,
-                                category: "phone".into(),
-                                granted: false,
-                                rule: None,
-                                consent: None,
-                            },
-                        )
-                        .unwrap();
+                    // A refusal: an audit-only entry, queued for the next write.
+                    let refused = operator
+                        .ledger()
+                        .authorize::<Phone>(&who, &Purpose::MARKETING_ANALYTICS);
+                    assert!(refused.is_err());
                     if i % 5 == 0 {
                         operator.audit_log().flush().unwrap();
                     }
@@ -387,7 +376,7 @@ fn change_events_appended_through_the_public_audit_log_are_refused() {
         },
     );
     for (refused, event) in [(grant, "consent_given"), (withdrawal, "consent_withdrawn")] {
-        assert_eq!(refused, Err(AuditError::ChangeNotAppendable { event }));
+        assert_eq!(refused, Err(AuditError::NotAppendable { event }));
     }
     assert_eq!(operator.audit_log().entries().unwrap(), entries);
     let proof = operator.ledger().proof_of_consent(&consent).unwrap();
@@ -407,4 +396,68 @@ fn change_events_appended_through_the_public_audit_log_are_refused() {
             .is_ok()
     );
     assert!(reopened.audit_log().verify().is_ok());
+}
+
+/// On stores of yours, the operator's audit log is yours too: you keep a handle on it. Once
+/// the operator is open, an entry handed to it is refused all the same (a found attack: a
+/// destruction appended with a time ahead made the next open shred a record not yet due).
+#[test]
+fn an_operator_on_other_stores_refuses_an_appended_destruction() {
+    use amanat::data::{DestructionReason, RecordId};
+    let audit = Arc::new(AuditLog::in_memory());
+    let stores = Stores::new(
+        Arc::new(MemoryJournal::new()),
+        Arc::new(MemoryKeyStore::new()),
+        Arc::new(MemoryVault::new()),
+        Arc::clone(&audit),
+    );
+    let operator = Operator::with_stores(stores, imanum())
+        .clock(ManualClock::new(monday()))
+        .open()
+        .unwrap();
+    let appended = audit.append(
+        monday() + chrono::TimeDelta::days(400),
+        audit::AuditEvent::Destruction {
+            record: RecordId::random(),
+            reason: DestructionReason::RetentionExpired,
+            rule: Some("forged".into()),
+        },
+    );
+    assert_eq!(
+        appended,
+        Err(AuditError::NotAppendable {
+            event: "destruction"
+        })
+    );
+    assert!(operator.audit_log().entries().unwrap().is_empty());
+}
+
+/// An observation is no more the caller's to write than a change: a disclosure appended to
+/// the trail would tell the subject of a transfer that never happened (found by a review).
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_disclosure_appended_to_the_trail_is_refused_and_told_to_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let (operator, record) = kept_phone(dir.path(), &clock);
+    let appended = operator.audit_log().append(
+        monday(),
+        audit::AuditEvent::Disclosure {
+            actor: None,
+            record,
+            subject: customer(),
+            category: "phone".into(),
+            recipient: "collector".into(),
+            country: "RU".into(),
+            notice: None,
+        },
+    );
+    assert_eq!(
+        appended,
+        Err(AuditError::NotAppendable {
+            event: "disclosure"
+        })
+    );
+    let report = operator.access_report(&customer(), monday()).unwrap();
+    assert!(report.transfers_made.is_empty());
 }

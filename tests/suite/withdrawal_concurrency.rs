@@ -212,3 +212,102 @@ fn a_record_kept_while_a_withdrawal_is_written_has_the_same_deadline_after_a_reo
     let after = open().schedule().deadline(record);
     assert_eq!(before, after);
 }
+
+/// A journal that, once it has kept a change named `event`, waits (up to a second) for
+/// `go` before it returns.
+struct PauseAfter {
+    inner: amanat::store::journal::MemoryJournal,
+    event: &'static str,
+    reached: std::sync::Mutex<bool>,
+    go: std::sync::Mutex<bool>,
+    wake: std::sync::Condvar,
+}
+
+impl amanat::store::journal::Journal for PauseAfter {
+    fn append(
+        &self,
+        change: &amanat::store::journal::Change,
+    ) -> Result<(), amanat::store::StoreError> {
+        self.inner.append(change)?;
+        if change.kind() == self.event {
+            *self.reached.lock().unwrap() = true;
+            self.wake.notify_all();
+            let go = self.go.lock().unwrap();
+            let _ = self
+                .wake
+                .wait_timeout_while(go, std::time::Duration::from_secs(1), |go| !*go)
+                .unwrap();
+        }
+        Ok(())
+    }
+
+    fn replay(
+        &self,
+        visit: &mut dyn FnMut(
+            amanat::store::journal::Change,
+        ) -> Result<(), amanat::store::StoreError>,
+    ) -> Result<(), amanat::store::StoreError> {
+        self.inner.replay(visit)
+    }
+}
+
+/// A keep whose token's consent is withdrawn while the copy is being sealed is refused,
+/// and the copy shredded: tracked, it would keep its whole retention after a withdrawal
+/// that must bring it forward (Art. 11.2; found by a review — the keep returned `Ok`).
+#[test]
+fn a_record_whose_consent_is_withdrawn_while_it_is_kept_is_refused_art_11_2() {
+    use amanat::category::Phone;
+    use amanat::store::keys::MemoryKeyStore;
+    use amanat::store::vault::{MemoryVault, Vault};
+    use amanat::store::{Operator, Stores};
+
+    let clock = amanat::ManualClock::new(crate::common::monday());
+    let journal = Arc::new(PauseAfter {
+        inner: amanat::store::journal::MemoryJournal::new(),
+        event: "keeping",
+        reached: std::sync::Mutex::new(false),
+        go: std::sync::Mutex::new(false),
+        wake: std::sync::Condvar::new(),
+    });
+    let vault = Arc::new(MemoryVault::new());
+    let stores = Stores::new(
+        Arc::clone(&journal) as _,
+        Arc::new(MemoryKeyStore::new()),
+        Arc::clone(&vault) as _,
+        Arc::new(amanat::audit::AuditLog::in_memory()),
+    );
+    let operator = Operator::with_stores(stores, crate::common::imanum())
+        .clock(clock)
+        .open()
+        .unwrap();
+    let customer = crate::common::customer();
+    let consent = operator
+        .ledger()
+        .grant(crate::common::otp_grant(&customer, Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone =
+        PersonalData::collect(&customer, crate::common::PHONE.to_owned(), &token).unwrap();
+    let kept = std::thread::scope(|scope| {
+        let keeping = scope.spawn(|| operator.keep(&mut phone, &token));
+        drop(
+            journal
+                .wake
+                .wait_while(journal.reached.lock().unwrap(), |reached| !*reached)
+                .unwrap(),
+        );
+        operator.withdraw(&consent).unwrap();
+        *journal.go.lock().unwrap() = true;
+        journal.wake.notify_all();
+        keeping.join().unwrap()
+    });
+    assert!(
+        matches!(kept, Err(amanat::Error::ConsentWithdrawn { .. })),
+        "{kept:?}"
+    );
+    assert!(operator.schedule().records_of(&customer).is_empty());
+    assert!(vault.records().unwrap().is_empty());
+}
