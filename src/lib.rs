@@ -88,7 +88,8 @@
 //!  data             PersonalData and what a read of it checks
 //!  consent          the ledger, tokens, history, proofs
 //!    ↑  describe all they do as one audit::Event, kept through audit::change
-//!  policy           the privacy policy, jurisdiction packs, calendars
+//!  policy  payload  the privacy policy, jurisdiction packs, calendars; how a log entry
+//!                   holds an audit entry, in clear or sealed under its subject's key
 //!  audit  depersonalize   the audit trail, a view of the events; masks and pseudonyms
 //!  event  category  log   the one event vocabulary and the journal of its changes;
 //!                   categories as types; the authenticated, anchored log of entries
