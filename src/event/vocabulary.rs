@@ -344,7 +344,7 @@ pub enum Event {
 /// What a sealed entry was about, kept in clear beside it: a random id the library made,
 /// which says nothing of the subject once the subject's key is shredded — and which lets
 /// an auditor without the keys find every change of a consent (see
-/// [`ConsentProof::verify_against_anchor`](crate::ConsentProof::verify_against_anchor)).
+/// [`ConsentProof::verify_against_anchor`](crate::consent::ConsentProof::verify_against_anchor)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
