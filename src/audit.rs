@@ -613,7 +613,12 @@ impl AuditLog {
     /// [`Erased`](Event::Erased), whose hash is taken as shown: the operator's log
     /// checked its MAC as it read it.
     pub fn verify(&self) -> Result<u64, AuditError> {
-        verify_chain(&self.entries()?, self.vouched)
+        self.verify_entries(&self.entries()?)
+    }
+
+    /// Verifies `entries`, read from this log, as [`verify`](Self::verify) does.
+    pub(crate) fn verify_entries(&self, entries: &[AuditEntry]) -> Result<u64, AuditError> {
+        verify_chain(entries, self.vouched)
     }
 }
 

@@ -440,32 +440,37 @@ impl Disclosures {
         }
     }
 
-    #[cfg(feature = "sqlite")]
-    /// Whether `subject`'s notices may be erased: every one was sent.
+    /// Runs `erase` with the register locked — no notice of `subject`'s lands
+    /// meanwhile — once every one of theirs was sent;
+    /// then erases theirs, if `erase` succeeded: their numbers stay taken.
     ///
     /// # Errors
     ///
-    /// A reason, if one is not.
-    pub(crate) fn check_erasable(&self, subject: &SubjectId) -> Result<(), &'static str> {
-        if self
-            .notices()
+    /// [`Error::NotErasable`] if one of theirs is not (`erase` is not run); `erase`'s
+    /// error (nothing is erased).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn erase_with(
+        &self,
+        subject: &SubjectId,
+        erase: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut register = self.notices();
+        if register
             .iter()
             .flatten()
             .any(|r| r.subject == *subject && r.sent_at.is_none())
         {
-            return Err("a notice to them is not sent yet");
+            return Err(Error::NotErasable {
+                reason: "a notice to them is not sent yet",
+            });
         }
-        Ok(())
-    }
-
-    #[cfg(feature = "sqlite")]
-    /// Erases `subject`'s notices: their numbers stay taken.
-    pub(crate) fn forget(&self, subject: &SubjectId) {
-        for slot in self.notices().iter_mut() {
+        erase()?;
+        for slot in register.iter_mut() {
             if slot.as_ref().is_some_and(|r| r.subject == *subject) {
                 *slot = None;
             }
         }
+        Ok(())
     }
 
     /// Replays notice `id`, owed to a subject since erased: its number stays taken.

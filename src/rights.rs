@@ -184,32 +184,37 @@ impl SubjectRequests {
             .collect()
     }
 
-    #[cfg(feature = "sqlite")]
-    /// Whether `subject`'s requests may be erased: every one was answered.
+    /// Runs `erase` with the register locked — no request of `subject`'s lands
+    /// meanwhile — once every one of theirs was answered;
+    /// then erases theirs, if `erase` succeeded: their numbers stay taken.
     ///
     /// # Errors
     ///
-    /// A reason, if one is not.
-    pub(crate) fn check_erasable(&self, subject: &SubjectId) -> Result<(), &'static str> {
-        if self
-            .lock()
+    /// [`Error::NotErasable`] if one of theirs is not (`erase` is not run); `erase`'s
+    /// error (nothing is erased).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn erase_with(
+        &self,
+        subject: &SubjectId,
+        erase: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut register = self.lock();
+        if register
             .iter()
             .flatten()
             .any(|r| r.subject == *subject && r.completed.is_none())
         {
-            return Err("a request of theirs is not answered yet");
+            return Err(Error::NotErasable {
+                reason: "a request of theirs is not answered yet",
+            });
         }
-        Ok(())
-    }
-
-    #[cfg(feature = "sqlite")]
-    /// Erases `subject`'s requests: their numbers stay taken.
-    pub(crate) fn forget(&self, subject: &SubjectId) {
-        for slot in self.lock().iter_mut() {
+        erase()?;
+        for slot in register.iter_mut() {
             if slot.as_ref().is_some_and(|r| r.subject == *subject) {
                 *slot = None;
             }
         }
+        Ok(())
     }
 
     /// Replays request `id`, of a subject since erased: its number stays taken.

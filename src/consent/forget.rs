@@ -1,36 +1,48 @@
-//! Forgetting a subject erased from an operator's log.
+//! Erasing a subject from an operator: the ledger's part.
+
+use dashmap::mapref::entry::Entry;
 
 use super::ConsentLedger;
+use crate::Error;
 use crate::vocab::SubjectId;
 
 impl ConsentLedger {
-    /// Whether `subject` may be forgotten: none of their consents can still be used —
-    /// each is withdrawn for every purpose, ended by a policy, or expired.
+    /// Runs `erase` with `subject`'s entry locked — no grant, renewal or withdrawal of
+    /// theirs lands meanwhile — once none of their consents can still be used (each is
+    /// withdrawn for every purpose, ended by a policy, or expired); then forgets their
+    /// consents and history, if `erase` succeeded.
     ///
     /// # Errors
     ///
-    /// A reason, if a consent of theirs is still in force.
-    pub(crate) fn check_erasable(&self, subject: &SubjectId) -> Result<(), &'static str> {
+    /// [`Error::NotErasable`] if a consent of theirs is still in force (`erase` is not
+    /// run); `erase`'s error (nothing is forgotten).
+    pub(crate) fn erase_with(
+        &self,
+        subject: &SubjectId,
+        erase: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let now = self.clock.now_millis();
-        let in_force = self.subjects.get(subject).is_some_and(|entry| {
-            entry
-                .consents
-                .iter()
-                .any(|held| held.ensure_open(now).is_ok())
-        });
-        if in_force {
-            Err("a consent of theirs is still in force")
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Forgets `subject`: their consents and their history.
-    pub(crate) fn forget(&self, subject: &SubjectId) {
-        if let Some((_, entry)) = self.subjects.remove(subject) {
-            for held in &entry.consents {
-                self.consents.remove(&held.id);
+        match self.subjects.entry(subject.clone()) {
+            Entry::Occupied(entry) => {
+                if entry
+                    .get()
+                    .consents
+                    .iter()
+                    .any(|held| held.ensure_open(now).is_ok())
+                {
+                    return Err(Error::NotErasable {
+                        reason: "a consent of theirs is still in force",
+                    });
+                }
+                erase()?;
+                let (_, forgotten) = entry.remove_entry();
+                for held in &forgotten.consents {
+                    self.consents.remove(&held.id);
+                }
+                Ok(())
             }
+            // Held vacant: a first grant for them waits until the erasure is done.
+            Entry::Vacant(_vacant) => erase(),
         }
     }
 }

@@ -520,6 +520,13 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// The subject was erased — their keys shredded, on the record, and forgotten — but what
+    /// the erasure deleted is still in the store's files (another connection holds
+    /// `log.db` open, so its write-ahead log can't be truncated). Call
+    /// [`erase_subject`](crate::store::Operator::erase_subject) again once it lets go.
+    #[error("erased, but still in the store's files for now: {0}")]
+    StillInFiles(StoreError),
+
     /// The audit log could not record the action, so it was not done: processing that
     /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
@@ -594,6 +601,7 @@ impl Error {
             Error::BasisNotAllowed { .. } => "basis_not_allowed",
             Error::StorageRefused { .. } => "storage_refused",
             Error::NotErasable { .. } => "not_erasable",
+            Error::StillInFiles(_) => "still_in_files",
             Error::AuditUnavailable(..) => "audit_unavailable",
             Error::NotStored(..) => "not_stored",
         }

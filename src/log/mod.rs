@@ -293,6 +293,7 @@ impl<S: LogStore> LogBuilder<S> {
                 tail: durable_hash,
                 pending: Vec::new(),
                 keys: Vec::new(),
+                keys_alone: false,
                 writing: false,
                 durable,
                 durable_hash,
@@ -356,6 +357,8 @@ struct Queue {
     /// Key rows waiting for a writer: each is written with the entries queued with it, or
     /// before them.
     keys: Vec<KeyRow>,
+    /// Whether key rows were queued with no entry: the next `wait_durable` writes them.
+    keys_alone: bool,
     /// Whether an appender is writing a batch now.
     writing: bool,
     /// The last position known durable, and its hash.
@@ -455,6 +458,7 @@ impl<S: LogStore> Log<S> {
         if let Some(failed) = &queue.failed {
             return Err(LogError::Stopped(failed.to_string()));
         }
+        queue.keys_alone |= payloads.is_empty() && !keys.is_empty();
         queue.keys.extend(keys);
         for payload in payloads {
             let seq = Seq::new(queue.next);
@@ -478,7 +482,9 @@ impl<S: LogStore> Log<S> {
     pub fn wait_durable(&self, seq: Seq) -> Result<(), LogError> {
         let mut queue = self.queue.lock();
         loop {
-            if queue.durable >= seq.get() {
+            // Key rows queued with no entry are written too: an entry sealed under one
+            // may follow, in a batch of its own.
+            if queue.durable >= seq.get() && !queue.keys_alone {
                 break;
             }
             if let Some(failed) = &queue.failed {
@@ -491,6 +497,7 @@ impl<S: LogStore> Log<S> {
             // No write under way and ours is not durable: ours is queued, so we lead.
             let batch = std::mem::take(&mut queue.pending);
             let keys = std::mem::take(&mut queue.keys);
+            queue.keys_alone = false;
             queue.writing = true;
             let result =
                 parking_lot::MutexGuard::unlocked(&mut queue, || self.store.append(&batch, &keys));
@@ -670,23 +677,6 @@ impl<S: LogStore> Log<S> {
     /// The keyring this log seals entries with.
     pub(crate) fn keyring(&self) -> &Keyring {
         &self.keyring
-    }
-
-    #[cfg_attr(
-        not(feature = "sqlite"),
-        allow(dead_code, reason = "only an operator's own log seals entries")
-    )]
-    /// `name`'s key, if the store holds a live one for it. A row that does not verify is
-    /// passed over here: the entries sealed under it are refused when they are read.
-    ///
-    /// # Errors
-    ///
-    /// The store's error if it can't be read.
-    pub(crate) fn find_key(&self, name: &[u8]) -> Result<Option<SealKey>, LogError> {
-        let rows = self.store.keys_tagged(&self.keyring.tag(name))?;
-        Ok(rows
-            .iter()
-            .find_map(|row| self.keyring.open(row).ok().flatten()))
     }
 
     #[cfg_attr(

@@ -33,9 +33,9 @@ pub trait LogStore: Send + Sync {
     /// a power cut loses) before returning.
     ///
     /// A shredded row erases what its key sealed: in the same transaction, the store
-    /// deletes every snapshot (a snapshot holds in clear what the entries hold sealed), and
-    /// leaves nothing of the old row or of the snapshots readable in its files (SQLite:
-    /// `secure_delete`, then the write-ahead log truncated).
+    /// deletes every snapshot (a snapshot holds in clear what the entries hold sealed),
+    /// zeroing what it deletes (SQLite: `secure_delete`); [`scrub`](Self::scrub) then
+    /// wipes any older copy its files keep.
     ///
     /// # Errors
     ///
@@ -56,6 +56,18 @@ pub trait LogStore: Send + Sync {
     ///
     /// If the store can't be read.
     fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError>;
+
+    /// Makes what was deleted unreadable in the store's files — for SQLite, the older
+    /// pages the write-ahead log still holds — where it can. The default does nothing: a
+    /// store in memory keeps no older copy.
+    ///
+    /// # Errors
+    ///
+    /// If it can't yet (another connection reads the file): what was deleted stays in the
+    /// files until it can.
+    fn scrub(&self) -> Result<(), LogError> {
+        Ok(())
+    }
 
     /// Gives `visit` every entry of position `from` or later, in order of position, as
     /// stored; stops at the first error `visit` returns and returns it.
@@ -118,6 +130,9 @@ impl<S: LogStore + ?Sized> LogStore for std::sync::Arc<S> {
     }
     fn key(&self, handle: &Handle) -> Result<Option<KeyRow>, LogError> {
         (**self).key(handle)
+    }
+    fn scrub(&self) -> Result<(), LogError> {
+        (**self).scrub()
     }
     fn read_from(
         &self,

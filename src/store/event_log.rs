@@ -278,28 +278,27 @@ impl EventLog {
         Ok(key)
     }
 
-    /// `subject`'s key: the one the store holds, or a new one, staged to be written with
-    /// the entry about to be sealed under it (or before it).
-    fn key_for(&self, subject: &SubjectId) -> Result<SealKey, LogError> {
+    /// `subject`'s key: the one this process last sealed their entries under, or a new one,
+    /// staged to be written with the entry about to be sealed under it (or before it).
+    ///
+    /// The store is not asked for the key it holds: a lookup by tag read pages a write had
+    /// just made stale — 26 µs a grant alone, 50 µs with sixteen threads, measured — where
+    /// a second key for a subject costs a row. A subject has a key for each process that
+    /// wrote about them after this cache let theirs go; an erasure shreds them all.
+    fn key_for(&self, subject: &SubjectId) -> SealKey {
         // Under the cache's lock from look-up to staging: two entries of a new subject
         // written at once get one key, not two.
         let mut cache = self.keys.lock();
         if let Some(key) = cache.by_subject.get(subject) {
-            return Ok(key.clone());
+            return key.clone();
         }
-        let found = self.log.find_key(subject.as_str().as_bytes())?;
-        // A key being shredded seals nothing more: what it sealed is erased.
-        let found = found.filter(|key| !self.erasing.lock().contains_key(&key.handle()));
-        let key = found.unwrap_or_else(|| {
-            let (row, key) = self.log.keyring().create(subject.as_str().as_bytes());
-            self.pending.lock().keys.push(row);
-            key
-        });
+        let (row, key) = self.log.keyring().create(subject.as_str().as_bytes());
+        self.pending.lock().keys.push(row);
         if cache.by_subject.len() >= KEYS_CACHED {
             cache.by_subject.clear();
         }
         cache.by_subject.insert(subject.clone(), key.clone());
-        Ok(key)
+        key
     }
 
     /// Stages the shredding of every live key of `subject`, and returns their handles: the
@@ -329,18 +328,30 @@ impl EventLog {
         Ok(handles)
     }
 
-    /// Once the erasure naming `handles` is durable (or failed): what was read under them
-    /// is read no more, and nothing is left staged.
-    pub(crate) fn erased(&self, handles: &[Handle]) {
+    /// Once the erasure naming `handles` is durable (`done`) or failed: nothing is left
+    /// staged, and what was sealed under them is read no more if it is done. (A failed
+    /// write stops the log; the next open shows whether the erasure reached the disk.)
+    pub(crate) fn erased(&self, handles: &[Handle], done: bool) {
         let mut erasing = self.erasing.lock();
         for handle in handles {
             erasing.remove(handle);
         }
         drop(erasing);
-        let mut cache = self.keys.lock();
-        for handle in handles {
-            cache.by_handle.insert(*handle, None);
+        if done {
+            let mut cache = self.keys.lock();
+            for handle in handles {
+                cache.by_handle.insert(*handle, None);
+            }
         }
+    }
+
+    /// Makes what the log deleted unreadable in its files ([`LogStore::scrub`]).
+    ///
+    /// # Errors
+    ///
+    /// The store's, if it can't yet.
+    pub(crate) fn scrub(&self) -> Result<(), LogError> {
+        self.log.store().scrub()
     }
 
     /// Every audit entry kept, the changes' among them, oldest first.
@@ -378,10 +389,7 @@ impl EventLog {
         let payload = match entry.event.sealed_for() {
             None => payload::log_payload(change, entry)?,
             Some(subject) => {
-                let key = self
-                    .key_for(subject)
-                    .map_err(|e| AuditError::Io(e.to_string()))?;
-                sealed_entry::seal(change, entry, &key).map_err(AuditError::Io)?
+                sealed_entry::seal(change, entry, &self.key_for(subject)).map_err(AuditError::Io)?
             }
         };
         let mut pending = self.pending.lock();

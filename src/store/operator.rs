@@ -1287,19 +1287,22 @@ impl Operator {
 
     /// Erases `subject` from the operator: the keys their entries in the log are sealed
     /// under are shredded, so their id, their consents' terms, a representative's name and
-    /// mandate, their requests and notices can't be read from the log or any copy of it
-    /// any more; the chain, which covers the ciphertext, verifies as before, and the trail
-    /// shows each of their entries as [`Erased`](crate::audit::Event::Erased). The
-    /// erasure is one entry of the log, [`SubjectErased`](crate::audit::Event::SubjectErased),
-    /// written in one transaction with the shredding; snapshots, which hold what the
-    /// entries hold in clear, are deleted with it (the next open reads the whole log, and
-    /// keeps a new one), and the store zeroes what it deleted.
+    /// mandate, their requests and notices can't be read from the log any more; the chain,
+    /// which covers the ciphertext, verifies as before, and the trail shows each of their
+    /// entries as [`Erased`](crate::audit::Event::Erased). The erasure is one entry of the
+    /// log, [`SubjectErased`](crate::audit::Event::SubjectErased), written in one
+    /// transaction with the shredding; snapshots, which hold what the entries hold in
+    /// clear, are deleted with it (the next open reads the whole log, and keeps a new
+    /// one), and the store zeroes what it deleted and truncates its write-ahead log.
+    ///
+    /// It does not reach copies of `log.db` made before: their snapshots name the subject
+    /// in clear, and their entries open to whoever holds the log's key too.
     ///
     /// Only what is over can be erased: refused while a record of the subject is kept, a
     /// consent of theirs is in force, a hold covers them, a request of theirs is not
     /// answered or a notice to them not sent. Erase a subject the backend no longer
-    /// serves: a grant or a request for them made while the erasure runs may be erased
-    /// with it.
+    /// serves: a grant, request or notice for them waits until the erasure is done, and
+    /// is kept under a new key.
     ///
     #[cfg_attr(feature = "sqlite", doc = "```")]
     #[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
@@ -1330,7 +1333,9 @@ impl Operator {
     /// [`Error::NotErasable`] with what stands in the way, or where the operator keeps its
     /// log in stores of yours, which seal nothing; [`Error::NotStored`] if the erasure
     /// could not be kept (nothing was erased then, or, if the log failed mid-write, the
-    /// next open shows whether it was).
+    /// next open shows whether it was); [`Error::StillInFiles`] if it was, and what it
+    /// deleted can't be wiped from the files yet (call it again later: with nothing left
+    /// to shred, it records an erasure of no key and wipes).
     pub fn erase_subject(&self, subject: &SubjectId) -> Result<(), Error> {
         #[cfg(feature = "sqlite")]
         if let Some(log) = &self.event_log {
@@ -1345,35 +1350,40 @@ impl Operator {
     #[cfg(feature = "sqlite")]
     fn erase_from(&self, log: &EventLog, subject: &SubjectId) -> Result<(), Error> {
         let refused = |reason| Error::NotErasable { reason };
-        // Held throughout: no record of theirs is kept, no hold placed, while it runs.
+        // Each part held from its check to its forgetting, in the order a withdrawal takes
+        // them: no record kept or hold placed, no grant, request or notice of theirs lands
+        // between, to be forgotten here and read back at the next open.
         let mut schedule = self.schedule.locked();
         schedule.check_erasable(subject).map_err(refused)?;
         if !self.vault.records_of(subject)?.is_empty() {
             return Err(refused("a sealed record of theirs is in the vault"));
         }
-        self.ledger.check_erasable(subject).map_err(refused)?;
-        self.requests.check_erasable(subject).map_err(refused)?;
-        self.disclosures.check_erasable(subject).map_err(refused)?;
-        let handles = log
-            .prepare_erasure(subject)
-            .map_err(|e| Error::NotStored(e.into()))?;
-        let erasure = AuditEvent::SubjectErased {
-            keys: handles.iter().map(hex::encode).collect(),
-        };
-        let kept = crate::audit::change(
-            Some(&self.audit),
-            Some(&self.journal),
-            self.ledger.clock().now(),
-            erasure,
-            crate::audit::Stands::IfRecorded,
-        );
-        log.erased(&handles);
-        kept?;
-        self.ledger.forget(subject);
+        self.ledger.erase_with(subject, || {
+            self.requests.erase_with(subject, || {
+                self.disclosures.erase_with(subject, || {
+                    let handles = log
+                        .prepare_erasure(subject)
+                        .map_err(|e| Error::NotStored(e.into()))?;
+                    let erasure = AuditEvent::SubjectErased {
+                        keys: handles.iter().map(hex::encode).collect(),
+                    };
+                    let kept = crate::audit::change(
+                        Some(&self.audit),
+                        Some(&self.journal),
+                        self.ledger.clock().now(),
+                        erasure,
+                        crate::audit::Stands::IfRecorded,
+                    );
+                    log.erased(&handles, kept.is_ok());
+                    kept
+                })
+            })
+        })?;
         schedule.forget(subject);
-        self.requests.forget(subject);
-        self.disclosures.forget(subject);
-        Ok(())
+        drop(schedule);
+        // What the erasure deleted is zeroed in the files already; the write-ahead log's
+        // older pages go once no reader holds the file.
+        log.scrub().map_err(|e| Error::StillInFiles(e.into()))
     }
 
     /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).
