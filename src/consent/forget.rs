@@ -24,16 +24,16 @@ impl ConsentLedger {
         let now = self.clock.now_millis();
         match self.subjects.entry(subject.clone()) {
             Entry::Occupied(entry) => {
-                if entry
-                    .get()
-                    .consents
-                    .iter()
-                    .any(|held| held.ensure_open(now).is_ok())
-                {
+                let consents = &entry.get().consents;
+                if consents.iter().any(|held| held.ensure_open(now).is_ok()) {
                     return Err(Error::NotErasable {
                         reason: "a consent of theirs is still in force",
                     });
                 }
+                // A token still alive reports its reads, naming the subject, when it is
+                // dropped: reported now, they are erased with the rest, and a token on a
+                // consent no longer in force reads nothing more to report.
+                self.services.flush_reads();
                 erase()?;
                 let (_, forgotten) = entry.remove_entry();
                 for held in &forgotten.consents {

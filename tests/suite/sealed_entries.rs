@@ -430,3 +430,64 @@ fn a_grant_racing_an_erasure_is_the_same_live_and_after_a_reopen() {
         assert_eq!(reopened.ledger().history(&canary), live);
     }
 }
+
+/// A token on the subject's consent, alive through the erasure, reports its reads when it
+/// is dropped: they are reported before the erasure and erased with the rest, and the trail
+/// names the subject no more (found by a review).
+#[test]
+fn a_token_alive_through_the_erasure_names_the_subject_nowhere_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let canary = subject(SUBJECT);
+    let consent = operator
+        .ledger()
+        .grant(otp_grant(&canary, Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<Phone>(&canary, &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let phone = PersonalData::collect(&canary, "+998907770011".to_owned(), &token).unwrap();
+    drop(phone.read(&token).unwrap());
+    drop(phone);
+    operator.withdraw(&consent).unwrap();
+    operator.erase_subject(&canary).unwrap();
+    drop(token);
+    operator.audit_log().flush().unwrap();
+    let trail = serde_json::to_string(&operator.audit_log().entries().unwrap()).unwrap();
+    assert!(
+        !trail.contains(SUBJECT),
+        "the trail names the erased subject"
+    );
+    assert!(
+        trail.contains("\"was\":\"reads\""),
+        "the reads were reported, and erased"
+    );
+}
+
+/// The same, once a snapshot covers the erasure: the open replays the erasure from the
+/// snapshot and checks its keys there too (found by a review: only the trail caught it).
+#[test]
+fn a_shredded_key_put_back_under_a_snapshot_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = snapshotting(dir.path(), &clock);
+    a_life_over(&operator, &clock);
+    operator.audit_log().flush().unwrap();
+    let kept = crate::common::keyring_rows(dir.path());
+    operator.erase_subject(&subject(SUBJECT)).unwrap();
+    keep_phone(&operator);
+    drop(operator);
+    // Reopened, it keeps a snapshot that covers the erasure.
+    drop(snapshotting(dir.path(), &clock));
+    crate::common::put_keyring_rows(dir.path(), &kept);
+    let reopened = imanum_operator(dir.path(), &clock).open();
+    assert!(
+        matches!(
+            &reopened,
+            Err(StoreError::Log(e)) if matches!(**e, LogError::Tampered { problem: Problem::KeyRow, .. })
+        ),
+        "{reopened:?}"
+    );
+}
