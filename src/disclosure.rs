@@ -454,23 +454,13 @@ impl Disclosures {
         subject: &SubjectId,
         erase: impl FnOnce() -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut register = self.notices();
-        if register
-            .iter()
-            .flatten()
-            .any(|r| r.subject == *subject && r.sent_at.is_none())
-        {
-            return Err(Error::NotErasable {
-                reason: "a notice to them is not sent yet",
-            });
-        }
-        erase()?;
-        for slot in register.iter_mut() {
-            if slot.as_ref().is_some_and(|r| r.subject == *subject) {
-                *slot = None;
-            }
-        }
-        Ok(())
+        journal::erase_from(
+            &mut self.notices(),
+            |r| r.subject == *subject,
+            |r| r.sent_at.is_none(),
+            "a notice to them is not sent yet",
+            erase,
+        )
     }
 
     /// Replays notice `id`, owed to a subject since erased: its number stays taken.

@@ -198,23 +198,13 @@ impl SubjectRequests {
         subject: &SubjectId,
         erase: impl FnOnce() -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut register = self.lock();
-        if register
-            .iter()
-            .flatten()
-            .any(|r| r.subject == *subject && r.completed.is_none())
-        {
-            return Err(Error::NotErasable {
-                reason: "a request of theirs is not answered yet",
-            });
-        }
-        erase()?;
-        for slot in register.iter_mut() {
-            if slot.as_ref().is_some_and(|r| r.subject == *subject) {
-                *slot = None;
-            }
-        }
-        Ok(())
+        journal::erase_from(
+            &mut self.lock(),
+            |r| r.subject == *subject,
+            |r| r.completed.is_none(),
+            "a request of theirs is not answered yet",
+            erase,
+        )
     }
 
     /// Replays request `id`, of a subject since erased: its number stays taken.

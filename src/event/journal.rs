@@ -187,3 +187,30 @@ pub(crate) fn replay_close<T>(
     close(entry);
     Ok(())
 }
+
+/// Runs `erase` once no entry of a numbered register that `theirs` picks is still `open`;
+/// then empties each of theirs, if `erase` succeeded: their numbers stay taken.
+///
+/// # Errors
+///
+/// [`crate::Error::NotErasable`] with `reason` if one of theirs is open (`erase` is not
+/// run); `erase`'s error (nothing is emptied).
+#[cfg(feature = "sqlite")]
+pub(crate) fn erase_from<T>(
+    register: &mut [Option<T>],
+    theirs: impl Fn(&T) -> bool,
+    open: impl Fn(&T) -> bool,
+    reason: &'static str,
+    erase: impl FnOnce() -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    if register.iter().flatten().any(|e| theirs(e) && open(e)) {
+        return Err(crate::Error::NotErasable { reason });
+    }
+    erase()?;
+    for slot in register.iter_mut() {
+        if slot.as_ref().is_some_and(&theirs) {
+            *slot = None;
+        }
+    }
+    Ok(())
+}

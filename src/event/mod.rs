@@ -26,6 +26,8 @@ mod vocabulary;
 
 pub use change::Change;
 pub use hash::ChainHash;
+#[cfg(feature = "sqlite")]
+pub(crate) use journal::erase_from;
 pub use journal::{Journal, MemoryJournal};
 pub(crate) use journal::{Journaled, replay_close, replay_next};
 pub use vocabulary::{Event, Given, Reference};

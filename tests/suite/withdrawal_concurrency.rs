@@ -93,48 +93,6 @@ fn race(withdraw: impl Fn(&ConsentLedger, &ConsentId, &SubjectId)) {
     }
 }
 
-/// A journal that, once it has kept a withdrawal, waits (up to a second) for another
-/// thread to keep a record before it returns: the gap between the withdrawal's write and
-/// the operator's hearing of it, held open.
-struct Pausing {
-    inner: amanat::store::journal::MemoryJournal,
-    written: std::sync::Mutex<bool>,
-    kept: std::sync::Mutex<bool>,
-    wake: std::sync::Condvar,
-}
-
-impl amanat::store::journal::Journal for Pausing {
-    fn append(
-        &self,
-        change: &amanat::store::journal::Change,
-    ) -> Result<(), amanat::store::StoreError> {
-        self.inner.append(change)?;
-        if matches!(
-            change.event(),
-            amanat::audit::Event::ConsentWithdrawn { .. }
-        ) {
-            *self.written.lock().unwrap() = true;
-            self.wake.notify_all();
-            let kept = self.kept.lock().unwrap();
-            // With the schedule locked across the withdrawal, the keep can't finish here.
-            let _ = self
-                .wake
-                .wait_timeout_while(kept, std::time::Duration::from_secs(1), |kept| !*kept)
-                .unwrap();
-        }
-        Ok(())
-    }
-
-    fn replay(
-        &self,
-        visit: &mut dyn FnMut(
-            amanat::store::journal::Change,
-        ) -> Result<(), amanat::store::StoreError>,
-    ) -> Result<(), amanat::store::StoreError> {
-        self.inner.replay(visit)
-    }
-}
-
 /// A withdrawal of one consent for marketing brings forward the subject's marketing records
 /// kept before it. A record kept under the subject's other marketing consent while the
 /// withdrawal was being written comes after it in the journal, so the replay leaves it be;
@@ -149,10 +107,13 @@ fn a_record_kept_while_a_withdrawal_is_written_has_the_same_deadline_after_a_reo
     use amanat::store::{Operator, Stores};
 
     let clock = amanat::ManualClock::new(crate::common::monday());
-    let journal = Arc::new(Pausing {
+    // The gap between the withdrawal's write and the operator's hearing of it, held
+    // open for a keep on another thread.
+    let journal = Arc::new(PauseAfter {
         inner: amanat::store::journal::MemoryJournal::new(),
-        written: std::sync::Mutex::new(false),
-        kept: std::sync::Mutex::new(false),
+        event: "consent_withdrawn",
+        reached: std::sync::Mutex::new(false),
+        go: std::sync::Mutex::new(false),
         wake: std::sync::Condvar::new(),
     });
     let (keys, vault) = (
@@ -193,15 +154,17 @@ fn a_record_kept_while_a_withdrawal_is_written_has_the_same_deadline_after_a_reo
     let withdrawn = consents.into_iter().find(|&c| c != stands).unwrap();
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let written = journal.written.lock().unwrap();
+            let reached = journal.reached.lock().unwrap();
             drop(
                 journal
                     .wake
-                    .wait_while(written, |written| !*written)
+                    .wait_while(reached, |reached| !*reached)
                     .unwrap(),
             );
+            // With the schedule locked across the withdrawal, the keep can't finish
+            // before the journal's wait runs out.
             operator.keep(&mut phone, &token).unwrap();
-            *journal.kept.lock().unwrap() = true;
+            *journal.go.lock().unwrap() = true;
             journal.wake.notify_all();
         });
         operator.withdraw(&withdrawn).unwrap();
