@@ -32,17 +32,7 @@ fn a_subjects_id_and_representatives_name_are_in_no_log_entry_in_clear() {
     let clock = ManualClock::new(monday());
     let canary = subject(SUBJECT);
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
-    let consent = operator
-        .ledger()
-        .grant(
-            otp_grant(&canary, Purpose::SERVICE_PROVISION)
-                .category::<Phone>()
-                .given_by(GivenBy::LegalRepresentative {
-                    name: GUARDIAN.into(),
-                    basis: MANDATE.into(),
-                }),
-        )
-        .unwrap();
+    let consent = granted_by_the_guardian(operator.ledger());
     drop(
         operator
             .ledger()
@@ -99,22 +89,26 @@ fn snapshotting(dir: &Path, clock: &ManualClock) -> Operator {
         .unwrap()
 }
 
-/// The canary subject's whole life with the operator, through a legal representative: a
-/// consent, a phone number kept, a request answered, a hold placed and released, the
-/// consent withdrawn, the account closed and the number destroyed. Another customer stays.
-fn a_life_over(operator: &Operator, clock: &ManualClock) {
-    let canary = subject(SUBJECT);
-    let consent = operator
-        .ledger()
+/// The canary subject's consent to the service, given by their guardian.
+fn granted_by_the_guardian(ledger: &amanat::ConsentLedger) -> amanat::ConsentId {
+    ledger
         .grant(
-            otp_grant(&canary, Purpose::SERVICE_PROVISION)
+            otp_grant(&subject(SUBJECT), Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .given_by(GivenBy::LegalRepresentative {
                     name: GUARDIAN.into(),
                     basis: MANDATE.into(),
                 }),
         )
-        .unwrap();
+        .unwrap()
+}
+
+/// The canary subject's whole life with the operator, through a legal representative: a
+/// consent, a phone number kept, a request answered, a hold placed and released, the
+/// consent withdrawn, the account closed and the number destroyed. Another customer stays.
+fn a_life_over(operator: &Operator, clock: &ManualClock) {
+    let canary = subject(SUBJECT);
+    let consent = granted_by_the_guardian(operator.ledger());
     let token = operator
         .ledger()
         .authorize::<Phone>(&canary, &Purpose::SERVICE_PROVISION)
