@@ -125,6 +125,38 @@ impl fmt::Debug for Stores {
     }
 }
 
+/// Whether the log at `path` holds an entry, read without writing a byte beside it (a
+/// read-only connection would make its `-wal` and `-shm`): entries not yet checkpointed
+/// out of a write-ahead log that is there count too. A log created by an open that stopped
+/// before anything was written holds none.
+#[cfg(feature = "sqlite")]
+fn holds_entries(path: &Path) -> bool {
+    use rusqlite::{Connection, OpenFlags};
+    if !path.exists() {
+        return false;
+    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return true;
+    }
+    // A URI, for `immutable`: the characters it gives a meaning to, escaped.
+    let escaped = path
+        .display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let uri = format!("file:{escaped}?immutable=1");
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .and_then(|db| db.query_row("SELECT count(*) > 0 FROM entries", [], |r| r.get(0)))
+    // One that can't be read is the log's own open to refuse, by name.
+    .unwrap_or(false)
+}
+
 impl Stores {
     /// The stores given. Keep `keys` apart from `vault`: a copy of the vault is harmless
     /// only while the keys it needs are not in it.
@@ -192,6 +224,18 @@ impl Stores {
             // Created afresh, it would say nothing was ever kept.
             return Err(StoreError::Corrupt(
                 "the log is missing beside the vault: restore it before opening".into(),
+            ));
+        }
+        if (!dir.join(files::KEYS).exists() || !dir.join(files::VAULT).exists())
+            && holds_entries(&dir.join(files::LOG))
+        {
+            // Created afresh beside a log that kept records, they would be empty: every
+            // record the log tracks unreadable, or taken for destroyed. And an open refused
+            // later, for tampering, must not have written them.
+            return Err(StoreError::Corrupt(
+                "the key store or the vault is missing beside the log: restore it before \
+                 opening"
+                    .into(),
             ));
         }
         crate::files::create_dir(dir).map_err(|e| StoreError::Io(e.to_string()))?;

@@ -767,3 +767,24 @@ fn a_subjects_key_marked_shredded_without_the_log_key_is_refused() {
 fn a_subjects_key_replaced_is_refused() {
     keyring_attack_is_caught("UPDATE keyring SET wrapped = randomblob(32)");
 }
+
+/// With the key store and the vault gone from beside a log that kept records, the open
+/// refuses before it creates them afresh — empty, they would make every record unreadable,
+/// and an open refused later must have written nothing (found by a review: they were
+/// created before the log was read).
+#[test]
+fn a_log_without_its_key_store_or_vault_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    a_days_work(dir.path(), &clock);
+    for file in ["keys.db", "vault.db"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(format!("{file}{suffix}")));
+        }
+    }
+    let before = fingerprints(dir.path());
+    let opened = imanum_operator(dir.path(), &clock).open();
+    assert!(matches!(opened, Err(StoreError::Corrupt(_))), "{opened:?}");
+    assert_eq!(fingerprints(dir.path()), before, "a refused open wrote");
+    assert!(!dir.path().join("keys.db").exists() && !dir.path().join("vault.db").exists());
+}
