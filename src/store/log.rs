@@ -3,8 +3,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use std::collections::HashMap;
-
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -43,14 +41,7 @@ const MIGRATIONS: &[&str] = &[
          tag     BLOB,
          wrapped BLOB,
          mac     BLOB NOT NULL
-     );
-     CREATE TABLE keyring_tags (
-         tag    BLOB NOT NULL,
-         handle BLOB NOT NULL,
-         PRIMARY KEY (tag, handle)
-     ) WITHOUT ROWID;
-     CREATE TABLE keyring_indexed (upto INTEGER NOT NULL);
-     INSERT INTO keyring_indexed (upto) VALUES (0);",
+     );",
 ];
 
 const INSERT: &str =
@@ -69,7 +60,6 @@ pub struct SqliteLogStore {
     /// The keyring's reads: a connection of their own, since a key is looked up while an
     /// entry read through `read` is being opened.
     keys: Mutex<Connection>,
-    unindexed: Mutex<Unindexed>,
     path: PathBuf,
 }
 
@@ -86,21 +76,6 @@ struct Writer {
     db: Connection,
     head: Option<Head>,
 }
-
-/// How many keys are made before their tags are indexed, all at once: at most that many
-/// are held in memory meanwhile (a few megabytes).
-const INDEX_EVERY: usize = 1 << 16;
-
-/// The keyring's rows whose tags are not in `keyring_tags` yet, by tag.
-///
-/// A tag is an HMAC, so each new one lands on a page of the index at random: indexed in
-/// the batch that makes its key, it cost a page written per new subject per commit (with
-/// sixteen threads granting to new subjects, 75 µs a grant where 51 µs without the index,
-/// measured). They are indexed tens of thousands at a time instead, sorted, outside any
-/// synced write — each page of the index written once for many tags — and found here
-/// meanwhile; after a crash, the open finds them again from the rows past the last
-/// indexed one.
-type Unindexed = HashMap<[u8; 32], Vec<Handle>>;
 
 fn error(e: &rusqlite::Error) -> LogError {
     LogError::Store(store_error(e))
@@ -130,12 +105,10 @@ impl SqliteLogStore {
         let read = reader()?;
         let keys = reader()?;
         let head = head(&write)?;
-        let unindexed = unindexed(&write).map_err(|e| error(&e))?;
         Ok(Self {
             write: Mutex::new(Writer { db: write, head }),
             read: Mutex::new(read),
             keys: Mutex::new(keys),
-            unindexed: Mutex::new(unindexed),
             path,
         })
     }
@@ -194,44 +167,6 @@ fn insert(db: &Connection, entry: &Entry) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The live rows past the last indexed one.
-fn unindexed(db: &Connection) -> rusqlite::Result<Unindexed> {
-    let mut found = Unindexed::new();
-    let mut query = db.prepare(
-        "SELECT tag, handle FROM keyring
-         WHERE rowid > (SELECT upto FROM keyring_indexed) AND tag IS NOT NULL",
-    )?;
-    let mut rows = query.query([])?;
-    while let Some(row) = rows.next()? {
-        let (tag, handle): (Vec<u8>, Vec<u8>) = (row.get(0)?, row.get(1)?);
-        // A row of the wrong shape is refused by its MAC where it is used.
-        if let (Ok(tag), Ok(handle)) = (tag.try_into(), handle.try_into()) {
-            found.entry(tag).or_default().push(handle);
-        }
-    }
-    Ok(found)
-}
-
-/// Indexes the tags of every row past the last indexed one. Not synced on its own: the
-/// next synced write carries it, and a crash before leaves them to the next open.
-fn index_tags(db: &Connection) -> rusqlite::Result<()> {
-    db.pragma_update(None, "synchronous", "OFF")?;
-    let indexed = db.execute_batch(
-        "BEGIN;
-         INSERT OR IGNORE INTO keyring_tags (tag, handle)
-             SELECT tag, handle FROM keyring
-             WHERE rowid > (SELECT upto FROM keyring_indexed) AND tag IS NOT NULL
-             ORDER BY tag;
-         UPDATE keyring_indexed SET upto = (SELECT coalesce(max(rowid), 0) FROM keyring);
-         COMMIT;",
-    );
-    if indexed.is_err() {
-        let _ = db.execute_batch("ROLLBACK");
-    }
-    db.pragma_update(None, "synchronous", "FULL")?;
-    indexed
-}
-
 /// Checkpoints the write-ahead log into the file and truncates it: the pages a deletion
 /// zeroed in the database have their older images there until then.
 fn truncate_wal(db: &Connection) -> Result<(), LogError> {
@@ -257,12 +192,6 @@ fn truncate_wal(db: &Connection) -> Result<(), LogError> {
 
 fn put_key(db: &Connection, row: &KeyRow) -> rusqlite::Result<()> {
     if row.is_shredded() {
-        // The tag tells whose the key was: out of the index first, by the row it replaces.
-        db.prepare_cached(
-            "DELETE FROM keyring_tags
-             WHERE tag = (SELECT tag FROM keyring WHERE handle = ?1) AND handle = ?1",
-        )?
-        .execute([row.handle.as_slice()])?;
         // A snapshot holds in clear what the shredded key sealed.
         db.prepare_cached("DELETE FROM snapshots")?.execute([])?;
     }
@@ -336,23 +265,6 @@ impl LogStore for SqliteLogStore {
                         hash: last.hash,
                     });
                 }
-                if !keys.is_empty() {
-                    let mut unindexed = self.unindexed.lock();
-                    for row in keys {
-                        match row.tag {
-                            Some(tag) => unindexed.entry(tag).or_default().push(row.handle),
-                            None => unindexed.retain(|_, handles| {
-                                handles.retain(|h| *h != row.handle);
-                                !handles.is_empty()
-                            }),
-                        }
-                    }
-                    // Best effort: what is not indexed yet is found in memory, and after
-                    // a reopen from the rows.
-                    if unindexed.len() >= INDEX_EVERY && index_tags(&writer.db).is_ok() {
-                        unindexed.clear();
-                    }
-                }
                 Ok(())
             }
             Err(rusqlite::Error::SqliteFailure(code, _))
@@ -408,30 +320,17 @@ impl LogStore for SqliteLogStore {
     }
 
     fn keys_tagged(&self, tag: &[u8; 32]) -> Result<Vec<KeyRow>, LogError> {
-        let pending = self.unindexed.lock().get(tag).cloned().unwrap_or_default();
+        // No index on the tag: only an erasure asks, and an index on an HMAC cost a page
+        // written at random per new subject per commit (measured: 75 µs a grant with
+        // sixteen threads, 51 µs without). A scan of the keyring is an erasure's to pay.
         let db = self.keys.lock();
         let mut query = db
-            .prepare_cached(
-                "SELECT k.handle, k.tag, k.wrapped, k.mac FROM keyring_tags t
-                 JOIN keyring k ON k.handle = t.handle WHERE t.tag = ?1",
-            )
+            .prepare_cached("SELECT handle, tag, wrapped, mac FROM keyring WHERE tag = ?1")
             .map_err(|e| error(&e))?;
-        let mut rows: Vec<KeyRow> = query
+        let rows = query
             .query_map([tag.as_slice()], key_row)
-            .map_err(|e| error(&e))?
-            .collect::<Result<_, _>>()
             .map_err(|e| error(&e))?;
-        drop(query);
-        for handle in pending {
-            let row = db
-                .prepare_cached("SELECT handle, tag, wrapped, mac FROM keyring WHERE handle = ?1")
-                .and_then(|mut query| query.query_row([handle.as_slice()], key_row).optional())
-                .map_err(|e| error(&e))?;
-            rows.extend(row);
-        }
-        // The index is not authenticated: only rows that carry the tag count.
-        rows.retain(|row| row.tag.as_ref() == Some(tag));
-        Ok(rows)
+        rows.collect::<Result<_, _>>().map_err(|e| error(&e))
     }
 
     fn scrub(&self) -> Result<(), LogError> {
@@ -579,29 +478,18 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn a_key_is_found_by_its_tag_before_and_after_it_is_indexed_and_after_a_reopen() {
+    fn a_key_is_found_by_its_tag_before_and_after_a_reopen_and_not_once_shredded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.db");
         let keyring = crate::log::Keyring::new(&crate::key::Kek::random()).unwrap();
         let name = |i: usize| format!("cust-{i}");
-        let rows: Vec<KeyRow> = (0..INDEX_EVERY + 150)
+        let rows: Vec<KeyRow> = (0..250)
             .map(|i| keyring.create(name(i).as_bytes()).0)
             .collect();
         let store = SqliteLogStore::open(&path).unwrap();
         for chunk in rows.chunks(100) {
             store.append(&[], chunk).unwrap();
         }
-        let indexed = |store: &SqliteLogStore| -> i64 {
-            store
-                .write
-                .lock()
-                .db
-                .query_row("SELECT count(*) FROM keyring_tags", [], |r| r.get(0))
-                .unwrap()
-        };
-        // The first thousand or so indexed at once, the rest still in memory.
-        assert!(indexed(&store) >= i64::try_from(INDEX_EVERY).unwrap());
-        assert!(!store.unindexed.lock().is_empty());
         let found = |store: &SqliteLogStore| {
             rows.iter().enumerate().all(|(i, row)| {
                 store.keys_tagged(&keyring.tag(name(i).as_bytes())).unwrap() == [row.clone()]
@@ -612,23 +500,19 @@ mod tests {
         let store = SqliteLogStore::open(&path).unwrap();
         assert!(found(&store));
 
-        // Shredded, a key is found by its tag no more, and its tag is gone from the index.
+        // Shredded, a key is found by its tag no more, and its tag is gone from the file.
         let tag = keyring.tag(name(0).as_bytes());
         store
             .append(&[], &[keyring.shredded(rows[0].handle)])
             .unwrap();
         assert_eq!(store.keys_tagged(&tag).unwrap(), []);
-        let last = rows.last().unwrap();
-        store.append(&[], &[keyring.shredded(last.handle)]).unwrap();
-        let last_tag = keyring.tag(name(rows.len() - 1).as_bytes());
-        assert_eq!(store.keys_tagged(&last_tag).unwrap(), []);
         let tags: i64 = store
             .write
             .lock()
             .db
             .query_row(
-                "SELECT count(*) FROM keyring_tags WHERE tag = ?1 OR tag = ?2",
-                [tag.as_slice(), last_tag.as_slice()],
+                "SELECT count(*) FROM keyring WHERE tag = ?1",
+                [tag.as_slice()],
                 |r| r.get(0),
             )
             .unwrap();
