@@ -132,6 +132,29 @@ impl AuditEntry {
         hasher.update(prev.0);
         ChainHash(hasher.finalize().into())
     }
+
+    /// [`digest`](Self::digest), from the event's JSON as `serde_json` writes it: the same
+    /// bytes hashed, for `serde_json` writes a tuple as its elements, comma-separated,
+    /// between brackets.
+    #[cfg(feature = "sqlite")]
+    fn digest_encoded(
+        seq: u64,
+        at: DateTime<Utc>,
+        event_json: &[u8],
+        prev: ChainHash,
+    ) -> ChainHash {
+        let mut hasher = Sha256::new();
+        hasher.update(b"[");
+        // Writing a number to a hasher can't fail.
+        let _ = serde_json::to_writer(&mut hasher, &seq);
+        hasher.update(b",");
+        let _ = serde_json::to_writer(&mut hasher, &at.timestamp_millis());
+        hasher.update(b",");
+        hasher.update(event_json);
+        hasher.update(b"]");
+        hasher.update(prev.0);
+        ChainHash(hasher.finalize().into())
+    }
 }
 
 /// Checks a sequence of entries and returns how many there are.
@@ -464,32 +487,6 @@ impl AuditLog {
         Ok(seq)
     }
 
-    /// Appends an entry that `write` keeps instead of the log's store: how an operator's
-    /// journal makes a change and its audit entry one entry of its log. The entry is
-    /// numbered and linked under the log's lock, and `write` is called under it too, so
-    /// entries reach the store in the order they are numbered.
-    ///
-    /// # Errors
-    ///
-    /// [`AuditError::Stopped`] if the log has stopped; `write`'s error, which stops it.
-    #[cfg(feature = "sqlite")]
-    pub(crate) fn append_through(
-        &self,
-        at: DateTime<Utc>,
-        event: AuditEvent,
-        write: impl FnOnce(&AuditEntry) -> Result<(), AuditError>,
-    ) -> Result<u64, AuditError> {
-        let mut chain = self.lock();
-        let entry = Self::next(&chain, at, event)?;
-        let (seq, hash) = (entry.seq, entry.hash);
-        if let Err(failed) = write(&entry) {
-            return Err(Self::halt(&mut chain, failed.to_string()));
-        }
-        chain.prev = hash;
-        chain.next_seq = seq + 1;
-        Ok(seq)
-    }
-
     /// The entry `event` makes next in `chain`, linked to the one before it.
     ///
     /// # Errors
@@ -507,6 +504,45 @@ impl AuditLog {
             event,
             prev: chain.prev,
         })
+    }
+
+    /// Appends an entry that `write` keeps instead of the log's store: how an operator's
+    /// journal makes a change and its audit entry one entry of its log. The entry is
+    /// numbered and linked under the log's lock, and `write` is called under it too, so
+    /// entries reach the store in the order they are numbered. `event_json` is `event`'s
+    /// JSON, written by the caller before the lock, which every change waits for in turn:
+    /// under it the entry is only hashed, linked and handed to `write`.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Stopped`] if the log has stopped; `write`'s error, which stops it.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn append_encoded(
+        &self,
+        at: DateTime<Utc>,
+        event: AuditEvent,
+        event_json: &[u8],
+        write: impl FnOnce(&AuditEntry) -> Result<(), AuditError>,
+    ) -> Result<u64, AuditError> {
+        let mut chain = self.lock();
+        if let Some(why) = &chain.failed {
+            return Err(AuditError::Stopped(why.clone()));
+        }
+        let seq = chain.next_seq;
+        let entry = AuditEntry {
+            seq,
+            at,
+            hash: AuditEntry::digest_encoded(seq, at, event_json, chain.prev),
+            event,
+            prev: chain.prev,
+        };
+        let hash = entry.hash;
+        if let Err(failed) = write(&entry) {
+            return Err(Self::halt(&mut chain, failed.to_string()));
+        }
+        chain.prev = hash;
+        chain.next_seq = seq + 1;
+        Ok(seq)
     }
 
     /// Refuses, as an append would, once the log has stopped.
@@ -843,9 +879,61 @@ impl RefusalMonitor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeDelta;
+
+    /// Events whose JSON escapes, nests and carries numbers, at times before and after
+    /// 1970 and between milliseconds.
+    pub(crate) fn varied_entries() -> Vec<AuditEntry> {
+        let subject = SubjectId::new("cust-41").unwrap();
+        let events = [
+            Event::Keeping {
+                record: crate::vocab::ids::RecordId::random(),
+                subject,
+            },
+            Event::Restored {
+                entries: u64::MAX,
+                anchored: 0,
+                reason: "line\nbreak \\ and \u{1F600}".into(),
+            },
+            Event::SubjectErased {
+                keys: vec!["00ff".into(), String::new()],
+            },
+        ];
+        let times = [
+            DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap(),
+            DateTime::from_timestamp(-5, 1).unwrap(),
+        ];
+        let mut entries = Vec::new();
+        for (n, event) in events.into_iter().enumerate() {
+            for at in times {
+                let seq = [1, u64::MAX][n % 2];
+                let prev = ChainHash([u8::try_from(n).unwrap(); 32]);
+                entries.push(AuditEntry {
+                    seq,
+                    at,
+                    hash: AuditEntry::digest(seq, at, &event, prev),
+                    event: event.clone(),
+                    prev,
+                });
+            }
+        }
+        entries
+    }
+
+    #[test]
+    #[cfg(feature = "sqlite")]
+    fn an_entry_hashed_from_its_events_json_has_the_hash_of_its_event() {
+        for entry in varied_entries() {
+            let json = serde_json::to_vec(&entry.event).unwrap();
+            assert_eq!(
+                AuditEntry::digest_encoded(entry.seq, entry.at, &json, entry.prev),
+                entry.hash,
+                "{entry:?}"
+            );
+        }
+    }
 
     struct Silent;
     impl AlertHook for Silent {

@@ -17,6 +17,7 @@
 )]
 
 use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
 
 use crate::audit::{AuditEntry, AuditError, Event, Reference};
 use crate::event::ChainHash;
@@ -36,6 +37,29 @@ pub(crate) fn log_payload(change: bool, entry: &AuditEntry) -> Result<Vec<u8>, A
     let mut payload = vec![if change { CHANGE_TAG } else { AUDIT_TAG }];
     serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
     Ok(payload)
+}
+
+/// `entry`'s JSON, its event's given: the fields in the order, and with the names and
+/// encodings, its `Serialize` gives them.
+pub(crate) fn entry_json(
+    entry: &AuditEntry,
+    event_json: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, String> {
+    let failed = |e: serde_json::Error| format!("an audit entry can't be written: {e}");
+    // Sized once: a buffer that grew would leave its earlier copies of the event behind.
+    let mut json = Zeroizing::new(Vec::with_capacity(event_json.len() + 256));
+    json.extend_from_slice(b"{\"seq\":");
+    serde_json::to_writer(&mut *json, &entry.seq).map_err(failed)?;
+    json.extend_from_slice(b",\"at\":");
+    serde_json::to_writer(&mut *json, &entry.at).map_err(failed)?;
+    json.extend_from_slice(b",\"event\":");
+    json.extend_from_slice(event_json);
+    json.extend_from_slice(b",\"prev\":");
+    serde_json::to_writer(&mut *json, &entry.prev).map_err(failed)?;
+    json.extend_from_slice(b",\"hash\":");
+    serde_json::to_writer(&mut *json, &entry.hash).map_err(failed)?;
+    json.push(b'}');
+    Ok(json)
 }
 
 /// The audit entry an operator's log entry holds, and whether it was written as a change;
@@ -228,6 +252,23 @@ impl Header<'_> {
             },
             prev: self.prev,
             hash: self.hash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entrys_json_from_its_events_is_the_json_serde_writes_of_it() {
+        for entry in crate::audit::tests::varied_entries() {
+            let event = serde_json::to_vec(&entry.event).unwrap();
+            assert_eq!(
+                *entry_json(&entry, &event).unwrap(),
+                serde_json::to_vec(&entry).unwrap(),
+                "{entry:?}"
+            );
         }
     }
 }

@@ -223,6 +223,16 @@ impl fmt::Debug for SealKey {
 /// The nonce's length, which a sealed payload starts with.
 const NONCE: usize = 24;
 
+/// A nonce for one [`SealKey::seal_with`]: random, never used twice.
+pub(crate) struct Nonce(XNonce);
+
+impl Nonce {
+    /// A fresh one.
+    pub(crate) fn random() -> Self {
+        Self(XChaCha20Poly1305::generate_nonce(&mut OsRng))
+    }
+}
+
 impl SealKey {
     fn new(handle: Handle, key: &[u8; 32]) -> Self {
         Self {
@@ -238,13 +248,18 @@ impl SealKey {
 
     /// `plain` encrypted, `aad` bound in: a random nonce, then the ciphertext.
     pub(crate) fn seal(&self, aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        self.seal_with(&Nonce::random(), aad, plain)
+    }
+
+    /// As [`seal`](Self::seal), with a nonce drawn beforehand — out of a lock, say.
+    pub(crate) fn seal_with(&self, nonce: &Nonce, aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
+        let nonce = &nonce.0;
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plain, aad })
+            .encrypt(nonce, Payload { msg: plain, aad })
             .ok()?;
         let mut out = Vec::with_capacity(NONCE + sealed.len());
-        out.extend_from_slice(&nonce);
+        out.extend_from_slice(nonce);
         out.extend_from_slice(&sealed);
         Some(out)
     }

@@ -112,6 +112,8 @@ pub use checkpoint::{
 };
 pub use entry::{Entry, GENESIS, Hash};
 pub use keyring::{Handle, KeyRow};
+#[cfg(feature = "sqlite")]
+pub(crate) use keyring::Nonce;
 pub(crate) use keyring::{Keyring, SealKey};
 pub use snapshot::Snapshot;
 pub use store::{Head, LogStore, MemoryLogStore, continues};

@@ -25,11 +25,12 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use parking_lot::{Condvar, Mutex};
+use zeroize::Zeroizing;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditLog, AuditStore};
 use crate::error::{AuditError, LogError, StoreError};
 use crate::event::{Change, Journal};
-use crate::log::{Handle, KeyRow, Log, LogStore, SealKey, Seq, Snapshot};
+use crate::log::{Handle, KeyRow, Log, LogStore, Nonce, SealKey, Seq, Snapshot};
 use crate::payload;
 use crate::vocab::SubjectId;
 
@@ -87,6 +88,12 @@ const KEYS_CACHED: usize = 1 << 16;
 struct KeyCache {
     by_subject: DashMap<SubjectId, Arc<SealKey>>,
     by_handle: DashMap<Handle, Option<Arc<SealKey>>>,
+}
+
+/// An event's JSON, and the key and nonce it is sealed with, if it is.
+struct Encoded {
+    json: Zeroizing<Vec<u8>>,
+    seal: Option<(Arc<SealKey>, Nonce)>,
 }
 
 /// The changes read after the last snapshot, encoded as a snapshot keeps them.
@@ -396,6 +403,55 @@ impl EventLog {
                 sealed_entry::seal(change, entry, &self.key_for(subject)).map_err(AuditError::Io)?
             }
         };
+        self.push(entry, payload)
+    }
+
+    /// What an entry for `event` needs that its place in the log does not change: its
+    /// JSON, and the subject's key and a nonce if it is sealed. Made before the audit log's
+    /// lock, which every change waits for in turn.
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError::Io`] if the event can't be written as JSON (never, in practice).
+    fn encode(&self, event: &AuditEvent) -> Result<Encoded, AuditError> {
+        // Sized once: a buffer that grew would leave its earlier copies of the event behind.
+        let mut json = Zeroizing::new(Vec::with_capacity(1024));
+        serde_json::to_writer(&mut *json, event).map_err(|e| AuditError::Io(e.to_string()))?;
+        let seal = event
+            .sealed_for()
+            .map(|subject| (self.key_for(subject), Nonce::random()));
+        Ok(Encoded { json, seal })
+    }
+
+    /// As [`queue`](Self::queue), from what [`encode`](Self::encode) made of its event.
+    fn queue_encoded(
+        &self,
+        change: bool,
+        entry: &AuditEntry,
+        encoded: &Encoded,
+    ) -> Result<(), AuditError> {
+        let payload = match &encoded.seal {
+            None => {
+                let mut payload = vec![if change {
+                    payload::CHANGE_TAG
+                } else {
+                    payload::AUDIT_TAG
+                }];
+                payload.extend_from_slice(
+                    &payload::entry_json(entry, &encoded.json).map_err(AuditError::Io)?,
+                );
+                payload
+            }
+            Some((key, nonce)) => {
+                sealed_entry::seal_encoded(change, entry, &encoded.json, key, nonce)
+                    .map_err(AuditError::Io)?
+            }
+        };
+        self.push(entry, payload)
+    }
+
+    /// Queues `payload`, `entry`'s, after every entry queued before it.
+    fn push(&self, entry: &AuditEntry, payload: Vec<u8>) -> Result<(), AuditError> {
         let mut pending = self.pending.lock();
         if self.is_closed() {
             return Err(AuditError::Stopped(closed().to_string()));
@@ -699,9 +755,11 @@ pub(crate) struct LogJournal {
 
 impl Journal for LogJournal {
     fn append(&self, change: &Change) -> Result<(), StoreError> {
+        let event = change.event().clone();
+        let encoded = self.log.encode(&event).map_err(StoreError::Audit)?;
         self.audit
-            .append_through(change.at(), change.event().clone(), |entry| {
-                self.log.queue(true, entry)
+            .append_encoded(change.at(), event, &encoded.json, |entry| {
+                self.log.queue_encoded(true, entry, &encoded)
             })
             .map_err(StoreError::Audit)?;
         // Whoever writes next carries it, with what was queued before it; this waits

@@ -3,17 +3,37 @@
 //! subject, is encrypted and bound to it.
 
 use crate::audit::AuditEntry;
-use crate::log::SealKey;
-use crate::payload::{Header, sealed_header};
+use zeroize::Zeroizing;
+
+use crate::log::{Nonce, SealKey};
+use crate::payload::{Header, entry_json, sealed_header};
 
 /// The payload of `entry` sealed under `key`.
 pub(super) fn seal(change: bool, entry: &AuditEntry, key: &SealKey) -> Result<Vec<u8>, String> {
     let mut payload = sealed_header(change, entry, &key.handle())?;
-    let json = zeroize::Zeroizing::new(
+    let json = Zeroizing::new(
         serde_json::to_vec(entry).map_err(|e| format!("an audit entry can't be written: {e}"))?,
     );
     let sealed = key
         .seal(&payload, &json)
+        .ok_or("an audit entry too long to seal")?;
+    payload.extend_from_slice(&sealed);
+    Ok(payload)
+}
+
+/// As [`seal`], from `event_json`, the entry's event as `serde_json` writes it, and with
+/// `nonce`: both made before the audit log's lock, which this runs under.
+pub(super) fn seal_encoded(
+    change: bool,
+    entry: &AuditEntry,
+    event_json: &[u8],
+    key: &SealKey,
+    nonce: &Nonce,
+) -> Result<Vec<u8>, String> {
+    let mut payload = sealed_header(change, entry, &key.handle())?;
+    let json = entry_json(entry, event_json)?;
+    let sealed = key
+        .seal_with(nonce, &payload, &json)
         .ok_or("an audit entry too long to seal")?;
     payload.extend_from_slice(&sealed);
     Ok(payload)
