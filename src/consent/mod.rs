@@ -44,7 +44,7 @@ pub use withdraw::Withdrawal;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
-use crate::category::Category;
+use crate::category::{Category, CategoryId};
 use crate::clock::Clock;
 use crate::event::Journaled;
 use crate::policy::Policy;
@@ -117,10 +117,14 @@ impl Terms {
 }
 
 /// The purposes the ledger has seen, one shared copy each, so that the strings `authorize`
-/// compares are the same few allocations, warm in cache, however many consents name them.
+/// compares are the same few allocations, warm in cache, however many consents name them;
+/// and the lists of purposes and of categories consents name, one shared copy each: most
+/// consents name one of a handful, and a record then holds a pointer to it, not a copy.
 #[derive(Default)]
 struct Vocabulary {
     purposes: DashMap<Purpose, (), RandomState>,
+    purpose_lists: SharedLists<Purpose>,
+    category_lists: SharedLists<(CategoryId, bool)>,
 }
 
 impl Vocabulary {
@@ -129,6 +133,50 @@ impl Vocabulary {
             return purpose;
         }
         self.purposes.entry(purpose).or_default().key().clone()
+    }
+}
+
+/// How many distinct lists a [`SharedLists`] keeps: a policy's consents name a few
+/// combinations of its purposes and categories, and a caller naming ever new ones gets a
+/// copy of its own past this, so that a look-up scans a short list.
+const SHARED_LISTS: usize = 64;
+
+/// Lists shared by the records that name them: read without a lock (a replay on two
+/// threads looks one up for every consent), added to under one.
+struct SharedLists<T> {
+    lists: ArcSwap<Vec<Arc<[T]>>>,
+    adding: parking_lot::Mutex<()>,
+}
+
+impl<T> Default for SharedLists<T> {
+    fn default() -> Self {
+        Self {
+            lists: ArcSwap::from_pointee(Vec::new()),
+            adding: parking_lot::Mutex::new(()),
+        }
+    }
+}
+
+impl<T: PartialEq> SharedLists<T> {
+    /// The shared copy of `list`, made and kept if it is new and there is room.
+    fn share(&self, list: Vec<T>) -> Arc<[T]> {
+        let find = |lists: &[Arc<[T]>]| lists.iter().find(|known| ***known == *list).cloned();
+        if let Some(known) = find(&self.lists.load()) {
+            return known;
+        }
+        let _adding = self.adding.lock();
+        let lists = self.lists.load_full();
+        if let Some(known) = find(&lists) {
+            return known;
+        }
+        let list: Arc<[T]> = list.into();
+        if lists.len() < SHARED_LISTS {
+            let mut more = Vec::with_capacity(lists.len() + 1);
+            more.extend(lists.iter().cloned());
+            more.push(Arc::clone(&list));
+            self.lists.store(Arc::new(more));
+        }
+        list
     }
 }
 
@@ -320,6 +368,23 @@ mod tests {
         ConsentForm::Electronic {
             method: ElectronicMethod::OneTimePassword,
         }
+    }
+
+    #[test]
+    fn consents_naming_the_same_purposes_share_one_list_and_past_the_bound_get_their_own() {
+        let lists = SharedLists::default();
+        let list = |n: usize| vec![Purpose::new(format!("purpose_{n}")).unwrap()];
+        let first = lists.share(list(0));
+        let again = lists.share(list(0));
+        assert!(Arc::ptr_eq(&first, &again));
+        for n in 1..SHARED_LISTS {
+            lists.share(list(n));
+        }
+        let past = lists.share(list(SHARED_LISTS));
+        assert_eq!(*past, *list(SHARED_LISTS));
+        assert!(!Arc::ptr_eq(&past, &lists.share(list(SHARED_LISTS))));
+        assert_eq!(lists.lists.load().len(), SHARED_LISTS);
+        assert!(Arc::ptr_eq(&first, &lists.share(list(0))));
     }
 
     /// Every write to `/dev/full` fails with "no space left": the log fails at its first

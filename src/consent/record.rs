@@ -4,8 +4,6 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use smallvec::SmallVec;
-
 use super::history::end;
 use super::token::ReadCount;
 use super::{ConsentId, ConsentLedger, NEVER};
@@ -30,9 +28,9 @@ pub(crate) struct ConsentRecord {
     /// and stay for the others.
     pub(crate) withdrawn: AtomicU64,
     pub(crate) form_kind: FormKind,
-    pub(crate) purposes: SmallVec<[Purpose; 3]>,
+    pub(crate) purposes: Arc<[Purpose]>,
     /// Each category with whether it was special when granted.
-    pub(crate) categories: SmallVec<[(CategoryId, bool); 3]>,
+    pub(crate) categories: Arc<[(CategoryId, bool)]>,
     pub(crate) id: ConsentId,
     pub(crate) subject: SubjectId,
     pub(crate) form: ConsentForm,
@@ -217,6 +215,17 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
 
 // Records made from the journal's form of a consent, by granting and by replay.
 impl ConsentLedger {
+    /// `version`, as the copy the policy in force holds if it is that one's: nearly every
+    /// consent is given under it, and a replay reads a copy for each.
+    fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
+        let terms = self.terms.load();
+        if terms.version == version {
+            terms.version.clone()
+        } else {
+            version
+        }
+    }
+
     /// The record of a consent given as `given` says.
     pub(super) fn record_of(&self, given: Given) -> Arc<ConsentRecord> {
         let given_until = given.valid_until.map_or(NEVER, |t| t.timestamp_millis());
@@ -226,11 +235,11 @@ impl ConsentLedger {
             withdrawn: AtomicU64::new(0),
             form_kind: given.form.kind(),
             invalidated_by: OnceLock::new(),
-            purposes: given.purposes.into(),
-            categories: given.categories.into(),
+            purposes: self.vocabulary.purpose_lists.share(given.purposes),
+            categories: self.vocabulary.category_lists.share(given.categories),
             form: given.form,
             given_by: given.given_by,
-            policy_version: given.policy_version,
+            policy_version: self.shared_version(given.policy_version),
             evidence: given.evidence,
             recipients: given.recipients,
             cross_border: given.cross_border,

@@ -111,9 +111,9 @@ pub use checkpoint::{
     Anchor, Checkpoint, CheckpointKey, FileAnchor, MemoryAnchor, SignedCheckpoint,
 };
 pub use entry::{Entry, GENESIS, Hash};
-pub use keyring::{Handle, KeyRow};
 #[cfg(feature = "sqlite")]
 pub(crate) use keyring::Nonce;
+pub use keyring::{Handle, KeyRow};
 pub(crate) use keyring::{Keyring, SealKey};
 pub use snapshot::Snapshot;
 pub use store::{Head, LogStore, MemoryLogStore, continues};
