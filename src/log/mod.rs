@@ -116,6 +116,7 @@ pub(crate) use keyring::Nonce;
 pub use keyring::{Handle, KeyRow};
 pub(crate) use keyring::{Keyring, SealKey};
 pub use snapshot::Snapshot;
+use snapshot::SnapshotKey;
 pub use store::{Head, LogStore, MemoryLogStore, continues};
 
 use checkpoint::Signer;
@@ -237,6 +238,7 @@ impl<S: LogStore> LogBuilder<S> {
         let kek = current(keys, KeyPurpose::AuthenticateLog, new)?;
         let mac = MacKey::new(&kek)?;
         let keyring = Keyring::new(&kek)?;
+        let snapshot_key = SnapshotKey::new(&kek)?;
         drop(kek);
         let seed = zeroize::Zeroizing::new(entry::derive(
             &current(keys, KeyPurpose::SignCheckpoints, new)?,
@@ -284,6 +286,7 @@ impl<S: LogStore> LogBuilder<S> {
         let log = Log {
             store: self.store,
             mac,
+            snapshot_key,
             keyring,
             signer,
             anchor: self.anchor,
@@ -332,6 +335,7 @@ fn current(keys: &dyn KeyProvider, purpose: KeyPurpose, new: bool) -> Result<Kek
 pub struct Log<S> {
     store: S,
     mac: MacKey,
+    snapshot_key: SnapshotKey,
     #[cfg_attr(
         not(feature = "sqlite"),
         allow(dead_code, reason = "only an operator's own log seals entries")
@@ -652,8 +656,9 @@ impl<S: LogStore> Log<S> {
     }
 
     /// Keeps `body` as a snapshot of the entries from `from` to `to`, which must be
-    /// durable: authenticated by a MAC under the log's key, bound to the hash of the entry at `to`, which
-    /// [`snapshots`](Self::snapshots) checks it against.
+    /// durable: sealed under a key derived from the log's, authenticated by a MAC under the
+    /// log's key, and bound to the hash of the entry at `to`, which
+    /// [`snapshots`](Self::snapshots) checks it against. Returns it as the store keeps it.
     ///
     /// # Errors
     ///
@@ -667,7 +672,7 @@ impl<S: LogStore> Log<S> {
             )));
         }
         let head = self.entry_hash(to)?;
-        let snapshot = Snapshot::seal(&self.mac, from, to, head, body);
+        let snapshot = Snapshot::seal(&self.mac, &self.snapshot_key, from, to, head, body)?;
         self.store.put_snapshot(&snapshot)?;
         Ok(snapshot)
     }
@@ -704,31 +709,34 @@ impl<S: LogStore> Log<S> {
         self.keyring.open(&row).map_err(|_| tampered)
     }
 
-    /// Every snapshot the store keeps, each checked: its MAC under the log's key, that it
-    /// follows the one before it from the first position on, and that it ends at an entry
-    /// the store holds, sound, with the hash it names.
+    /// Every snapshot the store keeps, each checked — its MAC under the log's key, its seal,
+    /// that it follows the one before it from the first position on, and that it ends at
+    /// an entry the store holds, sound, with the hash it names — and its body opened.
     ///
     /// # Errors
     ///
     /// [`LogError::Tampered`] with [`Problem::SnapshotMismatch`] where the first that
     /// fails ends; the store's error if it can't be read.
     pub fn snapshots(&self) -> Result<Vec<Snapshot>, LogError> {
-        let snapshots = self.store.snapshots()?;
         let mut next = Seq::FIRST;
-        for snapshot in &snapshots {
+        let mut opened = Vec::new();
+        for snapshot in self.store.snapshots()? {
+            let to = snapshot.to;
             let fits = snapshot.from == next
                 && snapshot.to >= snapshot.from
-                && snapshot.is_sound(&self.mac)
                 && self.entry_hash(snapshot.to).ok() == Some(snapshot.head);
-            if !fits {
-                return Err(LogError::Tampered {
-                    position: snapshot.to,
-                    problem: Problem::SnapshotMismatch,
-                });
+            match snapshot.open(&self.mac, &self.snapshot_key) {
+                Some(snapshot) if fits => opened.push(snapshot),
+                _ => {
+                    return Err(LogError::Tampered {
+                        position: to,
+                        problem: Problem::SnapshotMismatch,
+                    });
+                }
             }
-            next = snapshot.to.next();
+            next = to.next();
         }
-        Ok(snapshots)
+        Ok(opened)
     }
 
     /// The hash of the entry at `seq`, once its hash and MAC are checked.

@@ -90,9 +90,15 @@ fn snapshots_verify_under_the_key_follow_each_other_and_fit_the_entries() {
         .unwrap();
     log.put_snapshot(Seq::new(5), Seq::new(8), b"four more".to_vec())
         .unwrap();
-    let kept = log.snapshots().unwrap();
-    assert_eq!(kept.len(), 2);
-    assert_eq!(kept[1].body, b"four more");
+    let opened = log.snapshots().unwrap();
+    assert_eq!(opened.len(), 2);
+    assert_eq!(opened[1].body, b"four more");
+    // The store keeps them sealed.
+    let kept = f.store.snapshots_mut().clone();
+    assert!(
+        kept.iter()
+            .all(|s| !s.body.windows(4).any(|w| w == b"four"))
+    );
     // Not durable yet: refused.
     assert!(
         log.put_snapshot(Seq::new(9), Seq::new(12), Vec::new())
@@ -102,8 +108,17 @@ fn snapshots_verify_under_the_key_follow_each_other_and_fit_the_entries() {
     let mismatch = |log: &Log<Arc<MemoryLogStore>>, at| {
         tampered(log.snapshots(), at, Problem::SnapshotMismatch);
     };
-    // Its body edited.
+    // Its body edited: a byte of its ciphertext, its tag, or its nonce; or put in clear.
+    for at in [30, kept[1].body.len() - 1, 6] {
+        f.store.snapshots_mut()[1].body[at] ^= 1;
+        mismatch(&log, 8);
+        f.store.snapshots_mut()[1] = kept[1].clone();
+    }
     f.store.snapshots_mut()[1].body = b"four others".to_vec();
+    mismatch(&log, 8);
+    // The first's sealed body in the second's place, MAC and all.
+    f.store.snapshots_mut()[1].body = kept[0].body.clone();
+    f.store.snapshots_mut()[1].mac = kept[0].mac;
     mismatch(&log, 8);
     // Moved to cover other entries, MAC and all.
     f.store.snapshots_mut()[1] = kept[1].clone();
@@ -117,6 +132,28 @@ fn snapshots_verify_under_the_key_follow_each_other_and_fit_the_entries() {
     f.store.snapshots_mut().push(kept[0].clone());
     f.store.entries_mut()[3].payload = b"rewritten".to_vec();
     mismatch(&log, 4);
+}
+
+#[test]
+fn a_snapshot_an_earlier_version_kept_in_clear_is_read_if_its_mac_is_sound() {
+    let f = fixture();
+    f.ten();
+    let log = f.open().unwrap();
+    let sealed = log
+        .put_snapshot(Seq::FIRST, Seq::new(4), b"first four".to_vec())
+        .unwrap();
+    let clear = Snapshot::in_clear(
+        &log.mac,
+        Seq::FIRST,
+        Seq::new(4),
+        sealed.head,
+        b"first four".to_vec(),
+    );
+    f.store.snapshots_mut()[0] = clear.clone();
+    assert_eq!(log.snapshots().unwrap(), std::slice::from_ref(&clear));
+    // Its MAC is checked all the same.
+    f.store.snapshots_mut()[0].body = b"first fore".to_vec();
+    tampered(log.snapshots(), 4, Problem::SnapshotMismatch);
 }
 
 #[test]

@@ -1335,12 +1335,13 @@ impl Operator {
     /// which covers the ciphertext, verifies as before, and the trail shows each of their
     /// entries as [`Erased`](crate::audit::Event::Erased). The erasure is one entry of the
     /// log, [`SubjectErased`](crate::audit::Event::SubjectErased), written in one
-    /// transaction with the shredding; snapshots, which hold what the entries hold in
-    /// clear, are deleted with it (the next open reads the whole log, and keeps a new
-    /// one), and the store zeroes what it deleted and truncates its write-ahead log.
+    /// transaction with the shredding; snapshots, which hold what the entries hold, sealed
+    /// under a key derived from the log's, are deleted with it (the next open reads the
+    /// whole log, and keeps a new one), and the store zeroes what it deleted and truncates
+    /// its write-ahead log.
     ///
-    /// It does not reach copies of `log.db` made before: their snapshots name the subject
-    /// in clear, and their entries open to whoever holds the log's key too.
+    /// It does not reach copies of `log.db` made before: their entries and snapshots open
+    /// to whoever holds the log's key too.
     ///
     /// Only what is over can be erased: refused while a record of the subject is kept, a
     /// consent of theirs is in force, a hold covers them, a request of theirs is not

@@ -2,7 +2,7 @@
 //! the entries it covers, each as the replay reads it back, in lanes that two threads replay
 //! at once.
 //!
-//! A body is its format (`ams1`), how many consents its changes give (a little-endian
+//! A body is its format (`ams2`), how many consents its changes give (a little-endian
 //! `u64`, so that the open sizes the ledger's maps before it reads them), then each change
 //! as one item:
 //!
@@ -32,7 +32,10 @@ use super::replay::{is_heard, route};
 
 /// What a body starts with: the format its items are in. A snapshot of another format,
 /// which an earlier version kept, is passed over and the entries it covers read instead.
-const FORMAT: [u8; 4] = *b"ams1";
+/// `ams2` holds the items `ams1` held: it says that the log sealed the body, so that an
+/// `ams1` body, which an earlier version kept in clear, is replaced by the next snapshot,
+/// which covers it.
+const FORMAT: [u8; 4] = *b"ams2";
 
 /// The length of the count of consents after the format.
 const CONSENTS_COUNT: usize = 8;

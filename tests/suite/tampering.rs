@@ -659,7 +659,7 @@ fn a_proof_resting_on_an_appended_audit_entry_does_not_verify_against_the_log_ar
 /// reads the entries again and finds it does not match them (found by a review).
 #[test]
 fn a_snapshot_made_with_the_key_that_leaves_out_a_withdrawal_is_found_by_verify_full() {
-    use amanat::log::{Log, LogStore};
+    use amanat::log::Log;
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (operator, _) = kept_phone(dir.path(), &clock);
@@ -677,14 +677,14 @@ fn a_snapshot_made_with_the_key_that_leaves_out_a_withdrawal_is_found_by_verify_
     drop(operator);
     drop(snapshotting());
     let store = amanat::store::SqliteLogStore::open(dir.path().join("log.db")).unwrap();
-    let kept = store.snapshots().unwrap();
+    let log = Log::builder(store).open(&keys_for(dir.path())).unwrap();
+    let kept = log.snapshots().unwrap();
     assert_eq!(kept.len(), 2);
     // One snapshot of everything, holding only what the first held.
     Connection::open(dir.path().join("log.db"))
         .unwrap()
         .execute_batch("DELETE FROM snapshots")
         .unwrap();
-    let log = Log::builder(store).open(&keys_for(dir.path())).unwrap();
     log.put_snapshot(Seq::FIRST, kept[1].to, kept[0].body.clone())
         .unwrap();
     drop(log);
