@@ -83,23 +83,25 @@ impl ConsentLedger {
             .collect();
         let id = ConsentId::random();
         let mut entry = self.subjects.entry(grant.subject).or_default();
-        let record = self.record_of(Given {
-            consent: id,
-            // Share the ledger's copy of the id, so reads compare pointers, not bytes.
-            subject: entry.key().clone(),
-            at: millis_to_time(now),
-            purposes,
-            categories: grant.categories,
-            form: grant.form,
-            given_by: grant.given_by,
-            policy_version: grant
-                .policy_version
-                .unwrap_or_else(|| terms.version.clone()),
-            evidence: grant.evidence,
-            recipients: grant.recipients,
-            cross_border: grant.cross_border,
-            valid_until: end(valid_until),
-        });
+        let record = self.record_of(
+            self.terms_of(Given {
+                consent: id,
+                // Share the ledger's copy of the id, so reads compare pointers, not bytes.
+                subject: entry.key().clone(),
+                at: millis_to_time(now),
+                purposes,
+                categories: grant.categories,
+                form: grant.form,
+                given_by: grant.given_by,
+                policy_version: grant
+                    .policy_version
+                    .unwrap_or_else(|| terms.version.clone()),
+                evidence: grant.evidence,
+                recipients: grant.recipients,
+                cross_border: grant.cross_border,
+                valid_until: end(valid_until),
+            }),
+        );
         let given = Event::Given(Arc::clone(&record));
         if let Err(failed) = self.keep_event(&record, &given, false) {
             drop(entry);

@@ -160,16 +160,43 @@ impl<T> Default for SharedLists<T> {
 impl<T: PartialEq> SharedLists<T> {
     /// The shared copy of `list`, made and kept if it is new and there is room.
     fn share(&self, list: Vec<T>) -> Arc<[T]> {
-        let find = |lists: &[Arc<[T]>]| lists.iter().find(|known| ***known == *list).cloned();
-        if let Some(known) = find(&self.lists.load()) {
-            return known;
+        self.find(|known| *known == *list)
+            .unwrap_or_else(|| self.keep(list.into()))
+    }
+
+    /// The shared list `matches` picks, or else the one `make` makes, kept if there is
+    /// room: a list the caller holds as something else (text) is made only if new.
+    ///
+    /// # Errors
+    ///
+    /// `make`'s.
+    #[cfg(feature = "sqlite")]
+    fn share_matching<E>(
+        &self,
+        matches: impl Fn(&[T]) -> bool,
+        make: impl FnOnce() -> Result<Vec<T>, E>,
+    ) -> Result<Arc<[T]>, E> {
+        match self.find(matches) {
+            Some(known) => Ok(known),
+            None => Ok(self.keep(make()?.into())),
         }
+    }
+
+    fn find(&self, matches: impl Fn(&[T]) -> bool) -> Option<Arc<[T]>> {
+        self.lists
+            .load()
+            .iter()
+            .find(|known| matches(known))
+            .cloned()
+    }
+
+    /// `list`, or the equal one another thread kept meanwhile; kept if there is room.
+    fn keep(&self, list: Arc<[T]>) -> Arc<[T]> {
         let _adding = self.adding.lock();
         let lists = self.lists.load_full();
-        if let Some(known) = find(&lists) {
-            return known;
+        if let Some(known) = lists.iter().find(|known| ***known == *list) {
+            return Arc::clone(known);
         }
-        let list: Arc<[T]> = list.into();
         if lists.len() < SHARED_LISTS {
             let mut more = Vec::with_capacity(lists.len() + 1);
             more.extend(lists.iter().cloned());

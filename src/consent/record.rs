@@ -217,7 +217,7 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
 impl ConsentLedger {
     /// `version`, as the copy the policy in force holds if it is that one's: nearly every
     /// consent is given under it, and a replay reads a copy for each.
-    fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
+    pub(super) fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
         let terms = self.terms.load();
         if terms.version == version {
             terms.version.clone()
@@ -226,15 +226,12 @@ impl ConsentLedger {
         }
     }
 
-    /// The record of a consent given as `given` says.
-    pub(super) fn record_of(&self, given: Given) -> Arc<ConsentRecord> {
-        let given_until = given.valid_until.map_or(NEVER, |t| t.timestamp_millis());
-        Arc::new(ConsentRecord {
-            id: given.consent,
+    /// `given`'s terms, its lists and its version as the ledger shares them.
+    pub(super) fn terms_of(&self, given: Given) -> RecordTerms {
+        RecordTerms {
+            consent: given.consent,
             subject: given.subject,
-            withdrawn: AtomicU64::new(0),
-            form_kind: given.form.kind(),
-            invalidated_by: OnceLock::new(),
+            at: given.at,
             purposes: self.vocabulary.purpose_lists.share(given.purposes),
             categories: self.vocabulary.category_lists.share(given.categories),
             form: given.form,
@@ -243,10 +240,48 @@ impl ConsentLedger {
             evidence: given.evidence,
             recipients: given.recipients,
             cross_border: given.cross_border,
-            given_at: given.at.timestamp_millis(),
+            valid_until: given.valid_until,
+        }
+    }
+
+    /// The record of a consent given on `terms`.
+    pub(super) fn record_of(&self, terms: RecordTerms) -> Arc<ConsentRecord> {
+        let given_until = terms.valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        Arc::new(ConsentRecord {
+            id: terms.consent,
+            subject: terms.subject,
+            withdrawn: AtomicU64::new(0),
+            form_kind: terms.form.kind(),
+            invalidated_by: OnceLock::new(),
+            purposes: terms.purposes,
+            categories: terms.categories,
+            form: terms.form,
+            given_by: terms.given_by,
+            policy_version: terms.policy_version,
+            evidence: terms.evidence,
+            recipients: terms.recipients,
+            cross_border: terms.cross_border,
+            given_at: terms.at.timestamp_millis(),
             given_until,
             valid_until: AtomicI64::new(given_until),
             services: Arc::clone(&self.services),
         })
     }
+}
+
+/// A consent as given, its lists of purposes and categories and its policy version as the
+/// ledger shares them: what a record is made of, from a grant, a journal or a snapshot.
+pub(super) struct RecordTerms {
+    pub(super) consent: ConsentId,
+    pub(super) subject: SubjectId,
+    pub(super) at: chrono::DateTime<chrono::Utc>,
+    pub(super) purposes: Arc<[Purpose]>,
+    pub(super) categories: Arc<[(CategoryId, bool)]>,
+    pub(super) form: ConsentForm,
+    pub(super) given_by: GivenBy,
+    pub(super) policy_version: PolicyVersion,
+    pub(super) evidence: Option<Evidence>,
+    pub(super) recipients: Vec<String>,
+    pub(super) cross_border: bool,
+    pub(super) valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }

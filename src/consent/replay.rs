@@ -7,12 +7,18 @@ use std::sync::atomic::Ordering;
 use super::basis::BasisUse;
 use super::entry::Held;
 use super::history::Event;
-use super::record::{purposes_mask, withdraw_purposes};
+use super::record::{RecordTerms, purposes_mask, withdraw_purposes};
 use super::{ConsentId, ConsentLedger, MAX_PURPOSES, NEVER};
 use crate::audit::AuditEvent;
+#[cfg(feature = "sqlite")]
+use crate::category::CategoryId;
 use crate::error::StoreError;
 use crate::event::Change;
+#[cfg(feature = "sqlite")]
+use crate::event::GivenRef;
 use crate::vocab::SubjectId;
+#[cfg(feature = "sqlite")]
+use crate::vocab::{PolicyVersion, Purpose};
 
 // Replay: each change applied as journaled, with no new audit entry or journal line.
 impl ConsentLedger {
@@ -57,30 +63,8 @@ impl ConsentLedger {
                     .into_iter()
                     .map(|p| self.vocabulary.canonical(p))
                     .collect();
-                // The map's copy of the subject's id, one allocation shared by its records.
-                let mut entry = self.subjects.entry(given.subject).or_default();
-                given.subject = entry.key().clone();
-                let record = self.record_of(given);
-                // Checked and inserted at once: the replay of two subjects' changes can run
-                // on two threads.
-                match self.consents.entry(record.id) {
-                    dashmap::Entry::Occupied(_) => {
-                        return Err(StoreError::Corrupt(format!(
-                            "the journal gives consent {} twice",
-                            record.id
-                        )));
-                    }
-                    dashmap::Entry::Vacant(vacant) => {
-                        vacant.insert(Arc::clone(&record));
-                    }
-                }
-                entry.consents.push(Held::new(&record));
-                // Room for one event at first, not the four a first push makes: a million
-                // subjects read back with a consent each would hold three million unused.
-                if entry.events.capacity() == 0 {
-                    entry.events.reserve_exact(1);
-                }
-                entry.events.push(Event::Given(record));
+                let terms = self.terms_of(given);
+                self.replay_record(terms)?;
             }
             AuditEvent::ConsentRenewed {
                 subject,
@@ -166,5 +150,125 @@ impl ConsentLedger {
         if let Some(mut entry) = self.subjects.get_mut(subject) {
             entry.events.push(event);
         }
+    }
+}
+
+// A consent given, from the journal or straight from a snapshot.
+impl ConsentLedger {
+    /// Adds the record of a consent given on `terms` to its subject's entry and to the
+    /// consents, as the grant did.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if the consent was given before.
+    fn replay_record(&self, mut terms: RecordTerms) -> Result<(), StoreError> {
+        // The map's copy of the subject's id, one allocation shared by its records.
+        let mut entry = self.subjects.entry(terms.subject.clone()).or_default();
+        terms.subject = entry.key().clone();
+        let record = self.record_of(terms);
+        // Checked and inserted at once: the replay of two subjects' changes can run
+        // on two threads.
+        match self.consents.entry(record.id) {
+            dashmap::Entry::Occupied(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "the journal gives consent {} twice",
+                    record.id
+                )));
+            }
+            dashmap::Entry::Vacant(vacant) => {
+                vacant.insert(Arc::clone(&record));
+            }
+        }
+        entry.consents.push(Held::new(&record));
+        // Room for one event at first, not the four a first push makes: a million
+        // subjects read back with a consent each would hold three million unused.
+        if entry.events.capacity() == 0 {
+            entry.events.reserve_exact(1);
+        }
+        entry.events.push(Event::Given(record));
+        Ok(())
+    }
+
+    /// Replays a consent given as a snapshot holds it, its texts borrowed from the
+    /// snapshot: the lists of purposes and categories and the policy version the ledger
+    /// shares are found by their text, and not read into copies first. Each text is
+    /// checked as [`replay`](Self::replay) checks it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] if an id or a version is not one, there are too many
+    /// purposes, or the consent was given before.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn replay_given(&self, given: GivenRef<'_>) -> Result<(), StoreError> {
+        let invalid = |e: crate::vocab::InvalidId| {
+            StoreError::Corrupt(format!("a consent given in a snapshot: {e}"))
+        };
+        if given.purposes.len() > MAX_PURPOSES {
+            return Err(StoreError::Corrupt(
+                "a consent with too many purposes".into(),
+            ));
+        }
+        let purposes = self
+            .vocabulary
+            .purpose_lists
+            .share_matching(
+                |list| {
+                    list.len() == given.purposes.len()
+                        && list
+                            .iter()
+                            .zip(&given.purposes)
+                            .all(|(p, s)| p.as_str() == *s)
+                },
+                || {
+                    given
+                        .purposes
+                        .iter()
+                        .map(|s| Purpose::new(*s).map(|p| self.vocabulary.canonical(p)))
+                        .collect()
+                },
+            )
+            .map_err(invalid)?;
+        let categories = self
+            .vocabulary
+            .category_lists
+            .share_matching(
+                |list| {
+                    list.len() == given.categories.len()
+                        && list
+                            .iter()
+                            .zip(&given.categories)
+                            .all(|((id, special), (s, b))| id.as_str() == *s && special == b)
+                },
+                || {
+                    given
+                        .categories
+                        .iter()
+                        .map(|(s, special)| CategoryId::parse(s).map(|id| (id, *special)))
+                        .collect()
+                },
+            )
+            .map_err(invalid)?;
+        let version = {
+            let terms = self.terms.load();
+            if terms.version.as_str() == given.policy_version {
+                terms.version.clone()
+            } else {
+                PolicyVersion::new(given.policy_version).map_err(invalid)?
+            }
+        };
+        self.replay_record(RecordTerms {
+            consent: given.consent,
+            subject: SubjectId::new(given.subject).map_err(invalid)?,
+            at: given.at,
+            purposes,
+            categories,
+            form: given.form,
+            given_by: given.given_by,
+            policy_version: version,
+            evidence: given.evidence,
+            recipients: given.recipients,
+            cross_border: given.cross_border,
+            valid_until: given.valid_until,
+        })
     }
 }

@@ -20,11 +20,15 @@
 //! sealed in a [`Vault`](crate::store::vault::Vault).
 
 mod change;
+#[cfg(feature = "sqlite")]
+mod given_ref;
 mod hash;
 mod journal;
 mod vocabulary;
 
 pub use change::Change;
+#[cfg(feature = "sqlite")]
+pub(crate) use given_ref::{GivenRef, given_in};
 pub use hash::ChainHash;
 #[cfg(feature = "sqlite")]
 pub(crate) use journal::erase_from;

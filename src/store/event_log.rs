@@ -480,7 +480,7 @@ impl EventLog {
 
 impl EventLog {
     /// Replays every change: the consent ledger's to `ledger` — those the snapshots keep on
-    /// two threads at once, each subject's in order — and every other, with the ledger's
+    /// two threads at once, each subject's in order, a consent given to `given` — and every other, with the ledger's
     /// withdrawals the retention schedule heard, to `rest`, in order. `rest` must not read
     /// what `ledger` builds, which it runs beside. The entries after the last snapshot are
     /// replayed once the snapshots are, in order, on this thread.
@@ -493,11 +493,12 @@ impl EventLog {
     pub(crate) fn replay_in_lanes(
         &self,
         ledger: &(dyn Fn(Change) -> Result<(), StoreError> + Sync),
+        given: &snapshot_body::GivenVisit<'_>,
         rest: &mut dyn FnMut(Change) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let snapshots = self.take_snapshots()?;
         let mut erasures = Vec::new();
-        snapshot_body::replay_in_lanes(&snapshots, ledger, &mut |change| {
+        snapshot_body::replay_in_lanes(&snapshots, ledger, Some(given), &mut |change| {
             note_erasure(&change, &mut erasures);
             rest(change)
         })?;

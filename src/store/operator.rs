@@ -670,7 +670,9 @@ impl OperatorBuilder {
         let in_lanes = None::<std::convert::Infallible>;
         match in_lanes {
             #[cfg(feature = "sqlite")]
-            Some(log) => log.replay_in_lanes(&ledger_part, &mut rest)?,
+            Some(log) => {
+                log.replay_in_lanes(&ledger_part, &|given| ledger.replay_given(given), &mut rest)?;
+            }
             #[cfg(not(feature = "sqlite"))]
             Some(never) => match never {},
             None => journal

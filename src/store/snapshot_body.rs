@@ -24,7 +24,7 @@
 
 use crate::audit::Event;
 use crate::error::StoreError;
-use crate::event::Change;
+use crate::event::{Change, GivenRef, given_in};
 use crate::log::{Seq, Snapshot};
 use crate::vocab::SubjectId;
 
@@ -108,12 +108,14 @@ fn lane(event: &Event) -> u8 {
 /// is only the parity of the bytes: ids that differ by an even digit would share a lane),
 /// fixed so that the same changes make the same body on every machine and version.
 fn lane_of(subject: &SubjectId) -> u8 {
-    let hash = subject
-        .as_str()
-        .bytes()
-        .fold(0x811c_9dc5_u32, |hash, byte| {
-            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-        });
+    lane_of_text(subject.as_str())
+}
+
+/// [`lane_of`] the subject whose id is `subject`.
+fn lane_of_text(subject: &str) -> u8 {
+    let hash = subject.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
     if hash >> 31 == 0 { OURS } else { THEIRS }
 }
 
@@ -213,20 +215,39 @@ pub(super) fn replay_in_order(
     Ok(())
 }
 
+/// A consent given, as a snapshot holds it, to the ledger straight: see
+/// [`ConsentLedger::replay_given`](crate::ConsentLedger).
+pub(super) type GivenVisit<'a> = dyn Fn(GivenRef<'_>) -> Result<(), StoreError> + Sync + 'a;
+
 /// Every change `snapshots` keep: the ledger's to `ledger`, on two threads at once, each
-/// subject's in order; every other, and the ledger's the rest must hear, to `rest`, in
-/// order, on this thread. `rest` must not read what `ledger` builds: it runs beside it.
-/// Should the system refuse a second thread, this one replays both lanes.
+/// subject's in order — a consent given to `given` if there is one, read without copying
+/// its texts — every other, and the ledger's the rest must hear, to `rest`, in order, on
+/// this thread. `rest` must not read what `ledger` builds: it runs beside it. Should the
+/// system refuse a second thread, this one replays both lanes.
 ///
 /// # Errors
 ///
-/// [`StoreError::Corrupt`] if a body is not one this library wrote; `ledger`'s or
-/// `rest`'s error. Once one lane fails, the other stops at its next change.
+/// [`StoreError::Corrupt`] if a body is not one this library wrote; `ledger`'s, `given`'s
+/// or `rest`'s error. Once one lane fails, the other stops at its next change.
 pub(super) fn replay_in_lanes(
     snapshots: &[Snapshot],
     ledger: &(dyn Fn(Change) -> Result<(), StoreError> + Sync),
+    given: Option<&GivenVisit<'_>>,
     rest: &mut dyn FnMut(Change) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
+    let to_ledger = |lane: u8, change: &[u8], to: Seq| match given.map(|_| given_in(change)) {
+        Some(Ok(Some(consent))) => {
+            // A consent given is never heard, and goes in its subject's lane.
+            if lane != lane_of_text(consent.subject) {
+                return Err(StoreError::Corrupt(format!(
+                    "the snapshot to entry {to} holds a change in a lane not its own"
+                )));
+            }
+            given.map_or(Ok(()), |given| given(consent))
+        }
+        Some(Err(_)) => Err(foreign(to)),
+        Some(Ok(None)) | None => ledger(decode(lane, change, to)?),
+    };
     let failed = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let theirs = std::thread::Builder::new()
@@ -234,7 +255,7 @@ pub(super) fn replay_in_lanes(
             .spawn_scoped(scope, || {
                 let done = replay_lane(snapshots, &failed, &mut |lane, change, to| {
                     if lane & !HEARD == THEIRS {
-                        ledger(decode(lane, change, to)?)?;
+                        to_ledger(lane, change, to)?;
                     }
                     Ok(())
                 });
@@ -246,7 +267,10 @@ pub(super) fn replay_in_lanes(
         let alone = theirs.is_err();
         let ours = replay_lane(snapshots, &failed, &mut |lane, change, to| {
             let in_ledger = lane & !HEARD;
-            if in_ledger == REST || in_ledger == OURS || alone {
+            let ledgers = in_ledger == OURS || (alone && in_ledger == THEIRS);
+            if ledgers && lane & HEARD == 0 {
+                to_ledger(lane, change, to)
+            } else if in_ledger == REST || in_ledger == OURS || alone {
                 route(decode(lane, change, to)?, ledger, rest)
             } else if in_ledger != THEIRS {
                 // No thread's: not an item this library wrote.
@@ -347,11 +371,34 @@ mod tests {
         }
     }
 
+    fn given(subject: SubjectId, consent: ConsentId) -> Event {
+        Event::ConsentGiven {
+            given: Box::new(crate::event::Given {
+                consent,
+                subject,
+                at: chrono::DateTime::from_timestamp(1_700_000_000, 5).unwrap(),
+                purposes: vec![Purpose::MARKETING_ANALYTICS],
+                categories: vec![(crate::category::CategoryId::new("phone"), false)],
+                form: crate::vocab::ConsentForm::Electronic {
+                    method: crate::vocab::ElectronicMethod::OneTimePassword,
+                },
+                given_by: crate::vocab::GivenBy::Subject,
+                policy_version: PolicyVersion::new("v1").unwrap(),
+                evidence: None,
+                recipients: Vec::new(),
+                cross_border: false,
+                valid_until: None,
+            }),
+            digest: ChainHash::of(b"given"),
+        }
+    }
+
     /// Many subjects' changes, with the rest's between them.
     fn changes() -> Vec<Event> {
         let mut events = Vec::new();
         for n in 0..40 {
             let consent = ConsentId::random();
+            events.push(given(subject(n), consent));
             events.push(renewed(subject(n), consent));
             events.push(adopted(n));
             events.push(withdrawn(subject(n), consent, n % 3 == 0));
@@ -376,48 +423,73 @@ mod tests {
         );
     }
 
+    /// What a test compares of a ledger's change: its kind, subject and reference.
+    type Seen = (
+        &'static str,
+        Option<SubjectId>,
+        Option<crate::audit::Reference>,
+    );
+
+    fn seen(event: &Event) -> Seen {
+        (event.name(), event.subject().cloned(), event.reference())
+    }
+
     #[test]
     fn the_lanes_replay_every_change_once_and_each_subject_s_in_order() {
         let events = changes();
         let snapshot = snapshot_of(&events);
-        let ledger = Mutex::new(Vec::new());
-        let mut rest = Vec::new();
-        replay_in_lanes(
-            std::slice::from_ref(&snapshot),
-            &|change| {
-                ledger.lock().unwrap().push(change.event().clone());
+        // Consents given as changes, and straight from their encoding.
+        for straight in [false, true] {
+            let ledger = Mutex::new(Vec::new());
+            let mut rest = Vec::new();
+            let given = |consent: GivenRef<'_>| {
+                ledger.lock().unwrap().push((
+                    "consent_given",
+                    Some(SubjectId::new(consent.subject).unwrap()),
+                    Some(crate::audit::Reference::Consent(consent.consent)),
+                ));
                 Ok(())
-            },
-            &mut |change| {
-                rest.push(change.event().clone());
-                Ok(())
-            },
-        )
-        .unwrap();
-        let ledger = ledger.into_inner().unwrap();
-        // In order, by subject: what each lane kept.
-        for n in 0..40 {
-            let of = |events: &[Event]| -> Vec<Event> {
-                events
-                    .iter()
-                    .filter(|event| event.subject() == Some(&subject(n)))
-                    .cloned()
-                    .collect()
             };
-            let expected: Vec<Event> = of(&events);
-            assert_eq!(of(&ledger), expected, "cust-{n}");
+            replay_in_lanes(
+                std::slice::from_ref(&snapshot),
+                &|change| {
+                    ledger.lock().unwrap().push(seen(change.event()));
+                    Ok(())
+                },
+                straight.then_some(&given as &GivenVisit<'_>),
+                &mut |change| {
+                    rest.push(change.event().clone());
+                    Ok(())
+                },
+            )
+            .unwrap();
+            let ledger = ledger.into_inner().unwrap();
+            // In order, by subject: what each lane kept.
+            for n in 0..40 {
+                let of = |seen: Vec<Seen>| -> Vec<Seen> {
+                    seen.into_iter()
+                        .filter(|(_, whose, _)| whose.as_ref() == Some(&subject(n)))
+                        .collect()
+                };
+                let expected = of(events
+                    .iter()
+                    .filter(|event| is_ledger_change(event))
+                    .map(seen)
+                    .collect());
+                assert_eq!(
+                    of(ledger.clone()),
+                    expected,
+                    "cust-{n}, straight: {straight}"
+                );
+            }
+            // The rest: the policy changes, in order, and the withdrawals the schedule heard.
+            let expected: Vec<Event> = events
+                .iter()
+                .filter(|event| !is_ledger_change(event) || is_heard(event))
+                .cloned()
+                .collect();
+            assert_eq!(rest, expected);
         }
-        // The rest: the policy changes, in order, and the withdrawals the schedule heard.
-        let expected: Vec<Event> = events
-            .iter()
-            .filter(|event| !is_ledger_change(event) || is_heard(event))
-            .cloned()
-            .collect();
-        assert_eq!(rest, expected);
-        assert_eq!(
-            ledger.len(),
-            events.iter().filter(|e| is_ledger_change(e)).count()
-        );
     }
 
     #[test]
@@ -477,11 +549,15 @@ mod tests {
                 replay_in_order(one, &mut |_| Ok(())).is_err(),
                 "{from} as {to}"
             );
-            let lanes = replay_in_lanes(one, &|_| Ok(()), &mut |_| Ok(()));
-            assert!(
-                matches!(lanes, Err(StoreError::Corrupt(_))),
-                "{from} as {to}"
-            );
+            // Each consent given read as a change, and straight.
+            let given: &GivenVisit<'_> = &|_| Ok(());
+            for given in [None, Some(given)] {
+                let lanes = replay_in_lanes(one, &|_| Ok(()), given, &mut |_| Ok(()));
+                assert!(
+                    matches!(lanes, Err(StoreError::Corrupt(_))),
+                    "{from} as {to}"
+                );
+            }
         }
     }
 
@@ -504,6 +580,7 @@ mod tests {
                 }
                 _ => Ok(()),
             },
+            None,
             &mut |_| Ok(()),
         );
         assert!(matches!(failed, Err(StoreError::Corrupt(why)) if why == "cust-17"));
