@@ -45,21 +45,63 @@ pub(crate) fn entry_json(
     entry: &AuditEntry,
     event_json: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, String> {
+    use std::io::Write as _;
     let failed = |e: serde_json::Error| format!("an audit entry can't be written: {e}");
-    // Sized once: a buffer that grew would leave its earlier copies of the event behind.
-    let mut json = Zeroizing::new(Vec::with_capacity(event_json.len() + 256));
-    json.extend_from_slice(b"{\"seq\":");
-    serde_json::to_writer(&mut *json, &entry.seq).map_err(failed)?;
-    json.extend_from_slice(b",\"at\":");
-    serde_json::to_writer(&mut *json, &entry.at).map_err(failed)?;
-    json.extend_from_slice(b",\"event\":");
-    json.extend_from_slice(event_json);
-    json.extend_from_slice(b",\"prev\":");
-    serde_json::to_writer(&mut *json, &entry.prev).map_err(failed)?;
-    json.extend_from_slice(b",\"hash\":");
-    serde_json::to_writer(&mut *json, &entry.hash).map_err(failed)?;
-    json.push(b'}');
-    Ok(json)
+    let mut json = ZeroizedOnGrowth::with_capacity(event_json.len() + 320);
+    let _ = json.write_all(b"{\"seq\":");
+    serde_json::to_writer(&mut json, &entry.seq).map_err(failed)?;
+    let _ = json.write_all(b",\"at\":");
+    serde_json::to_writer(&mut json, &entry.at).map_err(failed)?;
+    let _ = json.write_all(b",\"event\":");
+    let _ = json.write_all(event_json);
+    let _ = json.write_all(b",\"prev\":");
+    serde_json::to_writer(&mut json, &entry.prev).map_err(failed)?;
+    let _ = json.write_all(b",\"hash\":");
+    serde_json::to_writer(&mut json, &entry.hash).map_err(failed)?;
+    let _ = json.write_all(b"}");
+    Ok(json.0)
+}
+
+/// `value`'s JSON, in a buffer that leaves no copy of it behind: for what names a subject.
+///
+/// # Errors
+///
+/// `serde_json`'s, if `value` can't be written as JSON.
+pub(crate) fn zeroized_json<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+    let mut json = ZeroizedOnGrowth::with_capacity(1024);
+    serde_json::to_writer(&mut json, value)?;
+    Ok(json.0)
+}
+
+/// A buffer that, when it must grow, moves to a larger one itself and zeroes the one it
+/// leaves: a vector grown by its own means frees its old allocation as it is, with every
+/// byte written so far in it.
+struct ZeroizedOnGrowth(Zeroizing<Vec<u8>>);
+
+impl ZeroizedOnGrowth {
+    fn with_capacity(capacity: usize) -> Self {
+        Self(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+}
+
+impl std::io::Write for ZeroizedOnGrowth {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let needed = self.0.len().saturating_add(bytes.len());
+        if needed > self.0.capacity() {
+            let mut larger = Vec::with_capacity(needed.max(self.0.capacity().saturating_mul(2)));
+            larger.extend_from_slice(&self.0);
+            // The old buffer, zeroed whole as it drops.
+            self.0 = Zeroizing::new(larger);
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The audit entry an operator's log entry holds, and whether it was written as a change;
@@ -259,6 +301,14 @@ impl Header<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_grown_through_its_own_buffer_is_the_json_serde_writes() {
+        let long: Vec<String> = (0..500).map(|n| format!("recipient-{n}")).collect();
+        let json = zeroized_json(&long).unwrap();
+        assert!(json.len() > 1024);
+        assert_eq!(*json, serde_json::to_vec(&long).unwrap());
+    }
 
     #[test]
     fn an_entrys_json_from_its_events_is_the_json_serde_writes_of_it() {

@@ -414,9 +414,7 @@ impl EventLog {
     ///
     /// [`AuditError::Io`] if the event can't be written as JSON (never, in practice).
     fn encode(&self, event: &AuditEvent) -> Result<Encoded, AuditError> {
-        // Sized once: a buffer that grew would leave its earlier copies of the event behind.
-        let mut json = Zeroizing::new(Vec::with_capacity(1024));
-        serde_json::to_writer(&mut *json, event).map_err(|e| AuditError::Io(e.to_string()))?;
+        let json = payload::zeroized_json(event).map_err(|e| AuditError::Io(e.to_string()))?;
         let seal = event
             .sealed_for()
             .map(|subject| (self.key_for(subject), Nonce::random()));
@@ -545,6 +543,17 @@ impl EventLog {
             if covered.is_some() && reading.get() == covered {
                 // In the snapshot already.
                 return Ok(());
+            }
+            // An erasure that shredded keys deleted every snapshot with it, in its own
+            // transaction: one ending before it was put back, from a copy made before —
+            // and would bring back what the erasure erased (found by a review).
+            if let (Some(to), AuditEvent::SubjectErased { keys }) = (covered, &entry.event)
+                && !keys.is_empty()
+            {
+                return Err(StoreError::from(LogError::Tampered {
+                    position: to,
+                    problem: crate::log::Problem::SnapshotMismatch,
+                }));
             }
             // A change that can't be encoded is not snapshotted: the next open reads it
             // from the log again.

@@ -3,7 +3,6 @@
 //! subject, is encrypted and bound to it.
 
 use crate::audit::AuditEntry;
-use zeroize::Zeroizing;
 
 use crate::log::{Nonce, SealKey};
 use crate::payload::{Header, entry_json, sealed_header};
@@ -11,9 +10,8 @@ use crate::payload::{Header, entry_json, sealed_header};
 /// The payload of `entry` sealed under `key`.
 pub(super) fn seal(change: bool, entry: &AuditEntry, key: &SealKey) -> Result<Vec<u8>, String> {
     let mut payload = sealed_header(change, entry, &key.handle())?;
-    let json = Zeroizing::new(
-        serde_json::to_vec(entry).map_err(|e| format!("an audit entry can't be written: {e}"))?,
-    );
+    let json = crate::payload::zeroized_json(entry)
+        .map_err(|e| format!("an audit entry can't be written: {e}"))?;
     let sealed = key
         .seal(&payload, &json)
         .ok_or("an audit entry too long to seal")?;
