@@ -103,7 +103,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
 
 pub use crate::error::{LogError, Problem};
 pub use crate::vocab::ids::Seq;
@@ -303,8 +305,8 @@ impl<S: LogStore> LogBuilder<S> {
                 durable,
                 durable_hash,
                 failed: None,
+                waiters: Vec::new(),
             }),
-            written: Condvar::new(),
             checkpoints: Mutex::new(Checkpointing {
                 count: published.map_or(0, |c| c.checkpoint.count.get()),
                 at: Instant::now(),
@@ -347,8 +349,6 @@ pub struct Log<S> {
     interval: Duration,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     queue: Mutex<Queue>,
-    /// Signalled whenever a batch was written, or failed.
-    written: Condvar,
     checkpoints: Mutex<Checkpointing>,
 }
 
@@ -372,6 +372,20 @@ struct Queue {
     durable_hash: Hash,
     /// The error a write failed with: the log is stopped.
     failed: Option<LogError>,
+    /// The appenders waiting for a write to end, in the order they began to wait.
+    waiters: Vec<Waiting>,
+}
+
+/// An appender waiting for the write under way to end, and the position it waits for.
+struct Waiting {
+    seq: u64,
+    parked: Arc<Parked>,
+}
+
+/// A thread parked until it is woken.
+struct Parked {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
 }
 
 struct Checkpointing {
@@ -497,7 +511,20 @@ impl<S: LogStore> Log<S> {
                 return Err(failed.clone());
             }
             if queue.writing {
-                self.written.wait(&mut queue);
+                let parked = Arc::new(Parked {
+                    thread: std::thread::current(),
+                    woken: AtomicBool::new(false),
+                });
+                queue.waiters.push(Waiting {
+                    seq: seq.get(),
+                    parked: Arc::clone(&parked),
+                });
+                parking_lot::MutexGuard::unlocked(&mut queue, || {
+                    // `park` may return before `unpark`: the flag says whether it was woken.
+                    while !parked.woken.load(Ordering::Acquire) {
+                        std::thread::park();
+                    }
+                });
                 continue;
             }
             // No write under way and ours is not durable: ours is queued, so we lead.
@@ -516,11 +543,40 @@ impl<S: LogStore> Log<S> {
                 (Ok(()), None) => {}
                 (Err(e), _) => queue.failed = Some(e),
             }
-            self.written.notify_all();
+            let woken = Self::to_wake(&mut queue);
+            parking_lot::MutexGuard::unlocked(&mut queue, || {
+                for parked in woken {
+                    parked.woken.store(true, Ordering::Release);
+                    parked.thread.unpark();
+                }
+            });
         }
         drop(queue);
         self.checkpoint_if_due();
         Ok(())
+    }
+
+    /// The appenders to wake once a write has ended: those whose entries it made durable
+    /// (all of them, if it failed), and the first of the others, to write the next batch.
+    /// The rest sleep on: woken with the others to find their entries queued still, each
+    /// would cost two context switches for nothing, and a wait is mostly that.
+    fn to_wake(queue: &mut Queue) -> Vec<Arc<Parked>> {
+        let (durable, failed) = (queue.durable, queue.failed.is_some());
+        let mut woken = Vec::new();
+        let mut next = None;
+        queue.waiters.retain(|waiting| {
+            if failed || waiting.seq <= durable {
+                woken.push(Arc::clone(&waiting.parked));
+                false
+            } else if next.is_none() {
+                next = Some(Arc::clone(&waiting.parked));
+                false
+            } else {
+                true
+            }
+        });
+        woken.extend(next);
+        woken
     }
 
     /// Why the log stopped, if a write failed: every append after it is refused, and
