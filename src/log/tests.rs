@@ -454,3 +454,46 @@ fn submitted_entries_wait_for_the_next_write_and_go_with_it_in_one_batch() {
     assert_eq!(*store.sizes.lock(), [4, 1]);
     assert_eq!(log.verify_full().unwrap().head.unwrap().seq, Seq::new(5));
 }
+
+#[test]
+fn a_write_that_ends_wakes_those_it_made_durable_and_one_to_write_next() {
+    let waiting = |seq| Waiting {
+        seq,
+        parked: Arc::new(Parked {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        }),
+    };
+    let queue = |failed: Option<LogError>| Queue {
+        next: 13,
+        tail: GENESIS,
+        pending: Vec::new(),
+        keys: Vec::new(),
+        keys_alone: false,
+        writing: false,
+        durable: 8,
+        durable_hash: GENESIS,
+        failed,
+        waiters: [3, 9, 7, 12, 10].into_iter().map(waiting).collect(),
+    };
+    let seqs = |queue: &Queue| queue.waiters.iter().map(|w| w.seq).collect::<Vec<_>>();
+
+    let mut ended = queue(None);
+    let parked: Vec<_> = ended
+        .waiters
+        .iter()
+        .map(|w| Arc::clone(&w.parked))
+        .collect();
+    let woken = Log::<MemoryLogStore>::to_wake(&mut ended);
+    // 3 and 7 are durable; 9, the first of the others to wait, writes next.
+    let is = |i: usize| woken.iter().any(|p| Arc::ptr_eq(p, &parked[i]));
+    assert_eq!(
+        (0..5).map(is).collect::<Vec<_>>(),
+        [true, true, true, false, false]
+    );
+    assert_eq!(seqs(&ended), [12, 10]);
+
+    let mut failed = queue(Some(LogError::Stopped("disk full".into())));
+    assert_eq!(Log::<MemoryLogStore>::to_wake(&mut failed).len(), 5);
+    assert_eq!(seqs(&failed), Vec::<u64>::new());
+}
