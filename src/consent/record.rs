@@ -217,7 +217,7 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
 impl ConsentLedger {
     /// `version`, as the copy the policy in force holds if it is that one's: nearly every
     /// consent is given under it, and a replay reads a copy for each.
-    pub(super) fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
+    fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
         let terms = self.terms.load();
         if terms.version == version {
             terms.version.clone()
