@@ -19,7 +19,7 @@
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditEntry, AuditError, Event, Reference};
+use crate::audit::{AuditEntry, Event, Reference};
 use crate::event::ChainHash;
 use crate::vocab::ids::{ConsentId, HoldId, RecordId};
 
@@ -27,17 +27,6 @@ use crate::vocab::ids::{ConsentId, HoldId, RecordId};
 pub(crate) const CHANGE_TAG: u8 = b'c';
 /// How an operator's log tags an audit-only payload.
 pub(crate) const AUDIT_TAG: u8 = b'a';
-
-/// The payload of an operator's log entry for `entry`: its tag, then its JSON.
-///
-/// # Errors
-///
-/// [`AuditError::Io`] if it can't be written as JSON (never, in practice).
-pub(crate) fn log_payload(change: bool, entry: &AuditEntry) -> Result<Vec<u8>, AuditError> {
-    let mut payload = vec![if change { CHANGE_TAG } else { AUDIT_TAG }];
-    serde_json::to_writer(&mut payload, entry).map_err(|e| AuditError::Io(e.to_string()))?;
-    Ok(payload)
-}
 
 /// `entry`'s JSON, its event's given: the fields in the order, and with the names and
 /// encodings, its `Serialize` gives them.

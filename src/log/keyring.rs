@@ -246,12 +246,8 @@ impl SealKey {
         self.handle
     }
 
-    /// `plain` encrypted, `aad` bound in: a random nonce, then the ciphertext.
-    pub(crate) fn seal(&self, aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
-        self.seal_with(&Nonce::random(), aad, plain)
-    }
-
-    /// As [`seal`](Self::seal), with a nonce drawn beforehand — out of a lock, say.
+    /// `plain` encrypted, `aad` bound in: the nonce, drawn beforehand (out of a lock, say),
+    /// then the ciphertext.
     pub(crate) fn seal_with(&self, nonce: &Nonce, aad: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
         let nonce = &nonce.0;
         let sealed = self
@@ -264,7 +260,7 @@ impl SealKey {
         Some(out)
     }
 
-    /// What [`seal`](Self::seal) sealed with the same `aad`, or `None` if it does not
+    /// What [`seal_with`](Self::seal_with) sealed with the same `aad`, or `None` if it does not
     /// authenticate. The plaintext is zeroized when dropped.
     pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         let (nonce, ciphertext) = sealed.split_at_checked(NONCE)?;
@@ -290,7 +286,9 @@ mod tests {
         let keyring = Keyring::new(&Kek::random()).unwrap();
         let other = Keyring::new(&Kek::random()).unwrap();
         let (row, key) = keyring.create(b"cust-1");
-        let sealed = key.seal(b"aad", b"AA1234567").unwrap();
+        let sealed = key
+            .seal_with(&Nonce::random(), b"aad", b"AA1234567")
+            .unwrap();
         let opened = keyring.open(&row).unwrap().unwrap();
         assert_eq!(
             opened.open(b"aad", &sealed).unwrap().as_slice(),

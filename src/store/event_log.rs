@@ -397,13 +397,7 @@ impl EventLog {
     /// Queues `entry`, the audit entry of a change, to be written as one entry tagged
     /// `tag`, after every entry queued before it.
     fn queue(&self, change: bool, entry: &AuditEntry) -> Result<(), AuditError> {
-        let payload = match entry.event.sealed_for() {
-            None => payload::log_payload(change, entry)?,
-            Some(subject) => {
-                sealed_entry::seal(change, entry, &self.key_for(subject)).map_err(AuditError::Io)?
-            }
-        };
-        self.push(entry, payload)
+        self.queue_encoded(change, entry, &self.encode(&entry.event)?)
     }
 
     /// What an entry for `event` needs that its place in the log does not change: its

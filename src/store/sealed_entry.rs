@@ -7,20 +7,9 @@ use crate::audit::AuditEntry;
 use crate::log::{Nonce, SealKey};
 use crate::payload::{Header, entry_json, sealed_header};
 
-/// The payload of `entry` sealed under `key`.
-pub(super) fn seal(change: bool, entry: &AuditEntry, key: &SealKey) -> Result<Vec<u8>, String> {
-    let mut payload = sealed_header(change, entry, &key.handle())?;
-    let json = crate::payload::zeroized_json(entry)
-        .map_err(|e| format!("an audit entry can't be written: {e}"))?;
-    let sealed = key
-        .seal(&payload, &json)
-        .ok_or("an audit entry too long to seal")?;
-    payload.extend_from_slice(&sealed);
-    Ok(payload)
-}
-
-/// As [`seal`], from `event_json`, the entry's event as `serde_json` writes it, and with
-/// `nonce`: both made before the audit log's lock, which this runs under.
+/// The payload of `entry` sealed under `key` with `nonce`, from `event_json`, the entry's
+/// event as `serde_json` writes it: both made before the audit log's lock, which this runs
+/// under.
 pub(super) fn seal_encoded(
     change: bool,
     entry: &AuditEntry,
@@ -71,6 +60,11 @@ mod tests {
     use crate::vocab::ids::RecordId;
     use chrono::DateTime;
 
+    fn sealed(change: bool, entry: &AuditEntry, key: &SealKey) -> Vec<u8> {
+        let event = serde_json::to_vec(&entry.event).unwrap();
+        seal_encoded(change, entry, &event, key, &crate::log::Nonce::random()).unwrap()
+    }
+
     fn entry() -> AuditEntry {
         AuditEntry {
             seq: 7,
@@ -89,7 +83,7 @@ mod tests {
         let keyring = Keyring::new(&Kek::random()).unwrap();
         let (_, key) = keyring.create(b"cust-canary-41");
         let entry = entry();
-        let payload = seal(true, &entry, &key).unwrap();
+        let payload = sealed(true, &entry, &key);
         assert!(!payload.windows(14).any(|w| w == b"cust-canary-41"));
         let header = header(&payload).unwrap();
         assert_eq!(open(&header, &key).unwrap(), entry);
@@ -109,7 +103,7 @@ mod tests {
     fn every_byte_of_the_clear_part_is_bound_to_the_ciphertext() {
         let keyring = Keyring::new(&Kek::random()).unwrap();
         let (_, key) = keyring.create(b"s");
-        let payload = seal(false, &entry(), &key).unwrap();
+        let payload = sealed(false, &entry(), &key);
         let aad = header(&payload).unwrap().aad.len();
         for i in 0..aad {
             let mut edited = payload.clone();
