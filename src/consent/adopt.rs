@@ -134,7 +134,7 @@ impl ConsentLedger {
                 }
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(record);
                 // Set before the flags: a token that fails on the flags finds the reason.
-                let _ = record.invalidated_by.set((version.clone(), open));
+                let _ = record.invalidated_by.set(Box::new((version.clone(), open)));
                 withdraw_purposes(record, |_| true);
                 let event = Event::Invalidated {
                     record: Arc::clone(record),
@@ -147,7 +147,9 @@ impl ConsentLedger {
                 events.push(event);
                 invalidated.push(record.id);
             }
-            entry.events.extend(events);
+            for event in events {
+                entry.then(event);
+            }
         }
         invalidated
     }

@@ -171,7 +171,7 @@ impl ConsentLedger {
             self.forget_if_empty(&used.subject);
             return Err(failed);
         }
-        entry.events.push(Event::BasisUsed(Arc::clone(&used)));
+        entry.then(Event::BasisUsed(Arc::clone(&used)));
         let token = ConsentToken::new(Grounds::Basis(used), now.saturating_add(self.token_ttl_ms));
         Ok(if self.watched() || actor.is_some() {
             token.issued_to(actor)

@@ -5,22 +5,48 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::history::Event;
+use super::ConsentEvent;
+use super::history::{self, Event, Later};
 use super::record::ConsentRecord;
 
 #[derive(Default)]
 pub(super) struct SubjectEntry {
     /// Inline for the usual handful, so that `authorize` goes from the map's bucket
-    /// straight to the records without another dependent cache miss.
+    /// straight to the records without another dependent cache miss. In the order given:
+    /// the history reads them as its consents given.
     pub(super) consents: SmallVec<[Held; 4]>,
-    /// Boxed, so the bucket stays small: `authorize` never reads the history, and each
-    /// line of the bucket is another miss on a cold subject.
-    #[expect(
-        clippy::box_collection,
-        reason = "one pointer in the bucket instead of three words: each subject costs \
-                  one more small allocation, and the history's paths one more pointer"
-    )]
-    pub(super) events: Box<Vec<Event>>,
+    /// The rest of the history: one pointer in the bucket, and none allocated for a
+    /// subject who only gave consents. `authorize` never reads it.
+    later: Later,
+}
+
+impl SubjectEntry {
+    /// Adds a consent given on `record`.
+    pub(super) fn give(&mut self, record: &Arc<ConsentRecord>) {
+        self.consents.push(Held::new(record));
+    }
+
+    /// Adds `event` to the subject's history, after everything before it.
+    pub(super) fn then(&mut self, event: Event) {
+        match event {
+            Event::Given(record) => self.give(&record),
+            event => self.later.push(self.consents.len(), event),
+        }
+    }
+
+    /// Whether nothing is recorded for the subject.
+    pub(super) fn is_empty(&self) -> bool {
+        self.consents.is_empty() && self.later.is_empty()
+    }
+
+    /// The subject's history as of `now`, oldest first.
+    pub(super) fn history(&self, now: i64) -> Vec<ConsentEvent> {
+        history::materialize(
+            self.consents.iter().map(|held| &*held.record),
+            &self.later,
+            now,
+        )
+    }
 }
 
 /// A subject's consent with masks of its purposes and categories beside it, so that
@@ -71,5 +97,63 @@ impl std::ops::Deref for Held {
 
     fn deref(&self) -> &Arc<ConsentRecord> {
         &self.record
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use crate::category::Phone;
+    use crate::clock::ManualClock;
+    use crate::consent::tests::otp;
+    use crate::consent::{ConsentEventKind, ConsentLedger};
+    use crate::vocab::{PolicyVersion, Purpose, SubjectId};
+    use crate::{ConsentId, Grant};
+
+    /// The history keeps a consent given as its record only: at one instant, where the
+    /// order can't come from the times, each event still comes where it happened.
+    #[test]
+    fn a_history_made_in_one_instant_keeps_its_order_and_comes_back_after_the_clock_moves() {
+        let clock = ManualClock::new(chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        let ledger = ConsentLedger::builder(PolicyVersion::new("t").unwrap())
+            .clock(clock.clone())
+            .build();
+        let subject = SubjectId::new("cust-1").unwrap();
+        let give = |purpose: Purpose| {
+            ledger
+                .grant(
+                    Grant::new(subject.clone(), otp())
+                        .purpose(purpose)
+                        .category::<Phone>(),
+                )
+                .unwrap()
+        };
+        let first = give(Purpose::MARKETING_ANALYTICS);
+        ledger.withdraw(&first).unwrap();
+        let second = give(Purpose::SERVICE_PROVISION);
+        ledger.renew(&second, None).unwrap();
+        let third = give(Purpose::MARKETING_ANALYTICS);
+        let expected: [(ConsentId, &str); 5] = [
+            (first, "given"),
+            (first, "withdrawn"),
+            (second, "given"),
+            (second, "renewed"),
+            (third, "given"),
+        ];
+        let seen = |history: Vec<crate::consent::ConsentEvent>| {
+            history
+                .into_iter()
+                .map(|event| (event.consent.unwrap(), event.change()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seen(ledger.history(&subject)), expected);
+        clock.advance(TimeDelta::days(1));
+        let history = ledger.history(&subject);
+        assert!(matches!(
+            &history[0].kind,
+            ConsentEventKind::Given { purposes, .. } if purposes == &[Purpose::MARKETING_ANALYTICS]
+        ));
+        assert_eq!(seen(history), expected);
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
-use super::entry::Held;
 use super::history::{Event, end};
 use super::{ConsentId, ConsentLedger, Grant, MAX_PURPOSES, NEVER, WithCategory, WithPurpose};
 use crate::Error;
@@ -108,8 +107,7 @@ impl ConsentLedger {
             self.forget_if_empty(&record.subject);
             return Err(failed);
         }
-        entry.consents.push(Held::new(&record));
-        entry.events.push(given);
+        entry.then(given);
         // Registered by id before the subject's entry is released, so that no token can be
         // issued on a consent that `withdraw` can't find yet. This is the only place the
         // two maps are locked together, always subject first: no lock order can deadlock.
@@ -149,7 +147,7 @@ impl ConsentLedger {
         };
         self.keep_event(&record, &event, false)?;
         record.valid_until.store(until, Ordering::Release);
-        entry.events.push(event);
+        entry.then(event);
         Ok(())
     }
 }

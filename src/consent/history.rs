@@ -131,24 +131,29 @@ pub(super) fn end(ms: i64) -> Option<DateTime<Utc>> {
     (ms != NEVER).then(|| millis_to_time(ms))
 }
 
-/// The public form of one stored event: what the history shows and the audit log digests.
+/// The public form of a consent given, from its record.
+fn given(record: &ConsentRecord) -> ConsentEvent {
+    ConsentEvent {
+        at: millis_to_time(record.given_at),
+        consent: Some(record.id),
+        kind: ConsentEventKind::Given {
+            purposes: record.purposes.to_vec(),
+            categories: record.categories.iter().map(|(id, _)| id.clone()).collect(),
+            form: record.form(),
+            given_by: record.given_by().clone(),
+            policy_version: record.policy_version.clone(),
+            evidence: record.evidence().cloned(),
+            valid_until: end(record.given_until),
+            recipients: record.recipients().to_vec(),
+            cross_border: record.cross_border,
+        },
+    }
+}
+
+/// The public form of one event: what the history shows and the audit log digests.
 pub(super) fn public(event: &Event) -> ConsentEvent {
     let (at, consent, kind) = match event {
-        Event::Given(record) => (
-            record.given_at,
-            Some(record.id),
-            ConsentEventKind::Given {
-                purposes: record.purposes.to_vec(),
-                categories: record.categories.iter().map(|(id, _)| id.clone()).collect(),
-                form: record.form.clone(),
-                given_by: record.given_by.clone(),
-                policy_version: record.policy_version.clone(),
-                evidence: record.evidence.clone(),
-                valid_until: end(record.given_until),
-                recipients: record.recipients.clone(),
-                cross_border: record.cross_border,
-            },
-        ),
+        Event::Given(record) => return given(record),
         Event::Renewed {
             record,
             valid_until,
@@ -195,15 +200,53 @@ pub(super) fn public(event: &Event) -> ConsentEvent {
     }
 }
 
-/// Builds the public history from the stored events as of `now`. Expiry is not stored
-/// (nothing happens at that instant): it is derived from each consent's current end of
-/// validity, which can only have been reached once since an expired consent can't be
-/// renewed.
-pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
+/// Every event of a subject's history but a consent given, each with how many of the
+/// subject's consents had been given before it. A consent given is its record, in the
+/// subject's consents in the order given: kept here too, it would cost each subject an
+/// allocation or two, and a million subjects who only gave consent hold none. Consents
+/// are never taken from a subject (one erased goes whole), so the count puts each event
+/// back where it happened among them.
+#[derive(Default)]
+pub(super) struct Later(
+    #[expect(
+        clippy::box_collection,
+        reason = "one pointer in the subject's bucket instead of three words, and none \
+                  allocated until the first event"
+    )]
+    Option<Box<Vec<(usize, Event)>>>,
+);
+
+impl Later {
+    /// Adds `event`, which came after the first `given_before` consents were given.
+    pub(super) fn push(&mut self, given_before: usize, event: Event) {
+        self.0
+            .get_or_insert_with(Box::default)
+            .push((given_before, event));
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    fn events(&self) -> &[(usize, Event)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Builds the public history of a subject with `consents`, given in that order, and the
+/// `later` events, as of `now`. Expiry is not stored (nothing happens at that instant): it
+/// is derived from each consent's current end of validity, which can only have been
+/// reached once since an expired consent can't be renewed.
+pub(super) fn materialize<'a>(
+    consents: impl ExactSizeIterator<Item = &'a ConsentRecord>,
+    later: &Later,
+    now: i64,
+) -> Vec<ConsentEvent> {
+    let later = later.events();
     // How many of each consent's purposes were withdrawn before it expired: a consent
     // withdrawn for all of them never expires in the history.
     let mut withdrawn_before: HashMap<ConsentId, usize> = HashMap::new();
-    for event in events {
+    for (_, event) in later {
         let (record, ended, at) = match event {
             Event::Withdrawn {
                 record,
@@ -219,21 +262,29 @@ pub(super) fn materialize(events: &[Event], now: i64) -> Vec<ConsentEvent> {
             *count = (*count + ended).min(record.purposes.len());
         }
     }
-    let mut out = Vec::with_capacity(events.len());
+    let mut out = Vec::with_capacity(consents.len() + later.len());
     let mut expiries = Vec::new();
-    for event in events {
-        if let Event::Given(record) = event {
-            let valid_until = record.valid_until.load(Ordering::Acquire);
-            let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
-            if valid_until <= now && withdrawn < record.purposes.len() {
-                expiries.push(ConsentEvent {
-                    at: millis_to_time(valid_until),
-                    consent: Some(record.id),
-                    kind: ConsentEventKind::Expired,
-                });
-            }
+    let mut give = |record: &ConsentRecord, out: &mut Vec<ConsentEvent>| {
+        let valid_until = record.valid_until.load(Ordering::Acquire);
+        let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
+        if valid_until <= now && withdrawn < record.purposes.len() {
+            expiries.push(ConsentEvent {
+                at: millis_to_time(valid_until),
+                consent: Some(record.id),
+                kind: ConsentEventKind::Expired,
+            });
+        }
+        out.push(given(record));
+    };
+    let mut consents = consents.enumerate().peekable();
+    for (given_before, event) in later {
+        while let Some((_, record)) = consents.next_if(|(n, _)| n < given_before) {
+            give(record, &mut out);
         }
         out.push(public(event));
+    }
+    for (_, record) in consents {
+        give(record, &mut out);
     }
     out.extend(expiries);
     // Stable: events at the same instant keep the order they happened in.

@@ -259,9 +259,8 @@ impl ConsentLedger {
     /// nothing else has been recorded for the subject meanwhile.
     #[cold]
     fn forget_if_empty(&self, subject: &SubjectId) {
-        self.subjects.remove_if(subject, |_, entry| {
-            entry.consents.is_empty() && entry.events.is_empty()
-        });
+        self.subjects
+            .remove_if(subject, |_, entry| entry.is_empty());
     }
 
     /// Whether an audit log or a refusal monitor watches what the ledger decides.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{ConsentEvent, ConsentId, ConsentLedger, ConsentProof, history};
+use super::{ConsentEvent, ConsentId, ConsentLedger, ConsentProof};
 use crate::Error;
 use crate::vocab::SubjectId;
 
@@ -17,7 +17,7 @@ impl ConsentLedger {
         let now = self.clock.now_millis();
         self.subjects
             .get(subject)
-            .map(|entry| history::materialize(&entry.events, now))
+            .map(|entry| entry.history(now))
             .unwrap_or_default()
     }
 
@@ -77,7 +77,7 @@ impl ConsentLedger {
             consent: *consent,
             subject: record.subject.clone(),
             policy_version: record.policy_version.clone(),
-            evidence: record.evidence.clone(),
+            evidence: record.evidence().cloned(),
             events,
             entries,
         })

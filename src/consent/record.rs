@@ -12,7 +12,9 @@ use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::event::Given;
-use crate::vocab::{ConsentForm, Evidence, FormKind, GivenBy, PolicyVersion, Purpose, SubjectId};
+use crate::vocab::{
+    ConsentForm, ElectronicMethod, Evidence, FormKind, GivenBy, PolicyVersion, Purpose, SubjectId,
+};
 
 /// One consent as recorded. The immutable part is what the subject agreed to; the atomics
 /// are what tokens watch, so that a withdrawal reaches every token issued on it at once.
@@ -28,28 +30,68 @@ pub(crate) struct ConsentRecord {
     /// and stay for the others.
     pub(crate) withdrawn: AtomicU64,
     pub(crate) form_kind: FormKind,
+    /// Whether the subject agreed to transfers abroad.
+    pub(crate) cross_border: bool,
+    /// How a consent without `details` was given: electronically by `Some` method, or
+    /// implied.
+    method: Option<ElectronicMethod>,
     pub(crate) purposes: Arc<[Purpose]>,
     /// Each category with whether it was special when granted.
     pub(crate) categories: Arc<[(CategoryId, bool)]>,
     pub(crate) id: ConsentId,
     pub(crate) subject: SubjectId,
-    pub(crate) form: ConsentForm,
-    pub(crate) given_by: GivenBy,
     pub(crate) policy_version: PolicyVersion,
-    pub(crate) evidence: Option<Evidence>,
-    /// Recipients the subject agreed to by name.
-    pub(crate) recipients: Vec<String>,
-    /// Whether the subject agreed to transfers abroad.
-    pub(crate) cross_border: bool,
+    /// How it was given, where `method` does not say it all.
+    details: Option<Box<Details>>,
+    /// Out of line: most consents have none, and one that has costs a pointer here.
+    evidence: Option<Box<Evidence>>,
     pub(crate) given_at: i64,
     /// The end of validity as given; `valid_until` moves with renewals.
     pub(crate) given_until: i64,
     /// The policy version that ended this consent by requiring re-consent, and the
-    /// purposes it ended (those not already withdrawn by the subject).
-    pub(crate) invalidated_by: OnceLock<(PolicyVersion, u64)>,
+    /// purposes it ended (those not already withdrawn by the subject). Boxed: few consents
+    /// are ever ended so, and each record would carry the room.
+    pub(crate) invalidated_by: OnceLock<Box<(PolicyVersion, u64)>>,
     /// The ledger's clock and audit log, for what is done with tokens issued on this
     /// consent and the data they collect.
     pub(crate) services: Arc<Services>,
+}
+
+/// How a consent was given, where its record's `method` does not say it all. Nearly every
+/// consent is electronic or implied, given by the subject, naming no recipient, and its
+/// record holds that in a byte; a written one's digest, a representative's names and the
+/// recipients take room that a million records would each carry if it were inline, so
+/// they sit in a box of their own.
+struct Details {
+    form: ConsentForm,
+    given_by: GivenBy,
+    /// Recipients the subject agreed to by name.
+    recipients: Vec<String>,
+}
+
+/// Who gave a consent without [`Details`].
+static BY_SUBJECT: GivenBy = GivenBy::Subject;
+
+impl Details {
+    /// A record's `method` and `details` for a consent given so.
+    fn of(
+        form: ConsentForm,
+        given_by: GivenBy,
+        recipients: Vec<String>,
+    ) -> (Option<ElectronicMethod>, Option<Box<Self>>) {
+        match (form, given_by, recipients.is_empty()) {
+            (ConsentForm::Electronic { method }, GivenBy::Subject, true) => (Some(method), None),
+            (ConsentForm::Implied, GivenBy::Subject, true) => (None, None),
+            (form, given_by, _) => (
+                None,
+                Some(Box::new(Self {
+                    form,
+                    given_by,
+                    recipients,
+                })),
+            ),
+        }
+    }
 }
 
 /// What the ledger shares with the records, tokens and data it leads to: one allocation,
@@ -119,6 +161,34 @@ impl Services {
 }
 
 impl ConsentRecord {
+    /// The form it was given in.
+    pub(crate) fn form(&self) -> ConsentForm {
+        match (&self.details, self.method) {
+            (Some(details), _) => details.form.clone(),
+            (None, Some(method)) => ConsentForm::Electronic { method },
+            (None, None) => ConsentForm::Implied,
+        }
+    }
+
+    /// Who gave it.
+    pub(crate) fn given_by(&self) -> &GivenBy {
+        self.details
+            .as_ref()
+            .map_or(&BY_SUBJECT, |details| &details.given_by)
+    }
+
+    /// The recipients the subject agreed to by name.
+    pub(crate) fn recipients(&self) -> &[String] {
+        self.details
+            .as_ref()
+            .map_or(&[], |details| &details.recipients)
+    }
+
+    /// What proves it was given.
+    pub(crate) fn evidence(&self) -> Option<&Evidence> {
+        self.evidence.as_deref()
+    }
+
     pub(crate) fn is_withdrawn(&self, purpose: usize) -> bool {
         self.withdrawn.load(Ordering::Acquire) & (1 << purpose) != 0
     }
@@ -128,17 +198,17 @@ impl ConsentRecord {
     pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<&PolicyVersion> {
         self.invalidated_by
             .get()
-            .filter(|(_, mask)| mask & (1 << purpose) != 0)
-            .map(|(version, _)| version)
+            .filter(|ended| ended.1 & (1 << purpose) != 0)
+            .map(|ended| &ended.0)
     }
 
     /// Whether the consent can still change (be withdrawn or renewed): not ended by a
     /// policy, not withdrawn for every purpose, not expired — checked in that order.
     pub(super) fn ensure_open(&self, now: i64) -> Result<(), Error> {
-        if let Some((version, _)) = self.invalidated_by.get() {
+        if let Some(ended) = self.invalidated_by.get() {
             return Err(Error::ConsentInvalidated {
                 consent: self.id,
-                policy_version: version.clone(),
+                policy_version: ended.0.clone(),
             });
         }
         if (0..self.purposes.len()).all(|p| self.is_withdrawn(p)) {
@@ -203,11 +273,11 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
         at: millis_to_time(record.given_at),
         purposes: record.purposes.to_vec(),
         categories: record.categories.to_vec(),
-        form: record.form.clone(),
-        given_by: record.given_by.clone(),
+        form: record.form(),
+        given_by: record.given_by().clone(),
         policy_version: record.policy_version.clone(),
-        evidence: record.evidence.clone(),
-        recipients: record.recipients.clone(),
+        evidence: record.evidence().cloned(),
+        recipients: record.recipients().to_vec(),
         cross_border: record.cross_border,
         valid_until: end(record.given_until),
     }
@@ -247,19 +317,20 @@ impl ConsentLedger {
     /// The record of a consent given on `terms`.
     pub(super) fn record_of(&self, terms: RecordTerms) -> Arc<ConsentRecord> {
         let given_until = terms.valid_until.map_or(NEVER, |t| t.timestamp_millis());
+        let form_kind = terms.form.kind();
+        let (method, details) = Details::of(terms.form, terms.given_by, terms.recipients);
         Arc::new(ConsentRecord {
             id: terms.consent,
             subject: terms.subject,
             withdrawn: AtomicU64::new(0),
-            form_kind: terms.form.kind(),
+            form_kind,
+            method,
             invalidated_by: OnceLock::new(),
             purposes: terms.purposes,
             categories: terms.categories,
-            form: terms.form,
-            given_by: terms.given_by,
+            details,
             policy_version: terms.policy_version,
-            evidence: terms.evidence,
-            recipients: terms.recipients,
+            evidence: terms.evidence.map(Box::new),
             cross_border: terms.cross_border,
             given_at: terms.at.timestamp_millis(),
             given_until,
@@ -284,4 +355,71 @@ pub(super) struct RecordTerms {
     pub(super) recipients: Vec<String>,
     pub(super) cross_border: bool,
     pub(super) valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::tests::{ledger, otp};
+    use crate::vocab::DocumentHash;
+
+    fn given(form: ConsentForm, given_by: GivenBy, evidence: Option<Evidence>) -> Given {
+        Given {
+            consent: ConsentId::random(),
+            subject: SubjectId::new("cust-1").unwrap(),
+            at: millis_to_time(1_700_000_000_123),
+            purposes: vec![Purpose::SERVICE_PROVISION],
+            categories: vec![(CategoryId::new("phone"), false)],
+            form,
+            given_by,
+            policy_version: PolicyVersion::new("t").unwrap(),
+            evidence,
+            recipients: Vec::new(),
+            cross_border: false,
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn a_record_gives_back_every_form_giver_evidence_and_recipient_it_was_made_with() {
+        let representative = GivenBy::LegalRepresentative {
+            name: "Guardian".into(),
+            basis: "decision 12".into(),
+        };
+        let otp_evidence = Evidence::OneTimePassword {
+            challenge_id: "sms-1".into(),
+            confirmed_at: millis_to_time(1_700_000_000_000),
+        };
+        let written = ConsentForm::Written {
+            document_sha256: DocumentHash::of(b"signed"),
+        };
+        let mut named = given(otp(), GivenBy::Subject, None);
+        named.recipients = vec!["credit-bureau".into()];
+        named.cross_border = true;
+        named.valid_until = Some(millis_to_time(1_800_000_000_000));
+        let cases = [
+            given(otp(), GivenBy::Subject, None),
+            given(ConsentForm::Implied, GivenBy::Subject, None),
+            given(otp(), GivenBy::Subject, Some(otp_evidence)),
+            given(written, GivenBy::Subject, None),
+            given(ConsentForm::Implied, representative, None),
+            named,
+        ];
+        let ledger = ledger();
+        for case in cases {
+            let record = ledger.record_of(ledger.terms_of(case.clone()));
+            assert_eq!(given_of(&record), case);
+        }
+    }
+
+    /// A million records are a million of these: what is rare is boxed, so that the
+    /// usual one fits in the allocator's 192-byte class with its reference counts.
+    #[test]
+    fn a_record_stays_small() {
+        assert!(
+            size_of::<ConsentRecord>() <= 168,
+            "{} bytes",
+            size_of::<ConsentRecord>()
+        );
+    }
 }

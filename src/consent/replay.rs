@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::basis::BasisUse;
-use super::entry::Held;
 use super::history::Event;
 use super::record::{RecordTerms, purposes_mask, withdraw_purposes};
 use super::{ConsentId, ConsentLedger, MAX_PURPOSES, NEVER};
@@ -109,7 +108,7 @@ impl ConsentLedger {
             } => {
                 let record = find(consent, &subject)?;
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
-                let _ = record.invalidated_by.set((by.clone(), open));
+                let _ = record.invalidated_by.set(Box::new((by.clone(), open)));
                 withdraw_purposes(&record, |_| true);
                 self.push_event(
                     &record.subject,
@@ -139,7 +138,7 @@ impl ConsentLedger {
                     clock: Arc::clone(&self.clock),
                     services: Arc::clone(&self.services),
                 });
-                entry.events.push(Event::BasisUsed(used));
+                entry.then(Event::BasisUsed(used));
             }
             _ => {}
         }
@@ -148,7 +147,7 @@ impl ConsentLedger {
 
     fn push_event(&self, subject: &SubjectId, event: Event) {
         if let Some(mut entry) = self.subjects.get_mut(subject) {
-            entry.events.push(event);
+            entry.then(event);
         }
     }
 }
@@ -179,13 +178,7 @@ impl ConsentLedger {
                 vacant.insert(Arc::clone(&record));
             }
         }
-        entry.consents.push(Held::new(&record));
-        // Room for one event at first, not the four a first push makes: a million
-        // subjects read back with a consent each would hold three million unused.
-        if entry.events.capacity() == 0 {
-            entry.events.reserve_exact(1);
-        }
-        entry.events.push(Event::Given(record));
+        entry.give(&record);
         Ok(())
     }
 

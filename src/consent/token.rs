@@ -165,7 +165,7 @@ impl<C: Category> ConsentToken<C> {
     /// Whether the consent behind the token names `recipient` (Art. 21 exemption).
     pub(crate) fn consented_to_recipient(&self, recipient: &str) -> bool {
         match &self.grounds {
-            Grounds::Consent { record, .. } => record.recipients.iter().any(|r| r == recipient),
+            Grounds::Consent { record, .. } => record.recipients().iter().any(|r| r == recipient),
             Grounds::Basis(_) => false,
         }
     }

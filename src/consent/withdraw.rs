@@ -67,7 +67,7 @@ impl ConsentLedger {
             at: now,
         };
         let kept = self.keep_event(&record, &event, retention);
-        entry.events.push(event);
+        entry.then(event);
         let withdrawal = Withdrawal {
             subject: record.subject.clone(),
             at: millis_to_time(now),
@@ -118,9 +118,9 @@ impl ConsentLedger {
             .iter()
             .map(|(record, event)| self.keep_event(record, event, false))
             .collect();
-        entry
-            .events
-            .extend(events.into_iter().map(|(_, event)| event));
+        for (_, event) in events {
+            entry.then(event);
+        }
         drop(entry);
         kept.into_iter().collect::<Result<(), _>>()?;
         Ok(Withdrawal {
