@@ -284,14 +284,20 @@ impl EventLog {
             return Ok(known.clone());
         }
         let key = self.log.key(handle, position)?.map(Arc::new);
+        self.cache_handle(*handle, key.clone());
+        Ok(key)
+    }
+
+    /// Keeps `key` as the one `handle` names (`None`: shredded), first emptying the
+    /// cache if it holds its bound.
+    fn cache_handle(&self, handle: Handle, key: Option<Arc<SealKey>>) {
         if self.keys.handles_cached.load(Ordering::Relaxed) >= KEYS_CACHED {
             self.keys.handles_cached.store(0, Ordering::Relaxed);
             self.keys.by_handle.clear();
         }
-        if self.keys.by_handle.insert(*handle, key.clone()).is_none() {
+        if self.keys.by_handle.insert(handle, key).is_none() {
             self.keys.handles_cached.fetch_add(1, Ordering::Relaxed);
         }
-        Ok(key)
     }
 
     /// `subject`'s key: the one this process last sealed their entries under, or a new one,
@@ -362,7 +368,7 @@ impl EventLog {
         drop(erasing);
         if done {
             for handle in handles {
-                self.keys.by_handle.insert(*handle, None);
+                self.cache_handle(*handle, None);
             }
         }
     }
@@ -815,5 +821,34 @@ impl AuditStore for LogAudit {
 
     fn sync(&mut self) -> Result<(), AuditError> {
         self.0.write().map_err(|e| AuditError::Io(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::MemoryLogStore;
+
+    /// Each erased handle is kept as shredded: counted like any other, or erasures alone
+    /// would grow the cache past its bound (found by a review).
+    #[test]
+    fn the_key_cache_keeps_its_bound_when_erasures_fill_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = crate::key::KeyDir::new(dir.path().join("keys")).unwrap();
+        let store: Arc<dyn LogStore> = Arc::new(MemoryLogStore::new());
+        let log = Log::builder(store).open(&keys).unwrap();
+        let events = EventLog::new(log, std::time::Duration::from_secs(3600), usize::MAX);
+        let subject = SubjectId::new("cust-1").unwrap();
+        let _key = events.key_for(&subject);
+        events.write().unwrap();
+        let tag = events.log.keyring().tag(subject.as_str().as_bytes());
+        let handle = events.log.store().keys_tagged(&tag).unwrap()[0].handle;
+        let erased: Vec<Handle> = (0..(KEYS_CACHED as u128) * 2)
+            .map(|n| (n + 1_000_000).to_le_bytes())
+            .collect();
+        events.erased(&erased, true);
+        events.key_of(&handle, Seq::FIRST).unwrap();
+        assert!(events.keys.by_handle.len() <= KEYS_CACHED);
+        assert!(events.key_of(&handle, Seq::FIRST).unwrap().is_some());
     }
 }

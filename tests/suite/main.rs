@@ -14,6 +14,7 @@ mod consent_rules;
 mod crypto_shredding;
 mod depersonalisation;
 mod event_log_attacks;
+mod history_order;
 mod hostile_caller;
 mod layers;
 mod ledger_model;
