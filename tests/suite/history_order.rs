@@ -35,6 +35,13 @@ fn seen(history: &[ConsentEvent], ids: &[ConsentId]) -> Vec<(Option<usize>, &'st
         .collect()
 }
 
+/// A use of another legal basis by `subject`, which their history records.
+fn use_basis(ledger: &amanat::ConsentLedger, subject: &amanat::SubjectId) {
+    let _token = ledger
+        .authorize_with_basis::<Phone>(subject, &Purpose::FRAUD_PREVENTION, basis())
+        .unwrap();
+}
+
 fn basis() -> LegalBasis {
     LegalBasis::LegalObligation {
         reference: "Law No. ZRU-660 on AML, Art. 9".into(),
@@ -55,9 +62,7 @@ fn a_history_made_in_one_instant_reads_the_same_live_after_a_reopen_and_from_a_s
     {
         let op = open(dir.path(), &clock);
         let l = op.ledger();
-        let _token = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         expected.push((None, "legal_basis_used"));
         ids.push(
             l.grant(
@@ -96,9 +101,7 @@ fn a_history_made_in_one_instant_reads_the_same_live_after_a_reopen_and_from_a_s
         expected.push((Some(1), "given"));
         l.renew(&ids[0], Some(now + TimeDelta::days(2))).unwrap();
         expected.push((Some(0), "renewed"));
-        let _token = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         expected.push((None, "legal_basis_used"));
         ids.push(
             l.grant(
@@ -124,9 +127,7 @@ fn a_history_made_in_one_instant_reads_the_same_live_after_a_reopen_and_from_a_s
             .unwrap(),
         );
         expected.push((Some(3), "given"));
-        let _token = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         expected.push((None, "legal_basis_used"));
         ids.push(
             l.grant(
@@ -189,15 +190,11 @@ fn an_erased_subject_who_consents_again_has_the_same_history_after_a_reopen() {
                     .category::<Phone>(),
             )
             .unwrap();
-        let _ = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         op.withdraw(&c).unwrap();
         op.erase_subject(&s).unwrap();
         assert!(l.history(&s).is_empty());
-        let _ = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         let c2 = l
             .grant(
                 Grant::new(s.clone(), otp())
@@ -206,9 +203,7 @@ fn an_erased_subject_who_consents_again_has_the_same_history_after_a_reopen() {
             )
             .unwrap();
         l.withdraw_purpose(&s, &Purpose::SERVICE_PROVISION).unwrap();
-        let _ = l
-            .authorize_with_basis::<Phone>(&s, &Purpose::FRAUD_PREVENTION, basis())
-            .unwrap();
+        use_basis(l, &s);
         before = l.history(&s);
         assert_eq!(
             seen(&before, &[c2]),
