@@ -1,0 +1,338 @@
+//! Withdrawal, erasure, triggers, sweeps and key rotation: what ends a record, carried out
+//! on what is kept.
+
+use std::sync::Arc;
+#[cfg(feature = "sqlite")]
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::Error;
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::consent::{ConsentId, Withdrawal};
+use crate::data::RecordId;
+#[cfg(feature = "sqlite")]
+use crate::key::KeyProvider;
+use crate::retention::{DestructionHook, DestructionRequest, HookError, SweepReport, Trigger};
+#[cfg(feature = "sqlite")]
+use crate::store::event_log::EventLog;
+use crate::store::keys::KeyStore;
+#[cfg(feature = "sqlite")]
+use crate::store::keys::{RotationStep, SqliteKeyStore};
+use crate::store::vault::{StoreError, Vault, shred};
+use crate::vocab::SubjectId;
+
+use super::Operator;
+
+/// The embedded key store, the provider of its key-encryption key, and when to rotate.
+#[cfg(feature = "sqlite")]
+pub(super) struct Rotation {
+    pub(super) store: Arc<SqliteKeyStore>,
+    pub(super) provider: Arc<dyn KeyProvider>,
+    pub(super) every: Duration,
+    /// When it was last rotated (Unix seconds on the operator's clock).
+    pub(super) last: std::sync::Mutex<i64>,
+    /// A rotation a destruction called for that has not succeeded yet.
+    pub(super) owed: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(feature = "sqlite")]
+impl Rotation {
+    /// Rotates now, through step `last`, and says whether it did: not under a provider that
+    /// can't both rotate and destroy.
+    fn rotate(&self, now: DateTime<Utc>, last: RotationStep) -> Result<bool, Error> {
+        let can = self.provider.capabilities();
+        if !(can.rotate && can.destroy) {
+            return Ok(false);
+        }
+        let mut noted = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.store
+            .rotate_until(&*self.provider, now.timestamp(), last)
+            .map_err(|e| Error::NotStored(StoreError::Keys(e)))?;
+        *noted = now.timestamp();
+        Ok(true)
+    }
+
+    /// After a sweep: rotates if it destroyed something, if an earlier rotation is owed,
+    /// or if the last one is older than `every`.
+    pub(super) fn after_sweep(&self, now: DateTime<Utc>, destroyed: bool) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        let last = *self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let every = i64::try_from(self.every.as_secs()).unwrap_or(i64::MAX);
+        let owed = destroyed || self.owed.load(Ordering::Acquire);
+        if !owed && now.timestamp().saturating_sub(last) < every {
+            return Ok(());
+        }
+        self.owed.store(true, Ordering::Release);
+        self.rotate(now, RotationStep::OldDestroyed)
+            .map_err(|e| e.to_string())?;
+        self.owed.store(false, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// Tells `schedule`, locked, of a withdrawal, without journaling the triggers: the
+/// withdrawal's own change carries them.
+pub(super) fn hear_withdrawal(
+    schedule: &mut crate::retention::Locked<'_>,
+    subject: &SubjectId,
+    withdrawn: &[(ConsentId, Vec<crate::vocab::Purpose>)],
+    at: DateTime<Utc>,
+) {
+    for purpose in withdrawn.iter().flat_map(|(_, purposes)| purposes) {
+        schedule.trigger_kept(
+            subject,
+            Trigger::ConsentWithdrawn(purpose.clone()),
+            at,
+            false,
+        );
+    }
+}
+
+/// The record and time of a destruction the schedule recorded. Only the schedule's name
+/// their rule; a copy's own `destroy` destroys that copy, not the record kept here.
+pub(super) fn schedule_destruction(entry: &AuditEntry) -> Option<(RecordId, DateTime<Utc>)> {
+    match &entry.event {
+        AuditEvent::Destruction {
+            record,
+            rule: Some(_),
+            ..
+        } => Some((*record, entry.at)),
+        _ => None,
+    }
+}
+
+/// Shreds the operator's sealed copy of a record: the schedule's own destruction hook.
+pub(super) struct Shredder {
+    pub(super) keys: Arc<dyn KeyStore>,
+    pub(super) vault: Arc<dyn Vault>,
+}
+
+impl DestructionHook for Shredder {
+    fn name(&self) -> &'static str {
+        "amanat vault"
+    }
+
+    fn destroy(&self, request: &DestructionRequest) -> Result<(), HookError> {
+        // Asked again after a crash, it finds the key already gone: that is success.
+        shred(&*self.keys, &*self.vault, request.record)
+            .map(drop)
+            .map_err(|e| HookError(e.to_string()))
+    }
+}
+
+impl Operator {
+    /// Withdraws a consent for every purpose it still holds for
+    /// ([`ConsentLedger::withdraw`](crate::consent::ConsentLedger::withdraw)) and, in the same change, tells the retention schedule
+    /// ([`Trigger::ConsentWithdrawn`] for each purpose): records collected on it fall due
+    /// where the policy declares the purpose on consent (Art. 11.2). A crash keeps both or
+    /// neither.
+    ///
+    /// # Errors
+    ///
+    /// As [`ConsentLedger::withdraw`](crate::consent::ConsentLedger::withdraw); [`Error::NotStored`] if it could not be kept (it
+    /// took effect in this process, schedule included).
+    pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
+        // Locked across the withdrawal's write and its hearing: a record kept meanwhile
+        // would be tracked after the withdrawal in the log, where the replay does not
+        // bring it forward, and before the hearing here, which would.
+        let mut schedule = self.schedule.locked();
+        let (withdrawal, kept) = self.ledger.withdraw_kept(consent, true)?;
+        hear_withdrawal(
+            &mut schedule,
+            &withdrawal.subject,
+            &withdrawal.withdrawn,
+            withdrawal.at,
+        );
+        kept.map(|()| withdrawal)
+    }
+
+    /// Erases `subject` from the operator: the keys their entries in the log are sealed
+    /// under are shredded, so their id, their consents' terms, a representative's name and
+    /// mandate, their requests and notices can't be read from the log any more; the chain,
+    /// which covers the ciphertext, verifies as before, and the trail shows each of their
+    /// entries as [`Erased`](crate::audit::Event::Erased). The erasure is one entry of the
+    /// log, [`SubjectErased`](crate::audit::Event::SubjectErased), written in one
+    /// transaction with the shredding; snapshots, which hold what the entries hold, sealed
+    /// under a key derived from the log's, are deleted with it (the next open reads the
+    /// whole log, and keeps a new one), and the store zeroes what it deleted and truncates
+    /// its write-ahead log.
+    ///
+    /// It does not reach copies of `log.db` made before: their entries and snapshots open
+    /// to whoever holds the log's key too.
+    ///
+    /// Only what is over can be erased: refused while a record of the subject is kept, a
+    /// consent of theirs is in force, a hold covers them, a request of theirs is not
+    /// answered or a notice to them not sent. Erase a subject the backend no longer
+    /// serves: a grant, request or notice for them waits until the erasure is done, and
+    /// is kept under a new key.
+    ///
+    #[cfg_attr(feature = "sqlite", doc = "```")]
+    #[cfg_attr(not(feature = "sqlite"), doc = "```ignore")]
+    /// use amanat::category::Phone;
+    /// use amanat::key::KeyDir;
+    /// use amanat::store::Operator;
+    /// use amanat::{ConsentForm, ElectronicMethod, Grant, Policy, Purpose, SubjectId};
+    ///
+    /// let (dir, keys) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    /// let policy = Policy::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/imanum.toml"))?;
+    /// let operator = Operator::open(dir.path(), policy, KeyDir::new(keys.path().join("k"))?)?;
+    /// let subject = SubjectId::new("cust-1")?;
+    /// let otp = ConsentForm::Electronic { method: ElectronicMethod::OneTimePassword };
+    /// let consent = operator.ledger().grant(
+    ///     Grant::new(subject.clone(), otp).purpose(Purpose::SERVICE_PROVISION).category::<Phone>(),
+    /// )?;
+    /// // Not while the consent is in force.
+    /// assert_eq!(operator.erase_subject(&subject).unwrap_err().rule(), "not_erasable");
+    /// operator.withdraw(&consent)?;
+    /// operator.erase_subject(&subject)?;
+    /// assert!(operator.ledger().history(&subject).is_empty());
+    /// assert!(operator.audit_log().verify().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotErasable`] with what stands in the way, or where the operator keeps its
+    /// log in stores of yours, which seal nothing; [`Error::NotStored`] if the erasure
+    /// could not be kept (nothing was erased then, or, if the log failed mid-write, the
+    /// next open shows whether it was); [`Error::StillInFiles`] if it was, and what it
+    /// deleted can't be wiped from the files yet (call it again later: with nothing left
+    /// to shred, it records an erasure of no key and wipes).
+    pub fn erase_subject(&self, subject: &SubjectId) -> Result<(), Error> {
+        #[cfg(feature = "sqlite")]
+        if let Some(log) = &self.event_log {
+            return self.erase_from(log, subject);
+        }
+        let _ = subject;
+        Err(Error::NotErasable {
+            reason: "this operator's log is in stores that seal nothing",
+        })
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn erase_from(&self, log: &EventLog, subject: &SubjectId) -> Result<(), Error> {
+        let refused = |reason| Error::NotErasable { reason };
+        // Each part held from its check to its forgetting, in the order a withdrawal takes
+        // them: no record kept or hold placed, no grant, request or notice of theirs lands
+        // between, to be forgotten here and read back at the next open.
+        let mut schedule = self.schedule.locked();
+        schedule.check_erasable(subject).map_err(refused)?;
+        if !self.vault.records_of(subject)?.is_empty() {
+            return Err(refused("a sealed record of theirs is in the vault"));
+        }
+        self.ledger.erase_with(subject, || {
+            self.requests.erase_with(subject, || {
+                self.disclosures.erase_with(subject, || {
+                    let handles = log
+                        .prepare_erasure(subject)
+                        .map_err(|e| Error::NotStored(e.into()))?;
+                    let erasure = AuditEvent::SubjectErased {
+                        keys: handles.iter().map(hex::encode).collect(),
+                    };
+                    let kept = crate::audit::change(
+                        Some(&self.audit),
+                        Some(&self.journal),
+                        self.ledger.clock().now(),
+                        erasure,
+                        crate::audit::Stands::IfRecorded,
+                    );
+                    log.erased(&handles, kept.is_ok());
+                    kept
+                })
+            })
+        })?;
+        schedule.forget(subject);
+        drop(schedule);
+        // What the erasure deleted is zeroed in the files already; the write-ahead log's
+        // older pages go once no reader holds the file.
+        log.scrub().map_err(|e| Error::StillInFiles(e.into()))
+    }
+
+    /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`](crate::RetentionSchedule::trigger)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if it could not be kept (it took effect in this process).
+    pub fn trigger(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RecordId>, Error> {
+        let changed = self.schedule.trigger(subject, trigger, at);
+        self.check_kept()?;
+        Ok(changed)
+    }
+
+    /// Destroys every record due at `now` ([`RetentionSchedule::sweep`](crate::RetentionSchedule::sweep)): the sealed copy's
+    /// key is shredded first, so no copy of the vault opens it with the live key store; and
+    /// the rotation that follows (below) leaves no copy of the key store that opens it
+    /// either, where the provider can rotate and destroy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the record
+    /// is still due at the next open, whose first sweep destroys it again and records it
+    /// once. (On other stores, where the audit log is written before the journal, the next
+    /// open completes it from the audit log's record of it instead.)
+    ///
+    /// Then, where the key provider can rotate and destroy, it rotates the key-encryption
+    /// key when the sweep destroyed something or the rotation interval has passed since
+    /// the last one (on the operator's clock): after that, no copy of the key store taken
+    /// before the sweep opens the destroyed records' keys either.
+    /// [`Error::NotStored`] with [`StoreError::Keys`] if that rotation failed: the
+    /// destructions stand, the store keeps the key it had.
+    pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
+        // The reads of tokens still out, or never dropped, go on the record too.
+        self.ledger.flush_reads();
+        // The schedule rotates the keys after it, where a destruction or the day calls for it.
+        let report = self.schedule.sweep(now);
+        self.check_kept()?;
+        if let Some(why) = &report.keys_not_rotated {
+            return Err(Error::NotStored(StoreError::Io(format!(
+                "the key-encryption key was not rotated after the sweep: {why}"
+            ))));
+        }
+        Ok(report)
+    }
+
+    /// Rotates the key-encryption key that wraps the data keys now, and says whether it
+    /// did: not under a provider that can't both rotate and destroy, nor on stores other
+    /// than the embedded ones. See [`OperatorBuilder::rotate_keys_every`](super::OperatorBuilder::rotate_keys_every).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStored`] with [`StoreError::Keys`] if it failed; the store keeps the key
+    /// it had.
+    #[cfg(feature = "sqlite")]
+    pub fn rotate_keys(&self) -> Result<bool, Error> {
+        self.rotate_keys_at(self.ledger.clock().now(), RotationStep::OldDestroyed)
+    }
+
+    /// [`rotate_keys`](Self::rotate_keys), stopping after `last`: the state a crash there
+    /// leaves, for tests.
+    #[doc(hidden)]
+    #[cfg(feature = "sqlite")]
+    pub fn rotate_keys_until(&self, last: RotationStep) -> Result<bool, Error> {
+        self.rotate_keys_at(self.ledger.clock().now(), last)
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub(super) fn rotate_keys_at(
+        &self,
+        now: DateTime<Utc>,
+        last: RotationStep,
+    ) -> Result<bool, Error> {
+        match &self.rotation {
+            Some(rotation) => rotation.rotate(now, last),
+            None => Ok(false),
+        }
+    }
+}
