@@ -25,13 +25,12 @@ use crate::store::keys::RotationStep;
 use crate::store::vault::{StoreError, shred};
 use crate::{Error, RetentionSchedule};
 
-use super::Operator;
 #[cfg(feature = "sqlite")]
 use super::lifecycle::Rotation;
-use super::lifecycle::Shredder;
-use super::lifecycle::hear_withdrawal;
-use super::lifecycle::schedule_destruction;
-use super::stores::Stores;
+use super::{
+    Operator, lifecycle::Shredder, lifecycle::hear_withdrawal, lifecycle::schedule_destruction,
+    stores::Stores,
+};
 
 /// Where an operator keeps what it keeps.
 pub(super) enum Place {

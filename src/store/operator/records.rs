@@ -12,8 +12,7 @@ use crate::store::seal::{SealError, Sealed};
 use crate::store::vault::{StoreError, VaultEntry, shred};
 use crate::vocab::SubjectId;
 
-use super::Operator;
-use super::sealable::Sealable;
+use super::{Operator, sealable::Sealable};
 
 impl Operator {
     /// Whether every change so far was kept. A change the registers make without an
