@@ -127,6 +127,8 @@ impl DestructionHook for Shredder {
     }
 }
 
+/// What ends consents and records: withdrawal, erasure, triggers, sweeps, and the rotation of
+/// the key that wraps the records' keys.
 impl Operator {
     /// Withdraws a consent for every purpose it still holds for
     /// ([`ConsentLedger::withdraw`](crate::consent::ConsentLedger::withdraw)) and, in the same change, tells the retention schedule

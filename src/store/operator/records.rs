@@ -14,6 +14,7 @@ use crate::vocab::SubjectId;
 
 use super::{Operator, sealable::Sealable};
 
+/// Records: kept sealed under keys of their own, and fetched back.
 impl Operator {
     /// Whether every change so far was kept. A change the registers make without an
     /// error of their own — a trigger, a request received, a notice owed, a destruction —
