@@ -109,10 +109,12 @@ impl OperatorBuilder {
 
     /// Where the log's signed checkpoints are published: a witness the data directory's
     /// administrator can't rewrite — another host, a write-once store, a transparency
-    /// service. Default: a [`FileAnchor`](crate::log::FileAnchor) in `anchors/` of the key provider's directory
+    /// service. Default: a [`FileAnchor`] in `anchors/` of the key provider's directory
     /// (none for a provider without one, such as [`EnvKey`](crate::key::EnvKey)), which a
     /// copy of the data directory doesn't carry. Without an anchor, deleting the log's tail
     /// together with its stored checkpoints goes unnoticed.
+    ///
+    /// [`FileAnchor`]: crate::log::FileAnchor
     #[cfg(feature = "sqlite")]
     pub fn anchor(mut self, anchor: impl Anchor + 'static) -> Self {
         self.log.anchor = Some(Box::new(anchor));
@@ -198,8 +200,10 @@ impl OperatorBuilder {
     /// — nothing is written to it then; [`StoreError::Io`] otherwise.
     ///
     /// A rotation of the key-encryption key that a crash interrupted is settled once the
-    /// log has been read and checked ([`SqliteKeyStore::open_with`](crate::store::keys::SqliteKeyStore::open_with) settles it at once):
+    /// log has been read and checked ([`SqliteKeyStore::open_with`] settles it at once):
     /// an open refused for tampering destroys no version a backup may still need.
+    ///
+    /// [`SqliteKeyStore::open_with`]: crate::store::keys::SqliteKeyStore::open_with
     pub fn open(self) -> Result<Operator, StoreError> {
         let today = self.clock.now().date_naive();
         if let Some(country) = self.location {

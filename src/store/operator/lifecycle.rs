@@ -127,19 +127,21 @@ impl DestructionHook for Shredder {
     }
 }
 
-/// What ends consents and records: withdrawal, erasure, triggers, sweeps, and the rotation of
-/// the key that wraps the records' keys.
+/// What ends consents and records: withdrawal, erasure, triggers, sweeps, and the
+/// rotation of the key that wraps the records' keys.
 impl Operator {
     /// Withdraws a consent for every purpose it still holds for
-    /// ([`ConsentLedger::withdraw`](crate::consent::ConsentLedger::withdraw)) and, in the same change, tells the retention schedule
+    /// ([`ConsentLedger::withdraw`]) and, in the same change, tells the retention schedule
     /// ([`Trigger::ConsentWithdrawn`] for each purpose): records collected on it fall due
     /// where the policy declares the purpose on consent (Art. 11.2). A crash keeps both or
     /// neither.
     ///
     /// # Errors
     ///
-    /// As [`ConsentLedger::withdraw`](crate::consent::ConsentLedger::withdraw); [`Error::NotStored`] if it could not be kept (it
+    /// As [`ConsentLedger::withdraw`]; [`Error::NotStored`] if it could not be kept (it
     /// took effect in this process, schedule included).
+    ///
+    /// [`ConsentLedger::withdraw`]: crate::consent::ConsentLedger::withdraw
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
         // Locked across the withdrawal's write and its hearing: a record kept meanwhile
         // would be tracked after the withdrawal in the log, where the replay does not
@@ -257,11 +259,13 @@ impl Operator {
         log.scrub().map_err(|e| Error::StillInFiles(e.into()))
     }
 
-    /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`](crate::RetentionSchedule::trigger)).
+    /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).
     ///
     /// # Errors
     ///
     /// [`Error::NotStored`] if it could not be kept (it took effect in this process).
+    ///
+    /// [`RetentionSchedule::trigger`]: crate::RetentionSchedule::trigger
     pub fn trigger(
         &self,
         subject: &SubjectId,
@@ -273,7 +277,7 @@ impl Operator {
         Ok(changed)
     }
 
-    /// Destroys every record due at `now` ([`RetentionSchedule::sweep`](crate::RetentionSchedule::sweep)): the sealed copy's
+    /// Destroys every record due at `now` ([`RetentionSchedule::sweep`]): the sealed copy's
     /// key is shredded first, so no copy of the vault opens it with the live key store; and
     /// the rotation that follows (below) leaves no copy of the key store that opens it
     /// either, where the provider can rotate and destroy.
@@ -291,6 +295,8 @@ impl Operator {
     /// before the sweep opens the destroyed records' keys either.
     /// [`Error::NotStored`] with [`StoreError::Keys`] if that rotation failed: the
     /// destructions stand, the store keeps the key it had.
+    ///
+    /// [`RetentionSchedule::sweep`]: crate::RetentionSchedule::sweep
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
         // The reads of tokens still out, or never dropped, go on the record too.
         self.ledger.flush_reads();
@@ -307,12 +313,14 @@ impl Operator {
 
     /// Rotates the key-encryption key that wraps the data keys now, and says whether it
     /// did: not under a provider that can't both rotate and destroy, nor on stores other
-    /// than the embedded ones. See [`OperatorBuilder::rotate_keys_every`](super::OperatorBuilder::rotate_keys_every).
+    /// than the embedded ones. See [`OperatorBuilder::rotate_keys_every`].
     ///
     /// # Errors
     ///
     /// [`Error::NotStored`] with [`StoreError::Keys`] if it failed; the store keeps the key
     /// it had.
+    ///
+    /// [`OperatorBuilder::rotate_keys_every`]: super::OperatorBuilder::rotate_keys_every
     #[cfg(feature = "sqlite")]
     pub fn rotate_keys(&self) -> Result<bool, Error> {
         self.rotate_keys_at(self.ledger.clock().now(), RotationStep::OldDestroyed)

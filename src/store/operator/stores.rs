@@ -40,9 +40,11 @@ pub(super) mod files {
     pub(super) const LOCK: &str = "lock";
 }
 
-/// The stores an [`Operator`](super::Operator) keeps everything in: the journal of changes, the key store,
+/// The stores an [`Operator`] keeps everything in: the journal of changes, the key store,
 /// the vault of sealed records and the audit log. Each is a trait but the log: give your
 /// own database's implementations here, or take the embedded ones.
+///
+/// [`Operator`]: super::Operator
 pub struct Stores {
     pub(super) journal: Arc<dyn Journal>,
     pub(super) keys: Arc<dyn KeyStore>,
@@ -152,7 +154,9 @@ impl Stores {
     ///
     /// # Errors
     ///
-    /// As [`OperatorBuilder::open`](super::OperatorBuilder::open).
+    /// As [`OperatorBuilder::open`].
+    ///
+    /// [`OperatorBuilder::open`]: super::OperatorBuilder::open
     #[cfg(feature = "sqlite")]
     pub fn in_dir(
         dir: impl AsRef<Path>,
