@@ -17,14 +17,14 @@ use super::{
 
 /// The article that makes `category` need written consent under `pack`, or, for a
 /// category only the policy makes special, a note saying so.
-pub(super) fn written_rule(pack: &JurisdictionPack, category: &str) -> &'static str {
+fn written_rule(pack: &JurisdictionPack, category: &str) -> &'static str {
     pack.written_consent
         .iter()
         .find(|r| r.category.as_str() == category)
         .map_or("declared special in the policy", |r| r.citation.article)
 }
 
-pub(super) fn is_recipient_id(id: &str) -> bool {
+fn is_recipient_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -32,7 +32,7 @@ pub(super) fn is_recipient_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
-pub(super) fn is_category_id(id: &str) -> bool {
+fn is_category_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -42,7 +42,7 @@ pub(super) fn is_category_id(id: &str) -> bool {
 
 /// Whether a built-in category with this id is special, so a policy can't declare it
 /// otherwise.
-pub(super) fn built_in_special(id: &str) -> bool {
+fn built_in_special(id: &str) -> bool {
     use crate::category::{Biometric, Category};
     id == Biometric::ID.as_str() && Biometric::SPECIAL
 }

@@ -56,7 +56,7 @@ pub struct OperatorBuilder {
 
 /// How often the operator rotates its key-encryption key by default: daily.
 #[cfg(feature = "sqlite")]
-pub(super) const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
+const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl fmt::Debug for OperatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

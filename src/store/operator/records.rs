@@ -191,11 +191,7 @@ impl Operator {
 
 /// `value` prefixed with its category's id and its subject's, each ended by a zero byte, as
 /// it is sealed.
-pub(super) fn framed(
-    category: &CategoryId,
-    subject: &SubjectId,
-    value: &[u8],
-) -> Zeroizing<Vec<u8>> {
+fn framed(category: &CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing<Vec<u8>> {
     let (id, whose) = (category.as_str().as_bytes(), subject.as_str().as_bytes());
     let mut out = Zeroizing::new(Vec::with_capacity(id.len() + whose.len() + 2 + value.len()));
     out.extend_from_slice(id);
@@ -207,11 +203,7 @@ pub(super) fn framed(
 }
 
 /// The value of what [`framed`] sealed, if it is of `category` and `subject`.
-pub(super) fn unframed<'a>(
-    category: &CategoryId,
-    subject: &SubjectId,
-    sealed: &'a [u8],
-) -> Option<&'a [u8]> {
+fn unframed<'a>(category: &CategoryId, subject: &SubjectId, sealed: &'a [u8]) -> Option<&'a [u8]> {
     sealed
         .strip_prefix(category.as_str().as_bytes())?
         .strip_prefix(&[0])?
@@ -220,7 +212,7 @@ pub(super) fn unframed<'a>(
 }
 
 /// A sealing failure as the operator reports it.
-pub(super) fn sealing(failed: SealError) -> Error {
+fn sealing(failed: SealError) -> Error {
     Error::NotStored(match failed {
         SealError::Keys(keys) => StoreError::Keys(keys),
         other => StoreError::Corrupt(other.to_string()),

@@ -25,7 +25,7 @@ use super::builder::LogSettings;
 
 /// The files of an operator's directory.
 #[cfg(feature = "sqlite")]
-pub(super) mod files {
+mod files {
     /// The authenticated log of changes and audit entries (format 2).
     pub(super) const LOG: &str = "log.db";
     /// Where the checkpoints are anchored by default: in the key directory, which a copy
@@ -85,7 +85,7 @@ impl fmt::Debug for Stores {
 /// out of a write-ahead log that is there count too. A log created by an open that stopped
 /// before anything was written holds none.
 #[cfg(feature = "sqlite")]
-pub(super) fn holds_entries(path: &Path) -> bool {
+fn holds_entries(path: &Path) -> bool {
     use rusqlite::{Connection, OpenFlags};
     if !path.exists() {
         return false;
@@ -283,7 +283,7 @@ impl Stores {
 /// the provider's key directory in it (or holding it) — before anything is written: a copy
 /// of the directory would carry the keys that open it.
 #[cfg(feature = "sqlite")]
-pub(super) fn keys_apart(dir: &Path, provider: &dyn KeyProvider) -> Result<(), StoreError> {
+fn keys_apart(dir: &Path, provider: &dyn KeyProvider) -> Result<(), StoreError> {
     let legacy = dir.join(files::MASTER_KEY);
     if legacy.exists() {
         return Err(StoreError::KeysInsideData { path: legacy });
