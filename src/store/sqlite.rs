@@ -53,8 +53,9 @@ pub(crate) fn is_corrupt(e: &rusqlite::Error) -> bool {
 /// a newer library, one that is not a database, and a database that is not one of ours are
 /// refused and left exactly as they are. Then each migration the file lacks is applied in
 /// an immediate transaction of its own — two processes opening at once can't both apply
-/// one — numbering the schema as it goes (`PRAGMA user_version`), and write-ahead logging
-/// and `secure_delete` are turned on.
+/// one — numbering the schema as it goes (`PRAGMA user_version`); `secure_delete` is turned
+/// on first and write-ahead logging last, so that a new file's schema is in the file
+/// itself, not in a write-ahead log beside it.
 pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Opening> {
     let latest = i64::try_from(migrations.len()).unwrap_or(i64::MAX);
     if path.exists() {
@@ -84,12 +85,6 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Openi
     let mut db = Connection::open(path)?;
     // Deleted rows are overwritten, not just unlinked: a shredded key leaves no trace.
     db.pragma_update(None, "secure_delete", "ON")?;
-    let mode: String = db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Opening::Io(format!(
-            "write-ahead logging refused (journal mode {mode})"
-        )));
-    }
     let current = version(&db)?;
     // The probe read the main file alone; a newer schema committed only to a write-ahead
     // log left by a crash shows here.
@@ -108,6 +103,16 @@ pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection, Openi
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", number)?;
         tx.commit()?;
+    }
+    // Only now: a new file's schema goes in through a rollback journal, straight into the
+    // file, so a kill after it leaves no write-ahead log behind. One holding the schema
+    // alone would look, to a reader that can't replay it without writing, like a log that
+    // kept entries (`Stores::in_dir` refuses a log that did without its vault).
+    let mode: String = db.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Opening::Io(format!(
+            "write-ahead logging refused (journal mode {mode})"
+        )));
     }
     Ok(db)
 }

@@ -439,6 +439,30 @@ fn a_missing_log_is_refused_and_nothing_is_shredded() {
     );
 }
 
+/// A first open killed after it made the log's file and before it made the vault leaves a
+/// log with its tables and no entry: the next open goes on and makes the rest, instead of
+/// taking the missing vault for one lost beside a log that kept records (found by the
+/// crash test: a kill at that moment left a directory no open would accept again).
+#[test]
+fn a_first_open_cut_off_before_the_vault_was_made_opens_again() {
+    let (dir, cut) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let log = amanat::store::SqliteLogStore::open(dir.path().join("log.db")).unwrap();
+    // The files as a kill would leave them: copied while the log is still open.
+    for name in ["log.db", "log.db-wal", "log.db-shm"] {
+        let _ = std::fs::copy(dir.path().join(name), cut.path().join(name));
+    }
+    drop(log);
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(cut.path(), &clock).open().unwrap();
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<Phone>())
+        .unwrap();
+    drop(operator);
+    let operator = imanum_operator(cut.path(), &clock).open().unwrap();
+    assert_eq!(operator.ledger().consents_of(&customer()).len(), 1);
+}
+
 /// Opens an operator in `dir`, then keeps a customer's data, and puts back the log as it
 /// was before that: last night's backup of the log, restored beside today's vault.
 fn log_restored_older_than_the_vault(dir: &Path, clock: &ManualClock) {
