@@ -118,6 +118,7 @@ impl LedgerBuilder {
             audit: self.audit,
             monitor: self.monitor,
             journal: self.journal,
+            listener: std::sync::OnceLock::new(),
         }
     }
 }

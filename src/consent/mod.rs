@@ -41,6 +41,7 @@ use record::ConsentRecord;
 pub(crate) use record::Services;
 pub use token::ConsentToken;
 pub use withdraw::Withdrawal;
+pub(crate) use withdraw::{Hearing, Listener};
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, RefusalMonitor};
@@ -98,6 +99,8 @@ pub struct ConsentLedger {
     monitor: Option<Arc<RefusalMonitor>>,
     services: Arc<Services>,
     journal: Option<Arc<Journaled>>,
+    /// What hears every withdrawal: set by an operator, once, for its retention schedule.
+    listener: std::sync::OnceLock<Arc<dyn withdraw::Listener>>,
 }
 
 /// The policy version in force, and the policy when there is one.
@@ -343,6 +346,12 @@ impl ConsentLedger {
     /// The ledger's clock.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// Has `listener` hear every withdrawal from now on, whichever call makes it, and
+    /// journals each as heard. Once: a second listener is refused and handed back.
+    pub(crate) fn heard_by(&self, listener: Arc<dyn Listener>) -> Result<(), Arc<dyn Listener>> {
+        self.listener.set(listener)
     }
 
     /// The consent's record, and its subject's entry locked for writing. The id map's guard

@@ -37,3 +37,4 @@ mod tampering;
 mod transfer_rules;
 mod value_types;
 mod withdrawal_concurrency;
+mod withdrawal_reaches_retention;

@@ -28,8 +28,8 @@ use crate::{Error, RetentionSchedule};
 #[cfg(feature = "sqlite")]
 use super::lifecycle::Rotation;
 use super::{
-    Operator, lifecycle::Shredder, lifecycle::hear_withdrawal, lifecycle::schedule_destruction,
-    stores::Stores,
+    Operator, lifecycle::ScheduleHears, lifecycle::Shredder, lifecycle::hear_withdrawal,
+    lifecycle::schedule_destruction, stores::Stores,
 };
 
 /// Where an operator keeps what it keeps.
@@ -278,7 +278,7 @@ impl OperatorBuilder {
             schedule = schedule.hook_for(category, hook);
         }
         // Built without the log and the journal: the replay records nothing twice.
-        let schedule = schedule.build();
+        let schedule = Arc::new(schedule.build());
         let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
@@ -478,6 +478,16 @@ impl OperatorBuilder {
             None => None,
         };
 
+        // Every withdrawal, however it is made — `Operator::withdraw`, or
+        // `ledger().withdraw()` — is heard by the schedule in the same change.
+        if ledger
+            .heard_by(Arc::new(ScheduleHears(Arc::clone(&schedule))))
+            .is_err()
+        {
+            return Err(StoreError::Io(
+                "the ledger already had a listener for its withdrawals".into(),
+            ));
+        }
         let operator = Operator {
             dir,
             policy,

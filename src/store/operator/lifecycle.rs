@@ -8,8 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::Error;
+use crate::RetentionSchedule;
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{ConsentId, Withdrawal};
+use crate::consent::{ConsentId, Hearing, Listener, Withdrawal};
 use crate::data::RecordId;
 #[cfg(feature = "sqlite")]
 use crate::key::KeyProvider;
@@ -20,7 +21,7 @@ use crate::store::keys::KeyStore;
 #[cfg(feature = "sqlite")]
 use crate::store::keys::{RotationStep, SqliteKeyStore};
 use crate::store::vault::{StoreError, Vault, shred};
-use crate::vocab::SubjectId;
+use crate::vocab::{Purpose, SubjectId};
 
 use super::Operator;
 
@@ -95,6 +96,29 @@ pub(super) fn hear_withdrawal(
     }
 }
 
+/// The retention schedule as the operator's ledger's listener: locked before a withdrawal is
+/// written — a record kept meanwhile would be tracked after the withdrawal in the log, where
+/// the replay does not bring it forward, and before the hearing here, which would — and
+/// told of it, without journaling the triggers: the withdrawal's own change carries them.
+pub(super) struct ScheduleHears(pub(super) Arc<RetentionSchedule>);
+
+impl Listener for ScheduleHears {
+    fn lock(&self) -> Box<dyn Hearing + '_> {
+        Box::new(self.0.locked())
+    }
+}
+
+impl Hearing for crate::retention::Locked<'_> {
+    fn hear(&mut self, withdrawal: &Withdrawal) {
+        hear_withdrawal(
+            self,
+            &withdrawal.subject,
+            &withdrawal.withdrawn,
+            withdrawal.at,
+        );
+    }
+}
+
 /// The record and time of a destruction the schedule recorded. Only the schedule's name
 /// their rule; a copy's own `destroy` destroys that copy, not the record kept here.
 pub(super) fn schedule_destruction(entry: &AuditEntry) -> Option<(RecordId, DateTime<Utc>)> {
@@ -134,7 +158,8 @@ impl Operator {
     /// ([`ConsentLedger::withdraw`]) and, in the same change, tells the retention schedule
     /// ([`Trigger::ConsentWithdrawn`] for each purpose): records collected on it fall due
     /// where the policy declares the purpose on consent (Art. 11.2). A crash keeps both or
-    /// neither.
+    /// neither. The same as `self.ledger().withdraw(consent)`: the operator's ledger tells
+    /// its schedule of every withdrawal, whichever call makes it.
     ///
     /// # Errors
     ///
@@ -143,18 +168,25 @@ impl Operator {
     ///
     /// [`ConsentLedger::withdraw`]: crate::consent::ConsentLedger::withdraw
     pub fn withdraw(&self, consent: &ConsentId) -> Result<Withdrawal, Error> {
-        // Locked across the withdrawal's write and its hearing: a record kept meanwhile
-        // would be tracked after the withdrawal in the log, where the replay does not
-        // bring it forward, and before the hearing here, which would.
-        let mut schedule = self.schedule.locked();
-        let (withdrawal, kept) = self.ledger.withdraw_kept(consent, true)?;
-        hear_withdrawal(
-            &mut schedule,
-            &withdrawal.subject,
-            &withdrawal.withdrawn,
-            withdrawal.at,
-        );
-        kept.map(|()| withdrawal)
+        self.ledger.withdraw(consent)
+    }
+
+    /// Withdraws `purpose` from every consent of `subject` that holds it now
+    /// ([`ConsentLedger::withdraw_purpose`]), and tells the retention schedule in the same
+    /// change, as [`withdraw`](Self::withdraw) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`ConsentLedger::withdraw_purpose`]; [`Error::NotStored`] if it could not be
+    /// kept (it took effect in this process, schedule included).
+    ///
+    /// [`ConsentLedger::withdraw_purpose`]: crate::consent::ConsentLedger::withdraw_purpose
+    pub fn withdraw_purpose(
+        &self,
+        subject: &SubjectId,
+        purpose: &Purpose,
+    ) -> Result<Withdrawal, Error> {
+        self.ledger.withdraw_purpose(subject, purpose)
     }
 
     /// Erases `subject` from the operator: the keys their entries in the log are sealed

@@ -83,7 +83,7 @@ pub struct Operator {
     dir: Option<PathBuf>,
     policy: Arc<Policy>,
     ledger: ConsentLedger,
-    schedule: RetentionSchedule,
+    schedule: Arc<RetentionSchedule>,
     disclosures: Disclosures,
     requests: SubjectRequests,
     audit: Arc<AuditLog>,
