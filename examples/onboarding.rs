@@ -243,8 +243,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(8, "Logging out is not leaving (IMANUM §2.1.5)");
     clock.advance(TimeDelta::days(30));
-    operator.trigger(&customer, Trigger::Logout, clock_now(&clock))?;
-    let report = operator.sweep(clock_now(&clock))?;
+    operator.trigger_now(&customer, Trigger::Logout)?;
+    let report = operator.sweep_now()?;
     say(format!(
         "The customer logs out; the sweep destroys {} records: the data is kept.",
         report.destroyed.len()
@@ -255,8 +255,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
         "The customer closes the account: the sweep destroys what has no reason to stay",
     );
     clock.advance(TimeDelta::days(60));
-    operator.trigger(&customer, Trigger::AccountClosed, clock_now(&clock))?;
-    let report = operator.sweep(clock_now(&clock))?;
+    operator.trigger_now(&customer, Trigger::AccountClosed)?;
+    let report = operator.sweep_now()?;
     for receipt in &report.destroyed {
         say(format!("Receipt: {receipt}"));
     }
@@ -365,7 +365,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
         "Five years on, the hold ends and the passport is destroyed",
     );
     clock.advance(TimeDelta::days(5 * 365 + 2));
-    let report = operator.sweep(clock_now(&clock))?;
+    let report = operator.sweep_now()?;
     for receipt in &report.destroyed {
         say(format!("Receipt: {receipt}"));
     }

@@ -230,6 +230,9 @@ pub trait AuditStore: Send {
 struct Chain {
     prev: ChainHash,
     next_seq: u64,
+    /// The latest time of an entry in the chain, in milliseconds: an operator refuses a
+    /// sweep or a trigger dated before it.
+    latest: Option<i64>,
     entries: Vec<AuditEntry>,
     file: Option<(PathBuf, BufWriter<File>)>,
     store: Option<Box<dyn AuditStore>>,
@@ -268,6 +271,7 @@ impl AuditLog {
             chain: Mutex::new(Chain {
                 prev: ChainHash::GENESIS,
                 next_seq: 1,
+                latest: None,
                 entries: Vec::new(),
                 file: None,
                 store: None,
@@ -340,10 +344,12 @@ impl AuditLog {
         let (prev, next_seq) = entries
             .last()
             .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
+        let latest = entries.iter().map(|e| e.at.timestamp_millis()).max();
         Self {
             chain: Mutex::new(Chain {
                 prev,
                 next_seq,
+                latest,
                 entries: Vec::new(),
                 file,
                 store,
@@ -401,6 +407,7 @@ impl AuditLog {
         if let Some(last) = last {
             chain.prev = last.hash;
             chain.next_seq = last.seq + 1;
+            chain.latest = Some(last.at.timestamp_millis());
         }
         Ok(())
     }
@@ -413,6 +420,7 @@ impl AuditLog {
             chain: Mutex::new(Chain {
                 prev: ChainHash::GENESIS,
                 next_seq: 1,
+                latest: None,
                 entries: Vec::new(),
                 file: Some((PathBuf::from("/dev/full"), BufWriter::new(file))),
                 store: None,
@@ -484,6 +492,8 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
+        let at = at.timestamp_millis();
+        chain.latest = Some(chain.latest.map_or(at, |latest| latest.max(at)));
         Ok(seq)
     }
 
@@ -542,7 +552,15 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
+        let at = at.timestamp_millis();
+        chain.latest = Some(chain.latest.map_or(at, |latest| latest.max(at)));
         Ok(seq)
+    }
+
+    /// The latest time of an entry in the log, as far as this process has seen it: its
+    /// last entry when it was opened, and every entry appended since.
+    pub(crate) fn latest(&self) -> Option<DateTime<Utc>> {
+        self.lock().latest.map(crate::clock::millis_to_time)
     }
 
     /// Refuses, as an append would, once the log has stopped.

@@ -520,6 +520,28 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A time handed to an operator's sweep or trigger is ahead of its clock, by more than
+    /// the second a coarse clock's reading may lag a finer one: a sweep dated ahead
+    /// destroys at once what is not due yet. Nothing was done.
+    #[error("{at} is ahead of the operator's clock ({now})")]
+    TimeAhead {
+        /// The time handed in.
+        at: DateTime<Utc>,
+        /// The operator's clock when it was refused.
+        now: DateTime<Utc>,
+    },
+
+    /// A time handed to an operator's sweep or trigger is before the last change on its
+    /// record: a closure dated back would bring deadlines forward to a time already past,
+    /// and the record would read out of order. Nothing was done.
+    #[error("{at} is before the last change on record ({last})")]
+    BeforeLastChange {
+        /// The time handed in.
+        at: DateTime<Utc>,
+        /// When the last change on record was made.
+        last: DateTime<Utc>,
+    },
+
     /// The subject was erased — their keys shredded, on the record, and forgotten — but what
     /// the erasure deleted is still in the store's files (another connection holds
     /// `log.db` open, so its write-ahead log can't be truncated). Call
@@ -602,6 +624,8 @@ impl Error {
             Error::StorageRefused { .. } => "storage_refused",
             Error::NotErasable { .. } => "not_erasable",
             Error::StillInFiles(_) => "still_in_files",
+            Error::TimeAhead { .. } => "time_ahead",
+            Error::BeforeLastChange { .. } => "before_last_change",
             Error::AuditUnavailable(..) => "audit_unavailable",
             Error::NotStored(..) => "not_stored",
         }

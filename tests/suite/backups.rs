@@ -68,7 +68,8 @@ fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_ar
     operator
         .trigger(&customer(), Trigger::AccountClosed, monday())
         .unwrap();
-    let report = operator.sweep(monday() + TimeDelta::days(1)).unwrap();
+    clock.set(monday() + TimeDelta::days(1));
+    let report = operator.sweep_now().unwrap();
     assert_eq!(report.destroyed.len(), 1);
     drop(operator);
     let live = keys_for(dir.path());
@@ -97,31 +98,6 @@ fn a_backup_of_the_data_directory_taken_before_a_shred_opens_nothing_after_it_ar
     assert!(matches!(keys, Err(KeyError::KekMissing { .. })));
     assert_eq!(fingerprints(live.path()), live_before);
     assert_eq!(fingerprints(backup.path()), backup_before);
-}
-
-#[test]
-fn a_sweep_started_through_the_schedule_rotates_the_key_too() {
-    // The operator's schedule is public: sweeping it directly must not skip the rotation
-    // that makes a backup from before the shred useless.
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(monday());
-    drop(kept_phone(dir.path(), &clock));
-    let backup = tempfile::tempdir().unwrap();
-    copy_dir(dir.path(), backup.path());
-    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
-    operator
-        .trigger(&customer(), Trigger::AccountClosed, monday())
-        .unwrap();
-    let report = operator.schedule().sweep(monday() + TimeDelta::hours(1));
-    assert_eq!(report.destroyed.len(), 1);
-    assert_eq!(report.keys_not_rotated, None);
-    drop(operator);
-    assert_eq!(versions(&keys_for(dir.path())), [2]);
-    let restored = Operator::open(backup.path(), imanum(), keys_for(dir.path()));
-    assert!(
-        matches!(restored, Err(StoreError::Keys(KeyError::KekMissing { .. }))),
-        "{restored:?}"
-    );
 }
 
 #[test]
@@ -219,26 +195,26 @@ fn the_operator_rotates_daily_and_after_every_sweep_that_destroyed_something() {
     let clock = ManualClock::new(monday());
     let (operator, record) = kept_phone(dir.path(), &clock);
     let keys = keys_for(dir.path());
-    operator.sweep(monday() + TimeDelta::hours(1)).unwrap();
+    clock.set(monday() + TimeDelta::hours(1));
+    operator.sweep_now().unwrap();
     assert_eq!(versions(&keys), [1], "nothing destroyed, not a day yet");
-    operator.sweep(monday() + TimeDelta::hours(25)).unwrap();
+    clock.set(monday() + TimeDelta::hours(25));
+    operator.sweep_now().unwrap();
     assert_eq!(versions(&keys), [2], "a day passed");
     assert_eq!(phone_of(&operator, record), PHONE);
     operator
-        .trigger(
-            &customer(),
-            Trigger::AccountClosed,
-            monday() + TimeDelta::hours(25),
-        )
+        .trigger_now(&customer(), Trigger::AccountClosed)
         .unwrap();
-    let report = operator.sweep(monday() + TimeDelta::hours(26)).unwrap();
+    clock.set(monday() + TimeDelta::hours(26));
+    let report = operator.sweep_now().unwrap();
     assert_eq!(report.destroyed.len(), 1);
     assert_eq!(versions(&keys), [3], "a sweep destroyed something");
     drop(operator);
 
     // The schedule outlives the process: reopened an hour later, it does not rotate.
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
-    operator.sweep(monday() + TimeDelta::hours(27)).unwrap();
+    clock.set(monday() + TimeDelta::hours(27));
+    operator.sweep_now().unwrap();
     assert_eq!(versions(&keys), [3]);
 }
 
@@ -287,14 +263,8 @@ fn under_a_provider_that_can_not_destroy_the_operator_never_rotates_and_a_key_st
     operator
         .trigger(&customer(), Trigger::AccountClosed, monday())
         .unwrap();
-    assert_eq!(
-        operator
-            .sweep(monday() + TimeDelta::days(2))
-            .unwrap()
-            .destroyed
-            .len(),
-        1
-    );
+    clock.set(monday() + TimeDelta::days(2));
+    assert_eq!(operator.sweep_now().unwrap().destroyed.len(), 1);
     drop(operator);
     // What the docs of such a provider say: the live store lost the key, the copy did not.
     let live = SqliteKeyStore::open_with(dir.path().join("keys.db"), &*provider).unwrap();

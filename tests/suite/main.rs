@@ -19,6 +19,7 @@ mod hostile_caller;
 mod layers;
 mod ledger_model;
 mod no_leaks;
+mod operator_clock;
 mod operator_store;
 mod policy_files;
 mod receipts;

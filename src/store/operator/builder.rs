@@ -467,8 +467,8 @@ impl OperatorBuilder {
                     last: std::sync::Mutex::new(last),
                     owed: std::sync::atomic::AtomicBool::new(false),
                 });
-                // However a sweep is started — `Operator::sweep`, or `schedule().sweep()` —
-                // a destruction is followed by a rotation.
+                // Every sweep is followed by a rotation where a destruction or the day calls
+                // for it.
                 let after = Arc::clone(&rotation);
                 schedule.after_sweep(Arc::new(move |now, destroyed| {
                     after.after_sweep(now, destroyed)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::Error;
 use crate::audit::AuditLog;
 use crate::consent::ConsentLedger;
 use crate::disclosure::Disclosures;
@@ -19,9 +20,8 @@ use crate::rights::{AccessReport, ReportSources, SubjectRequests};
 #[cfg(feature = "sqlite")]
 use crate::store::vault::StoreError;
 use crate::vocab::SubjectId;
-use crate::{Error, RetentionSchedule};
 
-use super::{Operator, OperatorBuilder, Stores, builder::Place};
+use super::{Operator, OperatorBuilder, OperatorSchedule, Stores, builder::Place};
 
 /// Opening, and what the operator holds.
 impl Operator {
@@ -73,10 +73,12 @@ impl Operator {
         &self.ledger
     }
 
-    /// The retention schedule: records tracked, triggers, holds and destructions are kept.
-    /// Sweep through [`sweep`](Self::sweep), which also says when the store has stopped.
-    pub fn schedule(&self) -> &RetentionSchedule {
-        &self.schedule
+    /// The retention schedule: the records it tracks, their deadlines, its decisions and
+    /// legal holds, each kept. Sweeps and triggers are the operator's own
+    /// ([`sweep`](Self::sweep), [`trigger`](Self::trigger)), which check their time
+    /// against its clock and say when the store has stopped.
+    pub fn schedule(&self) -> OperatorSchedule<'_> {
+        OperatorSchedule::new(self)
     }
 
     /// The register of transfers and the notices they owe.

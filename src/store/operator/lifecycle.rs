@@ -25,6 +25,12 @@ use crate::vocab::{Purpose, SubjectId};
 
 use super::Operator;
 
+/// How far ahead of the operator's clock a time handed in may be: the system clock is read
+/// coarsely (a kernel tick, up to 10 ms), so a caller's `Utc::now()` is often a few
+/// milliseconds ahead of it. A second destroys nothing a second early that matters; a
+/// sweep dated a day or ten years ahead is refused.
+pub(super) const LEEWAY_MS: i64 = 1_000;
+
 /// The embedded key store, the provider of its key-encryption key, and when to rotate.
 #[cfg(feature = "sqlite")]
 pub(super) struct Rotation {
@@ -291,11 +297,16 @@ impl Operator {
         log.scrub().map_err(|e| Error::StillInFiles(e.into()))
     }
 
-    /// Applies `trigger` to `subject`'s records ([`RetentionSchedule::trigger`]).
+    /// Applies `trigger` to `subject`'s records at `at` ([`RetentionSchedule::trigger`]).
+    /// [`trigger_now`](Self::trigger_now) applies it at the operator's clock.
     ///
     /// # Errors
     ///
-    /// [`Error::NotStored`] if it could not be kept (it took effect in this process).
+    /// [`Error::TimeAhead`] if `at` is ahead of the operator's clock (by more than a
+    /// second: a caller's `Utc::now()` may be read from a finer clock than its own), and
+    /// [`Error::BeforeLastChange`] if it is before the last change on its record: nothing
+    /// was done then. [`Error::NotStored`] if it could not be kept (it took effect in this
+    /// process).
     ///
     /// [`RetentionSchedule::trigger`]: crate::RetentionSchedule::trigger
     pub fn trigger(
@@ -304,17 +315,36 @@ impl Operator {
         trigger: Trigger,
         at: DateTime<Utc>,
     ) -> Result<Vec<RecordId>, Error> {
+        self.check_time(at)?;
         let changed = self.schedule.trigger(subject, trigger, at);
         self.check_kept()?;
         Ok(changed)
     }
 
+    /// Applies `trigger` to `subject`'s records now, on the operator's clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`trigger`](Self::trigger).
+    pub fn trigger_now(
+        &self,
+        subject: &SubjectId,
+        trigger: Trigger,
+    ) -> Result<Vec<RecordId>, Error> {
+        self.trigger(subject, trigger, self.ledger.clock().now())
+    }
+
     /// Destroys every record due at `now` ([`RetentionSchedule::sweep`]): the sealed copy's
     /// key is shredded first, so no copy of the vault opens it with the live key store; and
     /// the rotation that follows (below) leaves no copy of the key store that opens it
-    /// either, where the provider can rotate and destroy.
+    /// either, where the provider can rotate and destroy. [`sweep_now`](Self::sweep_now)
+    /// sweeps at the operator's clock: what a timer calls.
     ///
     /// # Errors
+    ///
+    /// [`Error::TimeAhead`] if `now` is ahead of the operator's clock by more than a
+    /// second — a sweep dated ahead would destroy what is not due yet — and [`Error::BeforeLastChange`] if it is before
+    /// the last change on its record: nothing was destroyed then.
     ///
     /// [`Error::NotStored`] if a destruction could not be kept: it was done, and the record
     /// is still due at the next open, whose first sweep destroys it again and records it
@@ -330,6 +360,7 @@ impl Operator {
     ///
     /// [`RetentionSchedule::sweep`]: crate::RetentionSchedule::sweep
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
+        self.check_time(now)?;
         // The reads of tokens still out, or never dropped, go on the record too.
         self.ledger.flush_reads();
         // The schedule rotates the keys after it, where a destruction or the day calls for it.
@@ -341,6 +372,30 @@ impl Operator {
             ))));
         }
         Ok(report)
+    }
+
+    /// Destroys every record due now, on the operator's clock.
+    ///
+    /// # Errors
+    ///
+    /// As [`sweep`](Self::sweep).
+    pub fn sweep_now(&self) -> Result<SweepReport, Error> {
+        self.sweep(self.ledger.clock().now())
+    }
+
+    /// Refuses a time more than [`LEEWAY_MS`] ahead of the operator's clock, or before the
+    /// last change on record, to the millisecond the log keeps.
+    pub(super) fn check_time(&self, at: DateTime<Utc>) -> Result<(), Error> {
+        let now = self.ledger.clock().now();
+        if at.timestamp_millis() > now.timestamp_millis().saturating_add(LEEWAY_MS) {
+            return Err(Error::TimeAhead { at, now });
+        }
+        match self.audit.latest() {
+            Some(last) if at.timestamp_millis() < last.timestamp_millis() => {
+                Err(Error::BeforeLastChange { at, last })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Rotates the key-encryption key that wraps the data keys now, and says whether it

@@ -18,6 +18,7 @@ use crate::store::keys::KeyStore;
 use crate::store::vault::Vault;
 
 mod builder;
+mod schedule;
 mod sealable;
 mod stores;
 // In the order the operator's documentation lists their methods: opening it and what it
@@ -33,6 +34,7 @@ pub use builder::OperatorBuilder;
 pub use builder::{DEFAULT_AUDIT_SYNC_WITHIN, DEFAULT_SNAPSHOT_AFTER};
 #[cfg(feature = "sqlite")]
 use lifecycle::Rotation;
+pub use schedule::OperatorSchedule;
 pub use sealable::Sealable;
 pub use stores::Stores;
 
