@@ -13,9 +13,7 @@ use std::path::Path;
 
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::consent::ConsentEventKind;
-use amanat::retention::{
-    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold, Trigger,
-};
+use amanat::retention::{DestructionHook, DestructionRequest, HookError, Trigger};
 use amanat::store::Operator;
 use amanat::store::kek::KeyDir;
 use amanat::store::vault::StoreError;
@@ -183,8 +181,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         6,
-        "Retention: every record is kept sealed, with the deadline the policy sets; AML keeps \
-         the passport",
+        "Retention: every record is kept sealed, with the deadline the policy sets; the AML \
+         law keeps the passport",
     );
     say("Sealing a record reads it, so each takes a live token; the registration's have expired.");
     let phone_token = ledger.authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)?;
@@ -192,19 +190,17 @@ fn main() -> Result<(), Box<dyn StdError>> {
     operator.keep(&mut passport, &passport_token)?;
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
     operator.keep(&mut selfie, &selfie_token)?;
-    let hold = operator.schedule().place_hold(LegalHold {
-        scope: HoldScope::Record(passport.id()),
-        reason: "customer due diligence records".into(),
-        reference: "AML law; FATF Recommendation 11: five years after the relationship ends".into(),
-        until: HoldUntil::AfterRelationshipEnd {
-            years: 5,
-            months: 0,
-            days: 0,
-        },
-    })?;
+    let minimum = operator
+        .schedule()
+        .records_of(&customer)
+        .into_iter()
+        .find_map(|r| r.statutory_minimum)
+        .unwrap_or_default();
     say(format!(
         "Phone, passport and selfie sealed in the vault, each under a key of its own, and \
-         tracked; {hold} placed on the passport until five years after the account is closed."
+         tracked. The policy's statutory minimum keeps identity documents five years after \
+         the account is closed, whatever purpose collected them, and no hold is placed by \
+         hand: {minimum}."
     ));
 
     step(
@@ -219,10 +215,14 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let ledger = operator.ledger();
     let records = operator.schedule().records_of(&customer);
     say(format!(
-        "Reopened: {} consent events in the history, {} records tracked, {} of them held.",
+        "Reopened: {} consent events in the history, {} records tracked, {} of them kept by \
+         a law past the account's closure.",
         ledger.history(&customer).len(),
         records.len(),
-        records.iter().filter(|r| r.held).count()
+        records
+            .iter()
+            .filter(|r| r.statutory_minimum.is_some())
+            .count()
     ));
     let passport_token =
         ledger.authorize::<Passport>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
@@ -263,7 +263,8 @@ fn main() -> Result<(), Box<dyn StdError>> {
     for (record, until) in &report.postponed {
         let until = until.map_or_else(|| "release".to_owned(), |t| t.to_string());
         say(format!(
-            "Record {record} kept under a legal hold until {until}."
+            "Record {record} kept under the statutory minimum until {until}, open only to the \
+             legal obligation."
         ));
     }
     // The written consent still holds, so a token can be had; the record is gone.
@@ -311,7 +312,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     }
     say(
         "The schedule hears of it in the same change: what was collected on that consent \
-         falls due at once (the passport already was, and stays held).",
+         falls due at once (the passport already was, and the statutory minimum keeps it).",
     );
     match passport.read(&consent_token) {
         Ok(_) => say("unexpected: a token on the withdrawn consent opened the passport"),
@@ -362,7 +363,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         13,
-        "Five years on, the hold ends and the passport is destroyed",
+        "Five years on, the minimum ends and the passport is destroyed",
     );
     clock.advance(TimeDelta::days(5 * 365 + 2));
     let report = operator.sweep_now()?;

@@ -23,7 +23,7 @@ use amanat::audit::AuditEvent;
 use amanat::category::Phone;
 use amanat::consent::ConsentEventKind;
 use amanat::data::RecordId;
-use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::store::Operator;
 use amanat::store::kek::KeyDir;
 use amanat::store::keys::{KeyError, KeyStore, SqliteKeyStore};
@@ -87,7 +87,11 @@ fn crash_writer() {
                 .place_hold(LegalHold {
                     scope: HoldScope::Subject(subject.clone()),
                     reason: "customer due diligence".into(),
-                    reference: "AML law; FATF Recommendation 11".into(),
+                    ground: HoldGround::Statute {
+                        law: "AML law".into(),
+                        article: "FATF Recommendation 11".into(),
+                    },
+                    readable_for: vec![Purpose::LEGAL_OBLIGATION],
                     until: HoldUntil::Released,
                 })
                 .unwrap();

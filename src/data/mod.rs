@@ -20,6 +20,7 @@ use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::consent::{ConsentToken, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
+use crate::vocab::ids::HoldId;
 pub use crate::vocab::ids::RecordId;
 pub(crate) use retention_cell::{Refusal, RetentionCell};
 
@@ -253,7 +254,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             return Err(self.blocked_error());
         }
         if let Some(cell) = self.retention.get() {
-            cell.admits(now, token.consent().is_some())
+            cell.admits(now, token.consent().is_some(), || token.purpose())
                 .map_err(|why| self.retention_error(why))?;
         }
         Ok(())
@@ -453,6 +454,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 record: self.id,
                 reason: reason.clone(),
                 rule: None,
+                overrode: Vec::new(),
             }
         });
         DestructionReceipt {
@@ -465,6 +467,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             reason,
             rule: None,
             hooks_confirmed: Vec::new(),
+            holds_overridden: Vec::new(),
         }
         // `self` drops here: SecretBox zeroizes the value before freeing it, and a vault
         // shared with a schedule is zeroized below.
@@ -641,6 +644,9 @@ pub struct DestructionReceipt {
     pub rule: Option<Arc<str>>,
     /// The destruction hooks that confirmed deleting their copies, by name.
     pub hooks_confirmed: Vec<String>,
+    /// The legal holds a court's order to destroy outweighed — they stood on neither a
+    /// court order nor a statute; empty when none was in the way.
+    pub holds_overridden: Vec<HoldId>,
 }
 
 impl fmt::Display for DestructionReceipt {
@@ -671,6 +677,18 @@ impl fmt::Display for DestructionReceipt {
         }
         if !self.hooks_confirmed.is_empty() {
             write!(f, "; copies deleted by {}", self.hooks_confirmed.join(", "))?;
+        }
+        if !self.holds_overridden.is_empty() {
+            let holds: Vec<String> = self
+                .holds_overridden
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            write!(
+                f,
+                "; the court's order outweighed holds {}",
+                holds.join(", ")
+            )?;
         }
         Ok(())
     }

@@ -3,6 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
+use parking_lot::RwLock;
+
+use crate::vocab::Purpose;
+
 /// What a tracked [`PersonalData`](super::PersonalData) consults on every read: the deadline the schedule set
 /// and whether the schedule destroyed the record. Two atomics, so a read pays two loads.
 #[derive(Debug)]
@@ -10,7 +14,10 @@ pub(crate) struct RetentionCell {
     pub(crate) deadline: AtomicI64,
     /// Until when a legal hold keeps the record readable past its deadline, on a basis
     /// other than consent; `i64::MIN` while no hold covers it.
-    pub(crate) held_until: AtomicI64,
+    held_until: AtomicI64,
+    /// The purposes a hold or a statutory minimum keeps the record readable for past its
+    /// deadline; read only then.
+    readable_for: RwLock<Vec<Purpose>>,
     pub(crate) destroyed: AtomicBool,
 }
 
@@ -26,23 +33,43 @@ impl RetentionCell {
         Self {
             deadline: AtomicI64::new(i64::MAX),
             held_until: AtomicI64::new(i64::MIN),
+            readable_for: RwLock::new(Vec::new()),
             destroyed: AtomicBool::new(false),
         }
     }
 
-    /// Whether a read at `now` may go ahead: never after destruction, and past the
-    /// deadline only while a legal hold keeps the record, and only on a legal basis other
-    /// than consent (what a hold keeps data for). Past its deadline, unheld data is due for
+    /// Keeps the record readable past its deadline until `until`, for `purposes` alone.
+    pub(crate) fn keep_readable(&self, until: i64, purposes: Vec<Purpose>) {
+        *self.readable_for.write() = purposes;
+        self.held_until.store(until, Ordering::Release);
+    }
+
+    /// Whether a read for `purpose` at `now` may go ahead: never after destruction, and past
+    /// the deadline only while a legal hold or a statutory minimum keeps the record, only
+    /// on a legal basis other than consent (what a hold keeps data for), and only for a
+    /// purpose it keeps the record for. Past its deadline, unheld data is due for
     /// destruction (Tajik law Art. 20) whether or not a sweep has run yet.
     #[inline]
-    pub(crate) fn admits(&self, now: i64, on_consent: bool) -> Result<(), Refusal> {
+    pub(crate) fn admits<'p>(
+        &self,
+        now: i64,
+        on_consent: bool,
+        purpose: impl FnOnce() -> &'p Purpose,
+    ) -> Result<(), Refusal> {
         if self.destroyed.load(Ordering::Acquire) {
             return Err(Refusal::Destroyed);
         }
         let deadline = self.deadline.load(Ordering::Acquire);
-        if now >= deadline && (on_consent || now >= self.held_until.load(Ordering::Acquire)) {
+        // The purpose is looked up only past the deadline: the read path pays nothing more.
+        if now >= deadline && (on_consent || !self.kept_for(now, purpose())) {
             return Err(Refusal::Expired(deadline));
         }
         Ok(())
+    }
+
+    /// Past the deadline: whether something keeps the record at `now` for `purpose`.
+    #[cold]
+    fn kept_for(&self, now: i64, purpose: &Purpose) -> bool {
+        now < self.held_until.load(Ordering::Acquire) && self.readable_for.read().contains(purpose)
     }
 }

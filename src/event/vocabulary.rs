@@ -235,6 +235,9 @@ pub enum Event {
         record: RecordId,
         /// The holds.
         holds: Vec<HoldId>,
+        /// The statutory minimum that keeps it too, as its law and article.
+        #[serde(default)]
+        minimum: Option<String>,
         /// Until when; `None` until a hold is released or its relationship end is known.
         #[serde(with = "crate::vocab::when::option")]
         until: Option<DateTime<Utc>>,
@@ -286,6 +289,10 @@ pub enum Event {
         reason: DestructionReason,
         /// The retention rule that set the deadline, when a schedule destroyed it.
         rule: Option<String>,
+        /// The holds a court's order to destroy outweighed: they stand on neither a court
+        /// order nor a statute.
+        #[serde(default)]
+        overrode: Vec<HoldId>,
     },
     /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
     /// received: a change.

@@ -2,7 +2,7 @@
 
 use super::{
     CategoryDecl, Country, Policy, PolicyError, PurposeDecl, Recipient, RetentionRule,
-    StorageLocation, WorkingCalendar, raw, validate::Draft, validate::Located,
+    StatutoryMinimum, StorageLocation, WorkingCalendar, raw, validate::Draft, validate::Located,
 };
 
 /// Builds a [`Policy`] in code; see [`Policy::builder`].
@@ -45,6 +45,13 @@ impl PolicyBuilder {
     /// Adds a retention rule.
     pub fn retention(mut self, rule: RetentionRule) -> Self {
         self.draft.retention.push(Located::new(rule));
+        self
+    }
+
+    /// Adds a statutory minimum: a period a law keeps a category for, whatever purpose
+    /// collected it.
+    pub fn minimum(mut self, minimum: StatutoryMinimum) -> Self {
+        self.draft.minimums.push(Located::new(minimum));
         self
     }
 

@@ -128,6 +128,76 @@ pub struct RetentionRule {
     pub reference: String,
 }
 
+/// A period a law keeps a category for, whatever purpose collected it: identity documents
+/// kept five years after the relationship ends under the anti-money-laundering law.
+/// Withdrawal and closure destroy none of the category's records before it ends; past a
+/// record's own deadline it is readable only for `readable_for`, on a legal basis other
+/// than consent, and kept from every other purpose (Tajik law Art. 14.3: data is kept
+/// longer where a law says so).
+///
+/// The laws that set such periods are not among those the library carries, so a minimum
+/// is configuration, and it must cite its law and article.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatutoryMinimum {
+    /// The category.
+    pub category: String,
+    /// From when the period runs: [`RetentionStart::RelationshipEnd`] or
+    /// [`RetentionStart::Collection`] (a minimum across purposes can't count from one
+    /// purpose's achievement).
+    pub after: RetentionStart,
+    /// Years, months and days, added in that order.
+    pub years: u32,
+    /// See `years`.
+    pub months: u32,
+    /// See `years`.
+    pub days: u32,
+    /// The law that sets it.
+    pub law: String,
+    /// Its article.
+    pub article: String,
+    /// The purpose that may still read the records it keeps: one the policy declares on a
+    /// legal basis other than consent.
+    pub readable_for: Purpose,
+}
+
+impl StatutoryMinimum {
+    /// The law and article, as a record of processing and a postponement cite them.
+    pub fn citation(&self) -> String {
+        format!("{}, {}", self.law, self.article)
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        let start = match self.after {
+            RetentionStart::Collection => "collection",
+            RetentionStart::PurposeAchieved => "the purpose was achieved",
+            RetentionStart::RelationshipEnd => "the relationship ended",
+        };
+        format!(
+            "statutory minimum: {} kept {} after {start}, whatever purpose collected it ({}); \
+             meanwhile readable only for {}",
+            self.category,
+            period_text(self.years, self.months, self.days),
+            self.citation(),
+            self.readable_for
+        )
+    }
+}
+
+/// `years`, `months` and `days` in words: "5 years", "1 year 6 months"; "no time" if all
+/// are zero.
+pub(crate) fn period_text(years: u32, months: u32, days: u32) -> String {
+    let parts: Vec<String> = [(years, "year"), (months, "month"), (days, "day")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}{}", if n == 1 { "" } else { "s" }))
+        .collect();
+    if parts.is_empty() {
+        "no time".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
 impl RetentionRule {
     pub(crate) fn describe(&self) -> String {
         let rule = self;

@@ -37,7 +37,6 @@
 //!     category = "phone"
 //!     purpose = "service_provision"
 //!     after = "relationship_end"
-//!     years = 1
 //! "#)?;
 //! assert_eq!(policy.version().as_str(), "shop-1");
 //!
@@ -67,7 +66,7 @@ pub use calendar::WorkingCalendar;
 use decl::kept_at_home;
 pub use decl::{
     CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart,
-    StorageLocation,
+    StatutoryMinimum, StorageLocation,
 };
 pub use pack::{
     BasisRule, Citation, Country, DayCount, Deadline, JurisdictionPack, Localisation, Localised,
@@ -89,6 +88,7 @@ pub struct Policy {
     categories: Vec<CategoryDecl>,
     purposes: Vec<PurposeDecl>,
     retention: Vec<RetentionRule>,
+    minimums: Vec<StatutoryMinimum>,
     recipients: Vec<Recipient>,
     adequacy: Vec<Country>,
     storage: Vec<StorageLocation>,
@@ -163,7 +163,7 @@ impl Policy {
     ///         category: "phone".into(),
     ///         purpose: Purpose::SERVICE_PROVISION,
     ///         after: RetentionStart::RelationshipEnd,
-    ///         years: 1,
+    ///         years: 0,
     ///         months: 0,
     ///         days: 0,
     ///         reference: String::new(),
@@ -188,6 +188,7 @@ impl Policy {
                 categories: Vec::new(),
                 purposes: Vec::new(),
                 retention: Vec::new(),
+                minimums: Vec::new(),
                 recipients: Vec::new(),
                 adequacy: Vec::new(),
                 storage: Vec::new(),
@@ -275,6 +276,12 @@ impl Policy {
             .position(|r| r.category == category && &r.purpose == purpose)
     }
 
+    /// The statutory minimums: periods a law keeps a category for, whatever purpose
+    /// collected it.
+    pub fn minimums(&self) -> &[StatutoryMinimum] {
+        &self.minimums
+    }
+
     /// The recipients.
     pub fn recipients(&self) -> &[Recipient] {
         &self.recipients
@@ -293,12 +300,23 @@ impl Policy {
         })
     }
 
-    /// The retention rules, in words, for the (purpose, category) pairs `uses` accepts.
+    /// The retention rules, in words, for the (purpose, category) pairs `uses` accepts, and
+    /// the statutory minimums of their categories.
     pub(crate) fn retention_texts_for(&self, uses: impl Fn(&Purpose, &str) -> bool) -> Vec<String> {
-        self.retention()
+        let rules: Vec<&RetentionRule> = self
+            .retention()
             .iter()
             .filter(|rule| uses(&rule.purpose, &rule.category))
-            .map(RetentionRule::describe)
+            .collect();
+        let minimums = self
+            .minimums()
+            .iter()
+            .filter(|m| rules.iter().any(|r| r.category == m.category))
+            .map(StatutoryMinimum::describe);
+        rules
+            .iter()
+            .map(|rule| rule.describe())
+            .chain(minimums)
             .collect()
     }
 

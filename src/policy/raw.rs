@@ -11,8 +11,8 @@ use toml::value::Datetime;
 
 use super::{
     Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError, PolicyErrorKind,
-    PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart, StorageLocation,
-    TransferBasis, WorkingCalendar,
+    PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart, StatutoryMinimum,
+    StorageLocation, TransferBasis, WorkingCalendar,
 };
 use crate::category::Access;
 use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
@@ -32,6 +32,8 @@ struct RawPolicy {
     purposes: Vec<RawPurpose>,
     #[serde(default)]
     retention: Vec<RawRetention>,
+    #[serde(default, rename = "minimum")]
+    minimums: Vec<RawMinimum>,
     #[serde(default, rename = "recipient")]
     recipients: Vec<RawRecipient>,
     #[serde(default)]
@@ -91,6 +93,22 @@ struct RawRetention {
     days: u32,
     #[serde(default)]
     reference: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMinimum {
+    category: Spanned<String>,
+    after: RetentionStart,
+    #[serde(default)]
+    years: u32,
+    #[serde(default)]
+    months: u32,
+    #[serde(default)]
+    days: u32,
+    law: String,
+    article: String,
+    purpose: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +292,25 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         retention.push(located(rule, spans));
     }
 
+    let mut minimums = Vec::with_capacity(raw.minimums.len());
+    for m in raw.minimums {
+        let spans = HashMap::from([
+            ("category".to_owned(), m.category.span()),
+            ("purpose".to_owned(), m.purpose.span()),
+        ]);
+        let minimum = StatutoryMinimum {
+            readable_for: purpose(&m.purpose, "minimum.purpose")?,
+            category: m.category.into_inner(),
+            after: m.after,
+            years: m.years,
+            months: m.months,
+            days: m.days,
+            law: m.law,
+            article: m.article,
+        };
+        minimums.push(located(minimum, spans));
+    }
+
     let mut recipients = Vec::with_capacity(raw.recipients.len());
     for r in raw.recipients {
         let mut spans = HashMap::from([
@@ -329,6 +366,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         categories,
         purposes,
         retention,
+        minimums,
         recipients,
         adequacy,
         storage,

@@ -187,6 +187,52 @@ impl Policy {
             )?;
         }
 
+        writeln!(
+            out,
+            "\n### What outlives the account's closure (Art. 14.3, 20)\n"
+        )?;
+        writeln!(
+            out,
+            "Closing the account ends every period above, whatever it counts from; what is \
+             counted from the closure runs from then. Kept longer only where a law says so:\n"
+        )?;
+        let after_closure: Vec<&RetentionRule> = self
+            .retention()
+            .iter()
+            .filter(|r| {
+                r.after == RetentionStart::RelationshipEnd
+                    && (r.years, r.months, r.days) != (0, 0, 0)
+            })
+            .collect();
+        if after_closure.is_empty() && self.minimums().is_empty() {
+            writeln!(out, "- nothing")?;
+        }
+        for r in after_closure {
+            writeln!(
+                out,
+                "- `{}` collected for `{}`: {} ({})",
+                r.category,
+                r.purpose,
+                period(r),
+                cell(&r.reference)
+            )?;
+        }
+        for m in self.minimums() {
+            let start = match m.after {
+                RetentionStart::RelationshipEnd => "the account is closed",
+                _ => "collection",
+            };
+            writeln!(
+                out,
+                "- `{}`, whatever purpose collected it: at least {} after {start}, under {}; \
+                 meanwhile readable only for `{}`",
+                m.category,
+                super::decl::period_text(m.years, m.months, m.days),
+                cell(&m.citation()),
+                m.readable_for
+            )?;
+        }
+
         writeln!(out, "\n## Storage (Art. 14.2)\n")?;
         for s in self.storage() {
             let what = if s.categories.is_empty() {

@@ -11,8 +11,8 @@ use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
 
 use super::{
     CategoryDecl, Country, JurisdictionPack, Localisation, Operator, Policy, PolicyError,
-    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, StorageLocation, WorkingCalendar,
-    decl::kept_at_home, raw,
+    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, RetentionStart, StatutoryMinimum,
+    StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
 };
 
 /// The article that makes `category` need written consent under `pack`, or, for a
@@ -82,6 +82,7 @@ pub(crate) struct Draft {
     pub(crate) categories: Vec<Located<raw::RawCategory>>,
     pub(crate) purposes: Vec<Located<PurposeDecl>>,
     pub(crate) retention: Vec<Located<RetentionRule>>,
+    pub(crate) minimums: Vec<Located<StatutoryMinimum>>,
     pub(crate) recipients: Vec<Located<Recipient>>,
     pub(crate) adequacy: Vec<Located<Country>>,
     pub(crate) storage: Vec<Located<StorageLocation>>,
@@ -308,6 +309,20 @@ impl Draft {
                     r.spans.get("category").cloned(),
                 ));
             }
+            // Kept past the relationship's end only where a law says so (Art. 14.3, 20).
+            if rule.after == RetentionStart::RelationshipEnd
+                && (rule.years, rule.months, rule.days) != (0, 0, 0)
+                && rule.reference.trim().is_empty()
+            {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "retention.reference",
+                        reason: "a period after the relationship ends must cite the law that \
+                                 sets it (Art. 14.3, 20)",
+                    },
+                    r.spans.get("category").cloned(),
+                ));
+            }
             retention.push(rule);
         }
         for (n, purpose) in purposes.iter().enumerate() {
@@ -322,6 +337,65 @@ impl Draft {
                     ));
                 }
             }
+        }
+
+        // Statutory minimums: a declared category, a cited law, and a purpose on another
+        // basis than consent that may read what they keep.
+        let mut minimums = Vec::with_capacity(self.minimums.len());
+        for m in self.minimums {
+            let minimum = m.value;
+            if !category_index.contains_key(&minimum.category) {
+                return Err(fail(
+                    K::UndeclaredCategory {
+                        category: minimum.category.clone(),
+                        used_by: "a statutory minimum".into(),
+                    },
+                    m.spans.get("category").cloned(),
+                ));
+            }
+            if minimum.law.trim().is_empty() || minimum.article.trim().is_empty() {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "minimum.law",
+                        reason: "a statutory minimum cites its law and article",
+                    },
+                    m.spans.get("category").cloned(),
+                ));
+            }
+            if minimum.after == RetentionStart::PurposeAchieved {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "minimum.after",
+                        reason: "a minimum across purposes counts from collection or from the \
+                                 relationship's end, not from one purpose's achievement",
+                    },
+                    m.spans.get("category").cloned(),
+                ));
+            }
+            match purpose_of(&minimum.readable_for) {
+                None => {
+                    return Err(fail(
+                        K::UndeclaredPurpose {
+                            purpose: minimum.readable_for.to_string(),
+                            used_by: "a statutory minimum".into(),
+                        },
+                        m.spans.get("purpose").cloned(),
+                    ));
+                }
+                Some(purpose) if purpose.basis == crate::vocab::BasisKind::Consent => {
+                    return Err(fail(
+                        K::InvalidValue {
+                            field: "minimum.purpose",
+                            reason: "what a statutory minimum keeps is read on the law's \
+                                     basis, not on consent: name a purpose declared on \
+                                     another basis",
+                        },
+                        m.spans.get("purpose").cloned(),
+                    ));
+                }
+                Some(_) => {}
+            }
+            minimums.push(minimum);
         }
 
         // Adequacy list.
@@ -494,6 +568,7 @@ impl Draft {
             categories,
             purposes,
             retention,
+            minimums,
             recipients,
             adequacy,
             storage,

@@ -82,6 +82,7 @@ impl ScheduleBuilder {
             .iter()
             .map(|rule| Arc::from(rule.describe()))
             .collect();
+        let minimums = self.policy.minimums().to_vec();
         RetentionSchedule {
             policy: self.policy,
             hooks: self.hooks,
@@ -92,6 +93,7 @@ impl ScheduleBuilder {
             clock: self.clock,
             state: Mutex::new(State {
                 audit: self.audit,
+                minimums,
                 ..State::default()
             }),
             after_sweep: OnceLock::new(),

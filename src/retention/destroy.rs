@@ -20,6 +20,10 @@ impl RetentionSchedule {
         id: RecordId,
         now: i64,
     ) -> Option<DestructionReceipt> {
+        let overridden = state
+            .records
+            .get(&id)
+            .map(|entry| state.keeping(id, entry, now).overridden)?;
         let entry = state.records.remove(&id)?;
         if let Some(queued) = entry.queued {
             state.queue.remove(&(queued, id));
@@ -56,6 +60,7 @@ impl RetentionSchedule {
                 record: id,
                 reason: entry.reason.clone(),
                 rule: rule.as_deref().map(str::to_owned),
+                overrode: overridden.clone(),
             },
         );
         Some(DestructionReceipt {
@@ -68,6 +73,7 @@ impl RetentionSchedule {
             reason: entry.reason,
             rule,
             hooks_confirmed: confirmed,
+            holds_overridden: overridden,
         })
     }
 
@@ -80,7 +86,7 @@ impl RetentionSchedule {
     }
 
     /// Whether a sweep at `at` could have destroyed `record`: tracked, its deadline passed,
-    /// and no hold covering it. An audit entry of a destruction the journal lacks is
+    /// and nothing keeping it. An audit entry of a destruction the journal lacks is
     /// completed at open only then — the audit log is public to append to, so an entry
     /// alone must not destroy what a sweep would have kept.
     pub(crate) fn was_due_and_unheld(&self, record: RecordId, at: DateTime<Utc>) -> bool {
@@ -88,7 +94,7 @@ impl RetentionSchedule {
         let state = self.state();
         state.records.get(&record).is_some_and(|entry| {
             entry.deadline.is_some_and(|due| due <= at)
-                && state.held_until(record, entry, at).is_none()
+                && state.keeping(record, entry, at).until.is_none()
         })
     }
 }

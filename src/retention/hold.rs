@@ -1,27 +1,55 @@
 //! Legal holds: placing and releasing them, and weighing them when a record falls due.
 
-use std::sync::atomic::Ordering;
-
 use super::{Decision, Entry, RetentionSchedule, State, SweepReport, after};
 use crate::Error;
 use crate::audit::{Event, Stands};
 use crate::clock::millis_to_time;
+use crate::data::DestructionReason;
 use crate::data::RecordId;
+use crate::policy::RetentionStart;
+use crate::vocab::Purpose;
 use crate::vocab::ids::HoldId;
 use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold};
 
 impl RetentionSchedule {
-    /// Places a legal hold; records it covers are not destroyed while it lasts.
+    /// Places a legal hold; records it covers are not destroyed while it lasts — unless a
+    /// court orders them destroyed and the hold stands on neither a court order nor a
+    /// statute ([`HoldGround::outweighs_a_court_order`]). Past a record's deadline, the
+    /// hold keeps it readable only for its [`readable_for`](LegalHold::readable_for)
+    /// purposes, on a legal basis other than consent.
     ///
     /// # Errors
     ///
-    /// [`Error::MissingReference`] if the hold names no law, order or case;
-    /// [`Error::UnknownRecord`] if it is on a record the schedule does not track;
+    /// [`Error::MissingReference`] if its ground leaves a name blank;
+    /// [`Error::PurposeNotDeclared`] if it opens a record to a purpose the policy does not
+    /// declare; [`Error::UnknownRecord`] if it is on a record the schedule does not track;
     /// [`Error::AuditUnavailable`] if the schedule's audit log can't record it.
+    ///
+    /// [`HoldGround::outweighs_a_court_order`]: crate::vocab::retention::HoldGround::outweighs_a_court_order
     pub fn place_hold(&self, hold: LegalHold) -> Result<HoldId, Error> {
-        if hold.reference.trim().is_empty() {
+        if !hold.ground.is_complete() {
             return Err(Error::MissingReference {
                 basis: "legal_hold",
+            });
+        }
+        if let Some(purpose) = hold
+            .readable_for
+            .iter()
+            .find(|p| self.policy.purpose(p).is_none())
+        {
+            let subject = match &hold.scope {
+                HoldScope::Subject(subject) => subject.clone(),
+                HoldScope::Record(record) => self
+                    .state()
+                    .records
+                    .get(record)
+                    .map(|e| e.subject.clone())
+                    .ok_or(Error::UnknownRecord { record: *record })?,
+            };
+            return Err(Error::PurposeNotDeclared {
+                subject,
+                purpose: purpose.clone(),
+                policy_version: self.policy.version().clone(),
             });
         }
         // Your clock's code runs before the schedule is locked.
@@ -115,23 +143,18 @@ impl State {
         }
     }
 
-    /// Tells the in-memory copies of records whose holds changed until when a hold keeps
-    /// them readable past their deadline: without one, no token opens them then.
+    /// Tells the in-memory copies of records whose holds changed until when, and for which
+    /// purposes, a hold or a statutory minimum keeps them readable past their deadline:
+    /// without one, no token opens them then.
     pub(super) fn refresh_holds(&self, ids: &[RecordId]) {
         for &id in ids {
             if let Some(entry) = self.records.get(&id)
                 && let Some(cell) = &entry.cell
             {
-                cell.held_until
-                    .store(self.hold_end(id, entry), Ordering::Release);
+                let keeping = self.keeping(id, entry, i64::MIN);
+                cell.keep_readable(keeping.until.unwrap_or(i64::MIN), keeping.readable_for);
             }
         }
-    }
-
-    /// The latest end of the holds on `id`, whenever they were placed; `i64::MIN` if none.
-    pub(super) fn hold_end(&self, id: RecordId, entry: &Entry) -> i64 {
-        self.held_until(id, entry, i64::MIN)
-            .map_or(i64::MIN, |(until, _)| until)
     }
 
     /// If a hold keeps `id` at `now`, takes it out of destruction until the hold ends,
@@ -145,7 +168,8 @@ impl State {
         let Some(entry) = self.records.get(&id) else {
             return false;
         };
-        let Some((until, holds)) = self.held_until(id, entry, now) else {
+        let keeping = self.keeping(id, entry, now);
+        let Some(until) = keeping.until else {
             return false;
         };
         let until_time = (until != i64::MAX).then(|| millis_to_time(until));
@@ -154,7 +178,8 @@ impl State {
             now,
             Event::Postponed {
                 record: id,
-                holds,
+                holds: keeping.holds,
+                minimum: keeping.minimum,
                 until: until_time,
             },
         );
@@ -170,19 +195,13 @@ impl State {
         true
     }
 
-    /// The end of the holds on `id` still in force at `now`: `None` if none holds it,
-    /// `Some(i64::MAX)` if one holds it until released or until an unknown end.
-    pub(super) fn held_until(
-        &self,
-        id: RecordId,
-        entry: &Entry,
-        now: i64,
-    ) -> Option<(i64, Vec<HoldId>)> {
-        if self.holds.is_empty() {
-            return None;
-        }
-        let mut until = None;
-        let mut ids = Vec::new();
+    /// What keeps `id` past its deadline at `now`: the holds in force on it and its
+    /// category's statutory minimums, weighed against why it is due — a court's order to
+    /// destroy outweighs every hold that stands on neither a court order nor a statute.
+    pub(super) fn keeping(&self, id: RecordId, entry: &Entry, now: i64) -> Keeping {
+        let mut keeping = Keeping::default();
+        let ended = self.relationship_ended.get(&entry.subject).copied();
+        let ordered = matches!(entry.reason, DestructionReason::CourtDecision { .. });
         let candidates = self
             .holds_on_subject
             .get(&entry.subject)
@@ -200,17 +219,64 @@ impl State {
                     years,
                     months,
                     days,
-                } => self
-                    .relationship_ended
-                    .get(&entry.subject)
-                    .map_or(i64::MAX, |&ended| after(ended, years, months, days)),
+                } => ended.map_or(i64::MAX, |ended| after(ended, years, months, days)),
             };
+            if end <= now {
+                continue;
+            }
+            if ordered && !hold.ground.outweighs_a_court_order() {
+                keeping.overridden.push(*hold_id);
+                continue;
+            }
+            keeping.keep(end, &hold.readable_for);
+            keeping.holds.push(*hold_id);
+        }
+        for minimum in self
+            .minimums
+            .iter()
+            .filter(|m| m.category == entry.category.as_str())
+        {
+            let from = match minimum.after {
+                RetentionStart::Collection => Some(entry.collected_at),
+                _ => ended,
+            };
+            let end = from.map_or(i64::MAX, |from| {
+                after(from, minimum.years, minimum.months, minimum.days)
+            });
             if end > now {
-                until = Some(until.map_or(end, |u: i64| u.max(end)));
-                ids.push(*hold_id);
+                keeping.keep(end, std::slice::from_ref(&minimum.readable_for));
+                keeping.minimum.get_or_insert_with(|| minimum.citation());
             }
         }
-        ids.sort_unstable_by_key(|h| h.0);
-        until.map(|u| (u, ids))
+        keeping.holds.sort_unstable_by_key(|h| h.0);
+        keeping.overridden.sort_unstable_by_key(|h| h.0);
+        keeping
+    }
+}
+
+/// What keeps a record past its deadline, at a time.
+#[derive(Debug, Default)]
+pub(super) struct Keeping {
+    /// The latest end of what keeps it, `i64::MAX` while one has no end known yet; `None`
+    /// if nothing keeps it.
+    pub(super) until: Option<i64>,
+    /// The holds that keep it.
+    pub(super) holds: Vec<HoldId>,
+    /// The statutory minimum that keeps it, as its citation.
+    pub(super) minimum: Option<String>,
+    /// The purposes that may read it meanwhile.
+    pub(super) readable_for: Vec<Purpose>,
+    /// Holds in force that a court's order to destroy outweighs.
+    pub(super) overridden: Vec<HoldId>,
+}
+
+impl Keeping {
+    fn keep(&mut self, end: i64, readable_for: &[Purpose]) {
+        self.until = Some(self.until.map_or(end, |u| u.max(end)));
+        for purpose in readable_for {
+            if !self.readable_for.contains(purpose) {
+                self.readable_for.push(purpose.clone());
+            }
+        }
     }
 }

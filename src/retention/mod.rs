@@ -6,9 +6,12 @@
 //! (Tajik law Art. 14.3, 20): so long after collection, after the purpose is achieved, or
 //! after the relationship ends. [`Trigger`]s bring deadlines forward: the account is closed
 //! (a logout is not: IMANUM §2.1.5), a purpose is achieved, a court decides, consent is
-//! withdrawn where no other basis holds. [`LegalHold`]s postpone destruction — an
-//! anti-money-laundering hold keeps identification records five years after the
-//! relationship ends.
+//! withdrawn where no other basis holds. Closing the account ends every period, whatever it
+//! counts from (Art. 20). A policy's statutory minimums keep a category longer whatever
+//! purpose collected it — identity documents five years after the relationship ends, under
+//! the anti-money-laundering law the policy cites — and [`LegalHold`]s, each standing on a
+//! statute, a court order, an authority's investigation or the operator's own decision,
+//! postpone destruction.
 //!
 //! [`sweep`](RetentionSchedule::sweep) destroys what is due: it asks every
 //! [`DestructionHook`] registered for the category to delete the copies the library can't
@@ -18,12 +21,20 @@
 //!
 //! # The rule that combines them
 //!
-//! A record is destroyed at the **latest** of its retention deadline and the end of every
-//! hold on it or on its subject. Triggers only ever bring a deadline earlier; holds only
-//! ever postpone. A court decision does not lift a hold: when two legal duties collide the
-//! library keeps the data — kept data can still be destroyed, destroyed data can't be
-//! restored — and records the decision, so a person can release the hold. Every such
-//! decision is in [`decisions`](RetentionSchedule::decisions).
+//! A record is destroyed at the **latest** of its retention deadline, the end of every
+//! hold on it or on its subject, and the end of its category's statutory minimum. Triggers
+//! only ever bring a deadline earlier; holds and minimums only ever postpone. A court's
+//! order to destroy, in force, outweighs every hold that stands on neither another court
+//! order nor a statute (Tajik law Art. 20, Uzbek law Art. 17): the receipt names the holds
+//! it outweighed. Between two court orders, or a court order and a statute, the library
+//! keeps the data — kept data can still be destroyed, destroyed data can't be restored —
+//! and records the decision, so a person can release the hold. Every such decision is in
+//! [`decisions`](RetentionSchedule::decisions).
+//!
+//! Past its deadline, a record something keeps is readable only on a legal basis other than
+//! consent, and only for a purpose the hold or minimum names
+//! ([`LegalHold::readable_for`], [`StatutoryMinimum::readable_for`]): an anti-money-laundering
+//! hold opens it to the legal obligation, not to marketing.
 //!
 //! ```
 //! use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
@@ -49,6 +60,7 @@
 //! ```
 //!
 //! [`DestructionReceipt`]: crate::data::DestructionReceipt
+//! [`StatutoryMinimum::readable_for`]: crate::policy::StatutoryMinimum::readable_for
 //! [`PersonalData`]: crate::data::PersonalData
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -63,9 +75,9 @@ use crate::category::CategoryId;
 use crate::clock::{Clock, millis_to_time};
 use crate::data::{DestructionReason, Purge, RecordId, RetentionCell};
 use crate::event::Journaled;
-use crate::policy::Policy;
+use crate::policy::{Policy, StatutoryMinimum};
 pub use crate::vocab::ids::HoldId;
-pub use crate::vocab::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+pub use crate::vocab::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use crate::vocab::{Purpose, SubjectId};
 
 mod builder;
@@ -140,6 +152,9 @@ struct State {
     /// Destroyed records whose in-memory value a read still held at destruction.
     unpurged: Vec<(RecordId, Arc<dyn Purge>)>,
     decisions: Vec<Decision>,
+    /// The policy's statutory minimums: a handful, looked up by category as a record falls
+    /// due.
+    minimums: Vec<StatutoryMinimum>,
     audit: Option<Arc<AuditLog>>,
     journal: Option<Arc<Journaled>>,
 }

@@ -45,6 +45,10 @@ pub struct TrackedRecord {
     pub deadline: Option<DateTime<Utc>>,
     /// Whether a legal hold covers it now.
     pub held: bool,
+    /// The statutory minimum that keeps its category — past its own deadline, past the
+    /// subject's withdrawal and the account's closure — by its law and article: why it
+    /// outlives them.
+    pub statutory_minimum: Option<String>,
 }
 
 impl RetentionSchedule {
@@ -230,14 +234,14 @@ impl RetentionSchedule {
     /// every read, shared by every such copy; `None` if the record is not tracked.
     pub(crate) fn tracked(&self, record: RecordId) -> Option<(Tracked, Arc<RetentionCell>)> {
         let mut state = self.state();
-        let held_until = state.hold_end(record, state.records.get(&record)?);
+        let keeping = state.keeping(record, state.records.get(&record)?, i64::MIN);
         let entry = state.records.get_mut(&record)?;
         let deadline = entry.deadline;
         let cell = entry.cell.get_or_insert_with(|| {
             let cell = RetentionCell::new();
             cell.deadline
                 .store(deadline.unwrap_or(i64::MAX), Ordering::Release);
-            cell.held_until.store(held_until, Ordering::Release);
+            cell.keep_readable(keeping.until.unwrap_or(i64::MIN), keeping.readable_for);
             Arc::new(cell)
         });
         let cell = Arc::clone(cell);
@@ -295,6 +299,7 @@ impl RetentionSchedule {
                             .holds_on_record
                             .get(&id)
                             .is_some_and(|h| !h.is_empty()),
+                    statutory_minimum: state.keeping(id, entry, i64::MIN).minimum,
                 })
             })
             .collect();

@@ -81,15 +81,18 @@ impl RetentionSchedule {
                         continue;
                     };
                     let rule = &self.policy.retention()[entry.rule as usize];
-                    // A purpose can't go on once the relationship has ended (Art. 20): a
-                    // period counted from achieving it starts now if it has not already.
-                    let from_now = rule.after == RetentionStart::RelationshipEnd
-                        || (rule.after == RetentionStart::PurposeAchieved
-                            && entry.deadline.is_none());
-                    if from_now {
-                        let due = after(ended, rule.years, rule.months, rule.days);
-                        state.bring_forward(at, id, due, DestructionReason::RelationshipEnded);
-                    }
+                    // The end of the relationship ends every period, whatever it counts
+                    // from (Art. 20): one counted from collection or from achieving the
+                    // purpose is over now. Only a period the policy counts from the end
+                    // itself — which must cite the law that sets it — and a statutory
+                    // minimum, weighed at the sweep, keep the record longer.
+                    let due = match rule.after {
+                        RetentionStart::RelationshipEnd => {
+                            after(ended, rule.years, rule.months, rule.days)
+                        }
+                        RetentionStart::Collection | RetentionStart::PurposeAchieved => ended,
+                    };
+                    state.bring_forward(at, id, due, DestructionReason::RelationshipEnded);
                 }
                 // Holds counted from the relationship's end now have an end.
                 state.requeue(&ids);
@@ -109,16 +112,11 @@ impl RetentionSchedule {
             Trigger::CourtDecision { reference, record } => {
                 for &id in &ids {
                     if record.is_none_or(|r| r == id) {
-                        state.bring_forward(
-                            at,
-                            id,
-                            at,
-                            DestructionReason::CourtDecision {
-                                reference: reference.clone(),
-                            },
-                        );
+                        state.order_destruction(at, id, &reference);
                     }
                 }
+                // The holds a court's order outweighs no longer keep the records readable.
+                state.refresh_holds(&ids);
             }
             Trigger::ConsentWithdrawn(purpose) => {
                 let on_consent = self
@@ -187,6 +185,46 @@ impl Locked<'_> {
 }
 
 impl State {
+    /// A court's order to destroy `id`, in force at `at`: due at once, and due for that
+    /// reason even where it was due earlier for another — the reason decides which holds
+    /// still keep it (only those on a court order or a statute).
+    fn order_destruction(&mut self, at: i64, id: RecordId, reference: &str) {
+        let reason = DestructionReason::CourtDecision {
+            reference: reference.to_owned(),
+        };
+        if self.set_deadline(id, at, reason.clone()) {
+            self.decide(
+                at,
+                Event::Deadline {
+                    record: id,
+                    due: millis_to_time(at),
+                    reason,
+                },
+            );
+            return;
+        }
+        let Some(entry) = self.records.get_mut(&id) else {
+            return;
+        };
+        let Some(due) = entry.deadline else {
+            return;
+        };
+        entry.reason = reason.clone();
+        // Back in the queue, out of a postponement that waited for a hold's release: the
+        // next sweep weighs the holds against the order.
+        if entry.pending.is_none() {
+            self.enqueue(id, due);
+        }
+        self.decide(
+            at,
+            Event::Deadline {
+                record: id,
+                due: millis_to_time(due),
+                reason,
+            },
+        );
+    }
+
     /// Brings the deadline of `id` forward for a trigger, and records the decision.
     pub(super) fn bring_forward(
         &mut self,

@@ -2,7 +2,7 @@
 //! the entries it covers, each as the replay reads it back, in lanes that two threads replay
 //! at once.
 //!
-//! A body is its format (`ams2`), how many consents its changes give (a little-endian
+//! A body is its format (`ams3`), how many consents its changes give (a little-endian
 //! `u64`, so that the open sizes the ledger's maps before it reads them), then each change
 //! as one item:
 //!
@@ -32,10 +32,12 @@ use super::replay::{is_heard, route};
 
 /// What a body starts with: the format its items are in. A snapshot of another format,
 /// which an earlier version kept, is passed over and the entries it covers read instead.
-/// `ams2` holds the items `ams1` held: it says that the log sealed the body, so that an
+/// `ams2` held the items `ams1` held: it said that the log sealed the body, so that an
 /// `ams1` body, which an earlier version kept in clear, is replaced by the next snapshot,
-/// which covers it.
-const FORMAT: [u8; 4] = *b"ams2";
+/// which covers it. `ams3` items encode legal holds with their ground and the purposes they
+/// keep a record readable for, postponements with the statutory minimum, and destructions
+/// with the holds a court's order outweighed.
+const FORMAT: [u8; 4] = *b"ams3";
 
 /// The length of the count of consents after the format.
 const CONSENTS_COUNT: usize = 8;

@@ -40,10 +40,88 @@ pub struct LegalHold {
     pub scope: HoldScope,
     /// Why, in words.
     pub reason: String,
-    /// The law, order or case it stands on.
-    pub reference: String,
+    /// What it stands on: a statute, a court order, an authority's investigation, or the
+    /// operator's own decision. A court's order to destroy outweighs every hold but one on
+    /// another court order or a statute.
+    pub ground: HoldGround,
     /// When it ends.
     pub until: HoldUntil,
+    /// The purposes that may still read a record it keeps past the record's deadline, on a
+    /// legal basis other than consent — an anti-money-laundering hold: the legal
+    /// obligation's purpose, not marketing. Empty: the record is kept and read by none.
+    pub readable_for: Vec<Purpose>,
+}
+
+/// What a legal hold stands on. Each names its source; none may be blank.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HoldGround {
+    /// A law that requires the data kept.
+    Statute {
+        /// The law.
+        law: String,
+        /// Its article.
+        article: String,
+    },
+    /// A court's order to keep the data.
+    CourtOrder {
+        /// The court.
+        court: String,
+        /// The case.
+        case: String,
+    },
+    /// An authority's investigation — a financial intelligence unit, a regulator, the
+    /// police — that asked for the data kept.
+    Investigation {
+        /// The authority.
+        authority: String,
+        /// Its reference for the request.
+        reference: String,
+    },
+    /// The operator's own decision (an internal case, a dispute): outweighed by a court's
+    /// order to destroy.
+    Internal {
+        /// The operator's reference.
+        reference: String,
+    },
+}
+
+impl HoldGround {
+    /// Whether a hold on it keeps data a court ordered destroyed: only another court order
+    /// or a statute does (a court decision in force is a destruction trigger: Tajik law
+    /// Art. 20, Uzbek law Art. 17).
+    pub fn outweighs_a_court_order(&self) -> bool {
+        matches!(self, Self::Statute { .. } | Self::CourtOrder { .. })
+    }
+
+    /// Whether every field names something.
+    pub(crate) fn is_complete(&self) -> bool {
+        let filled = |s: &String| !s.trim().is_empty();
+        match self {
+            Self::Statute { law, article } => filled(law) && filled(article),
+            Self::CourtOrder { court, case } => filled(court) && filled(case),
+            Self::Investigation {
+                authority,
+                reference,
+            } => filled(authority) && filled(reference),
+            Self::Internal { reference } => filled(reference),
+        }
+    }
+}
+
+impl std::fmt::Display for HoldGround {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Statute { law, article } => write!(f, "{law}, {article}"),
+            Self::CourtOrder { court, case } => write!(f, "{court}, case {case}"),
+            Self::Investigation {
+                authority,
+                reference,
+            } => write!(f, "{authority}, {reference}"),
+            Self::Internal { reference } => write!(f, "internal: {reference}"),
+        }
+    }
 }
 
 /// What a legal hold covers.

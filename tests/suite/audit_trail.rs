@@ -12,7 +12,7 @@ use amanat::audit::{Alert, AlertHook, AlertKey, AuditEvent, AuditLog, RefusalMon
 use amanat::category::{Passport, Phone};
 use amanat::consent::ProofError;
 use amanat::disclosure::Disclosures;
-use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::rights::{RequestKind, SubjectRequests};
 use amanat::{
     Actor, ConsentLedger, DestructionReason, Error, Evidence, Grant, LegalBasis, ManualClock,
@@ -145,7 +145,11 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
         .place_hold(LegalHold {
             scope: HoldScope::Subject(w.subject.clone()),
             reason: "AML record keeping".into(),
-            reference: "FATF Recommendation 11".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "FATF Recommendation 11".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::Released,
         })
         .unwrap();
@@ -157,6 +161,16 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
         amanat::Clock::now(&w.clock),
     );
     w.clock.advance(TimeDelta::minutes(1));
+    // The passport is a customer-due-diligence record: the policy's statutory minimum
+    // keeps it until five years after the relationship ends.
+    let swept = schedule.sweep(amanat::Clock::now(&w.clock));
+    assert_eq!(swept.postponed, [(record_id, None)]);
+    schedule.trigger(
+        &w.subject,
+        Trigger::AccountClosed,
+        amanat::Clock::now(&w.clock),
+    );
+    w.clock.advance(TimeDelta::days(5 * 366));
     let swept = schedule.sweep(amanat::Clock::now(&w.clock));
     assert_eq!(swept.destroyed.len(), 1);
     assert_eq!(swept.destroyed[0].record, record_id);
@@ -180,6 +194,7 @@ fn every_action_on_a_customers_data_leaves_an_entry_in_one_verified_chain() {
         "hold_placed",
         "hold_released",
         "deadline",
+        "postponed",
         "destruction",
     ] {
         assert!(

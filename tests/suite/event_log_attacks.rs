@@ -421,6 +421,7 @@ fn an_operator_on_other_stores_refuses_an_appended_destruction() {
             record: RecordId::random(),
             reason: DestructionReason::RetentionExpired,
             rule: Some("forged".into()),
+            overrode: Vec::new(),
         },
     );
     assert_eq!(

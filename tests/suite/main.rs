@@ -29,6 +29,7 @@ mod retention_rules;
 mod sealed_entries;
 mod sealing;
 mod snapshot_lanes;
+mod statutory_minimums;
 mod store_location;
 mod store_model;
 mod subject_access;

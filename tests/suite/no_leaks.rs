@@ -212,7 +212,9 @@ impl Alice {
 fn a_canary_never_reaches_the_retention_schedule() {
     use std::sync::Arc;
 
-    use amanat::retention::{HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger};
+    use amanat::retention::{
+        HoldGround, HoldScope, HoldUntil, LegalHold, RetentionSchedule, Trigger,
+    };
 
     let policy = Arc::new(imanum());
     let clock = ManualClock::new(DateTime::UNIX_EPOCH + TimeDelta::days(20_000));
@@ -231,7 +233,11 @@ fn a_canary_never_reaches_the_retention_schedule() {
         .place_hold(LegalHold {
             scope: HoldScope::Record(passport.id()),
             reason: "aml".into(),
-            reference: "AML law".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "Art. 12".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::Released,
         })
         .unwrap();
@@ -336,7 +342,14 @@ fn a_canary_never_reaches_the_operators_journal_reports_or_errors() {
         .unwrap();
     let swept = operator.sweep(clock.now()).unwrap();
     seen.debug(&swept);
-    seen.error(operator.fetch::<String, Passport>(passport.id(), &passport_token));
+    // The passport outlives the closure under the policy's statutory minimum, kept from
+    // the consent it was collected on; the selfie is gone.
+    seen.error(
+        operator
+            .fetch::<String, Passport>(passport.id(), &passport_token)
+            .and_then(|copy| copy.read(&passport_token).map(|value| value.len())),
+    );
+    seen.error(operator.fetch::<Vec<u8>, Biometric>(selfie.id(), &selfie_token));
     for entry in operator.audit_log().entries().unwrap() {
         seen.0.push(serde_json::to_string(&entry).unwrap());
     }

@@ -149,16 +149,17 @@ fn a_copy_taken_before_a_destruction_yields_nothing_after_it() {
 
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     clock.advance(TimeDelta::days(1));
-    let now = amanat::Clock::now(&clock);
     operator
-        .trigger(&customer(), Trigger::AccountClosed, now)
+        .trigger_now(&customer(), Trigger::AccountClosed)
         .unwrap();
-    let report = operator.sweep(now).unwrap();
+    // The policy's statutory minimum keeps customer-due-diligence records five years.
+    clock.advance(TimeDelta::days(5 * 366));
+    let report = operator.sweep_now().unwrap();
     let receipt = report
         .destroyed
         .iter()
         .find(|r| r.record == passport)
-        .expect("the passport falls due when the account is closed");
+        .expect("the passport falls due five years after the account is closed");
     assert!(
         receipt.hooks_confirmed.iter().any(|h| h == "amanat vault"),
         "the receipt says the sealed copy was shredded: {:?}",
@@ -676,10 +677,12 @@ fn a_destruction_a_crash_kept_from_the_log_is_done_again_and_recorded_once() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (operator, passport) = onboarded(dir.path(), &clock);
-    let now = amanat::Clock::now(&clock);
     operator
-        .trigger(&customer(), Trigger::AccountClosed, now)
+        .trigger_now(&customer(), Trigger::AccountClosed)
         .unwrap();
+    // Past the policy's statutory minimum for the passport.
+    clock.advance(TimeDelta::days(5 * 366));
+    let now = amanat::Clock::now(&clock);
     let destroyed = operator.sweep(now).unwrap().destroyed.len();
     assert!(destroyed >= 1);
     drop(operator);
@@ -737,7 +740,10 @@ fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
     assert_eq!(operator.schedule().records_of(&customer()), records);
     let swept = operator.sweep(amanat::Clock::now(&clock)).unwrap();
-    assert_eq!(swept.destroyed.len(), 2);
+    // The passport is a customer-due-diligence record: the policy's statutory minimum
+    // keeps it, whatever consent collected it.
+    assert_eq!(swept.destroyed.len(), 1);
+    assert_eq!(swept.postponed.len(), 1);
 }
 
 #[test]

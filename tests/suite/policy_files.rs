@@ -906,3 +906,94 @@ fn loading_a_policy_takes_time_linear_in_its_categories_and_recipients() {
         small * 10
     );
 }
+
+/// The IMANUM policy with `from` replaced by `to` in its statutory minimum.
+fn with_minimum(from: &str, to: &str) -> Result<Policy, amanat::policy::PolicyError> {
+    let (before, minimum) = IMANUM.split_once("[[minimum]]").unwrap();
+    assert!(minimum.contains(from), "the minimum has no {from:?}");
+    Policy::from_toml_str(&format!(
+        "{before}[[minimum]]{}",
+        minimum.replacen(from, to, 1)
+    ))
+}
+
+#[test]
+fn a_statutory_minimum_cites_its_law_and_opens_to_a_purpose_on_another_basis_art_14_3() {
+    let invalid = |result: Result<Policy, amanat::policy::PolicyError>, field: &str| {
+        let error = result.expect_err("refused");
+        assert!(
+            matches!(error.kind(), PolicyErrorKind::InvalidValue { field: f, .. } if *f == field),
+            "{error}"
+        );
+        assert!(error.line().is_some(), "{error}");
+    };
+    invalid(
+        with_minimum("article = \"Recommendation", "article = \" \"\n#"),
+        "minimum.law",
+    );
+    invalid(with_minimum("law = \"FATF", "law = \"\"\n#"), "minimum.law");
+    invalid(
+        with_minimum(
+            "purpose = \"legal_obligation\"",
+            "purpose = \"service_provision\"",
+        ),
+        "minimum.purpose",
+    );
+    invalid(
+        with_minimum(
+            "after = \"relationship_end\"",
+            "after = \"purpose_achieved\"",
+        ),
+        "minimum.after",
+    );
+    let undeclared = with_minimum("purpose = \"legal_obligation\"", "purpose = \"lending\"")
+        .expect_err("refused");
+    assert!(matches!(
+        undeclared.kind(),
+        PolicyErrorKind::UndeclaredPurpose { .. }
+    ));
+    let undeclared = with_minimum(
+        "category = \"identity_document\"",
+        "category = \"transaction_record\"",
+    )
+    .expect_err("refused");
+    assert!(matches!(
+        undeclared.kind(),
+        PolicyErrorKind::UndeclaredCategory { .. }
+    ));
+    let policy = imanum();
+    assert_eq!(policy.minimums().len(), 1);
+    assert_eq!(policy.minimums()[0].readable_for, Purpose::LEGAL_OBLIGATION);
+}
+
+#[test]
+fn a_period_after_the_relationship_ends_must_cite_its_law_art_14_3() {
+    let uncited = IMANUM.replacen(
+        "reference = \"AML law: records kept five years after the relationship ends\"",
+        "",
+        1,
+    );
+    let error = Policy::from_toml_str(&uncited).expect_err("refused");
+    assert!(
+        matches!(error.kind(), PolicyErrorKind::InvalidValue { field, .. } if *field == "retention.reference"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_record_of_processing_says_what_outlives_the_closure_and_why_art_20() {
+    let report = imanum().to_markdown();
+    let (_, closure) = report
+        .split_once("What outlives the account's closure")
+        .expect("a section on the closure");
+    let closure = closure.split("\n## ").next().unwrap();
+    // The periods the policy counts from the closure, each with its law, and the minimum.
+    assert!(closure.contains("`payment_card` collected for `fraud_prevention`: 5 years"));
+    assert!(
+        closure.contains("`identity_document`, whatever purpose collected it: at least 5 years")
+    );
+    assert!(closure.contains("Recommendation 11"));
+    assert!(closure.contains("readable only for `legal_obligation`"));
+    // Nothing counted from collection outlives it.
+    assert!(!closure.contains("credit_scoring"), "{closure}");
+}

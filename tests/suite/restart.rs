@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::common::{OperatorState, imanum, imanum_operator, monday, operator_state, otp};
 use amanat::category::{IdentityDocument, Phone};
 use amanat::data::Source;
-use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::rights::RequestKind;
 use amanat::store::Operator;
 use amanat::{ConsentId, Grant, ManualClock, PersonalData, Purpose, SubjectId};
@@ -155,7 +155,11 @@ fn apply(
                     .place_hold(LegalHold {
                         scope: HoldScope::Subject(subject(n)),
                         reason: "customer due diligence".into(),
-                        reference: "AML law; FATF Recommendation 11".into(),
+                        ground: HoldGround::Statute {
+                            law: "AML law".into(),
+                            article: "FATF Recommendation 11".into(),
+                        },
+                        readable_for: vec![Purpose::LEGAL_OBLIGATION],
                         until: HoldUntil::Released,
                     })
                     .unwrap(),

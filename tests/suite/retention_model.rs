@@ -11,8 +11,8 @@ use std::time::Duration;
 use amanat::category::{Category, Phone};
 use amanat::data::RecordId;
 use amanat::retention::{
-    DestructionHook, DestructionRequest, HoldId, HoldScope, HoldUntil, HookError, LegalHold,
-    RetentionSchedule, Trigger,
+    DestructionHook, DestructionRequest, HoldGround, HoldId, HoldScope, HoldUntil, HookError,
+    LegalHold, RetentionSchedule, Trigger,
 };
 use amanat::{Policy, Purpose, SubjectId};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -52,6 +52,7 @@ category = "phone"
 purpose = "b_relationship"
 after = "relationship_end"
 days = 2
+reference = "a law of the model's"
 [[retention]]
 category = "phone"
 purpose = "c_achieved"
@@ -75,6 +76,8 @@ enum Op {
         record: Option<usize>,
         subject: usize,
         until: Until,
+        /// On a statute, which a court's order does not outweigh; otherwise internal.
+        statute: bool,
     },
     Release(usize),
     Healthy(bool),
@@ -98,8 +101,8 @@ fn op() -> impl Strategy<Value = Op> {
                 (1..4 * 24 * 60_i64).prop_map(Until::Minutes),
                 (0..3_u32).prop_map(Until::AfterCloseDays),
                 Just(Until::Released),
-            ])
-            .prop_map(|(record, subject, until)| Op::Hold { record, subject, until }),
+            ], any::<bool>())
+            .prop_map(|(record, subject, until, statute)| Op::Hold { record, subject, until, statute }),
         1 => any::<usize>().prop_map(Op::Release),
         1 => any::<bool>().prop_map(Op::Healthy),
     ]
@@ -134,6 +137,8 @@ struct ModelRecord {
     deadline: Option<i64>,
     /// After a failed attempt, when the retry is due.
     retry_at: Option<i64>,
+    /// A court ordered it destroyed: only holds on a statute keep it.
+    court: bool,
 }
 
 struct ModelHold {
@@ -142,6 +147,7 @@ struct ModelHold {
     subject: usize,
     until: Until,
     placed_at: i64,
+    statute: bool,
 }
 
 #[derive(Default)]
@@ -169,7 +175,7 @@ impl Model {
                     .map_or(i64::MAX, |c| c + i64::from(d) * DAY),
                 Until::Released => i64::MAX,
             };
-            covers && end > now
+            covers && end > now && (h.statute || !record.court)
         })
     }
 }
@@ -206,6 +212,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             rule,
             deadline: matches!(rule, Rule::Collection).then_some(DAY),
             retry_at: None,
+            court: false,
         });
     }
     let index: HashMap<RecordId, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
@@ -225,9 +232,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     }
                     match r.rule {
                         Rule::Relationship => model.lower(n, closed + 2 * DAY),
-                        // The purpose ends with the relationship (Art. 20).
-                        Rule::Achieved if r.deadline.is_none() => model.lower(n, closed + DAY),
-                        _ => {}
+                        // Every other period ends with the relationship (Art. 20).
+                        Rule::Collection | Rule::Achieved => model.lower(n, closed),
                     }
                 }
             }
@@ -252,12 +258,14 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 schedule.trigger(&subjects[model.records[n].subject], trigger, at(now));
                 if !destroyed.contains(&n) {
                     model.lower(n, now);
+                    model.records[n].court = true;
                 }
             }
             Op::Hold {
                 record,
                 subject,
                 until,
+                statute,
             } => {
                 let subject = record.map_or(subject, |n| model.records[n].subject);
                 let placed = schedule.place_hold(LegalHold {
@@ -266,7 +274,17 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         None => HoldScope::Subject(subjects[subject].clone()),
                     },
                     reason: "model".into(),
-                    reference: "model".into(),
+                    ground: if statute {
+                        HoldGround::Statute {
+                            law: "the model's law".into(),
+                            article: "Art. 1".into(),
+                        }
+                    } else {
+                        HoldGround::Internal {
+                            reference: "model".into(),
+                        }
+                    },
+                    readable_for: Vec::new(),
                     until: match until {
                         Until::Minutes(m) => HoldUntil::Date(at(now + m * MINUTE)),
                         Until::AfterCloseDays(days) => HoldUntil::AfterRelationshipEnd {
@@ -287,6 +305,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         subject,
                         until,
                         placed_at: now,
+                        statute,
                     });
                 }
             }

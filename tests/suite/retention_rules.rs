@@ -10,7 +10,7 @@ use amanat::audit::AuditEvent;
 use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::data::RecordId;
 use amanat::retention::{
-    DestructionHook, DestructionRequest, HoldScope, HoldUntil, HookError, LegalHold,
+    DestructionHook, DestructionRequest, HoldGround, HoldScope, HoldUntil, HookError, LegalHold,
     RetentionSchedule, Trigger,
 };
 use amanat::{DestructionReason, Error, Purpose};
@@ -112,6 +112,169 @@ fn closing_the_account_ends_the_relationship_art_20() {
 }
 
 #[test]
+fn closing_the_account_ends_a_period_counted_from_collection_art_20() {
+    // Kept a year from collection for scoring and marketing: the closure ends it now.
+    let schedule = schedule();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let phone = track::<Phone>(&schedule, &Purpose::MARKETING_ANALYTICS);
+    let counted = track::<Phone>(&schedule, &Purpose::STATISTICS);
+    let closed = policy_day() + TimeDelta::days(30);
+    let moved = schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    assert_eq!(moved.len(), 3, "{moved:?}");
+    for record in [card, phone, counted] {
+        assert_eq!(schedule.deadline(record), Some(closed));
+    }
+    let report = schedule.sweep(closed);
+    assert_eq!(report.destroyed.len(), 3);
+    assert!(
+        report
+            .destroyed
+            .iter()
+            .all(|r| r.reason == DestructionReason::RelationshipEnded)
+    );
+}
+
+#[test]
+fn closing_the_account_ends_a_period_counted_from_achieving_the_purpose_art_20() {
+    let schedule = schedule();
+    let phone = track::<Phone>(&schedule, &Purpose::IDENTITY_VERIFICATION);
+    let achieved = policy_day() + TimeDelta::days(1);
+    schedule.trigger(
+        &customer(),
+        Trigger::PurposeAchieved(Purpose::IDENTITY_VERIFICATION),
+        achieved,
+    );
+    assert_eq!(
+        schedule.deadline(phone),
+        Some(achieved + TimeDelta::days(30))
+    );
+    let closed = achieved + TimeDelta::days(2);
+    schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    assert_eq!(schedule.deadline(phone), Some(closed));
+}
+
+#[test]
+fn a_period_counted_from_the_closure_runs_from_it_art_20() {
+    // The policy cites the law that keeps fraud records five years after the end.
+    let schedule = schedule();
+    let card = track::<PaymentCard>(&schedule, &Purpose::FRAUD_PREVENTION);
+    let closed = policy_day() + TimeDelta::days(30);
+    schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    assert_eq!(
+        schedule.deadline(card),
+        Some(Utc.with_ymd_and_hms(2030, 7, 31, 9, 0, 0).unwrap())
+    );
+}
+
+/// The passport the customer's consent to the service collected, tracked in memory, and
+/// the ledger that issues tokens for it.
+fn passport_for_the_service(
+    schedule: &RetentionSchedule,
+    clock: &amanat::ManualClock,
+) -> (
+    amanat::ConsentLedger,
+    amanat::ConsentToken<Passport>,
+    amanat::PersonalData<String, Passport>,
+) {
+    use amanat::{Grant, PersonalData};
+    let ledger = ledger_under(&imanum(), clock).build();
+    ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .category::<Passport>(),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Passport>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut passport =
+        PersonalData::collect(&customer(), String::from("AB1234567"), &token).unwrap();
+    schedule.track(&mut passport).unwrap();
+    (ledger, token, passport)
+}
+
+#[test]
+fn an_aml_minimum_outlives_withdrawal_and_closure_and_keeps_the_record_from_other_purposes_art_14_3()
+ {
+    use amanat::LegalBasis;
+    let clock = amanat::ManualClock::new(policy_day());
+    let schedule = schedule();
+    let (ledger, service, passport) = passport_for_the_service(&schedule, &clock);
+    let record = passport.id();
+    // Withdrawn: due at once on consent, and kept by the minimum with no end yet.
+    let withdrawn = policy_day() + TimeDelta::days(1);
+    schedule.trigger(
+        &customer(),
+        Trigger::ConsentWithdrawn(Purpose::SERVICE_PROVISION),
+        withdrawn,
+    );
+    let report = schedule.sweep(withdrawn);
+    assert!(report.destroyed.is_empty());
+    assert_eq!(report.postponed, [(record, None)]);
+    assert!(schedule.decisions().iter().any(|d| matches!(
+        &d.event,
+        AuditEvent::Postponed { minimum: Some(law), holds, .. }
+            if law.contains("Recommendation 11") && holds.is_empty()
+    )));
+    // Closed: kept five years from the closure, not a day less.
+    let closed = withdrawn + TimeDelta::days(30);
+    schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    let five_years = Utc.with_ymd_and_hms(2030, 8, 1, 9, 0, 0).unwrap();
+    assert_eq!(
+        schedule.sweep(closed).postponed,
+        [(record, Some(five_years))]
+    );
+    // Meanwhile it opens to the legal obligation alone: not to the consent that
+    // collected it, not to fraud prevention.
+    clock.set(closed);
+    let basis = |purpose: &Purpose| {
+        ledger
+            .authorize_with_basis::<Passport>(
+                &customer(),
+                purpose,
+                LegalBasis::LegalObligation {
+                    reference: "AML law".into(),
+                },
+            )
+            .unwrap()
+    };
+    assert!(matches!(
+        passport.read(&service),
+        Err(Error::RetentionExpired { .. } | Error::TokenExpired { .. })
+    ));
+    assert!(matches!(
+        passport.read(&basis(&Purpose::FRAUD_PREVENTION)),
+        Err(Error::RetentionExpired { .. })
+    ));
+    assert_eq!(
+        passport
+            .read(&basis(&Purpose::LEGAL_OBLIGATION))
+            .unwrap()
+            .as_str(),
+        "AB1234567"
+    );
+    assert!(
+        schedule
+            .sweep(five_years - TimeDelta::days(1))
+            .destroyed
+            .is_empty()
+    );
+    assert_eq!(schedule.sweep(five_years).destroyed[0].record, record);
+}
+
+#[test]
+fn a_court_order_to_destroy_does_not_outweigh_a_statutory_minimum_art_20() {
+    let schedule = schedule();
+    let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
+    let decided = policy_day() + TimeDelta::days(2);
+    court_orders_destruction(&schedule, decided);
+    let report = schedule.sweep(decided);
+    assert!(report.destroyed.is_empty());
+    assert_eq!(report.postponed, [(passport, None)]);
+}
+
+#[test]
 fn logging_out_is_not_a_trigger_imanum_2_1_5() {
     let schedule = schedule();
     let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
@@ -136,14 +299,14 @@ fn logging_out_is_not_a_trigger_imanum_2_1_5() {
 #[test]
 fn a_court_decision_is_due_at_once_art_20() {
     let schedule = schedule();
-    let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
-    let other = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let other = track::<Phone>(&schedule, &Purpose::MARKETING_ANALYTICS);
     let decided = policy_day() + TimeDelta::days(10);
     let order = Trigger::CourtDecision {
         reference: "Tashkent city court, case 2-77/25".into(),
-        record: Some(passport),
+        record: Some(card),
     };
-    assert_eq!(schedule.trigger(&customer(), order, decided), [passport]);
+    assert_eq!(schedule.trigger(&customer(), order, decided), [card]);
     let report = schedule.sweep(decided);
     assert_eq!(report.destroyed.len(), 1);
     assert!(matches!(
@@ -210,7 +373,11 @@ fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() 
         .place_hold(LegalHold {
             scope: HoldScope::Record(passport),
             reason: "customer due diligence records".into(),
-            reference: "AML law; FATF Recommendation 11".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "FATF Recommendation 11".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::AfterRelationshipEnd {
                 years: 5,
                 months: 0,
@@ -235,40 +402,150 @@ fn an_aml_hold_keeps_the_passport_five_years_after_the_account_closes_fatf_11() 
     assert_eq!(report.destroyed[0].record, passport);
 }
 
-#[test]
-fn a_hold_outweighs_a_court_decision_until_released() {
-    let schedule = schedule();
-    let passport = track::<Passport>(&schedule, &Purpose::CREDIT_SCORING);
-    let hold = schedule
+/// A hold on `ground` over every record of the customer, until released.
+fn hold_on(schedule: &RetentionSchedule, ground: HoldGround) -> amanat::retention::HoldId {
+    schedule
         .place_hold(LegalHold {
             scope: HoldScope::Subject(customer()),
-            reason: "fraud investigation".into(),
-            reference: "internal case 17".into(),
+            reason: "a dispute".into(),
+            ground,
+            readable_for: Vec::new(),
             until: HoldUntil::Released,
         })
-        .unwrap();
-    let decided = policy_day() + TimeDelta::days(2);
+        .unwrap()
+}
+
+fn court_orders_destruction(schedule: &RetentionSchedule, at: chrono::DateTime<Utc>) {
     schedule.trigger(
         &customer(),
         Trigger::CourtDecision {
-            reference: "case 9".into(),
+            reference: "Tashkent city court, case 2-77/25".into(),
             record: None,
         },
-        decided,
+        at,
     );
+}
+
+#[test]
+fn a_court_order_to_destroy_outweighs_an_internal_hold_or_an_investigation_art_20() {
+    let schedule = schedule();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let internal = hold_on(
+        &schedule,
+        HoldGround::Internal {
+            reference: "internal case 17".into(),
+        },
+    );
+    let inquiry = hold_on(
+        &schedule,
+        HoldGround::Investigation {
+            authority: "financial intelligence unit".into(),
+            reference: "request 2025/77".into(),
+        },
+    );
+    let decided = policy_day() + TimeDelta::days(2);
+    court_orders_destruction(&schedule, decided);
     let report = schedule.sweep(decided);
-    assert!(report.destroyed.is_empty());
-    assert_eq!(report.postponed, [(passport, None)]);
+    assert_eq!(report.destroyed.len(), 1, "{report:?}");
+    let receipt = &report.destroyed[0];
+    assert_eq!(receipt.record, card);
+    // The receipt, and the trail, say which holds the order outweighed.
+    assert_eq!(receipt.holds_overridden, [internal, inquiry]);
+    assert!(receipt.to_string().contains("outweighed"));
     assert!(schedule.decisions().iter().any(|d| matches!(
         &d.event,
-        AuditEvent::Postponed { holds, .. } if holds == &[hold]
+        AuditEvent::Destruction { overrode, .. } if overrode == &[internal, inquiry]
     )));
-    schedule.release_hold(hold).unwrap();
+}
+
+#[test]
+fn a_court_order_to_destroy_yields_to_a_statute_or_another_court_order_art_20() {
+    for ground in [
+        HoldGround::Statute {
+            law: "AML law".into(),
+            article: "Art. 12".into(),
+        },
+        HoldGround::CourtOrder {
+            court: "Dushanbe city court".into(),
+            case: "2-114/25".into(),
+        },
+    ] {
+        let schedule = schedule();
+        let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+        let hold = hold_on(&schedule, ground.clone());
+        let decided = policy_day() + TimeDelta::days(2);
+        court_orders_destruction(&schedule, decided);
+        let report = schedule.sweep(decided);
+        assert!(report.destroyed.is_empty(), "{ground:?}");
+        assert_eq!(report.postponed, [(card, None)]);
+        assert!(schedule.decisions().iter().any(|d| matches!(
+            &d.event,
+            AuditEvent::Postponed { holds, .. } if holds == &[hold]
+        )));
+        // Released by a person, the order is carried out.
+        schedule.release_hold(hold).unwrap();
+        assert!(matches!(
+            schedule.release_hold(hold),
+            Err(Error::UnknownHold { .. })
+        ));
+        let report = schedule.sweep(decided);
+        assert_eq!(report.destroyed.len(), 1);
+        assert!(report.destroyed[0].holds_overridden.is_empty());
+    }
+}
+
+#[test]
+fn a_court_order_reaches_a_record_already_due_and_held_art_20() {
+    // Due at its period's end and kept by an internal hold; then a court orders it
+    // destroyed: the reason it is due changes, and the hold no longer keeps it.
+    let schedule = schedule();
+    let card = track::<PaymentCard>(&schedule, &Purpose::CREDIT_SCORING);
+    let internal = hold_on(
+        &schedule,
+        HoldGround::Internal {
+            reference: "internal case 18".into(),
+        },
+    );
+    let year = policy_day() + TimeDelta::days(366);
+    assert_eq!(schedule.sweep(year).postponed, [(card, None)]);
+    court_orders_destruction(&schedule, year + TimeDelta::days(1));
+    let report = schedule.sweep(year + TimeDelta::days(1));
+    assert_eq!(report.destroyed[0].record, card);
+    assert_eq!(report.destroyed[0].holds_overridden, [internal]);
     assert!(matches!(
-        schedule.release_hold(hold),
-        Err(Error::UnknownHold { .. })
+        report.destroyed[0].reason,
+        DestructionReason::CourtDecision { .. }
     ));
-    assert_eq!(schedule.sweep(decided).destroyed.len(), 1);
+}
+
+#[test]
+fn a_hold_with_a_blank_ground_is_refused() {
+    let schedule = schedule();
+    for ground in [
+        HoldGround::Statute {
+            law: "AML law".into(),
+            article: " ".into(),
+        },
+        HoldGround::CourtOrder {
+            court: String::new(),
+            case: "2-1/25".into(),
+        },
+        HoldGround::Internal {
+            reference: String::new(),
+        },
+    ] {
+        let refused = schedule.place_hold(LegalHold {
+            scope: HoldScope::Subject(customer()),
+            reason: "a dispute".into(),
+            ground,
+            readable_for: Vec::new(),
+            until: HoldUntil::Released,
+        });
+        assert!(
+            matches!(refused, Err(Error::MissingReference { .. })),
+            "{refused:?}"
+        );
+    }
 }
 
 #[test]
@@ -434,7 +711,11 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
         .place_hold(LegalHold {
             scope: HoldScope::Record(passport.id()),
             reason: "customer due diligence".into(),
-            reference: "AML law".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "Art. 12".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::AfterRelationshipEnd {
                 years: 5,
                 months: 0,
@@ -466,6 +747,73 @@ fn data_in_memory_past_its_deadline_opens_only_to_the_basis_that_holds_it() {
         )
         .unwrap();
     assert_eq!(passport.read(&aml).unwrap().as_str(), "AB1234567");
+}
+
+#[test]
+fn a_held_record_opens_only_to_the_purposes_its_hold_names_art_20() {
+    use amanat::{Grant, LegalBasis, ManualClock, PersonalData};
+    let policy = Arc::new(imanum());
+    let clock = ManualClock::new(policy_day());
+    let ledger = ledger_under(&policy, &clock).build();
+    let schedule = RetentionSchedule::new(Arc::clone(&policy));
+    ledger
+        .grant(
+            Grant::new(customer(), otp())
+                .purpose(Purpose::SERVICE_PROVISION)
+                .purpose(Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>(),
+        )
+        .unwrap();
+    let service = ledger
+        .authorize::<Phone>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let mut phone =
+        PersonalData::collect(&customer(), String::from("+998901234567"), &service).unwrap();
+    schedule.track(&mut phone).unwrap();
+    schedule
+        .place_hold(LegalHold {
+            scope: HoldScope::Record(phone.id()),
+            reason: "a fraud investigation".into(),
+            ground: HoldGround::Investigation {
+                authority: "financial intelligence unit".into(),
+                reference: "request 2025/77".into(),
+            },
+            readable_for: vec![Purpose::FRAUD_PREVENTION],
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    schedule.trigger(&customer(), Trigger::AccountClosed, policy_day());
+    assert_eq!(schedule.sweep(policy_day()).postponed.len(), 1);
+
+    let marketing = ledger
+        .authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    let basis = |purpose: &Purpose, basis| {
+        ledger
+            .authorize_with_basis::<Phone>(&customer(), purpose, basis)
+            .unwrap()
+    };
+    let court = basis(
+        &Purpose::new("state_requests").unwrap(),
+        LegalBasis::StateFunction {
+            authority: "prosecutor's office".into(),
+            reference: "request 12".into(),
+        },
+    );
+    let fraud = basis(
+        &Purpose::FRAUD_PREVENTION,
+        LegalBasis::LegalObligation {
+            reference: "request 2025/77".into(),
+        },
+    );
+    for refused in [&service, &marketing, &court] {
+        assert!(
+            matches!(phone.read(refused), Err(Error::RetentionExpired { .. })),
+            "read for {}",
+            refused.purpose()
+        );
+    }
+    assert_eq!(phone.read(&fraud).unwrap().as_str(), "+998901234567");
 }
 
 /// A value that says when it was zeroized.

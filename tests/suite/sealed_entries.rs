@@ -12,7 +12,7 @@ use std::path::Path;
 use amanat::audit::Event;
 use amanat::category::Phone;
 use amanat::log::{FileAnchor, LogError, Problem};
-use amanat::retention::{HoldScope, HoldUntil, LegalHold, Trigger};
+use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use amanat::rights::RequestKind;
 use amanat::store::{Operator, SqliteLogStore, StoreError};
 use amanat::vocab::GivenBy;
@@ -44,7 +44,11 @@ fn a_subjects_id_and_representatives_name_are_in_no_log_entry_in_clear() {
         .place_hold(LegalHold {
             scope: HoldScope::Subject(canary.clone()),
             reason: "aml".into(),
-            reference: "AML law Art. 12".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "Art. 12".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::Released,
         })
         .unwrap();
@@ -125,7 +129,11 @@ fn a_life_over(operator: &Operator, clock: &ManualClock) {
         .place_hold(LegalHold {
             scope: HoldScope::Subject(canary.clone()),
             reason: "aml".into(),
-            reference: "AML law Art. 12".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "Art. 12".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::Released,
         })
         .unwrap();
@@ -305,7 +313,10 @@ fn erasure_is_refused_while_anything_of_the_subject_is_in_force() {
         .place_hold(LegalHold {
             scope: HoldScope::Subject(customer()),
             reason: "court".into(),
-            reference: "case 12/2026".into(),
+            ground: HoldGround::Internal {
+                reference: "case 12/2026".into(),
+            },
+            readable_for: Vec::new(),
             until: HoldUntil::Released,
         })
         .unwrap();

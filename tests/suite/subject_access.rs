@@ -116,7 +116,9 @@ fn the_access_report_answers_every_item_of_art_22_4_for_this_subject_alone() {
     assert_eq!(report.transfers_made[0].country, "UZ");
     assert_eq!(report.records.len(), 1);
     assert!(report.records[0].deadline.is_some());
-    assert_eq!(report.retention.len(), 1);
+    // The rule for the passport, and the statutory minimum that outlives it.
+    assert_eq!(report.retention.len(), 2);
+    assert!(report.retention[1].contains("Recommendation 11"));
     assert_eq!(report.rights.answer_within.days, 3);
 
     let json: Value = serde_json::to_value(&report).unwrap();
@@ -181,7 +183,7 @@ fn the_iso_27560_record_carries_every_field_of_the_consent() {
     );
     assert_eq!(json["pii_controllers"][0]["name"], "IMANUM LLC");
     assert_eq!(json["storage_locations"], serde_json::json!(["UZ"]));
-    assert_eq!(json["retention_period"].as_array().unwrap().len(), 1);
+    assert_eq!(json["retention_period"].as_array().unwrap().len(), 2);
     assert_eq!(json["jurisdiction"], "UZ");
     let recipients: Vec<&str> = json["recipient_third_parties"]
         .as_array()

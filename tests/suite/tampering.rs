@@ -14,7 +14,7 @@ use amanat::category::Phone;
 use amanat::consent::{ConsentProof, ProofError};
 use amanat::log::CheckpointKey;
 use amanat::log::{Entry, LogError, Problem, Seq};
-use amanat::retention::{HoldScope, HoldUntil, LegalHold};
+use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold};
 use amanat::store::StoreError;
 use amanat::{ManualClock, Purpose};
 use rusqlite::{Connection, params};
@@ -38,7 +38,11 @@ fn hold(operator: &amanat::store::Operator, record: amanat::data::RecordId) {
         .place_hold(LegalHold {
             scope: HoldScope::Record(record),
             reason: "aml".into(),
-            reference: "AML law Art. 12".into(),
+            ground: HoldGround::Statute {
+                law: "AML law".into(),
+                article: "Art. 12".into(),
+            },
+            readable_for: vec![Purpose::LEGAL_OBLIGATION],
             until: HoldUntil::Released,
         })
         .unwrap();
@@ -350,6 +354,7 @@ fn a_destruction_written_into_the_audit_log_does_not_destroy_a_held_record_at_op
             record,
             reason: DestructionReason::RetentionExpired,
             rule: Some("forged".into()),
+            overrode: Vec::new(),
         },
     );
     assert!(matches!(forged, Err(AuditError::NotAppendable { .. })));
