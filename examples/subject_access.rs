@@ -2,6 +2,10 @@
 //! registered with its due date, answered with an access report printed as JSON, and the
 //! audit log behind it is verified — then shown failing once one entry is edited.
 //!
+//! Then the same right on an operator's store: the customer asks for a copy of their data
+//! (Art. 25.1); their identity is verified and recorded, the export is made once, written
+//! as a JSON document for them, and the request answered before its due date.
+//!
 //! Then the auditor's check of an operator's store: with the public key of its
 //! checkpoints and the anchor they were published to — and no secret key — an auditor
 //! verifies the log, and finds it cut short once an older copy of it, made before a
@@ -112,7 +116,73 @@ fn main() -> Result<(), Box<dyn Error>> {
         Err(broken) => println!("After editing one line: {broken}"),
     }
     std::fs::remove_dir_all(&dir)?;
+    verified_export()?;
     auditors_check()
+}
+
+/// An access request on an operator's store answered with a copy of the customer's own
+/// data, once their identity is verified.
+fn verified_export() -> Result<(), Box<dyn Error>> {
+    use amanat::store::IdentityCheck;
+    let root = std::env::temp_dir().join(format!("amanat-export-{}", std::process::id()));
+    let policy = Policy::from_toml_str(include_str!("policies/imanum.toml"))?;
+    // Thursday 12 June 2025, 14:00 in Tashkent.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap());
+    let operator = Operator::builder(root.join("data"), policy, KeyDir::new(root.join("keys"))?)
+        .clock(clock.clone())
+        .open()?;
+    let customer = SubjectId::new("cust-0003")?;
+    operator.ledger().grant(
+        Grant::new(
+            customer.clone(),
+            ConsentForm::Electronic {
+                method: ElectronicMethod::OneTimePassword,
+            },
+        )
+        .purpose(Purpose::SERVICE_PROVISION)
+        .category::<Passport>(),
+    )?;
+    let token = operator
+        .ledger()
+        .authorize::<Passport>(&customer, &Purpose::SERVICE_PROVISION)?;
+    let mut passport = PersonalData::collect(&customer, String::from("AB7654321"), &token)?;
+    operator.keep(&mut passport, &token)?;
+
+    let request = operator
+        .requests()
+        .receive(customer.clone(), RequestKind::Access, clock.now());
+    let due = operator.requests().get(request).map(|r| r.due);
+    println!("
+A copy of their data asked for (request {request}, due {due:?}).");
+    match operator.export(request) {
+        Ok(_) => return Err("an export went out before the identity was verified".into()),
+        Err(refused) => println!("Before their identity is verified: {refused}"),
+    }
+    clock.advance(TimeDelta::days(1));
+    operator.verify_identity(
+        request,
+        IdentityCheck::new("passport shown at the Tashkent branch", "clerk 17"),
+    )?;
+    let export = operator.export(request)?;
+    let mut document = Vec::new();
+    export.write_json(&mut document)?;
+    println!(
+        "Exported for them alone: {} record(s), a {}-byte JSON document handed to them \
+         (the record of it names the records, never the values).",
+        export.records().len(),
+        document.len()
+    );
+    drop(export);
+    operator.requests().complete(request, clock.now())?;
+    let answered = operator.requests().get(request).and_then(|r| r.completed);
+    println!("Answered {answered:?}, before its due date.");
+    match operator.export(request) {
+        Ok(_) => return Err("a request was exported twice".into()),
+        Err(refused) => println!("A second export: {refused}"),
+    }
+    drop(operator);
+    std::fs::remove_dir_all(&root)?;
+    Ok(())
 }
 
 /// The files of a SQLite database: the file, and its write-ahead log while it has one.

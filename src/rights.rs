@@ -41,6 +41,9 @@ pub struct SubjectRequests {
     policy: Arc<Policy>,
     /// By number from 1; `None` where the request was erased with its subject.
     requests: Mutex<Vec<Option<SubjectRequest>>>,
+    /// The access requests whose requester's identity was verified, and those whose data
+    /// was exported: a request is exported once, and only once verified.
+    exports: Mutex<Exports>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
 }
@@ -51,6 +54,7 @@ impl SubjectRequests {
         Self {
             policy,
             requests: Mutex::new(Vec::new()),
+            exports: Mutex::new(Exports::default()),
             audit: None,
             journal: OnceLock::new(),
         }
@@ -130,8 +134,120 @@ impl SubjectRequests {
                     }
                 })
             }
+            AuditEvent::IdentityVerified { request, .. } => {
+                self.exports().verified.insert(request);
+                Ok(())
+            }
+            AuditEvent::Exported { request, .. } => {
+                self.exports().exported.insert(request);
+                Ok(())
+            }
             _ => Ok(()),
         }
+    }
+
+    fn exports(&self) -> std::sync::MutexGuard<'_, Exports> {
+        self.exports.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Request `id`, open, of one of `kinds`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownRequest`] if there is no such request; [`Error::RequestNotOpen`]
+    /// if it was answered already or asks for something else.
+    pub(crate) fn open_request(
+        &self,
+        id: u64,
+        kinds: &[RequestKind],
+    ) -> Result<SubjectRequest, Error> {
+        let request = self.get(id).ok_or(Error::UnknownRequest { request: id })?;
+        if request.completed.is_some() {
+            return Err(Error::RequestNotOpen {
+                request: id,
+                why: "it was answered already",
+            });
+        }
+        if !kinds.contains(&request.kind) {
+            return Err(Error::RequestNotOpen {
+                request: id,
+                why: "it asks for something else",
+            });
+        }
+        Ok(request)
+    }
+
+    /// Records that the identity of the subject behind access request `id` was verified
+    /// by `verified_by`, by `method`, at `at`: it widens what may leave the operator, so it
+    /// stands only once kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_request`](Self::open_request) for an access request;
+    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept.
+    pub(crate) fn verify_identity(
+        &self,
+        id: u64,
+        method: String,
+        verified_by: String,
+        at: DateTime<Utc>,
+    ) -> Result<SubjectRequest, Error> {
+        let request = self.open_request(id, &[RequestKind::Access])?;
+        let mut exports = self.exports();
+        crate::audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            AuditEvent::IdentityVerified {
+                subject: request.subject.clone(),
+                request: id,
+                method,
+                verified_by,
+            },
+            crate::audit::Stands::IfRecorded,
+        )?;
+        exports.verified.insert(id);
+        Ok(request)
+    }
+
+    /// Runs `export` for access request `id` — once verified, and once only — and keeps
+    /// what it says it held before its output is handed back: an export that can't be
+    /// kept on the record is not made.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_request`](Self::open_request) for an access request;
+    /// [`Error::IdentityNotVerified`], [`Error::AlreadyExported`]; `export`'s error;
+    /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept.
+    pub(crate) fn export_with<T>(
+        &self,
+        id: u64,
+        at: DateTime<Utc>,
+        export: impl FnOnce(&SubjectRequest) -> Result<(Vec<RecordId>, T), Error>,
+    ) -> Result<T, Error> {
+        let request = self.open_request(id, &[RequestKind::Access])?;
+        // Held across the export and its record: two calls can't both export it.
+        let mut exports = self.exports();
+        if !exports.verified.contains(&id) {
+            return Err(Error::IdentityNotVerified { request: id });
+        }
+        if exports.exported.contains(&id) {
+            return Err(Error::AlreadyExported { request: id });
+        }
+        let (records, output) = export(&request)?;
+        crate::audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            AuditEvent::Exported {
+                subject: request.subject.clone(),
+                request: id,
+                records,
+            },
+            crate::audit::Stands::IfRecorded,
+        )?;
+        exports.exported.insert(id);
+        Ok(output)
     }
 
     /// The request with this number.
@@ -215,6 +331,13 @@ impl SubjectRequests {
     pub(crate) fn replay_erased(&self, id: u64) -> Result<(), StoreError> {
         journal::replay_next(&mut self.lock(), id, None, "request")
     }
+}
+
+/// Which access requests were verified, and which exported.
+#[derive(Debug, Default)]
+struct Exports {
+    verified: std::collections::HashSet<u64>,
+    exported: std::collections::HashSet<u64>,
 }
 
 /// What a subject is told on an access request (Tajik law Art. 22.2-22.4): that their data

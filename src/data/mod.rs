@@ -268,6 +268,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 category: C::ID,
                 record: self.id,
             },
+            Refusal::Blocked => self.blocked_error(),
             Refusal::Expired(deadline) => Error::RetentionExpired {
                 subject: self.subject.clone(),
                 category: C::ID,

@@ -19,6 +19,8 @@ pub(crate) struct RetentionCell {
     /// deadline; read only then.
     readable_for: RwLock<Vec<Purpose>>,
     pub(crate) destroyed: AtomicBool,
+    /// Blocked by the schedule (Art. 22.1): read as if past its deadline.
+    pub(crate) blocked: AtomicBool,
 }
 
 /// Why a tracked record refuses a read.
@@ -26,6 +28,7 @@ pub(crate) struct RetentionCell {
 pub(crate) enum Refusal {
     Destroyed,
     Expired(i64),
+    Blocked,
 }
 
 impl RetentionCell {
@@ -35,6 +38,7 @@ impl RetentionCell {
             held_until: AtomicI64::new(i64::MIN),
             readable_for: RwLock::new(Vec::new()),
             destroyed: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
         }
     }
 
@@ -60,9 +64,15 @@ impl RetentionCell {
             return Err(Refusal::Destroyed);
         }
         let deadline = self.deadline.load(Ordering::Acquire);
-        // The purpose is looked up only past the deadline: the read path pays nothing more.
-        if now >= deadline && (on_consent || !self.kept_for(now, purpose())) {
-            return Err(Refusal::Expired(deadline));
+        let blocked = self.blocked.load(Ordering::Acquire);
+        // The purpose is looked up only past the deadline or under a block: the read path
+        // pays nothing more.
+        if (now >= deadline || blocked) && (on_consent || !self.kept_for(now, purpose())) {
+            return Err(if blocked {
+                Refusal::Blocked
+            } else {
+                Refusal::Expired(deadline)
+            });
         }
         Ok(())
     }

@@ -404,6 +404,43 @@ pub enum Error {
         request: u64,
     },
 
+    /// A subject request can't be answered by the call made: it was answered already, or
+    /// asks for something else (a blocking request is not an erasure's).
+    #[error("subject request {request} can't be answered this way: {why}")]
+    RequestNotOpen {
+        /// The request.
+        request: u64,
+        /// Why not.
+        why: &'static str,
+    },
+
+    /// The subject's data can't be exported for a request before the requester's identity
+    /// is verified and on the record ([`Operator::verify_identity`]).
+    ///
+    /// [`Operator::verify_identity`]: crate::store::Operator::verify_identity
+    #[error("the identity behind subject request {request} is not verified yet")]
+    IdentityNotVerified {
+        /// The request.
+        request: u64,
+    },
+
+    /// A request's data was exported already: an export is made once per request.
+    #[error("subject request {request} was exported already")]
+    AlreadyExported {
+        /// The request.
+        request: u64,
+    },
+
+    /// A record can't be destroyed at the subject's request: a law or a hold keeps it. It
+    /// was blocked instead (Art. 22.1).
+    #[error("record {record} is kept under {kept_under}: blocked instead of destroyed")]
+    KeptByLaw {
+        /// The record.
+        record: RecordId,
+        /// The statutory minimum (law and article) or the hold's ground that keeps it.
+        kept_under: String,
+    },
+
     /// No transfer notice with this number.
     #[error("no transfer notice {notice}")]
     UnknownNotice {
@@ -625,6 +662,10 @@ impl Error {
             Error::NotErasable { .. } => "not_erasable",
             Error::StillInFiles(_) => "still_in_files",
             Error::TimeAhead { .. } => "time_ahead",
+            Error::RequestNotOpen { .. } => "request_not_open",
+            Error::IdentityNotVerified { .. } => "identity_not_verified",
+            Error::AlreadyExported { .. } => "already_exported",
+            Error::KeptByLaw { .. } => "kept_by_law",
             Error::BeforeLastChange { .. } => "before_last_change",
             Error::AuditUnavailable(..) => "audit_unavailable",
             Error::NotStored(..) => "not_stored",

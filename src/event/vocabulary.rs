@@ -294,6 +294,54 @@ pub enum Event {
         #[serde(default)]
         overrode: Vec<HoldId>,
     },
+    /// A record was blocked — kept, and read by no one but what a law or a hold keeps it
+    /// for (Art. 22.1) — at the subject's request when one is named: a change.
+    Blocked {
+        /// The record.
+        record: RecordId,
+        /// The request it answers.
+        request: Option<u64>,
+    },
+    /// A record's block was lifted: a change.
+    Unblocked {
+        /// The record.
+        record: RecordId,
+    },
+    /// A record was rectified at the subject's request: its corrected value is kept as a
+    /// new record, sealed under a new key, and the old record destroyed (Art. 22.1): a
+    /// change.
+    Rectified {
+        /// Whose.
+        subject: SubjectId,
+        /// The record corrected, destroyed with it.
+        old: RecordId,
+        /// The record that holds the corrected value.
+        new: RecordId,
+        /// The request it answers.
+        request: u64,
+    },
+    /// The identity of the subject behind a request was verified, as an export of their
+    /// data requires: a change.
+    IdentityVerified {
+        /// Whose.
+        subject: SubjectId,
+        /// The request.
+        request: u64,
+        /// How: a document shown, a signature checked, a one-time password.
+        method: String,
+        /// Who verified it.
+        verified_by: String,
+    },
+    /// The subject's data was handed to them for a request (Tajik law Art. 25.1): which
+    /// records, never their values. A change: a request is exported once.
+    Exported {
+        /// Whose.
+        subject: SubjectId,
+        /// The request.
+        request: u64,
+        /// The records the export held.
+        records: Vec<RecordId>,
+    },
     /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
     /// received: a change.
     RequestReceived {
@@ -420,6 +468,11 @@ impl Event {
                 | Event::HoldReleased { .. }
                 | Event::Triggered { .. }
                 | Event::Destruction { .. }
+                | Event::Blocked { .. }
+                | Event::Unblocked { .. }
+                | Event::Rectified { .. }
+                | Event::IdentityVerified { .. }
+                | Event::Exported { .. }
                 | Event::RequestReceived { .. }
                 | Event::RequestCompleted { .. }
                 | Event::Restored { .. }
@@ -454,6 +507,11 @@ impl Event {
             Event::TriggerIgnored { .. } => "trigger_ignored",
             Event::DestructionRetry { .. } => "destruction_retry",
             Event::Destruction { .. } => "destruction",
+            Event::Blocked { .. } => "blocked",
+            Event::Unblocked { .. } => "unblocked",
+            Event::Rectified { .. } => "rectified",
+            Event::IdentityVerified { .. } => "identity_verified",
+            Event::Exported { .. } => "exported",
             Event::RequestReceived { .. } => "request_received",
             Event::RequestCompleted { .. } => "request_completed",
             Event::Restored { .. } => "restored",
@@ -529,7 +587,10 @@ impl Event {
             Event::HoldPlaced { hold, .. } => Some(Reference::Hold(*hold)),
             Event::NoticeOwed { notice } => Some(Reference::Notice(notice.id)),
             Event::RequestReceived { request } => Some(Reference::Request(request.id)),
-            Event::RequestCompleted { request, .. } => Some(Reference::Request(*request)),
+            Event::RequestCompleted { request, .. }
+            | Event::IdentityVerified { request, .. }
+            | Event::Exported { request, .. } => Some(Reference::Request(*request)),
+            Event::Rectified { new, .. } => Some(Reference::Record(*new)),
             _ => None,
         }
     }
@@ -553,6 +614,9 @@ impl Event {
             | Event::Disclosure { subject, .. }
             | Event::Triggered { subject, .. }
             | Event::TriggerIgnored { subject, .. }
+            | Event::Rectified { subject, .. }
+            | Event::IdentityVerified { subject, .. }
+            | Event::Exported { subject, .. }
             | Event::RequestCompleted { subject, .. } => Some(subject),
             Event::NoticeSent { .. }
             | Event::PolicyChange { .. }
@@ -562,6 +626,8 @@ impl Event {
             | Event::HoldReleased { .. }
             | Event::DestructionRetry { .. }
             | Event::Destruction { .. }
+            | Event::Blocked { .. }
+            | Event::Unblocked { .. }
             | Event::Restored { .. }
             | Event::SubjectErased { .. }
             | Event::Erased { .. } => None,

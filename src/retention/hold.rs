@@ -127,6 +127,23 @@ impl RetentionSchedule {
     }
 }
 
+impl RetentionSchedule {
+    /// What keeps tracked `record` from destruction at `at`: the statutory minimum of its
+    /// category (law and article), or the ground of a hold in force; `None` if nothing does.
+    pub(crate) fn kept_under(&self, record: RecordId, at: i64) -> Option<String> {
+        let state = self.state();
+        let entry = state.records.get(&record)?;
+        let keeping = state.keeping(record, entry, at);
+        keeping.minimum.or_else(|| {
+            keeping
+                .holds
+                .first()
+                .and_then(|hold| state.holds.get(hold))
+                .map(|hold| hold.ground.to_string())
+        })
+    }
+}
+
 impl State {
     /// Puts records whose holds changed back in the queue at their deadline, so the next
     /// sweep weighs the holds again: one held until release waits in no queue, one held

@@ -80,6 +80,7 @@ pub use crate::vocab::ids::HoldId;
 pub use crate::vocab::retention::{HoldGround, HoldScope, HoldUntil, LegalHold, Trigger};
 use crate::vocab::{Purpose, SubjectId};
 
+mod block;
 mod builder;
 mod decision;
 mod destroy;
@@ -131,6 +132,8 @@ struct Entry {
     /// Copies read back from a store (`Operator::fetch`), zeroized with the record; weak,
     /// so a copy dropped meanwhile is forgotten here too.
     copies: Vec<Weak<dyn Purge>>,
+    /// Blocked (Art. 22.1): read by nothing but what a law or a hold keeps it for.
+    blocked: bool,
 }
 
 #[derive(Default)]

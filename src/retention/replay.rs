@@ -64,6 +64,12 @@ impl RetentionSchedule {
                 .release_hold_at(hold, at.timestamp_millis())
                 .map(drop)
                 .map_err(refused),
+            Event::Blocked { record, .. } => self.replay_block(record, true).map_err(refused),
+            Event::Rectified { old, new, .. } => {
+                self.replay_rectified(old, new, at.timestamp_millis());
+                Ok(())
+            }
+            Event::Unblocked { record } => self.replay_block(record, false).map_err(refused),
             Event::Destruction { record, .. } => {
                 let mut state = self.state();
                 self.finish_destruction(&mut state, record, at.timestamp_millis())

@@ -45,6 +45,8 @@ pub struct TrackedRecord {
     pub deadline: Option<DateTime<Utc>>,
     /// Whether a legal hold covers it now.
     pub held: bool,
+    /// Whether it is blocked (Art. 22.1).
+    pub blocked: bool,
     /// The statutory minimum that keeps its category — past its own deadline, past the
     /// subject's withdrawal and the account's closure — by its law and article: why it
     /// outlives them.
@@ -200,6 +202,7 @@ impl RetentionSchedule {
                 cell,
                 purge,
                 copies: Vec::new(),
+                blocked: false,
             },
         );
         state
@@ -236,11 +239,12 @@ impl RetentionSchedule {
         let mut state = self.state();
         let keeping = state.keeping(record, state.records.get(&record)?, i64::MIN);
         let entry = state.records.get_mut(&record)?;
-        let deadline = entry.deadline;
+        let (deadline, blocked) = (entry.deadline, entry.blocked);
         let cell = entry.cell.get_or_insert_with(|| {
             let cell = RetentionCell::new();
             cell.deadline
                 .store(deadline.unwrap_or(i64::MAX), Ordering::Release);
+            cell.blocked.store(blocked, Ordering::Release);
             cell.keep_readable(keeping.until.unwrap_or(i64::MIN), keeping.readable_for);
             Arc::new(cell)
         });
@@ -300,6 +304,7 @@ impl RetentionSchedule {
                             .get(&id)
                             .is_some_and(|h| !h.is_empty()),
                     statutory_minimum: state.keeping(id, entry, i64::MIN).minimum,
+                    blocked: entry.blocked,
                 })
             })
             .collect();

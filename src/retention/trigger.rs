@@ -118,6 +118,11 @@ impl RetentionSchedule {
                 // The holds a court's order outweighs no longer keep the records readable.
                 state.refresh_holds(&ids);
             }
+            Trigger::ErasureRequested { record, .. } => {
+                if ids.contains(&record) {
+                    state.bring_forward(at, record, at, DestructionReason::SubjectRequest);
+                }
+            }
             Trigger::ConsentWithdrawn(purpose) => {
                 let on_consent = self
                     .policy

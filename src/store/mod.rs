@@ -159,7 +159,10 @@ pub use audit_store::SqliteAuditStore;
 pub use log::SqliteLogStore;
 #[cfg(feature = "sqlite")]
 pub use operator::{DEFAULT_AUDIT_SYNC_WITHIN, DEFAULT_SNAPSHOT_AFTER};
-pub use operator::{Operator, OperatorBuilder, OperatorSchedule, Sealable, Stores};
+pub use operator::{
+    Export, ExportedRecord, IdentityCheck, Operator, OperatorBuilder, OperatorSchedule, Sealable,
+    Stores,
+};
 pub use vault::StoreError;
 
 /// Key-encryption keys and where they come from: the items of [`crate::key`], under the

@@ -27,6 +27,15 @@ pub enum Trigger {
         /// The record it names, or `None` for all of the subject's records.
         record: Option<RecordId>,
     },
+    /// The subject asked for a record destroyed (Art. 22.1) and nothing keeps it: due at
+    /// once. What a statutory minimum or a hold keeps is blocked instead
+    /// ([`Operator::erase`](crate::store::Operator::erase)).
+    ErasureRequested {
+        /// The record.
+        record: RecordId,
+        /// The request.
+        request: u64,
+    },
     /// The subject withdrew consent for a purpose: records collected for it are due at once
     /// where the policy declares the purpose on consent; where it declares another basis,
     /// that basis still holds and nothing changes (Art. 11.2).

@@ -26,6 +26,7 @@ mod receipts;
 mod restart;
 mod retention_model;
 mod retention_rules;
+mod rights_on_the_store;
 mod sealed_entries;
 mod sealing;
 mod snapshot_lanes;

@@ -340,13 +340,17 @@ impl OperatorBuilder {
             | AuditEvent::Triggered { .. }
             | AuditEvent::HoldPlaced { .. }
             | AuditEvent::HoldReleased { .. }
+            | AuditEvent::Blocked { .. }
+            | AuditEvent::Unblocked { .. }
+            | AuditEvent::Rectified { .. }
             | AuditEvent::Destruction { .. } => schedule.replay(change),
             AuditEvent::NoticeOwed { .. } | AuditEvent::NoticeSent { .. } => {
                 disclosures.replay(change)
             }
-            AuditEvent::RequestReceived { .. } | AuditEvent::RequestCompleted { .. } => {
-                requests.replay(change)
-            }
+            AuditEvent::RequestReceived { .. }
+            | AuditEvent::RequestCompleted { .. }
+            | AuditEvent::IdentityVerified { .. }
+            | AuditEvent::Exported { .. } => requests.replay(change),
             other => Err(StoreError::Corrupt(format!(
                 "the journal holds a {} event, which is not a change",
                 other.name()

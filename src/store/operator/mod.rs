@@ -27,6 +27,8 @@ mod facade;
 
 mod records;
 
+mod rights;
+
 mod lifecycle;
 
 pub use builder::OperatorBuilder;
@@ -34,6 +36,7 @@ pub use builder::OperatorBuilder;
 pub use builder::{DEFAULT_AUDIT_SYNC_WITHIN, DEFAULT_SNAPSHOT_AFTER};
 #[cfg(feature = "sqlite")]
 use lifecycle::Rotation;
+pub use rights::{Export, ExportedRecord, IdentityCheck};
 pub use schedule::OperatorSchedule;
 pub use sealable::Sealable;
 pub use stores::Stores;

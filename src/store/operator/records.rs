@@ -203,7 +203,11 @@ fn framed(category: &CategoryId, subject: &SubjectId, value: &[u8]) -> Zeroizing
 }
 
 /// The value of what [`framed`] sealed, if it is of `category` and `subject`.
-fn unframed<'a>(category: &CategoryId, subject: &SubjectId, sealed: &'a [u8]) -> Option<&'a [u8]> {
+pub(super) fn unframed<'a>(
+    category: &CategoryId,
+    subject: &SubjectId,
+    sealed: &'a [u8],
+) -> Option<&'a [u8]> {
     sealed
         .strip_prefix(category.as_str().as_bytes())?
         .strip_prefix(&[0])?
@@ -212,7 +216,7 @@ fn unframed<'a>(category: &CategoryId, subject: &SubjectId, sealed: &'a [u8]) ->
 }
 
 /// A sealing failure as the operator reports it.
-fn sealing(failed: SealError) -> Error {
+pub(super) fn sealing(failed: SealError) -> Error {
     Error::NotStored(match failed {
         SealError::Keys(keys) => StoreError::Keys(keys),
         other => StoreError::Corrupt(other.to_string()),
