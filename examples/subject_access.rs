@@ -152,8 +152,10 @@ fn verified_export() -> Result<(), Box<dyn Error>> {
         .requests()
         .receive(customer.clone(), RequestKind::Access, clock.now());
     let due = operator.requests().get(request).map(|r| r.due);
-    println!("
-A copy of their data asked for (request {request}, due {due:?}).");
+    println!(
+        "
+A copy of their data asked for (request {request}, due {due:?})."
+    );
     match operator.export(request) {
         Ok(_) => return Err("an export went out before the identity was verified".into()),
         Err(refused) => println!("Before their identity is verified: {refused}"),

@@ -88,7 +88,7 @@ impl SubjectRequests {
     pub fn receive(&self, subject: SubjectId, kind: RequestKind, received: DateTime<Utc>) -> u64 {
         let day = received.date_naive();
         // A calendar that can't count that far makes the request due at once.
-        let due = self.policy.subject_request_due(day).unwrap_or(day);
+        let due = self.policy.request_due(kind, day).unwrap_or(day);
         let mut requests = self.lock();
         let id = requests.len() as u64 + 1;
         let request = SubjectRequest {

@@ -406,6 +406,19 @@ impl Policy {
         self.pack.subject_request.due(received, &self.calendar)
     }
 
+    /// When a subject's request of `kind` received on `received` is due, on the pack's
+    /// deadline for that kind ([`JurisdictionPack::request_deadline`], which names the
+    /// article) and the policy's calendar. `None` only past the end of the calendar.
+    pub fn request_due(
+        &self,
+        kind: crate::vocab::register::RequestKind,
+        received: NaiveDate,
+    ) -> Option<NaiveDate> {
+        self.pack
+            .request_deadline(kind)
+            .due(received, &self.calendar)
+    }
+
     /// When the notice of a transfer made on `transferred` is due (Tajik law Art. 21).
     pub fn transfer_notice_due(&self, transferred: NaiveDate) -> Option<NaiveDate> {
         self.pack.transfer_notice.due(transferred, &self.calendar)

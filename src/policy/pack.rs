@@ -7,6 +7,7 @@ use super::calendar::WorkingCalendar;
 use crate::category::CategoryId;
 use crate::vocab::FormKind;
 pub use crate::vocab::border::{Country, ParseCountryError, TransferBasis};
+use crate::vocab::register::RequestKind;
 
 /// Where a rule comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -158,8 +159,12 @@ pub struct JurisdictionPack {
     pub home: Country,
     /// Categories that need written consent.
     pub written_consent: &'static [WrittenConsentRule],
-    /// How long the operator has to answer a subject's request.
+    /// How long the operator has to answer a subject's access request (and any other
+    /// kind [`request_deadlines`](Self::request_deadlines) does not name).
     pub subject_request: Deadline,
+    /// How long the operator has to answer each other kind of subject request, with the
+    /// article that sets it — or, where the law sets none, says so.
+    pub request_deadlines: &'static [(RequestKind, Deadline)],
     /// How long the operator has to notify a subject of a transfer.
     pub transfer_notice: Deadline,
     /// Where personal data must be stored.
@@ -209,6 +214,14 @@ const fn secondary(article: &'static str, note: &'static str) -> Citation {
 const BIOMETRIC: CategoryId = CategoryId::new("biometric");
 
 impl JurisdictionPack {
+    /// The deadline for `kind` of subject request, and the article behind it.
+    pub fn request_deadline(&self, kind: RequestKind) -> &Deadline {
+        self.request_deadlines
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&self.subject_request, |(_, deadline)| deadline)
+    }
+
     /// Law of the Republic of Tajikistan "On the Protection of Personal Data", 3 August
     /// 2018, No. 1537.
     pub const TAJIKISTAN_2018: JurisdictionPack = JurisdictionPack {
@@ -231,6 +244,55 @@ impl JurisdictionPack {
                 "the operator informs the subject within three working days of the request",
             ),
         },
+        request_deadlines: &[
+            (
+                RequestKind::Rectification,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "Art. 15, 22.1",
+                        "the law sets no time to correct data on request; answered within \
+                         Art. 25.1's three working days",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Blocking,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "Art. 22.1",
+                        "the law sets no time to block data on request; answered within \
+                         Art. 25.1's three working days",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Destruction,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "Art. 20, 22.1",
+                        "the law sets no time to destroy data on request; answered within \
+                         Art. 25.1's three working days",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Withdrawal,
+                Deadline {
+                    days: 0,
+                    counted_in: DayCount::Calendar,
+                    citation: law(
+                        "Art. 11",
+                        "a withdrawal takes effect when it is made: the same day",
+                    ),
+                },
+            ),
+        ],
         transfer_notice: Deadline {
             days: 3,
             counted_in: DayCount::Working,
@@ -356,6 +418,55 @@ impl JurisdictionPack {
                  under the Tajik pack, until one is confirmed",
             ),
         },
+        request_deadlines: &[
+            (
+                RequestKind::Rectification,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "ZRU-547 Art. 30, 31",
+                        "the law sets no time to correct data on request; three working \
+                         days, as for access, until one is confirmed",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Blocking,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "ZRU-547 Art. 30, 31",
+                        "the law sets no time to suspend processing on request; three \
+                         working days, as for access, until one is confirmed",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Destruction,
+                Deadline {
+                    days: 3,
+                    counted_in: DayCount::Working,
+                    citation: secondary(
+                        "ZRU-547 Art. 17, 31",
+                        "the law sets no time to destroy data on request; three working \
+                         days, as for access, until one is confirmed",
+                    ),
+                },
+            ),
+            (
+                RequestKind::Withdrawal,
+                Deadline {
+                    days: 0,
+                    counted_in: DayCount::Calendar,
+                    citation: secondary(
+                        "ZRU-547 Art. 30",
+                        "a withdrawal takes effect when it is made: the same day",
+                    ),
+                },
+            ),
+        ],
         transfer_notice: Deadline {
             days: 3,
             counted_in: DayCount::Working,
@@ -556,6 +667,7 @@ mod tests {
                 .chain(pack.localisation.iter().map(|r| r.citation))
                 .chain(pack.bases_without_consent.iter().map(|r| r.citation))
                 .chain(pack.transfer_bases.iter().map(|r| r.citation))
+                .chain(pack.request_deadlines.iter().map(|(_, d)| d.citation))
                 .chain([
                     pack.subject_request.citation,
                     pack.transfer_notice.citation,

@@ -268,6 +268,20 @@ impl Policy {
             days(&pack.transfer_notice),
             pack.transfer_notice.citation.article,
         )?;
+        for (kind, deadline) in pack.request_deadlines {
+            let how = if deadline.citation.secondary {
+                format!("{}: {}", deadline.citation.article, deadline.citation.note)
+            } else {
+                deadline.citation.article.to_owned()
+            };
+            let within = days(deadline);
+            let within = if deadline.days == 0 {
+                within
+            } else {
+                format!("within {within}")
+            };
+            writeln!(out, "- a request for {kind:?}: {within} ({how})")?;
+        }
 
         writeln!(out, "\n## Data flow\n\n```mermaid")?;
         self.write_mermaid(out)?;
@@ -345,6 +359,9 @@ impl Policy {
 }
 
 fn days(deadline: &Deadline) -> String {
+    if deadline.days == 0 {
+        return "the same day".to_owned();
+    }
     let unit = match deadline.counted_in {
         DayCount::Working => "working days",
         DayCount::Calendar => "days",

@@ -48,3 +48,39 @@ fn a_request_is_due_three_working_days_after_it_arrives_art_22() {
         Err(Error::UnknownRequest { request: 9 })
     ));
 }
+
+#[test]
+fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
+    let requests = register();
+    // Thursday 12 June 2025.
+    let received = Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap();
+    let due = |kind| {
+        let id = requests.receive(customer(), kind, received);
+        requests.get(id).unwrap().due
+    };
+    let tuesday = NaiveDate::from_ymd_opt(2025, 6, 17).unwrap();
+    assert_eq!(due(RequestKind::Access), tuesday);
+    assert_eq!(due(RequestKind::Destruction), tuesday);
+    // A withdrawal takes effect when it is made.
+    assert_eq!(due(RequestKind::Withdrawal), received.date_naive());
+    let policy = imanum();
+    for kind in [
+        RequestKind::Access,
+        RequestKind::Rectification,
+        RequestKind::Blocking,
+        RequestKind::Destruction,
+        RequestKind::Withdrawal,
+    ] {
+        let citation = policy.pack().request_deadline(kind).citation;
+        assert!(citation.article.contains("ZRU-547"), "{kind:?}: {citation:?}");
+    }
+    // Where the law sets no time, the pack says so.
+    let destruction = policy
+        .pack()
+        .request_deadline(RequestKind::Destruction)
+        .citation;
+    assert!(destruction.secondary && destruction.note.contains("sets no time"));
+    let report = policy.to_markdown();
+    assert!(report.contains("a request for Destruction: within 3 working days"));
+    assert!(report.contains("a request for Withdrawal: the same day"));
+}
