@@ -383,3 +383,49 @@ fn an_export_writes_bytes_that_are_not_text_in_hexadecimal_art_25_1() {
     assert!(document["records"][0].get("text").is_none());
     assert_eq!(document["subject"], customer().as_str());
 }
+
+#[test]
+fn rights_on_the_store_read_back_the_same_from_a_snapshot_art_25_1() {
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let open = || {
+        imanum_operator(dir.path(), &clock)
+            .snapshot_after(1)
+            .open()
+            .unwrap()
+    };
+    let operator = open();
+    let phone = keep_phone(&operator);
+    let passport = keep_passport(&operator, &customer(), PASSPORT);
+    let blocking = request(&operator, customer(), RequestKind::Blocking);
+    operator.block(blocking, phone).unwrap();
+    let rectifying = request(&operator, customer(), RequestKind::Rectification);
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let corrected = operator
+        .rectify(rectifying, passport, "AA0000FIXED".to_owned(), &token)
+        .unwrap();
+    let access = request(&operator, customer(), RequestKind::Access);
+    operator
+        .verify_identity(access, IdentityCheck::new("one-time password", "the app"))
+        .unwrap();
+    drop(operator.export(access).unwrap());
+    let before = operator.schedule().records_of(&customer());
+    drop(operator);
+    // The first reopen replays the log and keeps a snapshot; the second reads it.
+    for _ in 0..2 {
+        let operator = open();
+        assert_eq!(operator.schedule().records_of(&customer()), before);
+        assert!(matches!(
+            phone_of(&operator, phone),
+            Err(Error::Blocked { .. })
+        ));
+        assert!(matches!(
+            operator.export(access),
+            Err(Error::AlreadyExported { .. })
+        ));
+        assert!(before.iter().any(|r| r.record == corrected && !r.blocked));
+        assert!(before.iter().any(|r| r.record == passport && r.blocked));
+    }
+}

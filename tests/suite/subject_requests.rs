@@ -72,7 +72,10 @@ fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
         RequestKind::Withdrawal,
     ] {
         let citation = policy.pack().request_deadline(kind).citation;
-        assert!(citation.article.contains("ZRU-547"), "{kind:?}: {citation:?}");
+        assert!(
+            citation.article.contains("ZRU-547"),
+            "{kind:?}: {citation:?}"
+        );
     }
     // Where the law sets no time, the pack says so.
     let destruction = policy
