@@ -230,8 +230,8 @@ pub trait AuditStore: Send {
 struct Chain {
     prev: ChainHash,
     next_seq: u64,
-    /// The latest time of an entry in the chain, in milliseconds: an operator refuses a
-    /// sweep or a trigger dated before it.
+    /// The time of the chain's last entry, in milliseconds: an operator refuses a sweep or
+    /// a trigger dated before it (and before its own clock).
     latest: Option<i64>,
     entries: Vec<AuditEntry>,
     file: Option<(PathBuf, BufWriter<File>)>,
@@ -344,7 +344,7 @@ impl AuditLog {
         let (prev, next_seq) = entries
             .last()
             .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
-        let latest = entries.iter().map(|e| e.at.timestamp_millis()).max();
+        let latest = entries.last().map(|e| e.at.timestamp_millis());
         Self {
             chain: Mutex::new(Chain {
                 prev,
@@ -492,8 +492,7 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
-        let at = at.timestamp_millis();
-        chain.latest = Some(chain.latest.map_or(at, |latest| latest.max(at)));
+        chain.latest = Some(at.timestamp_millis());
         Ok(seq)
     }
 
@@ -552,13 +551,11 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
-        let at = at.timestamp_millis();
-        chain.latest = Some(chain.latest.map_or(at, |latest| latest.max(at)));
+        chain.latest = Some(at.timestamp_millis());
         Ok(seq)
     }
 
-    /// The latest time of an entry in the log, as far as this process has seen it: its
-    /// last entry when it was opened, and every entry appended since.
+    /// The time of the log's last entry: the same live and after a reopen.
     pub(crate) fn latest(&self) -> Option<DateTime<Utc>> {
         self.lock().latest.map(crate::clock::millis_to_time)
     }

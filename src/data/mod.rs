@@ -437,9 +437,14 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         Ok(())
     }
 
-    /// Whether the record is blocked.
+    /// Whether the record is blocked: this copy, or — for a record a schedule tracks, or a
+    /// copy fetched from an operator's store — the record itself.
     pub fn is_blocked(&self) -> bool {
         self.blocked.load(Ordering::Acquire)
+            || self
+                .retention
+                .get()
+                .is_some_and(|cell| cell.blocked.load(Ordering::Acquire))
     }
 
     /// Destroys the record: the value is zeroized and the record consumed, so no code can

@@ -424,6 +424,15 @@ pub enum Error {
         request: u64,
     },
 
+    /// A verification of identity names no method or no verifier: nothing was recorded.
+    #[error(
+        "the verification of the identity behind subject request {request} leaves its method or its verifier blank"
+    )]
+    BlankVerification {
+        /// The request.
+        request: u64,
+    },
+
     /// A request's data was exported already: an export is made once per request.
     #[error("subject request {request} was exported already")]
     AlreadyExported {
@@ -568,8 +577,9 @@ pub enum Error {
         now: DateTime<Utc>,
     },
 
-    /// A time handed to an operator's sweep or trigger is before the last change on its
-    /// record: a closure dated back would bring deadlines forward to a time already past,
+    /// A time handed to an operator's sweep or trigger is before the last entry on its
+    /// record (or before its clock, where that entry is dated ahead of it), by more than a
+    /// second: a closure dated back would bring deadlines forward to a time already past,
     /// and the record would read out of order. Nothing was done.
     #[error("{at} is before the last change on record ({last})")]
     BeforeLastChange {
@@ -665,6 +675,7 @@ impl Error {
             Error::RequestNotOpen { .. } => "request_not_open",
             Error::IdentityNotVerified { .. } => "identity_not_verified",
             Error::AlreadyExported { .. } => "already_exported",
+            Error::BlankVerification { .. } => "blank_verification",
             Error::KeptByLaw { .. } => "kept_by_law",
             Error::BeforeLastChange { .. } => "before_last_change",
             Error::AuditUnavailable(..) => "audit_unavailable",

@@ -297,6 +297,8 @@ pub enum Event {
     /// A record was blocked — kept, and read by no one but what a law or a hold keeps it
     /// for (Art. 22.1) — at the subject's request when one is named: a change.
     Blocked {
+        /// Whose.
+        subject: SubjectId,
         /// The record.
         record: RecordId,
         /// The request it answers.
@@ -304,6 +306,8 @@ pub enum Event {
     },
     /// A record's block was lifted: a change.
     Unblocked {
+        /// Whose.
+        subject: SubjectId,
         /// The record.
         record: RecordId,
     },
@@ -614,6 +618,8 @@ impl Event {
             | Event::Disclosure { subject, .. }
             | Event::Triggered { subject, .. }
             | Event::TriggerIgnored { subject, .. }
+            | Event::Blocked { subject, .. }
+            | Event::Unblocked { subject, .. }
             | Event::Rectified { subject, .. }
             | Event::IdentityVerified { subject, .. }
             | Event::Exported { subject, .. }
@@ -626,8 +632,6 @@ impl Event {
             | Event::HoldReleased { .. }
             | Event::DestructionRetry { .. }
             | Event::Destruction { .. }
-            | Event::Blocked { .. }
-            | Event::Unblocked { .. }
             | Event::Restored { .. }
             | Event::SubjectErased { .. }
             | Event::Erased { .. } => None,

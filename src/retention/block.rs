@@ -25,8 +25,16 @@ impl RetentionSchedule {
         at: i64,
     ) -> Result<(), Error> {
         let mut state = self.state();
-        state.set_blocked(record, true)?;
-        state.keep(at, Event::Blocked { record, request }, Stands::Regardless)
+        let subject = state.set_blocked(record, true)?;
+        state.keep(
+            at,
+            Event::Blocked {
+                subject,
+                record,
+                request,
+            },
+            Stands::Regardless,
+        )
     }
 
     /// Lifts the block on `record` at `at`: it widens processing again, so it is done only
@@ -38,11 +46,13 @@ impl RetentionSchedule {
     /// or [`Error::NotStored`] if it could not be kept (the record stays blocked).
     pub(crate) fn unblock(&self, record: RecordId, at: i64) -> Result<(), Error> {
         let mut state = self.state();
-        if !state.records.contains_key(&record) {
-            return Err(Error::UnknownRecord { record });
-        }
-        state.keep(at, Event::Unblocked { record }, Stands::IfRecorded)?;
-        state.set_blocked(record, false)
+        let subject = state
+            .records
+            .get(&record)
+            .map(|entry| entry.subject.clone())
+            .ok_or(Error::UnknownRecord { record })?;
+        state.keep(at, Event::Unblocked { subject, record }, Stands::IfRecorded)?;
+        state.set_blocked(record, false).map(drop)
     }
 
     /// Applies a block or its lifting read back from the journal.
@@ -51,12 +61,17 @@ impl RetentionSchedule {
         if state.erased_records.contains(&record) || state.destroyed.contains(&record) {
             return Ok(());
         }
-        state.set_blocked(record, blocked)
+        state.set_blocked(record, blocked).map(drop)
     }
 }
 
 impl State {
-    fn set_blocked(&mut self, record: RecordId, blocked: bool) -> Result<(), Error> {
+    /// Blocks `record` or lifts its block, and says whose it is.
+    fn set_blocked(
+        &mut self,
+        record: RecordId,
+        blocked: bool,
+    ) -> Result<crate::vocab::SubjectId, Error> {
         let entry = self
             .records
             .get_mut(&record)
@@ -65,7 +80,7 @@ impl State {
         if let Some(cell) = &entry.cell {
             cell.blocked.store(blocked, Ordering::Release);
         }
-        Ok(())
+        Ok(entry.subject.clone())
     }
 }
 
@@ -118,9 +133,14 @@ impl State {
             return;
         };
         let due = entry.deadline.map(|due| (due, entry.reason.clone()));
-        let kept = self.keeping(old, entry, at).until.is_some();
+        let (kept, blocked) = (self.keeping(old, entry, at).until.is_some(), entry.blocked);
         if let Some((due, reason)) = due {
             self.set_deadline(new, due, reason);
+        }
+        // A correction does not lift a block: the corrected value is blocked as the wrong
+        // one was.
+        if blocked {
+            let _ = self.set_blocked(new, true);
         }
         self.bring_forward(at, old, at, crate::data::DestructionReason::Unlawful);
         if kept {

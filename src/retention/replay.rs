@@ -69,7 +69,7 @@ impl RetentionSchedule {
                 self.replay_rectified(old, new, at.timestamp_millis());
                 Ok(())
             }
-            Event::Unblocked { record } => self.replay_block(record, false).map_err(refused),
+            Event::Unblocked { record, .. } => self.replay_block(record, false).map_err(refused),
             Event::Destruction { record, .. } => {
                 let mut state = self.state();
                 self.finish_destruction(&mut state, record, at.timestamp_millis())

@@ -176,15 +176,27 @@ impl RetentionSchedule {
             Stands::IfRecorded,
         )?;
         let collected_at = collected_at.timestamp_millis();
-        let start = match rule.after {
-            RetentionStart::Collection => Some((collected_at, DestructionReason::RetentionExpired)),
-            RetentionStart::RelationshipEnd => state
-                .relationship_ended
-                .get(subject)
-                .map(|&ended| (ended, DestructionReason::RelationshipEnded)),
-            RetentionStart::PurposeAchieved => None,
-        };
+        let ended = state.relationship_ended.get(subject).copied();
         let period = (rule.years, rule.months, rule.days);
+        let due = match rule.after {
+            RetentionStart::Collection => {
+                let due = after(collected_at, period.0, period.1, period.2);
+                // Kept after the relationship ended, it ends with it (Art. 20).
+                Some(match ended {
+                    Some(ended) if ended < due => (ended, DestructionReason::RelationshipEnded),
+                    _ => (due, DestructionReason::RetentionExpired),
+                })
+            }
+            RetentionStart::RelationshipEnd => ended.map(|ended| {
+                (
+                    after(ended, period.0, period.1, period.2),
+                    DestructionReason::RelationshipEnded,
+                )
+            }),
+            RetentionStart::PurposeAchieved => {
+                ended.map(|ended| (ended, DestructionReason::RelationshipEnded))
+            }
+        };
         state.records.insert(
             record,
             Entry {
@@ -210,10 +222,10 @@ impl RetentionSchedule {
             .entry(subject.clone())
             .or_default()
             .insert(record);
-        if let Some((from, reason)) = start {
+        if let Some((due, reason)) = due {
             // The deadline a rule sets at tracking is no decision: only triggers and holds
             // are recorded.
-            state.set_deadline(record, after(from, period.0, period.1, period.2), reason);
+            state.set_deadline(record, due, reason);
         }
         // A subject already under a hold keeps the new record too.
         state.refresh_holds(&[record]);
@@ -277,6 +289,14 @@ impl RetentionSchedule {
             .get(&record)
             .and_then(|e| e.deadline)
             .map(millis_to_time)
+    }
+
+    /// What the schedule keeps of `record`, if it tracks it.
+    pub(crate) fn records_of_record(&self, record: RecordId) -> Option<TrackedRecord> {
+        let subject = self.state().records.get(&record)?.subject.clone();
+        self.records_of(&subject)
+            .into_iter()
+            .find(|r| r.record == record)
     }
 
     /// The records of `subject` the schedule keeps, oldest first.

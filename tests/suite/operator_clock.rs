@@ -124,3 +124,67 @@ fn records_kept_elsewhere_are_not_counted_from_the_future_art_14_3() {
     );
     assert!(operator.schedule().is_empty());
 }
+
+#[test]
+fn a_request_dated_ahead_of_the_clock_does_not_stop_the_sweeps_art_20() {
+    // Found by a review: the guard took a request's date, chosen by its caller, for the
+    // last change on record, and refused every sweep for ten years.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let (operator, record) = marketing_phone(dir.path(), &clock);
+    let due = operator.schedule().deadline(record).unwrap();
+    operator.requests().receive(
+        crate::common::subject("anyone"),
+        amanat::rights::RequestKind::Access,
+        clock.now() + TimeDelta::days(3650),
+    );
+    clock.set(due + TimeDelta::days(1));
+    assert_eq!(operator.sweep_now().unwrap().destroyed.len(), 1);
+    // And the same after a reopen.
+    drop(operator);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator.sweep_now().unwrap();
+}
+
+#[test]
+fn the_operators_own_sweeps_pass_while_other_threads_write() {
+    // Found by a review: a write between reading the clock and the last entry refused it.
+    let dir = tempfile::tempdir().unwrap();
+    let keys = crate::common::keys_for(dir.path());
+    let operator = Operator::open(dir.path(), crate::common::imanum(), keys).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let refused = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut n = 0_u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let who = crate::common::subject(format!("busy-{n}"));
+                let _ = operator
+                    .ledger()
+                    .grant(otp_grant(&who, Purpose::SERVICE_PROVISION).category::<Phone>());
+            }
+        });
+        let refused = (0..2_000).filter(|_| operator.sweep_now().is_err()).count();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        refused
+    });
+    assert_eq!(refused, 0);
+}
+
+#[test]
+fn a_record_collected_ahead_of_the_clock_is_not_tracked_art_14_3() {
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let ahead = ManualClock::new(monday() + TimeDelta::days(3650));
+    let private = crate::common::ledger_under(&crate::common::imanum(), &ahead).build();
+    private
+        .grant(otp_grant(&customer(), Purpose::MARKETING_ANALYTICS).category::<Phone>())
+        .unwrap();
+    let token = private
+        .authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    assert!(matches!(
+        operator.schedule().track(&mut phone),
+        Err(Error::TimeAhead { .. })
+    ));
+}

@@ -275,6 +275,37 @@ fn a_court_order_to_destroy_does_not_outweigh_a_statutory_minimum_art_20() {
 }
 
 #[test]
+fn a_record_kept_after_the_closure_is_due_at_once_art_20() {
+    // Found by a review: one kept after the closure counted from its collection.
+    let schedule = schedule();
+    let closed = policy_day() + TimeDelta::days(30);
+    schedule.trigger(&customer(), Trigger::AccountClosed, closed);
+    let later = closed + TimeDelta::minutes(1);
+    let phone = RecordId::random();
+    schedule
+        .track_record(
+            phone,
+            &customer(),
+            Phone::ID,
+            &Purpose::MARKETING_ANALYTICS,
+            later,
+        )
+        .unwrap();
+    let verified = RecordId::random();
+    schedule
+        .track_record(
+            verified,
+            &customer(),
+            Phone::ID,
+            &Purpose::IDENTITY_VERIFICATION,
+            later,
+        )
+        .unwrap();
+    assert_eq!(schedule.deadline(phone), Some(closed));
+    assert_eq!(schedule.deadline(verified), Some(closed));
+}
+
+#[test]
 fn logging_out_is_not_a_trigger_imanum_2_1_5() {
     let schedule = schedule();
     let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);

@@ -72,7 +72,9 @@ fn a_block_holds_for_every_copy_and_after_reopening_art_22_1() {
         phone_of(&operator, record),
         Err(Error::Blocked { .. })
     ));
-    operator.unblock(record).unwrap();
+    // Lifted at the subject's request, as it was placed.
+    let lifting = request(&operator, customer(), RequestKind::Blocking);
+    operator.unblock(lifting, record).unwrap();
     assert_eq!(phone_of(&operator, record).unwrap(), PHONE);
     drop(operator);
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -428,4 +430,168 @@ fn rights_on_the_store_read_back_the_same_from_a_snapshot_art_25_1() {
         assert!(before.iter().any(|r| r.record == corrected && !r.blocked));
         assert!(before.iter().any(|r| r.record == passport && r.blocked));
     }
+}
+
+/// A hold on every record of the customer's, on the operator's own decision.
+fn internal_hold(operator: &Operator) -> amanat::retention::HoldId {
+    use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold};
+    operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(customer()),
+            reason: "a dispute".into(),
+            ground: HoldGround::Internal {
+                reference: "case 1".into(),
+            },
+            readable_for: Vec::new(),
+            until: HoldUntil::Released,
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_erasure_refused_under_a_hold_is_carried_out_once_the_hold_ends_art_22_1() {
+    // Found by a review: the refused erasure only blocked, and was forgotten.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let record = keep_phone(&operator);
+    let hold = internal_hold(&operator);
+    let asked = request(&operator, customer(), RequestKind::Destruction);
+    assert!(matches!(
+        operator.erase(asked, record),
+        Err(Error::KeptByLaw { .. })
+    ));
+    drop(operator);
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    operator.schedule().release_hold(hold).unwrap();
+    clock.advance(chrono::TimeDelta::minutes(1));
+    let report = operator.sweep_now().unwrap();
+    assert_eq!(report.destroyed.len(), 1, "{report:?}");
+    assert_eq!(
+        report.destroyed[0].reason,
+        DestructionReason::SubjectRequest
+    );
+}
+
+#[test]
+fn a_record_the_subject_asked_erased_reads_on_no_consent_once_unblocked_art_22_1() {
+    // Found by a review: lifting the block that stood for a refused erasure reopened it.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let passport = keep_passport(&operator, &customer(), PASSPORT);
+    let asked = request(&operator, customer(), RequestKind::Destruction);
+    assert!(matches!(
+        operator.erase(asked, passport),
+        Err(Error::KeptByLaw { .. })
+    ));
+    // Only a blocking request lifts a block.
+    assert_eq!(
+        operator.unblock(asked, passport).unwrap_err().rule(),
+        "request_not_open"
+    );
+    let lifting = request(&operator, customer(), RequestKind::Blocking);
+    operator.unblock(lifting, passport).unwrap();
+    let token = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let copy = operator
+        .fetch::<String, IdentityDocument>(passport, &token)
+        .unwrap();
+    assert!(matches!(
+        copy.read(&token),
+        Err(Error::RetentionExpired { .. })
+    ));
+}
+
+#[test]
+fn the_correction_of_a_blocked_record_is_blocked_too_art_22_1() {
+    // Found by a review: a basis token the law admits rectified a blocked passport, and the
+    // correction opened to consent.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let old = keep_passport(&operator, &customer(), PASSPORT);
+    let blocking = request(&operator, customer(), RequestKind::Blocking);
+    operator.block(blocking, old).unwrap();
+    let law = operator
+        .ledger()
+        .authorize_with_basis::<IdentityDocument>(
+            &customer(),
+            &Purpose::LEGAL_OBLIGATION,
+            LegalBasis::LegalObligation {
+                reference: "AML law".into(),
+            },
+        )
+        .unwrap();
+    let fixing = request(&operator, customer(), RequestKind::Rectification);
+    let new = operator
+        .rectify(fixing, old, "AA0000FIXED".to_owned(), &law)
+        .unwrap();
+    let consent = operator
+        .ledger()
+        .authorize::<IdentityDocument>(&customer(), &Purpose::SERVICE_PROVISION)
+        .unwrap();
+    let copy = operator
+        .fetch::<String, IdentityDocument>(new, &consent)
+        .unwrap();
+    assert!(copy.is_blocked());
+    assert!(matches!(copy.read(&consent), Err(Error::Blocked { .. })));
+}
+
+#[test]
+fn a_record_a_cited_law_keeps_for_a_legal_obligation_is_not_erased_on_request_art_22_1() {
+    // Kept for fraud prevention five years after the relationship, under the AML law the
+    // policy's rule cites: blocked, not destroyed.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let token = operator
+        .ledger()
+        .authorize_with_basis::<Phone>(
+            &customer(),
+            &Purpose::FRAUD_PREVENTION,
+            LegalBasis::LegalObligation {
+                reference: "AML law".into(),
+            },
+        )
+        .unwrap();
+    let mut phone = PersonalData::collect(&customer(), PHONE.to_owned(), &token).unwrap();
+    operator.keep(&mut phone, &token).unwrap();
+    let asked = request(&operator, customer(), RequestKind::Destruction);
+    match operator.erase(asked, phone.id()) {
+        Err(Error::KeptByLaw { kept_under, .. }) => assert!(kept_under.contains("AML")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_blank_verification_opens_no_export_art_25_1() {
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    keep_phone(&operator);
+    let asked = request(&operator, customer(), RequestKind::Access);
+    assert!(matches!(
+        operator.verify_identity(asked, IdentityCheck::new("", " ")),
+        Err(Error::BlankVerification { .. })
+    ));
+    assert!(matches!(
+        operator.export(asked),
+        Err(Error::IdentityNotVerified { .. })
+    ));
+}
+
+#[test]
+fn a_destruction_at_the_subjects_request_names_an_open_request_of_theirs() {
+    use amanat::retention::Trigger;
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let record = keep_phone(&operator);
+    let others = request(&operator, subject("cust-2"), RequestKind::Destruction);
+    for request in [999, others] {
+        assert!(
+            operator
+                .trigger_now(&customer(), Trigger::ErasureRequested { record, request },)
+                .is_err()
+        );
+    }
+    assert_eq!(operator.schedule().deadline(record), None);
 }

@@ -25,10 +25,11 @@ use crate::vocab::{Purpose, SubjectId};
 
 use super::Operator;
 
-/// How far ahead of the operator's clock a time handed in may be: the system clock is read
-/// coarsely (a kernel tick, up to 10 ms), so a caller's `Utc::now()` is often a few
-/// milliseconds ahead of it. A second destroys nothing a second early that matters; a
-/// sweep dated a day or ten years ahead is refused.
+/// How far ahead of the operator's clock, or behind the last entry on record, a time handed
+/// in may be: the system clock is read coarsely (a kernel tick, up to 10 ms), so a
+/// caller's `Utc::now()` is often a few milliseconds ahead of it, and other threads write
+/// while a sweep starts. A second destroys nothing a second early that matters; a sweep
+/// dated a day or ten years ahead, or a closure dated a day back, is refused.
 pub(super) const LEEWAY_MS: i64 = 1_000;
 
 /// The embedded key store, the provider of its key-encryption key, and when to rotate.
@@ -302,6 +303,8 @@ impl Operator {
     ///
     /// # Errors
     ///
+    /// [`Error::RequestNotOpen`] or [`Error::UnknownRequest`] for a
+    /// [`Trigger::ErasureRequested`] that names no open destruction request of `subject`'s.
     /// [`Error::TimeAhead`] if `at` is ahead of the operator's clock (by more than a
     /// second: a caller's `Utc::now()` may be read from a finer clock than its own), and
     /// [`Error::BeforeLastChange`] if it is before the last change on its record: nothing
@@ -316,6 +319,19 @@ impl Operator {
         at: DateTime<Utc>,
     ) -> Result<Vec<RecordId>, Error> {
         self.check_time(at)?;
+        // A destruction at the subject's request answers one: the request must be open,
+        // for destruction, and the subject's.
+        if let Trigger::ErasureRequested { request, .. } = &trigger {
+            let asked = self
+                .requests
+                .open_request(*request, &[crate::rights::RequestKind::Destruction])?;
+            if asked.subject != *subject {
+                return Err(Error::RequestNotOpen {
+                    request: *request,
+                    why: "it is another subject's",
+                });
+            }
+        }
         let changed = self.schedule.trigger(subject, trigger, at);
         self.check_kept()?;
         Ok(changed)
@@ -383,15 +399,20 @@ impl Operator {
         self.sweep(self.ledger.clock().now())
     }
 
-    /// Refuses a time more than [`LEEWAY_MS`] ahead of the operator's clock, or before the
-    /// last change on record, to the millisecond the log keeps.
+    /// Refuses a time more than [`LEEWAY_MS`] ahead of the operator's clock, or more than
+    /// that before the last entry on record — or before the clock, where that entry is
+    /// dated ahead of it: a request or a notice dated by its caller in the future must not
+    /// stop every sweep until then. The leeway also lets a sweep dated by the caller pass
+    /// while other threads write.
     pub(super) fn check_time(&self, at: DateTime<Utc>) -> Result<(), Error> {
+        let last = self.audit.latest();
         let now = self.ledger.clock().now();
-        if at.timestamp_millis() > now.timestamp_millis().saturating_add(LEEWAY_MS) {
+        let at_ms = at.timestamp_millis();
+        if at_ms > now.timestamp_millis().saturating_add(LEEWAY_MS) {
             return Err(Error::TimeAhead { at, now });
         }
-        match self.audit.latest() {
-            Some(last) if at.timestamp_millis() < last.timestamp_millis() => {
+        match last.map(|last| last.min(now)) {
+            Some(last) if at_ms < last.timestamp_millis().saturating_sub(LEEWAY_MS) => {
                 Err(Error::BeforeLastChange { at, last })
             }
             _ => Ok(()),

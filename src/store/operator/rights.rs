@@ -210,13 +210,22 @@ impl Operator {
         self.check_kept()
     }
 
-    /// Lifts the block on `record`: once it is kept, since it widens processing again.
+    /// Lifts the block on `record` for blocking request `request` — the subject asking for
+    /// their block lifted: once it is kept, since it widens processing again. A record due
+    /// (past its deadline, an erasure refused under a law, a rectified value) still opens
+    /// to no consent once unblocked.
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownRecord`] if the record is not kept; [`Error::NotStored`] if it could
-    /// not be kept (the record stays blocked).
-    pub fn unblock(&self, record: RecordId) -> Result<(), Error> {
+    /// [`Error::UnknownRequest`]; [`Error::RequestNotOpen`] if the request was answered or
+    /// is not for blocking; [`Error::UnknownRecord`] if the record is not the requester's,
+    /// or not kept; [`Error::NotStored`] if it could not be kept (the record stays
+    /// blocked).
+    pub fn unblock(&self, request: u64, record: RecordId) -> Result<(), Error> {
+        let asked = self
+            .requests
+            .open_request(request, &[RequestKind::Blocking])?;
+        self.subjects_record(&asked.subject, record)?;
         self.schedule
             .unblock(record, self.ledger.clock().now_millis())?;
         self.check_kept()
@@ -225,8 +234,10 @@ impl Operator {
     /// Destroys `record` for destruction request `request` (Art. 22.1; Uzbek law Art. 30):
     /// due now with [`DestructionReason::SubjectRequest`], and swept at once — its sealed
     /// copy's key shredded, every hook asked — as [`sweep_now`](Self::sweep_now) does.
-    /// Where a statutory minimum or a legal hold keeps it, it is blocked instead, and the
-    /// refusal names the law.
+    /// Where a statutory minimum, a legal hold, or its own retention rule — one that cites
+    /// a law, for a purpose on another basis than consent — keeps it, it is blocked
+    /// instead and the refusal names the law; the request still stands, and the record is
+    /// destroyed once nothing keeps it.
     ///
     /// [`DestructionReason::SubjectRequest`]: crate::DestructionReason::SubjectRequest
     ///
@@ -242,18 +253,39 @@ impl Operator {
             .open_request(request, &[RequestKind::Destruction])?;
         self.subjects_record(&asked.subject, record)?;
         let now = self.ledger.clock().now();
-        if let Some(kept_under) = self.schedule.kept_under(record, now.timestamp_millis()) {
-            self.schedule
-                .block(record, Some(request), now.timestamp_millis())?;
-            self.check_kept()?;
-            return Err(Error::KeptByLaw { record, kept_under });
-        }
+        let kept_under = self
+            .schedule
+            .kept_under(record, now.timestamp_millis())
+            .or_else(|| self.kept_by_its_rule(record));
+        // Due now either way: what keeps it postpones the destruction, and once that ends
+        // the next sweep carries the request out.
         self.trigger(
             &asked.subject,
             Trigger::ErasureRequested { record, request },
             now,
         )?;
+        if let Some(kept_under) = kept_under {
+            self.schedule
+                .block(record, Some(request), now.timestamp_millis())?;
+            self.check_kept()?;
+            return Err(Error::KeptByLaw { record, kept_under });
+        }
         self.sweep(now)
+    }
+
+    /// The law a record's own retention rule cites, where the record was collected for a
+    /// purpose on another basis than consent — a legal obligation's — and its period has
+    /// not run out: the subject's request does not end what a law requires kept.
+    fn kept_by_its_rule(&self, record: RecordId) -> Option<String> {
+        let tracked = self.schedule.records_of_record(record)?;
+        let purpose = self.policy.purpose(&tracked.purpose)?;
+        if purpose.basis == crate::vocab::BasisKind::Consent {
+            return None;
+        }
+        let rule = self
+            .policy
+            .retention_for(tracked.category.as_str(), &tracked.purpose)?;
+        (!rule.reference.trim().is_empty()).then(|| rule.reference.clone())
     }
 
     /// Corrects `record` for rectification request `request` (Art. 8.4, 22.1; Uzbek law
@@ -320,10 +352,14 @@ impl Operator {
     ///
     /// # Errors
     ///
+    /// [`Error::BlankVerification`] if the method or the verifier is blank;
     /// [`Error::UnknownRequest`]; [`Error::RequestNotOpen`] if it is answered or not an
     /// access request; [`Error::NotStored`] or [`Error::AuditUnavailable`] if it could not
     /// be kept (it was not recorded then).
     pub fn verify_identity(&self, request: u64, check: IdentityCheck) -> Result<(), Error> {
+        if check.method.trim().is_empty() || check.verified_by.trim().is_empty() {
+            return Err(Error::BlankVerification { request });
+        }
         self.requests.verify_identity(
             request,
             check.method,

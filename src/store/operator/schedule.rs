@@ -17,7 +17,7 @@ use super::lifecycle::LEEWAY_MS;
 /// An [`Operator`]'s retention schedule: the records it tracks, their deadlines, the
 /// decisions taken, and legal holds. It has no `sweep` or `trigger` of its own: those are
 /// the operator's ([`Operator::sweep`], [`Operator::trigger`]), which refuse a time ahead
-/// of the operator's clock or before the last change on record. Everything done through
+/// of the operator's clock or behind the last entry on record. Everything done through
 /// it is kept, as the operator keeps its changes.
 #[derive(Clone, Copy)]
 pub struct OperatorSchedule<'a> {
@@ -93,13 +93,27 @@ impl<'a> OperatorSchedule<'a> {
     ///
     /// # Errors
     ///
-    /// As [`RetentionSchedule::track`].
+    /// [`Error::TimeAhead`] if it was collected ahead of the operator's clock (by more than
+    /// a second); otherwise as [`RetentionSchedule::track`].
     pub fn track<T, C>(&self, data: &mut PersonalData<T, C>) -> Result<(), Error>
     where
         T: Zeroize + Send + Sync + 'static,
         C: Category,
     {
+        self.not_ahead(data.collected_at())?;
         self.schedule().track(data)
+    }
+
+    /// Refuses a collection time more than a second ahead of the operator's clock.
+    fn not_ahead(self, collected_at: DateTime<Utc>) -> Result<(), Error> {
+        let now = self.operator.ledger.clock().now();
+        if collected_at.timestamp_millis() > now.timestamp_millis().saturating_add(LEEWAY_MS) {
+            return Err(Error::TimeAhead {
+                at: collected_at,
+                now,
+            });
+        }
+        Ok(())
     }
 
     /// Tracks a record kept elsewhere — a row or a file the program keeps — whose copies a
@@ -120,13 +134,7 @@ impl<'a> OperatorSchedule<'a> {
         purpose: &Purpose,
         collected_at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let now = self.operator.ledger.clock().now();
-        if collected_at.timestamp_millis() > now.timestamp_millis().saturating_add(LEEWAY_MS) {
-            return Err(Error::TimeAhead {
-                at: collected_at,
-                now,
-            });
-        }
+        self.not_ahead(collected_at)?;
         self.schedule()
             .track_record(record, subject, category, purpose, collected_at)
     }
