@@ -70,7 +70,8 @@
 //! in [`values`]; masks, keyed pseudonyms and the statistics sink in [`depersonalize`];
 //! transfer permits and notices in [`disclosure`]; the hash-chained audit log in [`audit`];
 //! consent receipts from elsewhere in [`receipts`]; subjects' requests and their due dates
-//! in [`rights`]; key-encryption keys and their providers in [`key`]; vaults, journals and
+//! in [`rights`]; the notices owed when a record is corrected, blocked or destroyed in
+//! [`notices`]; key-encryption keys and their providers in [`key`]; vaults, journals and
 //! the [`Operator`](store::Operator) that keeps everything on disk in [`store`].
 //!
 //! # Architecture
@@ -83,7 +84,8 @@
 //!  store            vaults, key stores, journals on disk; the Operator facade
 //!    ↑
 //!  receipts         consent receipts from elsewhere
-//!  rights  disclosure   subjects' requests; transfers and their notices
+//!  rights  disclosure  notices   subjects' requests; transfers and their notices;
+//!                   notices of changes
 //!  retention        deadlines, holds, sweeps, destruction
 //!  data             PersonalData and what a read of it checks
 //!  consent          the ledger, tokens, history, proofs
@@ -135,6 +137,7 @@ mod event;
 mod files;
 pub mod key;
 pub mod log;
+pub mod notices;
 mod payload;
 pub mod policy;
 pub mod receipts;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::hash::ChainHash;
 use crate::vocab::category_id::CategoryId;
 use crate::vocab::ids::{ConsentId, HoldId, RecordId};
-use crate::vocab::register::{RequestKind, SubjectRequest, TransferNotice};
+use crate::vocab::register::{ChangeNotice, RequestKind, SubjectRequest, TransferNotice};
 use crate::vocab::retention::{DestructionReason, LegalHold, Trigger};
 use crate::vocab::{
     Actor, ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
@@ -346,6 +346,17 @@ pub enum Event {
         /// The records the export held.
         records: Vec<RecordId>,
     },
+    /// A notice of a record's correction, block or destruction is owed to its subject or
+    /// another participant (Uzbek law Art. 31): a change.
+    ChangeNoticeOwed {
+        /// The notice.
+        notice: ChangeNotice,
+    },
+    /// A notice of a change was sent: a change.
+    ChangeNoticeSent {
+        /// Its number.
+        notice: u64,
+    },
     /// A subject's request (access, rectification, blocking, destruction, withdrawal) was
     /// received: a change.
     RequestReceived {
@@ -477,6 +488,8 @@ impl Event {
                 | Event::Rectified { .. }
                 | Event::IdentityVerified { .. }
                 | Event::Exported { .. }
+                | Event::ChangeNoticeOwed { .. }
+                | Event::ChangeNoticeSent { .. }
                 | Event::RequestReceived { .. }
                 | Event::RequestCompleted { .. }
                 | Event::Restored { .. }
@@ -516,6 +529,8 @@ impl Event {
             Event::Rectified { .. } => "rectified",
             Event::IdentityVerified { .. } => "identity_verified",
             Event::Exported { .. } => "exported",
+            Event::ChangeNoticeOwed { .. } => "change_notice_owed",
+            Event::ChangeNoticeSent { .. } => "change_notice_sent",
             Event::RequestReceived { .. } => "request_received",
             Event::RequestCompleted { .. } => "request_completed",
             Event::Restored { .. } => "restored",
@@ -590,6 +605,7 @@ impl Event {
                 .map(|(_, consent, _)| Reference::Consent(consent)),
             Event::HoldPlaced { hold, .. } => Some(Reference::Hold(*hold)),
             Event::NoticeOwed { notice } => Some(Reference::Notice(notice.id)),
+            Event::ChangeNoticeOwed { notice } => Some(Reference::Notice(notice.id)),
             Event::RequestReceived { request } => Some(Reference::Request(request.id)),
             Event::RequestCompleted { request, .. }
             | Event::IdentityVerified { request, .. }
@@ -604,6 +620,7 @@ impl Event {
         match self {
             Event::ConsentGiven { given, .. } => Some(&given.subject),
             Event::NoticeOwed { notice } => Some(&notice.subject),
+            Event::ChangeNoticeOwed { notice } => Some(&notice.subject),
             Event::RequestReceived { request } => Some(&request.subject),
             Event::Authorization { subject, .. }
             | Event::ConsentRenewed { subject, .. }
@@ -625,6 +642,7 @@ impl Event {
             | Event::Exported { subject, .. }
             | Event::RequestCompleted { subject, .. } => Some(subject),
             Event::NoticeSent { .. }
+            | Event::ChangeNoticeSent { .. }
             | Event::PolicyChange { .. }
             | Event::Deadline { .. }
             | Event::Postponed { .. }

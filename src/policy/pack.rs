@@ -167,6 +167,10 @@ pub struct JurisdictionPack {
     pub request_deadlines: &'static [(RequestKind, Deadline)],
     /// How long the operator has to notify a subject of a transfer.
     pub transfer_notice: Deadline,
+    /// Whether the subject and the other participants in processing must be told in writing
+    /// when a record is corrected, blocked or destroyed, and by when; `None` where the law
+    /// asks no such notice.
+    pub change_notice: Option<Deadline>,
     /// Where personal data must be stored.
     pub localisation: &'static [Localisation],
     /// The grounds for a transfer abroad to a country that is not adequate.
@@ -301,6 +305,8 @@ impl JurisdictionPack {
                 "who transfers data to a third party notifies the subject within three working days",
             ),
         },
+        // Art. 21 asks a notice of a transfer only.
+        change_notice: None,
         localisation: &[Localisation {
             categories: Localised::All,
             from: date(2018, 8, 3),
@@ -477,6 +483,16 @@ impl JurisdictionPack {
                  Tajik law Art. 21 counts them",
             ),
         },
+        change_notice: Some(Deadline {
+            days: 3,
+            counted_in: DayCount::Working,
+            citation: law(
+                "ZRU-547 Art. 31",
+                "the subject and the other participants in processing are told in writing \
+                 when data is changed, destroyed or its use restricted; the law sets no \
+                 time: three working days, as for a transfer notice",
+            ),
+        }),
         localisation: &[
             Localisation {
                 categories: Localised::All,
@@ -668,6 +684,7 @@ mod tests {
                 .chain(pack.bases_without_consent.iter().map(|r| r.citation))
                 .chain(pack.transfer_bases.iter().map(|r| r.citation))
                 .chain(pack.request_deadlines.iter().map(|(_, d)| d.citation))
+                .chain(pack.change_notice.iter().map(|d| d.citation))
                 .chain([
                     pack.subject_request.citation,
                     pack.transfer_notice.citation,

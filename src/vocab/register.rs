@@ -25,6 +25,66 @@ pub enum Source {
     },
 }
 
+/// What happened to a record that its subject and the other participants in its processing
+/// must be told of (Uzbek law Art. 31).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RecordChange {
+    /// It was corrected.
+    Rectified,
+    /// Its use was restricted: it was blocked.
+    Blocked,
+    /// It was destroyed.
+    Destroyed,
+}
+
+/// Whom a notice of a change goes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Addressee {
+    /// The subject.
+    Subject,
+    /// Another participant in the processing: a recipient the policy declares for the
+    /// record's purpose and category.
+    Participant {
+        /// The recipient's id in the policy.
+        recipient: String,
+        /// Its name.
+        name: String,
+        /// Its address.
+        address: String,
+    },
+}
+
+/// The written notice owed when a record was corrected, blocked or destroyed (Uzbek law
+/// Art. 31): to whom, about which record, what happened, and by when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChangeNotice {
+    /// The notice's number in the register.
+    pub id: u64,
+    /// Whose record.
+    pub subject: SubjectId,
+    /// The record.
+    pub record: RecordId,
+    /// Its category.
+    pub category: CategoryId,
+    /// What happened to it.
+    pub change: RecordChange,
+    /// Whom to tell.
+    pub to: Addressee,
+    /// When it happened.
+    #[serde(with = "super::when")]
+    pub at: DateTime<Utc>,
+    /// The last day the notice may be sent.
+    pub due: NaiveDate,
+    /// When it was sent, once it was.
+    #[serde(with = "super::when::option")]
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
 /// The notice a subject is owed when their data went to a third party, or came from one
 /// (Tajik law Art. 21): who has it, where, for what, and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

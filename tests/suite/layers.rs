@@ -36,6 +36,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("retention", 8),
     ("rights", 9),
     ("disclosure", 9),
+    ("notices", 9),
     ("receipts", 10),
     // The log, the stores and the `Operator` facade.
     ("store", 11),

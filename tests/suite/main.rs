@@ -10,6 +10,7 @@ mod audit_log;
 mod audit_trail;
 mod authenticated_log;
 mod backups;
+mod change_notices;
 mod consent_rules;
 mod crypto_shredding;
 mod depersonalisation;

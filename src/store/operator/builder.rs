@@ -17,6 +17,7 @@ use crate::event::Journaled;
 use crate::key::KeyProvider;
 #[cfg(feature = "sqlite")]
 use crate::log::Anchor;
+use crate::notices::ChangeNotices;
 use crate::policy::{Country, Policy};
 use crate::retention::DestructionHook;
 use crate::rights::SubjectRequests;
@@ -280,6 +281,7 @@ impl OperatorBuilder {
         // Built without the log and the journal: the replay records nothing twice.
         let schedule = Arc::new(schedule.build());
         let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+        let notices = ChangeNotices::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
         let mut keeping = std::collections::HashSet::new();
@@ -329,6 +331,7 @@ impl OperatorBuilder {
                 ..
             } => match (*reference, was.as_str()) {
                 (Reference::Notice(n), "notice_owed") => disclosures.replay_erased(n),
+                (Reference::Notice(n), "change_notice_owed") => notices.replay_erased(n),
                 (Reference::Request(n), "request_received") => requests.replay_erased(n),
                 (reference @ (Reference::Record(_) | Reference::Hold(_)), _) => {
                     schedule.replay_erased(reference);
@@ -346,6 +349,9 @@ impl OperatorBuilder {
             | AuditEvent::Destruction { .. } => schedule.replay(change),
             AuditEvent::NoticeOwed { .. } | AuditEvent::NoticeSent { .. } => {
                 disclosures.replay(change)
+            }
+            AuditEvent::ChangeNoticeOwed { .. } | AuditEvent::ChangeNoticeSent { .. } => {
+                notices.replay(change)
             }
             AuditEvent::RequestReceived { .. }
             | AuditEvent::RequestCompleted { .. }
@@ -430,6 +436,7 @@ impl OperatorBuilder {
                 other => StoreError::Io(other.to_string()),
             })?;
         disclosures.attach(Arc::clone(&journaled));
+        notices.attach(Arc::clone(&journaled));
         requests.attach(Arc::clone(&journaled));
         // A backup restored: on the record, and anchored, before anything else is written.
         #[cfg(feature = "sqlite")]
@@ -498,6 +505,7 @@ impl OperatorBuilder {
             ledger,
             schedule,
             disclosures,
+            notices,
             requests,
             audit,
             journal: journaled,

@@ -15,6 +15,7 @@ use crate::disclosure::Disclosures;
 use crate::key::KeyProvider;
 #[cfg(feature = "sqlite")]
 use crate::log::{CheckpointKey, Verified};
+use crate::notices::ChangeNotices;
 use crate::policy::Policy;
 use crate::rights::{AccessReport, ReportSources, SubjectRequests};
 #[cfg(feature = "sqlite")]
@@ -84,6 +85,12 @@ impl Operator {
     /// The register of transfers and the notices they owe.
     pub fn disclosures(&self) -> &Disclosures {
         &self.disclosures
+    }
+
+    /// The register of the notices owed when a record is corrected, blocked or destroyed at
+    /// the subject's request, where the policy's pack asks them (Uzbek law Art. 31).
+    pub fn change_notices(&self) -> &ChangeNotices {
+        &self.notices
     }
 
     /// The register of subjects' requests.

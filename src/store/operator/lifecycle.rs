@@ -273,21 +273,23 @@ impl Operator {
         self.ledger.erase_with(subject, || {
             self.requests.erase_with(subject, || {
                 self.disclosures.erase_with(subject, || {
-                    let handles = log
-                        .prepare_erasure(subject)
-                        .map_err(|e| Error::NotStored(e.into()))?;
-                    let erasure = AuditEvent::SubjectErased {
-                        keys: handles.iter().map(hex::encode).collect(),
-                    };
-                    let kept = crate::audit::change(
-                        Some(&self.audit),
-                        Some(&self.journal),
-                        self.ledger.clock().now(),
-                        erasure,
-                        crate::audit::Stands::IfRecorded,
-                    );
-                    log.erased(&handles, kept.is_ok());
-                    kept
+                    self.notices.erase_with(subject, || {
+                        let handles = log
+                            .prepare_erasure(subject)
+                            .map_err(|e| Error::NotStored(e.into()))?;
+                        let erasure = AuditEvent::SubjectErased {
+                            keys: handles.iter().map(hex::encode).collect(),
+                        };
+                        let kept = crate::audit::change(
+                            Some(&self.audit),
+                            Some(&self.journal),
+                            self.ledger.clock().now(),
+                            erasure,
+                            crate::audit::Stands::IfRecorded,
+                        );
+                        log.erased(&handles, kept.is_ok());
+                        kept
+                    })
                 })
             })
         })?;

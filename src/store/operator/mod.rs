@@ -10,6 +10,7 @@ use crate::audit::AuditLog;
 use crate::consent::ConsentLedger;
 use crate::disclosure::Disclosures;
 use crate::event::Journaled;
+use crate::notices::ChangeNotices;
 use crate::policy::Policy;
 use crate::rights::SubjectRequests;
 #[cfg(feature = "sqlite")]
@@ -90,6 +91,7 @@ pub struct Operator {
     ledger: ConsentLedger,
     schedule: Arc<RetentionSchedule>,
     disclosures: Disclosures,
+    notices: ChangeNotices,
     requests: SubjectRequests,
     audit: Arc<AuditLog>,
     journal: Arc<Journaled>,

@@ -15,7 +15,8 @@ use crate::category::{Category, CategoryId};
 use crate::consent::ConsentToken;
 use crate::data::PersonalData;
 use crate::data::RecordId;
-use crate::retention::{SweepReport, Trigger};
+use crate::notices::RecordChange;
+use crate::retention::{SweepReport, TrackedRecord, Trigger};
 use crate::rights::RequestKind;
 use crate::store::seal::SealError;
 use crate::vocab::{Purpose, SubjectId};
@@ -194,6 +195,10 @@ impl Operator {
     /// it stays after a reopen. Blocking protects the subject: it takes effect even when it
     /// can't be kept. Lift it with [`unblock`](Self::unblock).
     ///
+    /// Where the policy's pack asks it (Uzbek law Art. 31), the subject and the recipients
+    /// declared for the record's purpose and category are owed a written notice of it
+    /// ([`change_notices`](Self::change_notices)).
+    ///
     /// # Errors
     ///
     /// [`Error::UnknownRequest`]; [`Error::RequestNotOpen`] if the request was answered or
@@ -205,9 +210,35 @@ impl Operator {
             .requests
             .open_request(request, &[RequestKind::Blocking, RequestKind::Destruction])?;
         self.subjects_record(&asked.subject, record)?;
+        let now = self.ledger.clock().now();
         self.schedule
-            .block(record, Some(request), self.ledger.clock().now_millis())?;
+            .block(record, Some(request), now.timestamp_millis())?;
+        let tracked = self.schedule.records_of_record(record);
+        self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
         self.check_kept()
+    }
+
+    /// Owes the notices of `change` to `subject`'s `record` the policy's pack asks (Uzbek
+    /// law Art. 31): to the subject and the recipients declared for its purpose and
+    /// category. `tracked` is the record as the schedule kept it, read before a change
+    /// that ends it.
+    fn tell(
+        &self,
+        subject: &SubjectId,
+        tracked: Option<TrackedRecord>,
+        change: RecordChange,
+        at: DateTime<Utc>,
+    ) {
+        if let Some(tracked) = tracked {
+            self.notices.owe(
+                subject,
+                tracked.record,
+                &tracked.category,
+                &tracked.purpose,
+                change,
+                at,
+            );
+        }
     }
 
     /// Lifts the block on `record` for blocking request `request` — the subject asking for
@@ -239,6 +270,10 @@ impl Operator {
     /// instead and the refusal names the law; the request still stands, and the record is
     /// destroyed once nothing keeps it.
     ///
+    /// Where the policy's pack asks it (Uzbek law Art. 31), the subject and the recipients
+    /// declared for the record's purpose and category are owed a written notice of it
+    /// ([`change_notices`](Self::change_notices)).
+    ///
     /// [`DestructionReason::SubjectRequest`]: crate::DestructionReason::SubjectRequest
     ///
     /// # Errors
@@ -267,10 +302,18 @@ impl Operator {
         if let Some(kept_under) = kept_under {
             self.schedule
                 .block(record, Some(request), now.timestamp_millis())?;
+            let tracked = self.schedule.records_of_record(record);
+            self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
             self.check_kept()?;
             return Err(Error::KeptByLaw { record, kept_under });
         }
-        self.sweep(now)
+        let before = self.schedule.records_of_record(record);
+        let report = self.sweep(now)?;
+        if report.destroyed.iter().any(|r| r.record == record) {
+            self.tell(&asked.subject, before, RecordChange::Destroyed, now);
+            self.check_kept()?;
+        }
+        Ok(report)
     }
 
     /// The law a record's own retention rule cites, where the record was collected for a
@@ -296,6 +339,10 @@ impl Operator {
     /// token must open the old record: a record it can't read can't be corrected through
     /// it. A crash between keeping the new record and recording the correction leaves
     /// both; rectify again.
+    ///
+    /// Where the policy's pack asks it (Uzbek law Art. 31), the subject and the recipients
+    /// declared for the record's purpose and category are owed a written notice of it
+    /// ([`change_notices`](Self::change_notices)).
     ///
     /// # Errors
     ///
@@ -334,6 +381,7 @@ impl Operator {
         drop(old);
         self.keep(&mut corrected, token)?;
         let now = self.ledger.clock().now();
+        let before = self.schedule.records_of_record(record);
         self.schedule.rectified(
             &asked.subject,
             record,
@@ -341,6 +389,7 @@ impl Operator {
             request,
             now.timestamp_millis(),
         )?;
+        self.tell(&asked.subject, before, RecordChange::Rectified, now);
         self.check_kept()?;
         self.sweep(now)?;
         Ok(corrected.id())
