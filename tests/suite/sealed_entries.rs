@@ -145,6 +145,20 @@ fn a_life_over(operator: &Operator, clock: &ManualClock) {
     clock.advance(TimeDelta::days(1));
     let swept = operator.sweep_now().unwrap();
     assert_eq!(swept.destroyed.len(), 1);
+    // The destruction is told to the subject (Uzbek law Art. 31), and then it is over.
+    notices_sent(operator, clock);
+}
+
+/// Marks every notice of a change the operator owes as sent.
+fn notices_sent(operator: &Operator, clock: &ManualClock) {
+    let notices = operator.change_notices();
+    for notice in notices
+        .pending(clock.now())
+        .into_iter()
+        .chain(notices.overdue(clock.now()))
+    {
+        notices.mark_sent(notice.id, clock.now()).unwrap();
+    }
 }
 
 /// How many files of `dir` hold each canary, anywhere in their bytes (free pages and
@@ -322,6 +336,11 @@ fn erasure_is_refused_while_anything_of_the_subject_is_in_force() {
         .unwrap();
     assert_eq!(refused(&operator), "a legal hold covers them");
     operator.schedule().release_hold(hold).unwrap();
+    assert_eq!(
+        refused(&operator),
+        "a notice of a change to their data is not sent yet"
+    );
+    notices_sent(&operator, &clock);
     operator.erase_subject(&customer()).unwrap();
 }
 

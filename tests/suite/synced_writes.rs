@@ -89,7 +89,8 @@ impl Vault for CountedVault {
 }
 
 #[test]
-fn keeping_a_record_is_four_synced_writes_and_destroying_it_three_in_crash_safe_order() {
+fn keeping_a_record_is_four_synced_writes_and_destroying_it_three_then_its_notice_in_crash_safe_order()
+ {
     let writes = Writes::default();
     let stores = Stores::new(
         Arc::new(CountedLog(MemoryJournal::new(), writes.clone())),
@@ -122,6 +123,10 @@ fn keeping_a_record_is_four_synced_writes_and_destroying_it_three_in_crash_safe_
     assert_eq!(operator.sweep(now).unwrap().destroyed.len(), 1);
     // The key first — the copy is unreadable from then on — then the sealed value, then
     // the destruction on the record. A crash before the last leaves the record tracked
-    // and due: the next sweep destroys it again, and records it once.
-    assert_eq!(writes.take(), ["keys", "vault", "log:destruction"]);
+    // and due: the next sweep destroys it again, and records it once. Then the notice the
+    // Uzbek law owes the subject of it (Art. 31).
+    assert_eq!(
+        writes.take(),
+        ["keys", "vault", "log:destruction", "log:change_notice_owed"]
+    );
 }

@@ -376,6 +376,10 @@ impl Operator {
     /// [`Error::NotStored`] with [`StoreError::Keys`] if that rotation failed: the
     /// destructions stand, the store keeps the key it had.
     ///
+    /// Where the policy's pack asks it (Uzbek law Art. 31), each destruction owes its
+    /// subject and the recipients declared for the record's purpose and category a written
+    /// notice ([`change_notices`](Self::change_notices)).
+    ///
     /// [`RetentionSchedule::sweep`]: crate::RetentionSchedule::sweep
     pub fn sweep(&self, now: DateTime<Utc>) -> Result<SweepReport, Error> {
         self.check_time(now)?;
@@ -383,6 +387,17 @@ impl Operator {
         self.ledger.flush_reads();
         // The schedule rotates the keys after it, where a destruction or the day calls for it.
         let report = self.schedule.sweep(now);
+        // Each destruction is told where the pack asks it (Uzbek law Art. 31).
+        for destroyed in &report.destroyed {
+            self.notices.owe(
+                &destroyed.subject,
+                destroyed.record,
+                &destroyed.category,
+                &destroyed.purpose,
+                crate::notices::RecordChange::Destroyed,
+                destroyed.destroyed_at,
+            );
+        }
         self.check_kept()?;
         if let Some(why) = &report.keys_not_rotated {
             return Err(Error::NotStored(StoreError::Io(format!(

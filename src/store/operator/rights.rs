@@ -307,13 +307,8 @@ impl Operator {
             self.check_kept()?;
             return Err(Error::KeptByLaw { record, kept_under });
         }
-        let before = self.schedule.records_of_record(record);
-        let report = self.sweep(now)?;
-        if report.destroyed.iter().any(|r| r.record == record) {
-            self.tell(&asked.subject, before, RecordChange::Destroyed, now);
-            self.check_kept()?;
-        }
-        Ok(report)
+        // The sweep owes the notices of the destruction.
+        self.sweep(now)
     }
 
     /// The law a record's own retention rule cites, where the record was collected for a
