@@ -267,6 +267,20 @@ fn main() -> Result<(), Box<dyn StdError>> {
              legal obligation."
         ));
     }
+    let notices = operator.change_notices().pending(clock_now(&clock));
+    say(format!(
+        "{} written notices of the destructions owed to the customer and the recipients of \
+         their data, due {} (ZRU-547 Art. 31).",
+        notices.len(),
+        notices
+            .first()
+            .map_or_else(|| "never".to_owned(), |n| n.due.to_string())
+    ));
+    for notice in &notices {
+        operator
+            .change_notices()
+            .mark_sent(notice.id, clock_now(&clock))?;
+    }
     // The written consent still holds, so a token can be had; the record is gone.
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
     match selfie.read(&selfie_token) {
