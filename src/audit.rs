@@ -230,9 +230,6 @@ pub trait AuditStore: Send {
 struct Chain {
     prev: ChainHash,
     next_seq: u64,
-    /// The time of the chain's last entry, in milliseconds: an operator refuses a sweep or
-    /// a trigger dated before it (and before its own clock).
-    latest: Option<i64>,
     entries: Vec<AuditEntry>,
     file: Option<(PathBuf, BufWriter<File>)>,
     store: Option<Box<dyn AuditStore>>,
@@ -271,7 +268,6 @@ impl AuditLog {
             chain: Mutex::new(Chain {
                 prev: ChainHash::GENESIS,
                 next_seq: 1,
-                latest: None,
                 entries: Vec::new(),
                 file: None,
                 store: None,
@@ -344,12 +340,10 @@ impl AuditLog {
         let (prev, next_seq) = entries
             .last()
             .map_or((ChainHash::GENESIS, 1), |e| (e.hash, e.seq + 1));
-        let latest = entries.last().map(|e| e.at.timestamp_millis());
         Self {
             chain: Mutex::new(Chain {
                 prev,
                 next_seq,
-                latest,
                 entries: Vec::new(),
                 file,
                 store,
@@ -407,7 +401,6 @@ impl AuditLog {
         if let Some(last) = last {
             chain.prev = last.hash;
             chain.next_seq = last.seq + 1;
-            chain.latest = Some(last.at.timestamp_millis());
         }
         Ok(())
     }
@@ -420,7 +413,6 @@ impl AuditLog {
             chain: Mutex::new(Chain {
                 prev: ChainHash::GENESIS,
                 next_seq: 1,
-                latest: None,
                 entries: Vec::new(),
                 file: Some((PathBuf::from("/dev/full"), BufWriter::new(file))),
                 store: None,
@@ -492,7 +484,6 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
-        chain.latest = Some(at.timestamp_millis());
         Ok(seq)
     }
 
@@ -551,13 +542,7 @@ impl AuditLog {
         }
         chain.prev = hash;
         chain.next_seq = seq + 1;
-        chain.latest = Some(at.timestamp_millis());
         Ok(seq)
-    }
-
-    /// The time of the log's last entry: the same live and after a reopen.
-    pub(crate) fn latest(&self) -> Option<DateTime<Utc>> {
-        self.lock().latest.map(crate::clock::millis_to_time)
     }
 
     /// Refuses, as an append would, once the log has stopped.

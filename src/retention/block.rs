@@ -12,7 +12,8 @@ impl RetentionSchedule {
     /// Blocks tracked `record` at `at`, for `request` when a subject's request asks it:
     /// from now on every copy of it refuses every read but one on a legal basis other than
     /// consent, for a purpose a statutory minimum or a hold keeps it for; after a reopen
-    /// too. Blocking protects the subject: it stands even when it can't be kept.
+    /// too. Blocking protects the subject: it stands even when it can't be kept. Says
+    /// whether it blocked it: `false` if it was blocked already.
     ///
     /// # Errors
     ///
@@ -23,18 +24,28 @@ impl RetentionSchedule {
         record: RecordId,
         request: Option<u64>,
         at: i64,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let mut state = self.state();
+        if state
+            .records
+            .get(&record)
+            .is_some_and(|entry| entry.blocked)
+        {
+            // Blocked already: nothing changes, nothing to record or to tell.
+            return Ok(false);
+        }
         let subject = state.set_blocked(record, true)?;
-        state.keep(
-            at,
-            Event::Blocked {
-                subject,
-                record,
-                request,
-            },
-            Stands::Regardless,
-        )
+        state
+            .keep(
+                at,
+                Event::Blocked {
+                    subject,
+                    record,
+                    request,
+                },
+                Stands::Regardless,
+            )
+            .map(|()| true)
     }
 
     /// Lifts the block on `record` at `at`: it widens processing again, so it is done only

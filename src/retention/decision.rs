@@ -42,6 +42,10 @@ impl State {
     /// [`Error::AuditUnavailable`] or [`Error::NotStored`] if it could not be kept; the
     /// log or the journal stops then.
     pub(super) fn keep(&self, at: i64, event: Event, stands: Stands) -> Result<(), Error> {
+        // Live only: the replay notes each change at the time it was first made.
+        if self.journal.is_some() {
+            self.note_change(at);
+        }
         audit::change(
             self.audit.as_ref(),
             self.journal.as_deref(),

@@ -155,6 +155,11 @@ struct State {
     /// Destroyed records whose in-memory value a read still held at destruction.
     unpurged: Vec<(RecordId, Arc<dyn Purge>)>,
     decisions: Vec<Decision>,
+    /// The latest time of a change the schedule recorded — live, once attached, and read
+    /// back at replay — in milliseconds; `None` before any. An operator refuses a
+    /// sweep or a trigger dated before it. The schedule's own changes, not every entry of
+    /// the log: a register's entry carries the time its caller gave.
+    latest_change: std::cell::Cell<Option<i64>>,
     /// The policy's statutory minimums: a handful, looked up by category as a record falls
     /// due.
     minimums: Vec<StatutoryMinimum>,
@@ -235,5 +240,21 @@ impl RetentionSchedule {
     /// Whether no record is tracked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The latest time of a change the schedule recorded, if any.
+    pub(crate) fn latest_change(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.state()
+            .latest_change
+            .get()
+            .map(crate::clock::millis_to_time)
+    }
+}
+
+impl State {
+    /// Notes a change recorded at `at`.
+    fn note_change(&self, at: i64) {
+        let latest = self.latest_change.get().map_or(at, |latest| latest.max(at));
+        self.latest_change.set(Some(latest));
     }
 }

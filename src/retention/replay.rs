@@ -18,6 +18,7 @@ impl RetentionSchedule {
             crate::error::StoreError::Corrupt(format!("the journal can't be replayed: {e}"))
         };
         let at = change.at;
+        self.state().note_change(at.timestamp_millis());
         match change.event {
             Event::Tracked {
                 record,

@@ -143,3 +143,63 @@ fn where_the_law_asks_no_notice_none_is_owed() {
     operator.block(asked, phone.id()).unwrap();
     assert!(operator.change_notices().pending(clock.now()).is_empty());
 }
+
+#[test]
+fn a_destruction_carried_out_after_a_hold_is_told_too_uz_art_31() {
+    // Found by a second review: only the erasure's own sweep owed the notice.
+    use amanat::retention::{HoldGround, HoldScope, HoldUntil, LegalHold};
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let record = keep_phone(&operator);
+    let hold = operator
+        .schedule()
+        .place_hold(LegalHold {
+            scope: HoldScope::Subject(customer()),
+            reason: "a dispute".into(),
+            ground: HoldGround::Internal {
+                reference: "case 1".into(),
+            },
+            readable_for: Vec::new(),
+            until: HoldUntil::Released,
+        })
+        .unwrap();
+    let asked = operator
+        .requests()
+        .receive(customer(), RequestKind::Destruction, clock.now());
+    assert!(operator.erase(asked, record).is_err());
+    // Asked again while the hold stands: blocked already, nothing more is owed.
+    assert!(operator.erase(asked, record).is_err());
+    let blocked = operator.change_notices().pending(clock.now());
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    operator.schedule().release_hold(hold).unwrap();
+    clock.advance(TimeDelta::minutes(1));
+    assert_eq!(operator.sweep_now().unwrap().destroyed.len(), 1);
+    let owed = operator.change_notices().pending(clock.now());
+    assert_eq!(
+        owed.iter()
+            .filter(|n| n.record == record && n.change == RecordChange::Destroyed)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn blocking_a_blocked_record_again_owes_nothing_more_uz_art_31() {
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let record = keep_phone(&operator);
+    let asked = operator
+        .requests()
+        .receive(customer(), RequestKind::Blocking, clock.now());
+    operator.block(asked, record).unwrap();
+    operator.block(asked, record).unwrap();
+    assert_eq!(operator.change_notices().pending(clock.now()).len(), 1);
+    let entries = operator.audit_log().entries().unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| matches!(e.event, amanat::audit::AuditEvent::Blocked { .. }))
+            .count(),
+        1
+    );
+}

@@ -188,3 +188,25 @@ fn a_record_collected_ahead_of_the_clock_is_not_tracked_art_14_3() {
         Err(Error::TimeAhead { .. })
     ));
 }
+
+#[test]
+fn an_entry_dated_back_by_its_caller_lets_no_closure_dated_back_through_art_20() {
+    // Found by a second review: a request dated ten years back moved "the last entry on
+    // record" with it, and a closure dated as far back destroyed an AML record the day it
+    // was kept.
+    let (dir, clock) = (tempfile::tempdir().unwrap(), ManualClock::new(monday()));
+    let (operator, record) = marketing_phone(dir.path(), &clock);
+    let back = clock.now() - TimeDelta::days(3650);
+    operator.requests().receive(
+        crate::common::subject("anyone"),
+        amanat::rights::RequestKind::Access,
+        back,
+    );
+    let refused = operator.trigger(&customer(), Trigger::AccountClosed, back);
+    assert!(
+        matches!(refused, Err(Error::BeforeLastChange { .. })),
+        "{refused:?}"
+    );
+    assert!(operator.sweep_now().unwrap().destroyed.is_empty());
+    assert!(operator.schedule().deadline(record) > Some(clock.now()));
+}

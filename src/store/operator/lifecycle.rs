@@ -417,12 +417,13 @@ impl Operator {
     }
 
     /// Refuses a time more than [`LEEWAY_MS`] ahead of the operator's clock, or more than
-    /// that before the last entry on record — or before the clock, where that entry is
-    /// dated ahead of it: a request or a notice dated by its caller in the future must not
-    /// stop every sweep until then. The leeway also lets a sweep dated by the caller pass
-    /// while other threads write.
+    /// that before the latest change the retention schedule recorded — capped at the
+    /// clock. The schedule's changes, not every entry of the log: a register's entry
+    /// carries the time its caller gave, and one dated back would let a closure dated back
+    /// through, one dated ahead would stop every sweep. The leeway also lets a sweep dated
+    /// by the caller pass while other threads write.
     pub(super) fn check_time(&self, at: DateTime<Utc>) -> Result<(), Error> {
-        let last = self.audit.latest();
+        let last = self.schedule.latest_change();
         let now = self.ledger.clock().now();
         let at_ms = at.timestamp_millis();
         if at_ms > now.timestamp_millis().saturating_add(LEEWAY_MS) {

@@ -211,10 +211,13 @@ impl Operator {
             .open_request(request, &[RequestKind::Blocking, RequestKind::Destruction])?;
         self.subjects_record(&asked.subject, record)?;
         let now = self.ledger.clock().now();
-        self.schedule
-            .block(record, Some(request), now.timestamp_millis())?;
-        let tracked = self.schedule.records_of_record(record);
-        self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
+        if self
+            .schedule
+            .block(record, Some(request), now.timestamp_millis())?
+        {
+            let tracked = self.schedule.records_of_record(record);
+            self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
+        }
         self.check_kept()
     }
 
@@ -252,6 +255,10 @@ impl Operator {
     /// is not for blocking; [`Error::UnknownRecord`] if the record is not the requester's,
     /// or not kept; [`Error::NotStored`] if it could not be kept (the record stays
     /// blocked).
+    ///
+    /// The register takes a request as the caller records it: the request ties the
+    /// unblocking to the subject and to the record on the record, it proves nothing of
+    /// who asked.
     pub fn unblock(&self, request: u64, record: RecordId) -> Result<(), Error> {
         let asked = self
             .requests
@@ -300,10 +307,13 @@ impl Operator {
             now,
         )?;
         if let Some(kept_under) = kept_under {
-            self.schedule
-                .block(record, Some(request), now.timestamp_millis())?;
-            let tracked = self.schedule.records_of_record(record);
-            self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
+            if self
+                .schedule
+                .block(record, Some(request), now.timestamp_millis())?
+            {
+                let tracked = self.schedule.records_of_record(record);
+                self.tell(&asked.subject, tracked, RecordChange::Blocked, now);
+            }
             self.check_kept()?;
             return Err(Error::KeptByLaw { record, kept_under });
         }
