@@ -577,10 +577,10 @@ pub enum Error {
         now: DateTime<Utc>,
     },
 
-    /// A time handed to an operator's sweep or trigger is before the last entry on its
-    /// record (or before its clock, where that entry is dated ahead of it), by more than a
-    /// second: a closure dated back would bring deadlines forward to a time already past,
-    /// and the record would read out of order. Nothing was done.
+    /// A time handed to an operator's sweep or trigger is before the latest change its
+    /// retention schedule recorded (capped at its clock), by more than a second: a closure
+    /// dated back would bring deadlines forward to a time already past, and the record
+    /// would read out of order. Nothing was done.
     #[error("{at} is before the last change on record ({last})")]
     BeforeLastChange {
         /// The time handed in.

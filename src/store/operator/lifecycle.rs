@@ -25,8 +25,8 @@ use crate::vocab::{Purpose, SubjectId};
 
 use super::Operator;
 
-/// How far ahead of the operator's clock, or behind the last entry on record, a time handed
-/// in may be: the system clock is read coarsely (a kernel tick, up to 10 ms), so a
+/// How far ahead of the operator's clock, or behind its latest change on record, a time
+/// handed in may be: the system clock is read coarsely (a kernel tick, up to 10 ms), so a
 /// caller's `Utc::now()` is often a few milliseconds ahead of it, and other threads write
 /// while a sweep starts. A second destroys nothing a second early that matters; a sweep
 /// dated a day or ten years ahead, or a closure dated a day back, is refused.

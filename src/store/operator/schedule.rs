@@ -17,7 +17,7 @@ use super::lifecycle::LEEWAY_MS;
 /// An [`Operator`]'s retention schedule: the records it tracks, their deadlines, the
 /// decisions taken, and legal holds. It has no `sweep` or `trigger` of its own: those are
 /// the operator's ([`Operator::sweep`], [`Operator::trigger`]), which refuse a time ahead
-/// of the operator's clock or behind the last entry on record. Everything done through
+/// of the operator's clock or behind its latest change on record. Everything done through
 /// it is kept, as the operator keeps its changes.
 #[derive(Clone, Copy)]
 pub struct OperatorSchedule<'a> {
