@@ -441,10 +441,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// copy fetched from an operator's store — the record itself.
     pub fn is_blocked(&self) -> bool {
         self.blocked.load(Ordering::Acquire)
-            || self
-                .retention
-                .get()
-                .is_some_and(|cell| cell.blocked.load(Ordering::Acquire))
+            || self.retention.get().is_some_and(|cell| cell.is_blocked())
     }
 
     /// Destroys the record: the value is zeroized and the record consumed, so no code can

@@ -8,10 +8,16 @@ use parking_lot::RwLock;
 use crate::vocab::Purpose;
 
 /// What a tracked [`PersonalData`](super::PersonalData) consults on every read: the deadline the schedule set
-/// and whether the schedule destroyed the record. Two atomics, so a read pays two loads.
+/// and whether the schedule destroyed the record. Two atomics, so a read pays two loads; a
+/// block folds into the first (the word reads `i64::MIN` while the record is blocked), so
+/// it adds none.
 #[derive(Debug)]
 pub(crate) struct RetentionCell {
-    pub(crate) deadline: AtomicI64,
+    /// The deadline a read compares with: the schedule's, or `i64::MIN` while blocked.
+    deadline: AtomicI64,
+    /// The schedule's deadline, whether or not the record is blocked; read only on the
+    /// refusal's path.
+    due: AtomicI64,
     /// Until when a legal hold keeps the record readable past its deadline, on a basis
     /// other than consent; `i64::MIN` while no hold covers it.
     held_until: AtomicI64,
@@ -20,7 +26,7 @@ pub(crate) struct RetentionCell {
     readable_for: RwLock<Vec<Purpose>>,
     pub(crate) destroyed: AtomicBool,
     /// Blocked by the schedule (Art. 22.1): read as if past its deadline.
-    pub(crate) blocked: AtomicBool,
+    blocked: AtomicBool,
 }
 
 /// Why a tracked record refuses a read.
@@ -35,6 +41,7 @@ impl RetentionCell {
     pub(crate) fn new() -> Self {
         Self {
             deadline: AtomicI64::new(i64::MAX),
+            due: AtomicI64::new(i64::MAX),
             held_until: AtomicI64::new(i64::MIN),
             readable_for: RwLock::new(Vec::new()),
             destroyed: AtomicBool::new(false),
@@ -63,18 +70,55 @@ impl RetentionCell {
         if self.destroyed.load(Ordering::Acquire) {
             return Err(Refusal::Destroyed);
         }
-        let deadline = self.deadline.load(Ordering::Acquire);
-        let blocked = self.blocked.load(Ordering::Acquire);
-        // The purpose is looked up only past the deadline or under a block: the read path
-        // pays nothing more.
-        if (now >= deadline || blocked) && (on_consent || !self.kept_for(now, purpose())) {
-            return Err(if blocked {
-                Refusal::Blocked
-            } else {
-                Refusal::Expired(deadline)
-            });
+        // One load decides for nearly every read: a blocked record's word is `i64::MIN`.
+        if now >= self.deadline.load(Ordering::Acquire) {
+            return self.past_or_blocked(now, on_consent, purpose());
         }
         Ok(())
+    }
+
+    /// The refusal's path: a record past its deadline or blocked opens only on a basis
+    /// other than consent, for a purpose something keeps it for.
+    #[cold]
+    fn past_or_blocked(
+        &self,
+        now: i64,
+        on_consent: bool,
+        purpose: &Purpose,
+    ) -> Result<(), Refusal> {
+        if !on_consent && self.kept_for(now, purpose) {
+            return Ok(());
+        }
+        Err(if self.blocked.load(Ordering::Acquire) {
+            Refusal::Blocked
+        } else {
+            Refusal::Expired(self.due.load(Ordering::Acquire))
+        })
+    }
+
+    /// Sets the schedule's deadline. Called under the schedule's lock, as
+    /// [`set_blocked`](Self::set_blocked) is.
+    pub(crate) fn set_deadline(&self, due: i64) {
+        self.due.store(due, Ordering::Release);
+        if !self.blocked.load(Ordering::Acquire) {
+            self.deadline.store(due, Ordering::Release);
+        }
+    }
+
+    /// Blocks the record or lifts its block.
+    pub(crate) fn set_blocked(&self, blocked: bool) {
+        self.blocked.store(blocked, Ordering::Release);
+        let word = if blocked {
+            i64::MIN
+        } else {
+            self.due.load(Ordering::Acquire)
+        };
+        self.deadline.store(word, Ordering::Release);
+    }
+
+    /// Whether the schedule blocked the record.
+    pub(crate) fn is_blocked(&self) -> bool {
+        self.blocked.load(Ordering::Acquire)
     }
 
     /// Past the deadline: whether something keeps the record at `now` for `purpose`.

@@ -1,8 +1,6 @@
 //! Blocking: a record kept, and read by no one but what a law or a hold keeps it for
 //! (Tajik law Art. 22.1; Uzbek law Art. 30, 31).
 
-use std::sync::atomic::Ordering;
-
 use super::{RetentionSchedule, State};
 use crate::Error;
 use crate::audit::{Event, Stands};
@@ -89,7 +87,7 @@ impl State {
             .ok_or(Error::UnknownRecord { record })?;
         entry.blocked = blocked;
         if let Some(cell) = &entry.cell {
-            cell.blocked.store(blocked, Ordering::Release);
+            cell.set_blocked(blocked);
         }
         Ok(entry.subject.clone())
     }

@@ -2,7 +2,6 @@
 //! say about a tracked record.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -254,9 +253,8 @@ impl RetentionSchedule {
         let (deadline, blocked) = (entry.deadline, entry.blocked);
         let cell = entry.cell.get_or_insert_with(|| {
             let cell = RetentionCell::new();
-            cell.deadline
-                .store(deadline.unwrap_or(i64::MAX), Ordering::Release);
-            cell.blocked.store(blocked, Ordering::Release);
+            cell.set_deadline(deadline.unwrap_or(i64::MAX));
+            cell.set_blocked(blocked);
             cell.keep_readable(keeping.until.unwrap_or(i64::MIN), keeping.readable_for);
             Arc::new(cell)
         });
@@ -351,7 +349,7 @@ impl State {
         entry.deadline = Some(due);
         entry.reason = reason;
         if let Some(cell) = &entry.cell {
-            cell.deadline.store(due, Ordering::Release);
+            cell.set_deadline(due);
         }
         self.enqueue(id, due);
         true
