@@ -13,8 +13,8 @@ use amanat::depersonalize::{PseudonymKey, Statistics};
 use amanat::disclosure::Disclosures;
 use amanat::values::{CardNumber, FaceImage, PhoneNumber, Pinfl};
 use amanat::{
-    Clock, ConsentForm, ConsentLedger, DocumentHash, ElectronicMethod, Grant, LegalBasis,
-    ManualClock, PersonalData, Policy, Purpose, SubjectId,
+    Clock, ConsentForm, ConsentLedger, ElectronicMethod, Grant, LegalBasis, ManualClock,
+    PersonalData, Policy, Purpose, SubjectId,
 };
 use chrono::{TimeZone, Utc};
 
@@ -47,25 +47,36 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let otp = ConsentForm::Electronic {
         method: ElectronicMethod::OneTimePassword,
     };
+    // The onboarding's one-time password covers the service and the selfie: ZRU-547
+    // Art. 26 asks consent for biometric data in no particular form.
+    ledger.grant(
+        Grant::new(customer.clone(), otp.clone())
+            .purpose(Purpose::SERVICE_PROVISION)
+            .purpose(Purpose::IDENTITY_VERIFICATION)
+            .category::<Phone>()
+            .category::<Biometric>(),
+    )?;
     ledger.grant(
         Grant::new(customer.clone(), otp.clone())
             .purpose(Purpose::CREDIT_SCORING)
-            .purpose(Purpose::SERVICE_PROVISION)
-            .category::<Passport>()
-            .category::<PaymentCard>()
-            .category::<Phone>(),
+            .category::<Passport>(),
     )?;
-    let form = b"signed consent to the processing of my facial image";
+    match ledger.authorize::<Passport>(&customer, &Purpose::CREDIT_SCORING) {
+        Ok(_) => say("unexpected: an automated credit decision on a one-time password"),
+        Err(refusal) => say(format!("A one-time password is not enough: {refusal}")),
+    }
+    // Art. 24: a decision made solely by automated processing stands on written consent,
+    // an electronic document included: the customer signs one in the app.
+    let signed = ConsentForm::Electronic {
+        method: ElectronicMethod::DigitalSignature,
+    };
     ledger.grant(
-        Grant::new(
-            customer.clone(),
-            ConsentForm::Written {
-                document_sha256: DocumentHash::of(form),
-            },
-        )
-        .purpose(Purpose::IDENTITY_VERIFICATION)
-        .category::<Biometric>(),
+        Grant::new(customer.clone(), signed.clone())
+            .purpose(Purpose::CREDIT_SCORING)
+            .category::<Passport>()
+            .category::<PaymentCard>(),
     )?;
+    say("The customer signs the credit-scoring consent with an electronic digital signature.");
 
     step(1, "The selfie goes to the state identity databases");
     let token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
@@ -75,7 +86,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let (sent, receipt) = disclosures.disclose(&selfie, &permit, |image| image.bytes().len())?;
     say(format!(
         "{sent} bytes sent to {} ({:?}); notice owed: {} — a state body performing its \
-         duties (Art. 21).",
+         duties (ZRU-547 Art. 23).",
         receipt.recipient,
         receipt.ground,
         receipt.notice.is_some()
@@ -88,9 +99,9 @@ fn main() -> Result<(), Box<dyn StdError>> {
         Ok(_) => say("unexpected: a transfer abroad without a ground"),
         Err(refusal) => say(format!("Refused: {refusal}")),
     }
-    say("The customer agrees, in the app, to CredoLab and to transfers abroad (Art. 18).");
+    say("The customer agrees, in the app, to CredoLab and to transfers abroad (ZRU-547 Art. 15).");
     ledger.grant(
-        Grant::new(customer.clone(), otp.clone())
+        Grant::new(customer.clone(), signed.clone())
             .purpose(Purpose::CREDIT_SCORING)
             .category::<Passport>()
             .category::<PaymentCard>()
@@ -101,8 +112,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let permit = disclosures.permit(passport_token, "credolab")?;
     let (_, receipt) = disclosures.disclose(&pinfl, &permit, |pinfl| pinfl.as_str().len())?;
     say(format!(
-        "PINFL sent to {} in {} ({:?}); notice owed: {} — the customer consented to this \
-         transfer.",
+        "PINFL sent to {} in {} ({:?}); notice owed: {}.",
         receipt.recipient,
         receipt.country,
         receipt.ground,
@@ -160,14 +170,14 @@ fn main() -> Result<(), Box<dyn StdError>> {
         .ok_or("the notice was recorded")?;
     say(format!(
         "Card sent to {} on Friday {}; the customer must hear of it by {} ({}): \
-         three working days, the weekend not counted.",
+         three days (ZRU-547 Art. 23).",
         notice.holder,
         notice.at.date_naive(),
         notice.due,
         notice.due.format("%A")
     ));
 
-    step(5, "Statistics run on pseudonyms only (Art. 19)");
+    step(5, "Statistics run on pseudonyms only (ZRU-547 Art. 16)");
     let phone_token = ledger.authorize::<Phone>(&customer, &Purpose::SERVICE_PROVISION)?;
     let phone = PersonalData::collect(
         &customer,

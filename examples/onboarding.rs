@@ -18,8 +18,8 @@ use amanat::store::Operator;
 use amanat::store::kek::KeyDir;
 use amanat::store::vault::StoreError;
 use amanat::{
-    ConsentForm, DocumentHash, ElectronicMethod, Error, Evidence, Grant, LegalBasis, ManualClock,
-    PersonalData, Policy, Purpose, SubjectId,
+    ConsentForm, ElectronicMethod, Error, Evidence, Grant, LegalBasis, ManualClock, PersonalData,
+    Policy, Purpose, SubjectId,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 7, 1, 9, 0, 0).unwrap());
     // The operator's directory: the journal every change is written to before it takes
     // effect, the vault of sealed data and its keys, and one hash-chained audit log where
-    // every decision below goes (Art. 25.1). A temporary one here; a service keeps its own.
+    // every decision below goes (ZRU-547 Art. 27, 31). A temporary one here; a service keeps its own.
     let dir = tempfile::tempdir()?;
     let operator = open_operator(dir.path(), &policy, &clock)?;
     let ledger = operator.ledger();
@@ -119,30 +119,14 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         3,
-        "The selfie: an OTP consent is not enough for biometric data",
+        "The selfie: the registration's one-time password covers it (ZRU-547 Art. 26)",
     );
-    say("To read a selfie the app needs a biometric token; under the OTP consent alone:");
-    match ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION) {
-        Ok(_) => say("unexpected: a biometric token under an OTP consent"),
-        Err(refusal) => say(format!("Refused: {refusal}")),
-    }
+    say(
+        "Uzbek law asks the subject's consent for biometric data, in no particular form; the \
+         written form is for special data (Art. 25). Under the Tajik pack the same selfie \
+         would need a signed, written consent (Law No. 1537 Art. 17.1): the pack decides.",
+    );
     clock.advance(TimeDelta::minutes(2));
-    say("The customer signs the written consent form for the selfie (Art. 17.1).");
-    let signed_form = b"I, the undersigned, consent to the processing of my facial image ...";
-    let written_consent = ledger.grant(
-        Grant::new(
-            customer.clone(),
-            ConsentForm::Written {
-                document_sha256: DocumentHash::of(signed_form),
-            },
-        )
-        .purpose(Purpose::IDENTITY_VERIFICATION)
-        .category::<Biometric>()
-        .evidence(Evidence::SignedDocument {
-            document_sha256: DocumentHash::of(signed_form),
-        }),
-    )?;
-    say(format!("Written consent {written_consent} recorded."));
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
     // A stand-in for the camera's JPEG: the start-of-image marker and some bytes.
     let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0x5A; 2048]].concat();
@@ -237,11 +221,11 @@ fn main() -> Result<(), Box<dyn StdError>> {
     let selfie_token = ledger.authorize::<Biometric>(&customer, &Purpose::IDENTITY_VERIFICATION)?;
     let selfie = operator.fetch::<Vec<u8>, Biometric>(selfie_id, &selfie_token)?;
     say(format!(
-        "So is the selfie, under the written consent: {} bytes.",
+        "So is the selfie, under the same consent: {} bytes.",
         selfie.read(&selfie_token)?.len()
     ));
 
-    step(8, "Logging out is not leaving (IMANUM §2.1.5)");
+    step(8, "Logging out is not leaving (IMANUM §IV)");
     clock.advance(TimeDelta::days(30));
     operator.trigger_now(&customer, Trigger::Logout)?;
     let report = operator.sweep_now()?;
@@ -303,7 +287,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         11,
-        "The customer withdraws consent; the AML basis still holds (Art. 11.2)",
+        "The customer withdraws consent; the AML basis still holds (ZRU-547 Art. 18)",
     );
     let passport_token = ledger.authorize_with_basis::<Passport>(
         &customer,
@@ -342,7 +326,7 @@ fn main() -> Result<(), Box<dyn StdError>> {
 
     step(
         12,
-        "The consent history: what the operator can prove (Art. 25.1)",
+        "The consent history: what the operator can prove (ZRU-547 Art. 31)",
     );
     for event in ledger.history(&customer) {
         let what = match &event.kind {

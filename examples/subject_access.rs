@@ -1,9 +1,9 @@
-//! A customer asks "what do you hold on me?" (Tajik law Art. 22.2-22.4): the request is
+//! A customer asks "what do you hold on me?" (ZRU-547 Art. 22): the request is
 //! registered with its due date, answered with an access report printed as JSON, and the
 //! audit log behind it is verified — then shown failing once one entry is edited.
 //!
 //! Then the same right on an operator's store: the customer asks for a copy of their data
-//! (Art. 25.1); their identity is verified and recorded, the export is made once, written
+//! (ZRU-547 Art. 22, 30); their identity is verified and recorded, the export is made once, written
 //! as a JSON document for them, and the request answered before its due date.
 //!
 //! Then the auditor's check of an operator's store: with the public key of its
@@ -57,13 +57,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     ledger.grant(
         Grant::new(
             subject.clone(),
+            // Signed: credit scoring decides automatically (ZRU-547 Art. 24).
             ConsentForm::Electronic {
-                method: ElectronicMethod::OneTimePassword,
+                method: ElectronicMethod::DigitalSignature,
             },
         )
-        .evidence(Evidence::OneTimePassword {
-            challenge_id: "sms-gw-5521".into(),
-            confirmed_at: clock.now(),
+        .evidence(Evidence::External {
+            system: "e-signature".into(),
+            reference: "sig-5521".into(),
         })
         .purpose(Purpose::CREDIT_SCORING)
         .category::<Passport>(),
@@ -213,7 +214,7 @@ fn auditors_check() -> Result<(), Box<dyn Error>> {
         Grant::new(
             customer.clone(),
             ConsentForm::Electronic {
-                method: ElectronicMethod::OneTimePassword,
+                method: ElectronicMethod::DigitalSignature,
             },
         )
         .purpose(Purpose::CREDIT_SCORING)

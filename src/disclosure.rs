@@ -196,21 +196,23 @@ impl Disclosures {
         // The law in force on the day of the transfer, not the day the policy was written:
         // the Uzbek grounds and localisation changed in 2026.
         let today = token.checked_at().date_naive();
-        let refused = || Error::CrossBorderRefused {
+        let refused_by = |article| Error::CrossBorderRefused {
             subject: token.subject().clone(),
             recipient: recipient.to_owned(),
             country: declared.country.to_string(),
+            article,
         };
+        let refused = || refused_by(pack.articles.transfers_abroad.article);
         let accepted = |basis| pack.accepts_transfer(basis, today).is_some();
         let ground = if declared.country == pack.home {
             CrossBorderGround::Domestic
-        } else if pack
+        } else if let Some(rule) = pack
             .localisation
             .iter()
-            .any(|rule| rule.covers_transfers && rule.in_force_on(C::NAME, today))
+            .find(|rule| rule.covers_transfers && rule.in_force_on(C::NAME, today))
         {
             // Data the law keeps at home leaves on no ground (ZRU-547 Art. 27-1 as amended).
-            return Err(refused());
+            return Err(refused_by(rule.citation.article));
         } else if self.policy.adequacy().contains(&declared.country) {
             CrossBorderGround::Adequate
         } else if on_consent && token.consented_cross_border() && accepted(TransferBasis::Consent) {

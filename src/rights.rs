@@ -1,5 +1,6 @@
-//! The subject's rights (Tajik law Art. 22): requests for access, correction, blocking,
-//! destruction and withdrawal, each with the date it is due on the policy's calendar.
+//! The subject's rights (Tajik law Art. 22; ZRU-547 Art. 11, 22, 24, 30): requests for
+//! access, correction, blocking, destruction, withdrawal and objection to an automated
+//! decision, each with the date it is due under the pack, on the policy's calendar.
 //!
 //! ```
 //! use amanat::rights::{RequestKind, SubjectRequests};
@@ -10,10 +11,13 @@
 //! let policy = Arc::new(Policy::from_toml_str(include_str!(
 //!     "../examples/policies/imanum.toml"))?);
 //! let requests = SubjectRequests::new(policy);
-//! // Thursday 12 June 2025: due Tuesday 17 June, three working days on.
+//! // Thursday 12 June 2025: an access request is answered within ten days (ZRU-547
+//! // Art. 22), a correction within three (Art. 11).
 //! let received = Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap();
 //! let id = requests.receive(SubjectId::new("cust-1")?, RequestKind::Access, received);
-//! assert_eq!(requests.get(id).unwrap().due.to_string(), "2025-06-17");
+//! assert_eq!(requests.get(id).unwrap().due.to_string(), "2025-06-22");
+//! let id = requests.receive(SubjectId::new("cust-1")?, RequestKind::Rectification, received);
+//! assert_eq!(requests.get(id).unwrap().due.to_string(), "2025-06-15");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -380,6 +384,29 @@ pub struct AccessReport {
     /// Transfers abroad the policy plans for the subject's purposes: the recipients outside
     /// the home country.
     pub transfers_planned: Vec<Recipient>,
+    /// The decisions made about the subject solely by automated processing, such as a
+    /// credit score: how each is made, what it may lead to, and how to object (ZRU-547
+    /// Art. 24).
+    pub automated_decisions: Vec<AutomatedDecisionMade>,
+}
+
+/// A decision made about the subject solely by automated processing, in an
+/// [`AccessReport`]: what the operator must explain, and how the subject objects
+/// (ZRU-547 Art. 24).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct AutomatedDecisionMade {
+    /// The purpose that makes it.
+    pub purpose: Purpose,
+    /// How the decision is made.
+    pub logic: String,
+    /// What it may lead to for the subject.
+    pub effects: String,
+    /// The request that objects to it: [`RequestKind::Objection`], filed like any other.
+    pub object_by: RequestKind,
+    /// How long the operator has to answer an objection, in writing, and the law that
+    /// says so.
+    pub answered_within: Deadline,
 }
 
 /// One legal ground in an [`AccessReport`].
@@ -544,6 +571,32 @@ pub fn access_report(
         .cloned()
         .collect();
     let retention = policy.retention_texts_for(held_for);
+    let objection = *policy.pack().request_deadline(RequestKind::Objection);
+    let automated_decisions: Vec<AutomatedDecisionMade> = policy
+        .purposes()
+        .iter()
+        .filter(|p| used.iter().any(|(purpose, _)| *purpose == p.id))
+        .filter_map(|p| {
+            let decision = p.automated_decision.as_ref()?;
+            Some(AutomatedDecisionMade {
+                purpose: p.id.clone(),
+                logic: decision.logic.clone(),
+                effects: decision.effects.clone(),
+                object_by: RequestKind::Objection,
+                answered_within: objection,
+            })
+        })
+        .collect();
+    let mut requests = vec![
+        RequestKind::Access,
+        RequestKind::Rectification,
+        RequestKind::Blocking,
+        RequestKind::Destruction,
+        RequestKind::Withdrawal,
+    ];
+    if !automated_decisions.is_empty() {
+        requests.push(RequestKind::Objection);
+    }
     let operator = policy.operator();
     Ok(AccessReport {
         subject: subject.clone(),
@@ -558,23 +611,19 @@ pub fn access_report(
         retention,
         records,
         rights: Rights {
-            requests: vec![
-                RequestKind::Access,
-                RequestKind::Rectification,
-                RequestKind::Blocking,
-                RequestKind::Destruction,
-                RequestKind::Withdrawal,
-            ],
+            requests,
             contact: operator.contact.clone(),
             answer_within: policy.pack().subject_request,
             withdrawal: withdrawal_method(operator),
         },
         transfers_made,
         transfers_planned,
+        automated_decisions,
     })
 }
 
-/// How a subject withdraws consent (Art. 11.2), as reports and receipts say it.
+/// How a subject withdraws consent (Tajik law Art. 11.1; ZRU-547 Art. 21: in the form it
+/// was given, or in writing), as reports and receipts say it.
 pub(crate) fn withdrawal_method(operator: &Operator) -> String {
     format!(
         "the way the consent was given, or by writing to {}",

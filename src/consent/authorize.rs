@@ -13,6 +13,9 @@ use crate::category::{Category, Named};
 use crate::clock::millis_to_time;
 use crate::vocab::{Actor, FormKind, Purpose, SubjectId};
 
+/// What a refusal cites when no policy is in force: the category type asked for writing.
+pub(super) const NO_POLICY: &str = "no policy in force: the category type asks it";
+
 /// The refusals `authorize` can give when no consent holds, most specific last, so the
 /// caller hears the reason closest to success.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -184,7 +187,13 @@ impl ConsentLedger {
                 miss = miss.max(Miss::CategoryNotCovered);
                 continue;
             };
-            let required = if special { FormKind::Written } else { required };
+            // Under a policy its pack decides which categories need writing; with none, the
+            // category type does.
+            let required = match required {
+                Some(form) => form,
+                None if special => FormKind::Written,
+                None => FormKind::Implied,
+            };
             let found = if record.is_withdrawn(p) {
                 if record.ended_by_policy(p).is_some() {
                     Miss::Invalidated(n, p)
@@ -265,6 +274,12 @@ impl ConsentLedger {
                     .unwrap_or_else(|| self.policy_version()),
             },
             Miss::TooWeak(n, FormKind::Written) => Error::WrittenConsentRequired {
+                article: self
+                    .terms
+                    .load()
+                    .policy
+                    .as_ref()
+                    .map_or(NO_POLICY, |p| p.written_article(&purpose, C::NAME)),
                 subject,
                 purpose,
                 category,
@@ -280,25 +295,28 @@ impl ConsentLedger {
         })
     }
 
-    /// The weakest consent form the policy accepts for `purpose` on `C` (any form without a
-    /// policy), or the refusal when the policy does not declare that purpose for `C`.
+    /// The weakest consent form the policy accepts for `purpose` on `C` — `None` without a
+    /// policy, where the category type decides — or the refusal when the policy does not
+    /// declare that purpose for `C`.
     pub(super) fn required_form<C: Category>(
         terms: &Terms,
         subject: &SubjectId,
         purpose: &Purpose,
-    ) -> Result<FormKind, Error> {
+    ) -> Result<Option<FormKind>, Error> {
         let Some(policy) = &terms.policy else {
-            return Ok(FormKind::Implied);
+            return Ok(None);
         };
         if policy.purpose(purpose).is_some_and(|p| p.depersonalised) {
             return Err(Error::DepersonalisedOnly {
                 subject: subject.clone(),
                 purpose: purpose.clone(),
                 category: C::ID,
+                article: policy.pack().articles.depersonalised.article,
             });
         }
         policy
             .required_form(purpose, C::NAME)
+            .map(Some)
             .ok_or_else(|| Error::NotDeclared {
                 subject: subject.clone(),
                 purpose: purpose.clone(),

@@ -113,17 +113,23 @@ impl ConsentLedger {
         // One reading of the terms for every check, so an adoption in between can't
         // split them.
         let terms = self.terms.load();
-        let special = C::SPECIAL
-            || terms
-                .policy
-                .as_ref()
-                .and_then(|p| p.category(C::NAME))
-                .is_some_and(|c| c.special);
+        // Under a policy its pack decides which categories are special; with none, the
+        // category type does.
+        let special = match &terms.policy {
+            Some(policy) => policy.category(C::NAME).is_some_and(|c| c.special),
+            None => C::SPECIAL,
+        };
         if special && !basis.allows_special_categories() {
             return Err(Error::BasisNotAllowed {
                 basis: basis.name(),
                 category: C::ID,
                 purpose: purpose.clone(),
+                article: terms
+                    .policy
+                    .as_ref()
+                    .map_or("no policy in force: the category type asks it", |p| {
+                        p.pack().articles.special_bases.article
+                    }),
             });
         }
         Self::required_form::<C>(&terms, subject, purpose)?;

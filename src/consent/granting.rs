@@ -9,6 +9,7 @@ use super::{ConsentId, ConsentLedger, Grant, MAX_PURPOSES, NEVER, WithCategory, 
 use crate::Error;
 use crate::clock::millis_to_time;
 use crate::event::Given;
+use crate::vocab::{FormKind, GivenBy};
 
 // Granting and renewing: what widens processing, so nothing stands that the log refused.
 impl ConsentLedger {
@@ -19,7 +20,10 @@ impl ConsentLedger {
     /// [`Error::ValidityNotInFuture`] if its `valid_until` is not in the future;
     /// [`Error::TooManyPurposes`] if it names more than 64 purposes; with a policy,
     /// [`Error::PurposeNotDeclared`] or [`Error::CategoryNotDeclared`] if it names a
-    /// purpose or category the policy does not declare; [`Error::AuditUnavailable`] if the
+    /// purpose or category the policy does not declare;
+    /// [`Error::RepresentativeConsentNotWritten`] if a legal representative gave it in a
+    /// form weaker than writing where the pack asks writing (ZRU-547 Art. 21);
+    /// [`Error::AuditUnavailable`] if the
     /// audit log can't record it (nothing is recorded then).
     pub fn grant(&self, grant: Grant<WithPurpose, WithCategory>) -> Result<ConsentId, Error> {
         if let Some(category) = grant.impostor {
@@ -58,6 +62,18 @@ impl ConsentLedger {
                     subject: grant.subject,
                     category: category.clone(),
                     policy_version: version(),
+                });
+            }
+            // A minor's or an incapable subject's consent is given by their representative,
+            // in writing where the law asks it (ZRU-547 Art. 21).
+            let pack = policy.pack();
+            if let (GivenBy::LegalRepresentative { .. }, Some(rule)) =
+                (&grant.given_by, pack.representative_written)
+                && pack.strength(&grant.form) < FormKind::Written
+            {
+                return Err(Error::RepresentativeConsentNotWritten {
+                    subject: grant.subject,
+                    article: rule.article,
                 });
             }
         }

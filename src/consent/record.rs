@@ -12,6 +12,7 @@ use crate::audit::{AuditEvent, AuditLog};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::event::Given;
+use crate::policy::JurisdictionPack;
 use crate::vocab::{
     ConsentForm, ElectronicMethod, Evidence, FormKind, GivenBy, PolicyVersion, Purpose, SubjectId,
 };
@@ -317,7 +318,21 @@ impl ConsentLedger {
     /// The record of a consent given on `terms`.
     pub(super) fn record_of(&self, terms: RecordTerms) -> Arc<ConsentRecord> {
         let given_until = terms.valid_until.map_or(NEVER, |t| t.timestamp_millis());
-        let form_kind = terms.form.kind();
+        // The strength the law in force gives the form: under the Uzbek pack a digitally
+        // signed consent is an electronic document, and counts as written. The policy is
+        // read only for a method some pack counts, so the usual consent doesn't pay for it.
+        let counted = matches!(&terms.form, ConsentForm::Electronic { method }
+            if JurisdictionPack::ALL.iter().any(|p| p.electronic_document.contains(method)));
+        let form_kind = if counted {
+            let kind = terms.form.kind();
+            self.terms
+                .load()
+                .policy
+                .as_ref()
+                .map_or(kind, |policy| policy.pack().strength(&terms.form))
+        } else {
+            terms.form.kind()
+        };
         let (method, details) = Details::of(terms.form, terms.given_by, terms.recipients);
         Arc::new(ConsentRecord {
             id: terms.consent,

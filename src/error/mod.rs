@@ -100,10 +100,11 @@ pub enum Error {
         category: CategoryId,
     },
 
-    /// A special category (biometric data) may be processed only with **written** consent
-    /// (Art. 17.1); the consent found was electronic or implied.
+    /// The category may be processed only with **written** consent (Tajik law Art. 17.1
+    /// for biometric data; ZRU-547 Art. 25 for special data, an electronic document
+    /// included, and Art. 24 for an automated decision); the consent found was weaker.
     #[error(
-        "category {category} needs written consent (Art. 17.1); consent {consent} of subject {subject} for purpose {purpose} is not written"
+        "category {category} needs written consent ({article}); consent {consent} of subject {subject} for purpose {purpose} is not written"
     )]
     WrittenConsentRequired {
         /// Whose data.
@@ -114,6 +115,8 @@ pub enum Error {
         category: CategoryId,
         /// The consent whose form is too weak.
         consent: ConsentId,
+        /// The rule, as the pack in force cites it.
+        article: &'static str,
     },
 
     /// The token's short life is over; ask the ledger for a new one.
@@ -214,6 +217,19 @@ pub enum Error {
         valid_until: DateTime<Utc>,
     },
 
+    /// A legal representative's consent — for a minor, or a subject who lacks or has
+    /// limited legal capacity — was given in a form weaker than writing where the law asks
+    /// writing, an electronic document included (ZRU-547 Art. 21).
+    #[error(
+        "consent for subject {subject} given by a legal representative must be written ({article})"
+    )]
+    RepresentativeConsentNotWritten {
+        /// Whose consent.
+        subject: SubjectId,
+        /// The rule, as the pack in force cites it.
+        article: &'static str,
+    },
+
     /// A grant named more purposes than one consent can hold (64); split it.
     #[error("consent of subject {subject} names {count} purposes; one consent holds at most 64")]
     TooManyPurposes {
@@ -233,10 +249,11 @@ pub enum Error {
         expired_at: DateTime<Utc>,
     },
 
-    /// The purpose accepts only depersonalised data (statistics, research: Art. 19, 21.4):
-    /// no token opens personal data for it. Pseudonymise or mask under another purpose.
+    /// The purpose accepts only depersonalised data (statistics, research: Tajik law
+    /// Art. 19; ZRU-547 Art. 16): no token opens personal data for it. Pseudonymise or mask
+    /// under another purpose.
     #[error(
-        "purpose {purpose} accepts only depersonalised data; no token opens category {category} of subject {subject} for it (Art. 19)"
+        "purpose {purpose} accepts only depersonalised data; no token opens category {category} of subject {subject} for it ({article})"
     )]
     DepersonalisedOnly {
         /// Whose data.
@@ -245,6 +262,8 @@ pub enum Error {
         purpose: Purpose,
         /// The category asked for.
         category: CategoryId,
+        /// The rule, as the pack in force cites it.
+        article: &'static str,
     },
 
     /// The policy does not declare this purpose for this category: processing incompatible
@@ -384,9 +403,10 @@ pub enum Error {
     },
 
     /// A transfer abroad with no ground: the country is not adequate, the subject did not
-    /// consent to transfers abroad, and the policy states no treaty or law (Art. 18).
+    /// consent to transfers abroad, and the policy states no treaty or law (Tajik law
+    /// Art. 18; ZRU-547 Art. 15).
     #[error(
-        "transfer of subject {subject}'s data to {recipient} in {country} refused: no ground for a transfer abroad (Art. 18)"
+        "transfer of subject {subject}'s data to {recipient} in {country} refused: no ground for a transfer abroad ({article})"
     )]
     CrossBorderRefused {
         /// Whose data.
@@ -395,6 +415,8 @@ pub enum Error {
         recipient: String,
         /// Its country.
         country: String,
+        /// The rule, as the pack in force cites it.
+        article: &'static str,
     },
 
     /// No subject request with this number.
@@ -532,10 +554,11 @@ pub enum Error {
         basis: &'static str,
     },
 
-    /// This legal basis does not allow processing this category without consent: biometric
-    /// data needs written consent or one of the grounds of Art. 17.2.
+    /// This legal basis does not allow processing this category without consent: a special
+    /// or biometric category needs consent or one of the law's own grounds (Tajik law
+    /// Art. 17.2; ZRU-547 Art. 25, 26).
     #[error(
-        "legal basis {basis} does not allow processing category {category} for purpose {purpose} without written consent (Art. 17)"
+        "legal basis {basis} does not allow processing category {category} for purpose {purpose} without consent ({article})"
     )]
     BasisNotAllowed {
         /// The basis, by name.
@@ -544,16 +567,22 @@ pub enum Error {
         category: CategoryId,
         /// For what.
         purpose: Purpose,
+        /// The rule, as the pack in force cites it.
+        article: &'static str,
     },
     /// A store is somewhere the policy or the law does not let this data be kept (Tajik
     /// law Art. 14.2; ZRU-547 Art. 27-1).
-    #[error("a store in {country} is refused for {}: {rule}", category.as_deref().unwrap_or("this policy's data"))]
+    #[error(
+        "a store in {country} is refused for {}: {} ({rule})",
+        category.as_deref().unwrap_or("this policy's data"),
+        if category.is_some() { "the law keeps it at home" } else { "the policy declares no storage there" }
+    )]
     StorageRefused {
         /// Where the store is.
         country: String,
         /// The first category the law keeps at home, if one does.
         category: Option<String>,
-        /// The rule that refuses.
+        /// The rule that refuses, as the pack in force cites it.
         rule: &'static str,
     },
 
@@ -642,6 +671,7 @@ impl Error {
             Error::AlreadyWithdrawn { .. } => "already_withdrawn",
             Error::NothingToWithdraw { .. } => "nothing_to_withdraw",
             Error::ValidityNotInFuture { .. } => "validity_not_in_future",
+            Error::RepresentativeConsentNotWritten { .. } => "representative_consent_not_written",
             Error::TooManyPurposes { .. } => "too_many_purposes",
             Error::ConsentNotInForce { .. } => "consent_not_in_force",
             Error::DepersonalisedOnly { .. } => "depersonalised_only",

@@ -90,13 +90,15 @@ pub enum PolicyErrorKind {
         used_by: String,
     },
     /// A (category, purpose) without a retention rule: every datum must have an end
-    /// (Tajik law Art. 14.3).
-    #[error("no retention rule for category {category} used for purpose {purpose} (Art. 14.3)")]
+    /// (Tajik law Art. 14.3; ZRU-547 Art. 10).
+    #[error("no retention rule for category {category} used for purpose {purpose} ({article})")]
     MissingRetention {
         /// The category.
         category: String,
         /// The purpose.
         purpose: String,
+        /// The rule, as the policy's pack cites it.
+        article: &'static str,
     },
     /// A purpose asks for a weaker consent than the law requires for a category it uses.
     #[error(
@@ -110,6 +112,35 @@ pub enum PolicyErrorKind {
         /// The form the policy declared.
         declared: FormKind,
         /// The article requiring written consent.
+        article: &'static str,
+    },
+    /// A purpose that makes decisions solely by automated processing accepts a consent
+    /// weaker than the pack's automated-decision rule asks (ZRU-547 Art. 24: written, an
+    /// electronic document included).
+    #[error(
+        "purpose {purpose} makes automated decisions on {declared} consent; the law requires {required} ({article})"
+    )]
+    AutomatedDecisionForm {
+        /// The purpose.
+        purpose: String,
+        /// The form the policy declared.
+        declared: FormKind,
+        /// The form the rule asks.
+        required: FormKind,
+        /// The rule.
+        article: &'static str,
+    },
+    /// A purpose that makes decisions solely by automated processing stands on a basis the
+    /// pack's rule does not accept: only consent, a contract, or a law (ZRU-547 Art. 24).
+    #[error(
+        "purpose {purpose} makes automated decisions on {basis}, which the law does not accept for them ({article})"
+    )]
+    AutomatedDecisionBasis {
+        /// The purpose.
+        purpose: String,
+        /// The basis.
+        basis: BasisKind,
+        /// The rule.
         article: &'static str,
     },
     /// A policy declares something weaker than the law allows.
@@ -131,15 +162,17 @@ pub enum PolicyErrorKind {
         pack: &'static str,
     },
     /// A recipient abroad, in a country neither adequate nor covered by a stated transfer
-    /// basis (Tajik law Art. 18).
+    /// basis (Tajik law Art. 18; ZRU-547 Art. 15).
     #[error(
-        "recipient {recipient} is in {country}, which is neither home, nor on the adequacy list, nor covered by a transfer_basis (Art. 18)"
+        "recipient {recipient} is in {country}, which is neither home, nor on the adequacy list, nor covered by a transfer_basis ({article})"
     )]
     TransferNotAllowed {
         /// The recipient.
         recipient: String,
         /// Its country.
         country: Country,
+        /// The rule, as the policy's pack cites it.
+        article: &'static str,
     },
     /// A recipient abroad on a transfer ground the pack's law does not accept on the
     /// policy's date.
@@ -164,10 +197,10 @@ pub enum PolicyErrorKind {
         /// The localisation rule.
         article: &'static str,
     },
-    /// A special category used on a basis that does not reach it: only consent, the
-    /// grounds of Art. 17.2 and court acts do.
+    /// A special category used on a basis that does not reach it: only consent, the law's
+    /// own grounds (Tajik law Art. 17.2; ZRU-547 Art. 25, 26) and court acts do.
     #[error(
-        "purpose {purpose} uses special category {category} on {basis}, which can't reach it (Art. 17)"
+        "purpose {purpose} uses special category {category} on {basis}, which can't reach it ({article})"
     )]
     SpecialCategoryBasis {
         /// The purpose.
@@ -176,6 +209,8 @@ pub enum PolicyErrorKind {
         category: String,
         /// The basis.
         basis: BasisKind,
+        /// The rule, as the policy's pack cites it.
+        article: &'static str,
     },
     /// A purpose accepts a consent weaker than the law accepts at all.
     #[error(

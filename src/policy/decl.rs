@@ -70,6 +70,9 @@ pub struct PurposeDecl {
     /// Whether it is the service itself: withdrawing consent for it means the subject can
     /// no longer use the service (IMANUM §V).
     pub service: bool,
+    /// Set when the purpose makes decisions with legal effect solely by automated
+    /// processing (a credit score): what the subject is told of it (ZRU-547 Art. 24).
+    pub automated_decision: Option<AutomatedDecision>,
     /// The form each category needs, worked out once when the policy is loaded.
     #[serde(skip)]
     pub(super) required: Vec<(String, FormKind)>,
@@ -92,9 +95,22 @@ impl PurposeDecl {
             written_for: Vec::new(),
             depersonalised: false,
             service: false,
+            automated_decision: None,
             required: Vec::new(),
         }
     }
+}
+
+/// A purpose's decisions made solely by automated processing, as the subject is told of
+/// them: how they are made and what they may lead to (ZRU-547 Art. 24, part 3). Under a
+/// pack with an automated-decision rule, the purpose stands only on consent in the form
+/// the rule asks, a contract, or a law.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AutomatedDecision {
+    /// How the decision is made, in words a subject understands.
+    pub logic: String,
+    /// Its possible legal consequences for the subject.
+    pub effects: String,
 }
 
 /// From when a retention period runs (Art. 14.3, 20).

@@ -65,12 +65,13 @@ pub use builder::PolicyBuilder;
 pub use calendar::WorkingCalendar;
 use decl::kept_at_home;
 pub use decl::{
-    CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart,
-    StatutoryMinimum, StorageLocation,
+    AutomatedDecision, CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole,
+    RetentionRule, RetentionStart, StatutoryMinimum, StorageLocation,
 };
 pub use pack::{
-    BasisRule, Citation, Country, DayCount, Deadline, JurisdictionPack, Localisation, Localised,
-    ParseCountryError, TransferBasis, TransferRule, WrittenConsentRule,
+    Articles, AutomatedDecisionRule, BasisRule, Citation, Country, DayCount, Deadline,
+    JurisdictionPack, Localisation, Localised, ParseCountryError, TransferBasis, TransferRule,
+    WrittenConsentRule,
 };
 use validate::{Draft, Located};
 
@@ -258,6 +259,24 @@ impl Policy {
             .map(|&(_, form)| form)
     }
 
+    /// What makes `purpose` need written consent for `category`, as the pack cites it: the
+    /// law's rule for the category, the law's rule for automated decisions, or — where the
+    /// law asks nothing — the policy's own `written_for`.
+    pub fn written_article(&self, purpose: &Purpose, category: &str) -> &'static str {
+        let special = self.category(category).is_some_and(|c| c.special);
+        if special {
+            return self.pack.written_article(category, true);
+        }
+        let decl = self.purpose(purpose);
+        if let (Some(_), Some(rule)) = (
+            decl.and_then(|d| d.automated_decision.as_ref()),
+            self.pack.automated_decisions,
+        ) {
+            return rule.citation.article;
+        }
+        self.pack.written_article(category, false)
+    }
+
     /// The retention rules.
     pub fn retention(&self) -> &[RetentionRule] {
         &self.retention
@@ -379,7 +398,7 @@ impl Policy {
             return Err(crate::Error::StorageRefused {
                 country: country.to_string(),
                 category: None,
-                rule: "the policy declares no storage in this country (Art. 14.2)",
+                rule: pack.articles.storage.article,
             });
         }
         // Every entry for the country: each names what it keeps there and on what agreement.
@@ -400,8 +419,9 @@ impl Policy {
         &self.calendar
     }
 
-    /// When the answer to a subject's request received on `received` is due (Tajik law
-    /// Art. 22; the pack's deadline on this policy's calendar).
+    /// When the answer to a subject's access request received on `received` is due: the
+    /// pack's deadline (Tajik law Art. 25.1, three working days; ZRU-547 Art. 22, ten days)
+    /// on this policy's calendar.
     pub fn subject_request_due(&self, received: NaiveDate) -> Option<NaiveDate> {
         self.pack.subject_request.due(received, &self.calendar)
     }
@@ -419,7 +439,8 @@ impl Policy {
             .due(received, &self.calendar)
     }
 
-    /// When the notice of a transfer made on `transferred` is due (Tajik law Art. 21).
+    /// When the notice of a transfer made on `transferred` is due (Tajik law Art. 21.1;
+    /// ZRU-547 Art. 23).
     pub fn transfer_notice_due(&self, transferred: NaiveDate) -> Option<NaiveDate> {
         self.pack.transfer_notice.due(transferred, &self.calendar)
     }

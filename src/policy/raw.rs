@@ -10,9 +10,9 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::{
-    Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError, PolicyErrorKind,
-    PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart, StatutoryMinimum,
-    StorageLocation, TransferBasis, WorkingCalendar,
+    AutomatedDecision, Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError,
+    PolicyErrorKind, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart,
+    StatutoryMinimum, StorageLocation, TransferBasis, WorkingCalendar,
 };
 use crate::category::Access;
 use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
@@ -77,6 +77,14 @@ struct RawPurpose {
     depersonalised: bool,
     #[serde(default)]
     service: bool,
+    automated_decision: Option<RawAutomatedDecision>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAutomatedDecision {
+    logic: String,
+    effects: String,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +279,10 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         decl.written_for = list(&mut spans, "written_for", &p.written_for);
         decl.depersonalised = p.depersonalised;
         decl.service = p.service;
+        decl.automated_decision = p.automated_decision.map(|a| AutomatedDecision {
+            logic: a.logic,
+            effects: a.effects,
+        });
         purposes.push(located(decl, spans));
     }
 

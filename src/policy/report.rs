@@ -68,7 +68,8 @@ impl Policy {
         writeln!(out, "| contact | {} |", cell(&op.contact))?;
         writeln!(
             out,
-            "| registration (Art. 5.2) | {} |\n",
+            "| registration ({}) | {} |\n",
+            pack.articles.registration.article,
             cell(&op.registration)
         )?;
 
@@ -88,10 +89,22 @@ impl Policy {
                 .collect();
             let mut notes = Vec::new();
             if p.service {
-                notes.push("the service itself: withdrawing it ends use of the service");
+                notes.push("the service itself: withdrawing it ends use of the service".to_owned());
             }
             if p.depersonalised {
-                notes.push("depersonalised data only");
+                notes.push("depersonalised data only".to_owned());
+            }
+            if let Some(decision) = &p.automated_decision {
+                let rule = pack
+                    .automated_decisions
+                    .map(|r| format!(" ({})", r.citation.article))
+                    .unwrap_or_default();
+                notes.push(format!(
+                    "decides solely by automated processing{rule}: {}; may lead to: {}; the \
+                     subject may object",
+                    cell(&decision.logic),
+                    cell(&decision.effects)
+                ));
             }
             let basis = if p.basis == BasisKind::Consent {
                 "consent".to_owned()
@@ -150,7 +163,11 @@ impl Policy {
             )?;
         }
 
-        writeln!(out, "\n## Transfers abroad (Art. 18)\n")?;
+        writeln!(
+            out,
+            "\n## Transfers abroad ({})\n",
+            pack.articles.transfers_abroad.article
+        )?;
         let abroad: Vec<_> = self
             .recipients()
             .iter()
@@ -171,7 +188,11 @@ impl Policy {
             }
         }
 
-        writeln!(out, "\n## Retention (Art. 14.3, 20)\n")?;
+        writeln!(
+            out,
+            "\n## Retention ({})\n",
+            pack.articles.retention.article
+        )?;
         writeln!(
             out,
             "| category | purpose | kept | reference |\n| --- | --- | --- | --- |"
@@ -189,7 +210,8 @@ impl Policy {
 
         writeln!(
             out,
-            "\n### What outlives the account's closure (Art. 14.3, 20)\n"
+            "\n### What outlives the account's closure ({})\n",
+            pack.articles.retention.article
         )?;
         writeln!(
             out,
@@ -233,7 +255,7 @@ impl Policy {
             )?;
         }
 
-        writeln!(out, "\n## Storage (Art. 14.2)\n")?;
+        writeln!(out, "\n## Storage ({})\n", pack.articles.storage.article)?;
         for s in self.storage() {
             let what = if s.categories.is_empty() {
                 "all categories".to_owned()

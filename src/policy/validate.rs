@@ -15,15 +15,6 @@ use super::{
     StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
 };
 
-/// The article that makes `category` need written consent under `pack`, or, for a
-/// category only the policy makes special, a note saying so.
-fn written_rule(pack: &JurisdictionPack, category: &str) -> &'static str {
-    pack.written_consent
-        .iter()
-        .find(|r| r.category.as_str() == category)
-        .map_or("declared special in the policy", |r| r.citation.article)
-}
-
 fn is_recipient_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -38,13 +29,6 @@ fn is_category_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// Whether a built-in category with this id is special, so a policy can't declare it
-/// otherwise.
-fn built_in_special(id: &str) -> bool {
-    use crate::category::{Biometric, Category};
-    id == Biometric::ID.as_str() && Biometric::SPECIAL
 }
 
 /// The hasher of the maps built while a policy is checked (keys are the policy's own ids).
@@ -123,16 +107,17 @@ impl Draft {
                     c.at("id"),
                 ));
             }
+            // The pack decides: biometric data is special under Tajik law (Art. 17.1), not
+            // under Uzbek law, which asks consent for it in no particular form (Art. 26).
             let by_law = pack
                 .written_consent
                 .iter()
-                .any(|r| r.category.as_str() == id)
-                || built_in_special(id);
+                .any(|r| r.category.as_str() == id);
             if c.value.special == Some(false) && by_law {
                 return Err(fail(
                     K::WeakerThanLaw {
                         what: format!("category {id} declared not special"),
-                        article: written_rule(pack, id),
+                        article: pack.written_article(id, true),
                     },
                     c.at("special"),
                 ));
@@ -221,6 +206,42 @@ impl Draft {
                         .cloned(),
                 ));
             }
+            // Art. 24: a decision with legal effect made solely by automated processing
+            // stands on consent in the rule's form, a contract, or a law.
+            let automated = match (&decl.automated_decision, pack.automated_decisions) {
+                (Some(_), Some(rule)) => Some(rule),
+                _ => None,
+            };
+            if let Some(rule) = automated {
+                let article = rule.citation.article;
+                if !matches!(
+                    decl.basis,
+                    BasisKind::Consent | BasisKind::Contract | BasisKind::LegalObligation
+                ) {
+                    return Err(fail(
+                        K::AutomatedDecisionBasis {
+                            purpose: decl.id.to_string(),
+                            basis: decl.basis,
+                            article,
+                        },
+                        p.spans.get("basis").cloned(),
+                    ));
+                }
+                if decl.basis == BasisKind::Consent && decl.consent_form < rule.consent_form {
+                    return Err(fail(
+                        K::AutomatedDecisionForm {
+                            purpose: decl.id.to_string(),
+                            declared: decl.consent_form,
+                            required: rule.consent_form,
+                            article,
+                        },
+                        p.spans
+                            .get("consent_form")
+                            .or_else(|| p.spans.get("id"))
+                            .cloned(),
+                    ));
+                }
+            }
             let written_for: HashSet<&String, Fast> = decl.written_for.iter().collect();
             let mut required = Vec::with_capacity(decl.categories.len());
             for category in &decl.categories {
@@ -242,6 +263,7 @@ impl Draft {
                             purpose: decl.id.to_string(),
                             category: category.clone(),
                             basis: decl.basis,
+                            article: pack.articles.special_bases.article,
                         },
                         p.spans.get("basis").cloned(),
                     ));
@@ -251,7 +273,7 @@ impl Draft {
                     && decl.consent_form < FormKind::Written
                     && !written_for.contains(category)
                 {
-                    let article = written_rule(pack, category);
+                    let article = pack.written_article(category, true);
                     return Err(fail(
                         K::WeakConsentForm {
                             purpose: decl.id.to_string(),
@@ -332,6 +354,7 @@ impl Draft {
                         K::MissingRetention {
                             category: category.clone(),
                             purpose: purpose.id.to_string(),
+                            article: pack.articles.retention.article,
                         },
                         purpose_spans[n].clone(),
                     ));
@@ -471,6 +494,7 @@ impl Draft {
                         K::TransferNotAllowed {
                             recipient: recipient.id.clone(),
                             country: recipient.country,
+                            article: pack.articles.transfers_abroad.article,
                         },
                         r.spans.get("country").cloned(),
                     ));

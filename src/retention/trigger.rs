@@ -66,7 +66,7 @@ impl RetentionSchedule {
                     Event::TriggerIgnored {
                         subject: subject.clone(),
                         trigger: "logout".into(),
-                        why: "logging out does not end the relationship (IMANUM §2.1.5)".into(),
+                        why: "logging out does not end the relationship (IMANUM §IV)".into(),
                     },
                 );
             }
@@ -140,9 +140,10 @@ impl RetentionSchedule {
                         Event::TriggerIgnored {
                             subject: subject.clone(),
                             trigger: "consent withdrawn".into(),
-                            why: "the policy declares another legal basis for the purpose \
-                                  (Art. 11.2)"
-                                .into(),
+                            why: format!(
+                                "the policy declares another legal basis for the purpose ({})",
+                                self.policy.pack().articles.other_bases.article
+                            ),
                         },
                     );
                 }

@@ -137,7 +137,7 @@ pub struct SubjectRequest {
     pub completed: Option<DateTime<Utc>>,
 }
 
-/// What the subject asks for (Art. 22.1-22.2).
+/// What the subject asks for (Tajik law Art. 22; ZRU-547 Art. 11, 22, 24, 30).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -152,4 +152,26 @@ pub enum RequestKind {
     Destruction,
     /// To withdraw consent.
     Withdrawal,
+    /// To object to a decision made solely by automated processing, such as a credit
+    /// score (ZRU-547 Art. 24: answered in writing within ten days).
+    Objection,
+}
+
+impl RequestKind {
+    /// The kind's name, as it is serialized.
+    ///
+    /// ```
+    /// use amanat::rights::RequestKind;
+    /// assert_eq!(RequestKind::Objection.name(), "objection");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            RequestKind::Access => "access",
+            RequestKind::Rectification => "rectification",
+            RequestKind::Blocking => "blocking",
+            RequestKind::Destruction => "destruction",
+            RequestKind::Withdrawal => "withdrawal",
+            RequestKind::Objection => "objection",
+        }
+    }
 }

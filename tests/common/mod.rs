@@ -81,6 +81,19 @@ pub fn subject(id: impl AsRef<str>) -> SubjectId {
     SubjectId::new(id).unwrap()
 }
 
+/// Consent given as a digitally signed electronic document: written under the Uzbek pack
+/// (ZRU-547 Art. 21, 24), what IMANUM's credit scoring stands on.
+pub fn signed() -> ConsentForm {
+    ConsentForm::Electronic {
+        method: ElectronicMethod::DigitalSignature,
+    }
+}
+
+/// A digitally signed consent of `subject` to `purpose`, before its categories.
+pub fn signed_grant(subject: &SubjectId, purpose: Purpose) -> Grant<WithPurpose, NoCategory> {
+    Grant::new(subject.clone(), signed()).purpose(purpose)
+}
+
 /// Consent confirmed by a one-time password (IMANUM's onboarding).
 pub fn otp() -> ConsentForm {
     ConsentForm::Electronic {

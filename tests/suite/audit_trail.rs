@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use std::sync::Mutex;
 
-use crate::common::{customer, friday, imanum, ledger_under, otp, otp_evidence, otp_grant};
+use crate::common::{customer, friday, imanum, ledger_under, otp, otp_evidence, otp_grant, signed};
 use amanat::audit::{Alert, AlertHook, AlertKey, AuditEvent, AuditLog, RefusalMonitor};
 use amanat::category::{Passport, Phone};
 use amanat::consent::ProofError;
@@ -49,7 +49,7 @@ impl World {
     fn consent_to_scoring(&self) -> amanat::ConsentId {
         self.ledger
             .grant(
-                Grant::new(self.subject.clone(), otp())
+                Grant::new(self.subject.clone(), signed())
                     .evidence(confirmed(&self.clock))
                     .purpose(Purpose::CREDIT_SCORING)
                     .category::<Passport>(),

@@ -12,14 +12,14 @@ use amanat::store::Operator;
 use amanat::{Clock, ManualClock, PersonalData, Purpose};
 use chrono::TimeDelta;
 
-use crate::common::{customer, imanum_operator, keep_phone, monday, otp_grant};
+use crate::common::{customer, imanum_operator, keep_phone, monday, otp_grant, signed_grant};
 
 /// The customer's passport, kept on their consent to credit scoring: a purpose the policy
 /// shares with two credit bureaus.
 fn scored_passport(operator: &Operator) -> amanat::data::RecordId {
     operator
         .ledger()
-        .grant(otp_grant(&customer(), Purpose::CREDIT_SCORING).category::<IdentityDocument>())
+        .grant(signed_grant(&customer(), Purpose::CREDIT_SCORING).category::<IdentityDocument>())
         .unwrap();
     let token = operator
         .ledger()

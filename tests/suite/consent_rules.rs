@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::{customer, otp, otp_grant, policy_day, written, written_grant};
+use crate::common::{customer, otp, otp_grant, policy_day, signed, written, written_grant};
 use amanat::category::{Biometric, Category, Passport, PaymentCard, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::vocab::BiometricGround;
@@ -620,7 +620,7 @@ fn a_consent_keeps_the_policy_version_it_was_given_under_imanum_6() {
 #[test]
 fn data_from_a_third_party_keeps_its_source_art_21() {
     let (ledger, _, subject) = setup();
-    let (_, token) = consent_for::<Passport>(&ledger, &subject, otp(), &Purpose::CREDIT_SCORING);
+    let (_, token) = consent_for::<Passport>(&ledger, &subject, signed(), &Purpose::CREDIT_SCORING);
     let bureau = amanat::data::Source::ThirdParty {
         name: "KATM credit bureau".into(),
     };

@@ -22,6 +22,7 @@ mod ledger_model;
 mod no_leaks;
 mod operator_clock;
 mod operator_store;
+mod pack_citations;
 mod policy_files;
 mod receipts;
 mod restart;

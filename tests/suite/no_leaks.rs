@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{imanum, ledger_under, otp_grant};
+use crate::common::{imanum, ledger_under, otp_grant, signed_grant};
 use amanat::Clock as _;
 use amanat::category::{Biometric, Passport, Phone};
 use amanat::{
@@ -273,7 +273,7 @@ fn a_canary_never_reaches_permits_notices_or_transfer_errors() {
     let disclosures = Disclosures::new(Arc::clone(&policy));
     let alice = SubjectId::new("cust-alice").unwrap();
     ledger
-        .grant(otp_grant(&alice, Purpose::CREDIT_SCORING).category::<PaymentCard>())
+        .grant(signed_grant(&alice, Purpose::CREDIT_SCORING).category::<PaymentCard>())
         .unwrap();
     let token = || {
         ledger

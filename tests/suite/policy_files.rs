@@ -8,6 +8,7 @@ use crate::common::{
 use amanat::category::{Biometric, Passport, PaymentCard, Phone};
 use amanat::consent::ConsentEventKind;
 use amanat::policy::{Country, JurisdictionPack, Policy, PolicyErrorKind};
+use amanat::rights::RequestKind;
 use amanat::vocab::FormKind;
 use amanat::{
     ConsentForm, ConsentLedger, Error, Grant, LegalBasis, PersonalData, Purpose, SubjectId,
@@ -25,8 +26,14 @@ fn the_imanum_policy_loads_from_its_file() {
     let credolab = policy.recipient("credolab").unwrap();
     assert_eq!(credolab.country.as_str(), "SG");
     assert!(policy.allows(&Purpose::IDENTITY_VERIFICATION, "biometric"));
+    // ZRU-547 Art. 26: the selfie on the onboarding's one-time password.
     assert_eq!(
         policy.required_form(&Purpose::IDENTITY_VERIFICATION, "biometric"),
+        Some(FormKind::Electronic)
+    );
+    // Art. 24: credit scoring decides automatically, on written consent only.
+    assert_eq!(
+        policy.required_form(&Purpose::CREDIT_SCORING, "payment_card"),
         Some(FormKind::Written)
     );
     assert_eq!(
@@ -41,8 +48,8 @@ fn the_imanum_policy_loads_from_its_file() {
 }
 
 #[test]
-fn a_selfie_under_an_otp_only_consent_is_refused_under_either_pack_art_17() {
-    for text in [IMANUM, TAJIK] {
+fn a_selfie_opens_on_an_otp_consent_under_uzbek_art_26_but_not_under_tajik_art_17_1() {
+    for (text, opens) in [(IMANUM, true), (TAJIK, false)] {
         let ledger = ConsentLedger::with_policy(Policy::from_toml_str(text).unwrap());
         ledger
             .grant(
@@ -56,10 +63,19 @@ fn a_selfie_under_an_otp_only_consent_is_refused_under_either_pack_art_17() {
                 .authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION)
                 .is_ok()
         );
-        assert!(matches!(
-            ledger.authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION),
-            Err(Error::WrittenConsentRequired { .. })
-        ));
+        let selfie = ledger.authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION);
+        if opens {
+            // ZRU-547 Art. 26: consent, in no particular form; IMANUM's OTP flow (§2.1.3).
+            assert!(selfie.is_ok(), "{selfie:?}");
+        } else {
+            assert!(matches!(
+                selfie,
+                Err(Error::WrittenConsentRequired {
+                    article: "Law No. 1537, Art. 17.1",
+                    ..
+                })
+            ));
+        }
     }
 }
 
@@ -105,12 +121,12 @@ fn a_consent_weaker_than_the_policy_requires_is_refused() {
     ledger
         .grant(
             Grant::new(customer(), ConsentForm::Implied)
-                .purpose(Purpose::CREDIT_SCORING)
-                .category::<PaymentCard>(),
+                .purpose(Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>(),
         )
         .unwrap();
     assert!(matches!(
-        ledger.authorize::<PaymentCard>(&customer(), &Purpose::CREDIT_SCORING),
+        ledger.authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS),
         Err(Error::FormTooWeak {
             required: FormKind::Electronic,
             ..
@@ -412,20 +428,56 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 #[test]
-fn deadlines_skip_weekends_and_holidays_art_21_22() {
-    let policy = imanum();
-    let calendar = policy.calendar();
-    let days = policy.pack().subject_request.days;
-    assert_eq!(days, 3);
+fn tajik_deadlines_count_working_days_art_21_1_25_1() {
+    // No calendar of its own: the pack's weekend.
+    let policy = Policy::from_toml_str(TAJIK).unwrap();
+    assert_eq!(policy.pack().subject_request.days, 3);
+    // Thursday 12 June 2025: Friday, Monday, Tuesday — for the data (Art. 25.1) and for
+    // a transfer's notice (Art. 21.1) alike.
     assert_eq!(
         policy.subject_request_due(day(2025, 6, 12)),
         Some(day(2025, 6, 17))
     );
-    // The transfer notice counts three working days too: Friday, Monday, Tuesday.
     assert_eq!(
         policy.transfer_notice_due(day(2025, 6, 12)),
         Some(day(2025, 6, 17))
     );
+}
+
+#[test]
+fn uzbek_deadlines_count_days_as_the_text_does_art_11_22_23_24() {
+    let policy = imanum();
+    let pack = policy.pack();
+    let received = day(2025, 6, 12);
+    // Art. 22: a refusal in ten days, and the answer by then; Art. 23: a transfer's notice
+    // in three days; Art. 11: a correction in three; Art. 24: an objection answered in ten.
+    // Days, not working days: the text says "kun".
+    assert_eq!(policy.subject_request_due(received), Some(day(2025, 6, 22)));
+    assert_eq!(policy.transfer_notice_due(received), Some(day(2025, 6, 15)));
+    assert_eq!(
+        policy.request_due(RequestKind::Rectification, received),
+        Some(day(2025, 6, 15))
+    );
+    assert_eq!(
+        policy.request_due(RequestKind::Objection, received),
+        Some(day(2025, 6, 22))
+    );
+    for (kind, article) in [
+        (RequestKind::Access, "ZRU-547, Art. 22"),
+        (RequestKind::Rectification, "ZRU-547, Art. 11"),
+        (RequestKind::Objection, "ZRU-547, Art. 24"),
+    ] {
+        assert_eq!(pack.request_deadline(kind).citation.article, article);
+        assert!(!pack.request_deadline(kind).citation.secondary);
+    }
+    assert_eq!(pack.transfer_notice.citation.article, "ZRU-547, Art. 23");
+}
+
+#[test]
+fn working_days_skip_weekends_and_holidays() {
+    let policy = imanum();
+    let calendar = policy.calendar();
+    let days = 3;
     // Thursday: Friday, Monday, Tuesday.
     assert_eq!(
         calendar.add_working_days(day(2025, 6, 12), days),
@@ -458,7 +510,8 @@ fn a_deadline_crosses_the_year_end() {
 #[test]
 fn both_packs_are_built_in() {
     for pack in JurisdictionPack::ALL {
-        assert!(!pack.written_consent.is_empty());
+        // Tajik law names biometric data (Art. 17.1); Uzbek law special data (Art. 25).
+        assert!(!pack.written_consent.is_empty() || pack.special_written.is_some());
         assert_eq!(pack.transfer_notice.days, 3);
     }
     assert_eq!(

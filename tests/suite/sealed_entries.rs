@@ -20,7 +20,7 @@ use amanat::{Clock, ManualClock, PersonalData, Purpose};
 use chrono::TimeDelta;
 
 use crate::common::{customer, imanum_operator, keep_phone, keys_for, monday, operator_state};
-use crate::common::{otp_grant, subject};
+use crate::common::{otp_grant, subject, written_grant};
 
 const SUBJECT: &str = "cust-canary-5Q8Z";
 const GUARDIAN: &str = "Guardian Canary-7W2K";
@@ -97,7 +97,8 @@ fn snapshotting(dir: &Path, clock: &ManualClock) -> Operator {
 fn granted_by_the_guardian(ledger: &amanat::ConsentLedger) -> amanat::ConsentId {
     ledger
         .grant(
-            otp_grant(&subject(SUBJECT), Purpose::SERVICE_PROVISION)
+            // A guardian consents in writing (ZRU-547 Art. 21).
+            written_grant(&subject(SUBJECT), Purpose::SERVICE_PROVISION)
                 .category::<Phone>()
                 .given_by(GivenBy::LegalRepresentative {
                     name: GUARDIAN.into(),

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
-use crate::common::{IMANUM, customer, friday, ledger_under, otp};
+use crate::common::{IMANUM, customer, friday, ledger_under, signed};
 use amanat::audit::AuditLog;
 use amanat::category::Passport;
 use amanat::disclosure::Disclosures;
 use amanat::receipts::{Iso27560Record, KantaraReceipt, ReceiptError};
+use amanat::rights::RequestKind;
 use amanat::rights::{ReportSources, access_report};
 use amanat::{
     Clock, ConsentId, ConsentLedger, Evidence, Grant, ManualClock, PersonalData, Policy, Purpose,
@@ -58,7 +59,8 @@ impl World {
         let consent = self
             .ledger
             .grant(
-                Grant::new(subject.clone(), otp())
+                // Signed: credit scoring decides automatically (ZRU-547 Art. 24).
+                Grant::new(subject.clone(), signed())
                     .evidence(Evidence::OneTimePassword {
                         challenge_id: format!("otp-{subject}"),
                         confirmed_at: self.clock.now(),
@@ -119,7 +121,21 @@ fn the_access_report_answers_every_item_of_art_22_4_for_this_subject_alone() {
     // The rule for the passport, and the statutory minimum that outlives it.
     assert_eq!(report.retention.len(), 2);
     assert!(report.retention[1].contains("Recommendation 11"));
-    assert_eq!(report.rights.answer_within.days, 3);
+    // ZRU-547 Art. 22: a refusal in ten days, and the answer by then.
+    assert_eq!(report.rights.answer_within.days, 10);
+    // Art. 24: the credit score is decided automatically; the report says how, and how to
+    // object, answered in writing within ten days.
+    assert_eq!(report.automated_decisions.len(), 1);
+    let decision = &report.automated_decisions[0];
+    assert_eq!(decision.purpose, Purpose::CREDIT_SCORING);
+    assert!(decision.logic.contains("CredoLab"));
+    assert_eq!(decision.object_by, RequestKind::Objection);
+    assert_eq!(decision.answered_within.days, 10);
+    assert_eq!(
+        decision.answered_within.citation.article,
+        "ZRU-547, Art. 24"
+    );
+    assert!(report.rights.requests.contains(&RequestKind::Objection));
 
     let json: Value = serde_json::to_value(&report).unwrap();
     for item in [
@@ -238,7 +254,7 @@ fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy
     assert_eq!(receipt.jurisdiction(), "UZ");
     assert_eq!(receipt.principal(), "cust-1");
     assert_eq!(receipt.controllers(), ["IMANUM LLC"]);
-    assert_eq!(receipt.collection_method(), "electronic: one_time_password");
+    assert_eq!(receipt.collection_method(), "electronic: digital_signature");
     assert_eq!(
         receipt.consent_time().timestamp(),
         proof.events[0].at.timestamp()

@@ -1,10 +1,12 @@
-//! Subjects' requests (Tajik law Art. 22): each is due three working days after it
-//! arrives, on the policy's calendar, and the overdue ones are listed.
+//! Subjects' requests: each is due on the pack's deadline for its kind — under the Uzbek
+//! pack in days (ZRU-547 Art. 11, 22, 24), under the Tajik pack in working days on the
+//! policy's calendar (Law No. 1537 Art. 25.1) — and the overdue ones are listed.
 
 use std::sync::Arc;
 
-use crate::common::{customer, imanum};
+use crate::common::{TAJIK, customer, imanum};
 use amanat::Error;
+use amanat::Policy;
 use amanat::rights::{RequestKind, SubjectRequests};
 use chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 
@@ -13,33 +15,32 @@ fn register() -> SubjectRequests {
 }
 
 #[test]
-fn a_request_is_due_three_working_days_after_it_arrives_art_22() {
+fn a_correction_is_due_three_days_after_it_arrives_and_listed_when_overdue_uz_art_11() {
     let requests = register();
-    // Friday 6 June 2025 is Kurban Hayit in the IMANUM calendar; the request arrives on
-    // Thursday 5 June: Monday 9, Tuesday 10, Wednesday 11.
+    // Thursday 5 June 2025: three days, weekend included, to Sunday 8 June.
     let received = Utc.with_ymd_and_hms(2025, 6, 5, 9, 0, 0).unwrap();
-    let id = requests.receive(customer(), RequestKind::Destruction, received);
+    let id = requests.receive(customer(), RequestKind::Rectification, received);
     let request = requests.get(id).unwrap();
-    assert_eq!(request.due, NaiveDate::from_ymd_opt(2025, 6, 11).unwrap());
-    assert_eq!(request.kind, RequestKind::Destruction);
+    assert_eq!(request.due, NaiveDate::from_ymd_opt(2025, 6, 8).unwrap());
+    assert_eq!(request.kind, RequestKind::Rectification);
 
     assert!(
         requests
-            .overdue_requests(received + TimeDelta::days(6))
+            .overdue_requests(received + TimeDelta::days(3))
             .is_empty()
     );
     assert_eq!(
         requests
-            .overdue_requests(received + TimeDelta::days(7))
+            .overdue_requests(received + TimeDelta::days(4))
             .len(),
         1
     );
     requests
-        .complete(id, received + TimeDelta::days(7))
+        .complete(id, received + TimeDelta::days(4))
         .unwrap();
     assert!(
         requests
-            .overdue_requests(received + TimeDelta::days(8))
+            .overdue_requests(received + TimeDelta::days(5))
             .is_empty()
     );
     assert!(requests.open_requests().is_empty());
@@ -50,7 +51,19 @@ fn a_request_is_due_three_working_days_after_it_arrives_art_22() {
 }
 
 #[test]
-fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
+fn an_access_request_is_due_three_working_days_after_it_arrives_tj_art_25_1() {
+    let requests = SubjectRequests::new(Arc::new(Policy::from_toml_str(TAJIK).unwrap()));
+    // Thursday 12 June 2025: Friday, Monday, Tuesday.
+    let received = Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap();
+    let id = requests.receive(customer(), RequestKind::Access, received);
+    assert_eq!(
+        requests.get(id).unwrap().due,
+        NaiveDate::from_ymd_opt(2025, 6, 17).unwrap()
+    );
+}
+
+#[test]
+fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_uz_art_11_22_24() {
     let requests = register();
     // Thursday 12 June 2025.
     let received = Utc.with_ymd_and_hms(2025, 6, 12, 9, 0, 0).unwrap();
@@ -58,9 +71,13 @@ fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
         let id = requests.receive(customer(), kind, received);
         requests.get(id).unwrap().due
     };
-    let tuesday = NaiveDate::from_ymd_opt(2025, 6, 17).unwrap();
-    assert_eq!(due(RequestKind::Access), tuesday);
-    assert_eq!(due(RequestKind::Destruction), tuesday);
+    let day = |d| NaiveDate::from_ymd_opt(2025, 6, d).unwrap();
+    // Art. 22: ten days to answer (a refusal is due by then); Art. 24: an objection too.
+    assert_eq!(due(RequestKind::Access), day(22));
+    assert_eq!(due(RequestKind::Objection), day(22));
+    // Art. 11's three days, which amanat also gives a destruction.
+    assert_eq!(due(RequestKind::Rectification), day(15));
+    assert_eq!(due(RequestKind::Destruction), day(15));
     // A withdrawal takes effect when it is made.
     assert_eq!(due(RequestKind::Withdrawal), received.date_naive());
     let policy = imanum();
@@ -70,6 +87,7 @@ fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
         RequestKind::Blocking,
         RequestKind::Destruction,
         RequestKind::Withdrawal,
+        RequestKind::Objection,
     ] {
         let citation = policy.pack().request_deadline(kind).citation;
         assert!(
@@ -84,6 +102,7 @@ fn each_kind_of_request_is_due_on_its_own_deadline_with_its_article_art_25_1() {
         .citation;
     assert!(destruction.secondary && destruction.note.contains("sets no time"));
     let report = policy.to_markdown();
-    assert!(report.contains("a request for Destruction: within 3 working days"));
+    assert!(report.contains("a request for Destruction: within 3 days"));
+    assert!(report.contains("a request for Objection: within 10 days (ZRU-547, Art. 24"));
     assert!(report.contains("a request for Withdrawal: the same day"));
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::common::{IMANUM, customer, friday, ledger_under, otp};
+use crate::common::{IMANUM, customer, friday, ledger_under, written};
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
 use amanat::data::Source;
 use amanat::disclosure::{CrossBorderGround, Disclosures};
@@ -42,7 +42,8 @@ fn world(policy_text: &str) -> World {
 
 impl World {
     fn consent(&self, grant: impl FnOnce(Started) -> Ready) {
-        let base = Grant::new(self.subject.clone(), otp()).purpose(Purpose::CREDIT_SCORING);
+        // Written: IMANUM's credit scoring is an automated decision (ZRU-547 Art. 24).
+        let base = Grant::new(self.subject.clone(), written()).purpose(Purpose::CREDIT_SCORING);
         self.ledger.grant(grant(base)).unwrap();
     }
 
@@ -107,14 +108,13 @@ fn abroad_with_the_subjects_consent_is_allowed_art_18() {
 }
 
 #[test]
-fn abroad_on_a_stated_law_is_allowed_art_18() {
-    let text = IMANUM.replacen(
-        "# Before ZRU-1125 (2026) the subject's consent is the ground; from 2026 it would have to be\n# approved standard clauses or international standards.\ntransfer_basis = \"consent\"",
-        "transfer_basis = \"law\"",
-        1,
-    );
-    assert_ne!(text, IMANUM);
-    let w = world(&text);
+fn abroad_on_a_stated_law_is_allowed_under_tajik_art_18_2() {
+    // Tajik law Art. 18.2 accepts a law's requirement; ZRU-547 Art. 15 does not.
+    assert!(matches!(
+        Policy::from_toml_str(&credolab_on("law")),
+        Err(amanat::policy::PolicyError { .. })
+    ));
+    let w = world(&under_tajik_law(&credolab_on("law")));
     w.consent(|g| g.category::<PaymentCard>());
     assert_eq!(
         w.card_permit("credolab").unwrap().ground(),
@@ -151,8 +151,8 @@ fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
     assert_eq!(notice.address, "Tashkent, Republic of Uzbekistan");
     assert_eq!(notice.purpose, Purpose::CREDIT_SCORING);
     assert_eq!(notice.source, Source::Subject);
-    // Three working days from Friday 13 June: Monday, Tuesday, Wednesday 18 June.
-    assert_eq!(notice.due, NaiveDate::from_ymd_opt(2025, 6, 18).unwrap());
+    // Three days from Friday 13 June (ZRU-547 Art. 23: days, not working days): Monday 16.
+    assert_eq!(notice.due, NaiveDate::from_ymd_opt(2025, 6, 16).unwrap());
     assert!(
         w.disclosures
             .overdue_notices(amanat::Clock::now(&w.clock))
@@ -338,32 +338,51 @@ fn credolab_on(basis: &str) -> String {
     text
 }
 
-#[test]
-fn abroad_under_a_treaty_is_allowed_art_18() {
-    // The Tajik pack accepts treaties; the Uzbek one did not list them before 2026.
-    let text = credolab_on("treaty")
+/// The IMANUM policy moved under the Tajik pack: its AML purposes on a state body's duty
+/// (Art. 12's closed list has no private operator's legal obligation), its selfie on
+/// written consent (Art. 17.1).
+fn under_tajik_law(text: &str) -> String {
+    let moved = text
         .replace("pack = \"uzbekistan-2019\"", "pack = \"tajikistan-2018\"")
-        .replace("country = \"UZ\"", "country = \"TJ\"");
-    let w = world(&text);
-    w.consent(|g| g.category::<PaymentCard>());
-    assert_eq!(
-        w.card_permit("credolab").unwrap().ground(),
-        CrossBorderGround::Stated(TransferBasis::Treaty)
-    );
+        .replace("country = \"UZ\"", "country = \"TJ\"")
+        .replace("basis = \"legal_obligation\"", "basis = \"state_function\"")
+        .replace(
+            "# The selfie is confirmed by the same one-time password",
+            "written_for = [\"biometric\"]\n# The selfie is confirmed by the same one-time password",
+        );
+    assert_ne!(moved, text);
+    moved
 }
 
 #[test]
-fn protection_of_rights_abroad_needs_processing_on_that_basis_art_18() {
-    let text = credolab_on("protection_of_rights")
-        .replace("pack = \"uzbekistan-2019\"", "pack = \"tajikistan-2018\"")
-        .replace("country = \"UZ\"", "country = \"TJ\"");
-    let w = world(&text);
-    w.consent(|g| g.category::<PaymentCard>());
-    // A consent-based scoring request can't ride on it.
-    assert!(matches!(
-        w.card_permit("credolab"),
-        Err(Error::CrossBorderRefused { .. })
-    ));
+fn abroad_under_a_treaty_is_allowed_under_either_pack_art_18_2_uz_art_15() {
+    for text in [
+        credolab_on("treaty"),
+        under_tajik_law(&credolab_on("treaty")),
+    ] {
+        let w = world(&text);
+        w.consent(|g| g.category::<PaymentCard>());
+        assert_eq!(
+            w.card_permit("credolab").unwrap().ground(),
+            CrossBorderGround::Stated(TransferBasis::Treaty)
+        );
+    }
+}
+
+#[test]
+fn protection_of_rights_abroad_needs_processing_on_that_basis_art_18_2_uz_art_15() {
+    for text in [
+        credolab_on("protection_of_rights"),
+        under_tajik_law(&credolab_on("protection_of_rights")),
+    ] {
+        let w = world(&text);
+        w.consent(|g| g.category::<PaymentCard>());
+        // A consent-based scoring request can't ride on it.
+        assert!(matches!(
+            w.card_permit("credolab"),
+            Err(Error::CrossBorderRefused { .. })
+        ));
+    }
 }
 
 #[test]
@@ -414,7 +433,7 @@ fn a_notice_names_the_purpose_of_the_transfer_not_of_the_collection_art_21() {
     let w = world(IMANUM);
     w.ledger
         .grant(
-            Grant::new(w.subject.clone(), otp())
+            Grant::new(w.subject.clone(), written())
                 .purpose(Purpose::IDENTITY_VERIFICATION)
                 .purpose(Purpose::CREDIT_SCORING)
                 .category::<Passport>(),
