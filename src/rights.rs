@@ -358,7 +358,8 @@ pub struct AccessReport {
     pub policy_version: PolicyVersion,
     /// Whether the operator processes any of the subject's data.
     pub processed: bool,
-    /// The operator: name, address, contact, registration.
+    /// The operator: name, address, contact (`null` when the policy publishes none),
+    /// registration.
     pub operator: Operator,
     /// Each legal ground the processing stands on, with its purpose.
     pub grounds: Vec<Ground>,
@@ -411,7 +412,9 @@ pub struct Ground {
 pub struct Rights {
     /// What the subject may ask for.
     pub requests: Vec<RequestKind>,
-    /// Where to ask.
+    /// Where to ask: the operator's contact, or
+    /// [`NOT_PUBLISHED`](crate::policy::NOT_PUBLISHED) followed by its registered address
+    /// when the policy publishes none.
     pub contact: String,
     /// How long the operator has to answer, and the law that says so.
     pub answer_within: Deadline,
@@ -565,7 +568,14 @@ pub fn access_report(
                 RequestKind::Destruction,
                 RequestKind::Withdrawal,
             ],
-            contact: operator.contact.clone(),
+            contact: match &operator.contact {
+                Some(contact) => contact.clone(),
+                None => format!(
+                    "{}; write to the registered address: {}",
+                    crate::policy::NOT_PUBLISHED,
+                    operator.address
+                ),
+            },
             answer_within: policy.pack().subject_request,
             withdrawal: withdrawal_method(operator),
         },
@@ -574,12 +584,19 @@ pub fn access_report(
     })
 }
 
-/// How a subject withdraws consent (Art. 11.2), as reports and receipts say it.
+/// How a subject withdraws consent (Art. 11.2), as reports and receipts say it: to the
+/// contact, or, where the policy publishes none, to the registered address — never a
+/// contact made up.
 pub(crate) fn withdrawal_method(operator: &Operator) -> String {
-    format!(
-        "the way the consent was given, or by writing to {}",
-        operator.contact
-    )
+    match &operator.contact {
+        Some(contact) => format!("the way the consent was given, or by writing to {contact}"),
+        None => format!(
+            "the way the consent was given, or by writing to the registered address: {} \
+             (contact {})",
+            operator.address,
+            crate::policy::NOT_PUBLISHED
+        ),
+    }
 }
 
 /// Each consent purpose with its current state, and each other basis used, oldest first.

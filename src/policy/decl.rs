@@ -17,8 +17,12 @@ pub struct Operator {
     pub name: String,
     /// Registered address.
     pub address: String,
-    /// Where subjects reach the operator about their data.
-    pub contact: String,
+    /// Where subjects reach the operator about their data; `None` when the policy
+    /// publishes none. Nothing the library writes makes one up: a report or a receipt
+    /// says [`NOT_PUBLISHED`](super::NOT_PUBLISHED) instead (see
+    /// [`Operator::contact_or_not_published`]).
+    #[serde(default)]
+    pub contact: Option<String>,
     /// The registration or certificate of conformity issued by the authorised state body
     /// (Art. 5.2).
     pub registration: String,
@@ -35,6 +39,14 @@ pub struct Operator {
     /// Where the privacy notice is published; a Kantara receipt requires it.
     #[serde(default)]
     pub policy_url: Option<String>,
+}
+
+impl Operator {
+    /// The contact, or [`NOT_PUBLISHED`](super::NOT_PUBLISHED) when the policy publishes
+    /// none: what a report or a receipt prints.
+    pub fn contact_or_not_published(&self) -> &str {
+        self.contact.as_deref().unwrap_or(super::NOT_PUBLISHED)
+    }
 }
 
 /// A category of data the policy holds.

@@ -76,6 +76,10 @@ use validate::{Draft, Located};
 
 use crate::vocab::{FormKind, PolicyVersion, Purpose};
 
+/// What a report, a receipt or a notice says in place of a contact the policy does not
+/// publish ([`Operator::contact`]).
+pub const NOT_PUBLISHED: &str = "not published";
+
 /// A privacy policy the library enforces. See the [module documentation](self).
 #[derive(Clone, Debug, Serialize)]
 pub struct Policy {
@@ -144,7 +148,7 @@ impl Policy {
     /// let operator = Operator {
     ///     name: "Shop LLC".into(),
     ///     address: "Dushanbe".into(),
-    ///     contact: "privacy@shop.tj".into(),
+    ///     contact: Some("privacy@shop.tj".into()),
     ///     registration: "NCPD-0001".into(),
     ///     methods: vec!["automated, in the shop's app".into()],
     ///     access: vec!["the shop's order desk".into()],

@@ -65,7 +65,7 @@ impl Policy {
         writeln!(out, "| | |\n| --- | --- |")?;
         writeln!(out, "| name | {} |", cell(&op.name))?;
         writeln!(out, "| address | {} |", cell(&op.address))?;
-        writeln!(out, "| contact | {} |", cell(&op.contact))?;
+        writeln!(out, "| contact | {} |", cell(op.contact_or_not_published()))?;
         writeln!(
             out,
             "| registration (Art. 5.2) | {} |\n",

@@ -531,7 +531,7 @@ fn a_policy_built_in_code_is_checked_the_same_way() {
     let operator = Operator {
         name: "Shop LLC".into(),
         address: "Dushanbe".into(),
-        contact: "privacy@shop.tj".into(),
+        contact: Some("privacy@shop.tj".into()),
         registration: "NCPD-1".into(),
         methods: Vec::new(),
         access: Vec::new(),
