@@ -11,6 +11,12 @@
 //! [`Policy::builder`]. A policy that can't be enforced is refused whole, with the file,
 //! line and column of what is wrong.
 //!
+//! A policy can be enforced and still not be finished: its registration (Art. 5.2) may
+//! read "to be confirmed". Loaded as usual it loads, and [`Policy::warnings`] says so;
+//! loaded strictly ([`Policy::from_toml_str_strict`], [`Policy::from_path_strict`],
+//! [`PolicyBuilder::strict`]) it is refused. The library prints nothing: what to do with a
+//! warning is the caller's call.
+//!
 //! ```
 //! use amanat::policy::Policy;
 //!
@@ -42,6 +48,19 @@
 //!
 //! let broken = Policy::from_toml_str("version = \"x\"\nvesion = 2\n").unwrap_err();
 //! assert_eq!(broken.line(), Some(2));
+//! assert!(policy.warnings().is_empty());
+//!
+//! // IMANUM's policy publishes no registration: a warning, or a refusal when strict.
+//! let imanum = include_str!("../../examples/policies/imanum.toml");
+//! let policy = Policy::from_toml_str(imanum)?;
+//! assert!(matches!(
+//!     policy.warnings()[0].kind(),
+//!     PolicyErrorKind::Placeholder { field: "operator.registration" }
+//! ));
+//! let refused = Policy::from_toml_str_strict(imanum).unwrap_err();
+//! assert_eq!(refused.kind(), policy.warnings()[0].kind());
+//! assert_eq!(refused.line(), policy.warnings()[0].line());
+//! # use amanat::policy::PolicyErrorKind;
 //! # Ok::<(), amanat::policy::PolicyError>(())
 //! ```
 
@@ -99,6 +118,9 @@ pub struct Policy {
     calendar: WorkingCalendar,
     #[serde(skip)]
     purpose_index: HashMap<Purpose, usize, foldhash::fast::RandomState>,
+    /// What strict loading would have refused, located in the text it came from.
+    #[serde(skip)]
+    warnings: Vec<PolicyError>,
 }
 
 // serde hands a `&&JurisdictionPack` to `serialize_with`; the signature is its, not ours.
@@ -116,7 +138,19 @@ impl Policy {
     /// broken TOML, an unknown key, a missing one, or a policy that can't be enforced (see
     /// [`PolicyErrorKind`]).
     pub fn from_toml_str(text: &str) -> Result<Policy, PolicyError> {
-        raw::parse(text).map_err(|e| e.locate(text, None))
+        Self::load(text, None, false)
+    }
+
+    /// Loads a policy from TOML text strictly: as [`from_toml_str`](Self::from_toml_str),
+    /// and a placeholder where the law wants a value — a registration that is blank or
+    /// reads "to be confirmed", "TBC", "not published" — is refused rather than a warning.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_toml_str`](Self::from_toml_str); and
+    /// [`PolicyErrorKind::Placeholder`] naming the field, with its line and column.
+    pub fn from_toml_str_strict(text: &str) -> Result<Policy, PolicyError> {
+        Self::load(text, None, true)
     }
 
     /// Loads a policy from a TOML file.
@@ -126,14 +160,44 @@ impl Policy {
     /// As [`from_toml_str`](Self::from_toml_str), naming the file; or
     /// [`PolicyErrorKind::Unreadable`] if the file can't be read.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
-        let path = path.as_ref();
+        Self::load_path(path.as_ref(), false)
+    }
+
+    /// Loads a policy from a TOML file strictly, as
+    /// [`from_toml_str_strict`](Self::from_toml_str_strict).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_path`](Self::from_path); and [`PolicyErrorKind::Placeholder`] naming the
+    /// field, with the file, line and column.
+    pub fn from_path_strict(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        Self::load_path(path.as_ref(), true)
+    }
+
+    fn load_path(path: &Path, strict: bool) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PolicyError::new(PolicyErrorKind::Unreadable {
                 reason: e.to_string(),
             })
             .locate("", Some(path))
         })?;
-        raw::parse(&text).map_err(|e| e.locate(&text, Some(path)))
+        Self::load(&text, Some(path), strict)
+    }
+
+    fn load(text: &str, path: Option<&Path>, strict: bool) -> Result<Policy, PolicyError> {
+        let mut policy = raw::parse(text, strict).map_err(|e| e.locate(text, path))?;
+        policy.warnings = std::mem::take(&mut policy.warnings)
+            .into_iter()
+            .map(|w| w.locate(text, path))
+            .collect();
+        Ok(policy)
+    }
+
+    /// What strict loading would have refused in this policy, each with the file, line and
+    /// column it came from (none for a policy built in code): a placeholder registration
+    /// ([`PolicyErrorKind::Placeholder`]). Empty for a policy loaded strictly.
+    pub fn warnings(&self) -> &[PolicyError] {
+        &self.warnings
     }
 
     /// Starts a policy in code.
@@ -188,7 +252,7 @@ impl Policy {
                 date,
                 pack,
                 requires_reconsent: false,
-                operator,
+                operator: Located::new(operator),
                 categories: Vec::new(),
                 purposes: Vec::new(),
                 retention: Vec::new(),
@@ -197,6 +261,7 @@ impl Policy {
                 adequacy: Vec::new(),
                 storage: Vec::new(),
                 calendar: None,
+                strict: false,
             },
         }
     }

@@ -25,7 +25,7 @@ struct RawPolicy {
     pack: Spanned<String>,
     #[serde(default)]
     requires_reconsent: bool,
-    operator: Operator,
+    operator: RawOperator,
     #[serde(default, rename = "category")]
     categories: Vec<RawCategoryToml>,
     #[serde(default, rename = "purpose")]
@@ -41,6 +41,23 @@ struct RawPolicy {
     #[serde(default)]
     storage: Vec<RawStorage>,
     calendar: Option<Spanned<RawCalendar>>,
+}
+
+/// The operator, as written: [`Operator`] with the place of the registration, which a
+/// placeholder warning points at.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperator {
+    name: String,
+    address: String,
+    contact: Option<String>,
+    registration: Spanned<String>,
+    #[serde(default)]
+    methods: Vec<String>,
+    #[serde(default)]
+    access: Vec<String>,
+    phone: Option<String>,
+    policy_url: Option<String>,
 }
 
 /// A declared category, as written.
@@ -202,9 +219,9 @@ fn located<T>(value: T, spans: HashMap<String, Range<usize>>) -> Located<T> {
     Located { value, spans }
 }
 
-/// Parses and checks a policy. Errors carry byte spans; the caller turns them into lines
-/// and columns.
-pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
+/// Parses and checks a policy, `strict`ly or not (see [`Draft::strict`]). Errors and
+/// warnings carry byte spans; the caller turns them into lines and columns.
+pub(super) fn parse(text: &str, strict: bool) -> Result<Policy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
         let message = e.message().to_owned();
         let kind = if message.starts_with("unknown field") {
@@ -357,12 +374,27 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
 
     let calendar = raw.calendar.map(|c| calendar(c, pack)).transpose()?;
 
+    let op = raw.operator;
+    let operator = located(
+        Operator {
+            name: op.name,
+            address: op.address,
+            contact: op.contact,
+            registration: op.registration.get_ref().clone(),
+            methods: op.methods,
+            access: op.access,
+            phone: op.phone,
+            policy_url: op.policy_url,
+        },
+        HashMap::from([("registration".to_owned(), op.registration.span())]),
+    );
+
     Draft {
         version,
         date,
         pack,
         requires_reconsent: raw.requires_reconsent,
-        operator: raw.operator,
+        operator,
         categories,
         purposes,
         retention,
@@ -371,6 +403,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         adequacy,
         storage,
         calendar,
+        strict,
     }
     .validate()
 }

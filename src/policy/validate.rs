@@ -47,6 +47,53 @@ fn built_in_special(id: &str) -> bool {
     id == Biometric::ID.as_str() && Biometric::SPECIAL
 }
 
+/// Whether `text` stands in for a value not yet known rather than being one: blank or
+/// punctuation only, a lone "none", "unknown", "N/A", or words such as "to be confirmed",
+/// "TBC", "not published" anywhere in it. Matched on whole words, so a register entry
+/// that merely contains the letters ("TBCX-17") is not one.
+fn is_placeholder(text: &str) -> bool {
+    const ALONE: &[&[&str]] = &[
+        &["none"],
+        &["unknown"],
+        &["n", "a"],
+        &["na"],
+        &["nil"],
+        &["null"],
+        &["xxx"],
+    ];
+    const ANYWHERE: &[&[&str]] = &[
+        &["tbc"],
+        &["tbd"],
+        &["tba"],
+        &["todo"],
+        &["fixme"],
+        &["placeholder"],
+        &["pending"],
+        &["unpublished"],
+        &["not", "published"],
+        &["not", "yet"],
+        &["to", "be", "confirmed"],
+        &["to", "be", "determined"],
+        &["to", "be", "announced"],
+        &["to", "be", "added"],
+        &["to", "be", "provided"],
+        &["to", "be", "assigned"],
+        // Drafts in Russian and Uzbek: "being clarified", "will be determined".
+        &["уточняется"],
+        &["aniqlanadi"],
+    ];
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.is_empty()
+        || ALONE.contains(&words.as_slice())
+        || ANYWHERE
+            .iter()
+            .any(|phrase| words.windows(phrase.len()).any(|w| w == *phrase))
+}
+
 /// The hasher of the maps built while a policy is checked (keys are the policy's own ids).
 type Fast = foldhash::fast::RandomState;
 
@@ -78,7 +125,7 @@ pub(crate) struct Draft {
     pub(crate) date: NaiveDate,
     pub(crate) pack: &'static JurisdictionPack,
     pub(crate) requires_reconsent: bool,
-    pub(crate) operator: Operator,
+    pub(crate) operator: Located<Operator>,
     pub(crate) categories: Vec<Located<raw::RawCategory>>,
     pub(crate) purposes: Vec<Located<PurposeDecl>>,
     pub(crate) retention: Vec<Located<RetentionRule>>,
@@ -87,6 +134,9 @@ pub(crate) struct Draft {
     pub(crate) adequacy: Vec<Located<Country>>,
     pub(crate) storage: Vec<Located<StorageLocation>>,
     pub(crate) calendar: Option<Located<WorkingCalendar>>,
+    /// Whether a placeholder where the law wants a value (the registration, Art. 5.2) is
+    /// refused; otherwise it is a warning the policy carries.
+    pub(crate) strict: bool,
 }
 
 impl Draft {
@@ -95,6 +145,22 @@ impl Draft {
         use PolicyErrorKind as K;
         let fail = |kind: K, span: Option<Range<usize>>| PolicyError::new(kind).at(span);
         let pack = self.pack;
+
+        // The registration (Art. 5.2): a placeholder is no registration. A draft policy
+        // still loads, with a warning its caller reads; strict loading refuses it.
+        let mut warnings = Vec::new();
+        if is_placeholder(&self.operator.value.registration) {
+            let placeholder = fail(
+                K::Placeholder {
+                    field: "operator.registration",
+                },
+                self.operator.at("registration"),
+            );
+            if self.strict {
+                return Err(placeholder);
+            }
+            warnings.push(placeholder);
+        }
 
         // Every lookup below goes through a hash map or set: a policy is checked in time
         // linear in its size (issue 15: 40 k categories took 7.6 s with linear scans).
@@ -564,7 +630,7 @@ impl Draft {
             date: self.date,
             pack,
             requires_reconsent: self.requires_reconsent,
-            operator: self.operator,
+            operator: self.operator.value,
             categories,
             purposes,
             retention,
@@ -574,6 +640,7 @@ impl Draft {
             storage,
             calendar,
             purpose_index,
+            warnings,
         })
     }
 }
