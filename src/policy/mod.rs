@@ -84,8 +84,8 @@ pub use builder::PolicyBuilder;
 pub use calendar::WorkingCalendar;
 use decl::kept_at_home;
 pub use decl::{
-    CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart,
-    StatutoryMinimum, StorageLocation,
+    CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionSource,
+    RetentionStart, StatutoryMinimum, StorageLocation,
 };
 pub use pack::{
     BasisRule, Citation, Country, DayCount, Deadline, JurisdictionPack, Localisation, Localised,
@@ -204,7 +204,7 @@ impl Policy {
     ///
     /// ```
     /// use amanat::policy::{JurisdictionPack, Operator, Policy, PurposeDecl, RetentionRule,
-    ///                      RetentionStart};
+    ///                      RetentionSource, RetentionStart};
     /// use amanat::{PolicyVersion, Purpose};
     /// use amanat::vocab::BasisKind;
     /// use chrono::NaiveDate;
@@ -235,6 +235,8 @@ impl Policy {
     ///         months: 0,
     ///         days: 0,
     ///         reference: String::new(),
+    ///         source: Some(RetentionSource::Operator),
+    ///         note: "the shop's own choice: no law sets a period".into(),
     ///     })
     ///     .build()?;
     /// assert!(policy.allows(&Purpose::SERVICE_PROVISION, "phone"));

@@ -11,8 +11,8 @@ use toml::value::Datetime;
 
 use super::{
     Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError, PolicyErrorKind,
-    PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart, StatutoryMinimum,
-    StorageLocation, TransferBasis, WorkingCalendar,
+    PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionSource, RetentionStart,
+    StatutoryMinimum, StorageLocation, TransferBasis, WorkingCalendar,
 };
 use crate::category::Access;
 use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
@@ -110,6 +110,9 @@ struct RawRetention {
     days: u32,
     #[serde(default)]
     reference: String,
+    source: Option<RetentionSource>,
+    #[serde(default)]
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -305,6 +308,8 @@ pub(super) fn parse(text: &str, strict: bool) -> Result<Policy, PolicyError> {
             months: r.months,
             days: r.days,
             reference: r.reference,
+            source: r.source,
+            note: r.note,
         };
         retention.push(located(rule, spans));
     }

@@ -174,15 +174,23 @@ impl Policy {
         writeln!(out, "\n## Retention (Art. 14.3, 20)\n")?;
         writeln!(
             out,
-            "| category | purpose | kept | reference |\n| --- | --- | --- | --- |"
+            "| category | purpose | kept | set by | reference |\n| --- | --- | --- | --- | --- |"
         )?;
         for r in self.retention() {
+            let mut set_by = r
+                .source
+                .map_or("not stated", super::RetentionSource::describe)
+                .to_owned();
+            if !r.note.is_empty() {
+                set_by = format!("{set_by}: {}", r.note);
+            }
             writeln!(
                 out,
-                "| `{}` | `{}` | {} | {} |",
+                "| `{}` | `{}` | {} | {} | {} |",
                 r.category,
                 r.purpose,
                 period(r),
+                cell(&set_by),
                 cell(&r.reference)
             )?;
         }

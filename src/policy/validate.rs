@@ -11,8 +11,8 @@ use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
 
 use super::{
     CategoryDecl, Country, JurisdictionPack, Localisation, Operator, Policy, PolicyError,
-    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, RetentionStart, StatutoryMinimum,
-    StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
+    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, RetentionSource, RetentionStart,
+    StatutoryMinimum, StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
 };
 
 /// The article that makes `category` need written consent under `pack`, or, for a
@@ -385,6 +385,15 @@ impl Draft {
                         field: "retention.reference",
                         reason: "a period after the relationship ends must cite the law that \
                                  sets it (Art. 14.3, 20)",
+                    },
+                    r.spans.get("category").cloned(),
+                ));
+            }
+            if rule.source == Some(RetentionSource::Law) && rule.reference.trim().is_empty() {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "retention.reference",
+                        reason: "a period set by law cites the law that sets it (Art. 14.3)",
                     },
                     r.spans.get("category").cloned(),
                 ));
