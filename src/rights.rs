@@ -499,7 +499,10 @@ impl<'a> ReportSources<'a> {
 /// let report = access_report(&subject, ReportSources::new(&policy, &ledger), Utc::now())?;
 /// assert!(report.processed);
 /// assert_eq!(report.grounds[0].state, "in_force");
-/// assert_eq!(report.operator.name, "IMANUM LLC");
+/// assert_eq!(report.operator.name, "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT");
+/// // The policy publishes no contact, and the report makes none up.
+/// assert_eq!(report.operator.contact, None);
+/// assert!(report.rights.contact.starts_with("not published"));
 /// let json = serde_json::to_string_pretty(&report)?;
 /// assert!(json.contains("service_provision"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
