@@ -326,7 +326,8 @@ pub struct Iso27560Record {
     pub lawful_basis: String,
     /// The categories of personal data covered.
     pub pii_information: Vec<CategoryId>,
-    /// The controller.
+    /// The controller, as the policy declares it: its `contact` is `null` when the policy
+    /// publishes none.
     pub pii_controllers: Vec<Operator>,
     /// Where the data is kept.
     pub storage_locations: Vec<Country>,
@@ -628,8 +629,15 @@ impl Iso27560Record {
     /// [`ReceiptError::Missing`] for `piiControllers[0].phone` or `policyUrl` when the
     /// policy's operator declares no telephone number or notice address: the specification
     /// requires both, and the library does not make them up.
+    ///
+    /// When the policy publishes no contact, `piiControllers[0].contact` and `.email` —
+    /// required strings whose form the specification does not prescribe — read
+    /// [`NOT_PUBLISHED`](crate::policy::NOT_PUBLISHED): a value a v1.1 reader such as
+    /// [`KantaraReceipt::parse`] accepts, and no contact made up. The controller's address
+    /// is the policy's.
     pub fn to_kantara(&self, policy: &Policy) -> Result<Value, ReceiptError> {
         let operator = policy.operator();
+        let contact = operator.contact_or_not_published();
         let phone = operator.phone.clone().ok_or(ReceiptError::Missing {
             field: "piiControllers[0].phone".into(),
         })?;
@@ -681,9 +689,9 @@ impl Iso27560Record {
             "piiPrincipalId": self.pii_principal_id.as_str(),
             "piiControllers": [{
                 "piiController": operator.name,
-                "contact": operator.contact,
+                "contact": contact,
                 "address": { "streetAddress": operator.address, "addressCountry": self.jurisdiction.as_str() },
-                "email": operator.contact,
+                "email": contact,
                 "phone": phone,
             }],
             "policyUrl": policy_url,

@@ -362,7 +362,8 @@ pub struct AccessReport {
     pub policy_version: PolicyVersion,
     /// Whether the operator processes any of the subject's data.
     pub processed: bool,
-    /// The operator: name, address, contact, registration.
+    /// The operator: name, address, contact (`null` when the policy publishes none),
+    /// registration.
     pub operator: Operator,
     /// Each legal ground the processing stands on, with its purpose.
     pub grounds: Vec<Ground>,
@@ -438,7 +439,9 @@ pub struct Ground {
 pub struct Rights {
     /// What the subject may ask for.
     pub requests: Vec<RequestKind>,
-    /// Where to ask.
+    /// Where to ask: the operator's contact, or
+    /// [`NOT_PUBLISHED`](crate::policy::NOT_PUBLISHED) followed by its registered address
+    /// when the policy publishes none.
     pub contact: String,
     /// How long the operator has to answer, and the law that says so.
     pub answer_within: Deadline,
@@ -523,7 +526,10 @@ impl<'a> ReportSources<'a> {
 /// let report = access_report(&subject, ReportSources::new(&policy, &ledger), Utc::now())?;
 /// assert!(report.processed);
 /// assert_eq!(report.grounds[0].state, "in_force");
-/// assert_eq!(report.operator.name, "IMANUM LLC");
+/// assert_eq!(report.operator.name, "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT");
+/// // The policy publishes no contact, and the report makes none up.
+/// assert_eq!(report.operator.contact, None);
+/// assert!(report.rights.contact.starts_with("not published"));
 /// let json = serde_json::to_string_pretty(&report)?;
 /// assert!(json.contains("service_provision"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -612,7 +618,14 @@ pub fn access_report(
         records,
         rights: Rights {
             requests,
-            contact: operator.contact.clone(),
+            contact: match &operator.contact {
+                Some(contact) => contact.clone(),
+                None => format!(
+                    "{}; write to the registered address: {}",
+                    crate::policy::NOT_PUBLISHED,
+                    operator.address
+                ),
+            },
             answer_within: policy.pack().subject_request,
             withdrawal: withdrawal_method(operator),
         },
@@ -623,12 +636,18 @@ pub fn access_report(
 }
 
 /// How a subject withdraws consent (Tajik law Art. 11.1; ZRU-547 Art. 21: in the form it
-/// was given, or in writing), as reports and receipts say it.
+/// was given, or in writing), as reports and receipts say it: to the contact, or, where the
+/// policy publishes none, to the registered address — never a contact made up.
 pub(crate) fn withdrawal_method(operator: &Operator) -> String {
-    format!(
-        "the way the consent was given, or by writing to {}",
-        operator.contact
-    )
+    match &operator.contact {
+        Some(contact) => format!("the way the consent was given, or by writing to {contact}"),
+        None => format!(
+            "the way the consent was given, or by writing to the registered address: {} \
+             (contact {})",
+            operator.address,
+            crate::policy::NOT_PUBLISHED
+        ),
+    }
 }
 
 /// Each consent purpose with its current state, and each other basis used, oldest first.

@@ -239,6 +239,16 @@ pub enum PolicyErrorKind {
     /// A calendar in which every day of the week is a day off: no deadline could be met.
     #[error("the calendar has no working day in the week")]
     NoWorkingDay,
+    /// A placeholder — blank, "to be confirmed", "TBC", "not published" and the like —
+    /// where the law wants a value, such as the registration (Art. 5.2). Strict loading
+    /// refuses it; otherwise the policy loads and carries it as a warning
+    /// ([`Policy::warnings`](crate::policy::Policy::warnings)). The value itself is not
+    /// repeated.
+    #[error("{field} is a placeholder, not a value: the policy does not give it yet")]
+    Placeholder {
+        /// The key, such as `operator.registration`.
+        field: &'static str,
+    },
 }
 
 impl PolicyError {

@@ -85,12 +85,52 @@ impl PolicyBuilder {
         self
     }
 
+    /// Refuses a placeholder where the law wants a value — a registration that is blank or
+    /// reads "to be confirmed" — rather than carrying it as a warning
+    /// ([`Policy::warnings`]). Default: not strict.
+    ///
+    /// ```
+    /// # use amanat::policy::{JurisdictionPack, Operator, Policy, PolicyErrorKind};
+    /// # use amanat::PolicyVersion;
+    /// # use chrono::NaiveDate;
+    /// let operator = Operator {
+    ///     name: "Shop LLC".into(),
+    ///     address: "Dushanbe".into(),
+    ///     contact: None,
+    ///     registration: "TBC".into(),
+    ///     methods: Vec::new(),
+    ///     access: Vec::new(),
+    ///     phone: None,
+    ///     policy_url: None,
+    /// };
+    /// let draft = |strict| {
+    ///     Policy::builder(
+    ///         PolicyVersion::new("shop-1").unwrap(),
+    ///         NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
+    ///         &JurisdictionPack::TAJIKISTAN_2018,
+    ///         operator.clone(),
+    ///     )
+    ///     .strict(strict)
+    ///     .build()
+    /// };
+    /// assert_eq!(draft(false)?.warnings().len(), 1);
+    /// assert!(matches!(
+    ///     draft(true).unwrap_err().kind(),
+    ///     PolicyErrorKind::Placeholder { field: "operator.registration" }
+    /// ));
+    /// # Ok::<(), amanat::policy::PolicyError>(())
+    /// ```
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.draft.strict = yes;
+        self
+    }
+
     /// Checks the policy and builds it.
     ///
     /// # Errors
     ///
     /// A [`PolicyError`] (without a position) naming the first thing that makes the policy
-    /// unenforceable.
+    /// unenforceable; in [`strict`](Self::strict) mode, also a placeholder registration.
     pub fn build(self) -> Result<Policy, PolicyError> {
         self.draft.validate()
     }

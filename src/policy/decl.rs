@@ -17,8 +17,12 @@ pub struct Operator {
     pub name: String,
     /// Registered address.
     pub address: String,
-    /// Where subjects reach the operator about their data.
-    pub contact: String,
+    /// Where subjects reach the operator about their data; `None` when the policy
+    /// publishes none. Nothing the library writes makes one up: a report or a receipt
+    /// says [`NOT_PUBLISHED`](super::NOT_PUBLISHED) instead (see
+    /// [`Operator::contact_or_not_published`]).
+    #[serde(default)]
+    pub contact: Option<String>,
     /// The registration or certificate of conformity issued by the authorised state body
     /// (Art. 5.2).
     pub registration: String,
@@ -35,6 +39,14 @@ pub struct Operator {
     /// Where the privacy notice is published; a Kantara receipt requires it.
     #[serde(default)]
     pub policy_url: Option<String>,
+}
+
+impl Operator {
+    /// The contact, or [`NOT_PUBLISHED`](super::NOT_PUBLISHED) when the policy publishes
+    /// none: what a report or a receipt prints.
+    pub fn contact_or_not_published(&self) -> &str {
+        self.contact.as_deref().unwrap_or(super::NOT_PUBLISHED)
+    }
 }
 
 /// A category of data the policy holds.
@@ -142,6 +154,39 @@ pub struct RetentionRule {
     pub days: u32,
     /// The law or reason behind the period.
     pub reference: String,
+    /// Who set the period: a law, the published policy, or the operator where both are
+    /// silent; `None` when the policy does not say. A reader tells a figure a law sets
+    /// from one the operator chose by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<RetentionSource>,
+    /// Why the period is what it is, in words: for the operator's choice, what the law and
+    /// the published policy leave open.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+}
+
+/// Who set a retention period: what a record of processing shows beside it, so a figure
+/// a law or the published policy sets is told from one the operator chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionSource {
+    /// A law sets it; the rule's `reference` cites the law.
+    Law,
+    /// The published privacy policy states it.
+    Policy,
+    /// The operator chose it: neither a law nor the published policy sets it.
+    Operator,
+}
+
+impl RetentionSource {
+    /// In words, as the record of processing and the reports print it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RetentionSource::Law => "set by law",
+            RetentionSource::Policy => "set by the published policy",
+            RetentionSource::Operator => "the operator's choice",
+        }
+    }
 }
 
 /// A period a law keeps a category for, whatever purpose collected it: identity documents
@@ -240,6 +285,10 @@ impl RetentionRule {
         if !rule.reference.is_empty() {
             text.push_str("; ");
             text.push_str(&rule.reference);
+        }
+        if let Some(source) = rule.source {
+            text.push_str("; ");
+            text.push_str(source.describe());
         }
         text
     }

@@ -11,6 +11,12 @@
 //! [`Policy::builder`]. A policy that can't be enforced is refused whole, with the file,
 //! line and column of what is wrong.
 //!
+//! A policy can be enforced and still not be finished: its registration (Art. 5.2) may
+//! read "to be confirmed". Loaded as usual it loads, and [`Policy::warnings`] says so;
+//! loaded strictly ([`Policy::from_toml_str_strict`], [`Policy::from_path_strict`],
+//! [`PolicyBuilder::strict`]) it is refused. The library prints nothing: what to do with a
+//! warning is the caller's call.
+//!
 //! ```
 //! use amanat::policy::Policy;
 //!
@@ -42,6 +48,19 @@
 //!
 //! let broken = Policy::from_toml_str("version = \"x\"\nvesion = 2\n").unwrap_err();
 //! assert_eq!(broken.line(), Some(2));
+//! assert!(policy.warnings().is_empty());
+//!
+//! // IMANUM's policy publishes no registration: a warning, or a refusal when strict.
+//! let imanum = include_str!("../../examples/policies/imanum.toml");
+//! let policy = Policy::from_toml_str(imanum)?;
+//! assert!(matches!(
+//!     policy.warnings()[0].kind(),
+//!     PolicyErrorKind::Placeholder { field: "operator.registration" }
+//! ));
+//! let refused = Policy::from_toml_str_strict(imanum).unwrap_err();
+//! assert_eq!(refused.kind(), policy.warnings()[0].kind());
+//! assert_eq!(refused.line(), policy.warnings()[0].line());
+//! # use amanat::policy::PolicyErrorKind;
 //! # Ok::<(), amanat::policy::PolicyError>(())
 //! ```
 
@@ -66,7 +85,7 @@ pub use calendar::WorkingCalendar;
 use decl::kept_at_home;
 pub use decl::{
     AutomatedDecision, CategoryDecl, Operator, PurposeDecl, Recipient, RecipientRole,
-    RetentionRule, RetentionStart, StatutoryMinimum, StorageLocation,
+    RetentionRule, RetentionSource, RetentionStart, StatutoryMinimum, StorageLocation,
 };
 pub use pack::{
     Articles, AutomatedDecisionRule, BasisRule, Citation, Country, DayCount, Deadline,
@@ -76,6 +95,10 @@ pub use pack::{
 use validate::{Draft, Located};
 
 use crate::vocab::{FormKind, PolicyVersion, Purpose};
+
+/// What a report, a receipt or a notice says in place of a contact the policy does not
+/// publish ([`Operator::contact`]).
+pub const NOT_PUBLISHED: &str = "not published";
 
 /// A privacy policy the library enforces. See the [module documentation](self).
 #[derive(Clone, Debug, Serialize)]
@@ -96,6 +119,9 @@ pub struct Policy {
     calendar: WorkingCalendar,
     #[serde(skip)]
     purpose_index: HashMap<Purpose, usize, foldhash::fast::RandomState>,
+    /// What strict loading would have refused, located in the text it came from.
+    #[serde(skip)]
+    warnings: Vec<PolicyError>,
 }
 
 // serde hands a `&&JurisdictionPack` to `serialize_with`; the signature is its, not ours.
@@ -113,7 +139,19 @@ impl Policy {
     /// broken TOML, an unknown key, a missing one, or a policy that can't be enforced (see
     /// [`PolicyErrorKind`]).
     pub fn from_toml_str(text: &str) -> Result<Policy, PolicyError> {
-        raw::parse(text).map_err(|e| e.locate(text, None))
+        Self::load(text, None, false)
+    }
+
+    /// Loads a policy from TOML text strictly: as [`from_toml_str`](Self::from_toml_str),
+    /// and a placeholder where the law wants a value — a registration that is blank or
+    /// reads "to be confirmed", "TBC", "not published" — is refused rather than a warning.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_toml_str`](Self::from_toml_str); and
+    /// [`PolicyErrorKind::Placeholder`] naming the field, with its line and column.
+    pub fn from_toml_str_strict(text: &str) -> Result<Policy, PolicyError> {
+        Self::load(text, None, true)
     }
 
     /// Loads a policy from a TOML file.
@@ -123,21 +161,51 @@ impl Policy {
     /// As [`from_toml_str`](Self::from_toml_str), naming the file; or
     /// [`PolicyErrorKind::Unreadable`] if the file can't be read.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
-        let path = path.as_ref();
+        Self::load_path(path.as_ref(), false)
+    }
+
+    /// Loads a policy from a TOML file strictly, as
+    /// [`from_toml_str_strict`](Self::from_toml_str_strict).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_path`](Self::from_path); and [`PolicyErrorKind::Placeholder`] naming the
+    /// field, with the file, line and column.
+    pub fn from_path_strict(path: impl AsRef<Path>) -> Result<Policy, PolicyError> {
+        Self::load_path(path.as_ref(), true)
+    }
+
+    fn load_path(path: &Path, strict: bool) -> Result<Policy, PolicyError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             PolicyError::new(PolicyErrorKind::Unreadable {
                 reason: e.to_string(),
             })
             .locate("", Some(path))
         })?;
-        raw::parse(&text).map_err(|e| e.locate(&text, Some(path)))
+        Self::load(&text, Some(path), strict)
+    }
+
+    fn load(text: &str, path: Option<&Path>, strict: bool) -> Result<Policy, PolicyError> {
+        let mut policy = raw::parse(text, strict).map_err(|e| e.locate(text, path))?;
+        policy.warnings = std::mem::take(&mut policy.warnings)
+            .into_iter()
+            .map(|w| w.locate(text, path))
+            .collect();
+        Ok(policy)
+    }
+
+    /// What strict loading would have refused in this policy, each with the file, line and
+    /// column it came from (none for a policy built in code): a placeholder registration
+    /// ([`PolicyErrorKind::Placeholder`]). Empty for a policy loaded strictly.
+    pub fn warnings(&self) -> &[PolicyError] {
+        &self.warnings
     }
 
     /// Starts a policy in code.
     ///
     /// ```
     /// use amanat::policy::{JurisdictionPack, Operator, Policy, PurposeDecl, RetentionRule,
-    ///                      RetentionStart};
+    ///                      RetentionSource, RetentionStart};
     /// use amanat::{PolicyVersion, Purpose};
     /// use amanat::vocab::BasisKind;
     /// use chrono::NaiveDate;
@@ -145,7 +213,7 @@ impl Policy {
     /// let operator = Operator {
     ///     name: "Shop LLC".into(),
     ///     address: "Dushanbe".into(),
-    ///     contact: "privacy@shop.tj".into(),
+    ///     contact: Some("privacy@shop.tj".into()),
     ///     registration: "NCPD-0001".into(),
     ///     methods: vec!["automated, in the shop's app".into()],
     ///     access: vec!["the shop's order desk".into()],
@@ -168,6 +236,8 @@ impl Policy {
     ///         months: 0,
     ///         days: 0,
     ///         reference: String::new(),
+    ///         source: Some(RetentionSource::Operator),
+    ///         note: "the shop's own choice: no law sets a period".into(),
     ///     })
     ///     .build()?;
     /// assert!(policy.allows(&Purpose::SERVICE_PROVISION, "phone"));
@@ -185,7 +255,7 @@ impl Policy {
                 date,
                 pack,
                 requires_reconsent: false,
-                operator,
+                operator: Located::new(operator),
                 categories: Vec::new(),
                 purposes: Vec::new(),
                 retention: Vec::new(),
@@ -194,6 +264,7 @@ impl Policy {
                 adequacy: Vec::new(),
                 storage: Vec::new(),
                 calendar: None,
+                strict: false,
             },
         }
     }

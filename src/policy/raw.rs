@@ -11,8 +11,8 @@ use toml::value::Datetime;
 
 use super::{
     AutomatedDecision, Country, Draft, JurisdictionPack, Located, Operator, Policy, PolicyError,
-    PolicyErrorKind, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionStart,
-    StatutoryMinimum, StorageLocation, TransferBasis, WorkingCalendar,
+    PolicyErrorKind, PurposeDecl, Recipient, RecipientRole, RetentionRule, RetentionSource,
+    RetentionStart, StatutoryMinimum, StorageLocation, TransferBasis, WorkingCalendar,
 };
 use crate::category::Access;
 use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
@@ -25,7 +25,7 @@ struct RawPolicy {
     pack: Spanned<String>,
     #[serde(default)]
     requires_reconsent: bool,
-    operator: Operator,
+    operator: RawOperator,
     #[serde(default, rename = "category")]
     categories: Vec<RawCategoryToml>,
     #[serde(default, rename = "purpose")]
@@ -41,6 +41,23 @@ struct RawPolicy {
     #[serde(default)]
     storage: Vec<RawStorage>,
     calendar: Option<Spanned<RawCalendar>>,
+}
+
+/// The operator, as written: [`Operator`] with the place of the registration, which a
+/// placeholder warning points at.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOperator {
+    name: String,
+    address: String,
+    contact: Option<String>,
+    registration: Spanned<String>,
+    #[serde(default)]
+    methods: Vec<String>,
+    #[serde(default)]
+    access: Vec<String>,
+    phone: Option<String>,
+    policy_url: Option<String>,
 }
 
 /// A declared category, as written.
@@ -101,6 +118,9 @@ struct RawRetention {
     days: u32,
     #[serde(default)]
     reference: String,
+    source: Option<RetentionSource>,
+    #[serde(default)]
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -210,9 +230,9 @@ fn located<T>(value: T, spans: HashMap<String, Range<usize>>) -> Located<T> {
     Located { value, spans }
 }
 
-/// Parses and checks a policy. Errors carry byte spans; the caller turns them into lines
-/// and columns.
-pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
+/// Parses and checks a policy, `strict`ly or not (see [`Draft::strict`]). Errors and
+/// warnings carry byte spans; the caller turns them into lines and columns.
+pub(super) fn parse(text: &str, strict: bool) -> Result<Policy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
         let message = e.message().to_owned();
         let kind = if message.starts_with("unknown field") {
@@ -300,6 +320,8 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
             months: r.months,
             days: r.days,
             reference: r.reference,
+            source: r.source,
+            note: r.note,
         };
         retention.push(located(rule, spans));
     }
@@ -369,12 +391,27 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
 
     let calendar = raw.calendar.map(|c| calendar(c, pack)).transpose()?;
 
+    let op = raw.operator;
+    let operator = located(
+        Operator {
+            name: op.name,
+            address: op.address,
+            contact: op.contact,
+            registration: op.registration.get_ref().clone(),
+            methods: op.methods,
+            access: op.access,
+            phone: op.phone,
+            policy_url: op.policy_url,
+        },
+        HashMap::from([("registration".to_owned(), op.registration.span())]),
+    );
+
     Draft {
         version,
         date,
         pack,
         requires_reconsent: raw.requires_reconsent,
-        operator: raw.operator,
+        operator,
         categories,
         purposes,
         retention,
@@ -383,6 +420,7 @@ pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
         adequacy,
         storage,
         calendar,
+        strict,
     }
     .validate()
 }

@@ -65,7 +65,7 @@ impl Policy {
         writeln!(out, "| | |\n| --- | --- |")?;
         writeln!(out, "| name | {} |", cell(&op.name))?;
         writeln!(out, "| address | {} |", cell(&op.address))?;
-        writeln!(out, "| contact | {} |", cell(&op.contact))?;
+        writeln!(out, "| contact | {} |", cell(op.contact_or_not_published()))?;
         writeln!(
             out,
             "| registration ({}) | {} |\n",
@@ -195,15 +195,23 @@ impl Policy {
         )?;
         writeln!(
             out,
-            "| category | purpose | kept | reference |\n| --- | --- | --- | --- |"
+            "| category | purpose | kept | set by | reference |\n| --- | --- | --- | --- | --- |"
         )?;
         for r in self.retention() {
+            let mut set_by = r
+                .source
+                .map_or("not stated", super::RetentionSource::describe)
+                .to_owned();
+            if !r.note.is_empty() {
+                set_by = format!("{set_by}: {}", r.note);
+            }
             writeln!(
                 out,
-                "| `{}` | `{}` | {} | {} |",
+                "| `{}` | `{}` | {} | {} | {} |",
                 r.category,
                 r.purpose,
                 period(r),
+                cell(&set_by),
                 cell(&r.reference)
             )?;
         }

@@ -11,8 +11,8 @@ use crate::vocab::{BasisKind, FormKind, PolicyVersion, Purpose};
 
 use super::{
     CategoryDecl, Country, JurisdictionPack, Localisation, Operator, Policy, PolicyError,
-    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, RetentionStart, StatutoryMinimum,
-    StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
+    PolicyErrorKind, PurposeDecl, Recipient, RetentionRule, RetentionSource, RetentionStart,
+    StatutoryMinimum, StorageLocation, WorkingCalendar, decl::kept_at_home, raw,
 };
 
 fn is_recipient_id(id: &str) -> bool {
@@ -29,6 +29,53 @@ fn is_category_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Whether `text` stands in for a value not yet known rather than being one: blank or
+/// punctuation only, a lone "none", "unknown", "N/A", or words such as "to be confirmed",
+/// "TBC", "not published" anywhere in it. Matched on whole words, so a register entry
+/// that merely contains the letters ("TBCX-17") is not one.
+fn is_placeholder(text: &str) -> bool {
+    const ALONE: &[&[&str]] = &[
+        &["none"],
+        &["unknown"],
+        &["n", "a"],
+        &["na"],
+        &["nil"],
+        &["null"],
+        &["xxx"],
+    ];
+    const ANYWHERE: &[&[&str]] = &[
+        &["tbc"],
+        &["tbd"],
+        &["tba"],
+        &["todo"],
+        &["fixme"],
+        &["placeholder"],
+        &["pending"],
+        &["unpublished"],
+        &["not", "published"],
+        &["not", "yet"],
+        &["to", "be", "confirmed"],
+        &["to", "be", "determined"],
+        &["to", "be", "announced"],
+        &["to", "be", "added"],
+        &["to", "be", "provided"],
+        &["to", "be", "assigned"],
+        // Drafts in Russian and Uzbek: "being clarified", "will be determined".
+        &["уточняется"],
+        &["aniqlanadi"],
+    ];
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.is_empty()
+        || ALONE.contains(&words.as_slice())
+        || ANYWHERE
+            .iter()
+            .any(|phrase| words.windows(phrase.len()).any(|w| w == *phrase))
 }
 
 /// The hasher of the maps built while a policy is checked (keys are the policy's own ids).
@@ -62,7 +109,7 @@ pub(crate) struct Draft {
     pub(crate) date: NaiveDate,
     pub(crate) pack: &'static JurisdictionPack,
     pub(crate) requires_reconsent: bool,
-    pub(crate) operator: Operator,
+    pub(crate) operator: Located<Operator>,
     pub(crate) categories: Vec<Located<raw::RawCategory>>,
     pub(crate) purposes: Vec<Located<PurposeDecl>>,
     pub(crate) retention: Vec<Located<RetentionRule>>,
@@ -71,6 +118,9 @@ pub(crate) struct Draft {
     pub(crate) adequacy: Vec<Located<Country>>,
     pub(crate) storage: Vec<Located<StorageLocation>>,
     pub(crate) calendar: Option<Located<WorkingCalendar>>,
+    /// Whether a placeholder where the law wants a value (the registration, Art. 5.2) is
+    /// refused; otherwise it is a warning the policy carries.
+    pub(crate) strict: bool,
 }
 
 impl Draft {
@@ -79,6 +129,22 @@ impl Draft {
         use PolicyErrorKind as K;
         let fail = |kind: K, span: Option<Range<usize>>| PolicyError::new(kind).at(span);
         let pack = self.pack;
+
+        // The registration (Art. 5.2): a placeholder is no registration. A draft policy
+        // still loads, with a warning its caller reads; strict loading refuses it.
+        let mut warnings = Vec::new();
+        if is_placeholder(&self.operator.value.registration) {
+            let placeholder = fail(
+                K::Placeholder {
+                    field: "operator.registration",
+                },
+                self.operator.at("registration"),
+            );
+            if self.strict {
+                return Err(placeholder);
+            }
+            warnings.push(placeholder);
+        }
 
         // Every lookup below goes through a hash map or set: a policy is checked in time
         // linear in its size (issue 15: 40 k categories took 7.6 s with linear scans).
@@ -345,6 +411,15 @@ impl Draft {
                     r.spans.get("category").cloned(),
                 ));
             }
+            if rule.source == Some(RetentionSource::Law) && rule.reference.trim().is_empty() {
+                return Err(fail(
+                    K::InvalidValue {
+                        field: "retention.reference",
+                        reason: "a period set by law cites the law that sets it (Art. 14.3)",
+                    },
+                    r.spans.get("category").cloned(),
+                ));
+            }
             retention.push(rule);
         }
         for (n, purpose) in purposes.iter().enumerate() {
@@ -588,7 +663,7 @@ impl Draft {
             date: self.date,
             pack,
             requires_reconsent: self.requires_reconsent,
-            operator: self.operator,
+            operator: self.operator.value,
             categories,
             purposes,
             retention,
@@ -598,6 +673,7 @@ impl Draft {
             storage,
             calendar,
             purpose_index,
+            warnings,
         })
     }
 }

@@ -17,6 +17,7 @@ mod depersonalisation;
 mod event_log_attacks;
 mod history_order;
 mod hostile_caller;
+mod imanum_as_written;
 mod layers;
 mod ledger_model;
 mod no_leaks;

@@ -22,7 +22,10 @@ fn the_imanum_policy_loads_from_its_file() {
     assert_eq!(policy.version().as_str(), "imanum-privacy-policy-2");
     assert_eq!(policy.pack().id, "uzbekistan-2019");
     assert_eq!(policy.pack().home, Country::UZ);
-    assert_eq!(policy.operator().name, "IMANUM LLC");
+    assert_eq!(
+        policy.operator().name,
+        "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"
+    );
     let credolab = policy.recipient("credolab").unwrap();
     assert_eq!(credolab.country.as_str(), "SG");
     assert!(policy.allows(&Purpose::IDENTITY_VERIFICATION, "biometric"));
@@ -584,7 +587,7 @@ fn a_policy_built_in_code_is_checked_the_same_way() {
     let operator = Operator {
         name: "Shop LLC".into(),
         address: "Dushanbe".into(),
-        contact: "privacy@shop.tj".into(),
+        contact: Some("privacy@shop.tj".into()),
         registration: "NCPD-1".into(),
         methods: Vec::new(),
         access: Vec::new(),

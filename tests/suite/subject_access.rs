@@ -103,7 +103,10 @@ fn the_access_report_answers_every_item_of_art_22_4_for_this_subject_alone() {
 
     let report = w.report(&alice);
     assert!(report.processed);
-    assert_eq!(report.operator.name, "IMANUM LLC");
+    assert_eq!(
+        report.operator.name,
+        "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"
+    );
     assert_eq!(report.grounds.len(), 1);
     assert_eq!(report.grounds[0].consent, Some(alice_consent));
     assert_eq!(report.grounds[0].basis, "consent");
@@ -197,7 +200,10 @@ fn the_iso_27560_record_carries_every_field_of_the_consent() {
         json["pii_information"],
         serde_json::json!(["identity_document"])
     );
-    assert_eq!(json["pii_controllers"][0]["name"], "IMANUM LLC");
+    assert_eq!(
+        json["pii_controllers"][0]["name"],
+        "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"
+    );
     assert_eq!(json["storage_locations"], serde_json::json!(["UZ"]));
     assert_eq!(json["retention_period"].as_array().unwrap().len(), 2);
     assert_eq!(json["jurisdiction"], "UZ");
@@ -208,15 +214,19 @@ fn the_iso_27560_record_carries_every_field_of_the_consent() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(recipients.len(), 2);
+    // The policy publishes no contact: withdrawal goes to the registered address.
     assert!(
         json["withdrawal_method"]
             .as_str()
             .unwrap()
-            .contains("support@imanum.uz")
+            .contains("registered address: Tashkent")
     );
     assert_eq!(json["event_time"], json["events"][0]["event_time"]);
     assert_eq!(json["validity_duration"], Value::Null);
-    assert_eq!(json["entity_id"], "IMANUM LLC");
+    assert_eq!(
+        json["entity_id"],
+        "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"
+    );
     assert_eq!(json["event_type"], "given");
     assert_eq!(json["event_state"], "dpv:ConsentGiven");
 
@@ -253,7 +263,10 @@ fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy
     assert_eq!(receipt.version(), "KI-CR-v1.1.0");
     assert_eq!(receipt.jurisdiction(), "UZ");
     assert_eq!(receipt.principal(), "cust-1");
-    assert_eq!(receipt.controllers(), ["IMANUM LLC"]);
+    assert_eq!(
+        receipt.controllers(),
+        ["«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"]
+    );
     assert_eq!(receipt.collection_method(), "electronic: digital_signature");
     assert_eq!(
         receipt.consent_time().timestamp(),

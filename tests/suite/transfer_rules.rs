@@ -307,7 +307,10 @@ fn data_collected_from_a_third_party_owes_its_own_notice_art_21() {
         .unwrap();
     let notice = &w.disclosures.pending_notices(amanat::Clock::now(&w.clock))[0];
     assert_eq!(notice.id, id);
-    assert_eq!(notice.holder, "IMANUM LLC");
+    assert_eq!(
+        notice.holder,
+        "«IMAN HALAL INVESTMENTS KOMMANDITNOE TOVARISHESTVO» KT"
+    );
     assert!(matches!(&notice.source, Source::ThirdParty { name } if &**name == "KATM"));
     let own = w.card();
     assert_eq!(w.disclosures.collected_from_third_party(&own), None);
