@@ -10,6 +10,13 @@
 //! calendar, unless an exemption of Art. 21 applies: the subject consented to this
 //! recipient, the recipient is a state body performing its duties, or the data is public.
 //!
+//! Data a third party gave owes its own notice, from the operator now holding it
+//! (Art. 21.1). The register hears of such a record as it is collected, through the
+//! ledger whose token collected it ([`Disclosures::hear_collections`]): a record sits in a
+//! layer below this register and can't name it, so the register is reached the way the
+//! audit log is, through the ledger's services. An [`Operator`](crate::store::Operator)'s
+//! register hears its ledger from the start.
+//!
 //! A permit is typed by category, so a passport permit can't carry a selfie:
 //!
 //! ```compile_fail
@@ -33,7 +40,7 @@ use zeroize::Zeroize;
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, Stands};
 use crate::category::{Access, Category};
-use crate::consent::ConsentToken;
+use crate::consent::{Collected, CollectionNotices, ConsentLedger, ConsentToken};
 use crate::data::{PersonalData, RecordId, Source};
 use crate::policy::{Country, Policy, RecipientRole, TransferBasis};
 pub use crate::vocab::register::TransferNotice;
@@ -151,6 +158,48 @@ impl Disclosures {
         }
     }
 
+    /// Owes here, as each is collected, the notice of every record collected from a third
+    /// party with a token of `ledger` ([`PersonalData::collect_from`]): no call of
+    /// [`collected_from_third_party`](Self::collected_from_third_party) is needed for them.
+    /// A ledger owes them in one register: returns `false`, and changes nothing, if
+    /// `ledger` has one already (an [`Operator`](crate::store::Operator)'s has its own).
+    ///
+    /// ```
+    /// use amanat::category::Phone;
+    /// use amanat::data::Source;
+    /// use amanat::disclosure::Disclosures;
+    /// use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, PersonalData, Policy,
+    ///              Purpose, SubjectId};
+    /// use std::sync::Arc;
+    ///
+    /// let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml"))?;
+    /// let disclosures = Arc::new(Disclosures::new(Arc::new(policy.clone())));
+    /// let ledger = ConsentLedger::with_policy(policy);
+    /// assert!(disclosures.hear_collections(&ledger));
+    ///
+    /// let subject = SubjectId::new("cust-7")?;
+    /// ledger.grant(
+    ///     Grant::new(subject.clone(), ConsentForm::Electronic {
+    ///         method: ElectronicMethod::OneTimePassword,
+    ///     })
+    ///     .purpose(Purpose::SERVICE_PROVISION)
+    ///     .category::<Phone>(),
+    /// )?;
+    /// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+    /// let from_bureau = Source::ThirdParty { name: "KATM".into() };
+    /// let phone = PersonalData::collect_from(&subject, String::from("+998901234567"), from_bureau, &token)?;
+    /// // The notice was owed as the phone was collected.
+    /// let owed = disclosures.pending_notices(phone.collected_at());
+    /// assert_eq!(owed.len(), 1);
+    /// assert_eq!(owed[0].record, phone.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hear_collections(self: &Arc<Self>, ledger: &ConsentLedger) -> bool {
+        ledger
+            .owe_collections_in(Arc::clone(self) as Arc<dyn CollectionNotices>)
+            .is_ok()
+    }
+
     /// Records every disclosure, notice owed and notice sent in `log`. Without it, a
     /// disclosure and a notice owed are recorded in the audit log of the ledger the token
     /// or the data came from, if it keeps one — but a notice sent is not, since
@@ -248,7 +297,8 @@ impl Disclosures {
     }
 
     /// Hands `data`'s value to `send` — your code that transfers it — under `permit`, and
-    /// records the notice owed.
+    /// records the notice owed. Data a third party gave owes its own notice too, here, if it
+    /// is not owed already ([`collected_from_third_party`](Self::collected_from_third_party)).
     ///
     /// # Errors
     ///
@@ -282,11 +332,19 @@ impl Disclosures {
                 let declared = self.policy.recipient(&permit.recipient);
                 let owed = self.notice(
                     &mut notices,
-                    data,
-                    permit.purpose().clone(),
-                    declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
-                    declared.map(|r| r.address.clone()).unwrap_or_default(),
-                    now,
+                    &Collected {
+                        record: data.id(),
+                        subject: data.subject(),
+                        category: C::ID,
+                        purpose: permit.purpose(),
+                        source: data.source(),
+                        at: now,
+                    },
+                    Holder {
+                        recipient: Some(permit.recipient.clone()),
+                        name: declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
+                        address: declared.map(|r| r.address.clone()).unwrap_or_default(),
+                    },
                 );
                 debug_assert_eq!(Some(owed), notice);
                 // A transfer widens processing: one whose notice can't be kept is not made.
@@ -300,6 +358,9 @@ impl Disclosures {
             Ok::<_, Error>((send(value), notice))
         });
         let (outcome, notice) = recorded??;
+        // Sent on from here: the operator holds it, so its own notice is owed if a third
+        // party gave it and nothing owed that yet.
+        self.collected_from_third_party(data);
         Ok((
             outcome,
             DisclosureReceipt {
@@ -314,51 +375,65 @@ impl Disclosures {
     }
 
     /// Records the notice owed for data collected from a third party rather than from the
-    /// subject (Art. 21): the operator, now holding it, tells the subject. Returns its
-    /// number, or `None` when the data came from the subject.
+    /// subject (Art. 21.1): the operator, now holding it, tells the subject. Returns its
+    /// number, or `None` when the data came from the subject. Once per record: a record
+    /// whose notice is owed already — as it was collected, through a ledger this register
+    /// [hears](Self::hear_collections), or by an earlier call — gets that notice's number.
     pub fn collected_from_third_party<T: Zeroize, C: Category>(
         &self,
         data: &PersonalData<T, C>,
     ) -> Option<u64> {
-        if !matches!(data.source(), Source::ThirdParty { .. }) {
+        self.owe_collected(
+            &Collected {
+                record: data.id(),
+                subject: data.subject(),
+                category: C::ID,
+                purpose: data.purpose(),
+                source: data.source(),
+                at: data.collected_at(),
+            },
+            data.audit_log(),
+        )
+    }
+
+    /// Owes the notice of `collected`, if a third party gave it and none is owed yet.
+    fn owe_collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>) -> Option<u64> {
+        if !matches!(collected.source, Source::ThirdParty { .. }) {
             return None;
         }
         // Once per record, however often it is asked.
         let operator = self.policy.operator();
         let mut notices = self.notices();
-        if let Some(known) = notices
-            .iter()
-            .flatten()
-            .find(|n| n.record == data.id() && n.holder == operator.name)
-        {
+        if let Some(known) = notices.iter().flatten().find(|n| {
+            n.record == collected.record && n.recipient.is_none() && n.holder == operator.name
+        }) {
             return Some(known.id);
         }
         let id = self.notice(
             &mut notices,
-            data,
-            data.purpose().clone(),
-            operator.name.clone(),
-            operator.address.clone(),
-            data.collected_at(),
+            collected,
+            Holder {
+                recipient: None,
+                name: operator.name.clone(),
+                address: operator.address.clone(),
+            },
         );
-        // Owed to the subject whatever happens to the record of it.
-        let log = self.audit.as_ref().or(data.audit_log());
+        let log = self.audit.as_ref().or(log);
         // Owed to the subject whatever happens: a log or journal that can't keep it stops,
         // and an Operator reports it.
         let _ = self.keep_notice(log, &notices, Stands::Regardless);
         Some(id)
     }
 
-    /// Adds a notice owed to `notices` and returns its number.
-    fn notice<T: Zeroize, C: Category>(
+    /// Adds the notice owed of `what` happening to `holder` to `notices`, and returns its
+    /// number.
+    fn notice(
         &self,
         notices: &mut Vec<Option<TransferNotice>>,
-        data: &PersonalData<T, C>,
-        purpose: Purpose,
-        holder: String,
-        address: String,
-        at: DateTime<Utc>,
+        what: &Collected<'_>,
+        holder: Holder,
     ) -> u64 {
+        let at = what.at;
         let due = self
             .policy
             .transfer_notice_due(at.date_naive())
@@ -367,13 +442,14 @@ impl Disclosures {
         let id = notices.len() as u64 + 1;
         let notice = TransferNotice {
             id,
-            subject: data.subject().clone(),
-            record: data.id(),
-            category: C::ID,
-            holder,
-            address,
-            purpose,
-            source: data.source().clone(),
+            subject: what.subject.clone(),
+            record: what.record,
+            category: what.category.clone(),
+            holder: holder.name,
+            address: holder.address,
+            purpose: what.purpose.clone(),
+            source: what.source.clone(),
+            recipient: holder.recipient,
             at,
             due,
             sent_at: None,
@@ -518,5 +594,19 @@ impl Disclosures {
             );
         }
         Ok(())
+    }
+}
+
+/// Who holds the data a notice is about, as the notice names it.
+struct Holder {
+    /// The policy's id of the recipient of a transfer; `None` for the operator.
+    recipient: Option<String>,
+    name: String,
+    address: String,
+}
+
+impl CollectionNotices for Disclosures {
+    fn collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>) {
+        self.owe_collected(collected, log);
     }
 }

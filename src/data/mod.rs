@@ -18,7 +18,7 @@ use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::consent::{ConsentToken, Services};
+use crate::consent::{Collected, ConsentToken, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::vocab::ids::HoldId;
 pub use crate::vocab::ids::RecordId;
@@ -119,6 +119,14 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     /// Collects `value` about `subject` that came from `source`, such as a third party.
     ///
+    /// Data a third party gave owes the subject a notice (Tajik law Art. 21.1): when the
+    /// token's ledger has a register of transfers
+    /// ([`Disclosures::hear_collections`](crate::disclosure::Disclosures::hear_collections);
+    /// an [`Operator`](crate::store::Operator)'s always has), the notice is owed there as
+    /// the record is collected, with no call of yours. Without one, it is owed when the
+    /// record first reaches a register: kept by an operator, disclosed, or handed to
+    /// [`collected_from_third_party`](crate::disclosure::Disclosures::collected_from_third_party).
+    ///
     /// # Errors
     ///
     /// As [`collect`](Self::collect).
@@ -166,6 +174,21 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 .to_owned(),
             }
         })?;
+        if matches!(data.source, Source::ThirdParty { .. })
+            && let Some(register) = data.services.collections.get()
+        {
+            register.collected(
+                &Collected {
+                    record: data.id,
+                    subject: &data.subject,
+                    category: C::ID,
+                    purpose: &data.purpose,
+                    source: &data.source,
+                    at: millis_to_time(now),
+                },
+                data.services.audit.as_ref(),
+            );
+        }
         Ok(data)
     }
 

@@ -107,6 +107,11 @@ pub struct TransferNotice {
     pub purpose: Purpose,
     /// Where the data came from.
     pub source: Source,
+    /// The policy's id of the recipient the data was transferred to; `None` for the
+    /// operator's own notice of data a third party gave it. A policy may hold further
+    /// transfers to a recipient while a notice of one to it is overdue.
+    #[serde(default)]
+    pub recipient: Option<String>,
     /// When the transfer or collection happened.
     #[serde(with = "super::when")]
     pub at: DateTime<Utc>,

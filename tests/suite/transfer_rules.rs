@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::common::{IMANUM, customer, friday, ledger_under, otp};
-use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
+use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard, Phone};
 use amanat::data::Source;
 use amanat::disclosure::{CrossBorderGround, Disclosures};
 use amanat::policy::TransferBasis;
@@ -23,7 +23,7 @@ type Ready = Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>;
 
 struct World {
     ledger: ConsentLedger,
-    disclosures: Disclosures,
+    disclosures: Arc<Disclosures>,
     clock: ManualClock,
     subject: SubjectId,
 }
@@ -34,7 +34,7 @@ fn world(policy_text: &str) -> World {
     let clock = ManualClock::new(friday());
     World {
         ledger: ledger_under(&policy, &clock).build(),
-        disclosures: Disclosures::new(policy),
+        disclosures: Arc::new(Disclosures::new(Arc::clone(&policy))),
         clock,
         subject: customer(),
     }
@@ -63,6 +63,10 @@ impl World {
             .authorize::<PaymentCard>(&self.subject, &Purpose::CREDIT_SCORING)
             .unwrap();
         self.disclosures.permit(token, recipient)
+    }
+
+    fn now(&self) -> chrono::DateTime<Utc> {
+        amanat::Clock::now(&self.clock)
     }
 }
 
@@ -243,6 +247,53 @@ impl Category for PublicName {
     const SPECIAL: bool = false;
     const ACCESS: Access = Access::Public;
 }
+
+/// A small policy under the Tajik pack: a public-access name and a phone, sent to a bureau
+/// and to a registry.
+const TAJIK_TRANSFERS: &str = r#"version = "tj-transfers"
+date = 2025-07-01
+pack = "tajikistan-2018"
+[operator]
+name = "Registry LLC"
+address = "Dushanbe"
+contact = "r@example.tj"
+registration = "1"
+[[category]]
+id = "public_name"
+access = "public"
+[[category]]
+id = "phone"
+[[purpose]]
+id = "credit_scoring"
+categories = ["public_name", "phone"]
+basis = "consent"
+[[retention]]
+category = "public_name"
+purpose = "credit_scoring"
+after = "collection"
+years = 1
+[[retention]]
+category = "phone"
+purpose = "credit_scoring"
+after = "collection"
+years = 1
+[[recipient]]
+id = "bureau"
+name = "Bureau"
+address = "Dushanbe"
+role = "third_party"
+country = "TJ"
+purposes = ["credit_scoring"]
+categories = ["public_name", "phone"]
+[[recipient]]
+id = "registry"
+name = "Registry"
+address = "Khujand"
+role = "third_party"
+country = "TJ"
+purposes = ["credit_scoring"]
+categories = ["public_name", "phone"]
+"#;
 
 #[test]
 fn no_notice_for_data_the_subject_made_public_art_21() {
@@ -434,4 +485,161 @@ fn a_notice_names_the_purpose_of_the_transfer_not_of_the_collection_art_21() {
     w.disclosures.disclose(&passport, &permit, |_| ()).unwrap();
     let notices = w.disclosures.pending_notices(amanat::Clock::now(&w.clock));
     assert_eq!(notices[0].purpose, Purpose::CREDIT_SCORING);
+}
+
+#[test]
+fn art_21_1_data_from_a_third_party_owes_its_notice_as_it_is_collected() {
+    let w = world(TAJIK_TRANSFERS);
+    assert!(w.disclosures.hear_collections(&w.ledger));
+    // A ledger owes its collections' notices in one register.
+    let other = Arc::new(Disclosures::new(Arc::new(
+        Policy::from_toml_str(TAJIK_TRANSFERS).unwrap(),
+    )));
+    assert!(!other.hear_collections(&w.ledger));
+    w.consent(|g| g.category::<Phone>());
+    let token = w
+        .ledger
+        .authorize::<Phone>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("+992900000001"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    // Owed with no second call: the operator, now holding it, tells the subject.
+    let owed = w.disclosures.pending_notices(w.now());
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].record, from_bureau.id());
+    assert_eq!(owed[0].holder, "Registry LLC");
+    assert_eq!(owed[0].recipient, None);
+    // A caller who still asks gets the same notice, not a second one.
+    assert_eq!(
+        w.disclosures.collected_from_third_party(&from_bureau),
+        Some(owed[0].id)
+    );
+    assert!(other.pending_notices(w.now()).is_empty());
+    // Data the subject gave owes nothing.
+    PersonalData::collect(&w.subject, String::from("+992900000002"), &token).unwrap();
+    assert_eq!(w.disclosures.pending_notices(w.now()).len(), 1);
+}
+
+#[test]
+fn art_21_1_a_third_partys_data_disclosed_before_a_register_heard_of_it_owes_its_notice() {
+    let w = world(TAJIK_TRANSFERS);
+    w.consent(|g| g.category::<Phone>().to_recipient("registry"));
+    let token = w
+        .ledger
+        .authorize::<Phone>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("+992900000001"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    assert!(w.disclosures.pending_notices(w.now()).is_empty());
+    // Consented to the registry: the transfer owes nothing, but holding the bureau's data
+    // does.
+    let permit = w.disclosures.permit(token, "registry").unwrap();
+    let ((), receipt) = w
+        .disclosures
+        .disclose(&from_bureau, &permit, |_| ())
+        .unwrap();
+    assert_eq!(receipt.notice, None);
+    let owed = w.disclosures.pending_notices(w.now());
+    assert_eq!(owed.len(), 1);
+    assert_eq!(
+        (owed[0].record, &*owed[0].holder),
+        (from_bureau.id(), "Registry LLC")
+    );
+}
+
+/// The Tajik policy of the common fixtures, with a bureau that receives phones for
+/// identity verification.
+#[cfg(feature = "sqlite")]
+fn tajik_with_bureau() -> Policy {
+    let text = format!(
+        "{}{}",
+        crate::common::TAJIK,
+        r#"
+[[recipient]]
+id = "bureau"
+name = "Bureau"
+address = "Dushanbe"
+role = "third_party"
+country = "TJ"
+purposes = ["identity_verification"]
+categories = ["phone"]
+"#
+    );
+    Policy::from_toml_str(&text).unwrap()
+}
+
+/// An operator on `dir` under [`tajik_with_bureau`], on `clock`.
+#[cfg(feature = "sqlite")]
+fn tajik_operator(dir: &std::path::Path, clock: &ManualClock) -> amanat::store::Operator {
+    amanat::store::Operator::builder(dir, tajik_with_bureau(), crate::common::keys_for(dir))
+        .clock(clock.clone())
+        .open()
+        .unwrap()
+}
+
+#[cfg(feature = "sqlite")]
+fn phone_token(operator: &amanat::store::Operator) -> amanat::ConsentToken<Phone> {
+    operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+        .unwrap()
+}
+
+#[test]
+#[cfg(feature = "sqlite")]
+fn art_21_1_an_operator_owes_a_third_partys_notice_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    // Friday 13 June 2025: the notice is due on Wednesday 18 June.
+    let clock = ManualClock::new(friday());
+    let operator = tajik_operator(dir.path(), &clock);
+    operator
+        .ledger()
+        .grant(
+            crate::common::otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                .category::<Phone>(),
+        )
+        .unwrap();
+    let token = phone_token(&operator);
+    let mut from_bureau = PersonalData::collect_from(
+        &customer(),
+        String::from("+992900000004"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    operator.keep(&mut from_bureau, &token).unwrap();
+    let owed = operator
+        .disclosures()
+        .pending_notices(amanat::Clock::now(&clock));
+    assert_eq!(owed.len(), 1);
+    assert_eq!(
+        (owed[0].record, owed[0].holder.as_str()),
+        (from_bureau.id(), "Dushanbe Pay LLC")
+    );
+    drop(operator);
+
+    // Reopened: the notice is still owed, once.
+    let operator = tajik_operator(dir.path(), &clock);
+    assert_eq!(
+        operator
+            .disclosures()
+            .pending_notices(amanat::Clock::now(&clock)),
+        owed
+    );
 }

@@ -280,7 +280,7 @@ impl OperatorBuilder {
         }
         // Built without the log and the journal: the replay records nothing twice.
         let schedule = Arc::new(schedule.build());
-        let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+        let disclosures = Arc::new(Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit)));
         let notices = ChangeNotices::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
@@ -497,6 +497,13 @@ impl OperatorBuilder {
         {
             return Err(StoreError::Io(
                 "the ledger already had a listener for its withdrawals".into(),
+            ));
+        }
+        // Every record collected from a third party with the operator's tokens owes its
+        // notice here as it is collected.
+        if !disclosures.hear_collections(&ledger) {
+            return Err(StoreError::Io(
+                "the ledger already owed its collections' notices elsewhere".into(),
             ));
         }
         let operator = Operator {

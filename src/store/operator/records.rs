@@ -33,7 +33,9 @@ impl Operator {
     }
 
     /// Keeps `data` sealed in the vault under a key of its own, and tracks it in the
-    /// retention schedule, which shreds that key when the record falls due.
+    /// retention schedule, which shreds that key when the record falls due. A record a
+    /// third party gave owes the subject its notice (Art. 21.1): owed as it was collected
+    /// with the operator's token, and here if it was not.
     ///
     /// # Errors
     ///
@@ -93,6 +95,7 @@ impl Operator {
             let _ = shred(&*self.keys, &*self.vault, data.id());
             return Err(refused);
         }
+        self.disclosures.collected_from_third_party(data);
         Ok(())
     }
 
