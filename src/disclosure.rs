@@ -7,8 +7,11 @@
 //! subject consented to transfers abroad, or the policy states a treaty or law ground
 //! (Art. 18). [`Disclosures::disclose`] then hands the value to your transfer code and
 //! records the [`TransferNotice`] owed, due within the pack's deadline on the policy's
-//! calendar, unless an exemption of Art. 21 applies: the subject consented to this
-//! recipient, the recipient is a state body performing its duties, or the data is public.
+//! calendar, unless an exemption of Art. 21.3 applies: the subject consented to this
+//! recipient, the recipient is a state body performing its duties, or the subject made
+//! the record's data public, or had it made public — stated on the record
+//! ([`PersonalData::made_public`]), for a category declared public-access says nothing of
+//! who published a given value.
 //!
 //! Data a third party gave owes its own notice, from the operator now holding it
 //! (Art. 21.1). The register hears of such a record as it is collected, through the
@@ -26,6 +29,7 @@
 //! }
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -39,12 +43,12 @@ use zeroize::Zeroize;
 
 use crate::Error;
 use crate::audit::{self, AuditEvent, AuditLog, Stands};
-use crate::category::{Access, Category};
+use crate::category::Category;
 use crate::consent::{Collected, CollectionNotices, ConsentLedger, ConsentToken};
-use crate::data::{PersonalData, RecordId, Source};
+use crate::data::{PersonalData, Publication, RecordId, Source};
 use crate::policy::{Country, Policy, RecipientRole, TransferBasis};
 pub use crate::vocab::register::TransferNotice;
-use crate::vocab::{LegalBasis, Purpose, SubjectId};
+use crate::vocab::{Actor, LegalBasis, Purpose, SubjectId};
 
 /// Why a transfer abroad is allowed (Art. 18).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -88,7 +92,10 @@ impl<C: Category> TransferPermit<C> {
         self.ground
     }
 
-    /// Whether a disclosure under this permit owes the subject a notice (Art. 21).
+    /// Whether a disclosure under this permit owes the subject a notice (Art. 21): the
+    /// subject did not consent to this recipient, nor is it a state body performing its
+    /// duties. A record its subject made public owes none even so
+    /// ([`DisclosureReceipt::notice`] says what a disclosure owed).
     pub fn notice_owed(&self) -> bool {
         self.notice_owed
     }
@@ -133,18 +140,32 @@ pub struct DisclosureReceipt {
     pub ground: CrossBorderGround,
     /// The legal basis of the transfer.
     pub basis: LegalBasis,
-    /// The notice owed, if any.
+    /// The notice owed, if any: none when the permit owes none, or the record was made
+    /// public by its subject before the transfer.
     pub notice: Option<u64>,
 }
 
 /// The register of transfers: issues permits, runs disclosures, keeps the notices owed.
-#[derive(Debug)]
 pub struct Disclosures {
     policy: Arc<Policy>,
     /// By number from 1; `None` where the notice was erased with its subject.
     notices: Mutex<Vec<Option<TransferNotice>>>,
+    /// What an operator keeps of the records stated made public by their subjects.
+    published: Mutex<HashMap<RecordId, (SubjectId, Publication)>>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
+}
+
+// Counts, not contents: where subjects published their data is not for a log line.
+// Counts, not contents: where subjects published their data is not for a log line.
+impl fmt::Debug for Disclosures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Disclosures")
+            .field("policy", self.policy.version())
+            .field("notices", &self.notices().len())
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Disclosures {
@@ -153,6 +174,7 @@ impl Disclosures {
         Self {
             policy,
             notices: Mutex::new(Vec::new()),
+            published: Mutex::new(HashMap::new()),
             audit: None,
             journal: OnceLock::new(),
         }
@@ -282,13 +304,13 @@ impl Disclosures {
                 _ => return Err(refused()),
             }
         };
-        // Art. 21: no notice when the subject consented to this transfer, when a state body
-        // receives it for its duties, or when the data is public.
+        // Art. 21.3: no notice when the subject consented to this transfer, or when a state
+        // body receives it for its duties. Data made public by the subject is exempt too,
+        // but that is the record's to say, not the category's: `disclose` asks it.
         let consented = on_consent && token.consented_to_recipient(recipient);
         let state_duty = declared.role == RecipientRole::StateBody;
-        let public = C::ACCESS == Access::Public;
         Ok(TransferPermit {
-            notice_owed: !(consented || state_duty || public),
+            notice_owed: !(consented || state_duty),
             recipient: recipient.to_owned(),
             country: declared.country,
             ground,
@@ -297,8 +319,11 @@ impl Disclosures {
     }
 
     /// Hands `data`'s value to `send` — your code that transfers it — under `permit`, and
-    /// records the notice owed. Data a third party gave owes its own notice too, here, if it
-    /// is not owed already ([`collected_from_third_party`](Self::collected_from_third_party)).
+    /// records the notice owed: none when the permit owes none, or the subject made the
+    /// record public before now ([`PersonalData::made_public`], or
+    /// [`Operator::made_public`](crate::store::Operator::made_public) for a record an
+    /// operator keeps). Data a third party gave owes its own notice too, here, if it is not
+    /// owed already ([`collected_from_third_party`](Self::collected_from_third_party)).
     ///
     /// # Errors
     ///
@@ -313,12 +338,19 @@ impl Disclosures {
         send: impl FnOnce(&T) -> R,
     ) -> Result<(R, DisclosureReceipt), Error> {
         let log = self.audit.as_ref().or(permit.token.audit_log());
+        let now = permit.token.checked_at();
+        // Art. 21.3: made public by the subject, by the time of the transfer.
+        let public = data
+            .publication()
+            .cloned()
+            .or_else(|| self.publication(data.id()))
+            .is_some_and(|publication| publication.at <= now);
+        let owed = permit.notice_owed && !public;
         // The disclosure and its notice are on the record before `send` sees the value: a
         // transfer the audit log can't record is not made.
         let recorded = data.with(&permit.token, |value| {
-            let now = permit.token.checked_at();
             let mut notices = self.notices();
-            let notice = permit.notice_owed.then(|| notices.len() as u64 + 1);
+            let notice = owed.then(|| notices.len() as u64 + 1);
             audit::record(log, now, || AuditEvent::Disclosure {
                 record: data.id(),
                 subject: data.subject().clone(),
@@ -512,6 +544,15 @@ impl Disclosures {
                     }
                 })
             }
+            AuditEvent::MadePublic {
+                record,
+                subject,
+                publication,
+                ..
+            } => {
+                self.published_map().insert(record, (subject, publication));
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -536,7 +577,11 @@ impl Disclosures {
             |r| r.sent_at.is_none(),
             "a notice to them is not sent yet",
             erase,
-        )
+        )?;
+        // Where they published their data goes with them.
+        self.published_map()
+            .retain(|_, (whose, _)| whose != subject);
+        Ok(())
     }
 
     /// Replays notice `id`, owed to a subject since erased: its number stays taken.
@@ -568,6 +613,57 @@ impl Disclosures {
             .filter(|n| n.sent_at.is_none() && n.due < today)
             .cloned()
             .collect()
+    }
+
+    fn published_map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<RecordId, (SubjectId, Publication)>> {
+        self.published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What an operator keeps of `record`'s publication by its subject, if anything.
+    pub(crate) fn publication(&self, record: RecordId) -> Option<Publication> {
+        self.published_map()
+            .get(&record)
+            .map(|(_, publication)| publication.clone())
+    }
+
+    /// Keeps that `subject`'s `record` was made public, as `publication` says: in the audit
+    /// log and the journal first, for it narrows what the subject is told.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BlankPublication`] if it names no place; [`Error::AuditUnavailable`] or
+    /// [`Error::NotStored`] if it can't be kept — nothing changes then.
+    pub(crate) fn keep_publication(
+        &self,
+        record: RecordId,
+        subject: &SubjectId,
+        publication: Publication,
+        actor: Option<&Actor>,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        if publication.reference.trim().is_empty() {
+            return Err(Error::BlankPublication { record });
+        }
+        // Held while it is kept, so the replay's order is this one's.
+        let mut published = self.published_map();
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            AuditEvent::MadePublic {
+                actor: actor.cloned(),
+                record,
+                subject: subject.clone(),
+                publication: publication.clone(),
+            },
+            Stands::IfRecorded,
+        )?;
+        published.insert(record, (subject.clone(), publication));
+        Ok(())
     }
 
     /// Records that notice `id` was sent at `at`.

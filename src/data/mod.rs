@@ -25,7 +25,7 @@ pub use crate::vocab::ids::RecordId;
 pub(crate) use retention_cell::{Refusal, RetentionCell};
 
 mod retention_cell;
-pub use crate::vocab::register::Source;
+pub use crate::vocab::register::{Publication, PublishedBy, Source};
 pub use crate::vocab::retention::DestructionReason;
 use crate::vocab::{Actor, Purpose, SubjectId};
 
@@ -90,6 +90,9 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     purpose: Purpose,
     collected_at: i64,
     source: Source,
+    /// That its subject made it public, or had it made public (Tajik law Art. 21.3). Out
+    /// of line: most records have none.
+    published: Option<Box<Publication>>,
     /// The ledger's clock and audit log.
     services: Arc<Services>,
     blocked: AtomicBool,
@@ -153,6 +156,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             purpose: token.purpose().clone(),
             collected_at: now,
             source,
+            published: None,
             services: token.services(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
@@ -214,6 +218,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             purpose,
             collected_at,
             source: Source::Subject,
+            published: None,
             services: token.services(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
@@ -547,6 +552,81 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Where it came from.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// That its subject made it public, or had it made public, when that was stated
+    /// ([`made_public`](Self::made_public)).
+    pub fn publication(&self) -> Option<&Publication> {
+        self.published.as_deref()
+    }
+
+    /// States that the subject made this record's data public, or had it made public, as
+    /// `publication` says where and when (Tajik law Art. 21.3): a transfer of it from then
+    /// on owes the subject no notice. Only such a statement exempts a record — a category
+    /// declared public-access does not, for the law asks who published the data, not what
+    /// kind it is. A later statement replaces an earlier one.
+    ///
+    /// The statement narrows what the subject is told, so it is made only if the audit
+    /// log records it. An [`Operator`](crate::store::Operator) keeps it with the record
+    /// when [`keep`](crate::store::Operator::keep) is called after it; for a record it
+    /// keeps already, use [`Operator::made_public`](crate::store::Operator::made_public).
+    ///
+    /// ```
+    /// use amanat::{category::Phone, ConsentForm, ConsentLedger, ElectronicMethod, Grant,
+    ///              PersonalData, PolicyVersion, Purpose, SubjectId};
+    /// use amanat::data::{Publication, PublishedBy};
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+    /// let subject = SubjectId::new("cust-7")?;
+    /// ledger.grant(
+    ///     Grant::new(subject.clone(), ConsentForm::Electronic {
+    ///         method: ElectronicMethod::OneTimePassword,
+    ///     })
+    ///     .purpose(Purpose::SERVICE_PROVISION)
+    ///     .category::<Phone>(),
+    /// )?;
+    /// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+    /// let mut phone = PersonalData::collect(&subject, String::from("+992900000001"), &token)?;
+    /// let published = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+    /// phone.made_public(
+    ///     Publication::by_subject("the subject's business listing, yellowpages.tj/4411", published),
+    ///     &token,
+    /// )?;
+    /// assert_eq!(phone.publication().map(|p| p.by), Some(PublishedBy::Subject));
+    /// # Ok::<(), amanat::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read); [`Error::BlankPublication`] if `publication` names no
+    /// place; [`Error::AuditUnavailable`] if the audit log can't record the statement.
+    pub fn made_public(
+        &mut self,
+        publication: Publication,
+        token: &ConsentToken<C>,
+    ) -> Result<(), Error> {
+        self.check(token)?;
+        if publication.reference.trim().is_empty() {
+            return Err(Error::BlankPublication { record: self.id });
+        }
+        audit::record(
+            self.services.audit.as_ref(),
+            self.services.clock.now(),
+            || AuditEvent::MadePublic {
+                actor: token.actor().cloned(),
+                record: self.id,
+                subject: self.subject.clone(),
+                publication: publication.clone(),
+            },
+        )?;
+        self.published = Some(Box::new(publication));
+        Ok(())
+    }
+
+    /// Restores the statement an operator kept with the record.
+    pub(crate) fn restore_publication(&mut self, publication: Publication) {
+        self.published = Some(Box::new(publication));
     }
 }
 

@@ -457,6 +457,15 @@ pub enum Error {
         notice: u64,
     },
 
+    /// A statement that a record was made public names no place it was published.
+    #[error(
+        "record {record}: a publication by its subject needs a reference to where it was published"
+    )]
+    BlankPublication {
+        /// The record.
+        record: RecordId,
+    },
+
     /// A value was not in its type's format.
     #[error(transparent)]
     InvalidValue(#[from] crate::values::ValueError),
@@ -658,6 +667,7 @@ impl Error {
             Error::CrossBorderRefused { .. } => "cross_border_refused",
             Error::UnknownRequest { .. } => "unknown_request",
             Error::UnknownNotice { .. } => "unknown_notice",
+            Error::BlankPublication { .. } => "blank_publication",
             Error::InvalidValue(..) => "invalid_value",
             Error::Policy(..) => "policy",
             Error::NoRetentionRule { .. } => "no_retention_rule",

@@ -37,7 +37,7 @@ use super::replay::{is_heard, route};
 /// which covers it. `ams3` items encode legal holds with their ground and the purposes they
 /// keep a record readable for, postponements with the statutory minimum, and destructions
 /// with the holds a court's order outweighed. `ams4` items encode transfer notices with
-/// their recipient.
+/// their recipient, and the statements that a record was made public by its subject.
 const FORMAT: [u8; 4] = *b"ams4";
 
 /// The length of the count of consents after the format.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::common::{IMANUM, customer, friday, ledger_under, otp};
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard, Phone};
-use amanat::data::Source;
+use amanat::data::{Publication, Source};
 use amanat::disclosure::{CrossBorderGround, Disclosures};
 use amanat::policy::TransferBasis;
 use amanat::{
@@ -295,44 +295,71 @@ purposes = ["credit_scoring"]
 categories = ["public_name", "phone"]
 "#;
 
+impl World {
+    fn name(&self) -> PersonalData<String, PublicName> {
+        let token = self
+            .ledger
+            .authorize::<PublicName>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap();
+        PersonalData::collect(&self.subject, String::from("Rustam Nazarov"), &token).unwrap()
+    }
+
+    fn name_token(&self) -> amanat::ConsentToken<PublicName> {
+        self.ledger
+            .authorize::<PublicName>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap()
+    }
+
+    /// Discloses `name` to `recipient` and returns the notice it owed.
+    fn send_name(&self, name: &PersonalData<String, PublicName>, recipient: &str) -> Option<u64> {
+        let permit = self
+            .disclosures
+            .permit(self.name_token(), recipient)
+            .unwrap();
+        self.disclosures
+            .disclose(name, &permit, |_| ())
+            .unwrap()
+            .1
+            .notice
+    }
+}
+
 #[test]
-fn no_notice_for_data_the_subject_made_public_art_21() {
-    let policy = r#"version = "p1"
-date = 2025-07-01
-pack = "tajikistan-2018"
-[operator]
-name = "Registry LLC"
-address = "Dushanbe"
-contact = "r@example.tj"
-registration = "1"
-[[category]]
-id = "public_name"
-access = "public"
-[[purpose]]
-id = "credit_scoring"
-categories = ["public_name"]
-basis = "consent"
-[[retention]]
-category = "public_name"
-purpose = "credit_scoring"
-after = "collection"
-years = 1
-[[recipient]]
-id = "bureau"
-name = "Bureau"
-address = "Dushanbe"
-role = "third_party"
-country = "TJ"
-purposes = ["credit_scoring"]
-categories = ["public_name"]
-"#;
-    let w = world(policy);
+fn art_21_3_only_data_the_subject_made_public_is_exempt() {
+    let w = world(TAJIK_TRANSFERS);
     w.consent(|g| g.category::<PublicName>());
-    let token = w
-        .ledger
-        .authorize::<PublicName>(&w.subject, &Purpose::CREDIT_SCORING)
+    // A category declared public-access says nothing of who published this value.
+    let unstated = w.name();
+    assert!(w.send_name(&unstated, "registry").is_some());
+
+    let mut published = w.name();
+    let before = w.now() - TimeDelta::days(30);
+    published
+        .made_public(
+            Publication::by_subject("the subject's own page, example.tj/rustam", before),
+            &w.name_token(),
+        )
         .unwrap();
-    assert!(!w.disclosures.permit(token, "bureau").unwrap().notice_owed());
+    assert_eq!(w.send_name(&published, "registry"), None);
+
+    // Published at the subject's wish counts the same; published only after the transfer
+    // does not yet.
+    let mut announced = w.name();
+    announced
+        .made_public(
+            Publication::at_subjects_wish("gazette no. 12", w.now() + TimeDelta::days(1)),
+            &w.name_token(),
+        )
+        .unwrap();
+    assert!(w.send_name(&announced, "registry").is_some());
+
+    // A statement that names no place is refused, and the record stays unstated.
+    let mut blank = w.name();
+    assert!(matches!(
+        blank.made_public(Publication::by_subject("  ", before), &w.name_token()),
+        Err(Error::BlankPublication { record }) if record == blank.id()
+    ));
+    assert_eq!(blank.publication(), None);
 }
 
 #[test]
@@ -597,6 +624,82 @@ fn phone_token(operator: &amanat::store::Operator) -> amanat::ConsentToken<Phone
         .ledger()
         .authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION)
         .unwrap()
+}
+
+#[test]
+#[cfg(feature = "sqlite")]
+fn art_21_3_an_operator_keeps_that_the_subject_made_a_record_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let (stated_first, stated_later, unstated) = {
+        let operator = tajik_operator(dir.path(), &clock);
+        operator
+            .ledger()
+            .grant(
+                crate::common::otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        let token = phone_token(&operator);
+        let published = crate::common::monday() - TimeDelta::days(90);
+        let collect = |stated: Option<&str>| {
+            let mut phone =
+                PersonalData::collect(&customer(), String::from("+992900000003"), &token).unwrap();
+            if let Some(place) = stated {
+                phone
+                    .made_public(Publication::by_subject(place, published), &token)
+                    .unwrap();
+            }
+            operator.keep(&mut phone, &token).unwrap();
+            phone.id()
+        };
+        let stated_first = collect(Some("the subject's shop sign, listed at example.tj/shop"));
+        let stated_later = collect(None);
+        let unstated = collect(None);
+        operator
+            .made_public(
+                stated_later,
+                Publication::at_subjects_wish("directory of merchants, 2025 edition", published),
+                &token,
+            )
+            .unwrap();
+        // A record the token's subject does not have is unknown.
+        assert!(matches!(
+            operator.made_public(
+                amanat::data::RecordId::random(),
+                Publication::by_subject("x", published),
+                &token
+            ),
+            Err(Error::UnknownRecord { .. })
+        ));
+        (stated_first, stated_later, unstated)
+    };
+
+    // Reopened: what was stated is read back from the journal.
+    let operator = tajik_operator(dir.path(), &clock);
+    let send = |record| {
+        let token = phone_token(&operator);
+        let phone = operator.fetch::<String, Phone>(record, &token).unwrap();
+        let permit = operator.disclosures().permit(token, "bureau").unwrap();
+        let notice = operator
+            .disclosures()
+            .disclose(&phone, &permit, |_| ())
+            .unwrap()
+            .1
+            .notice;
+        (phone.publication().map(|p| p.by), notice)
+    };
+    assert_eq!(
+        send(stated_first),
+        (Some(amanat::data::PublishedBy::Subject), None)
+    );
+    assert_eq!(
+        send(stated_later),
+        (Some(amanat::data::PublishedBy::AtSubjectsWish), None)
+    );
+    let (by, notice) = send(unstated);
+    assert_eq!(by, None);
+    assert!(notice.is_some());
 }
 
 #[test]

@@ -347,9 +347,9 @@ impl OperatorBuilder {
             | AuditEvent::Unblocked { .. }
             | AuditEvent::Rectified { .. }
             | AuditEvent::Destruction { .. } => schedule.replay(change),
-            AuditEvent::NoticeOwed { .. } | AuditEvent::NoticeSent { .. } => {
-                disclosures.replay(change)
-            }
+            AuditEvent::NoticeOwed { .. }
+            | AuditEvent::NoticeSent { .. }
+            | AuditEvent::MadePublic { .. } => disclosures.replay(change),
             AuditEvent::ChangeNoticeOwed { .. } | AuditEvent::ChangeNoticeSent { .. } => {
                 notices.replay(change)
             }
