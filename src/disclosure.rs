@@ -20,6 +20,9 @@
 //! audit log is, through the ledger's services. An [`Operator`](crate::store::Operator)'s
 //! register hears its ledger from the start.
 //!
+//! A notice not sent by its due day raises the register's [`AlertHook`] once
+//! ([`Disclosures::check_overdue`]; an operator's sweep checks).
+//!
 //! A permit is typed by category, so a passport permit can't carry a selfie:
 //!
 //! ```compile_fail
@@ -29,7 +32,7 @@
 //! }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -42,7 +45,7 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent, AuditLog, Stands};
+use crate::audit::{self, Alert, AlertHook, AlertKey, AuditEvent, AuditLog, Stands};
 use crate::category::Category;
 use crate::consent::{Collected, CollectionNotices, ConsentLedger, ConsentToken};
 use crate::data::{PersonalData, Publication, RecordId, Source};
@@ -152,17 +155,20 @@ pub struct Disclosures {
     notices: Mutex<Vec<Option<TransferNotice>>>,
     /// What an operator keeps of the records stated made public by their subjects.
     published: Mutex<HashMap<RecordId, (SubjectId, Publication)>>,
+    /// The overdue notices already alerted, by number.
+    alerted: Mutex<HashSet<u64>>,
+    alerts: Option<Arc<dyn AlertHook>>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
 }
 
-// Counts, not contents: where subjects published their data is not for a log line.
 // Counts, not contents: where subjects published their data is not for a log line.
 impl fmt::Debug for Disclosures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Disclosures")
             .field("policy", self.policy.version())
             .field("notices", &self.notices().len())
+            .field("alerts", &self.alerts.is_some())
             .field("audit", &self.audit.is_some())
             .finish_non_exhaustive()
     }
@@ -175,9 +181,19 @@ impl Disclosures {
             policy,
             notices: Mutex::new(Vec::new()),
             published: Mutex::new(HashMap::new()),
+            alerted: Mutex::new(HashSet::new()),
+            alerts: None,
             audit: None,
             journal: OnceLock::new(),
         }
+    }
+
+    /// Raises `hook` once for each notice found overdue
+    /// ([`check_overdue`](Self::check_overdue)).
+    #[must_use]
+    pub fn alerts(mut self, hook: Arc<dyn AlertHook>) -> Self {
+        self.alerts = Some(hook);
+        self
     }
 
     /// Owes here, as each is collected, the notice of every record collected from a third
@@ -604,7 +620,8 @@ impl Disclosures {
             .collect()
     }
 
-    /// Notices not sent by the end of their due day, as of `now`.
+    /// Notices not sent by the end of their due day, as of `now`. Only lists them:
+    /// [`check_overdue`](Self::check_overdue) raises the alert.
     pub fn overdue_notices(&self, now: DateTime<Utc>) -> Vec<TransferNotice> {
         let today = now.date_naive();
         self.notices()
@@ -613,6 +630,61 @@ impl Disclosures {
             .filter(|n| n.sent_at.is_none() && n.due < today)
             .cloned()
             .collect()
+    }
+
+    /// Raises the [alert hook](Self::alerts) for every notice not sent by the end of its
+    /// due day, as of `now`, that it was not raised for before, and returns those alerts —
+    /// whether or not there is a hook. Once per notice in this register's life: call it as
+    /// often as you like (an [`Operator`](crate::store::Operator)'s sweep does); an
+    /// operator reopened raises each notice still overdue once more. The alert names the
+    /// notice, its recipient and due day — never the subject or the data.
+    ///
+    /// ```
+    /// use amanat::audit::{Alert, AlertHook, AlertKey};
+    /// use amanat::disclosure::Disclosures;
+    /// use amanat::Policy;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// struct Pager(Mutex<Vec<Alert>>);
+    /// impl AlertHook for Pager {
+    ///     fn alert(&self, alert: &Alert) { self.0.lock().unwrap().push(alert.clone()); }
+    /// }
+    ///
+    /// let policy = Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml"))?);
+    /// let pager = Arc::new(Pager(Mutex::new(Vec::new())));
+    /// let disclosures = Disclosures::new(policy).alerts(pager.clone());
+    /// // Nothing is owed yet, so nothing is overdue.
+    /// assert!(disclosures.check_overdue(chrono::Utc::now()).is_empty());
+    /// assert!(pager.0.lock().unwrap().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_overdue(&self, now: DateTime<Utc>) -> Vec<Alert> {
+        let today = now.date_naive();
+        let fired: Vec<Alert> = {
+            let notices = self.notices();
+            let mut alerted = self.alerted.lock().unwrap_or_else(PoisonError::into_inner);
+            notices
+                .iter()
+                .flatten()
+                .filter(|n| n.sent_at.is_none() && n.due < today && alerted.insert(n.id))
+                .map(|n| Alert {
+                    key: AlertKey::OverdueNotice {
+                        notice: n.id,
+                        recipient: n.recipient.clone(),
+                        due: n.due,
+                    },
+                    refusals: 0,
+                    at: now,
+                })
+                .collect()
+        };
+        // The hook runs outside the locks: it may be slow, and may send the notice.
+        if let Some(hook) = &self.alerts {
+            for alert in &fired {
+                hook.alert(alert);
+            }
+        }
+        fired
     }
 
     fn published_map(

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::common::{IMANUM, customer, friday, ledger_under, otp};
+use amanat::audit::{Alert, AlertHook, AlertKey};
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard, Phone};
 use amanat::data::{Publication, Source};
 use amanat::disclosure::{CrossBorderGround, Disclosures};
@@ -29,12 +30,20 @@ struct World {
 }
 
 fn world(policy_text: &str) -> World {
+    world_alerting(policy_text, None)
+}
+
+fn world_alerting(policy_text: &str, pager: Option<Arc<Pager>>) -> World {
     let policy = Arc::new(Policy::from_toml_str(policy_text).unwrap());
     // Friday 13 June 2025, 10:00 in Tashkent.
     let clock = ManualClock::new(friday());
+    let mut disclosures = Disclosures::new(policy.clone());
+    if let Some(pager) = pager {
+        disclosures = disclosures.alerts(pager);
+    }
     World {
         ledger: ledger_under(&policy, &clock).build(),
-        disclosures: Arc::new(Disclosures::new(Arc::clone(&policy))),
+        disclosures: Arc::new(disclosures),
         clock,
         subject: customer(),
     }
@@ -588,6 +597,50 @@ fn art_21_1_a_third_partys_data_disclosed_before_a_register_heard_of_it_owes_its
     );
 }
 
+/// Keeps every alert it hears.
+#[derive(Default)]
+struct Pager(std::sync::Mutex<Vec<Alert>>);
+
+impl AlertHook for Pager {
+    fn alert(&self, alert: &Alert) {
+        self.0.lock().unwrap().push(alert.clone());
+    }
+}
+
+#[test]
+fn art_21_1_an_overdue_notice_raises_the_alert_once() {
+    let pager = Arc::new(Pager::default());
+    let w = world_alerting(TAJIK_TRANSFERS, Some(Arc::clone(&pager)));
+    w.consent(|g| g.category::<PublicName>());
+    let notice = w.send_name(&w.name(), "registry").unwrap();
+    // Due Wednesday 18 June: not overdue on the day itself.
+    w.clock.advance(TimeDelta::days(5));
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    w.clock.advance(TimeDelta::days(1));
+    let fired = w.disclosures.check_overdue(w.now());
+    assert_eq!(fired.len(), 1);
+    assert_eq!(
+        fired[0].key,
+        AlertKey::OverdueNotice {
+            notice,
+            recipient: Some("registry".into()),
+            due: NaiveDate::from_ymd_opt(2025, 6, 18).unwrap(),
+        }
+    );
+    // Checked again, and the day after: still overdue, not raised again.
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    w.clock.advance(TimeDelta::days(1));
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    let heard = pager.0.lock().unwrap().clone();
+    assert_eq!(heard, fired);
+    // It names the notice, never the subject or the data.
+    let json = serde_json::to_string(&heard[0]).unwrap();
+    assert!(
+        !json.contains(w.subject.as_str()) && !json.contains("Rustam"),
+        "{json}"
+    );
+}
+
 /// The Tajik policy of the common fixtures, with a bureau that receives phones for
 /// identity verification.
 #[cfg(feature = "sqlite")]
@@ -609,11 +662,16 @@ categories = ["phone"]
     Policy::from_toml_str(&text).unwrap()
 }
 
-/// An operator on `dir` under [`tajik_with_bureau`], on `clock`.
+/// An operator on `dir` under [`tajik_with_bureau`], on `clock`, alerting `pager`.
 #[cfg(feature = "sqlite")]
-fn tajik_operator(dir: &std::path::Path, clock: &ManualClock) -> amanat::store::Operator {
+fn tajik_operator(
+    dir: &std::path::Path,
+    clock: &ManualClock,
+    pager: &Arc<Pager>,
+) -> amanat::store::Operator {
     amanat::store::Operator::builder(dir, tajik_with_bureau(), crate::common::keys_for(dir))
         .clock(clock.clone())
+        .alerts(Arc::clone(pager) as Arc<dyn AlertHook>)
         .open()
         .unwrap()
 }
@@ -631,8 +689,9 @@ fn phone_token(operator: &amanat::store::Operator) -> amanat::ConsentToken<Phone
 fn art_21_3_an_operator_keeps_that_the_subject_made_a_record_public() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(crate::common::monday());
+    let pager = Arc::new(Pager::default());
     let (stated_first, stated_later, unstated) = {
-        let operator = tajik_operator(dir.path(), &clock);
+        let operator = tajik_operator(dir.path(), &clock, &pager);
         operator
             .ledger()
             .grant(
@@ -676,7 +735,7 @@ fn art_21_3_an_operator_keeps_that_the_subject_made_a_record_public() {
     };
 
     // Reopened: what was stated is read back from the journal.
-    let operator = tajik_operator(dir.path(), &clock);
+    let operator = tajik_operator(dir.path(), &clock, &pager);
     let send = |record| {
         let token = phone_token(&operator);
         let phone = operator.fetch::<String, Phone>(record, &token).unwrap();
@@ -704,11 +763,12 @@ fn art_21_3_an_operator_keeps_that_the_subject_made_a_record_public() {
 
 #[test]
 #[cfg(feature = "sqlite")]
-fn art_21_1_an_operator_owes_a_third_partys_notice_unasked() {
+fn art_21_1_an_operator_owes_a_third_partys_notice_unasked_and_its_sweep_alerts_once() {
     let dir = tempfile::tempdir().unwrap();
     // Friday 13 June 2025: the notice is due on Wednesday 18 June.
     let clock = ManualClock::new(friday());
-    let operator = tajik_operator(dir.path(), &clock);
+    let pager = Arc::new(Pager::default());
+    let operator = tajik_operator(dir.path(), &clock, &pager);
     operator
         .ledger()
         .grant(
@@ -737,12 +797,25 @@ fn art_21_1_an_operator_owes_a_third_partys_notice_unasked() {
     );
     drop(operator);
 
-    // Reopened: the notice is still owed, once.
-    let operator = tajik_operator(dir.path(), &clock);
+    // Reopened: the notice is still owed, once; a week on, the sweep raises it, once.
+    let operator = tajik_operator(dir.path(), &clock, &pager);
     assert_eq!(
         operator
             .disclosures()
             .pending_notices(amanat::Clock::now(&clock)),
         owed
+    );
+    clock.advance(TimeDelta::days(7));
+    operator.sweep_now().unwrap();
+    operator.sweep_now().unwrap();
+    let heard = pager.0.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1);
+    assert_eq!(
+        heard[0].key,
+        AlertKey::OverdueNotice {
+            notice: owed[0].id,
+            recipient: None,
+            due: owed[0].due,
+        }
     );
 }
