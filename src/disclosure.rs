@@ -21,7 +21,8 @@
 //! register hears its ledger from the start.
 //!
 //! A notice not sent by its due day raises the register's [`AlertHook`] once
-//! ([`Disclosures::check_overdue`]; an operator's sweep checks).
+//! ([`Disclosures::check_overdue`]; an operator's sweep checks), and a recipient the
+//! policy declares with `hold_until_notified` receives nothing more until it is sent.
 //!
 //! A permit is typed by category, so a passport permit can't carry a selfie:
 //!
@@ -259,7 +260,10 @@ impl Disclosures {
     /// # Errors
     ///
     /// [`Error::RecipientNotDeclared`] if the policy does not declare the recipient for this
-    /// purpose and category (Art. 16); [`Error::CrossBorderRefused`] if the recipient is
+    /// purpose and category (Art. 16); [`Error::TransferHeld`] if the policy declares it
+    /// with `hold_until_notified` and a notice of an earlier transfer to it is overdue on
+    /// the token's day, until that notice is [marked sent](Self::mark_sent);
+    /// [`Error::CrossBorderRefused`] if the recipient is
     /// abroad in a country neither adequate, nor consented to, nor covered by a stated
     /// ground (Art. 18); the token's own refusals.
     pub fn permit<C: Category>(
@@ -283,6 +287,15 @@ impl Disclosures {
         // The law in force on the day of the transfer, not the day the policy was written:
         // the Uzbek grounds and localisation changed in 2026.
         let today = token.checked_at().date_naive();
+        if declared.hold_until_notified
+            && let Some(notice) = self.overdue_to(recipient, today)
+        {
+            return Err(Error::TransferHeld {
+                recipient: recipient.to_owned(),
+                notice,
+                article: pack.transfer_notice.citation.article,
+            });
+        }
         let refused = || Error::CrossBorderRefused {
             subject: token.subject().clone(),
             recipient: recipient.to_owned(),
@@ -685,6 +698,18 @@ impl Disclosures {
             }
         }
         fired
+    }
+
+    /// The oldest notice of a transfer to `recipient` not sent by the end of its due day,
+    /// as of `today`.
+    fn overdue_to(&self, recipient: &str, today: chrono::NaiveDate) -> Option<u64> {
+        self.notices()
+            .iter()
+            .flatten()
+            .find(|n| {
+                n.sent_at.is_none() && n.due < today && n.recipient.as_deref() == Some(recipient)
+            })
+            .map(|n| n.id)
     }
 
     fn published_map(

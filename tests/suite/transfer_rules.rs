@@ -258,7 +258,7 @@ impl Category for PublicName {
 }
 
 /// A small policy under the Tajik pack: a public-access name and a phone, sent to a bureau
-/// and to a registry.
+/// that waits for its overdue notices and to a registry that does not.
 const TAJIK_TRANSFERS: &str = r#"version = "tj-transfers"
 date = 2025-07-01
 pack = "tajikistan-2018"
@@ -294,6 +294,7 @@ role = "third_party"
 country = "TJ"
 purposes = ["credit_scoring"]
 categories = ["public_name", "phone"]
+hold_until_notified = true
 [[recipient]]
 id = "registry"
 name = "Registry"
@@ -639,6 +640,42 @@ fn art_21_1_an_overdue_notice_raises_the_alert_once() {
         !json.contains(w.subject.as_str()) && !json.contains("Rustam"),
         "{json}"
     );
+}
+
+#[test]
+fn art_21_1_transfers_to_a_recipient_wait_for_its_overdue_notice() {
+    let w = world(TAJIK_TRANSFERS);
+    w.consent(|g| g.category::<PublicName>());
+    let name = w.name();
+    let to_bureau = w.send_name(&name, "bureau").unwrap();
+    w.send_name(&name, "registry").unwrap();
+    // Not yet overdue: the bureau still receives.
+    let again = w.send_name(&name, "bureau").unwrap();
+    w.clock.advance(TimeDelta::days(6));
+    match w.disclosures.permit(w.name_token(), "bureau") {
+        Err(Error::TransferHeld {
+            recipient,
+            notice,
+            article,
+        }) => {
+            assert_eq!((recipient.as_str(), notice), ("bureau", to_bureau));
+            // The deadline's article, as the pack in force cites it.
+            let pack = Policy::from_toml_str(TAJIK_TRANSFERS).unwrap().pack();
+            assert_eq!(article, pack.transfer_notice.citation.article);
+        }
+        other => panic!("expected the transfer held, got {other:?}"),
+    }
+    // A recipient the policy does not hold receives with its own notice overdue.
+    w.disclosures.permit(w.name_token(), "registry").unwrap();
+    // The oldest overdue notice sent, the next one holds the bureau still; once that is
+    // sent too, the hold lifts.
+    w.disclosures.mark_sent(to_bureau, w.now()).unwrap();
+    assert!(matches!(
+        w.disclosures.permit(w.name_token(), "bureau"),
+        Err(Error::TransferHeld { notice, .. }) if notice == again
+    ));
+    w.disclosures.mark_sent(again, w.now()).unwrap();
+    w.disclosures.permit(w.name_token(), "bureau").unwrap();
 }
 
 /// The Tajik policy of the common fixtures, with a bureau that receives phones for
