@@ -32,7 +32,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -708,32 +708,48 @@ fn cut_torn_tail(path: &Path) -> Result<(), AuditError> {
     file.sync_data().map_err(io)
 }
 
-/// Whose refusals a [`RefusalMonitor`] counts.
+/// What an [`Alert`] is about: whose refusals a [`RefusalMonitor`] counts, or a notice
+/// owed to a subject that is overdue.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AlertKey {
     /// Refusals to one actor: a service, an employee, an API key.
     Actor(String),
     /// Refusals about one subject's data, whoever asked.
     Subject(SubjectId),
+    /// A notice of a transfer, or of data a third party gave, was not sent by its due day
+    /// ([`Disclosures::check_overdue`](crate::disclosure::Disclosures::check_overdue)).
+    OverdueNotice {
+        /// The notice, by number.
+        notice: u64,
+        /// The policy's id of the recipient of the transfer; `None` for the operator's
+        /// own notice of data a third party gave it.
+        recipient: Option<String>,
+        /// The last day it could be sent.
+        due: NaiveDate,
+    },
 }
 
-/// A burst of refusals that may be unauthorised access (Tajik law Art. 25.2).
+/// A burst of refusals that may be unauthorised access (Tajik law Art. 25.2), or a notice
+/// owed to a subject that is overdue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Alert {
-    /// Whose refusals.
+    /// What it is about.
     pub key: AlertKey,
-    /// How many fell within the window.
+    /// How many refusals fell within the window; 0 for an overdue notice.
     pub refusals: usize,
-    /// When the threshold was reached.
+    /// When the threshold was reached, or the notice was found overdue.
     pub at: DateTime<Utc>,
 }
 
-/// Your code that hears of suspicious refusals: page someone, lock an account.
+/// Your code that hears of suspicious refusals and overdue notices: page someone, lock an
+/// account, send the notice.
 pub trait AlertHook: Send + Sync {
-    /// Called once per episode: when the refusals in the window reach the threshold, and
-    /// not again until they have fallen below it.
+    /// Called once per episode of refusals: when the refusals in the window reach the
+    /// threshold, and not again until they have fallen below it; and once per overdue
+    /// notice.
     fn alert(&self, alert: &Alert);
 }
 

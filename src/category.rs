@@ -124,7 +124,10 @@ impl<C: Category> Named for C {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Access {
-    /// Made public by the subject or by law (a name in a public register).
+    /// Made public by the subject or by law (a name in a public register). It does not
+    /// by itself exempt a transfer from the subject's notice (Art. 21.3): only a record
+    /// stated made public by its subject is
+    /// ([`PersonalData::made_public`](crate::PersonalData::made_public)).
     Public,
     /// Everything else: access only under the confidentiality regime.
     Restricted,

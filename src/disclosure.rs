@@ -7,8 +7,22 @@
 //! subject consented to transfers abroad, or the policy states a treaty or law ground
 //! (Art. 18). [`Disclosures::disclose`] then hands the value to your transfer code and
 //! records the [`TransferNotice`] owed, due within the pack's deadline on the policy's
-//! calendar, unless an exemption of Art. 21 applies: the subject consented to this
-//! recipient, the recipient is a state body performing its duties, or the data is public.
+//! calendar, unless an exemption of Art. 21.3 applies: the subject consented to this
+//! recipient, the recipient is a state body performing its duties, or the subject made
+//! the record's data public, or had it made public — stated on the record
+//! ([`PersonalData::made_public`]), for a category declared public-access says nothing of
+//! who published a given value.
+//!
+//! Data a third party gave owes its own notice, from the operator now holding it
+//! (Art. 21.1). The register hears of such a record as it is collected, through the
+//! ledger whose token collected it ([`Disclosures::hear_collections`]): a record sits in a
+//! layer below this register and can't name it, so the register is reached the way the
+//! audit log is, through the ledger's services. An [`Operator`](crate::store::Operator)'s
+//! register hears its ledger from the start.
+//!
+//! A notice not sent by its due day raises the register's [`AlertHook`] once
+//! ([`Disclosures::check_overdue`]; an operator's sweep checks), and a recipient the
+//! policy declares with `hold_until_notified` receives nothing more until it is sent.
 //!
 //! A permit is typed by category, so a passport permit can't carry a selfie:
 //!
@@ -19,6 +33,7 @@
 //! }
 //! ```
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -31,13 +46,13 @@ use serde::Serialize;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::audit::{self, AuditEvent, AuditLog, Stands};
-use crate::category::{Access, Category};
-use crate::consent::ConsentToken;
-use crate::data::{PersonalData, RecordId, Source};
+use crate::audit::{self, Alert, AlertHook, AlertKey, AuditEvent, AuditLog, Stands};
+use crate::category::Category;
+use crate::consent::{Collected, CollectionNotices, ConsentLedger, ConsentToken};
+use crate::data::{PersonalData, Publication, RecordId, Source};
 use crate::policy::{Country, Policy, RecipientRole, TransferBasis};
 pub use crate::vocab::register::TransferNotice;
-use crate::vocab::{LegalBasis, Purpose, SubjectId};
+use crate::vocab::{Actor, LegalBasis, Purpose, SubjectId};
 
 /// Why a transfer abroad is allowed (Art. 18).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -81,7 +96,10 @@ impl<C: Category> TransferPermit<C> {
         self.ground
     }
 
-    /// Whether a disclosure under this permit owes the subject a notice (Art. 21).
+    /// Whether a disclosure under this permit owes the subject a notice (Art. 21): the
+    /// subject did not consent to this recipient, nor is it a state body performing its
+    /// duties. A record its subject made public owes none even so
+    /// ([`DisclosureReceipt::notice`] says what a disclosure owed).
     pub fn notice_owed(&self) -> bool {
         self.notice_owed
     }
@@ -126,18 +144,35 @@ pub struct DisclosureReceipt {
     pub ground: CrossBorderGround,
     /// The legal basis of the transfer.
     pub basis: LegalBasis,
-    /// The notice owed, if any.
+    /// The notice owed, if any: none when the permit owes none, or the record was made
+    /// public by its subject before the transfer.
     pub notice: Option<u64>,
 }
 
 /// The register of transfers: issues permits, runs disclosures, keeps the notices owed.
-#[derive(Debug)]
 pub struct Disclosures {
     policy: Arc<Policy>,
     /// By number from 1; `None` where the notice was erased with its subject.
     notices: Mutex<Vec<Option<TransferNotice>>>,
+    /// What an operator keeps of the records stated made public by their subjects.
+    published: Mutex<HashMap<RecordId, (SubjectId, Publication)>>,
+    /// The overdue notices already alerted, by number.
+    alerted: Mutex<HashSet<u64>>,
+    alerts: Option<Arc<dyn AlertHook>>,
     audit: Option<Arc<AuditLog>>,
     journal: OnceLock<Arc<Journaled>>,
+}
+
+// Counts, not contents: where subjects published their data is not for a log line.
+impl fmt::Debug for Disclosures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Disclosures")
+            .field("policy", self.policy.version())
+            .field("notices", &self.notices().len())
+            .field("alerts", &self.alerts.is_some())
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Disclosures {
@@ -146,9 +181,62 @@ impl Disclosures {
         Self {
             policy,
             notices: Mutex::new(Vec::new()),
+            published: Mutex::new(HashMap::new()),
+            alerted: Mutex::new(HashSet::new()),
+            alerts: None,
             audit: None,
             journal: OnceLock::new(),
         }
+    }
+
+    /// Raises `hook` once for each notice found overdue
+    /// ([`check_overdue`](Self::check_overdue)).
+    #[must_use]
+    pub fn alerts(mut self, hook: Arc<dyn AlertHook>) -> Self {
+        self.alerts = Some(hook);
+        self
+    }
+
+    /// Owes here, as each is collected, the notice of every record collected from a third
+    /// party with a token of `ledger` ([`PersonalData::collect_from`]): no call of
+    /// [`collected_from_third_party`](Self::collected_from_third_party) is needed for them.
+    /// A ledger owes them in one register: returns `false`, and changes nothing, if
+    /// `ledger` has one already (an [`Operator`](crate::store::Operator)'s has its own).
+    ///
+    /// ```
+    /// use amanat::category::Phone;
+    /// use amanat::data::Source;
+    /// use amanat::disclosure::Disclosures;
+    /// use amanat::{ConsentForm, ConsentLedger, ElectronicMethod, Grant, PersonalData, Policy,
+    ///              Purpose, SubjectId};
+    /// use std::sync::Arc;
+    ///
+    /// let policy = Policy::from_toml_str(include_str!("../examples/policies/imanum.toml"))?;
+    /// let disclosures = Arc::new(Disclosures::new(Arc::new(policy.clone())));
+    /// let ledger = ConsentLedger::with_policy(policy);
+    /// assert!(disclosures.hear_collections(&ledger));
+    ///
+    /// let subject = SubjectId::new("cust-7")?;
+    /// ledger.grant(
+    ///     Grant::new(subject.clone(), ConsentForm::Electronic {
+    ///         method: ElectronicMethod::OneTimePassword,
+    ///     })
+    ///     .purpose(Purpose::SERVICE_PROVISION)
+    ///     .category::<Phone>(),
+    /// )?;
+    /// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+    /// let from_bureau = Source::ThirdParty { name: "KATM".into() };
+    /// let phone = PersonalData::collect_from(&subject, String::from("+998901234567"), from_bureau, &token)?;
+    /// // The notice was owed as the phone was collected.
+    /// let owed = disclosures.pending_notices(phone.collected_at());
+    /// assert_eq!(owed.len(), 1);
+    /// assert_eq!(owed[0].record, phone.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn hear_collections(self: &Arc<Self>, ledger: &ConsentLedger) -> bool {
+        ledger
+            .owe_collections_in(Arc::clone(self) as Arc<dyn CollectionNotices>)
+            .is_ok()
     }
 
     /// Records every disclosure, notice owed and notice sent in `log`. Without it, a
@@ -172,7 +260,10 @@ impl Disclosures {
     /// # Errors
     ///
     /// [`Error::RecipientNotDeclared`] if the policy does not declare the recipient for this
-    /// purpose and category (Art. 16); [`Error::CrossBorderRefused`] if the recipient is
+    /// purpose and category (Art. 16); [`Error::TransferHeld`] if the policy declares it
+    /// with `hold_until_notified` and a notice of an earlier transfer to it is overdue on
+    /// the token's day, until that notice is [marked sent](Self::mark_sent);
+    /// [`Error::CrossBorderRefused`] if the recipient is
     /// abroad in a country neither adequate, nor consented to, nor covered by a stated
     /// ground (Art. 18); the token's own refusals.
     pub fn permit<C: Category>(
@@ -196,6 +287,15 @@ impl Disclosures {
         // The law in force on the day of the transfer, not the day the policy was written:
         // the Uzbek grounds and localisation changed in 2026.
         let today = token.checked_at().date_naive();
+        if declared.hold_until_notified
+            && let Some(notice) = self.overdue_to(recipient, today)
+        {
+            return Err(Error::TransferHeld {
+                recipient: recipient.to_owned(),
+                notice,
+                article: pack.transfer_notice.citation.article,
+            });
+        }
         let refused_by = |article| Error::CrossBorderRefused {
             subject: token.subject().clone(),
             recipient: recipient.to_owned(),
@@ -235,13 +335,13 @@ impl Disclosures {
                 _ => return Err(refused()),
             }
         };
-        // Art. 21: no notice when the subject consented to this transfer, when a state body
-        // receives it for its duties, or when the data is public.
+        // Art. 21.3: no notice when the subject consented to this transfer, or when a state
+        // body receives it for its duties. Data made public by the subject is exempt too,
+        // but that is the record's to say, not the category's: `disclose` asks it.
         let consented = on_consent && token.consented_to_recipient(recipient);
         let state_duty = declared.role == RecipientRole::StateBody;
-        let public = C::ACCESS == Access::Public;
         Ok(TransferPermit {
-            notice_owed: !(consented || state_duty || public),
+            notice_owed: !(consented || state_duty),
             recipient: recipient.to_owned(),
             country: declared.country,
             ground,
@@ -250,7 +350,11 @@ impl Disclosures {
     }
 
     /// Hands `data`'s value to `send` — your code that transfers it — under `permit`, and
-    /// records the notice owed.
+    /// records the notice owed: none when the permit owes none, or the subject made the
+    /// record public before now ([`PersonalData::made_public`], or
+    /// [`Operator::made_public`](crate::store::Operator::made_public) for a record an
+    /// operator keeps). Data a third party gave owes its own notice too, here, if it is not
+    /// owed already ([`collected_from_third_party`](Self::collected_from_third_party)).
     ///
     /// # Errors
     ///
@@ -265,12 +369,19 @@ impl Disclosures {
         send: impl FnOnce(&T) -> R,
     ) -> Result<(R, DisclosureReceipt), Error> {
         let log = self.audit.as_ref().or(permit.token.audit_log());
+        let now = permit.token.checked_at();
+        // Art. 21.3: made public by the subject, by the time of the transfer.
+        let public = data
+            .publication()
+            .cloned()
+            .or_else(|| self.publication(data.id()))
+            .is_some_and(|publication| publication.at <= now);
+        let owed = permit.notice_owed && !public;
         // The disclosure and its notice are on the record before `send` sees the value: a
         // transfer the audit log can't record is not made.
         let recorded = data.with(&permit.token, |value| {
-            let now = permit.token.checked_at();
             let mut notices = self.notices();
-            let notice = permit.notice_owed.then(|| notices.len() as u64 + 1);
+            let notice = owed.then(|| notices.len() as u64 + 1);
             audit::record(log, now, || AuditEvent::Disclosure {
                 record: data.id(),
                 subject: data.subject().clone(),
@@ -284,11 +395,19 @@ impl Disclosures {
                 let declared = self.policy.recipient(&permit.recipient);
                 let owed = self.notice(
                     &mut notices,
-                    data,
-                    permit.purpose().clone(),
-                    declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
-                    declared.map(|r| r.address.clone()).unwrap_or_default(),
-                    now,
+                    &Collected {
+                        record: data.id(),
+                        subject: data.subject(),
+                        category: C::ID,
+                        purpose: permit.purpose(),
+                        source: data.source(),
+                        at: now,
+                    },
+                    Holder {
+                        recipient: Some(permit.recipient.clone()),
+                        name: declared.map_or_else(|| permit.recipient.clone(), |r| r.name.clone()),
+                        address: declared.map(|r| r.address.clone()).unwrap_or_default(),
+                    },
                 );
                 debug_assert_eq!(Some(owed), notice);
                 // A transfer widens processing: one whose notice can't be kept is not made.
@@ -302,6 +421,9 @@ impl Disclosures {
             Ok::<_, Error>((send(value), notice))
         });
         let (outcome, notice) = recorded??;
+        // Sent on from here: the operator holds it, so its own notice is owed if a third
+        // party gave it and nothing owed that yet.
+        self.collected_from_third_party(data);
         Ok((
             outcome,
             DisclosureReceipt {
@@ -316,51 +438,65 @@ impl Disclosures {
     }
 
     /// Records the notice owed for data collected from a third party rather than from the
-    /// subject (Art. 21): the operator, now holding it, tells the subject. Returns its
-    /// number, or `None` when the data came from the subject.
+    /// subject (Art. 21.1): the operator, now holding it, tells the subject. Returns its
+    /// number, or `None` when the data came from the subject. Once per record: a record
+    /// whose notice is owed already — as it was collected, through a ledger this register
+    /// [hears](Self::hear_collections), or by an earlier call — gets that notice's number.
     pub fn collected_from_third_party<T: Zeroize, C: Category>(
         &self,
         data: &PersonalData<T, C>,
     ) -> Option<u64> {
-        if !matches!(data.source(), Source::ThirdParty { .. }) {
+        self.owe_collected(
+            &Collected {
+                record: data.id(),
+                subject: data.subject(),
+                category: C::ID,
+                purpose: data.purpose(),
+                source: data.source(),
+                at: data.collected_at(),
+            },
+            data.audit_log(),
+        )
+    }
+
+    /// Owes the notice of `collected`, if a third party gave it and none is owed yet.
+    fn owe_collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>) -> Option<u64> {
+        if !matches!(collected.source, Source::ThirdParty { .. }) {
             return None;
         }
         // Once per record, however often it is asked.
         let operator = self.policy.operator();
         let mut notices = self.notices();
-        if let Some(known) = notices
-            .iter()
-            .flatten()
-            .find(|n| n.record == data.id() && n.holder == operator.name)
-        {
+        if let Some(known) = notices.iter().flatten().find(|n| {
+            n.record == collected.record && n.recipient.is_none() && n.holder == operator.name
+        }) {
             return Some(known.id);
         }
         let id = self.notice(
             &mut notices,
-            data,
-            data.purpose().clone(),
-            operator.name.clone(),
-            operator.address.clone(),
-            data.collected_at(),
+            collected,
+            Holder {
+                recipient: None,
+                name: operator.name.clone(),
+                address: operator.address.clone(),
+            },
         );
-        // Owed to the subject whatever happens to the record of it.
-        let log = self.audit.as_ref().or(data.audit_log());
+        let log = self.audit.as_ref().or(log);
         // Owed to the subject whatever happens: a log or journal that can't keep it stops,
         // and an Operator reports it.
         let _ = self.keep_notice(log, &notices, Stands::Regardless);
         Some(id)
     }
 
-    /// Adds a notice owed to `notices` and returns its number.
-    fn notice<T: Zeroize, C: Category>(
+    /// Adds the notice owed of `what` happening to `holder` to `notices`, and returns its
+    /// number.
+    fn notice(
         &self,
         notices: &mut Vec<Option<TransferNotice>>,
-        data: &PersonalData<T, C>,
-        purpose: Purpose,
-        holder: String,
-        address: String,
-        at: DateTime<Utc>,
+        what: &Collected<'_>,
+        holder: Holder,
     ) -> u64 {
+        let at = what.at;
         let due = self
             .policy
             .transfer_notice_due(at.date_naive())
@@ -369,13 +505,14 @@ impl Disclosures {
         let id = notices.len() as u64 + 1;
         let notice = TransferNotice {
             id,
-            subject: data.subject().clone(),
-            record: data.id(),
-            category: C::ID,
-            holder,
-            address,
-            purpose,
-            source: data.source().clone(),
+            subject: what.subject.clone(),
+            record: what.record,
+            category: what.category.clone(),
+            holder: holder.name,
+            address: holder.address,
+            purpose: what.purpose.clone(),
+            source: what.source.clone(),
+            recipient: holder.recipient,
             at,
             due,
             sent_at: None,
@@ -438,6 +575,15 @@ impl Disclosures {
                     }
                 })
             }
+            AuditEvent::MadePublic {
+                record,
+                subject,
+                publication,
+                ..
+            } => {
+                self.published_map().insert(record, (subject, publication));
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -462,7 +608,11 @@ impl Disclosures {
             |r| r.sent_at.is_none(),
             "a notice to them is not sent yet",
             erase,
-        )
+        )?;
+        // Where they published their data goes with them.
+        self.published_map()
+            .retain(|_, (whose, _)| whose != subject);
+        Ok(())
     }
 
     /// Replays notice `id`, owed to a subject since erased: its number stays taken.
@@ -485,7 +635,8 @@ impl Disclosures {
             .collect()
     }
 
-    /// Notices not sent by the end of their due day, as of `now`.
+    /// Notices not sent by the end of their due day, as of `now`. Only lists them:
+    /// [`check_overdue`](Self::check_overdue) raises the alert.
     pub fn overdue_notices(&self, now: DateTime<Utc>) -> Vec<TransferNotice> {
         let today = now.date_naive();
         self.notices()
@@ -494,6 +645,124 @@ impl Disclosures {
             .filter(|n| n.sent_at.is_none() && n.due < today)
             .cloned()
             .collect()
+    }
+
+    /// Raises the [alert hook](Self::alerts) for every notice not sent by the end of its
+    /// due day, as of `now`, that it was not raised for before, and returns those alerts —
+    /// whether or not there is a hook. Once per notice in this register's life: call it as
+    /// often as you like (an [`Operator`](crate::store::Operator)'s sweep does); an
+    /// operator reopened raises each notice still overdue once more. The alert names the
+    /// notice, its recipient and due day — never the subject or the data.
+    ///
+    /// ```
+    /// use amanat::audit::{Alert, AlertHook, AlertKey};
+    /// use amanat::disclosure::Disclosures;
+    /// use amanat::Policy;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// struct Pager(Mutex<Vec<Alert>>);
+    /// impl AlertHook for Pager {
+    ///     fn alert(&self, alert: &Alert) { self.0.lock().unwrap().push(alert.clone()); }
+    /// }
+    ///
+    /// let policy = Arc::new(Policy::from_toml_str(include_str!("../examples/policies/imanum.toml"))?);
+    /// let pager = Arc::new(Pager(Mutex::new(Vec::new())));
+    /// let disclosures = Disclosures::new(policy).alerts(pager.clone());
+    /// // Nothing is owed yet, so nothing is overdue.
+    /// assert!(disclosures.check_overdue(chrono::Utc::now()).is_empty());
+    /// assert!(pager.0.lock().unwrap().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_overdue(&self, now: DateTime<Utc>) -> Vec<Alert> {
+        let today = now.date_naive();
+        let fired: Vec<Alert> = {
+            let notices = self.notices();
+            let mut alerted = self.alerted.lock().unwrap_or_else(PoisonError::into_inner);
+            notices
+                .iter()
+                .flatten()
+                .filter(|n| n.sent_at.is_none() && n.due < today && alerted.insert(n.id))
+                .map(|n| Alert {
+                    key: AlertKey::OverdueNotice {
+                        notice: n.id,
+                        recipient: n.recipient.clone(),
+                        due: n.due,
+                    },
+                    refusals: 0,
+                    at: now,
+                })
+                .collect()
+        };
+        // The hook runs outside the locks: it may be slow, and may send the notice.
+        if let Some(hook) = &self.alerts {
+            for alert in &fired {
+                hook.alert(alert);
+            }
+        }
+        fired
+    }
+
+    /// The oldest notice of a transfer to `recipient` not sent by the end of its due day,
+    /// as of `today`.
+    fn overdue_to(&self, recipient: &str, today: chrono::NaiveDate) -> Option<u64> {
+        self.notices()
+            .iter()
+            .flatten()
+            .find(|n| {
+                n.sent_at.is_none() && n.due < today && n.recipient.as_deref() == Some(recipient)
+            })
+            .map(|n| n.id)
+    }
+
+    fn published_map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<RecordId, (SubjectId, Publication)>> {
+        self.published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What an operator keeps of `record`'s publication by its subject, if anything.
+    pub(crate) fn publication(&self, record: RecordId) -> Option<Publication> {
+        self.published_map()
+            .get(&record)
+            .map(|(_, publication)| publication.clone())
+    }
+
+    /// Keeps that `subject`'s `record` was made public, as `publication` says: in the audit
+    /// log and the journal first, for it narrows what the subject is told.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BlankPublication`] if it names no place; [`Error::AuditUnavailable`] or
+    /// [`Error::NotStored`] if it can't be kept — nothing changes then.
+    pub(crate) fn keep_publication(
+        &self,
+        record: RecordId,
+        subject: &SubjectId,
+        publication: Publication,
+        actor: Option<&Actor>,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        if publication.reference.trim().is_empty() {
+            return Err(Error::BlankPublication { record });
+        }
+        // Held while it is kept, so the replay's order is this one's.
+        let mut published = self.published_map();
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            AuditEvent::MadePublic {
+                actor: actor.cloned(),
+                record,
+                subject: subject.clone(),
+                publication: publication.clone(),
+            },
+            Stands::IfRecorded,
+        )?;
+        published.insert(record, (subject.clone(), publication));
+        Ok(())
     }
 
     /// Records that notice `id` was sent at `at`.
@@ -520,5 +789,19 @@ impl Disclosures {
             );
         }
         Ok(())
+    }
+}
+
+/// Who holds the data a notice is about, as the notice names it.
+struct Holder {
+    /// The policy's id of the recipient of a transfer; `None` for the operator.
+    recipient: Option<String>,
+    name: String,
+    address: String,
+}
+
+impl CollectionNotices for Disclosures {
+    fn collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>) {
+        self.owe_collected(collected, log);
     }
 }

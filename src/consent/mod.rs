@@ -38,7 +38,7 @@ pub use grant::{Grant, NoCategory, NoPurpose, WithCategory, WithPurpose};
 pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
 use record::ConsentRecord;
-pub(crate) use record::Services;
+pub(crate) use record::{Collected, CollectionNotices, Services};
 pub use token::ConsentToken;
 pub use withdraw::Withdrawal;
 pub(crate) use withdraw::{Hearing, Listener};
@@ -346,6 +346,15 @@ impl ConsentLedger {
     /// The ledger's clock.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// Has `register` owe the notice of every record collected from a third party with a
+    /// token of this ledger, from now on. Once: a second register is refused.
+    pub(crate) fn owe_collections_in(
+        &self,
+        register: Arc<dyn CollectionNotices>,
+    ) -> Result<(), Arc<dyn CollectionNotices>> {
+        self.services.collections.set(register)
     }
 
     /// Has `listener` hear every withdrawal from now on, whichever call makes it, and

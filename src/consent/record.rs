@@ -13,6 +13,8 @@ use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
 use crate::event::Given;
 use crate::policy::JurisdictionPack;
+use crate::vocab::ids::RecordId;
+use crate::vocab::register::Source;
 use crate::vocab::{
     ConsentForm, ElectronicMethod, Evidence, FormKind, GivenBy, PolicyVersion, Purpose, SubjectId,
 };
@@ -100,8 +102,31 @@ impl Details {
 pub(crate) struct Services {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) audit: Option<Arc<AuditLog>>,
+    /// The register that owes the notice of every record collected from a third party with
+    /// a token of this ledger: set once, by the register, which sits in a layer above.
+    pub(crate) collections: OnceLock<Arc<dyn CollectionNotices>>,
     /// The read counts of the tokens issued with a log to report to, live or forgotten.
     read_counts: Mutex<ReadCounts>,
+}
+
+/// A record just collected from a third party, as the register that owes its notice needs
+/// it: everything but the value.
+#[derive(Debug)]
+pub(crate) struct Collected<'a> {
+    pub(crate) record: RecordId,
+    pub(crate) subject: &'a SubjectId,
+    pub(crate) category: CategoryId,
+    pub(crate) purpose: &'a Purpose,
+    pub(crate) source: &'a Source,
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The register that owes the subject a notice of every record a third party gave
+/// (Tajik law Art. 21.1): a [`Disclosures`](crate::disclosure::Disclosures), which sits
+/// above the records it hears of, and so is reached through the ledger, as its audit log is.
+pub(crate) trait CollectionNotices: Send + Sync {
+    /// Owes the notice of `collected`, once per record; `log` is the collecting ledger's.
+    fn collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>);
 }
 
 /// The read counts a ledger holds, pruned of dropped tokens' as it grows.
@@ -117,6 +142,7 @@ impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services")
             .field("audit", &self.audit.is_some())
+            .field("collections", &self.collections.get().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +152,7 @@ impl Services {
         Self {
             clock,
             audit,
+            collections: OnceLock::new(),
             read_counts: Mutex::default(),
         }
     }

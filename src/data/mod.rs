@@ -18,14 +18,14 @@ use crate::audit::{self, AuditEvent, AuditLog};
 use crate::category::Named;
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, millis_to_time};
-use crate::consent::{ConsentToken, Services};
+use crate::consent::{Collected, ConsentToken, Services};
 use crate::depersonalize::{Depersonalize, Depersonalized, Pseudonym, PseudonymKey};
 use crate::vocab::ids::HoldId;
 pub use crate::vocab::ids::RecordId;
 pub(crate) use retention_cell::{Refusal, RetentionCell};
 
 mod retention_cell;
-pub use crate::vocab::register::Source;
+pub use crate::vocab::register::{Publication, PublishedBy, Source};
 pub use crate::vocab::retention::DestructionReason;
 use crate::vocab::{Actor, Purpose, SubjectId};
 
@@ -90,6 +90,9 @@ pub struct PersonalData<T: Zeroize, C: Category> {
     purpose: Purpose,
     collected_at: i64,
     source: Source,
+    /// That its subject made it public, or had it made public (Tajik law Art. 21.3). Out
+    /// of line: most records have none.
+    published: Option<Box<Publication>>,
     /// The ledger's clock and audit log.
     services: Arc<Services>,
     blocked: AtomicBool,
@@ -119,6 +122,14 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
 
     /// Collects `value` about `subject` that came from `source`, such as a third party.
     ///
+    /// Data a third party gave owes the subject a notice (Tajik law Art. 21.1): when the
+    /// token's ledger has a register of transfers
+    /// ([`Disclosures::hear_collections`](crate::disclosure::Disclosures::hear_collections);
+    /// an [`Operator`](crate::store::Operator)'s always has), the notice is owed there as
+    /// the record is collected, with no call of yours. Without one, it is owed when the
+    /// record first reaches a register: kept by an operator, disclosed, or handed to
+    /// [`collected_from_third_party`](crate::disclosure::Disclosures::collected_from_third_party).
+    ///
     /// # Errors
     ///
     /// As [`collect`](Self::collect).
@@ -145,6 +156,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             purpose: token.purpose().clone(),
             collected_at: now,
             source,
+            published: None,
             services: token.services(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
@@ -166,6 +178,21 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
                 .to_owned(),
             }
         })?;
+        if matches!(data.source, Source::ThirdParty { .. })
+            && let Some(register) = data.services.collections.get()
+        {
+            register.collected(
+                &Collected {
+                    record: data.id,
+                    subject: &data.subject,
+                    category: C::ID,
+                    purpose: &data.purpose,
+                    source: &data.source,
+                    at: millis_to_time(now),
+                },
+                data.services.audit.as_ref(),
+            );
+        }
         Ok(data)
     }
 
@@ -191,6 +218,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
             purpose,
             collected_at,
             source: Source::Subject,
+            published: None,
             services: token.services(),
             blocked: AtomicBool::new(false),
             retention: OnceLock::new(),
@@ -524,6 +552,81 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
     /// Where it came from.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// That its subject made it public, or had it made public, when that was stated
+    /// ([`made_public`](Self::made_public)).
+    pub fn publication(&self) -> Option<&Publication> {
+        self.published.as_deref()
+    }
+
+    /// States that the subject made this record's data public, or had it made public, as
+    /// `publication` says where and when (Tajik law Art. 21.3): a transfer of it from then
+    /// on owes the subject no notice. Only such a statement exempts a record — a category
+    /// declared public-access does not, for the law asks who published the data, not what
+    /// kind it is. A later statement replaces an earlier one.
+    ///
+    /// The statement narrows what the subject is told, so it is made only if the audit
+    /// log records it. An [`Operator`](crate::store::Operator) keeps it with the record
+    /// when [`keep`](crate::store::Operator::keep) is called after it; for a record it
+    /// keeps already, use [`Operator::made_public`](crate::store::Operator::made_public).
+    ///
+    /// ```
+    /// use amanat::{category::Phone, ConsentForm, ConsentLedger, ElectronicMethod, Grant,
+    ///              PersonalData, PolicyVersion, Purpose, SubjectId};
+    /// use amanat::data::{Publication, PublishedBy};
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
+    /// let subject = SubjectId::new("cust-7")?;
+    /// ledger.grant(
+    ///     Grant::new(subject.clone(), ConsentForm::Electronic {
+    ///         method: ElectronicMethod::OneTimePassword,
+    ///     })
+    ///     .purpose(Purpose::SERVICE_PROVISION)
+    ///     .category::<Phone>(),
+    /// )?;
+    /// let token = ledger.authorize::<Phone>(&subject, &Purpose::SERVICE_PROVISION)?;
+    /// let mut phone = PersonalData::collect(&subject, String::from("+992900000001"), &token)?;
+    /// let published = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+    /// phone.made_public(
+    ///     Publication::by_subject("the subject's business listing, yellowpages.tj/4411", published),
+    ///     &token,
+    /// )?;
+    /// assert_eq!(phone.publication().map(|p| p.by), Some(PublishedBy::Subject));
+    /// # Ok::<(), amanat::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read); [`Error::BlankPublication`] if `publication` names no
+    /// place; [`Error::AuditUnavailable`] if the audit log can't record the statement.
+    pub fn made_public(
+        &mut self,
+        publication: Publication,
+        token: &ConsentToken<C>,
+    ) -> Result<(), Error> {
+        self.check(token)?;
+        if publication.reference.trim().is_empty() {
+            return Err(Error::BlankPublication { record: self.id });
+        }
+        audit::record(
+            self.services.audit.as_ref(),
+            self.services.clock.now(),
+            || AuditEvent::MadePublic {
+                actor: token.actor().cloned(),
+                record: self.id,
+                subject: self.subject.clone(),
+                publication: publication.clone(),
+            },
+        )?;
+        self.published = Some(Box::new(publication));
+        Ok(())
+    }
+
+    /// Restores the statement an operator kept with the record.
+    pub(crate) fn restore_publication(&mut self, publication: Publication) {
+        self.published = Some(Box::new(publication));
     }
 }
 

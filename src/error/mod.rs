@@ -479,6 +479,29 @@ pub enum Error {
         notice: u64,
     },
 
+    /// The policy holds transfers to this recipient while a notice of an earlier transfer
+    /// to it is overdue: send that notice, and record it sent, first.
+    #[error(
+        "transfer to {recipient} held: notice {notice} of an earlier transfer to it is overdue ({article})"
+    )]
+    TransferHeld {
+        /// The recipient's id.
+        recipient: String,
+        /// The overdue notice, by number.
+        notice: u64,
+        /// The article of the policy's pack that sets the notice's deadline.
+        article: &'static str,
+    },
+
+    /// A statement that a record was made public names no place it was published.
+    #[error(
+        "record {record}: a publication by its subject needs a reference to where it was published"
+    )]
+    BlankPublication {
+        /// The record.
+        record: RecordId,
+    },
+
     /// A value was not in its type's format.
     #[error(transparent)]
     InvalidValue(#[from] crate::values::ValueError),
@@ -688,6 +711,8 @@ impl Error {
             Error::CrossBorderRefused { .. } => "cross_border_refused",
             Error::UnknownRequest { .. } => "unknown_request",
             Error::UnknownNotice { .. } => "unknown_notice",
+            Error::TransferHeld { .. } => "transfer_held",
+            Error::BlankPublication { .. } => "blank_publication",
             Error::InvalidValue(..) => "invalid_value",
             Error::Policy(..) => "policy",
             Error::NoRetentionRule { .. } => "no_retention_rule",

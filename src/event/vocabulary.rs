@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::hash::ChainHash;
 use crate::vocab::category_id::CategoryId;
 use crate::vocab::ids::{ConsentId, HoldId, RecordId};
-use crate::vocab::register::{ChangeNotice, RequestKind, SubjectRequest, TransferNotice};
+use crate::vocab::register::{
+    ChangeNotice, Publication, RequestKind, SubjectRequest, TransferNotice,
+};
 use crate::vocab::retention::{DestructionReason, LegalHold, Trigger};
 use crate::vocab::{
     Actor, ConsentForm, Evidence, GivenBy, LegalBasis, PolicyVersion, Purpose, SubjectId,
@@ -25,7 +27,8 @@ use crate::vocab::{
 ///
 /// - **Changes** — a consent given, renewed, withdrawn or invalidated, a legal basis used,
 ///   a record being kept or tracked, a trigger, a hold placed or released, a destruction, a
-///   notice owed or sent, a request received or completed, a policy in force — each carry
+///   notice owed or sent, a record stated made public by its subject, a request received or
+///   completed, a policy in force — each carry
 ///   what replay needs, and are acknowledged once durable.
 /// - **Observations** — an authorization, a collection, reads, a rectification or block, a
 ///   disclosure, a deadline set, a postponement, a retry, a trigger that changed nothing —
@@ -409,6 +412,19 @@ pub enum Event {
         /// What was asked.
         kind: RequestKind,
     },
+    /// A record's data was stated to have been made public by its subject or at their
+    /// wish (Tajik law Art. 21.3): a change. Last of the variants, as every new one is: a
+    /// snapshot encodes a variant by its place.
+    MadePublic {
+        /// Who stated it, when the token was issued to a named [`Actor`].
+        actor: Option<Actor>,
+        /// The record.
+        record: RecordId,
+        /// Whose.
+        subject: SubjectId,
+        /// By whom, where and when it was published.
+        publication: Publication,
+    },
 }
 
 /// What a sealed entry was about, kept in clear beside it: a random id the library made,
@@ -494,6 +510,7 @@ impl Event {
                 | Event::RequestCompleted { .. }
                 | Event::Restored { .. }
                 | Event::SubjectErased { .. }
+                | Event::MadePublic { .. }
         )
     }
 
@@ -536,6 +553,7 @@ impl Event {
             Event::Restored { .. } => "restored",
             Event::SubjectErased { .. } => "subject_erased",
             Event::Erased { .. } => "erased",
+            Event::MadePublic { .. } => "made_public",
         }
     }
 
@@ -640,7 +658,8 @@ impl Event {
             | Event::Rectified { subject, .. }
             | Event::IdentityVerified { subject, .. }
             | Event::Exported { subject, .. }
-            | Event::RequestCompleted { subject, .. } => Some(subject),
+            | Event::RequestCompleted { subject, .. }
+            | Event::MadePublic { subject, .. } => Some(subject),
             Event::NoticeSent { .. }
             | Event::ChangeNoticeSent { .. }
             | Event::PolicyChange { .. }

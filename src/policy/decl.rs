@@ -325,6 +325,10 @@ pub struct Recipient {
     pub categories: Vec<String>,
     /// The ground for a transfer abroad to a country that is not adequate.
     pub transfer_basis: Option<TransferBasis>,
+    /// Whether transfers to it are held while the notice of an earlier one to it is
+    /// overdue, until that notice is recorded sent
+    /// ([`Disclosures::permit`](crate::disclosure::Disclosures::permit)).
+    pub hold_until_notified: bool,
 }
 
 /// Where some (or all) categories are stored.

@@ -150,6 +150,8 @@ struct RawRecipient {
     purposes: Vec<Spanned<String>>,
     categories: Vec<Spanned<String>>,
     transfer_basis: Option<Spanned<TransferBasis>>,
+    #[serde(default)]
+    hold_until_notified: bool,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +370,7 @@ pub(super) fn parse(text: &str, strict: bool) -> Result<Policy, PolicyError> {
             role: r.role,
             purposes,
             transfer_basis: r.transfer_basis.map(Spanned::into_inner),
+            hold_until_notified: r.hold_until_notified,
         };
         recipients.push(located(recipient, spans));
     }

@@ -2,7 +2,7 @@
 //! the entries it covers, each as the replay reads it back, in lanes that two threads replay
 //! at once.
 //!
-//! A body is its format (`ams3`), how many consents its changes give (a little-endian
+//! A body is its format (`ams4`), how many consents its changes give (a little-endian
 //! `u64`, so that the open sizes the ledger's maps before it reads them), then each change
 //! as one item:
 //!
@@ -36,8 +36,9 @@ use super::replay::{is_heard, route};
 /// `ams1` body, which an earlier version kept in clear, is replaced by the next snapshot,
 /// which covers it. `ams3` items encode legal holds with their ground and the purposes they
 /// keep a record readable for, postponements with the statutory minimum, and destructions
-/// with the holds a court's order outweighed.
-const FORMAT: [u8; 4] = *b"ams3";
+/// with the holds a court's order outweighed. `ams4` items encode transfer notices with
+/// their recipient, and the statements that a record was made public by its subject.
+const FORMAT: [u8; 4] = *b"ams4";
 
 /// The length of the count of consents after the format.
 const CONSENTS_COUNT: usize = 8;

@@ -107,6 +107,11 @@ pub struct TransferNotice {
     pub purpose: Purpose,
     /// Where the data came from.
     pub source: Source,
+    /// The policy's id of the recipient the data was transferred to; `None` for the
+    /// operator's own notice of data a third party gave it. A policy may hold further
+    /// transfers to a recipient while a notice of one to it is overdue.
+    #[serde(default)]
+    pub recipient: Option<String>,
     /// When the transfer or collection happened.
     #[serde(with = "super::when")]
     pub at: DateTime<Utc>,
@@ -115,6 +120,54 @@ pub struct TransferNotice {
     /// When it was sent, once it was.
     #[serde(with = "super::when::option")]
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Who made a record's data public (Tajik law Art. 21.3): only data its subject made
+/// public, or had made public, is exempt from the notice of its transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PublishedBy {
+    /// The subject published it.
+    Subject,
+    /// Someone published it at the subject's wish.
+    AtSubjectsWish,
+}
+
+/// The statement that a record's data was made public by its subject or at their wish:
+/// by whom, where and when. Recorded on the record, and in the audit trail, so that the
+/// exemption it grants from the notice of a transfer can be shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Publication {
+    /// The subject, or someone at their wish.
+    pub by: PublishedBy,
+    /// Where it was published: a register's entry, a page, an issue of a gazette. A
+    /// reference, as the audit trail shows it — never the value itself.
+    pub reference: String,
+    /// When it was published: a transfer before then is not exempt.
+    #[serde(with = "super::when")]
+    pub at: DateTime<Utc>,
+}
+
+impl Publication {
+    /// The subject published the data at `at`, where `reference` says.
+    pub fn by_subject(reference: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            by: PublishedBy::Subject,
+            reference: reference.into(),
+            at,
+        }
+    }
+
+    /// Someone published the data at the subject's wish, at `at`, where `reference` says.
+    pub fn at_subjects_wish(reference: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            by: PublishedBy::AtSubjectsWish,
+            reference: reference.into(),
+            at,
+        }
+    }
 }
 
 /// One request and its dates.

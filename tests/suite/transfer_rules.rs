@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
-use crate::common::{IMANUM, customer, friday, ledger_under, written};
-use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard};
-use amanat::data::Source;
+use crate::common::{IMANUM, customer, friday, ledger_under, otp, written};
+use amanat::audit::{Alert, AlertHook, AlertKey};
+use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard, Phone};
+use amanat::data::{Publication, Source};
 use amanat::disclosure::{CrossBorderGround, Disclosures};
 use amanat::policy::TransferBasis;
 use amanat::{
@@ -23,18 +24,26 @@ type Ready = Grant<amanat::consent::WithPurpose, amanat::consent::WithCategory>;
 
 struct World {
     ledger: ConsentLedger,
-    disclosures: Disclosures,
+    disclosures: Arc<Disclosures>,
     clock: ManualClock,
     subject: SubjectId,
 }
 
 fn world(policy_text: &str) -> World {
+    world_alerting(policy_text, None)
+}
+
+fn world_alerting(policy_text: &str, pager: Option<Arc<Pager>>) -> World {
     let policy = Arc::new(Policy::from_toml_str(policy_text).unwrap());
     // Friday 13 June 2025, 10:00 in Tashkent.
     let clock = ManualClock::new(friday());
+    let mut disclosures = Disclosures::new(policy.clone());
+    if let Some(pager) = pager {
+        disclosures = disclosures.alerts(pager);
+    }
     World {
         ledger: ledger_under(&policy, &clock).build(),
-        disclosures: Disclosures::new(policy),
+        disclosures: Arc::new(disclosures),
         clock,
         subject: customer(),
     }
@@ -64,6 +73,10 @@ impl World {
             .authorize::<PaymentCard>(&self.subject, &Purpose::CREDIT_SCORING)
             .unwrap();
         self.disclosures.permit(token, recipient)
+    }
+
+    fn now(&self) -> chrono::DateTime<Utc> {
+        amanat::Clock::now(&self.clock)
     }
 }
 
@@ -244,9 +257,9 @@ impl Category for PublicName {
     const ACCESS: Access = Access::Public;
 }
 
-#[test]
-fn no_notice_for_data_the_subject_made_public_art_21() {
-    let policy = r#"version = "p1"
+/// A small policy under the Tajik pack: a public-access name and a phone, sent to a bureau
+/// that waits for its overdue notices and to a registry that does not.
+const TAJIK_TRANSFERS: &str = r#"version = "tj-transfers"
 date = 2025-07-01
 pack = "tajikistan-2018"
 [operator]
@@ -257,12 +270,19 @@ registration = "1"
 [[category]]
 id = "public_name"
 access = "public"
+[[category]]
+id = "phone"
 [[purpose]]
 id = "credit_scoring"
-categories = ["public_name"]
+categories = ["public_name", "phone"]
 basis = "consent"
 [[retention]]
 category = "public_name"
+purpose = "credit_scoring"
+after = "collection"
+years = 1
+[[retention]]
+category = "phone"
 purpose = "credit_scoring"
 after = "collection"
 years = 1
@@ -273,15 +293,83 @@ address = "Dushanbe"
 role = "third_party"
 country = "TJ"
 purposes = ["credit_scoring"]
-categories = ["public_name"]
+categories = ["public_name", "phone"]
+hold_until_notified = true
+[[recipient]]
+id = "registry"
+name = "Registry"
+address = "Khujand"
+role = "third_party"
+country = "TJ"
+purposes = ["credit_scoring"]
+categories = ["public_name", "phone"]
 "#;
-    let w = world(policy);
+
+impl World {
+    fn name(&self) -> PersonalData<String, PublicName> {
+        let token = self
+            .ledger
+            .authorize::<PublicName>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap();
+        PersonalData::collect(&self.subject, String::from("Rustam Nazarov"), &token).unwrap()
+    }
+
+    fn name_token(&self) -> amanat::ConsentToken<PublicName> {
+        self.ledger
+            .authorize::<PublicName>(&self.subject, &Purpose::CREDIT_SCORING)
+            .unwrap()
+    }
+
+    /// Discloses `name` to `recipient` and returns the notice it owed.
+    fn send_name(&self, name: &PersonalData<String, PublicName>, recipient: &str) -> Option<u64> {
+        let permit = self
+            .disclosures
+            .permit(self.name_token(), recipient)
+            .unwrap();
+        self.disclosures
+            .disclose(name, &permit, |_| ())
+            .unwrap()
+            .1
+            .notice
+    }
+}
+
+#[test]
+fn art_21_3_only_data_the_subject_made_public_is_exempt() {
+    let w = world(TAJIK_TRANSFERS);
     w.consent(|g| g.category::<PublicName>());
-    let token = w
-        .ledger
-        .authorize::<PublicName>(&w.subject, &Purpose::CREDIT_SCORING)
+    // A category declared public-access says nothing of who published this value.
+    let unstated = w.name();
+    assert!(w.send_name(&unstated, "registry").is_some());
+
+    let mut published = w.name();
+    let before = w.now() - TimeDelta::days(30);
+    published
+        .made_public(
+            Publication::by_subject("the subject's own page, example.tj/rustam", before),
+            &w.name_token(),
+        )
         .unwrap();
-    assert!(!w.disclosures.permit(token, "bureau").unwrap().notice_owed());
+    assert_eq!(w.send_name(&published, "registry"), None);
+
+    // Published at the subject's wish counts the same; published only after the transfer
+    // does not yet.
+    let mut announced = w.name();
+    announced
+        .made_public(
+            Publication::at_subjects_wish("gazette no. 12", w.now() + TimeDelta::days(1)),
+            &w.name_token(),
+        )
+        .unwrap();
+    assert!(w.send_name(&announced, "registry").is_some());
+
+    // A statement that names no place is refused, and the record stays unstated.
+    let mut blank = w.name();
+    assert!(matches!(
+        blank.made_public(Publication::by_subject("  ", before), &w.name_token()),
+        Err(Error::BlankPublication { record }) if record == blank.id()
+    ));
+    assert_eq!(blank.publication(), None);
 }
 
 #[test]
@@ -456,4 +544,337 @@ fn a_notice_names_the_purpose_of_the_transfer_not_of_the_collection_art_21() {
     w.disclosures.disclose(&passport, &permit, |_| ()).unwrap();
     let notices = w.disclosures.pending_notices(amanat::Clock::now(&w.clock));
     assert_eq!(notices[0].purpose, Purpose::CREDIT_SCORING);
+}
+
+#[test]
+fn art_21_1_data_from_a_third_party_owes_its_notice_as_it_is_collected() {
+    let w = world(TAJIK_TRANSFERS);
+    assert!(w.disclosures.hear_collections(&w.ledger));
+    // A ledger owes its collections' notices in one register.
+    let other = Arc::new(Disclosures::new(Arc::new(
+        Policy::from_toml_str(TAJIK_TRANSFERS).unwrap(),
+    )));
+    assert!(!other.hear_collections(&w.ledger));
+    w.consent(|g| g.category::<Phone>());
+    let token = w
+        .ledger
+        .authorize::<Phone>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("+992900000001"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    // Owed with no second call: the operator, now holding it, tells the subject.
+    let owed = w.disclosures.pending_notices(w.now());
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].record, from_bureau.id());
+    assert_eq!(owed[0].holder, "Registry LLC");
+    assert_eq!(owed[0].recipient, None);
+    // A caller who still asks gets the same notice, not a second one.
+    assert_eq!(
+        w.disclosures.collected_from_third_party(&from_bureau),
+        Some(owed[0].id)
+    );
+    assert!(other.pending_notices(w.now()).is_empty());
+    // Data the subject gave owes nothing.
+    PersonalData::collect(&w.subject, String::from("+992900000002"), &token).unwrap();
+    assert_eq!(w.disclosures.pending_notices(w.now()).len(), 1);
+}
+
+#[test]
+fn art_21_1_a_third_partys_data_disclosed_before_a_register_heard_of_it_owes_its_notice() {
+    let w = world(TAJIK_TRANSFERS);
+    w.consent(|g| g.category::<Phone>().to_recipient("registry"));
+    let token = w
+        .ledger
+        .authorize::<Phone>(&w.subject, &Purpose::CREDIT_SCORING)
+        .unwrap();
+    let from_bureau = PersonalData::collect_from(
+        &w.subject,
+        String::from("+992900000001"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    assert!(w.disclosures.pending_notices(w.now()).is_empty());
+    // Consented to the registry: the transfer owes nothing, but holding the bureau's data
+    // does.
+    let permit = w.disclosures.permit(token, "registry").unwrap();
+    let ((), receipt) = w
+        .disclosures
+        .disclose(&from_bureau, &permit, |_| ())
+        .unwrap();
+    assert_eq!(receipt.notice, None);
+    let owed = w.disclosures.pending_notices(w.now());
+    assert_eq!(owed.len(), 1);
+    assert_eq!(
+        (owed[0].record, &*owed[0].holder),
+        (from_bureau.id(), "Registry LLC")
+    );
+}
+
+/// Keeps every alert it hears.
+#[derive(Default)]
+struct Pager(std::sync::Mutex<Vec<Alert>>);
+
+impl AlertHook for Pager {
+    fn alert(&self, alert: &Alert) {
+        self.0.lock().unwrap().push(alert.clone());
+    }
+}
+
+#[test]
+fn art_21_1_an_overdue_notice_raises_the_alert_once() {
+    let pager = Arc::new(Pager::default());
+    let w = world_alerting(TAJIK_TRANSFERS, Some(Arc::clone(&pager)));
+    w.consent(|g| g.category::<PublicName>());
+    let notice = w.send_name(&w.name(), "registry").unwrap();
+    // Due Wednesday 18 June: not overdue on the day itself.
+    w.clock.advance(TimeDelta::days(5));
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    w.clock.advance(TimeDelta::days(1));
+    let fired = w.disclosures.check_overdue(w.now());
+    assert_eq!(fired.len(), 1);
+    assert_eq!(
+        fired[0].key,
+        AlertKey::OverdueNotice {
+            notice,
+            recipient: Some("registry".into()),
+            due: NaiveDate::from_ymd_opt(2025, 6, 18).unwrap(),
+        }
+    );
+    // Checked again, and the day after: still overdue, not raised again.
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    w.clock.advance(TimeDelta::days(1));
+    assert!(w.disclosures.check_overdue(w.now()).is_empty());
+    let heard = pager.0.lock().unwrap().clone();
+    assert_eq!(heard, fired);
+    // It names the notice, never the subject or the data.
+    let json = serde_json::to_string(&heard[0]).unwrap();
+    assert!(
+        !json.contains(w.subject.as_str()) && !json.contains("Rustam"),
+        "{json}"
+    );
+}
+
+#[test]
+fn art_21_1_transfers_to_a_recipient_wait_for_its_overdue_notice() {
+    let w = world(TAJIK_TRANSFERS);
+    w.consent(|g| g.category::<PublicName>());
+    let name = w.name();
+    let to_bureau = w.send_name(&name, "bureau").unwrap();
+    w.send_name(&name, "registry").unwrap();
+    // Not yet overdue: the bureau still receives.
+    let again = w.send_name(&name, "bureau").unwrap();
+    w.clock.advance(TimeDelta::days(6));
+    match w.disclosures.permit(w.name_token(), "bureau") {
+        Err(Error::TransferHeld {
+            recipient,
+            notice,
+            article,
+        }) => {
+            assert_eq!((recipient.as_str(), notice), ("bureau", to_bureau));
+            // The deadline's article, as the pack in force cites it.
+            let pack = Policy::from_toml_str(TAJIK_TRANSFERS).unwrap().pack();
+            assert_eq!(article, pack.transfer_notice.citation.article);
+        }
+        other => panic!("expected the transfer held, got {other:?}"),
+    }
+    // A recipient the policy does not hold receives with its own notice overdue.
+    w.disclosures.permit(w.name_token(), "registry").unwrap();
+    // The oldest overdue notice sent, the next one holds the bureau still; once that is
+    // sent too, the hold lifts.
+    w.disclosures.mark_sent(to_bureau, w.now()).unwrap();
+    assert!(matches!(
+        w.disclosures.permit(w.name_token(), "bureau"),
+        Err(Error::TransferHeld { notice, .. }) if notice == again
+    ));
+    w.disclosures.mark_sent(again, w.now()).unwrap();
+    w.disclosures.permit(w.name_token(), "bureau").unwrap();
+}
+
+/// The Tajik policy of the common fixtures, with a bureau that receives phones for
+/// identity verification.
+#[cfg(feature = "sqlite")]
+fn tajik_with_bureau() -> Policy {
+    let text = format!(
+        "{}{}",
+        crate::common::TAJIK,
+        r#"
+[[recipient]]
+id = "bureau"
+name = "Bureau"
+address = "Dushanbe"
+role = "third_party"
+country = "TJ"
+purposes = ["identity_verification"]
+categories = ["phone"]
+"#
+    );
+    Policy::from_toml_str(&text).unwrap()
+}
+
+/// An operator on `dir` under [`tajik_with_bureau`], on `clock`, alerting `pager`.
+#[cfg(feature = "sqlite")]
+fn tajik_operator(
+    dir: &std::path::Path,
+    clock: &ManualClock,
+    pager: &Arc<Pager>,
+) -> amanat::store::Operator {
+    amanat::store::Operator::builder(dir, tajik_with_bureau(), crate::common::keys_for(dir))
+        .clock(clock.clone())
+        .alerts(Arc::clone(pager) as Arc<dyn AlertHook>)
+        .open()
+        .unwrap()
+}
+
+#[cfg(feature = "sqlite")]
+fn phone_token(operator: &amanat::store::Operator) -> amanat::ConsentToken<Phone> {
+    operator
+        .ledger()
+        .authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION)
+        .unwrap()
+}
+
+#[test]
+#[cfg(feature = "sqlite")]
+fn art_21_3_an_operator_keeps_that_the_subject_made_a_record_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(crate::common::monday());
+    let pager = Arc::new(Pager::default());
+    let (stated_first, stated_later, unstated) = {
+        let operator = tajik_operator(dir.path(), &clock, &pager);
+        operator
+            .ledger()
+            .grant(
+                crate::common::otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                    .category::<Phone>(),
+            )
+            .unwrap();
+        let token = phone_token(&operator);
+        let published = crate::common::monday() - TimeDelta::days(90);
+        let collect = |stated: Option<&str>| {
+            let mut phone =
+                PersonalData::collect(&customer(), String::from("+992900000003"), &token).unwrap();
+            if let Some(place) = stated {
+                phone
+                    .made_public(Publication::by_subject(place, published), &token)
+                    .unwrap();
+            }
+            operator.keep(&mut phone, &token).unwrap();
+            phone.id()
+        };
+        let stated_first = collect(Some("the subject's shop sign, listed at example.tj/shop"));
+        let stated_later = collect(None);
+        let unstated = collect(None);
+        operator
+            .made_public(
+                stated_later,
+                Publication::at_subjects_wish("directory of merchants, 2025 edition", published),
+                &token,
+            )
+            .unwrap();
+        // A record the token's subject does not have is unknown.
+        assert!(matches!(
+            operator.made_public(
+                amanat::data::RecordId::random(),
+                Publication::by_subject("x", published),
+                &token
+            ),
+            Err(Error::UnknownRecord { .. })
+        ));
+        (stated_first, stated_later, unstated)
+    };
+
+    // Reopened: what was stated is read back from the journal.
+    let operator = tajik_operator(dir.path(), &clock, &pager);
+    let send = |record| {
+        let token = phone_token(&operator);
+        let phone = operator.fetch::<String, Phone>(record, &token).unwrap();
+        let permit = operator.disclosures().permit(token, "bureau").unwrap();
+        let notice = operator
+            .disclosures()
+            .disclose(&phone, &permit, |_| ())
+            .unwrap()
+            .1
+            .notice;
+        (phone.publication().map(|p| p.by), notice)
+    };
+    assert_eq!(
+        send(stated_first),
+        (Some(amanat::data::PublishedBy::Subject), None)
+    );
+    assert_eq!(
+        send(stated_later),
+        (Some(amanat::data::PublishedBy::AtSubjectsWish), None)
+    );
+    let (by, notice) = send(unstated);
+    assert_eq!(by, None);
+    assert!(notice.is_some());
+}
+
+#[test]
+#[cfg(feature = "sqlite")]
+fn art_21_1_an_operator_owes_a_third_partys_notice_unasked_and_its_sweep_alerts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Friday 13 June 2025: the notice is due on Wednesday 18 June.
+    let clock = ManualClock::new(friday());
+    let pager = Arc::new(Pager::default());
+    let operator = tajik_operator(dir.path(), &clock, &pager);
+    operator
+        .ledger()
+        .grant(
+            crate::common::otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                .category::<Phone>(),
+        )
+        .unwrap();
+    let token = phone_token(&operator);
+    let mut from_bureau = PersonalData::collect_from(
+        &customer(),
+        String::from("+992900000004"),
+        Source::ThirdParty {
+            name: "Bureau".into(),
+        },
+        &token,
+    )
+    .unwrap();
+    operator.keep(&mut from_bureau, &token).unwrap();
+    let owed = operator
+        .disclosures()
+        .pending_notices(amanat::Clock::now(&clock));
+    assert_eq!(owed.len(), 1);
+    assert_eq!(
+        (owed[0].record, owed[0].holder.as_str()),
+        (from_bureau.id(), "Dushanbe Pay LLC")
+    );
+    drop(operator);
+
+    // Reopened: the notice is still owed, once; a week on, the sweep raises it, once.
+    let operator = tajik_operator(dir.path(), &clock, &pager);
+    assert_eq!(
+        operator
+            .disclosures()
+            .pending_notices(amanat::Clock::now(&clock)),
+        owed
+    );
+    clock.advance(TimeDelta::days(7));
+    operator.sweep_now().unwrap();
+    operator.sweep_now().unwrap();
+    let heard = pager.0.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1);
+    assert_eq!(
+        heard[0].key,
+        AlertKey::OverdueNotice {
+            notice: owed[0].id,
+            recipient: None,
+            due: owed[0].due,
+        }
+    );
 }

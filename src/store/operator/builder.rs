@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::audit::{AuditEvent, Reference};
+use crate::audit::{AlertHook, AuditEvent, Reference};
 use crate::category::{Category, CategoryId};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::ConsentLedger;
@@ -49,6 +49,7 @@ pub struct OperatorBuilder {
     location: Option<Country>,
     token_ttl: Option<Duration>,
     hooks: Vec<(CategoryId, Arc<dyn DestructionHook>)>,
+    alerts: Option<Arc<dyn AlertHook>>,
     #[cfg(feature = "sqlite")]
     rotate_every: Duration,
     #[cfg(feature = "sqlite")]
@@ -182,6 +183,14 @@ impl OperatorBuilder {
         self
     }
 
+    /// Raises `hook` once for each transfer notice that is overdue, as the operator's
+    /// [`sweep`](Operator::sweep) finds it
+    /// ([`Disclosures::check_overdue`](crate::disclosure::Disclosures::check_overdue)).
+    pub fn alerts(mut self, hook: Arc<dyn AlertHook>) -> Self {
+        self.alerts = Some(hook);
+        self
+    }
+
     /// Opens the stores — the directory, created if missing — and rebuilds everything from
     /// the journal: consents with their history, deadlines, holds and destructions,
     /// notices and requests, with their original ids and times. Sealed copies whose keeping
@@ -280,7 +289,11 @@ impl OperatorBuilder {
         }
         // Built without the log and the journal: the replay records nothing twice.
         let schedule = Arc::new(schedule.build());
-        let disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+        let mut disclosures = Disclosures::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
+        if let Some(hook) = self.alerts {
+            disclosures = disclosures.alerts(hook);
+        }
+        let disclosures = Arc::new(disclosures);
         let notices = ChangeNotices::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
         let requests = SubjectRequests::new(Arc::clone(&policy)).audit(Arc::clone(&audit));
 
@@ -347,9 +360,9 @@ impl OperatorBuilder {
             | AuditEvent::Unblocked { .. }
             | AuditEvent::Rectified { .. }
             | AuditEvent::Destruction { .. } => schedule.replay(change),
-            AuditEvent::NoticeOwed { .. } | AuditEvent::NoticeSent { .. } => {
-                disclosures.replay(change)
-            }
+            AuditEvent::NoticeOwed { .. }
+            | AuditEvent::NoticeSent { .. }
+            | AuditEvent::MadePublic { .. } => disclosures.replay(change),
             AuditEvent::ChangeNoticeOwed { .. } | AuditEvent::ChangeNoticeSent { .. } => {
                 notices.replay(change)
             }
@@ -499,6 +512,13 @@ impl OperatorBuilder {
                 "the ledger already had a listener for its withdrawals".into(),
             ));
         }
+        // Every record collected from a third party with the operator's tokens owes its
+        // notice here as it is collected.
+        if !disclosures.hear_collections(&ledger) {
+            return Err(StoreError::Io(
+                "the ledger already owed its collections' notices elsewhere".into(),
+            ));
+        }
         let operator = Operator {
             dir,
             policy,
@@ -581,6 +601,7 @@ impl Operator {
             location: None,
             token_ttl: None,
             hooks: Vec::new(),
+            alerts: None,
             #[cfg(feature = "sqlite")]
             rotate_every: DAILY,
             #[cfg(feature = "sqlite")]

@@ -398,6 +398,9 @@ impl Operator {
                 destroyed.destroyed_at,
             );
         }
+        // An overdue notice raises the alert hook, once (Tajik law Art. 21.1; ZRU-547
+        // Art. 23).
+        self.disclosures.check_overdue(now);
         self.check_kept()?;
         if let Some(why) = &report.keys_not_rotated {
             return Err(Error::NotStored(StoreError::Io(format!(

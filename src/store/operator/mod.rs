@@ -90,7 +90,9 @@ pub struct Operator {
     policy: Arc<Policy>,
     ledger: ConsentLedger,
     schedule: Arc<RetentionSchedule>,
-    disclosures: Disclosures,
+    /// Shared with the ledger's services, which tell it of every record collected from a
+    /// third party.
+    disclosures: Arc<Disclosures>,
     notices: ChangeNotices,
     requests: SubjectRequests,
     audit: Arc<AuditLog>,

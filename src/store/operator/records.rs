@@ -33,7 +33,11 @@ impl Operator {
     }
 
     /// Keeps `data` sealed in the vault under a key of its own, and tracks it in the
-    /// retention schedule, which shreds that key when the record falls due.
+    /// retention schedule, which shreds that key when the record falls due. What is known
+    /// of where it came from goes with it: a record a third party gave owes the subject
+    /// its notice (Art. 21.1), owed as it was collected with the operator's token, and
+    /// here if it was not; a record its subject made public
+    /// ([`PersonalData::made_public`]) stays exempt from the notice of its transfers.
     ///
     /// # Errors
     ///
@@ -93,7 +97,52 @@ impl Operator {
             let _ = shred(&*self.keys, &*self.vault, data.id());
             return Err(refused);
         }
+        self.disclosures.collected_from_third_party(data);
+        if let Some(publication) = data.publication() {
+            // The record is kept: a statement the journal can't keep leaves the notices of
+            // its transfers owed, the subject's side, and the store stopped, which
+            // `check_kept` says.
+            let _ = self.disclosures.keep_publication(
+                data.id(),
+                data.subject(),
+                publication.clone(),
+                token.actor(),
+                self.ledger.clock().now(),
+            );
+        }
         Ok(())
+    }
+
+    /// States that the subject made kept `record` public, or had it made public, as
+    /// `publication` says where and when (Tajik law Art. 21.3): a transfer of it from then
+    /// on owes the subject no notice. The statement is kept with the record, and every
+    /// copy fetched afterwards carries it; see [`PersonalData::made_public`].
+    ///
+    /// # Errors
+    ///
+    /// The token's refusals, checked first; [`Error::UnknownRecord`] if the token's
+    /// subject has no kept record of category `C` with this id; [`Error::BlankPublication`]
+    /// if `publication` names no place; [`Error::NotStored`] if it can't be kept.
+    pub fn made_public<C: Category>(
+        &self,
+        record: RecordId,
+        publication: crate::data::Publication,
+        token: &ConsentToken<C>,
+    ) -> Result<(), Error> {
+        token.check()?;
+        self.own(token, record)?;
+        match self.schedule.tracked(record) {
+            Some((tracked, _))
+                if tracked.category == C::ID && tracked.subject == *token.subject() => {}
+            _ => return Err(Error::UnknownRecord { record }),
+        }
+        self.disclosures.keep_publication(
+            record,
+            token.subject(),
+            publication,
+            token.actor(),
+            self.ledger.clock().now(),
+        )
     }
 
     /// Reads a kept record back under `token`, as the [`PersonalData`] it was: same id,
@@ -156,6 +205,9 @@ impl Operator {
             })?;
         let mut data =
             PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
+        if let Some(publication) = self.disclosures.publication(record) {
+            data.restore_publication(publication);
+        }
         data.attach_retention(cell);
         // Destroying the record zeroizes this copy too, not only refuses it.
         self.schedule
