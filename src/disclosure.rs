@@ -7,8 +7,9 @@
 //! subject consented to transfers abroad, or the policy states a treaty or law ground
 //! (Art. 18). [`Disclosures::disclose`] then hands the value to your transfer code and
 //! records the [`TransferNotice`] owed, due within the pack's deadline on the policy's
-//! calendar, unless an exemption of Art. 21.3 applies: the subject consented to this
-//! recipient, the recipient is a state body performing its duties, or the subject made
+//! calendar, unless an exemption of the pack applies — under Tajik law Art. 21.3, the
+//! subject consented to this recipient; under either law, the recipient is a state body
+//! performing its duties (ZRU-547 Art. 23), or the subject made
 //! the record's data public, or had it made public — stated on the record
 //! ([`PersonalData::made_public`]), for a category declared public-access says nothing of
 //! who published a given value.
@@ -335,11 +336,12 @@ impl Disclosures {
                 _ => return Err(refused()),
             }
         };
-        // Art. 21.3: no notice when the subject consented to this transfer, or when a state
-        // body receives it for its duties. Data made public by the subject is exempt too,
-        // but that is the record's to say, not the category's: `disclose` asks it.
-        let consented = on_consent && token.consented_to_recipient(recipient);
-        let state_duty = declared.role == RecipientRole::StateBody;
+        // The pack's exemptions (Tajik law Art. 21.3; ZRU-547 Art. 23): the subject's
+        // consent to this transfer (Tajik law only), a state body's duties. Data made public
+        // by the subject is the record's to say, not the category's: `disclose` asks it.
+        let exempt = pack.notice_exemptions;
+        let consented = exempt.consent && on_consent && token.consented_to_recipient(recipient);
+        let state_duty = exempt.state_body && declared.role == RecipientRole::StateBody;
         Ok(TransferPermit {
             notice_owed: !(consented || state_duty),
             recipient: recipient.to_owned(),
@@ -376,7 +378,8 @@ impl Disclosures {
             .cloned()
             .or_else(|| self.publication(data.id()))
             .is_some_and(|publication| publication.at <= now);
-        let owed = permit.notice_owed && !public;
+        let owed =
+            permit.notice_owed && !(public && self.policy.pack().notice_exemptions.made_public);
         // The disclosure and its notice are on the record before `send` sees the value: a
         // transfer the audit log can't record is not made.
         let recorded = data.with(&permit.token, |value| {

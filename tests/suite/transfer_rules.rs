@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::common::{IMANUM, customer, friday, ledger_under, otp, written};
+use crate::common::{IMANUM, customer, friday, ledger_under, written};
 use amanat::audit::{Alert, AlertHook, AlertKey};
 use amanat::category::{Access, Biometric, Category, CategoryId, Passport, PaymentCard, Phone};
 use amanat::data::{Publication, Source};
@@ -193,23 +193,27 @@ fn a_transfer_owes_a_notice_with_its_due_date_art_21() {
 }
 
 #[test]
-fn no_notice_when_the_subject_consented_to_this_recipient_art_21() {
-    let w = world(IMANUM);
-    w.consent(|g| g.category::<PaymentCard>().to_recipient("katm"));
-    let card = w.card();
-    let permit = w.card_permit("katm").unwrap();
-    assert!(!permit.notice_owed());
-    let ((), receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
-    assert_eq!(receipt.notice, None);
-    assert!(
-        w.disclosures
-            .pending_notices(amanat::Clock::now(&w.clock))
-            .is_empty()
-    );
+fn no_notice_when_the_subject_consented_to_this_recipient_under_tajik_art_21_3_but_uz_art_23_has_no_such_exemption()
+ {
+    for (text, owed) in [(under_tajik_law(IMANUM), false), (IMANUM.to_owned(), true)] {
+        let w = world(&text);
+        w.consent(|g| g.category::<PaymentCard>().to_recipient("katm"));
+        let card = w.card();
+        let permit = w.card_permit("katm").unwrap();
+        assert_eq!(permit.notice_owed(), owed);
+        let ((), receipt) = w.disclosures.disclose(&card, &permit, |_| ()).unwrap();
+        assert_eq!(receipt.notice.is_some(), owed);
+        assert_eq!(
+            w.disclosures
+                .pending_notices(amanat::Clock::now(&w.clock))
+                .len(),
+            usize::from(owed)
+        );
+    }
 }
 
 #[test]
-fn no_notice_for_a_state_body_performing_its_duties_art_21() {
+fn no_notice_for_a_state_body_performing_its_duties_art_21_3_uz_art_23() {
     let w = world(IMANUM);
     w.ledger
         .grant(

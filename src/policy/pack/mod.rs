@@ -184,6 +184,20 @@ pub struct AutomatedDecisionRule {
     pub citation: Citation,
 }
 
+/// When a transfer owes the subject no notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NoticeExemptions {
+    /// The subject consented to the transfer to this recipient.
+    pub consent: bool,
+    /// A state body receives the data for its duties.
+    pub state_body: bool,
+    /// The subject made the data public, or had it made public
+    /// ([`PersonalData::made_public`](crate::PersonalData::made_public)).
+    pub made_public: bool,
+    /// Where the exemptions come from.
+    pub citation: Citation,
+}
+
 /// A legal basis the law accepts for processing without consent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct BasisRule {
@@ -238,6 +252,8 @@ pub struct JurisdictionPack {
     pub request_deadlines: &'static [(RequestKind, Deadline)],
     /// How long the operator has to notify a subject of a transfer.
     pub transfer_notice: Deadline,
+    /// When a transfer owes no notice.
+    pub notice_exemptions: NoticeExemptions,
     /// Whether the subject and the other participants in processing must be told in writing
     /// when a record is corrected, blocked or destroyed, and by when; `None` where the law
     /// asks no such notice.
@@ -322,6 +338,10 @@ impl JurisdictionPack {
             ("in_force".to_owned(), self.in_force_citation),
             ("subject_request".to_owned(), self.subject_request.citation),
             ("transfer_notice".to_owned(), self.transfer_notice.citation),
+            (
+                "notice_exemptions".to_owned(),
+                self.notice_exemptions.citation,
+            ),
             ("weakest_consent".to_owned(), self.weakest_consent_citation),
             (
                 "electronic_document".to_owned(),

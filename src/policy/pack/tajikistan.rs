@@ -168,6 +168,17 @@ impl JurisdictionPack {
                  from the subject, notify the subject within three working days",
             ),
         },
+        notice_exemptions: super::NoticeExemptions {
+            consent: true,
+            state_body: true,
+            made_public: true,
+            citation: law(
+                "Law No. 1537, Art. 21.3",
+                "no notice where the subject consented to the transfer, a state body performs \
+                 its duties, the subject made the data public or had it made public, or the \
+                 notice would violate others' rights",
+            ),
+        },
         // Art. 21 asks a notice of a transfer only.
         change_notice: None,
         localisation: &[Localisation {

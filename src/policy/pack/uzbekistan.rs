@@ -204,6 +204,19 @@ impl JurisdictionPack {
                  writing within three days, save state bodies, research and public sources",
             ),
         },
+        // No exemption for the subject's consent: Art. 23 has none.
+        notice_exemptions: super::NoticeExemptions {
+            consent: false,
+            state_body: true,
+            made_public: true,
+            citation: law(
+                "ZRU-547, Art. 23",
+                "no written notice where state bodies exercise their powers, for historical, \
+                 statistical, sociological or scientific processing, or for data collected \
+                 from public sources: amanat counts a record its subject made public as one \
+                 in a public source",
+            ),
+        },
         change_notice: Some(Deadline {
             days: 3,
             counted_in: DayCount::Calendar,
