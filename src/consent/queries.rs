@@ -91,3 +91,51 @@ impl ConsentLedger {
             .unwrap_or_default()
     }
 }
+
+// Terms that ended: what a sweep turns into destructions (ZRU-547 Art. 17).
+impl ConsentLedger {
+    /// The purposes whose consent's term ended after `after` and by `until` (milliseconds
+    /// since the epoch), each with its subject, where no other consent of the subject's
+    /// holds the purpose at `until`. A purpose withdrawn before its term ended is not
+    /// among them: the withdrawal brought its records forward already. One pass over the
+    /// consents; one with no term of its own is passed over at once.
+    pub(crate) fn terms_ended(
+        &self,
+        after: i64,
+        until: i64,
+    ) -> Vec<(SubjectId, crate::vocab::Purpose)> {
+        let mut ended = Vec::new();
+        for record in self.consents.iter() {
+            let valid_until = record
+                .valid_until
+                .load(std::sync::atomic::Ordering::Acquire);
+            if valid_until <= after || valid_until > until {
+                continue;
+            }
+            for (p, purpose) in record.purposes.iter().enumerate() {
+                if record.is_withdrawn(p) {
+                    continue;
+                }
+                let held = self.subjects.get(&record.subject).is_some_and(|entry| {
+                    entry.consents.iter().any(|other| {
+                        other
+                            .purposes
+                            .iter()
+                            .position(|q| q == purpose)
+                            .is_some_and(|q| {
+                                !other.is_withdrawn(q)
+                                    && other.valid_until.load(std::sync::atomic::Ordering::Acquire)
+                                        > until
+                            })
+                    })
+                });
+                if !held {
+                    ended.push((record.subject.clone(), purpose.clone()));
+                }
+            }
+        }
+        ended.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
+        ended.dedup();
+        ended
+    }
+}

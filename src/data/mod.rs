@@ -769,6 +769,7 @@ impl fmt::Display for DestructionReceipt {
         )?;
         match &self.reason {
             DestructionReason::ConsentWithdrawn => f.write_str("consent withdrawn"),
+            DestructionReason::ConsentTermEnded => f.write_str("the consent's term ended"),
             DestructionReason::SubjectRequest => f.write_str("at the subject's request"),
             DestructionReason::PurposeAchieved => f.write_str("purpose achieved"),
             DestructionReason::RetentionExpired => f.write_str("retention period over"),

@@ -53,8 +53,21 @@ impl RetentionSchedule {
         journaled: bool,
     ) -> Vec<RecordId> {
         let at = at.timestamp_millis();
-        let kept = journaled.then(|| trigger.clone());
         let ids = state.subject_records(subject);
+        // A term's end is found again at every sweep after a reopen: kept only the first
+        // time it changes something, so the log doesn't grow with each.
+        if let Trigger::ConsentTermEnded(purpose) = &trigger
+            && !ids.iter().any(|id| {
+                state
+                    .records
+                    .get(id)
+                    .is_some_and(|e| e.purpose == *purpose && e.deadline.is_none_or(|d| d > at))
+            })
+        {
+            return Vec::new();
+        }
+        let kept = journaled.then(|| trigger.clone());
+        let term_ended = matches!(trigger, Trigger::ConsentTermEnded(_));
         let before: Vec<Option<i64>> = ids
             .iter()
             .map(|id| state.records.get(id).and_then(|e| e.deadline))
@@ -123,7 +136,12 @@ impl RetentionSchedule {
                     state.bring_forward(at, record, at, DestructionReason::SubjectRequest);
                 }
             }
-            Trigger::ConsentWithdrawn(purpose) => {
+            Trigger::ConsentWithdrawn(purpose) | Trigger::ConsentTermEnded(purpose) => {
+                let reason = if term_ended {
+                    DestructionReason::ConsentTermEnded
+                } else {
+                    DestructionReason::ConsentWithdrawn
+                };
                 let on_consent = self
                     .policy
                     .purpose(&purpose)
@@ -131,7 +149,7 @@ impl RetentionSchedule {
                 if on_consent {
                     for &id in &ids {
                         if state.records.get(&id).is_some_and(|e| e.purpose == purpose) {
-                            state.bring_forward(at, id, at, DestructionReason::ConsentWithdrawn);
+                            state.bring_forward(at, id, at, reason.clone());
                         }
                     }
                 } else {
@@ -139,7 +157,11 @@ impl RetentionSchedule {
                         at,
                         Event::TriggerIgnored {
                             subject: subject.clone(),
-                            trigger: "consent withdrawn".into(),
+                            trigger: if reason == DestructionReason::ConsentWithdrawn {
+                                "consent withdrawn".into()
+                            } else {
+                                "consent's term ended".into()
+                            },
                             why: format!(
                                 "the policy declares another legal basis for the purpose ({})",
                                 self.policy.pack().articles.other_bases.article

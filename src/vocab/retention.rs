@@ -40,6 +40,12 @@ pub enum Trigger {
     /// where the policy declares the purpose on consent; where it declares another basis,
     /// that basis still holds and nothing changes (Art. 11.2).
     ConsentWithdrawn(Purpose),
+    /// The term a consent set for a purpose ended, and no other consent of the subject's
+    /// holds the purpose: records collected for it are due at once where the policy
+    /// declares the purpose on consent (ZRU-547 Art. 17, 3rd indent; Art. 19: processing
+    /// may not outlast the consent). An [`Operator`](crate::store::Operator)'s sweep finds
+    /// the terms that ended and applies it.
+    ConsentTermEnded(Purpose),
 }
 
 /// A duty to keep data that postpones its destruction.
@@ -170,6 +176,9 @@ pub enum HoldUntil {
 pub enum DestructionReason {
     /// The subject withdrew consent and no other legal basis holds.
     ConsentWithdrawn,
+    /// The term the subject's consent set ended (ZRU-547 Art. 17), and no other consent or
+    /// legal basis holds.
+    ConsentTermEnded,
     /// The subject asked for it (Art. 22.1).
     SubjectRequest,
     /// The purpose of processing was achieved (Art. 14.3).

@@ -12,6 +12,7 @@ mod authenticated_log;
 mod backups;
 mod change_notices;
 mod consent_rules;
+mod consent_term;
 mod crypto_shredding;
 mod depersonalisation;
 mod event_log_attacks;

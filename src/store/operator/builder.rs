@@ -535,6 +535,7 @@ impl OperatorBuilder {
             rotation,
             #[cfg(feature = "sqlite")]
             event_log,
+            terms_checked: std::sync::atomic::AtomicI64::new(i64::MIN),
             _lock: lock,
         };
         // A destruction completed here is followed by a rotation, as one a sweep does.

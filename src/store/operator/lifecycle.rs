@@ -358,6 +358,12 @@ impl Operator {
     /// either, where the provider can rotate and destroy. [`sweep_now`](Self::sweep_now)
     /// sweeps at the operator's clock: what a timer calls.
     ///
+    /// First it looks for consents whose term ended since the last sweep (since the open,
+    /// for the first): each purpose no other consent of the subject's still holds gets
+    /// [`Trigger::ConsentTermEnded`], so the records collected for it fall due now where
+    /// the policy declares the purpose on consent (ZRU-547 Art. 17). That look is one pass
+    /// over the consents; one without a term of its own costs a load and a compare.
+    ///
     /// # Errors
     ///
     /// [`Error::TimeAhead`] if `now` is ahead of the operator's clock by more than a
@@ -385,6 +391,16 @@ impl Operator {
         self.check_time(now)?;
         // The reads of tokens still out, or never dropped, go on the record too.
         self.ledger.flush_reads();
+        // A consent's term that ended ends the processing it allowed (ZRU-547 Art. 17):
+        // its purposes' records fall due now, unless another consent holds them.
+        let until = now.timestamp_millis();
+        let after = self
+            .terms_checked
+            .fetch_max(until, std::sync::atomic::Ordering::AcqRel);
+        for (subject, purpose) in self.ledger.terms_ended(after, until) {
+            self.schedule
+                .trigger_kept(&subject, Trigger::ConsentTermEnded(purpose), now, true);
+        }
         // The schedule rotates the keys after it, where a destruction or the day calls for it.
         let report = self.schedule.sweep(now);
         // Each destruction is told where the pack asks it (Uzbek law Art. 31).

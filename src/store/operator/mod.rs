@@ -104,6 +104,9 @@ pub struct Operator {
     /// The log the journal and the audit log share, closed as the operator drops.
     #[cfg(feature = "sqlite")]
     event_log: Option<Arc<EventLog>>,
+    /// Up to when (milliseconds) the sweeps looked for consents whose term ended: from
+    /// the start after an open, for a term that ended while the operator was closed.
+    terms_checked: std::sync::atomic::AtomicI64,
     /// The directory's lock, released when the operator drops.
     _lock: Option<std::fs::File>,
 }
