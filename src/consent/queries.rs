@@ -105,7 +105,7 @@ impl ConsentLedger {
         until: i64,
     ) -> Vec<(SubjectId, crate::vocab::Purpose)> {
         let mut ended = Vec::new();
-        for record in self.consents.iter() {
+        for record in &self.consents {
             let valid_until = record
                 .valid_until
                 .load(std::sync::atomic::Ordering::Acquire);
