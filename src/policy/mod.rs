@@ -89,8 +89,8 @@ pub use decl::{
 };
 pub use pack::{
     Articles, AutomatedDecisionRule, BasisRule, Citation, Country, DayCount, Deadline,
-    JurisdictionPack, Localisation, Localised, ParseCountryError, TransferBasis, TransferRule,
-    WrittenConsentRule,
+    JurisdictionPack, Localisation, Localised, NoticeExemptions, ParseCountryError,
+    RestrictedCategory, TransferBasis, TransferRule, WrittenConsentRule,
 };
 use validate::{Draft, Located};
 

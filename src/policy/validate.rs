@@ -334,6 +334,20 @@ impl Draft {
                         p.spans.get("basis").cloned(),
                     ));
                 }
+                if let Some(rule) = pack.restriction_of(category)
+                    && decl.basis != BasisKind::Consent
+                    && !rule.bases.contains(&decl.basis.name())
+                {
+                    return Err(fail(
+                        K::SpecialCategoryBasis {
+                            purpose: decl.id.to_string(),
+                            category: category.clone(),
+                            basis: decl.basis,
+                            article: rule.citation.article,
+                        },
+                        p.spans.get("basis").cloned(),
+                    ));
+                }
                 if decl.basis == BasisKind::Consent
                     && special
                     && decl.consent_form < FormKind::Written

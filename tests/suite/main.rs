@@ -42,6 +42,7 @@ mod subject_requests;
 mod synced_writes;
 mod tampering;
 mod transfer_rules;
+mod uzbek_primary_text;
 mod value_types;
 mod withdrawal_concurrency;
 mod withdrawal_reaches_retention;

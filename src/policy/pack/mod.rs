@@ -39,6 +39,18 @@ pub struct WrittenConsentRule {
     pub citation: Citation,
 }
 
+/// A category the law lets be processed without consent only on some grounds, though it
+/// asks no written form for it (ZRU-547 Art. 26: biometric and genetic data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RestrictedCategory {
+    /// The category.
+    pub category: CategoryId,
+    /// The bases other than consent that reach it, as [`LegalBasis::name`](crate::LegalBasis::name) spells them.
+    pub bases: &'static [&'static str],
+    /// Where the rule comes from.
+    pub citation: Citation,
+}
+
 /// How a deadline counts its days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -228,6 +240,9 @@ pub struct JurisdictionPack {
     pub in_force_citation: Citation,
     /// Categories that need written consent, by id.
     pub written_consent: &'static [WrittenConsentRule],
+    /// Categories processed without consent only on the grounds the law lists, beyond
+    /// those that need written consent.
+    pub restricted: &'static [RestrictedCategory],
     /// The rule that a category the policy declares special needs written consent, or
     /// `None` where the law names no special categories (a policy may still declare one,
     /// and is then held to written consent as its own choice).
@@ -441,6 +456,13 @@ impl JurisdictionPack {
         self.written_consent
             .iter()
             .find(|rule| rule.category == *category)
+    }
+
+    /// The rule that limits the bases other than consent for `category`, if any.
+    pub fn restriction_of(&self, category: &str) -> Option<&RestrictedCategory> {
+        self.restricted
+            .iter()
+            .find(|r| r.category.as_str() == category)
     }
 
     /// The localisation rule that requires `category` to stay at home on `date`, if any.

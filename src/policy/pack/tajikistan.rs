@@ -34,7 +34,7 @@ const BIOMETRIC_GROUNDS: super::Citation = law(
      laundering and its financing, sentences, citizenship and civil service",
 );
 
-const ANSWER: &str = "the law sets no time to answer it: amanat applies Art. 25.1's three \
+const ANSWER: &str = "the law sets no time to answer it: amanat applies Law No. 1537 Art. 25.1's three \
                       working days for handing the subject their data";
 
 impl JurisdictionPack {
@@ -59,6 +59,8 @@ impl JurisdictionPack {
             category: BIOMETRIC,
             citation: BIOMETRIC_WRITTEN,
         }],
+        // Biometric data needs written consent (Art. 17.1), which already limits its bases.
+        restricted: &[],
         special_written: None,
         representative_written: None,
         electronic_document: &[],
@@ -89,8 +91,8 @@ impl JurisdictionPack {
             retention: law(
                 "Law No. 1537, Art. 14.3, 20",
                 "data is kept until the purposes of processing are achieved unless the law \
-                 sets otherwise (Art. 14.3), and destroyed when that term ends, when the legal \
-                 relationship ends, or when a court decision takes effect (Art. 20)",
+                 sets otherwise (Law No. 1537 Art. 14.3), and destroyed when that term ends, when the legal \
+                 relationship ends, or when a court decision takes effect (Law No. 1537 Art. 20)",
             ),
             storage: STORAGE,
             transfers_abroad: law(
@@ -126,7 +128,7 @@ impl JurisdictionPack {
                     citation: secondary(
                         "Law No. 1537, Art. 22.1",
                         "the subject may demand that their data be corrected; the law sets no \
-                         time to answer it: amanat applies Art. 25.1's three working days",
+                         time to answer it: amanat applies Law No. 1537 Art. 25.1's three working days",
                     ),
                 },
             ),
@@ -234,7 +236,7 @@ impl JurisdictionPack {
         weakest_consent_citation: secondary(
             "Law No. 1537, Art. 8.1",
             "processing needs the consent of the subject or their representative; the law \
-             prescribes no form, save written consent for biometric data (Art. 17.1)",
+             prescribes no form, save written consent for biometric data (Law No. 1537 Art. 17.1)",
         ),
         // Art. 12's list is closed: no ground of a private operator's legal duty, and no
         // court order of its own (a court is a state body performing its duties).

@@ -7,7 +7,7 @@ use chrono::Weekday;
 
 use super::{
     Articles, AutomatedDecisionRule, BIOMETRIC, BasisRule, DayCount, Deadline, JurisdictionPack,
-    Localisation, Localised, TransferRule, date, law, secondary,
+    Localisation, Localised, RestrictedCategory, TransferRule, date, law, secondary,
 };
 use crate::category::CategoryId;
 use crate::vocab::border::{Country, TransferBasis};
@@ -38,6 +38,24 @@ const TRANSFERS: super::Citation = law(
      to protect the constitutional order, public order, citizens' rights, health and morals, \
      or under a treaty",
 );
+
+/// Art. 26: biometric and genetic data only on consent, save treaties, justice,
+/// enforcement proceedings and the other cases a law provides.
+const BIOMETRIC_CONSENT: super::Citation = law(
+    "ZRU-547, Art. 26",
+    "biometric and genetic data used to identify the subject are processed only with the \
+     subject's consent, save treaties, justice, enforcement proceedings and the other cases \
+     the law provides",
+);
+
+/// What Art. 26 lets reach biometric data without consent: its own grounds, a court's
+/// decision, and the cases a law provides (a legal duty, a state body's).
+const BIOMETRIC_BASES: &[&str] = &[
+    "biometric_exception",
+    "court_order",
+    "legal_obligation",
+    "state_function",
+];
 
 const OBJECTION: Deadline = Deadline {
     days: 10,
@@ -70,6 +88,18 @@ impl JurisdictionPack {
         // Art. 26 asks consent for biometric and genetic data, in no particular form: the
         // written form is Art. 25's, for special data, and Art. 21's, for representatives.
         written_consent: &[],
+        restricted: &[
+            RestrictedCategory {
+                category: BIOMETRIC,
+                bases: BIOMETRIC_BASES,
+                citation: BIOMETRIC_CONSENT,
+            },
+            RestrictedCategory {
+                category: CategoryId::new("genetic"),
+                bases: BIOMETRIC_BASES,
+                citation: BIOMETRIC_CONSENT,
+            },
+        ],
         special_written: Some(SPECIAL_WRITTEN),
         representative_written: Some(law(
             "ZRU-547, Art. 21",
@@ -104,9 +134,9 @@ impl JurisdictionPack {
             written_consent: SPECIAL_WRITTEN,
             special_bases: law(
                 "ZRU-547, Art. 25, 26",
-                "special data without written consent only on the grounds of Art. 25; \
+                "special data without written consent only on the grounds of ZRU-547 Art. 25; \
                  biometric and genetic data without consent only for treaties, justice, \
-                 enforcement proceedings and other cases in law (Art. 26)",
+                 enforcement proceedings and other cases in law (ZRU-547 Art. 26)",
             ),
             depersonalised: law(
                 "ZRU-547, Art. 16",
@@ -121,8 +151,8 @@ impl JurisdictionPack {
             retention: law(
                 "ZRU-547, Art. 10, 17",
                 "data is kept until the purpose of collecting and processing it is achieved \
-                 (Art. 10), and destroyed when the purpose is achieved, consent is withdrawn, \
-                 the term the consent set ends, or a court decision takes effect (Art. 17)",
+                 (ZRU-547 Art. 10), and destroyed when the purpose is achieved, consent is withdrawn, \
+                 the term the consent set ends, or a court decision takes effect (ZRU-547 Art. 17)",
             ),
             storage: STORAGE,
             transfers_abroad: TRANSFERS,
@@ -165,7 +195,7 @@ impl JurisdictionPack {
                     citation: secondary(
                         "ZRU-547, Art. 30",
                         "the subject may demand that processing be suspended; the law sets no \
-                         time: amanat applies Art. 11's three days",
+                         time: amanat applies ZRU-547 Art. 11's three days",
                     ),
                 },
             ),
@@ -176,8 +206,8 @@ impl JurisdictionPack {
                     counted_in: DayCount::Calendar,
                     citation: secondary(
                         "ZRU-547, Art. 17",
-                        "data is destroyed in the cases Art. 17 lists; the law sets no time to \
-                         answer a request: amanat applies Art. 11's three days",
+                        "data is destroyed in the cases ZRU-547 Art. 17 lists; the law sets no time to \
+                         answer a request: amanat applies ZRU-547 Art. 11's three days",
                     ),
                 },
             ),
@@ -224,7 +254,7 @@ impl JurisdictionPack {
                 "ZRU-547, Art. 31",
                 "the subject and the other participants in processing are told in writing \
                  when data is changed, destroyed or its use restricted; the law sets no time: \
-                 amanat applies Art. 23's three days",
+                 amanat applies ZRU-547 Art. 23's three days",
             ),
         }),
         localisation: &[
@@ -341,7 +371,7 @@ impl JurisdictionPack {
                 citation: law(
                     "ZRU-547, Art. 17, 18",
                     "a court decision in force is carried out as the operator's legal duty \
-                     (Art. 18), and data is destroyed when one orders it (Art. 17)",
+                     (ZRU-547 Art. 18), and data is destroyed when one orders it (ZRU-547 Art. 17)",
                 ),
             },
             BasisRule {
