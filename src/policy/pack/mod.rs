@@ -387,6 +387,11 @@ impl JurisdictionPack {
                 .map(|c| ("special_written".to_owned(), c)),
         );
         all.extend(
+            self.restricted
+                .iter()
+                .map(|r| (format!("restricted.{}", r.category), r.citation)),
+        );
+        all.extend(
             self.representative_written
                 .map(|c| ("representative_written".to_owned(), c)),
         );
