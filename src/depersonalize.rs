@@ -1,5 +1,5 @@
 //! Depersonalisation: data that can no longer be tied to its subject without extra
-//! information (Tajik law Art. 1), the only kind statistics may use (Art. 19, 21.4).
+//! information (Tajik law Art. 1), the only kind statistics may use (Tajik law Art. 19; ZRU-547 Art. 16).
 //!
 //! Two ways there: a **mask** that keeps what a screen or a report needs (the card's first
 //! six and last four digits), and a keyed **pseudonym** — HMAC-SHA-256 under a secret the
@@ -190,7 +190,7 @@ impl Depersonalize for FaceImage {
     }
 }
 
-/// Where statistical, social or scientific processing gathers its rows (Art. 19, 21.4): it
+/// Where statistical, social or scientific processing gathers its rows (Tajik law Art. 19; ZRU-547 Art. 16): it
 /// takes [`Depersonalized`] values only, so handing it [`PersonalData`](crate::PersonalData)
 /// does not compile.
 ///

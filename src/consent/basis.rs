@@ -1,4 +1,4 @@
-//! Authorizing on a legal basis other than consent (Art. 12): the checks, the record of
+//! Authorizing on a legal basis other than consent (Tajik law Art. 12, 17.2; ZRU-547 Art. 18, 26): the checks, the record of
 //! each use with its reference, and the token it issues.
 
 use std::sync::Arc;
@@ -27,11 +27,13 @@ pub(crate) struct BasisUse {
 
 // Authorizing on another legal basis: checked, recorded, then issued.
 impl ConsentLedger {
-    /// Issues a token for processing without consent, on another legal basis (Art. 12):
-    /// a contract, a legal obligation, a state body's function, protection of rights, a
-    /// court order, or for biometric data one of the grounds of Art. 17.2. The use and its
+    /// Issues a token for processing without consent, on another legal basis the policy's
+    /// pack accepts: under ZRU-547 Art. 18 a contract, a legal obligation, a state body's
+    /// function, protection of rights, a court order; under Tajik law Art. 12's closed list
+    /// a state body's function or protection of constitutional rights; for biometric data
+    /// the law's own grounds (Tajik law Art. 17.2; ZRU-547 Art. 26). The use and its
     /// reference are recorded in the subject's [`history`](Self::history); a withdrawal of
-    /// consent never touches such a token (Art. 11.2).
+    /// consent never touches such a token (Tajik law Art. 12; ZRU-547 Art. 18).
     ///
     /// The ledger checks the reference is there and that the basis may reach the category;
     /// with a [`Policy`], also that the policy declares the purpose for the category on

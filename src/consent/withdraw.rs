@@ -1,4 +1,4 @@
-//! Withdrawing consent (Art. 11.2), whole or for one purpose: it takes effect at once and
+//! Withdrawing consent (Tajik law Art. 11.1; ZRU-547 Art. 21), whole or for one purpose: it takes effect at once and
 //! stands even when the audit log or the journal can't keep it.
 
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub(crate) trait Hearing {
 
 // Withdrawing: it protects the subject, so it takes effect first and is kept after.
 impl ConsentLedger {
-    /// Withdraws a consent for every purpose it still holds for (Art. 11.2). Every token
+    /// Withdraws a consent for every purpose it still holds for (Tajik law Art. 11.1; ZRU-547 Art. 21). Every token
     /// issued on it fails from its next use on, on every thread; tokens issued on another
     /// legal basis are untouched. A value already opened by [`read`](crate::PersonalData::read)
     /// stays open for the rest of that borrow: withdrawal stops new opens.

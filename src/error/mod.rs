@@ -54,7 +54,7 @@ pub enum Error {
         category: CategoryId,
     },
 
-    /// The consent that covered this processing was withdrawn (Art. 11.2).
+    /// The consent that covered this processing was withdrawn (Tajik law Art. 11.1; ZRU-547 Art. 21).
     #[error(
         "consent {consent} withdrawn by subject {subject} for purpose {purpose} on category {category}"
     )]
@@ -649,7 +649,7 @@ pub enum Error {
     StillInFiles(StoreError),
 
     /// The audit log could not record the action, so it was not done: processing that
-    /// leaves no trace is refused (Art. 25.1). Actions that protect the subject (withdrawal,
+    /// leaves no trace is refused (Tajik law Art. 25.2; ZRU-547 Art. 27). Actions that protect the subject (withdrawal,
     /// blocking, destruction) are done even then; the log stays failed and refuses the rest.
     #[error("not done: the audit log could not record it ({0})")]
     AuditUnavailable(#[from] AuditError),

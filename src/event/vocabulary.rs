@@ -83,7 +83,7 @@ pub enum Event {
         /// As in [`ConsentGiven`](Self::ConsentGiven).
         digest: ChainHash,
     },
-    /// A consent was withdrawn for some or all of its purposes (Art. 11.2): a change.
+    /// A consent was withdrawn for some or all of its purposes (Tajik law Art. 11.1; ZRU-547 Art. 21): a change.
     ConsentWithdrawn {
         /// Whose consent.
         subject: SubjectId,

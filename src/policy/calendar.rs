@@ -9,7 +9,7 @@ use serde::Serialize;
 /// the same date every year (New Year, 8 March), and one-off days off (holidays that move
 /// with the lunar calendar, like Ramadan and Kurban Hayit, or a day moved by decree).
 ///
-/// Every deadline in the library — a subject's request (Tajik law Art. 22), a transfer
+/// Every deadline in the library — a subject's request (Tajik law Art. 25.1; ZRU-547 Art. 11, 22, 24), a transfer
 /// notice (Art. 21) — is counted on the policy's calendar.
 ///
 /// ```

@@ -77,7 +77,7 @@ pub struct PurposeDecl {
     pub consent_form: FormKind,
     /// Categories for which it collects written consent, on top of those the law names.
     pub written_for: Vec<String>,
-    /// Whether it accepts only depersonalised data (statistics, research: Art. 19, 21.4).
+    /// Whether it accepts only depersonalised data (statistics, research: Tajik law Art. 19; ZRU-547 Art. 16).
     pub depersonalised: bool,
     /// Whether it is the service itself: withdrawing consent for it means the subject can
     /// no longer use the service (IMANUM §V).

@@ -5,7 +5,7 @@
 //! files it keeps elsewhere — and gives each the deadline its policy's retention rule sets
 //! (Tajik law Art. 14.3, 20): so long after collection, after the purpose is achieved, or
 //! after the relationship ends. [`Trigger`]s bring deadlines forward: the account is closed
-//! (a logout is not: IMANUM §2.1.5), a purpose is achieved, a court decides, consent is
+//! (a logout is not: IMANUM §IV), a purpose is achieved, a court decides, consent is
 //! withdrawn where no other basis holds. Closing the account ends every period, whatever it
 //! counts from (Art. 20). A policy's statutory minimums keep a category longer whatever
 //! purpose collected it — identity documents five years after the relationship ends, under

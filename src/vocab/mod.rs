@@ -320,7 +320,7 @@ impl Purpose {
     /// Meeting a legal obligation (DPV `LegalCompliance`).
     pub const LEGAL_OBLIGATION: Purpose = Purpose::from_static("legal_obligation");
     /// Statistics, social or scientific research: the law wants depersonalised data for it
-    /// (Art. 19, 21.4).
+    /// (Tajik law Art. 19; ZRU-547 Art. 16).
     pub const STATISTICS: Purpose = Purpose::from_static("statistics");
     /// Providing the service itself: registration and use of the app (IMANUM §2.1.3).
     pub const SERVICE_PROVISION: Purpose = Purpose::from_static("service_provision");
@@ -709,7 +709,8 @@ pub enum BiometricGround {
     CivilService,
 }
 
-/// The ground on which processing is lawful (Art. 8.1, 12, 17.2).
+/// The ground on which processing is lawful (Tajik law Art. 8.1, 12, 17.2; ZRU-547 Art. 18,
+/// 26): which of them a policy may use is its pack's to say.
 ///
 /// Every basis but [`Consent`](LegalBasis::Consent) carries a reference — which law, order
 /// or request — that is kept with the processing it allowed.
@@ -736,8 +737,8 @@ pub enum LegalBasis {
         /// The request's number and the law it cites.
         reference: String,
     },
-    /// Protecting the subject's or others' constitutional rights when consent can't be had
-    /// (Art. 12).
+    /// Protecting the subject's or others' rights (Tajik law Art. 12; ZRU-547 Art. 18; and
+    /// abroad, when consent can't be had, Tajik law Art. 18.2).
     ProtectionOfRights {
         /// Whose rights, and the case.
         reference: String,

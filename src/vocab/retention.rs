@@ -16,7 +16,7 @@ pub enum Trigger {
     /// relationship ends" start running, and so do holds counted from it.
     AccountClosed,
     /// The subject logged out. **Not** a trigger: logging out does not end the relationship
-    /// and the data is kept (IMANUM §2.1.5). Recorded, so the record shows it was seen.
+    /// and the data is kept (IMANUM §IV). Recorded, so the record shows it was seen.
     Logout,
     /// The purpose was achieved: rules counted "after the purpose is achieved" start.
     PurposeAchieved(Purpose),
@@ -38,7 +38,7 @@ pub enum Trigger {
     },
     /// The subject withdrew consent for a purpose: records collected for it are due at once
     /// where the policy declares the purpose on consent; where it declares another basis,
-    /// that basis still holds and nothing changes (Art. 11.2).
+    /// that basis still holds and nothing changes (Tajik law Art. 12; ZRU-547 Art. 18).
     ConsentWithdrawn(Purpose),
     /// The term a consent set for a purpose ended, and no other consent of the subject's
     /// holds the purpose: records collected for it are due at once where the policy

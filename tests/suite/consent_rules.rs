@@ -125,7 +125,7 @@ fn biometric_needs_written_consent_art_17() {
 }
 
 #[test]
-fn withdrawal_fails_tokens_already_issued_art_11_2() {
+fn withdrawal_fails_tokens_already_issued_art_11_1() {
     let (ledger, _, subject) = setup();
     let (consent, token) = consent_for::<Biometric>(
         &ledger,
@@ -160,7 +160,7 @@ fn withdrawal_fails_tokens_already_issued_art_11_2() {
 }
 
 #[test]
-fn withdrawing_one_purpose_keeps_the_others_art_11_2() {
+fn withdrawing_one_purpose_keeps_the_others_art_11_1() {
     let (ledger, _, subject) = setup();
     let consent = ledger
         .grant(
@@ -193,7 +193,7 @@ fn withdrawing_one_purpose_keeps_the_others_art_11_2() {
 }
 
 #[test]
-fn withdrawal_never_touches_another_legal_basis_art_11_2_and_12() {
+fn withdrawal_never_touches_another_legal_basis_art_11_1_and_12() {
     let (ledger, _, subject) = setup();
     let (consent, by_consent) =
         consent_for::<Passport>(&ledger, &subject, otp(), &Purpose::LEGAL_OBLIGATION);

@@ -1,4 +1,4 @@
-//! Depersonalisation (Tajik law Art. 1, 19, 21.4): pseudonyms are stable under one key and
+//! Depersonalisation (Tajik law Art. 1, 19; ZRU-547 Art. 16): pseudonyms are stable under one key and
 //! differ under two, masks hide what they must, and a purpose the policy marks as
 //! statistics gets no token for personal data at all.
 

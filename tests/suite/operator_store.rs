@@ -718,7 +718,7 @@ fn a_destruction_a_crash_kept_from_the_log_is_done_again_and_recorded_once() {
 }
 
 #[test]
-fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change_art_11_2() {
+fn a_withdrawal_through_the_operator_brings_deadlines_forward_in_the_same_change_art_11_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (operator, _) = onboarded(dir.path(), &clock);

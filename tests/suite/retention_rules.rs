@@ -306,7 +306,7 @@ fn a_record_kept_after_the_closure_is_due_at_once_art_20() {
 }
 
 #[test]
-fn logging_out_is_not_a_trigger_imanum_2_1_5() {
+fn logging_out_is_not_a_trigger_imanum_iv() {
     let schedule = schedule();
     let selfie = track::<Biometric>(&schedule, &Purpose::IDENTITY_VERIFICATION);
     assert!(
@@ -348,7 +348,7 @@ fn a_court_decision_is_due_at_once_art_20() {
 }
 
 #[test]
-fn withdrawal_destroys_only_where_no_other_basis_holds_art_11_2() {
+fn withdrawal_destroys_only_where_no_other_basis_holds_art_11_1() {
     let schedule = schedule();
     let marketing = track::<Phone>(&schedule, &Purpose::MARKETING_ANALYTICS);
     let fraud = track::<Phone>(&schedule, &Purpose::FRAUD_PREVENTION);

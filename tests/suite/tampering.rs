@@ -130,7 +130,7 @@ fn deleting_is_caught(kind: &str) {
 }
 
 #[test]
-fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_2() {
+fn deleting_a_withdrawal_does_not_bring_the_consent_back_art_11_1() {
     deleting_is_caught("consent_withdrawn");
 }
 
@@ -453,7 +453,7 @@ fn a_proof_of_consent_verifies_against_the_anchor_with_the_public_key_alone_art_
 }
 
 #[test]
-fn a_proof_that_leaves_out_the_withdrawal_does_not_verify_against_the_log_art_11_2() {
+fn a_proof_that_leaves_out_the_withdrawal_does_not_verify_against_the_log_art_11_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let (after, before, key) = proofs(dir.path(), &clock);
@@ -577,7 +577,7 @@ fn a_snapshot_edited_or_moved_in_the_store_is_refused_at_open_and_nothing_change
 /// What a snapshot covers the open does not read again: a withdrawal deleted from the log
 /// before it does not bring the consent back at open, and `verify_full` finds the gap.
 #[test]
-fn an_edit_before_the_snapshot_changes_nothing_at_open_and_verify_full_finds_it_art_11_2() {
+fn an_edit_before_the_snapshot_changes_nothing_at_open_and_verify_full_finds_it_art_11_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     snapshotted(dir.path(), &clock);

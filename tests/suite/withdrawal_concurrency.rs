@@ -1,4 +1,4 @@
-//! Withdrawal reaches every thread at once (Tajik law Art. 11.2): reader threads hold
+//! Withdrawal reaches every thread at once (Tajik law Art. 11.1): reader threads hold
 //! tokens and read in a loop while another thread withdraws. Once `withdraw` has returned,
 //! no read on that consent succeeds — and reads on another consent go on untouched.
 
@@ -216,9 +216,9 @@ impl amanat::store::journal::Journal for PauseAfter {
 
 /// A keep whose token's consent is withdrawn while the copy is being sealed is refused,
 /// and the copy shredded: tracked, it would keep its whole retention after a withdrawal
-/// that must bring it forward (Art. 11.2; found by a review — the keep returned `Ok`).
+/// that must bring it forward (Tajik law Art. 11.1; found by a review — the keep returned `Ok`).
 #[test]
-fn a_record_whose_consent_is_withdrawn_while_it_is_kept_is_refused_art_11_2() {
+fn a_record_whose_consent_is_withdrawn_while_it_is_kept_is_refused_art_11_1() {
     use amanat::category::Phone;
     use amanat::store::keys::MemoryKeyStore;
     use amanat::store::vault::{MemoryVault, Vault};

@@ -1,6 +1,6 @@
 //! One withdrawal path: however an operator's consent is withdrawn — through the operator,
 //! or through the ledger it hands out — the retention schedule hears it in the same change,
-//! and the records collected on it fall due (Art. 11.2); and the caller is told when the
+//! and the records collected on it fall due (Tajik law Art. 11.1; ZRU-547 Art. 17); and the caller is told when the
 //! withdrawal ended the service itself (IMANUM §V).
 
 #![cfg(feature = "sqlite")]
@@ -11,7 +11,7 @@ use amanat::{Clock, DestructionReason, ManualClock, Purpose};
 use crate::common::{customer, imanum_operator, keep_phone, monday, otp_grant};
 
 #[test]
-fn a_withdrawal_through_the_operators_ledger_destroys_on_the_next_sweep_art_11_2() {
+fn a_withdrawal_through_the_operators_ledger_destroys_on_the_next_sweep_art_11_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();
@@ -28,7 +28,7 @@ fn a_withdrawal_through_the_operators_ledger_destroys_on_the_next_sweep_art_11_2
 }
 
 #[test]
-fn a_withdrawal_through_the_ledger_is_heard_again_after_reopening_art_11_2() {
+fn a_withdrawal_through_the_ledger_is_heard_again_after_reopening_art_11_1() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(monday());
     let operator = imanum_operator(dir.path(), &clock).open().unwrap();

@@ -164,7 +164,7 @@ impl Operator {
     /// Withdraws a consent for every purpose it still holds for
     /// ([`ConsentLedger::withdraw`]) and, in the same change, tells the retention schedule
     /// ([`Trigger::ConsentWithdrawn`] for each purpose): records collected on it fall due
-    /// where the policy declares the purpose on consent (Art. 11.2). A crash keeps both or
+    /// where the policy declares the purpose on consent (Tajik law Art. 12; ZRU-547 Art. 18). A crash keeps both or
     /// neither. The same as `self.ledger().withdraw(consent)`: the operator's ledger tells
     /// its schedule of every withdrawal, whichever call makes it.
     ///

@@ -189,7 +189,7 @@ impl Export {
 
 /// The subject's rights on what the operator keeps.
 impl Operator {
-    /// Blocks `record` for blocking request `request` (Art. 22.1; Uzbek law Art. 30): kept,
+    /// Blocks `record` for blocking request `request` (Tajik law Art. 22.1; ZRU-547 Art. 17, 31): kept,
     /// and read by no one — no consent, no other basis — but a purpose a statutory minimum
     /// or a legal hold keeps it for; every copy fetched before and after refuses, and so
     /// it stays after a reopen. Blocking protects the subject: it takes effect even when it
@@ -269,7 +269,7 @@ impl Operator {
         self.check_kept()
     }
 
-    /// Destroys `record` for destruction request `request` (Art. 22.1; Uzbek law Art. 30):
+    /// Destroys `record` for destruction request `request` (Tajik law Art. 22.1; ZRU-547 Art. 17, 31):
     /// due now with [`DestructionReason::SubjectRequest`], and swept at once — its sealed
     /// copy's key shredded, every hook asked — as [`sweep_now`](Self::sweep_now) does.
     /// Where a statutory minimum, a legal hold, or its own retention rule — one that cites
@@ -336,8 +336,8 @@ impl Operator {
         (!rule.reference.trim().is_empty()).then(|| rule.reference.clone())
     }
 
-    /// Corrects `record` for rectification request `request` (Art. 8.4, 22.1; Uzbek law
-    /// Art. 30; IMANUM §5.1): `value` is kept as a new record — sealed under a new key,
+    /// Corrects `record` for rectification request `request` (Tajik law Art. 8.4, 22.1;
+    /// ZRU-547 Art. 11, 31; IMANUM §5.1): `value` is kept as a new record — sealed under a new key,
     /// with the old record's purpose, collection time and deadline — and the old record
     /// falls due as wrong data and is swept at once, its key shredded; where a statutory
     /// minimum or a hold keeps it, it is blocked instead. Returns the new record. The
