@@ -82,7 +82,7 @@ fn a_category_outside_the_consent_is_refused_art_8_3() {
 }
 
 #[test]
-fn biometric_needs_written_consent_art_17() {
+fn without_a_policy_biometric_needs_written_consent_as_its_type_says_art_17_1() {
     let (ledger, _, subject) = setup();
     let by_otp = ledger
         .grant(

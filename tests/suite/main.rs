@@ -1,5 +1,5 @@
 //! The behaviour tests, one binary: each module is a chapter of the compliance matrix, and
-//! each test is named after the rule it shows (`biometric_needs_written_consent_art_17`).
+//! each test is named after the rule it shows (`uz_art_26_a_selfie_stands_on_consent_in_any_provable_form`).
 //! The fixtures they share are in `tests/common`. The crash test (which re-runs its own
 //! binary as a child) and the compile-fail runner stand alone beside this one.
 

@@ -222,3 +222,46 @@ fn tajik_bases_without_consent_are_art_12s_closed_list_and_art_17_2() {
     assert_eq!(tj.articles.depersonalised.article, "Law No. 1537, Art. 19");
     assert_eq!(tj.in_force_citation.article, "Law No. 1537, Art. 27");
 }
+
+/// README's "The law, as features" names, row by row, the tests that show each rule:
+/// every one it names exists, and every row names one.
+#[test]
+fn every_test_the_readme_law_table_names_exists() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let section = readme
+        .split("## The law, as features")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap();
+    let mut sources = String::new();
+    for dir in ["tests/suite", "tests"] {
+        for entry in std::fs::read_dir(format!("{root}/{dir}")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                sources.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| rule"))
+        .filter(|line| !line.starts_with("| ---"))
+        .collect();
+    assert!(rows.len() > 20, "{}", rows.len());
+    for row in rows {
+        let shown_by = row.trim_end_matches('|').rsplit(" | ").next().unwrap();
+        let names: Vec<&str> = shown_by.split('`').skip(1).step_by(2).collect();
+        assert!(!names.is_empty(), "a row names no test: {row}");
+        for name in names {
+            if name.starts_with("tests/") {
+                assert!(
+                    std::path::Path::new(&format!("{root}/{name}")).exists(),
+                    "{name}"
+                );
+            } else {
+                assert!(sources.contains(&format!("fn {name}(")), "no test {name}");
+            }
+        }
+    }
+}
