@@ -411,7 +411,8 @@ impl Draft {
                     r.spans.get("category").cloned(),
                 ));
             }
-            // Kept past the relationship's end only where a law says so (Art. 14.3, 20).
+            // Kept past the relationship's end only where a law says so (Tajik law Art. 14.3,
+            // 20; under ZRU-547 a legal duty, Art. 18).
             if rule.after == RetentionStart::RelationshipEnd
                 && (rule.years, rule.months, rule.days) != (0, 0, 0)
                 && rule.reference.trim().is_empty()
@@ -420,7 +421,7 @@ impl Draft {
                     K::InvalidValue {
                         field: "retention.reference",
                         reason: "a period after the relationship ends must cite the law that \
-                                 sets it (Art. 14.3, 20)",
+                                 sets it",
                     },
                     r.spans.get("category").cloned(),
                 ));
@@ -429,7 +430,7 @@ impl Draft {
                 return Err(fail(
                     K::InvalidValue {
                         field: "retention.reference",
-                        reason: "a period set by law cites the law that sets it (Art. 14.3)",
+                        reason: "a period set by law cites the law that sets it",
                     },
                     r.spans.get("category").cloned(),
                 ));
