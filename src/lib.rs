@@ -8,7 +8,8 @@
 //! let ledger = ConsentLedger::new(PolicyVersion::new("2025-07-01")?);
 //! let customer = SubjectId::new("cust-000123")?;
 //!
-//! // Biometric data needs written consent (Tajik law Art. 17.1).
+//! // With no policy, a biometric category asks written consent, as Tajik law Art. 17.1
+//! // does; under a policy, its pack decides (ZRU-547 Art. 26 asks any provable consent).
 //! let consent = ledger.grant(
 //!     Grant::new(customer.clone(), ConsentForm::Written {
 //!         document_sha256: DocumentHash::of(b"scanned, signed consent form"),
@@ -37,6 +38,13 @@
 //! amanat makes the privacy policy and the personal-data law (Tajik law No. 1537 of 2018,
 //! Uzbekistan's ZRU-547 and the privacy policies written under them) part of the types of
 //! the program that processes the data.
+//!
+//! In these docs an article cited with no law named is the Tajik law's (Law No. 1537), as
+//! in the project's summary of the law; the Uzbek law's are marked ZRU-547 (or Uzbek law).
+//! What the library itself shows — an error, the record of processing, an access report,
+//! an audit entry's reason — cites the article of the policy's pack in force, and names
+//! its law: every citation a pack can produce is listed, with the words of the original
+//! text it rests on, in [`JurisdictionPack`](policy::JurisdictionPack)'s docs.
 //!
 //! - **At compile time**: personal data can't be cloned, printed with `{}`, serialized in
 //!   plain form, read with a token of another category, used after it was destroyed, or
