@@ -6,7 +6,8 @@
 //! passport: that mistake is a compile error, not a runtime check.
 //!
 //! The built-in markers are the ones a fintech meets on day one: [`Biometric`] (a selfie, a
-//! fingerprint; a special category that needs written consent, Tajik law Art. 17),
+//! fingerprint; written consent under Tajik law Art. 17, any provable consent under ZRU-547
+//! Art. 26),
 //! [`IdentityDocument`] (passport, ID card, PINFL; also spelled [`Passport`]),
 //! [`PaymentCard`] and [`Phone`].
 //!
@@ -48,7 +49,10 @@ pub trait Category: Send + Sync + 'static {
     /// The category's stable id, written into consents and records.
     const ID: CategoryId;
     /// Whether this is a special category whose processing needs **written** consent unless
-    /// a statutory exception applies (Tajik law Art. 17 for biometric data).
+    /// a statutory exception applies — what the library asks when no policy is in force.
+    /// Under a policy its pack decides: biometric data needs written consent under Tajik
+    /// law (Art. 17.1), and consent in any provable form under ZRU-547 (Art. 26), whose
+    /// written form is for the special data of Art. 25.
     const SPECIAL: bool;
     /// Whether the data is public-access or restricted-access (Tajik law Art. 9).
     const ACCESS: Access;
