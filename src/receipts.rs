@@ -626,21 +626,22 @@ impl Iso27560Record {
     ///
     /// # Errors
     ///
-    /// [`ReceiptError::Missing`] for `piiControllers[0].phone` or `policyUrl` when the
-    /// policy's operator declares no telephone number or notice address: the specification
-    /// requires both, and the library does not make them up.
+    /// [`ReceiptError::Missing`] for `policyUrl` when the policy's operator declares no
+    /// notice address: the specification requires a URL, and the library does not make one
+    /// up.
     ///
-    /// When the policy publishes no contact, `piiControllers[0].contact` and `.email` —
-    /// required strings whose form the specification does not prescribe — read
-    /// [`NOT_PUBLISHED`](crate::policy::NOT_PUBLISHED): a value a v1.1 reader such as
-    /// [`KantaraReceipt::parse`] accepts, and no contact made up. The controller's address
-    /// is the policy's.
+    /// When the policy publishes no contact or no telephone number,
+    /// `piiControllers[0].contact`, `.email` and `.phone` — required strings whose form the
+    /// specification does not prescribe — read [`NOT_PUBLISHED`](crate::policy::NOT_PUBLISHED):
+    /// a value a v1.1 reader such as [`KantaraReceipt::parse`] accepts, and no contact made
+    /// up. The controller's address is the policy's.
     pub fn to_kantara(&self, policy: &Policy) -> Result<Value, ReceiptError> {
         let operator = policy.operator();
         let contact = operator.contact_or_not_published();
-        let phone = operator.phone.clone().ok_or(ReceiptError::Missing {
-            field: "piiControllers[0].phone".into(),
-        })?;
+        let phone = operator
+            .phone
+            .clone()
+            .unwrap_or_else(|| crate::policy::NOT_PUBLISHED.to_owned());
         let policy_url = operator.policy_url.clone().ok_or(ReceiptError::Missing {
             field: "policyUrl".into(),
         })?;

@@ -240,16 +240,30 @@ fn the_iso_27560_record_carries_every_field_of_the_consent() {
 
 #[test]
 fn the_kantara_export_is_a_receipt_the_importer_accepts_or_names_what_the_policy_lacks() {
-    // IMANUM publishes no telephone number: the export says so rather than invent one.
+    // IMANUM publishes no telephone number and no contact: the export says so rather than
+    // invent one, and the importer reads it.
     let w = world(IMANUM);
     let subject = customer();
+    let consent = w.customer(&subject, "AA1111111");
+    let proof = w.ledger.proof_of_consent(&consent).unwrap();
+    let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
+    let kantara = record.to_kantara(&w.policy).unwrap();
+    let controller = &kantara["piiControllers"][0];
+    for key in ["phone", "contact", "email"] {
+        assert_eq!(controller[key], amanat::policy::NOT_PUBLISHED, "{key}");
+    }
+    KantaraReceipt::parse(&kantara.to_string()).unwrap();
+    // A policy without a notice address has no URL to give: named, not made up.
+    let no_url = IMANUM.replacen("policy_url = \"https://www.imanum.app\"\n", "", 1);
+    assert!(no_url != IMANUM);
+    let w = world(&no_url);
     let consent = w.customer(&subject, "AA1111111");
     let proof = w.ledger.proof_of_consent(&consent).unwrap();
     let record = Iso27560Record::new(&proof, &w.policy, "uz").unwrap();
     assert_eq!(
         record.to_kantara(&w.policy),
         Err(ReceiptError::Missing {
-            field: "piiControllers[0].phone".into()
+            field: "policyUrl".into()
         })
     );
 
