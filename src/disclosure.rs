@@ -285,6 +285,22 @@ impl Disclosures {
         };
         let on_consent = token.consent().is_some();
         let pack = self.policy.pack();
+        // A processor is entrusted with the processing itself: on consent, only a written
+        // one, an electronic document included (ZRU-547 Art. 31).
+        if let (Some(rule), Some(consent)) = (pack.processor_written, token.consent())
+            && declared.role == RecipientRole::Processor
+            && token
+                .consent_strength(pack)
+                .is_none_or(|kind| kind < crate::vocab::FormKind::Written)
+        {
+            return Err(Error::WrittenConsentRequired {
+                subject: token.subject().clone(),
+                purpose: token.purpose().clone(),
+                category: C::ID,
+                consent,
+                article: rule.article,
+            });
+        }
         // The law in force on the day of the transfer, not the day the policy was written:
         // the Uzbek grounds and localisation changed in 2026.
         let today = token.checked_at().date_naive();

@@ -577,12 +577,14 @@ pub fn access_report(
         .cloned()
         .collect();
     let retention = policy.retention_texts_for(held_for);
-    let objection = *policy.pack().request_deadline(RequestKind::Objection);
+    // Only where the pack's law gives the subject the right to object (ZRU-547 Art. 24).
+    let objection = policy.pack().automated_decisions.map(|rule| rule.objection);
     let automated_decisions: Vec<AutomatedDecisionMade> = policy
         .purposes()
         .iter()
         .filter(|p| used.iter().any(|(purpose, _)| *purpose == p.id))
         .filter_map(|p| {
+            let objection = objection?;
             let decision = p.automated_decision.as_ref()?;
             Some(AutomatedDecisionMade {
                 purpose: p.id.clone(),

@@ -26,6 +26,8 @@ enum Miss {
     Withdrawn(usize),
     Invalidated(usize, usize),
     TooWeak(usize, FormKind),
+    /// A legal representative's consent weaker than the writing the pack asks of it.
+    Representative(usize),
 }
 
 // Authorizing on consent: the read path, out-of-line observation, and the refusal's reason.
@@ -157,7 +159,9 @@ impl ConsentLedger {
         subject: &SubjectId,
         purpose: &Purpose,
     ) -> Result<ConsentToken<C>, Error> {
-        let required = Self::required_form::<C>(&self.terms.load(), subject, purpose)?;
+        let terms = self.terms.load();
+        let required = Self::required_form::<C>(&terms, subject, purpose)?;
+        let pack = terms.policy.as_ref().map(|p| p.pack());
         let now = self.clock.now_millis();
         let Some(entry) = self.subjects.get(subject) else {
             return Err(Error::NoConsent {
@@ -204,13 +208,17 @@ impl ConsentLedger {
                 let valid_until = record.valid_until.load(Ordering::Acquire);
                 if now >= valid_until {
                     Miss::Expired(n, valid_until)
-                } else if record.form_kind < required {
-                    Miss::TooWeak(n, required)
                 } else {
-                    if best.is_none_or(|(_, _, until)| valid_until >= until) {
-                        best = Some((record, p, valid_until));
+                    match record.strength(pack) {
+                        None => Miss::Representative(n),
+                        Some(kind) if kind < required => Miss::TooWeak(n, required),
+                        Some(_) => {
+                            if best.is_none_or(|(_, _, until)| valid_until >= until) {
+                                best = Some((record, p, valid_until));
+                            }
+                            continue;
+                        }
                     }
-                    continue;
                 }
             };
             miss = miss.max(found);
@@ -284,6 +292,12 @@ impl ConsentLedger {
                 purpose,
                 category,
                 consent: id(n),
+            },
+            Miss::Representative(_) => Error::RepresentativeConsentNotWritten {
+                subject,
+                article: pack
+                    .and_then(|p| p.representative_written)
+                    .map_or(NO_POLICY, |c| c.article),
             },
             Miss::TooWeak(n, required) => Error::FormTooWeak {
                 subject,

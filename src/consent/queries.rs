@@ -94,48 +94,68 @@ impl ConsentLedger {
 
 // Terms that ended: what a sweep turns into destructions (ZRU-547 Art. 17).
 impl ConsentLedger {
-    /// The purposes whose consent's term ended after `after` and by `until` (milliseconds
-    /// since the epoch), each with its subject, where no other consent of the subject's
-    /// holds the purpose at `until`. A purpose withdrawn before its term ended is not
-    /// among them: the withdrawal brought its records forward already. One pass over the
-    /// consents; one with no term of its own is passed over at once.
+    /// Each purpose whose consent's term ended after `after` and by `until` (milliseconds
+    /// since the epoch), with its subject and the categories of that consent no other
+    /// consent of the subject's holds for the purpose at `until`. A purpose withdrawn
+    /// before its term ended is not among them: the withdrawal brought its records forward
+    /// already.
+    ///
+    /// One pass over the consents, in which a consent with no term of its own costs a load
+    /// and a compare; the subjects of those that ended are looked at after it, never while
+    /// a shard of the consents is held: `grant` locks a subject before its consent, so
+    /// the other order could deadlock with it.
     pub(crate) fn terms_ended(
         &self,
         after: i64,
         until: i64,
-    ) -> Vec<(SubjectId, crate::vocab::Purpose)> {
-        let mut ended = Vec::new();
-        for record in &self.consents {
-            let valid_until = record
-                .valid_until
-                .load(std::sync::atomic::Ordering::Acquire);
-            if valid_until <= after || valid_until > until {
+    ) -> Vec<(
+        SubjectId,
+        crate::vocab::Purpose,
+        Vec<crate::category::CategoryId>,
+    )> {
+        use std::sync::atomic::Ordering::Acquire;
+        let ended: Vec<Arc<super::record::ConsentRecord>> = self
+            .consents
+            .iter()
+            .filter(|record| {
+                let valid_until = record.valid_until.load(Acquire);
+                after < valid_until && valid_until <= until
+            })
+            .map(|record| Arc::clone(record.value()))
+            .collect();
+        let mut found = Vec::new();
+        for record in ended {
+            let Some(entry) = self.subjects.get(&record.subject) else {
                 continue;
-            }
+            };
             for (p, purpose) in record.purposes.iter().enumerate() {
                 if record.is_withdrawn(p) {
                     continue;
                 }
-                let held = self.subjects.get(&record.subject).is_some_and(|entry| {
+                // Another consent in force that names the purpose for the category.
+                let held = |category: &crate::category::CategoryId| {
                     entry.consents.iter().any(|other| {
-                        other
-                            .purposes
-                            .iter()
-                            .position(|q| q == purpose)
-                            .is_some_and(|q| {
-                                !other.is_withdrawn(q)
-                                    && other.valid_until.load(std::sync::atomic::Ordering::Acquire)
-                                        > until
-                            })
+                        other.valid_until.load(Acquire) > until
+                            && other.categories.iter().any(|(c, _)| c == category)
+                            && other
+                                .purposes
+                                .iter()
+                                .position(|q| q == purpose)
+                                .is_some_and(|q| !other.is_withdrawn(q))
                     })
-                });
-                if !held {
-                    ended.push((record.subject.clone(), purpose.clone()));
+                };
+                let categories: Vec<_> = record
+                    .categories
+                    .iter()
+                    .map(|(c, _)| c.clone())
+                    .filter(|c| !held(c))
+                    .collect();
+                if !categories.is_empty() {
+                    found.push((record.subject.clone(), purpose.clone(), categories));
                 }
             }
         }
-        ended.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
-        ended.dedup();
-        ended
+        found.sort_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
+        found
     }
 }

@@ -252,6 +252,49 @@ impl ConsentRecord {
         Ok(())
     }
 
+    /// The electronic method that confirmed it, for an electronic consent.
+    fn electronic_method(&self) -> Option<ElectronicMethod> {
+        self.method.or_else(|| match self.details.as_deref()?.form {
+            ConsentForm::Electronic { method } => Some(method),
+            _ => None,
+        })
+    }
+
+    /// Whether a legal representative gave it.
+    pub(crate) fn by_representative(&self) -> bool {
+        self.details
+            .as_deref()
+            .is_some_and(|d| matches!(d.given_by, GivenBy::LegalRepresentative { .. }))
+    }
+
+    /// The strength the law of `pack` gives the consent's form — worked out when a token
+    /// is asked, so that a policy adopted under another pack changes it at once: a
+    /// digitally signed consent is written where the pack counts it as an electronic
+    /// document (ZRU-547 Art. 21, 24, 25), and a legal representative's consent weaker
+    /// than writing counts for nothing where the pack asks writing of it (ZRU-547
+    /// Art. 21) — `None` then.
+    pub(crate) fn strength(&self, pack: Option<&JurisdictionPack>) -> Option<FormKind> {
+        let Some(pack) = pack else {
+            return Some(self.form_kind);
+        };
+        let mut kind = self.form_kind;
+        if kind == FormKind::Electronic
+            && !pack.electronic_document.is_empty()
+            && self
+                .electronic_method()
+                .is_some_and(|m| pack.electronic_document.contains(&m))
+        {
+            kind = FormKind::Written;
+        }
+        if kind < FormKind::Written
+            && pack.representative_written.is_some()
+            && self.by_representative()
+        {
+            return None;
+        }
+        Some(kind)
+    }
+
     /// Whether the consent names category `C`, and whether it needs written consent: when
     /// either the type asking or the type the consent was granted for says so, so that a
     /// user category reusing a special category's id can't weaken the rule.
@@ -345,21 +388,7 @@ impl ConsentLedger {
     /// The record of a consent given on `terms`.
     pub(super) fn record_of(&self, terms: RecordTerms) -> Arc<ConsentRecord> {
         let given_until = terms.valid_until.map_or(NEVER, |t| t.timestamp_millis());
-        // The strength the law in force gives the form: under the Uzbek pack a digitally
-        // signed consent is an electronic document, and counts as written. The policy is
-        // read only for a method some pack counts, so the usual consent doesn't pay for it.
-        let counted = matches!(&terms.form, ConsentForm::Electronic { method }
-            if JurisdictionPack::ALL.iter().any(|p| p.electronic_document.contains(method)));
-        let form_kind = if counted {
-            let kind = terms.form.kind();
-            self.terms
-                .load()
-                .policy
-                .as_ref()
-                .map_or(kind, |policy| policy.pack().strength(&terms.form))
-        } else {
-            terms.form.kind()
-        };
+        let form_kind = terms.form.kind();
         let (method, details) = Details::of(terms.form, terms.given_by, terms.recipients);
         Arc::new(ConsentRecord {
             id: terms.consent,

@@ -162,6 +162,19 @@ impl<C: Category> ConsentToken<C> {
         millis_to_time(self.expires_at)
     }
 
+    /// The strength `pack`'s law gives the consent the token stands on, as `authorize`
+    /// weighed it; `None` for a token on another legal basis, or a consent that counts for
+    /// nothing under the pack.
+    pub(crate) fn consent_strength(
+        &self,
+        pack: &crate::policy::JurisdictionPack,
+    ) -> Option<crate::vocab::FormKind> {
+        match &self.grounds {
+            Grounds::Consent { record, .. } => record.strength(Some(pack)),
+            Grounds::Basis(_) => None,
+        }
+    }
+
     /// Whether the consent behind the token names `recipient` (Art. 21 exemption).
     pub(crate) fn consented_to_recipient(&self, recipient: &str) -> bool {
         match &self.grounds {

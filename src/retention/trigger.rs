@@ -4,11 +4,12 @@ use chrono::{DateTime, Utc};
 
 use super::{RetentionSchedule, State, after};
 use crate::audit::{Event, Stands};
+use crate::category::CategoryId;
 use crate::clock::millis_to_time;
 use crate::data::{DestructionReason, RecordId};
 use crate::policy::RetentionStart;
 use crate::vocab::retention::Trigger;
-use crate::vocab::{BasisKind, SubjectId};
+use crate::vocab::{BasisKind, Purpose, SubjectId};
 
 impl RetentionSchedule {
     /// Applies a trigger to `subject`'s records and returns the records whose deadline it
@@ -56,18 +57,21 @@ impl RetentionSchedule {
         let ids = state.subject_records(subject);
         // A term's end is found again at every sweep after a reopen: kept only the first
         // time it changes something, so the log doesn't grow with each.
-        if let Trigger::ConsentTermEnded(purpose) = &trigger
+        if let Trigger::ConsentTermEnded {
+            purpose,
+            categories,
+        } = &trigger
             && !ids.iter().any(|id| {
-                state
-                    .records
-                    .get(id)
-                    .is_some_and(|e| e.purpose == *purpose && e.deadline.is_none_or(|d| d > at))
+                state.records.get(id).is_some_and(|e| {
+                    e.purpose == *purpose
+                        && categories.contains(&e.category)
+                        && e.deadline.is_none_or(|d| d > at)
+                })
             })
         {
             return Vec::new();
         }
         let kept = journaled.then(|| trigger.clone());
-        let term_ended = matches!(trigger, Trigger::ConsentTermEnded(_));
         let before: Vec<Option<i64>> = ids
             .iter()
             .map(|id| state.records.get(id).and_then(|e| e.deadline))
@@ -136,39 +140,30 @@ impl RetentionSchedule {
                     state.bring_forward(at, record, at, DestructionReason::SubjectRequest);
                 }
             }
-            Trigger::ConsentWithdrawn(purpose) | Trigger::ConsentTermEnded(purpose) => {
-                let reason = if term_ended {
-                    DestructionReason::ConsentTermEnded
-                } else {
-                    DestructionReason::ConsentWithdrawn
-                };
-                let on_consent = self
-                    .policy
-                    .purpose(&purpose)
-                    .is_none_or(|p| p.basis == BasisKind::Consent);
-                if on_consent {
-                    for &id in &ids {
-                        if state.records.get(&id).is_some_and(|e| e.purpose == purpose) {
-                            state.bring_forward(at, id, at, reason.clone());
-                        }
-                    }
-                } else {
-                    state.decide(
-                        at,
-                        Event::TriggerIgnored {
-                            subject: subject.clone(),
-                            trigger: if reason == DestructionReason::ConsentWithdrawn {
-                                "consent withdrawn".into()
-                            } else {
-                                "consent's term ended".into()
-                            },
-                            why: format!(
-                                "the policy declares another legal basis for the purpose ({})",
-                                self.policy.pack().articles.other_bases.article
-                            ),
-                        },
-                    );
-                }
+            Trigger::ConsentWithdrawn(purpose) => {
+                self.consent_ended(
+                    state,
+                    subject,
+                    &ids,
+                    &purpose,
+                    None,
+                    &DestructionReason::ConsentWithdrawn,
+                    at,
+                );
+            }
+            Trigger::ConsentTermEnded {
+                purpose,
+                categories,
+            } => {
+                self.consent_ended(
+                    state,
+                    subject,
+                    &ids,
+                    &purpose,
+                    Some(&categories),
+                    &DestructionReason::ConsentTermEnded,
+                    at,
+                );
             }
         }
         // A trigger only ever shortens retention: it applies even if it can't be kept (the
@@ -189,6 +184,55 @@ impl RetentionSchedule {
             .filter(|(id, was)| state.records.get(id).and_then(|e| e.deadline) != *was)
             .map(|(id, _)| *id)
             .collect()
+    }
+}
+
+impl RetentionSchedule {
+    /// A consent that ended for `purpose` — withdrawn, for every category, or past its term,
+    /// for `categories` only (those no other consent holds): the records of it fall due now
+    /// where the policy declares the purpose on consent; on another basis that basis still
+    /// holds, and the decision says so.
+    #[allow(clippy::too_many_arguments)]
+    fn consent_ended(
+        &self,
+        state: &mut State,
+        subject: &SubjectId,
+        ids: &[RecordId],
+        purpose: &Purpose,
+        categories: Option<&[CategoryId]>,
+        reason: &DestructionReason,
+        at: i64,
+    ) {
+        let on_consent = self
+            .policy
+            .purpose(purpose)
+            .is_none_or(|p| p.basis == BasisKind::Consent);
+        if !on_consent {
+            state.decide(
+                at,
+                Event::TriggerIgnored {
+                    subject: subject.clone(),
+                    trigger: if *reason == DestructionReason::ConsentWithdrawn {
+                        "consent withdrawn".into()
+                    } else {
+                        "consent's term ended".into()
+                    },
+                    why: format!(
+                        "the policy declares another legal basis for the purpose ({})",
+                        self.policy.pack().articles.other_bases.article
+                    ),
+                },
+            );
+            return;
+        }
+        for &id in ids {
+            let ended = state.records.get(&id).is_some_and(|e| {
+                e.purpose == *purpose && categories.is_none_or(|c| c.contains(&e.category))
+            });
+            if ended {
+                state.bring_forward(at, id, at, reason.clone());
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::category_id::CategoryId;
 use super::ids::RecordId;
 use super::{Purpose, SubjectId};
 
@@ -40,12 +41,17 @@ pub enum Trigger {
     /// where the policy declares the purpose on consent; where it declares another basis,
     /// that basis still holds and nothing changes (Tajik law Art. 12; ZRU-547 Art. 18).
     ConsentWithdrawn(Purpose),
-    /// The term a consent set for a purpose ended, and no other consent of the subject's
-    /// holds the purpose: records collected for it are due at once where the policy
-    /// declares the purpose on consent (ZRU-547 Art. 17, 3rd indent; Art. 19: processing
-    /// may not outlast the consent). An [`Operator`](crate::store::Operator)'s sweep finds
-    /// the terms that ended and applies it.
-    ConsentTermEnded(Purpose),
+    /// The term a consent set ended, and no other consent of the subject's holds `purpose`
+    /// for `categories`: the records of those categories collected for it are due at once
+    /// where the policy declares the purpose on consent (ZRU-547 Art. 17, 3rd indent;
+    /// Art. 19: processing may not outlast the consent). An
+    /// [`Operator`](crate::store::Operator)'s sweep finds the terms that ended and applies it.
+    ConsentTermEnded {
+        /// The purpose the consent held.
+        purpose: Purpose,
+        /// The categories no other consent holds for it.
+        categories: Vec<CategoryId>,
+    },
 }
 
 /// A duty to keep data that postpones its destruction.

@@ -4,7 +4,7 @@
 
 #![cfg(feature = "sqlite")]
 
-use amanat::category::Phone;
+use amanat::category::{IdentityDocument, Phone};
 use amanat::{Clock, DestructionReason, ManualClock, PersonalData, Purpose};
 use chrono::TimeDelta;
 
@@ -109,4 +109,86 @@ fn a_term_that_ended_while_the_operator_was_closed_is_found_after_the_reopen_and
         assert!(operator.sweep_now().unwrap().destroyed.is_empty());
     }
     assert_eq!(triggered(&change_kinds(dir.path())), before);
+}
+
+#[test]
+fn a_term_ends_for_the_categories_no_other_consent_holds_uz_art_17() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = imanum_operator(dir.path(), &clock).open().unwrap();
+    let (record, _) = kept_for_a_day(&operator, &clock);
+    // Another consent for the service, on the passport only: it does not hold the phone.
+    operator
+        .ledger()
+        .grant(otp_grant(&customer(), Purpose::SERVICE_PROVISION).category::<IdentityDocument>())
+        .unwrap();
+    clock.advance(TimeDelta::days(2));
+    let report = operator.sweep_now().unwrap();
+    assert_eq!(report.destroyed.len(), 1, "{report:?}");
+    assert_eq!(report.destroyed[0].record, record);
+}
+
+/// The sweep looks at subjects only after it has let go of the consents: `grant` locks a
+/// subject, then its consent, and the other order deadlocked (found by a review). Each
+/// round, a sweep that finds ended terms runs while another thread grants; it must end.
+#[test]
+fn a_sweep_finding_ended_terms_while_consents_are_granted_ends() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(monday());
+    let operator = Arc::new(imanum_operator(dir.path(), &clock).open().unwrap());
+    let subjects: Vec<_> = (0..64)
+        .map(|n| amanat::SubjectId::new(format!("s{n}")).unwrap())
+        .collect();
+    for round in 0..8 {
+        for n in 0..200 {
+            operator
+                .ledger()
+                .grant(
+                    otp_grant(&subjects[n % 64], Purpose::SERVICE_PROVISION)
+                        .category::<Phone>()
+                        .valid_until(clock.now() + TimeDelta::seconds(1)),
+                )
+                .unwrap();
+        }
+        clock.advance(TimeDelta::seconds(2));
+        let stop = Arc::new(AtomicBool::new(false));
+        let granter = {
+            let (operator, stop, subjects, clock) = (
+                Arc::clone(&operator),
+                Arc::clone(&stop),
+                subjects.clone(),
+                clock.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = operator.ledger().grant(
+                        otp_grant(&subjects[n % 64], Purpose::MARKETING_ANALYTICS)
+                            .category::<Phone>()
+                            .valid_until(clock.now() + TimeDelta::days(3650)),
+                    );
+                    n += 1;
+                }
+            })
+        };
+        let (done, finished) = std::sync::mpsc::channel();
+        let sweeper = {
+            let operator = Arc::clone(&operator);
+            std::thread::spawn(move || {
+                let swept = operator.sweep_now().map(|_| ());
+                let _ = done.send(swept);
+            })
+        };
+        // A liveness bound, not a measure of speed: a deadlocked sweep never answers.
+        let swept = finished.recv_timeout(std::time::Duration::from_secs(120));
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            matches!(swept, Ok(Ok(()))),
+            "round {round}: the sweep never ended"
+        );
+        granter.join().unwrap();
+        sweeper.join().unwrap();
+    }
 }

@@ -7,7 +7,8 @@ use amanat::vocab::GivenBy;
 use amanat::{ConsentForm, ConsentLedger, Error, Grant, Purpose};
 
 use crate::common::{
-    IMANUM, TAJIK, customer, imanum, otp, otp_grant, signed, signed_grant, written,
+    IMANUM, TAJIK, customer, friday, imanum, ledger_under, otp, otp_grant, signed, signed_grant,
+    written,
 };
 
 /// Health data: special under ZRU-547 Art. 25.
@@ -303,4 +304,103 @@ fn under_the_uzbek_pack_no_message_or_report_cites_a_tajik_article() {
         let refused = Policy::from_toml_str(&broken).unwrap_err();
         cites_only_uzbek_law(&refused.to_string());
     }
+}
+
+/// What the law in force counts as written is decided when a token is asked, not when the
+/// consent was given: adopting a policy under another pack changes it at once (found by a
+/// review: a signed consent kept the Uzbek pack's strength under the Tajik one).
+#[test]
+fn a_consents_strength_is_the_pack_in_forces_after_adopting_another_tj_art_17_1() {
+    let ledger = ConsentLedger::with_policy(imanum());
+    ledger
+        .grant(
+            Grant::new(customer(), signed())
+                .purpose(Purpose::IDENTITY_VERIFICATION)
+                .category::<Biometric>(),
+        )
+        .unwrap();
+    ledger.adopt(Policy::from_toml_str(TAJIK).unwrap()).unwrap();
+    assert!(matches!(
+        ledger.authorize::<Biometric>(&customer(), &Purpose::IDENTITY_VERIFICATION),
+        Err(Error::WrittenConsentRequired {
+            article: "Law No. 1537, Art. 17.1",
+            ..
+        })
+    ));
+}
+
+/// A representative's consent in a form weaker than writing opens nothing under the Uzbek
+/// pack, however it was recorded: under another pack, or with no policy, before the
+/// Uzbek one was adopted (found by a review).
+#[test]
+fn a_representatives_otp_consent_opens_nothing_once_the_uzbek_pack_is_adopted_uz_art_21() {
+    let guardian = GivenBy::LegalRepresentative {
+        name: "A. Karimova".into(),
+        basis: "guardianship 12/2025".into(),
+    };
+    let under_tajik = ConsentLedger::with_policy(Policy::from_toml_str(TAJIK).unwrap());
+    let no_policy = ConsentLedger::new(imanum().version().clone());
+    for ledger in [under_tajik, no_policy] {
+        ledger
+            .grant(
+                otp_grant(&customer(), Purpose::IDENTITY_VERIFICATION)
+                    .category::<Phone>()
+                    .given_by(guardian.clone()),
+            )
+            .unwrap();
+        ledger.adopt(imanum()).unwrap();
+        let token = ledger.authorize::<Phone>(&customer(), &Purpose::IDENTITY_VERIFICATION);
+        assert!(
+            matches!(
+                token,
+                Err(Error::RepresentativeConsentNotWritten {
+                    article: "ZRU-547, Art. 21",
+                    ..
+                })
+            ),
+            "{token:?}"
+        );
+    }
+}
+
+#[test]
+fn uz_art_31_a_processor_is_entrusted_with_data_only_on_written_consent() {
+    use amanat::disclosure::Disclosures;
+    use std::sync::Arc;
+    let policy = Arc::new(imanum());
+    let disclosures = Disclosures::new(Arc::clone(&policy));
+    // In June 2025, when the subject's consent was still a ground for a transfer abroad.
+    let clock = amanat::ManualClock::new(friday());
+    let ledger = ledger_under(&policy, &clock).build();
+    // AppMetrica is a processor abroad: the subject agrees to transfers abroad either way.
+    ledger
+        .grant(
+            otp_grant(&customer(), Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>()
+                .cross_border(),
+        )
+        .unwrap();
+    let token = ledger
+        .authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    assert!(matches!(
+        disclosures.permit(token, "appmetrica"),
+        Err(Error::WrittenConsentRequired {
+            article: "ZRU-547, Art. 31",
+            ..
+        })
+    ));
+    let signed_ledger = ledger_under(&policy, &clock).build();
+    signed_ledger
+        .grant(
+            signed_grant(&customer(), Purpose::MARKETING_ANALYTICS)
+                .category::<Phone>()
+                .cross_border(),
+        )
+        .unwrap();
+    let token = signed_ledger
+        .authorize::<Phone>(&customer(), &Purpose::MARKETING_ANALYTICS)
+        .unwrap();
+    let permit = disclosures.permit(token, "appmetrica");
+    assert!(permit.is_ok(), "{:?}", permit.err());
 }

@@ -255,6 +255,9 @@ pub struct JurisdictionPack {
     pub electronic_document: &'static [ElectronicMethod],
     /// Where that setting comes from.
     pub electronic_document_citation: Citation,
+    /// The rule that processing is entrusted to a processor only on written consent (an
+    /// electronic document included), a contract or a law, where the law has one.
+    pub processor_written: Option<Citation>,
     /// The rule for decisions made solely by automated processing, where the law has one.
     pub automated_decisions: Option<AutomatedDecisionRule>,
     /// The article each message and report section cites.
@@ -394,6 +397,10 @@ impl JurisdictionPack {
         all.extend(
             self.representative_written
                 .map(|c| ("representative_written".to_owned(), c)),
+        );
+        all.extend(
+            self.processor_written
+                .map(|c| ("processor_written".to_owned(), c)),
         );
         all.extend(
             self.automated_decisions

@@ -69,6 +69,7 @@ impl JurisdictionPack {
             "the law asks written consent for biometric data and does not say whether an \
              electronic document is written: amanat counts only a signed document",
         ),
+        processor_written: None,
         automated_decisions: None,
         articles: Articles {
             registration: law(
@@ -153,7 +154,7 @@ impl JurisdictionPack {
                 Deadline {
                     days: 0,
                     counted_in: DayCount::Calendar,
-                    citation: law(
+                    citation: secondary(
                         "Law No. 1537, Art. 11.1",
                         "the subject or their representative gives consent and withdraws it; \
                          a withdrawal takes effect when it is made: the same day",

@@ -114,6 +114,12 @@ impl JurisdictionPack {
              is not among amanat's sources, so only a digitally signed consent counts as an \
              electronic document — a one-time password does not",
         ),
+        processor_written: Some(law(
+            "ZRU-547, Art. 31",
+            "the operator entrusts the processing to a third party only on the subject's \
+             written consent, an electronic document included, to perform a contract with \
+             the subject, or where the law provides",
+        )),
         automated_decisions: Some(AutomatedDecisionRule {
             consent_form: FormKind::Written,
             objection: OBJECTION,
@@ -168,7 +174,7 @@ impl JurisdictionPack {
         subject_request: Deadline {
             days: 10,
             counted_in: DayCount::Calendar,
-            citation: law(
+            citation: secondary(
                 "ZRU-547, Art. 22",
                 "a refusal to inform the subject is sent in writing within ten days; the law \
                  sets no other time, so amanat holds the answer to the same ten days",
@@ -216,7 +222,7 @@ impl JurisdictionPack {
                 Deadline {
                     days: 0,
                     counted_in: DayCount::Calendar,
-                    citation: law(
+                    citation: secondary(
                         "ZRU-547, Art. 21",
                         "consent is withdrawn in the form it was given, or in writing; a \
                          withdrawal takes effect when it is made: the same day",
@@ -250,7 +256,7 @@ impl JurisdictionPack {
         change_notice: Some(Deadline {
             days: 3,
             counted_in: DayCount::Calendar,
-            citation: law(
+            citation: secondary(
                 "ZRU-547, Art. 31",
                 "the subject and the other participants in processing are told in writing \
                  when data is changed, destroyed or its use restricted; the law sets no time: \

@@ -359,10 +359,11 @@ impl Operator {
     /// sweeps at the operator's clock: what a timer calls.
     ///
     /// First it looks for consents whose term ended since the last sweep (since the open,
-    /// for the first): each purpose no other consent of the subject's still holds gets
-    /// [`Trigger::ConsentTermEnded`], so the records collected for it fall due now where
-    /// the policy declares the purpose on consent (ZRU-547 Art. 17). That look is one pass
-    /// over the consents; one without a term of its own costs a load and a compare.
+    /// for the first): each purpose and category no other consent of the subject's still
+    /// holds gets [`Trigger::ConsentTermEnded`], so the records collected for it fall due
+    /// now where the policy declares the purpose on consent (ZRU-547 Art. 17). That look is
+    /// one pass over the consents; one without a term of its own costs a load and a
+    /// compare.
     ///
     /// # Errors
     ///
@@ -397,9 +398,12 @@ impl Operator {
         let after = self
             .terms_checked
             .fetch_max(until, std::sync::atomic::Ordering::AcqRel);
-        for (subject, purpose) in self.ledger.terms_ended(after, until) {
-            self.schedule
-                .trigger_kept(&subject, Trigger::ConsentTermEnded(purpose), now, true);
+        for (subject, purpose, categories) in self.ledger.terms_ended(after, until) {
+            let ended = Trigger::ConsentTermEnded {
+                purpose,
+                categories,
+            };
+            self.schedule.trigger_kept(&subject, ended, now, true);
         }
         // The schedule rotates the keys after it, where a destruction or the day calls for it.
         let report = self.schedule.sweep(now);
