@@ -304,15 +304,7 @@ impl Disclosures {
         // The law in force on the day of the transfer, not the day the policy was written:
         // the Uzbek grounds and localisation changed in 2026.
         let today = token.checked_at().date_naive();
-        if declared.hold_until_notified
-            && let Some(notice) = self.overdue_to(recipient, today)
-        {
-            return Err(Error::TransferHeld {
-                recipient: recipient.to_owned(),
-                notice,
-                article: pack.transfer_notice.citation.article,
-            });
-        }
+        self.check_hold(recipient, today)?;
         let refused_by = |article| Error::CrossBorderRefused {
             subject: token.subject().clone(),
             recipient: recipient.to_owned(),
@@ -388,6 +380,8 @@ impl Disclosures {
     ) -> Result<(R, DisclosureReceipt), Error> {
         let log = self.audit.as_ref().or(permit.token.audit_log());
         let now = permit.token.checked_at();
+        // A permit taken before a notice to its recipient fell overdue is held too.
+        self.check_hold(&permit.recipient, now.date_naive())?;
         // Art. 21.3: made public by the subject, by the time of the transfer.
         let public = data
             .publication()
@@ -723,6 +717,23 @@ impl Disclosures {
 
     /// The oldest notice of a transfer to `recipient` not sent by the end of its due day,
     /// as of `today`.
+    /// Refuses a transfer to `recipient` while a notice of one to it is overdue on `today`,
+    /// where the policy holds its transfers until notified.
+    fn check_hold(&self, recipient: &str, today: chrono::NaiveDate) -> Result<(), Error> {
+        let held = self
+            .policy
+            .recipient(recipient)
+            .is_some_and(|r| r.hold_until_notified);
+        match held.then(|| self.overdue_to(recipient, today)).flatten() {
+            Some(notice) => Err(Error::TransferHeld {
+                recipient: recipient.to_owned(),
+                notice,
+                article: self.policy.pack().transfer_notice.citation.article,
+            }),
+            None => Ok(()),
+        }
+    }
+
     fn overdue_to(&self, recipient: &str, today: chrono::NaiveDate) -> Option<u64> {
         self.notices()
             .iter()
@@ -739,6 +750,23 @@ impl Disclosures {
         self.published
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where `record` came from, where a third party gave it: the notice its collection
+    /// owes names the source, and the register keeps it for as long as the record's
+    /// subject is known — what a copy fetched from an operator's store is told of it.
+    pub(crate) fn collected_from(&self, record: RecordId) -> Option<Source> {
+        let operator = &self.policy.operator().name;
+        self.notices()
+            .iter()
+            .flatten()
+            .find(|n| {
+                n.record == record
+                    && n.recipient.is_none()
+                    && n.holder == *operator
+                    && matches!(n.source, Source::ThirdParty { .. })
+            })
+            .map(|n| n.source.clone())
     }
 
     /// What an operator keeps of `record`'s publication by its subject, if anything.
@@ -788,13 +816,22 @@ impl Disclosures {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownNotice`] if there is no such notice.
+    /// [`Error::UnknownNotice`] if there is no such notice; [`Error::SentBeforeOwed`] if
+    /// `at` is before the notice was owed.
     pub fn mark_sent(&self, id: u64, at: DateTime<Utc>) -> Result<(), Error> {
         let mut notices = self.notices();
         let notice = crate::slot(id)
             .and_then(|i| notices.get_mut(i))
             .and_then(Option::as_mut)
             .ok_or(Error::UnknownNotice { notice: id })?;
+        // A notice is not sent before it was owed: a time before it would lift a hold
+        // on the recipient with a notice never sent.
+        if at < notice.at {
+            return Err(Error::SentBeforeOwed {
+                notice: id,
+                owed_at: notice.at,
+            });
+        }
         if notice.sent_at.is_none() {
             notice.sent_at = Some(at);
             // Sent is sent: the record of it is best effort, and so is keeping it (the
@@ -822,5 +859,16 @@ struct Holder {
 impl CollectionNotices for Disclosures {
     fn collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>) {
         self.owe_collected(collected, log);
+    }
+
+    fn made_public(
+        &self,
+        record: RecordId,
+        subject: &SubjectId,
+        publication: Publication,
+        actor: Option<&Actor>,
+        at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.keep_publication(record, subject, publication, actor, at)
     }
 }

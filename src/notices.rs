@@ -216,13 +216,20 @@ impl ChangeNotices {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownNotice`] if there is no such notice.
+    /// [`Error::UnknownNotice`] if there is no such notice; [`Error::SentBeforeOwed`] if
+    /// `at` is before the notice was owed.
     pub fn mark_sent(&self, id: u64, at: DateTime<Utc>) -> Result<(), Error> {
         let mut notices = self.notices();
         let notice = crate::slot(id)
             .and_then(|i| notices.get_mut(i))
             .and_then(Option::as_mut)
             .ok_or(Error::UnknownNotice { notice: id })?;
+        if at < notice.at {
+            return Err(Error::SentBeforeOwed {
+                notice: id,
+                owed_at: notice.at,
+            });
+        }
         if notice.sent_at.is_none() {
             notice.sent_at = Some(at);
             // Sent is sent: keeping it is best effort (the journal stops where it can't,

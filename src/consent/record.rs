@@ -127,6 +127,23 @@ pub(crate) struct Collected<'a> {
 pub(crate) trait CollectionNotices: Send + Sync {
     /// Owes the notice of `collected`, once per record; `log` is the collecting ledger's.
     fn collected(&self, collected: &Collected<'_>, log: Option<&Arc<AuditLog>>);
+
+    /// Keeps that `subject`'s `record` was made public, as the register keeps it for a
+    /// record an operator holds: a statement made on a copy fetched from an operator's
+    /// store is the operator's record of it, not the copy's alone.
+    ///
+    /// # Errors
+    ///
+    /// As the register's: [`Error::BlankPublication`], [`Error::AuditUnavailable`] or
+    /// [`Error::NotStored`], nothing changed.
+    fn made_public(
+        &self,
+        record: crate::vocab::ids::RecordId,
+        subject: &SubjectId,
+        publication: crate::vocab::register::Publication,
+        actor: Option<&crate::vocab::Actor>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Error>;
 }
 
 /// The read counts a ledger holds, pruned of dropped tokens' as it grows.

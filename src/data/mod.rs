@@ -610,18 +610,33 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         if publication.reference.trim().is_empty() {
             return Err(Error::BlankPublication { record: self.id });
         }
-        audit::record(
-            self.services.audit.as_ref(),
-            self.services.clock.now(),
-            || AuditEvent::MadePublic {
-                actor: token.actor().cloned(),
-                record: self.id,
-                subject: self.subject.clone(),
-                publication: publication.clone(),
-            },
-        )?;
+        let now = self.services.clock.now();
+        match self.services.collections.get() {
+            // A record kept in an operator's store: the statement is the operator's record
+            // of it, kept with the record for every later copy and after a reopen.
+            Some(register) if self.retention.get().is_some() => register.made_public(
+                self.id,
+                &self.subject,
+                publication.clone(),
+                token.actor(),
+                now,
+            )?,
+            _ => audit::record(self.services.audit.as_ref(), now, || {
+                AuditEvent::MadePublic {
+                    actor: token.actor().cloned(),
+                    record: self.id,
+                    subject: self.subject.clone(),
+                    publication: publication.clone(),
+                }
+            })?,
+        }
         self.published = Some(Box::new(publication));
         Ok(())
+    }
+
+    /// Restores where a record an operator kept came from.
+    pub(crate) fn restore_source(&mut self, source: Source) {
+        self.source = source;
     }
 
     /// Restores the statement an operator kept with the record.

@@ -217,6 +217,15 @@ pub enum Error {
         valid_until: DateTime<Utc>,
     },
 
+    /// A notice can't have been sent before it was owed.
+    #[error("notice {notice} was owed at {owed_at}: it can't have been sent before")]
+    SentBeforeOwed {
+        /// The notice.
+        notice: u64,
+        /// When it was owed.
+        owed_at: DateTime<Utc>,
+    },
+
     /// A legal representative's consent — for a minor, or a subject who lacks or has
     /// limited legal capacity — was given in a form weaker than writing where the law asks
     /// writing, an electronic document included (ZRU-547 Art. 21).
@@ -695,6 +704,7 @@ impl Error {
             Error::NothingToWithdraw { .. } => "nothing_to_withdraw",
             Error::ValidityNotInFuture { .. } => "validity_not_in_future",
             Error::RepresentativeConsentNotWritten { .. } => "representative_consent_not_written",
+            Error::SentBeforeOwed { .. } => "sent_before_owed",
             Error::TooManyPurposes { .. } => "too_many_purposes",
             Error::ConsentNotInForce { .. } => "consent_not_in_force",
             Error::DepersonalisedOnly { .. } => "depersonalised_only",

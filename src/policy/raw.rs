@@ -50,13 +50,13 @@ struct RawPolicy {
 struct RawOperator {
     name: String,
     address: String,
-    contact: Option<String>,
+    contact: Option<Spanned<String>>,
     registration: Spanned<String>,
     #[serde(default)]
     methods: Vec<String>,
     #[serde(default)]
     access: Vec<String>,
-    phone: Option<String>,
+    phone: Option<Spanned<String>>,
     policy_url: Option<String>,
 }
 
@@ -395,18 +395,27 @@ pub(super) fn parse(text: &str, strict: bool) -> Result<Policy, PolicyError> {
     let calendar = raw.calendar.map(|c| calendar(c, pack)).transpose()?;
 
     let op = raw.operator;
+    let mut spans = HashMap::from([("registration".to_owned(), op.registration.span())]);
+    // Where each is, for a warning that a blank or placeholder one is none.
+    let mut optional = |key: &str, value: Option<Spanned<String>>| {
+        let value = value?;
+        spans.insert(key.to_owned(), value.span());
+        Some(value.into_inner())
+    };
+    let contact = optional("contact", op.contact);
+    let phone = optional("phone", op.phone);
     let operator = located(
         Operator {
             name: op.name,
             address: op.address,
-            contact: op.contact,
+            contact,
             registration: op.registration.get_ref().clone(),
             methods: op.methods,
             access: op.access,
-            phone: op.phone,
+            phone,
             policy_url: op.policy_url,
         },
-        HashMap::from([("registration".to_owned(), op.registration.span())]),
+        spans,
     );
 
     Draft {

@@ -36,10 +36,10 @@ fn is_category_id(id: &str) -> bool {
 /// "TBC", "not published" anywhere in it. Matched on whole words, so a register entry
 /// that merely contains the letters ("TBCX-17") is not one.
 fn is_placeholder(text: &str) -> bool {
+    // Letters spelled one by one are joined first: "N/A" is read as "na".
     const ALONE: &[&[&str]] = &[
         &["none"],
         &["unknown"],
-        &["n", "a"],
         &["na"],
         &["nil"],
         &["null"],
@@ -62,16 +62,69 @@ fn is_placeholder(text: &str) -> bool {
         &["to", "be", "added"],
         &["to", "be", "provided"],
         &["to", "be", "assigned"],
-        // Drafts in Russian and Uzbek: "being clarified", "will be determined".
+        &["not", "available"],
+        &["awaiting"],
+        &["in", "progress"],
+        // Drafts in Russian and Uzbek: "being clarified", "will be determined", "none",
+        // "will be entered".
         &["уточняется"],
+        &["будет"],
+        &["нет"],
         &["aniqlanadi"],
+        &["kiritiladi"],
+        &["yo", "q"],
     ];
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
+    let trimmed = text.trim();
+    // A template's slot: "<registration number>", "[registration]".
+    if (trimmed.starts_with('<') && trimmed.ends_with('>'))
+        || (trimmed.starts_with('[') && trimmed.ends_with(']'))
+    {
+        return true;
+    }
+    // Full-width letters read as their ASCII selves; invisible joiners and soft hyphens
+    // are not there.
+    let lower: String = text
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
+            )
+        })
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect::<String>()
+        .to_lowercase();
+    let split: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
+    // Letters spelled one by one ("T.B.C.", "t b c") are read as the word they spell.
+    let mut words: Vec<String> = Vec::with_capacity(split.len());
+    let mut letters = String::new();
+    for word in split {
+        if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
+            letters.push_str(word);
+            continue;
+        }
+        if !letters.is_empty() {
+            words.push(std::mem::take(&mut letters));
+        }
+        words.push(word.to_owned());
+    }
+    if !letters.is_empty() {
+        words.push(letters);
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    // Only zeros or x's: a number not yet given ("000000", "XXX-XXXX").
+    let filler = !words.is_empty()
+        && words
+            .iter()
+            .all(|w| w.chars().all(|c| c == '0' || c == 'x' || c == 'х'));
     words.is_empty()
+        || filler
         || ALONE.contains(&words.as_slice())
         || ANYWHERE
             .iter()
@@ -144,6 +197,24 @@ impl Draft {
                 return Err(placeholder);
             }
             warnings.push(placeholder);
+        }
+        // A contact or telephone that stands in for one is none: reports and receipts say
+        // "not published" rather than print the placeholder as if it reached someone.
+        let mut operator = self.operator;
+        for (field, key) in [("operator.contact", "contact"), ("operator.phone", "phone")] {
+            let value = if key == "contact" {
+                &mut operator.value.contact
+            } else {
+                &mut operator.value.phone
+            };
+            if value.as_deref().is_some_and(is_placeholder) {
+                let placeholder = fail(K::Placeholder { field }, operator.spans.get(key).cloned());
+                if self.strict {
+                    return Err(placeholder);
+                }
+                warnings.push(placeholder);
+                *value = None;
+            }
         }
 
         // Every lookup below goes through a hash map or set: a policy is checked in time
@@ -678,7 +749,7 @@ impl Draft {
             date: self.date,
             pack,
             requires_reconsent: self.requires_reconsent,
-            operator: self.operator.value,
+            operator: operator.value,
             categories,
             purposes,
             retention,

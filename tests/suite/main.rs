@@ -22,6 +22,7 @@ mod imanum_as_written;
 mod layers;
 mod ledger_model;
 mod no_leaks;
+mod notice_attacks;
 mod operator_clock;
 mod operator_store;
 mod pack_citations;

@@ -131,10 +131,22 @@ impl Operator {
     ) -> Result<(), Error> {
         token.check()?;
         self.own(token, record)?;
-        match self.schedule.tracked(record) {
-            Some((tracked, _))
-                if tracked.category == C::ID && tracked.subject == *token.subject() => {}
+        let blocked = match self.schedule.tracked(record) {
+            Some((tracked, cell))
+                if tracked.category == C::ID && tracked.subject == *token.subject() =>
+            {
+                cell.is_blocked()
+            }
             _ => return Err(Error::UnknownRecord { record }),
+        };
+        // Blocked data is not processed (Tajik law Art. 22.1; ZRU-547 Art. 30), as a
+        // copy's own `made_public` refuses it.
+        if blocked {
+            return Err(Error::Blocked {
+                subject: token.subject().clone(),
+                category: C::ID,
+                record,
+            });
         }
         self.disclosures.keep_publication(
             record,
@@ -207,6 +219,10 @@ impl Operator {
             PersonalData::restored(value, record, tracked.purpose, tracked.collected_at, token)?;
         if let Some(publication) = self.disclosures.publication(record) {
             data.restore_publication(publication);
+        }
+        // A third party's record stays one: its notices name the source it came from.
+        if let Some(source) = self.disclosures.collected_from(record) {
+            data.restore_source(source);
         }
         data.attach_retention(cell);
         // Destroying the record zeroizes this copy too, not only refuses it.
