@@ -776,42 +776,6 @@ impl Disclosures {
             .map(|(_, publication)| publication.clone())
     }
 
-    /// Keeps that `subject`'s `record` was made public, as `publication` says: in the audit
-    /// log and the journal first, for it narrows what the subject is told.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::BlankPublication`] if it names no place; [`Error::AuditUnavailable`] or
-    /// [`Error::NotStored`] if it can't be kept — nothing changes then.
-    pub(crate) fn keep_publication(
-        &self,
-        record: RecordId,
-        subject: &SubjectId,
-        publication: Publication,
-        actor: Option<&Actor>,
-        at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        if publication.reference.trim().is_empty() {
-            return Err(Error::BlankPublication { record });
-        }
-        // Held while it is kept, so the replay's order is this one's.
-        let mut published = self.published_map();
-        audit::change(
-            self.audit.as_ref(),
-            self.journal.get().map(|j| &**j),
-            at,
-            AuditEvent::MadePublic {
-                actor: actor.cloned(),
-                record,
-                subject: subject.clone(),
-                publication: publication.clone(),
-            },
-            Stands::IfRecorded,
-        )?;
-        published.insert(record, (subject.clone(), publication));
-        Ok(())
-    }
-
     /// Records that notice `id` was sent at `at`.
     ///
     /// # Errors
@@ -861,7 +825,14 @@ impl CollectionNotices for Disclosures {
         self.owe_collected(collected, log);
     }
 
-    fn made_public(
+    /// Keeps that `subject`'s `record` was made public, as `publication` says: in the audit
+    /// log and the journal first, for it narrows what the subject is told.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BlankPublication`] if it names no place; [`Error::AuditUnavailable`] or
+    /// [`Error::NotStored`] if it can't be kept — nothing changes then.
+    fn keep_publication(
         &self,
         record: RecordId,
         subject: &SubjectId,
@@ -869,6 +840,24 @@ impl CollectionNotices for Disclosures {
         actor: Option<&Actor>,
         at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        self.keep_publication(record, subject, publication, actor, at)
+        if publication.reference.trim().is_empty() {
+            return Err(Error::BlankPublication { record });
+        }
+        // Held while it is kept, so the replay's order is this one's.
+        let mut published = self.published_map();
+        audit::change(
+            self.audit.as_ref(),
+            self.journal.get().map(|j| &**j),
+            at,
+            AuditEvent::MadePublic {
+                actor: actor.cloned(),
+                record,
+                subject: subject.clone(),
+                publication: publication.clone(),
+            },
+            Stands::IfRecorded,
+        )?;
+        published.insert(record, (subject.clone(), publication));
+        Ok(())
     }
 }

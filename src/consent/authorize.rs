@@ -282,9 +282,7 @@ impl ConsentLedger {
                     .unwrap_or_else(|| self.policy_version()),
             },
             Miss::TooWeak(n, FormKind::Written) => Error::WrittenConsentRequired {
-                article: self
-                    .terms
-                    .load()
+                article: terms
                     .policy
                     .as_ref()
                     .map_or(NO_POLICY, |p| p.written_article(&purpose, C::NAME)),

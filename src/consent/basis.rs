@@ -129,7 +129,7 @@ impl ConsentLedger {
                 article: terms
                     .policy
                     .as_ref()
-                    .map_or("no policy in force: the category type asks it", |p| {
+                    .map_or(super::authorize::NO_POLICY, |p| {
                         p.pack().articles.special_bases.article
                     }),
             });

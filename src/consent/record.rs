@@ -136,7 +136,7 @@ pub(crate) trait CollectionNotices: Send + Sync {
     ///
     /// As the register's: [`Error::BlankPublication`], [`Error::AuditUnavailable`] or
     /// [`Error::NotStored`], nothing changed.
-    fn made_public(
+    fn keep_publication(
         &self,
         record: crate::vocab::ids::RecordId,
         subject: &SubjectId,
@@ -299,7 +299,7 @@ impl ConsentRecord {
             && !pack.electronic_document.is_empty()
             && self
                 .electronic_method()
-                .is_some_and(|m| pack.electronic_document.contains(&m))
+                .is_some_and(|m| pack.is_electronic_document(m))
         {
             kind = FormKind::Written;
         }

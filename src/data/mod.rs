@@ -614,7 +614,7 @@ impl<T: Zeroize, C: Category> PersonalData<T, C> {
         match self.services.collections.get() {
             // A record kept in an operator's store: the statement is the operator's record
             // of it, kept with the record for every later copy and after a reopen.
-            Some(register) if self.retention.get().is_some() => register.made_public(
+            Some(register) if self.retention.get().is_some() => register.keep_publication(
                 self.id,
                 &self.subject,
                 publication.clone(),

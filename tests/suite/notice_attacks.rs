@@ -82,24 +82,34 @@ fn tok(ledger: &ConsentLedger) -> amanat::ConsentToken<Phone> {
 
 // ---- The hold ----
 
+/// The customer's phone, collected on `clock` with tokens living `ttl`, and sent to the
+/// bureau once: the ledger, the register, the record and the number of the notice owed.
+fn transferred(
+    clock: &ManualClock,
+    ttl: Duration,
+) -> (ConsentLedger, Disclosures, PersonalData<String, Phone>, u64) {
+    let ledger_ = ledger(clock, ttl);
+    let register = Disclosures::new(policy());
+    grant(&ledger_);
+    let phone =
+        PersonalData::collect(&customer(), "+992900000001".to_owned(), &tok(&ledger_)).unwrap();
+    let permit = register.permit(tok(&ledger_), "bureau").unwrap();
+    let notice = register
+        .disclose(&phone, &permit, |_| ())
+        .unwrap()
+        .1
+        .notice
+        .unwrap();
+    (ledger_, register, phone, notice)
+}
+
 /// A permit issued on the notice's due day is held the day after, when the notice is
 /// overdue: `disclose` checks the hold again.
 #[test]
 fn art_21_1_a_permit_taken_before_a_notice_fell_overdue_is_held_at_the_transfer() {
     // Friday 13 June 2025 05:00 UTC.
     let clock = ManualClock::new(crate::common::friday());
-    let ledger_ = ledger(&clock, Duration::from_secs(3 * 24 * 3600));
-    let register = Disclosures::new(policy());
-    grant(&ledger_);
-    let token = tok(&ledger_);
-    let phone = PersonalData::collect(&customer(), "+992900000001".to_owned(), &token).unwrap();
-    let permit = register.permit(tok(&ledger_), "bureau").unwrap();
-    let first = register
-        .disclose(&phone, &permit, |_| ())
-        .unwrap()
-        .1
-        .notice
-        .unwrap();
+    let (ledger_, register, phone, first) = transferred(&clock, Duration::from_secs(3 * 24 * 3600));
     let due = register.pending_notices(clock.now())[0].due;
     // Last minute of the due day: permit issued (not held yet).
     let last = Utc.from_utc_datetime(&due.and_hms_opt(23, 59, 0).unwrap());
@@ -124,18 +134,7 @@ fn art_21_1_a_permit_taken_before_a_notice_fell_overdue_is_held_at_the_transfer(
 #[test]
 fn art_21_1_a_notice_marked_sent_before_it_was_owed_is_refused_and_the_hold_stays() {
     let clock = ManualClock::new(crate::common::friday());
-    let ledger_ = ledger(&clock, Duration::from_secs(300));
-    let register = Disclosures::new(policy());
-    grant(&ledger_);
-    let token = tok(&ledger_);
-    let phone = PersonalData::collect(&customer(), "+992900000001".to_owned(), &token).unwrap();
-    let permit = register.permit(tok(&ledger_), "bureau").unwrap();
-    let notice = register
-        .disclose(&phone, &permit, |_| ())
-        .unwrap()
-        .1
-        .notice
-        .unwrap();
+    let (ledger_, register, _, notice) = transferred(&clock, Duration::from_secs(300));
     clock.advance(TimeDelta::days(10));
     assert!(matches!(
         register.permit(tok(&ledger_), "bureau"),

@@ -341,11 +341,17 @@ impl JurisdictionPack {
     /// ```
     pub fn strength(&self, form: &ConsentForm) -> FormKind {
         match form {
-            ConsentForm::Electronic { method } if self.electronic_document.contains(method) => {
+            ConsentForm::Electronic { method } if self.is_electronic_document(*method) => {
                 FormKind::Written
             }
             other => other.kind(),
         }
+    }
+
+    /// Whether a consent confirmed by `method` is an electronic document under this pack,
+    /// and so written where the law lets an electronic document stand for writing.
+    pub fn is_electronic_document(&self, method: ElectronicMethod) -> bool {
+        self.electronic_document.contains(&method)
     }
 
     /// Every citation the pack can produce, each with where it is used: the rules, the

@@ -1,5 +1,6 @@
 //! Records kept and fetched: sealed in the vault under keys of their own, and tracked.
 
+use crate::consent::CollectionNotices as _;
 use zeroize::Zeroizing;
 
 use crate::Error;
