@@ -3,6 +3,9 @@
 //! DESIGN.md goal: median at most 200 ns. Each subject has three consents — an OTP consent
 //! for phone and passport, a written one for the selfie, and a marketing consent, a tenth
 //! of them withdrawn — so the lookup walks a realistic list, not a single entry.
+//!
+//! Before the timings it prints the ledger's memory: the process's resident set before
+//! and after the consents are granted (issue 20: at most 250 bytes a consent).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -27,6 +30,7 @@ fn ledger_with(subjects: usize) -> (ConsentLedger, Vec<SubjectId>) {
     let ids: Vec<_> = (0..subjects)
         .map(|n| SubjectId::new(format!("cust-{n:08}")).unwrap())
         .collect();
+    let before = resident();
     for (n, subject) in ids.iter().enumerate() {
         ledger
             .grant(
@@ -55,7 +59,23 @@ fn ledger_with(subjects: usize) -> (ConsentLedger, Vec<SubjectId>) {
             ledger.withdraw(&marketing).unwrap();
         }
     }
+    if let (Some(before), Some(after)) = (before, resident()) {
+        let grown = after.saturating_sub(before);
+        println!(
+            "ledger of {subjects} subjects with {} consents: {} MB resident, {} bytes a consent",
+            3 * subjects,
+            grown / 1_000_000,
+            grown / (3 * subjects as u64).max(1),
+        );
+    }
     (ledger, ids)
+}
+
+/// The process's resident set in bytes, where `/proc` tells it.
+fn resident() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 fn authorize(c: &mut Criterion) {

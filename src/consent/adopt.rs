@@ -128,13 +128,13 @@ impl ConsentLedger {
         for mut entry in self.subjects.iter_mut() {
             let entry = entry.value_mut();
             let mut events = Vec::new();
-            for record in &entry.consents {
-                if record.policy_version == *version || record.ensure_open(now).is_err() {
+            for record in entry.consents() {
+                if *record.policy_version() == *version || record.ensure_open(now).is_err() {
                     continue;
                 }
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(record);
                 // Set before the flags: a token that fails on the flags finds the reason.
-                let _ = record.invalidated_by.set(Box::new((version.clone(), open)));
+                record.invalidate(version.clone(), open);
                 withdraw_purposes(record, |_| true);
                 let event = Event::Invalidated {
                     record: Arc::clone(record),

@@ -176,7 +176,7 @@ impl ConsentLedger {
         // A consent that may name the purpose but can't cover `C` can't grant either:
         // it is read only if the refusal needs its reason.
         let mut uncovered = false;
-        for (n, record) in entry.consents.iter().enumerate() {
+        for (n, record) in entry.consents().enumerate() {
             if !record.may_name(bit) {
                 continue;
             }
@@ -184,7 +184,7 @@ impl ConsentLedger {
                 uncovered = true;
                 continue;
             }
-            let Some(p) = record.purposes.iter().position(|p| p == purpose) else {
+            let Some(p) = record.purposes().iter().position(|p| p == purpose) else {
                 continue;
             };
             let Some(special) = record.covers::<C>() else {
@@ -235,10 +235,10 @@ impl ConsentLedger {
         }
         if uncovered
             && miss < Miss::CategoryNotCovered
-            && entry.consents.iter().any(|record| {
+            && entry.consents().any(|record| {
                 record.may_name(bit)
                     && !record.may_cover(category_bit)
-                    && record.purposes.contains(purpose)
+                    && record.purposes().contains(purpose)
             })
         {
             miss = Miss::CategoryNotCovered;
@@ -246,7 +246,7 @@ impl ConsentLedger {
         let subject = subject.clone();
         let purpose = purpose.clone();
         let category = C::ID;
-        let id = |n: usize| entry.consents[n].id;
+        let id = |n: usize| entry.consent(n).id;
         Err(match miss {
             Miss::NoConsent => Error::NoConsent {
                 subject,
@@ -276,9 +276,9 @@ impl ConsentLedger {
                 purpose,
                 category,
                 consent: id(n),
-                policy_version: entry.consents[n]
+                policy_version: entry
+                    .consent(n)
                     .ended_by_policy(p)
-                    .cloned()
                     .unwrap_or_else(|| self.policy_version()),
             },
             Miss::TooWeak(n, FormKind::Written) => Error::WrittenConsentRequired {

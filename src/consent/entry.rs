@@ -3,47 +3,97 @@
 
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use super::ConsentEvent;
 use super::history::{self, Event, Later};
 use super::record::ConsentRecord;
 
+/// How many consents a subject's bucket holds inline.
+const INLINE: usize = 3;
+
+/// A subject's consents and history, in the subject map's bucket. A million subjects are
+/// a million buckets, and twice as many in a map that has just doubled, so each word here
+/// is counted: the first consents inline, so that `authorize` goes from the bucket
+/// straight to the records without another dependent cache miss, and whatever else (more
+/// consents, any other event) behind one pointer, allocated only for a subject who has it.
 #[derive(Default)]
 pub(super) struct SubjectEntry {
-    /// Inline for the usual handful, so that `authorize` goes from the map's bucket
-    /// straight to the records without another dependent cache miss. In the order given:
-    /// the history reads them as its consents given.
-    pub(super) consents: SmallVec<[Held; 4]>,
-    /// The rest of the history: one pointer in the bucket, and none allocated for a
-    /// subject who only gave consents. `authorize` never reads it.
+    first: [Option<Held>; INLINE],
+    more: Option<Box<More>>,
+}
+
+/// What does not fit a subject's bucket.
+#[derive(Default)]
+struct More {
+    /// The consents given after the first [`INLINE`], in the order given.
+    consents: Vec<Held>,
+    /// The rest of the history. `authorize` never reads it.
     later: Later,
 }
 
 impl SubjectEntry {
+    /// The subject's consents, in the order given: the history reads them as its
+    /// consents given.
+    pub(super) fn consents(&self) -> impl Iterator<Item = &Held> + Clone {
+        self.first
+            .iter()
+            .map_while(Option::as_ref)
+            .chain(self.more.iter().flat_map(|more| more.consents.iter()))
+    }
+
+    /// The subject's `n`th consent given.
+    ///
+    /// # Panics
+    ///
+    /// If there are not so many: `n` comes from [`consents`](Self::consents).
+    pub(super) fn consent(&self, n: usize) -> &Held {
+        self.consents().nth(n).expect("a consent of the subject")
+    }
+
+    /// How many consents the subject gave.
+    pub(super) fn given(&self) -> usize {
+        let inline = self.first.iter().take_while(|held| held.is_some()).count();
+        inline + self.more.as_ref().map_or(0, |more| more.consents.len())
+    }
+
     /// Adds a consent given on `record`.
     pub(super) fn give(&mut self, record: &Arc<ConsentRecord>) {
-        self.consents.push(Held::new(record));
+        let held = Held::new(record);
+        match self.first.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(held),
+            None => self
+                .more
+                .get_or_insert_with(Box::default)
+                .consents
+                .push(held),
+        }
     }
 
     /// Adds `event` to the subject's history, after everything before it.
     pub(super) fn then(&mut self, event: Event) {
         match event {
             Event::Given(record) => self.give(&record),
-            event => self.later.push(self.consents.len(), event),
+            event => {
+                let given = self.given();
+                self.more
+                    .get_or_insert_with(Box::default)
+                    .later
+                    .push(given, event);
+            }
         }
     }
 
     /// Whether nothing is recorded for the subject.
     pub(super) fn is_empty(&self) -> bool {
-        self.consents.is_empty() && self.later.is_empty()
+        self.first[0].is_none() && self.more.is_none()
     }
 
     /// The subject's history as of `now`, oldest first.
     pub(super) fn history(&self, now: i64) -> Vec<ConsentEvent> {
+        let later = self.more.as_ref().map(|more| &more.later);
         history::materialize(
-            self.consents.iter().map(|held| &*held.record),
-            &self.later,
+            self.consents().map(|held| &*held.record),
+            self.given(),
+            later.map_or(&[][..], Later::events),
             now,
         )
     }
@@ -69,9 +119,9 @@ pub(super) struct Held {
 impl Held {
     pub(super) fn new(record: &Arc<ConsentRecord>) -> Self {
         Self {
-            purpose_bits: record.purposes.iter().fold(0, |mask, p| mask | p.bit()),
+            purpose_bits: record.purposes().iter().fold(0, |mask, p| mask | p.bit()),
             category_bits: record
-                .categories
+                .categories()
                 .iter()
                 .fold(0, |mask, (c, _)| mask | c.bit()),
             record: Arc::clone(record),

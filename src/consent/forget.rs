@@ -24,8 +24,11 @@ impl ConsentLedger {
         let now = self.clock.now_millis();
         match self.subjects.entry(subject.clone()) {
             Entry::Occupied(entry) => {
-                let consents = &entry.get().consents;
-                if consents.iter().any(|held| held.ensure_open(now).is_ok()) {
+                if entry
+                    .get()
+                    .consents()
+                    .any(|held| held.ensure_open(now).is_ok())
+                {
                     return Err(Error::NotErasable {
                         reason: "a consent of theirs is still in force",
                     });
@@ -36,7 +39,7 @@ impl ConsentLedger {
                 self.services.flush_reads();
                 erase()?;
                 let (_, forgotten) = entry.remove_entry();
-                for held in &forgotten.consents {
+                for held in forgotten.consents() {
                     self.consents.remove(&held.id);
                 }
                 Ok(())

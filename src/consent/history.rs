@@ -137,11 +137,15 @@ fn given(record: &ConsentRecord) -> ConsentEvent {
         at: millis_to_time(record.given_at),
         consent: Some(record.id),
         kind: ConsentEventKind::Given {
-            purposes: record.purposes.to_vec(),
-            categories: record.categories.iter().map(|(id, _)| id.clone()).collect(),
+            purposes: record.purposes().to_vec(),
+            categories: record
+                .categories()
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect(),
             form: record.form(),
             given_by: record.given_by().clone(),
-            policy_version: record.policy_version.clone(),
+            policy_version: record.policy_version().clone(),
             evidence: record.evidence().cloned(),
             valid_until: end(record.given_until),
             recipients: record.recipients().to_vec(),
@@ -207,42 +211,29 @@ pub(super) fn public(event: &Event) -> ConsentEvent {
 /// are never taken from a subject (one erased goes whole), so the count puts each event
 /// back where it happened among them.
 #[derive(Default)]
-pub(super) struct Later(
-    #[expect(
-        clippy::box_collection,
-        reason = "one pointer in the subject's bucket instead of three words, and none \
-                  allocated until the first event"
-    )]
-    Option<Box<Vec<(usize, Event)>>>,
-);
+pub(super) struct Later(Vec<(usize, Event)>);
 
 impl Later {
     /// Adds `event`, which came after the first `given_before` consents were given.
     pub(super) fn push(&mut self, given_before: usize, event: Event) {
-        self.0
-            .get_or_insert_with(Box::default)
-            .push((given_before, event));
+        self.0.push((given_before, event));
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    fn events(&self) -> &[(usize, Event)] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
+    pub(super) fn events(&self) -> &[(usize, Event)] {
+        &self.0
     }
 }
 
-/// Builds the public history of a subject with `consents`, given in that order, and the
-/// `later` events, as of `now`. Expiry is not stored (nothing happens at that instant): it
+/// Builds the public history of a subject with `consents` (`count` of them), given in
+/// that order, and the `later` events, as of `now`. Expiry is not stored (nothing happens at that instant): it
 /// is derived from each consent's current end of validity, which can only have been
 /// reached once since an expired consent can't be renewed.
 pub(super) fn materialize<'a>(
-    consents: impl ExactSizeIterator<Item = &'a ConsentRecord>,
-    later: &Later,
+    consents: impl Iterator<Item = &'a ConsentRecord>,
+    count: usize,
+    later: &[(usize, Event)],
     now: i64,
 ) -> Vec<ConsentEvent> {
-    let later = later.events();
     // How many of each consent's purposes were withdrawn before it expired: a consent
     // withdrawn for all of them never expires in the history.
     let mut withdrawn_before: HashMap<ConsentId, usize> = HashMap::new();
@@ -254,20 +245,20 @@ pub(super) fn materialize<'a>(
                 at,
             } => (record, purposes.len(), at),
             // An invalidation withdraws whatever was left.
-            Event::Invalidated { record, at, .. } => (record, record.purposes.len(), at),
+            Event::Invalidated { record, at, .. } => (record, record.purposes().len(), at),
             _ => continue,
         };
         if *at < record.valid_until.load(Ordering::Acquire) {
             let count = withdrawn_before.entry(record.id).or_default();
-            *count = (*count + ended).min(record.purposes.len());
+            *count = (*count + ended).min(record.purposes().len());
         }
     }
-    let mut out = Vec::with_capacity(consents.len() + later.len());
+    let mut out = Vec::with_capacity(count + later.len());
     let mut expiries = Vec::new();
     let mut give = |record: &ConsentRecord, out: &mut Vec<ConsentEvent>| {
         let valid_until = record.valid_until.load(Ordering::Acquire);
         let withdrawn = withdrawn_before.get(&record.id).copied().unwrap_or(0);
-        if valid_until <= now && withdrawn < record.purposes.len() {
+        if valid_until <= now && withdrawn < record.purposes().len() {
             expiries.push(ConsentEvent {
                 at: millis_to_time(valid_until),
                 consent: Some(record.id),

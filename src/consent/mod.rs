@@ -122,12 +122,15 @@ impl Terms {
 /// The purposes the ledger has seen, one shared copy each, so that the strings `authorize`
 /// compares are the same few allocations, warm in cache, however many consents name them;
 /// and the lists of purposes and of categories consents name, one shared copy each: most
-/// consents name one of a handful, and a record then holds a pointer to it, not a copy.
+/// consents name one of a handful, and a record then holds a pointer to it, not a copy —
+/// a pointer to one [`Shape`](record::Shape) of its lists and policy version.
 #[derive(Default)]
 struct Vocabulary {
     purposes: DashMap<Purpose, (), RandomState>,
     purpose_lists: SharedLists<Purpose>,
     category_lists: SharedLists<(CategoryId, bool)>,
+    /// What records hold alike: the lists above and a policy version.
+    shapes: Shared<record::Shape>,
 }
 
 impl Vocabulary {
@@ -139,30 +142,33 @@ impl Vocabulary {
     }
 }
 
-/// How many distinct lists a [`SharedLists`] keeps: a policy's consents name a few
+/// How many distinct values a [`Shared`] keeps: a policy's consents name a few
 /// combinations of its purposes and categories, and a caller naming ever new ones gets a
 /// copy of its own past this, so that a look-up scans a short list.
 const SHARED_LISTS: usize = 64;
 
-/// Lists shared by the records that name them: read without a lock (a replay on two
+/// Values shared by the records that hold them: read without a lock (a replay on two
 /// threads looks one up for every consent), added to under one.
-struct SharedLists<T> {
-    lists: ArcSwap<Vec<Arc<[T]>>>,
+struct Shared<T: ?Sized> {
+    known: ArcSwap<Vec<Arc<T>>>,
     adding: parking_lot::Mutex<()>,
 }
 
-impl<T> Default for SharedLists<T> {
+/// Lists shared so.
+type SharedLists<T> = Shared<[T]>;
+
+impl<T: ?Sized> Default for Shared<T> {
     fn default() -> Self {
         Self {
-            lists: ArcSwap::from_pointee(Vec::new()),
+            known: ArcSwap::from_pointee(Vec::new()),
             adding: parking_lot::Mutex::new(()),
         }
     }
 }
 
-impl<T: PartialEq> SharedLists<T> {
+impl<T: PartialEq> Shared<[T]> {
     /// The shared copy of `list`, made and kept if it is new and there is room.
-    fn share(&self, list: Vec<T>) -> Arc<[T]> {
+    fn share_list(&self, list: Vec<T>) -> Arc<[T]> {
         self.find(|known| *known == *list)
             .unwrap_or_else(|| self.keep(list.into()))
     }
@@ -184,29 +190,40 @@ impl<T: PartialEq> SharedLists<T> {
             None => Ok(self.keep(make()?.into())),
         }
     }
+}
 
-    fn find(&self, matches: impl Fn(&[T]) -> bool) -> Option<Arc<[T]>> {
-        self.lists
+impl<T: ?Sized + PartialEq> Shared<T> {
+    /// The shared copy of `value`, kept if it is new and there is room.
+    fn share(&self, value: T) -> Arc<T>
+    where
+        T: Sized,
+    {
+        self.find(|known| *known == value)
+            .unwrap_or_else(|| self.keep(Arc::new(value)))
+    }
+
+    fn find(&self, matches: impl Fn(&T) -> bool) -> Option<Arc<T>> {
+        self.known
             .load()
             .iter()
             .find(|known| matches(known))
             .cloned()
     }
 
-    /// `list`, or the equal one another thread kept meanwhile; kept if there is room.
-    fn keep(&self, list: Arc<[T]>) -> Arc<[T]> {
+    /// `value`, or the equal one another thread kept meanwhile; kept if there is room.
+    fn keep(&self, value: Arc<T>) -> Arc<T> {
         let _adding = self.adding.lock();
-        let lists = self.lists.load_full();
-        if let Some(known) = lists.iter().find(|known| ***known == *list) {
-            return Arc::clone(known);
+        let known = self.known.load_full();
+        if let Some(found) = known.iter().find(|known| ***known == *value) {
+            return Arc::clone(found);
         }
-        if lists.len() < SHARED_LISTS {
-            let mut more = Vec::with_capacity(lists.len() + 1);
-            more.extend(lists.iter().cloned());
-            more.push(Arc::clone(&list));
-            self.lists.store(Arc::new(more));
+        if known.len() < SHARED_LISTS {
+            let mut more = Vec::with_capacity(known.len() + 1);
+            more.extend(known.iter().cloned());
+            more.push(Arc::clone(&value));
+            self.known.store(Arc::new(more));
         }
-        list
+        value
     }
 }
 
@@ -418,17 +435,35 @@ mod tests {
     fn consents_naming_the_same_purposes_share_one_list_and_past_the_bound_get_their_own() {
         let lists = SharedLists::default();
         let list = |n: usize| vec![Purpose::new(format!("purpose_{n}")).unwrap()];
-        let first = lists.share(list(0));
-        let again = lists.share(list(0));
+        let first = lists.share_list(list(0));
+        let again = lists.share_list(list(0));
         assert!(Arc::ptr_eq(&first, &again));
         for n in 1..SHARED_LISTS {
-            lists.share(list(n));
+            lists.share_list(list(n));
         }
-        let past = lists.share(list(SHARED_LISTS));
+        let past = lists.share_list(list(SHARED_LISTS));
         assert_eq!(*past, *list(SHARED_LISTS));
-        assert!(!Arc::ptr_eq(&past, &lists.share(list(SHARED_LISTS))));
-        assert_eq!(lists.lists.load().len(), SHARED_LISTS);
-        assert!(Arc::ptr_eq(&first, &lists.share(list(0))));
+        assert!(!Arc::ptr_eq(&past, &lists.share_list(list(SHARED_LISTS))));
+        assert_eq!(lists.known.load().len(), SHARED_LISTS);
+        assert!(Arc::ptr_eq(&first, &lists.share_list(list(0))));
+    }
+
+    #[test]
+    fn consents_given_alike_share_one_shape_and_the_usual_record_fits_its_class() {
+        let ledger = ledger();
+        let give = |n: usize| {
+            ledger
+                .grant(
+                    crate::Grant::new(SubjectId::new(format!("cust-{n}")).unwrap(), otp())
+                        .purpose(Purpose::SERVICE_PROVISION)
+                        .category::<crate::category::Phone>(),
+                )
+                .unwrap()
+        };
+        let (first, second) = (give(1), give(2));
+        let record = |id| Arc::clone(ledger.consents.get(&id).unwrap().value());
+        assert!(Arc::ptr_eq(&record(first).shape, &record(second).shape));
+        assert_eq!(ledger.vocabulary.shapes.known.load().len(), 1);
     }
 
     /// Every write to `/dev/full` fails with "no space left": the log fails at its first
@@ -495,11 +530,11 @@ mod tests {
             .iter()
             .map(|r| Arc::clone(r.value()))
             .collect();
-        let first = records[0].purposes[0].as_str();
+        let first = records[0].purposes()[0].as_str();
         assert!(
             records
                 .iter()
-                .all(|r| std::ptr::eq(r.purposes[0].as_str(), first))
+                .all(|r| std::ptr::eq(r.purposes()[0].as_str(), first))
         );
         assert_eq!(ledger.vocabulary.purposes.len(), 1);
     }

@@ -76,7 +76,7 @@ impl ConsentLedger {
         Ok(ConsentProof {
             consent: *consent,
             subject: record.subject.clone(),
-            policy_version: record.policy_version.clone(),
+            policy_version: record.policy_version().clone(),
             evidence: record.evidence().cloned(),
             events,
             entries,
@@ -87,7 +87,7 @@ impl ConsentLedger {
     pub fn consents_of(&self, subject: &SubjectId) -> Vec<ConsentId> {
         self.subjects
             .get(subject)
-            .map(|entry| entry.consents.iter().map(|r| r.id).collect())
+            .map(|entry| entry.consents().map(|r| r.id).collect())
             .unwrap_or_default()
     }
 }
@@ -128,24 +128,24 @@ impl ConsentLedger {
             let Some(entry) = self.subjects.get(&record.subject) else {
                 continue;
             };
-            for (p, purpose) in record.purposes.iter().enumerate() {
+            for (p, purpose) in record.purposes().iter().enumerate() {
                 if record.is_withdrawn(p) {
                     continue;
                 }
                 // Another consent in force that names the purpose for the category.
                 let held = |category: &crate::category::CategoryId| {
-                    entry.consents.iter().any(|other| {
+                    entry.consents().any(|other| {
                         other.valid_until.load(Acquire) > until
-                            && other.categories.iter().any(|(c, _)| c == category)
+                            && other.categories().iter().any(|(c, _)| c == category)
                             && other
-                                .purposes
+                                .purposes()
                                 .iter()
                                 .position(|q| q == purpose)
                                 .is_some_and(|q| !other.is_withdrawn(q))
                     })
                 };
                 let categories: Vec<_> = record
-                    .categories
+                    .categories()
                     .iter()
                     .map(|(c, _)| c.clone())
                     .filter(|c| !held(c))

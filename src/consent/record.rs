@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use arc_swap::ArcSwapOption;
+
 use super::history::end;
 use super::token::ReadCount;
 use super::{ConsentId, ConsentLedger, NEVER};
@@ -25,12 +27,15 @@ use crate::vocab::{
 /// `authorize` reads every consent of a subject its masks don't rule out (see `Held`),
 /// and with a million subjects each read is a cache miss; so everything it reads sits in
 /// one allocation, at the front (`repr(C)` keeps the order), next to the reference count
-/// that issuing a token bumps.
+/// that issuing a token bumps. A million consents are a million of these: what many
+/// records hold alike (their lists and policy version) is one shared [`Shape`], and what
+/// few hold is boxed, so that the usual record with its reference counts fits the
+/// allocator's 128-byte class.
 #[repr(C)]
 pub(crate) struct ConsentRecord {
     pub(crate) valid_until: AtomicI64,
-    /// Bit `i` set: withdrawn for `purposes[i]`. A consent can be withdrawn for one purpose
-    /// and stay for the others.
+    /// Bit `i` set: withdrawn for `purposes()[i]`. A consent can be withdrawn for one
+    /// purpose and stay for the others.
     pub(crate) withdrawn: AtomicU64,
     pub(crate) form_kind: FormKind,
     /// Whether the subject agreed to transfers abroad.
@@ -38,41 +43,43 @@ pub(crate) struct ConsentRecord {
     /// How a consent without `details` was given: electronically by `Some` method, or
     /// implied.
     method: Option<ElectronicMethod>,
-    pub(crate) purposes: Arc<[Purpose]>,
-    /// Each category with whether it was special when granted.
-    pub(crate) categories: Arc<[(CategoryId, bool)]>,
+    /// Its purposes, its categories and its policy version, as the ledger shares them.
+    pub(super) shape: Arc<Shape>,
     pub(crate) id: ConsentId,
     pub(crate) subject: SubjectId,
-    pub(crate) policy_version: PolicyVersion,
-    /// How it was given, where `method` does not say it all.
+    /// How it was given and what proves it, where `method` does not say it all.
     details: Option<Box<Details>>,
-    /// Out of line: most consents have none, and one that has costs a pointer here.
-    evidence: Option<Box<Evidence>>,
     pub(crate) given_at: i64,
     /// The end of validity as given; `valid_until` moves with renewals.
     pub(crate) given_until: i64,
     /// The policy version that ended this consent by requiring re-consent, and the
-    /// purposes it ended (those not already withdrawn by the subject). Boxed: few consents
-    /// are ever ended so, and each record would carry the room.
-    pub(crate) invalidated_by: OnceLock<Box<(PolicyVersion, u64)>>,
+    /// purposes it ended (those not already withdrawn by the subject): set once, and few
+    /// consents are ever ended so; a pointer's room here.
+    invalidated_by: ArcSwapOption<(PolicyVersion, u64)>,
     /// The ledger's clock and audit log, for what is done with tokens issued on this
     /// consent and the data they collect.
     pub(crate) services: Arc<Services>,
 }
 
 /// How a consent was given, where its record's `method` does not say it all. Nearly every
-/// consent is electronic or implied, given by the subject, naming no recipient, and its
-/// record holds that in a byte; a written one's digest, a representative's names and the
-/// recipients take room that a million records would each carry if it were inline, so
-/// they sit in a box of their own.
+/// consent is electronic or implied, given by the subject, naming no recipient, with no
+/// evidence, and its record holds that in a byte. A written one's digest sits here, and
+/// what fewer still carry (evidence; a representative's names and the recipients) in
+/// boxes of their own, so that a written consent costs the allocator's 64-byte class.
 struct Details {
     form: ConsentForm,
+    evidence: Option<Box<Evidence>>,
+    rare: Option<Box<Rare>>,
+}
+
+/// Who gave a consent, where not its subject, and the recipients it names.
+struct Rare {
     given_by: GivenBy,
     /// Recipients the subject agreed to by name.
     recipients: Vec<String>,
 }
 
-/// Who gave a consent without [`Details`].
+/// Who gave a consent without [`Rare`] details.
 static BY_SUBJECT: GivenBy = GivenBy::Subject;
 
 impl Details {
@@ -81,20 +88,37 @@ impl Details {
         form: ConsentForm,
         given_by: GivenBy,
         recipients: Vec<String>,
+        evidence: Option<Evidence>,
     ) -> (Option<ElectronicMethod>, Option<Box<Self>>) {
-        match (form, given_by, recipients.is_empty()) {
-            (ConsentForm::Electronic { method }, GivenBy::Subject, true) => (Some(method), None),
-            (ConsentForm::Implied, GivenBy::Subject, true) => (None, None),
-            (form, given_by, _) => (
+        let plain = matches!(given_by, GivenBy::Subject) && recipients.is_empty();
+        match (form, plain, evidence) {
+            (ConsentForm::Electronic { method }, true, None) => (Some(method), None),
+            (ConsentForm::Implied, true, None) => (None, None),
+            (form, plain, evidence) => (
                 None,
                 Some(Box::new(Self {
                     form,
-                    given_by,
-                    recipients,
+                    evidence: evidence.map(Box::new),
+                    rare: (!plain).then(|| {
+                        Box::new(Rare {
+                            given_by,
+                            recipients,
+                        })
+                    }),
                 })),
             ),
         }
     }
+}
+
+/// What many consents share: the lists of purposes and categories they name and the policy
+/// version they were given under, one allocation for all the records that hold the same.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) purposes: Arc<[Purpose]>,
+    /// Each category with whether it was special when granted.
+    pub(crate) categories: Arc<[(CategoryId, bool)]>,
+    pub(crate) policy_version: PolicyVersion,
 }
 
 /// What the ledger shares with the records, tokens and data it leads to: one allocation,
@@ -206,6 +230,23 @@ impl Services {
 }
 
 impl ConsentRecord {
+    /// The purposes it names, in the order given.
+    #[inline]
+    pub(crate) fn purposes(&self) -> &[Purpose] {
+        &self.shape.purposes
+    }
+
+    /// The categories it covers, each with whether it was special when granted.
+    #[inline]
+    pub(crate) fn categories(&self) -> &[(CategoryId, bool)] {
+        &self.shape.categories
+    }
+
+    /// The policy version it was given under.
+    pub(crate) fn policy_version(&self) -> &PolicyVersion {
+        &self.shape.policy_version
+    }
+
     /// The form it was given in.
     pub(crate) fn form(&self) -> ConsentForm {
         match (&self.details, self.method) {
@@ -217,21 +258,21 @@ impl ConsentRecord {
 
     /// Who gave it.
     pub(crate) fn given_by(&self) -> &GivenBy {
-        self.details
-            .as_ref()
-            .map_or(&BY_SUBJECT, |details| &details.given_by)
+        self.rare().map_or(&BY_SUBJECT, |rare| &rare.given_by)
+    }
+
+    fn rare(&self) -> Option<&Rare> {
+        self.details.as_deref()?.rare.as_deref()
     }
 
     /// The recipients the subject agreed to by name.
     pub(crate) fn recipients(&self) -> &[String] {
-        self.details
-            .as_ref()
-            .map_or(&[], |details| &details.recipients)
+        self.rare().map_or(&[], |rare| &rare.recipients)
     }
 
     /// What proves it was given.
     pub(crate) fn evidence(&self) -> Option<&Evidence> {
-        self.evidence.as_deref()
+        self.details.as_deref()?.evidence.as_deref()
     }
 
     pub(crate) fn is_withdrawn(&self, purpose: usize) -> bool {
@@ -240,23 +281,32 @@ impl ConsentRecord {
 
     /// The policy version that ended `purpose` of this consent, if a policy did rather
     /// than the subject.
-    pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<&PolicyVersion> {
+    pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<PolicyVersion> {
         self.invalidated_by
-            .get()
+            .load()
+            .as_ref()
             .filter(|ended| ended.1 & (1 << purpose) != 0)
-            .map(|ended| &ended.0)
+            .map(|ended| ended.0.clone())
+    }
+
+    /// Records that policy `version` ended the consent's purposes of `open`, unless a
+    /// policy ended it before.
+    pub(super) fn invalidate(&self, version: PolicyVersion, open: u64) {
+        let none: Option<Arc<(PolicyVersion, u64)>> = None;
+        self.invalidated_by
+            .compare_and_swap(&none, Some(Arc::new((version, open))));
     }
 
     /// Whether the consent can still change (be withdrawn or renewed): not ended by a
     /// policy, not withdrawn for every purpose, not expired — checked in that order.
     pub(super) fn ensure_open(&self, now: i64) -> Result<(), Error> {
-        if let Some(ended) = self.invalidated_by.get() {
+        if let Some(ended) = self.invalidated_by.load().as_ref() {
             return Err(Error::ConsentInvalidated {
                 consent: self.id,
                 policy_version: ended.0.clone(),
             });
         }
-        if (0..self.purposes.len()).all(|p| self.is_withdrawn(p)) {
+        if (0..self.purposes().len()).all(|p| self.is_withdrawn(p)) {
             return Err(Error::AlreadyWithdrawn { consent: self.id });
         }
         let valid_until = self.valid_until.load(Ordering::Acquire);
@@ -281,7 +331,8 @@ impl ConsentRecord {
     pub(crate) fn by_representative(&self) -> bool {
         self.details
             .as_deref()
-            .is_some_and(|d| matches!(d.given_by, GivenBy::LegalRepresentative { .. }))
+            .and_then(|d| d.rare.as_deref())
+            .is_some_and(|rare| matches!(rare.given_by, GivenBy::LegalRepresentative { .. }))
     }
 
     /// The strength the law of `pack` gives the consent's form — worked out when a token
@@ -316,7 +367,7 @@ impl ConsentRecord {
     /// either the type asking or the type the consent was granted for says so, so that a
     /// user category reusing a special category's id can't weaken the rule.
     pub(super) fn covers<C: Category>(&self) -> Option<bool> {
-        self.categories
+        self.categories()
             .iter()
             .find(|(id, _)| *id == C::ID)
             .map(|&(_, special)| special || C::SPECIAL)
@@ -325,7 +376,7 @@ impl ConsentRecord {
 
 /// One bit for each purpose of `record`.
 pub(super) fn purposes_mask(record: &ConsentRecord) -> u64 {
-    u64::MAX >> (64 - record.purposes.len())
+    u64::MAX >> (64 - record.purposes().len())
 }
 
 /// Marks as withdrawn the purposes of `record` that `pick` selects and that were not yet
@@ -335,7 +386,7 @@ pub(super) fn withdraw_purposes(
     pick: impl Fn(&Purpose) -> bool,
 ) -> Vec<Purpose> {
     let mask = record
-        .purposes
+        .purposes()
         .iter()
         .enumerate()
         .filter(|(_, p)| pick(p))
@@ -345,7 +396,7 @@ pub(super) fn withdraw_purposes(
     // done.
     let newly = mask & !record.withdrawn.fetch_or(mask, Ordering::AcqRel);
     record
-        .purposes
+        .purposes()
         .iter()
         .enumerate()
         .filter(|(i, _)| newly & (1 << i) != 0)
@@ -359,11 +410,11 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
         consent: record.id,
         subject: record.subject.clone(),
         at: millis_to_time(record.given_at),
-        purposes: record.purposes.to_vec(),
-        categories: record.categories.to_vec(),
+        purposes: record.purposes().to_vec(),
+        categories: record.categories().to_vec(),
         form: record.form(),
         given_by: record.given_by().clone(),
-        policy_version: record.policy_version.clone(),
+        policy_version: record.policy_version().clone(),
         evidence: record.evidence().cloned(),
         recipients: record.recipients().to_vec(),
         cross_border: record.cross_border,
@@ -390,8 +441,8 @@ impl ConsentLedger {
             consent: given.consent,
             subject: given.subject,
             at: given.at,
-            purposes: self.vocabulary.purpose_lists.share(given.purposes),
-            categories: self.vocabulary.category_lists.share(given.categories),
+            purposes: self.vocabulary.purpose_lists.share_list(given.purposes),
+            categories: self.vocabulary.category_lists.share_list(given.categories),
             form: given.form,
             given_by: given.given_by,
             policy_version: self.shared_version(given.policy_version),
@@ -406,19 +457,22 @@ impl ConsentLedger {
     pub(super) fn record_of(&self, terms: RecordTerms) -> Arc<ConsentRecord> {
         let given_until = terms.valid_until.map_or(NEVER, |t| t.timestamp_millis());
         let form_kind = terms.form.kind();
-        let (method, details) = Details::of(terms.form, terms.given_by, terms.recipients);
+        let (method, details) =
+            Details::of(terms.form, terms.given_by, terms.recipients, terms.evidence);
+        let shape = self.vocabulary.shapes.share(Shape {
+            purposes: terms.purposes,
+            categories: terms.categories,
+            policy_version: terms.policy_version,
+        });
         Arc::new(ConsentRecord {
             id: terms.consent,
             subject: terms.subject,
             withdrawn: AtomicU64::new(0),
             form_kind,
             method,
-            invalidated_by: OnceLock::new(),
-            purposes: terms.purposes,
-            categories: terms.categories,
+            invalidated_by: ArcSwapOption::empty(),
+            shape,
             details,
-            policy_version: terms.policy_version,
-            evidence: terms.evidence.map(Box::new),
             cross_border: terms.cross_border,
             given_at: terms.at.timestamp_millis(),
             given_until,
@@ -500,14 +554,17 @@ mod tests {
         }
     }
 
-    /// A million records are a million of these: what is rare is boxed, so that the
-    /// usual one fits in the allocator's 192-byte class with its reference counts.
+    /// A million records are a million of these: what is shared or rare is behind a
+    /// pointer, so that the usual one with its two reference counts asks the allocator for
+    /// 120 bytes (glibc's 128-byte chunk), and a written consent's details for 56 (its
+    /// 64-byte chunk).
     #[test]
     fn a_record_stays_small() {
         assert!(
-            size_of::<ConsentRecord>() <= 168,
+            size_of::<ConsentRecord>() <= 104,
             "{} bytes",
             size_of::<ConsentRecord>()
         );
+        assert!(size_of::<Details>() <= 56, "{} bytes", size_of::<Details>());
     }
 }

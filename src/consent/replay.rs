@@ -108,7 +108,7 @@ impl ConsentLedger {
             } => {
                 let record = find(consent, &subject)?;
                 let open = !record.withdrawn.load(Ordering::Acquire) & purposes_mask(&record);
-                let _ = record.invalidated_by.set(Box::new((by.clone(), open)));
+                record.invalidate(by.clone(), open);
                 withdraw_purposes(&record, |_| true);
                 self.push_event(
                     &record.subject,

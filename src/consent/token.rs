@@ -127,7 +127,7 @@ impl<C: Category> ConsentToken<C> {
     /// For which purpose.
     pub fn purpose(&self) -> &Purpose {
         match &self.grounds {
-            Grounds::Consent { record, purpose } => &record.purposes[*purpose],
+            Grounds::Consent { record, purpose } => &record.purposes()[*purpose],
             Grounds::Basis(basis) => &basis.purpose,
         }
     }
@@ -135,7 +135,7 @@ impl<C: Category> ConsentToken<C> {
     /// The policy version the consent (or the basis) was checked under.
     pub fn policy_version(&self) -> &PolicyVersion {
         match &self.grounds {
-            Grounds::Consent { record, .. } => &record.policy_version,
+            Grounds::Consent { record, .. } => record.policy_version(),
             Grounds::Basis(basis) => &basis.policy_version,
         }
     }
@@ -347,7 +347,7 @@ impl<C: Category> ConsentToken<C> {
         let category = C::ID;
         let consent = self.consent();
         let ended_by = match &self.grounds {
-            Grounds::Consent { record, purpose } => record.ended_by_policy(*purpose).cloned(),
+            Grounds::Consent { record, purpose } => record.ended_by_policy(*purpose),
             Grounds::Basis(_) => None,
         };
         match (why, consent) {

@@ -102,9 +102,9 @@ impl ConsentLedger {
             .iter()
             .filter(|purpose| policy.purpose(purpose).is_some_and(|p| p.service))
             .any(|purpose| {
-                !entry.consents.iter().any(|record| {
+                !entry.consents().any(|record| {
                     record
-                        .purposes
+                        .purposes()
                         .iter()
                         .position(|p| p == purpose)
                         .is_some_and(|i| !record.is_withdrawn(i))
@@ -134,7 +134,7 @@ impl ConsentLedger {
         let now = self.clock.now_millis();
         let mut withdrawn = Vec::new();
         let mut events = Vec::new();
-        for record in &entry.consents {
+        for record in entry.consents() {
             let purposes = withdraw_purposes(record, |p| {
                 p == purpose && now < record.valid_until.load(Ordering::Acquire)
             });
