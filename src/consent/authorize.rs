@@ -172,6 +172,8 @@ impl ConsentLedger {
         };
         let mut best: Option<(&Arc<ConsentRecord>, usize, i64)> = None;
         let mut miss = Miss::NoConsent;
+        // The consent the refusal names, where it names one: the one `miss` was found on.
+        let mut missed: Option<&Arc<ConsentRecord>> = None;
         let (bit, category_bit) = (purpose.bit(), const { crate::vocab::id_bit(C::NAME) });
         // A consent that may name the purpose but can't cover `C` can't grant either:
         // it is read only if the refusal needs its reason.
@@ -221,7 +223,10 @@ impl ConsentLedger {
                     }
                 }
             };
-            miss = miss.max(found);
+            if found > miss {
+                miss = found;
+                missed = Some(record);
+            }
         }
         if let Some((record, purpose, valid_until)) = best {
             let expires_at = now.saturating_add(self.token_ttl_ms).min(valid_until);
@@ -246,42 +251,40 @@ impl ConsentLedger {
         let subject = subject.clone();
         let purpose = purpose.clone();
         let category = C::ID;
-        let id = |n: usize| entry.consent(n).id;
-        Err(match miss {
-            Miss::NoConsent => Error::NoConsent {
+        Err(match (miss, missed) {
+            (Miss::CategoryNotCovered, _) => Error::CategoryNotCovered {
                 subject,
                 purpose,
                 category,
             },
-            Miss::CategoryNotCovered => Error::CategoryNotCovered {
+            (Miss::NoConsent, _) | (_, None) => Error::NoConsent {
                 subject,
                 purpose,
                 category,
             },
-            Miss::Expired(n, at) => Error::ConsentExpired {
+            (Miss::Expired(_, at), Some(missed)) => Error::ConsentExpired {
                 subject,
                 purpose,
                 category,
-                consent: id(n),
+                consent: missed.id,
                 expired_at: millis_to_time(at),
             },
-            Miss::Withdrawn(n) => Error::ConsentWithdrawn {
+            (Miss::Withdrawn(_), Some(missed)) => Error::ConsentWithdrawn {
                 subject,
                 purpose,
                 category,
-                consent: id(n),
+                consent: missed.id,
             },
-            Miss::Invalidated(n, p) => Error::ReconsentRequired {
+            (Miss::Invalidated(_, p), Some(missed)) => Error::ReconsentRequired {
                 subject,
                 purpose,
                 category,
-                consent: id(n),
-                policy_version: entry
-                    .consent(n)
+                consent: missed.id,
+                policy_version: missed
                     .ended_by_policy(p)
                     .unwrap_or_else(|| self.policy_version()),
             },
-            Miss::TooWeak(n, FormKind::Written) => Error::WrittenConsentRequired {
+            (Miss::TooWeak(_, FormKind::Written), Some(missed)) => Error::WrittenConsentRequired {
                 article: terms
                     .policy
                     .as_ref()
@@ -289,19 +292,19 @@ impl ConsentLedger {
                 subject,
                 purpose,
                 category,
-                consent: id(n),
+                consent: missed.id,
             },
-            Miss::Representative(_) => Error::RepresentativeConsentNotWritten {
+            (Miss::Representative(_), _) => Error::RepresentativeConsentNotWritten {
                 subject,
                 article: pack
                     .and_then(|p| p.representative_written)
                     .map_or(NO_POLICY, |c| c.article),
             },
-            Miss::TooWeak(n, required) => Error::FormTooWeak {
+            (Miss::TooWeak(_, required), Some(missed)) => Error::FormTooWeak {
                 subject,
                 purpose,
                 category,
-                consent: id(n),
+                consent: missed.id,
                 required,
             },
         })

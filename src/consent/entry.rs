@@ -34,19 +34,8 @@ impl SubjectEntry {
     /// The subject's consents, in the order given: the history reads them as its
     /// consents given.
     pub(super) fn consents(&self) -> impl Iterator<Item = &Held> + Clone {
-        self.first
-            .iter()
-            .map_while(Option::as_ref)
-            .chain(self.more.iter().flat_map(|more| more.consents.iter()))
-    }
-
-    /// The subject's `n`th consent given.
-    ///
-    /// # Panics
-    ///
-    /// If there are not so many: `n` comes from [`consents`](Self::consents).
-    pub(super) fn consent(&self, n: usize) -> &Held {
-        self.consents().nth(n).expect("a consent of the subject")
+        let more: &[Held] = self.more.as_deref().map_or(&[], |more| &more.consents);
+        self.first.iter().map_while(Option::as_ref).chain(more)
     }
 
     /// How many consents the subject gave.
