@@ -437,15 +437,18 @@ impl ConsentLedger {
 
     /// `given`'s terms, its lists and its version as the ledger shares them.
     pub(super) fn terms_of(&self, given: Given) -> RecordTerms {
+        let shape = self.vocabulary.shapes.share(Shape {
+            purposes: self.vocabulary.purpose_lists.share_list(given.purposes),
+            categories: self.vocabulary.category_lists.share_list(given.categories),
+            policy_version: self.shared_version(given.policy_version),
+        });
         RecordTerms {
             consent: given.consent,
             subject: given.subject,
             at: given.at,
-            purposes: self.vocabulary.purpose_lists.share_list(given.purposes),
-            categories: self.vocabulary.category_lists.share_list(given.categories),
+            shape,
             form: given.form,
             given_by: given.given_by,
-            policy_version: self.shared_version(given.policy_version),
             evidence: given.evidence,
             recipients: given.recipients,
             cross_border: given.cross_border,
@@ -459,11 +462,6 @@ impl ConsentLedger {
         let form_kind = terms.form.kind();
         let (method, details) =
             Details::of(terms.form, terms.given_by, terms.recipients, terms.evidence);
-        let shape = self.vocabulary.shapes.share(Shape {
-            purposes: terms.purposes,
-            categories: terms.categories,
-            policy_version: terms.policy_version,
-        });
         Arc::new(ConsentRecord {
             id: terms.consent,
             subject: terms.subject,
@@ -471,7 +469,7 @@ impl ConsentLedger {
             form_kind,
             method,
             invalidated_by: ArcSwapOption::empty(),
-            shape,
+            shape: terms.shape,
             details,
             cross_border: terms.cross_border,
             given_at: terms.at.timestamp_millis(),
@@ -488,11 +486,10 @@ pub(super) struct RecordTerms {
     pub(super) consent: ConsentId,
     pub(super) subject: SubjectId,
     pub(super) at: chrono::DateTime<chrono::Utc>,
-    pub(super) purposes: Arc<[Purpose]>,
-    pub(super) categories: Arc<[(CategoryId, bool)]>,
+    /// Its lists and policy version.
+    pub(super) shape: Arc<Shape>,
     pub(super) form: ConsentForm,
     pub(super) given_by: GivenBy,
-    pub(super) policy_version: PolicyVersion,
     pub(super) evidence: Option<Evidence>,
     pub(super) recipients: Vec<String>,
     pub(super) cross_border: bool,
