@@ -46,6 +46,11 @@ impl SubjectEntry {
 
     /// Adds a consent given on `record`.
     pub(super) fn give(&mut self, record: &Arc<ConsentRecord>) {
+        self.give_owned(Arc::clone(record));
+    }
+
+    /// Adds a consent given on `record`, whose count the caller took.
+    pub(super) fn give_owned(&mut self, record: Arc<ConsentRecord>) {
         let held = Held::new(record);
         match self.first.iter_mut().find(|slot| slot.is_none()) {
             Some(slot) => *slot = Some(held),
@@ -106,14 +111,14 @@ pub(super) struct Held {
 }
 
 impl Held {
-    pub(super) fn new(record: &Arc<ConsentRecord>) -> Self {
+    pub(super) fn new(record: Arc<ConsentRecord>) -> Self {
         Self {
             purpose_bits: record.purposes().iter().fold(0, |mask, p| mask | p.bit()),
             category_bits: record
                 .categories()
                 .iter()
                 .fold(0, |mask, (c, _)| mask | c.bit()),
-            record: Arc::clone(record),
+            record,
         }
     }
 

@@ -163,10 +163,20 @@ impl ConsentLedger {
     ///
     /// [`StoreError::Corrupt`] if the consent was given before.
     fn replay_record(&self, mut terms: RecordTerms) -> Result<(), StoreError> {
-        // The map's copy of the subject's id, one allocation shared by its records.
-        let mut entry = self.subjects.entry(terms.subject.clone()).or_default();
-        terms.subject = entry.key().clone();
+        // The map's copy of the subject's id if it has one: one allocation shared by its
+        // records. Every reference count the record takes is taken before either map is
+        // written: a count is a locked instruction, which waits until the write into a cold
+        // bucket before it has reached memory, and a million such waits are most of a
+        // replay's time.
+        if let Some(known) = self.subjects.get(&terms.subject) {
+            terms.subject = known.key().clone();
+        }
         let record = self.record_of(terms);
+        let (in_consents, in_entry, key) = (
+            Arc::clone(&record),
+            Arc::clone(&record),
+            record.subject.clone(),
+        );
         // Checked and inserted at once: the replay of two subjects' changes can run
         // on two threads.
         match self.consents.entry(record.id) {
@@ -177,10 +187,10 @@ impl ConsentLedger {
                 )));
             }
             dashmap::Entry::Vacant(vacant) => {
-                vacant.insert(Arc::clone(&record));
+                vacant.insert(in_consents);
             }
         }
-        entry.give(&record);
+        self.subjects.entry(key).or_default().give_owned(in_entry);
         Ok(())
     }
 
