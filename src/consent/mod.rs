@@ -39,6 +39,8 @@ pub use history::{ConsentEvent, ConsentEventKind};
 pub use proof::{ConsentProof, ProofError};
 use record::ConsentRecord;
 pub(crate) use record::{Collected, CollectionNotices, Services};
+#[cfg(feature = "sqlite")]
+pub(crate) use replay::ReplayLane;
 pub use token::ConsentToken;
 pub use withdraw::Withdrawal;
 pub(crate) use withdraw::{Hearing, Listener};

@@ -204,7 +204,11 @@ impl ConsentLedger {
     /// [`StoreError::Corrupt`] if an id or a version is not one, there are too many
     /// purposes, or the consent was given before.
     #[cfg(feature = "sqlite")]
-    pub(crate) fn replay_given(&self, given: GivenRef<'_>) -> Result<(), StoreError> {
+    pub(crate) fn replay_given(
+        &self,
+        lane: &mut ReplayLane,
+        given: GivenRef<'_>,
+    ) -> Result<(), StoreError> {
         let invalid = |e: crate::vocab::InvalidId| {
             StoreError::Corrupt(format!("a consent given in a snapshot: {e}"))
         };
@@ -213,9 +217,11 @@ impl ConsentLedger {
                 "a consent with too many purposes".into(),
             ));
         }
-        // Nearly every consent has the shape of one before it: found by its texts, the
-        // record costs one reference count, and no list or version is made to be dropped
-        // (each count is shared by both lanes' threads: a cache line passed between cores).
+        // Nearly every consent has the shape of one before it in its lane: found by its
+        // texts, the record costs one reference count, and no list or version is made to
+        // be dropped. The lane's shapes are its own copies of the ledger's, so that the
+        // count is this thread's alone: one both lanes counted would be a cache line passed
+        // between the cores for every consent.
         let same = |shape: &Shape| {
             shape.policy_version.as_str() == given.policy_version
                 && shape.purposes.len() == given.purposes.len()
@@ -231,12 +237,25 @@ impl ConsentLedger {
                     .zip(&given.categories)
                     .all(|((id, special), (s, b))| id.as_str() == *s && special == b)
         };
-        let shape = match self.vocabulary.shapes.find(same) {
-            Some(shape) => shape,
-            None => self
-                .vocabulary
-                .shapes
-                .share(self.shape_of(&given).map_err(invalid)?),
+        let shape = if let Some(shape) = lane.shapes.iter().find(|shape| same(shape)) {
+            Arc::clone(shape)
+        } else {
+            let shared = match self.vocabulary.shapes.find(same) {
+                Some(shape) => shape,
+                None => self
+                    .vocabulary
+                    .shapes
+                    .share(self.shape_of(&given).map_err(invalid)?),
+            };
+            let own = Arc::new(Shape {
+                purposes: Arc::clone(&shared.purposes),
+                categories: Arc::clone(&shared.categories),
+                policy_version: shared.policy_version.clone(),
+            });
+            if lane.shapes.len() < super::SHARED_LISTS {
+                lane.shapes.push(Arc::clone(&own));
+            }
+            own
         };
         self.replay_record(RecordTerms {
             consent: given.consent,
@@ -251,6 +270,14 @@ impl ConsentLedger {
             valid_until: given.valid_until,
         })
     }
+}
+
+/// What one lane of a replay keeps as it goes: its own copies of the shapes of the
+/// consents it replayed.
+#[cfg(feature = "sqlite")]
+#[derive(Default)]
+pub(crate) struct ReplayLane {
+    shapes: Vec<Arc<Shape>>,
 }
 
 // A consent given in a snapshot whose shape no consent before it had.

@@ -23,6 +23,7 @@
 //! compares them byte for byte.
 
 use crate::audit::Event;
+use crate::consent::ReplayLane;
 use crate::error::StoreError;
 use crate::event::{Change, GivenRef, given_in};
 use crate::log::{Seq, Snapshot};
@@ -220,7 +221,8 @@ pub(super) fn replay_in_order(
 
 /// A consent given, as a snapshot holds it, to the ledger straight: see
 /// [`ConsentLedger::replay_given`](crate::ConsentLedger).
-pub(super) type GivenVisit<'a> = dyn Fn(GivenRef<'_>) -> Result<(), StoreError> + Sync + 'a;
+pub(super) type GivenVisit<'a> =
+    dyn Fn(&mut ReplayLane, GivenRef<'_>) -> Result<(), StoreError> + Sync + 'a;
 
 /// Every change `snapshots` keep: the ledger's to `ledger`, on two threads at once, each
 /// subject's in order — a consent given to `given` if there is one, read without copying
@@ -238,7 +240,9 @@ pub(super) fn replay_in_lanes(
     given: Option<&GivenVisit<'_>>,
     rest: &mut dyn FnMut(Change) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let to_ledger = |lane: u8, change: &[u8], to: Seq| match given.map(|_| given_in(change)) {
+    let to_ledger = |state: &mut ReplayLane, lane: u8, change: &[u8], to: Seq| match given
+        .map(|_| given_in(change))
+    {
         Some(Ok(Some(consent))) => {
             // A consent given is never heard, and goes in its subject's lane.
             if lane != lane_of_text(consent.subject) {
@@ -246,7 +250,7 @@ pub(super) fn replay_in_lanes(
                     "the snapshot to entry {to} holds a change in a lane not its own"
                 )));
             }
-            given.map_or(Ok(()), |given| given(consent))
+            given.map_or(Ok(()), |given| given(state, consent))
         }
         Some(Err(_)) => Err(foreign(to)),
         Some(Ok(None)) | None => ledger(decode(lane, change, to)?),
@@ -256,9 +260,10 @@ pub(super) fn replay_in_lanes(
         let theirs = std::thread::Builder::new()
             .name("amanat-replay".into())
             .spawn_scoped(scope, || {
+                let mut state = ReplayLane::default();
                 let done = replay_lane(snapshots, &failed, &mut |lane, change, to| {
                     if lane & !HEARD == THEIRS {
-                        to_ledger(lane, change, to)?;
+                        to_ledger(&mut state, lane, change, to)?;
                     }
                     Ok(())
                 });
@@ -268,11 +273,12 @@ pub(super) fn replay_in_lanes(
                 done
             });
         let alone = theirs.is_err();
+        let mut state = ReplayLane::default();
         let ours = replay_lane(snapshots, &failed, &mut |lane, change, to| {
             let in_ledger = lane & !HEARD;
             let ledgers = in_ledger == OURS || (alone && in_ledger == THEIRS);
             if ledgers && lane & HEARD == 0 {
-                to_ledger(lane, change, to)
+                to_ledger(&mut state, lane, change, to)
             } else if in_ledger == REST || in_ledger == OURS || alone {
                 route(decode(lane, change, to)?, ledger, rest)
             } else if in_ledger != THEIRS {
@@ -445,7 +451,7 @@ mod tests {
         for straight in [false, true] {
             let ledger = Mutex::new(Vec::new());
             let mut rest = Vec::new();
-            let given = |consent: GivenRef<'_>| {
+            let given = |_: &mut ReplayLane, consent: GivenRef<'_>| {
                 ledger.lock().unwrap().push((
                     "consent_given",
                     Some(SubjectId::new(consent.subject).unwrap()),
@@ -553,7 +559,7 @@ mod tests {
                 "{from} as {to}"
             );
             // Each consent given read as a change, and straight.
-            let given: &GivenVisit<'_> = &|_| Ok(());
+            let given: &GivenVisit<'_> = &|_, _| Ok(());
             for given in [None, Some(given)] {
                 let lanes = replay_in_lanes(one, &|_| Ok(()), given, &mut |_| Ok(()));
                 assert!(

@@ -384,7 +384,11 @@ impl OperatorBuilder {
         match in_lanes {
             #[cfg(feature = "sqlite")]
             Some(log) => {
-                log.replay_in_lanes(&ledger_part, &|given| ledger.replay_given(given), &mut rest)?;
+                log.replay_in_lanes(
+                    &ledger_part,
+                    &|lane, given| ledger.replay_given(lane, given),
+                    &mut rest,
+                )?;
             }
             #[cfg(not(feature = "sqlite"))]
             Some(never) => match never {},
