@@ -225,9 +225,9 @@ impl Later {
 }
 
 /// Builds the public history of a subject with `consents` (`count` of them), given in
-/// that order, and the `later` events, as of `now`. Expiry is not stored (nothing happens at that instant): it
-/// is derived from each consent's current end of validity, which can only have been
-/// reached once since an expired consent can't be renewed.
+/// that order, and the `later` events, as of `now`. Expiry is not stored (nothing happens
+/// at that instant): it is derived from each consent's current end of validity, which can
+/// only have been reached once since an expired consent can't be renewed.
 pub(super) fn materialize<'a>(
     consents: impl Iterator<Item = &'a ConsentRecord>,
     count: usize,

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use arc_swap::ArcSwapOption;
+use once_cell::race::OnceBox;
 
 use super::history::end;
 use super::token::ReadCount;
@@ -55,7 +55,7 @@ pub(crate) struct ConsentRecord {
     /// The policy version that ended this consent by requiring re-consent, and the
     /// purposes it ended (those not already withdrawn by the subject): set once, and few
     /// consents are ever ended so; a pointer's room here.
-    invalidated_by: ArcSwapOption<(PolicyVersion, u64)>,
+    invalidated_by: OnceBox<(PolicyVersion, u64)>,
     /// The ledger's clock and audit log, for what is done with tokens issued on this
     /// consent and the data they collect.
     pub(crate) services: Arc<Services>,
@@ -112,7 +112,8 @@ impl Details {
 }
 
 /// What many consents share: the lists of purposes and categories they name and the policy
-/// version they were given under, one allocation for all the records that hold the same.
+/// version they were given under, one allocation for the records that hold the same (the
+/// ledger shares up to 64; each lane of a replay keeps its own copies).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Shape {
     pub(crate) purposes: Arc<[Purpose]>,
@@ -283,8 +284,7 @@ impl ConsentRecord {
     /// than the subject.
     pub(crate) fn ended_by_policy(&self, purpose: usize) -> Option<PolicyVersion> {
         self.invalidated_by
-            .load()
-            .as_ref()
+            .get()
             .filter(|ended| ended.1 & (1 << purpose) != 0)
             .map(|ended| ended.0.clone())
     }
@@ -292,15 +292,13 @@ impl ConsentRecord {
     /// Records that policy `version` ended the consent's purposes of `open`, unless a
     /// policy ended it before.
     pub(super) fn invalidate(&self, version: PolicyVersion, open: u64) {
-        let none: Option<Arc<(PolicyVersion, u64)>> = None;
-        self.invalidated_by
-            .compare_and_swap(&none, Some(Arc::new((version, open))));
+        let _ = self.invalidated_by.set(Box::new((version, open)));
     }
 
     /// Whether the consent can still change (be withdrawn or renewed): not ended by a
     /// policy, not withdrawn for every purpose, not expired — checked in that order.
     pub(super) fn ensure_open(&self, now: i64) -> Result<(), Error> {
-        if let Some(ended) = self.invalidated_by.load().as_ref() {
+        if let Some(ended) = self.invalidated_by.get() {
             return Err(Error::ConsentInvalidated {
                 consent: self.id,
                 policy_version: ended.0.clone(),
@@ -468,7 +466,7 @@ impl ConsentLedger {
             withdrawn: AtomicU64::new(0),
             form_kind,
             method,
-            invalidated_by: ArcSwapOption::empty(),
+            invalidated_by: OnceBox::new(),
             shape: terms.shape,
             details,
             cross_border: terms.cross_border,

@@ -21,7 +21,7 @@ use chacha20poly1305::aead::stream::{NewStream, StreamBE32, StreamPrimitive};
 use chacha20poly1305::aead::{AeadInPlace, Buffer, KeyInit, OsRng};
 use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::entry::{Hash, MacKey, derive};
 use crate::error::LogError;
@@ -76,7 +76,8 @@ pub struct Snapshot {
     /// returns.
     pub body: Vec<u8>,
     /// HMAC-SHA-256 under the log's key of the positions, the head, and the seal's nonce
-    /// and tag (of the body's SHA-256, for one an earlier version kept in clear).
+    /// (prefix) and every tag (of the body's SHA-256, for one an earlier version kept in
+    /// clear).
     pub mac: [u8; 32],
 }
 
@@ -125,7 +126,8 @@ impl Snapshot {
         message
     }
 
-    /// The snapshot of `body` as the store keeps it: sealed in chunks, then authenticated.
+    /// The snapshot of `body` as the store keeps it: sealed in chunks, in place, then
+    /// authenticated.
     pub(crate) fn seal(
         mac: &MacKey,
         key: &SnapshotKey,
@@ -135,33 +137,35 @@ impl Snapshot {
         body: Vec<u8>,
     ) -> Result<Self, LogError> {
         let too_long = || LogError::Stopped(format!("the snapshot to entry {to} is too long"));
+        // In clear it is personal data: zeroed if sealing stops half-way.
+        let mut body = Zeroizing::new(body);
+        let length = body.len();
+        let count = length.div_ceil(CHUNK).max(1);
+        u32::try_from(count - 1).map_err(|_| too_long())?;
         let place = Self::place(from, to, &head);
         let mut prefix = [0; PREFIX];
         OsRng.fill_bytes(&mut prefix);
         let chunks = Chunks::from_aead(key.0.clone(), &prefix.into());
-        let count = body.len().div_ceil(CHUNK).max(1);
-        let mut sealed = Vec::with_capacity(CHUNKED.len() + PREFIX + body.len() + count * TAG);
-        sealed.extend_from_slice(CHUNKED);
-        sealed.extend_from_slice(&prefix);
-        for n in 0..count {
-            let plain = body
-                .get(n * CHUNK..body.len().min((n + 1) * CHUNK))
-                .unwrap_or(&[]);
-            let start = sealed.len();
-            sealed.extend_from_slice(plain);
-            sealed.resize(start + plain.len() + TAG, 0);
-            let position = u32::try_from(n).map_err(|_| too_long())?;
+        let header = CHUNKED.len() + PREFIX;
+        body.resize(header + length + count * TAG, 0);
+        // From the last chunk back, each moved right to its place and sealed there, over
+        // the room of those after it, which are sealed in theirs already.
+        for n in (0..count).rev() {
+            let plain = n * CHUNK..length.min((n + 1) * CHUNK);
+            let (place_at, len) = (header + n * (CHUNK + TAG), plain.len());
+            body.copy_within(plain, place_at);
             chunks
                 .encrypt_in_place(
-                    position,
+                    u32::try_from(n).map_err(|_| too_long())?,
                     n + 1 == count,
                     &place,
-                    &mut InPlace::new(&mut sealed[start..], plain.len()),
+                    &mut InPlace::new(&mut body[place_at..place_at + len + TAG], len),
                 )
                 .map_err(|_| too_long())?;
         }
-        // The body in clear is personal data: gone before its memory is given back.
-        drop(zeroize::Zeroizing::new(body));
+        body[..CHUNKED.len()].copy_from_slice(CHUNKED);
+        body[CHUNKED.len()..header].copy_from_slice(&prefix);
+        let sealed = std::mem::take(&mut *body);
         let tag = mac.tag_snapshot(&Self::message(from, to, &head, &sealed));
         Ok(Self {
             from,
@@ -225,7 +229,13 @@ impl Snapshot {
         if let Some((prefix, _)) = chunked_parts(&self.body) {
             let prefix: [u8; PREFIX] = prefix.try_into().ok()?;
             let chunks = Chunks::from_aead(key.0.clone(), &prefix.into());
-            let length = open_chunks(&chunks, &place, &mut self.body[CHUNKED.len() + PREFIX..])?;
+            let Some(length) =
+                open_chunks(&chunks, &place, &mut self.body[CHUNKED.len() + PREFIX..])
+            else {
+                // The chunks that did open are in clear: gone before the memory is.
+                self.body.zeroize();
+                return None;
+            };
             compact(&mut self.body, length);
             return Some(self);
         }
