@@ -224,18 +224,8 @@ impl ConsentLedger {
         // between the cores for every consent.
         let same = |shape: &Shape| {
             shape.policy_version.as_str() == given.policy_version
-                && shape.purposes.len() == given.purposes.len()
-                && shape
-                    .purposes
-                    .iter()
-                    .zip(&given.purposes)
-                    .all(|(p, s)| p.as_str() == *s)
-                && shape.categories.len() == given.categories.len()
-                && shape
-                    .categories
-                    .iter()
-                    .zip(&given.categories)
-                    .all(|((id, special), (s, b))| id.as_str() == *s && special == b)
+                && purposes_read(&shape.purposes, &given.purposes)
+                && categories_read(&shape.categories, &given.categories)
         };
         let shape = if let Some(shape) = lane.shapes.iter().find(|shape| same(shape)) {
             Arc::clone(shape)
@@ -272,6 +262,22 @@ impl ConsentLedger {
     }
 }
 
+/// Whether `list` is the purposes `texts` name, in order.
+#[cfg(feature = "sqlite")]
+fn purposes_read(list: &[Purpose], texts: &[&str]) -> bool {
+    list.len() == texts.len() && list.iter().zip(texts).all(|(p, s)| p.as_str() == *s)
+}
+
+/// Whether `list` is the categories `texts` name, each special as they say, in order.
+#[cfg(feature = "sqlite")]
+fn categories_read(list: &[(CategoryId, bool)], texts: &[(&str, bool)]) -> bool {
+    list.len() == texts.len()
+        && list
+            .iter()
+            .zip(texts)
+            .all(|((id, special), (s, b))| id.as_str() == *s && special == b)
+}
+
 /// What one lane of a replay keeps as it goes: its own copies of the shapes of the
 /// consents it replayed.
 #[cfg(feature = "sqlite")]
@@ -287,13 +293,7 @@ impl ConsentLedger {
     /// checked as [`replay`](Self::replay) checks it.
     fn shape_of(&self, given: &GivenRef<'_>) -> Result<Shape, crate::vocab::InvalidId> {
         let purposes = self.vocabulary.purpose_lists.share_matching(
-            |list| {
-                list.len() == given.purposes.len()
-                    && list
-                        .iter()
-                        .zip(&given.purposes)
-                        .all(|(p, s)| p.as_str() == *s)
-            },
+            |list| purposes_read(list, &given.purposes),
             || {
                 given
                     .purposes
@@ -303,13 +303,7 @@ impl ConsentLedger {
             },
         )?;
         let categories = self.vocabulary.category_lists.share_matching(
-            |list| {
-                list.len() == given.categories.len()
-                    && list
-                        .iter()
-                        .zip(&given.categories)
-                        .all(|((id, special), (s, b))| id.as_str() == *s && special == b)
-            },
+            |list| categories_read(list, &given.categories),
             || {
                 given
                     .categories

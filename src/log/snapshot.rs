@@ -400,6 +400,14 @@ mod tests {
             .collect()
     }
 
+    /// `snapshot` with its first two chunks in each other's place.
+    fn first_two_swapped(snapshot: &Snapshot) -> Snapshot {
+        let (start, piece) = (CHUNKED.len() + PREFIX, CHUNK + TAG);
+        let mut swapped = snapshot.clone();
+        swapped.body[start..start + 2 * piece].rotate_left(piece);
+        swapped
+    }
+
     fn sealed(keys: &Keys, body: Vec<u8>) -> Snapshot {
         Snapshot::seal(&keys.mac, &keys.key, seq(1), seq(9), [7; 32], body).unwrap()
     }
@@ -437,13 +445,7 @@ mod tests {
         let piece = CHUNK + TAG;
         let mut altered = snapshot.clone();
         altered.body[start + piece + 5] ^= 1;
-        let mut swapped = snapshot.clone();
-        let (first, second) = (
-            swapped.body[start..start + piece].to_vec(),
-            swapped.body[start + piece..start + 2 * piece].to_vec(),
-        );
-        swapped.body[start..start + piece].copy_from_slice(&second);
-        swapped.body[start + piece..start + 2 * piece].copy_from_slice(&first);
+        let swapped = first_two_swapped(&snapshot);
         let mut dropped = snapshot.clone();
         dropped.body.drain(start + piece..start + 2 * piece);
         let mut cut = snapshot.clone();
@@ -475,13 +477,7 @@ mod tests {
             ));
             case
         };
-        let mut swapped = snapshot.clone();
-        let (first, second) = (
-            swapped.body[start..start + piece].to_vec(),
-            swapped.body[start + piece..start + 2 * piece].to_vec(),
-        );
-        swapped.body[start..start + piece].copy_from_slice(&second);
-        swapped.body[start + piece..start + 2 * piece].copy_from_slice(&first);
+        let swapped = first_two_swapped(&snapshot);
         let mut cut = snapshot.clone();
         cut.body.truncate(start + 2 * piece);
         let mut elsewhere = snapshot.clone();
