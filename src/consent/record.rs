@@ -424,7 +424,7 @@ pub(super) fn given_of(record: &ConsentRecord) -> Given {
 impl ConsentLedger {
     /// `version`, as the copy the policy in force holds if it is that one's: nearly every
     /// consent is given under it, and a replay reads a copy for each.
-    fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
+    pub(super) fn shared_version(&self, version: PolicyVersion) -> PolicyVersion {
         let terms = self.terms.load();
         if terms.version == version {
             terms.version.clone()

@@ -312,14 +312,8 @@ impl ConsentLedger {
                     .collect()
             },
         )?;
-        let policy_version = {
-            let terms = self.terms.load();
-            if terms.version.as_str() == given.policy_version {
-                terms.version.clone()
-            } else {
-                PolicyVersion::new(given.policy_version)?
-            }
-        };
+        // Made once per shape, not per consent: checked, then the policy's copy if it is it.
+        let policy_version = self.shared_version(PolicyVersion::new(given.policy_version)?);
         Ok(Shape {
             purposes,
             categories,
